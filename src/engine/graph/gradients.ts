@@ -1,0 +1,307 @@
+import type { GraphBuilder } from './builder.js';
+import { normAxis } from './dims.js';
+import { attrFloat, attrInt, shapeTensorDims } from './shape-inference.js';
+import { formatShape, type Node, tensorNumbers, type Value } from './types.js';
+
+/** What a gradient builder sees of one forward node. */
+export interface GradContext {
+  readonly g: GraphBuilder;
+  readonly node: Node;
+  /** Forward input / output values. */
+  x(i: number): Value;
+  y(i: number): Value;
+  /** Gradient flowing into output i (undefined when that output does not reach the loss). */
+  dy(i: number): Value | undefined;
+  dyOrZeros(i: number): Value;
+  /** Whether input i needs a gradient (builders may skip work for the others). */
+  needs(i: number): boolean;
+  hasInput(i: number): boolean;
+}
+
+/**
+ * Returns one gradient per input (undefined where not needed or not differentiable). Gradients may
+ * have the broadcast output shape: the autodiff driver reduces them to each input's shape.
+ */
+export type GradientBuilder = (ctx: GradContext) => (Value | undefined)[];
+
+const fail = (node: Node, why: string): never => {
+  throw new Error(`autodiff: ${node.opType} node '${node.name}': ${why}`);
+};
+
+/** The int list held by a constant input (axes, starts, ...), or a clear error naming the node. */
+function constInts(ctx: GradContext, i: number, what: string): number[] | undefined {
+  if (!ctx.hasInput(i)) return undefined;
+  const dims = shapeTensorDims(ctx.g.graph, ctx.node.inputs[i]);
+  if (!dims || dims.some((d) => typeof d !== 'number')) fail(ctx.node, `${what} must be a constant to differentiate`);
+  return dims as number[];
+}
+
+const rankOf = (ctx: GradContext, v: Value): number => v.shape?.length ?? fail(ctx.node, `rank of '${v.name}' unknown`);
+
+/** Swaps the last two axes (the transpose inside MatMul's gradients). */
+function transposeLast2(ctx: GradContext, v: Value): Value {
+  const r = rankOf(ctx, v);
+  const perm = Array.from({ length: r }, (_, i) => i);
+  perm[r - 1] = r - 2;
+  perm[r - 2] = r - 1;
+  return ctx.g.transpose(v, perm);
+}
+
+/** dY reshaped back to X's shape: the gradient of every op that only reinterprets the layout. */
+const reshapeBack: GradientBuilder = ({ g, x, dy }) => [g.reshape(dy(0) as Value, g.shape(x(0)))];
+
+/** Gradient of ReduceSum/ReduceMean: dY with the reduced axes restored, expanded to X's shape. */
+function expandReduced(ctx: GradContext, axes: number[] | undefined): Value {
+  const { g, x, dy, node } = ctx;
+  const rank = rankOf(ctx, x(0));
+  let grad = dy(0) as Value;
+  const all = axes === undefined || axes.length === 0;
+  if (attrInt(node.attrs, 'keepdims', 1) === 0) {
+    const ax = all
+      ? Array.from({ length: rank }, (_, i) => i)
+      : axes.map((a) => normAxis(a, rank)).sort((a, b) => a - b);
+    grad = g.unsqueeze(grad, ax);
+  }
+  return g.expand(grad, g.shape(x(0)));
+}
+
+function countRatio(ctx: GradContext): Value {
+  // Number of input elements averaged into each output element, at run time (dims may be symbolic).
+  const { g, x, y } = ctx;
+  const n = g.cast(g.op('Size', [x(0)])[0] as Value, x(0).dtype);
+  const m = g.cast(g.op('Size', [y(0)])[0] as Value, x(0).dtype);
+  return g.div(n, m);
+}
+
+function softmaxCrossEntropy(ctx: GradContext): (Value | undefined)[] {
+  const { g, node, x, y, dy } = ctx;
+  if (ctx.hasInput(2)) fail(node, 'class weights are not supported by the gradient');
+  if (node.outputs.length < 2 || node.outputs[1] === '') fail(node, 'the log_prob output is needed by the gradient');
+  const scores = x(0);
+  const labels = x(1);
+  const classes = scores.shape?.[1];
+  if (typeof classes !== 'number')
+    fail(node, `class dimension must be static, scores are ${formatShape(scores.shape)}`);
+  const rank = rankOf(ctx, scores);
+  const logProb = y(1);
+  const probs = g.exp(logProb); // [N, C, ...]
+  const classIds = g.constant(
+    Array.from({ length: classes as number }, (_, i) => i),
+    [1, classes as number, ...Array(rank - 2).fill(1)],
+    'int64',
+  );
+  const oneHot = g.cast(g.equal(g.unsqueeze(labels, [1]), classIds), scores.dtype);
+  let grad = g.sub(probs, oneHot);
+  const reduction = node.attrs.reduction?.type === 'string' ? node.attrs.reduction.value : 'mean';
+  const ignore = node.attrs.ignore_index;
+  let valid: Value | undefined;
+  if (ignore?.type === 'int') {
+    valid = g.cast(g.op('Not', [g.equal(labels, g.scalar(ignore.value, 'int64'))])[0] as Value, scores.dtype);
+    grad = g.mul(grad, g.unsqueeze(valid, [1]));
+  }
+  const dLoss = dy(0);
+  if (dLoss) {
+    if (reduction === 'none') grad = g.mul(grad, g.unsqueeze(dLoss, [1]));
+    else if (reduction === 'sum') grad = g.mul(grad, dLoss);
+    else {
+      const count = valid
+        ? g.reduceSum(valid, undefined, false)
+        : g.cast(g.op('Size', [labels])[0] as Value, scores.dtype);
+      grad = g.mul(grad, g.div(dLoss, count));
+    }
+  } else {
+    grad = g.mul(grad, 0);
+  }
+  const dLogProb = dy(1);
+  if (dLogProb) grad = g.add(grad, g.sub(dLogProb, g.mul(probs, g.reduceSum(dLogProb, [1], true))));
+  return [grad];
+}
+
+function layerNorm(ctx: GradContext): (Value | undefined)[] {
+  const { g, node, x, dy } = ctx;
+  const X = x(0);
+  const rank = rankOf(ctx, X);
+  const axis = normAxis(attrInt(node.attrs, 'axis', -1), rank);
+  const axes = Array.from({ length: rank - axis }, (_, i) => axis + i);
+  const eps = attrFloat(node.attrs, 'epsilon', 1e-5);
+  const dY = dy(0) as Value;
+  // Recomputes the normalised input from X; cheaper than keeping extra outputs alive.
+  const xc = g.sub(X, g.reduceMean(X, axes));
+  const inv = g.reciprocal(g.sqrt(g.add(g.reduceMean(g.mul(xc, xc), axes), eps)));
+  const xhat = g.mul(xc, inv);
+  const dxhat = g.mul(dY, x(1));
+  const dX = ctx.needs(0)
+    ? g.mul(inv, g.sub(g.sub(dxhat, g.reduceMean(dxhat, axes)), g.mul(xhat, g.reduceMean(g.mul(dxhat, xhat), axes))))
+    : undefined;
+  return [dX, ctx.needs(1) ? g.mul(dY, xhat) : undefined, ctx.needs(2) ? dY : undefined];
+}
+
+function gemm(ctx: GradContext): (Value | undefined)[] {
+  const { g, node, x, dy } = ctx;
+  const dY = dy(0) as Value;
+  const alpha = attrFloat(node.attrs, 'alpha', 1);
+  const beta = attrFloat(node.attrs, 'beta', 1);
+  const tA = attrInt(node.attrs, 'transA', 0) === 1;
+  const tB = attrInt(node.attrs, 'transB', 0) === 1;
+  const [A, B] = [x(0), x(1)];
+  // Y = alpha * op(A) op(B): each case is one more Gemm with the right transposes.
+  const dA = !ctx.needs(0)
+    ? undefined
+    : tA
+      ? g.gemm(B, dY, undefined, { alpha, transA: tB, transB: true })
+      : g.gemm(dY, B, undefined, { alpha, transB: !tB });
+  const dB = !ctx.needs(1)
+    ? undefined
+    : tB
+      ? g.gemm(dY, A, undefined, { alpha, transA: true, transB: tA })
+      : g.gemm(A, dY, undefined, { alpha, transA: !tA });
+  const dC = ctx.needs(2) ? (beta === 1 ? dY : g.mul(dY, beta)) : undefined;
+  return [dA, dB, dC];
+}
+
+function slice(ctx: GradContext): (Value | undefined)[] {
+  const { g, node, x, dy } = ctx;
+  const shape = x(0).shape ?? fail(node, 'input shape unknown');
+  const starts = constInts(ctx, 1, 'starts') as number[];
+  const ends = constInts(ctx, 2, 'ends') as number[];
+  const axes = constInts(ctx, 3, 'axes') ?? starts.map((_, i) => i);
+  const steps = constInts(ctx, 4, 'steps') ?? starts.map(() => 1);
+  const pads = new Array<number>(shape.length * 2).fill(0);
+  axes.forEach((a, i) => {
+    const axis = normAxis(a, shape.length);
+    const size = shape[axis];
+    if (typeof size !== 'number') fail(node, `sliced axis ${axis} must have a static size`);
+    if (steps[i] !== 1) fail(node, 'only step 1 is differentiable');
+    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + (size as number) : v, 0), size as number);
+    const b = clamp(starts[i] as number);
+    const e = Math.max(b, clamp(ends[i] as number));
+    pads[axis] = b;
+    pads[axis + shape.length] = (size as number) - e;
+  });
+  return [g.pad(dy(0) as Value, pads)];
+}
+
+/**
+ * The flat table of gradients: op type -> builder, or 'not-differentiable' for ops whose outputs
+ * carry no gradient (integer or boolean results). A miss is an error naming the op and node.
+ */
+export const gradientRegistry: Readonly<Record<string, GradientBuilder | 'not-differentiable'>> = {
+  Add: ({ dy }) => [dy(0), dy(0)],
+  Sub: ({ g, dy, needs }) => [dy(0), needs(1) ? g.neg(dy(0) as Value) : undefined],
+  Mul: ({ g, x, dy, needs }) => [
+    needs(0) ? g.mul(dy(0) as Value, x(1)) : undefined,
+    needs(1) ? g.mul(dy(0) as Value, x(0)) : undefined,
+  ],
+  Div: ({ g, x, y, dy, needs }) => [
+    needs(0) ? g.div(dy(0) as Value, x(1)) : undefined,
+    needs(1) ? g.neg(g.div(g.mul(dy(0) as Value, y(0)), x(1))) : undefined,
+  ],
+  Pow: ({ g, x, y, dy, needs }) => [
+    needs(0) ? g.mul(g.mul(dy(0) as Value, x(1)), g.pow(x(0), g.sub(x(1), 1))) : undefined,
+    needs(1) ? g.mul(g.mul(dy(0) as Value, y(0)), g.log(x(0))) : undefined,
+  ],
+  Sum: ({ node, dy }) => node.inputs.map(() => dy(0)),
+  Neg: ({ g, dy }) => [g.neg(dy(0) as Value)],
+  Sqrt: ({ g, y, dy }) => [g.div(g.mul(dy(0) as Value, 0.5), y(0))],
+  Reciprocal: ({ g, y, dy }) => [g.neg(g.mul(dy(0) as Value, g.mul(y(0), y(0))))],
+  Exp: ({ g, y, dy }) => [g.mul(dy(0) as Value, y(0))],
+  Log: ({ g, x, dy }) => [g.div(dy(0) as Value, x(0))],
+  Tanh: ({ g, y, dy }) => [g.mul(dy(0) as Value, g.sub(1, g.mul(y(0), y(0))))],
+  Erf: ({ g, x, dy }) => [g.mul(g.mul(dy(0) as Value, 2 / Math.sqrt(Math.PI)), g.exp(g.neg(g.mul(x(0), x(0)))))],
+  Sigmoid: ({ g, y, dy }) => [g.mul(dy(0) as Value, g.mul(y(0), g.sub(1, y(0))))],
+  Relu: ({ g, x, dy }) => [g.where(g.greater(x(0), 0), dy(0) as Value, 0)],
+  Softmax: ({ g, node, y, dy }) => {
+    const axis = attrInt(node.attrs, 'axis', -1);
+    const dY = dy(0) as Value;
+    return [g.mul(y(0), g.sub(dY, g.reduceSum(g.mul(dY, y(0)), [axis], true)))];
+  },
+  LogSoftmax: ({ g, node, y, dy }) => {
+    const axis = attrInt(node.attrs, 'axis', -1);
+    const dY = dy(0) as Value;
+    return [g.sub(dY, g.mul(g.exp(y(0)), g.reduceSum(dY, [axis], true)))];
+  },
+  ReduceSum: (ctx) => [expandReduced(ctx, constInts(ctx, 1, 'axes'))],
+  ReduceMean: (ctx) => {
+    const axes = ctx.node.attrs.axes;
+    return [ctx.g.div(expandReduced(ctx, axes?.type === 'ints' ? [...axes.value] : undefined), countRatio(ctx))];
+  },
+  MatMul: (ctx) => {
+    const { g, x, dy, needs } = ctx;
+    const dY = dy(0) as Value;
+    return [
+      needs(0) ? g.matmul(dY, transposeLast2(ctx, x(1))) : undefined,
+      needs(1) ? g.matmul(transposeLast2(ctx, x(0)), dY) : undefined,
+    ];
+  },
+  Gemm: gemm,
+  LayerNormalization: layerNorm,
+  Gather: ({ g, node, x, dy }) => {
+    if (attrInt(node.attrs, 'axis', 0) !== 0) fail(node, 'only axis 0 (embedding lookup) is differentiable');
+    const zeros = g.constantOfShape(g.shape(x(0)), 0, x(0).dtype);
+    return [g.scatterNDAdd(zeros, g.unsqueeze(x(1), [-1]), dy(0) as Value), undefined];
+  },
+  Reshape: reshapeBack,
+  Flatten: reshapeBack,
+  Squeeze: reshapeBack,
+  Unsqueeze: reshapeBack,
+  Transpose: (ctx) => {
+    const perm = ctx.node.attrs.perm;
+    const r = rankOf(ctx, ctx.x(0));
+    const p = perm?.type === 'ints' ? perm.value : Array.from({ length: r }, (_, i) => r - 1 - i);
+    const inverse = new Array<number>(r);
+    p.forEach((axis, i) => {
+      inverse[axis] = i;
+    });
+    return [ctx.g.transpose(ctx.dy(0) as Value, inverse)];
+  },
+  Slice: slice,
+  Concat: ({ g, node, x, dy }) => {
+    const axisAttr = attrInt(node.attrs, 'axis', 0);
+    const sizes = node.inputs.map((_, i) => {
+      const shape = x(i).shape;
+      const size = shape?.[normAxis(axisAttr, shape.length)];
+      return typeof size === 'number' ? size : fail(node, `input ${i} needs a static size on the concat axis`);
+    });
+    return g.split(dy(0) as Value, sizes, axisAttr);
+  },
+  Split: ({ g, node, dyOrZeros }) => [
+    g.concat(
+      node.outputs.map((_, i) => dyOrZeros(i)),
+      attrInt(node.attrs, 'axis', 0),
+    ),
+    undefined,
+  ],
+  Expand: ({ dy }) => [dy(0), undefined],
+  Where: ({ g, x, dy, needs }) => [
+    undefined,
+    needs(1) ? g.where(x(0), dy(0) as Value, 0) : undefined,
+    needs(2) ? g.where(x(0), 0, dy(0) as Value) : undefined,
+  ],
+  Cast: ({ g, x, dy }) => [g.cast(dy(0) as Value, x(0).dtype)],
+  Identity: ({ dy }) => [dy(0)],
+  Dropout: ({ g, node, x, y, dy, hasInput }) => {
+    const training = hasInput(2) ? g.graph.constantOf(node.inputs[2] as string) : undefined;
+    if (hasInput(2) && !training) fail(node, 'training_mode must be a constant');
+    if (!training || tensorNumbers(training)[0] === 0) return [dy(0)];
+    const ratioT = hasInput(1) ? g.graph.constantOf(node.inputs[1] as string) : undefined;
+    const ratio = ratioT ? (tensorNumbers(ratioT)[0] as number) : 0.5;
+    if (node.outputs[1] === undefined || node.outputs[1] === '')
+      fail(node, 'the mask output is needed by the gradient');
+    return [g.mul(g.mul(dy(0) as Value, g.cast(y(1), x(0).dtype)), 1 / (1 - ratio))];
+  },
+  SoftmaxCrossEntropyLoss: softmaxCrossEntropy,
+
+  Shape: 'not-differentiable',
+  Size: 'not-differentiable',
+  Equal: 'not-differentiable',
+  Greater: 'not-differentiable',
+  Less: 'not-differentiable',
+  GreaterOrEqual: 'not-differentiable',
+  LessOrEqual: 'not-differentiable',
+  Not: 'not-differentiable',
+  And: 'not-differentiable',
+  Or: 'not-differentiable',
+  ArgMax: 'not-differentiable',
+  ConstantOfShape: 'not-differentiable',
+  Range: 'not-differentiable',
+};

@@ -1,0 +1,112 @@
+import type { GraphBuilder } from '../graph/builder.js';
+import type { Value } from '../graph/types.js';
+
+/**
+ * Optimizers as graph: the update of every trained parameter and its state is part of the ONNX
+ * step graph, so one `session.run` is one optimizer step. Formulas follow PyTorch's
+ * `torch.optim.AdamW` and `torch.optim.SGD` (single-tensor path) exactly.
+ */
+export interface OptimizerConfig {
+  kind: 'adamw' | 'sgd';
+  /** AdamW: decoupled decay. SGD: L2 added to the gradient, as torch.optim.SGD does. */
+  weightDecay: number;
+  beta1?: number; // AdamW, default 0.9
+  beta2?: number; // AdamW, default 0.999
+  eps?: number; // AdamW, default 1e-8
+  momentum?: number; // SGD, default 0 (plain SGD)
+  /** Parameters matching any of these get no weight decay (default: biases and LayerNorm weights). */
+  noDecay?: readonly RegExp[];
+}
+
+/** Hugging Face Trainer's default: no decay for biases and for the weights of normalisation layers. */
+export const DEFAULT_NO_DECAY: readonly RegExp[] = [/(^|\.)bias$/, /layernorm|layer_norm|(^|\.)ln_|norm\.weight$/i];
+
+export interface TrainedParam {
+  param: Value;
+  grad: Value;
+}
+
+/** One piece of state carried from step to step: fed as `input`, produced as `output`. */
+export interface StateBinding {
+  input: Value;
+  output: Value;
+  /** Value the state starts from: 0 for optimizer moments, or the parameter's initial weights. */
+  init: 'zeros' | 'param';
+}
+
+export const decays = (cfg: OptimizerConfig, name: string): boolean =>
+  cfg.weightDecay !== 0 && !(cfg.noDecay ?? DEFAULT_NO_DECAY).some((re) => re.test(name));
+
+/**
+ * Appends the update of every parameter. `lr` is a scalar input; `step` is the float scalar count of
+ * optimizer steps including this one (1 on the first update), for AdamW's bias correction.
+ */
+export function appendOptimizer(
+  g: GraphBuilder,
+  params: readonly TrainedParam[],
+  cfg: OptimizerConfig,
+  lr: Value,
+  step: Value,
+): StateBinding[] {
+  const bindings: StateBinding[] = [];
+  const state = (param: Value, suffix: string): Value =>
+    g.input(`${param.name}.${suffix}`, param.dtype, param.shape ?? []);
+  if (cfg.kind === 'adamw') {
+    const b1 = cfg.beta1 ?? 0.9;
+    const b2 = cfg.beta2 ?? 0.999;
+    const eps = cfg.eps ?? 1e-8;
+    // Bias corrections once per step: step_size = lr / (1 - b1^t), sqrt(1 - b2^t).
+    const [bc2Sqrt, stepSize] = g.scope('adamw', () => [
+      g.sqrt(g.sub(1, g.pow(g.scalar(b2), step))),
+      g.div(lr, g.sub(1, g.pow(g.scalar(b1), step))),
+    ]);
+    for (const { param, grad } of params) {
+      g.scope(`adamw/${param.name}`, () => {
+        const m = state(param, 'exp_avg');
+        const v = state(param, 'exp_avg_sq');
+        const decayed = decays(cfg, param.name) ? g.mul(param, g.sub(1, g.mul(lr, cfg.weightDecay))) : param;
+        const m2 = g.add(g.mul(m, b1), g.mul(grad, 1 - b1));
+        const v2 = g.add(g.mul(v, b2), g.mul(g.mul(grad, grad), 1 - b2));
+        const denom = g.add(g.div(g.sqrt(v2), bc2Sqrt), eps);
+        const next = g.sub(decayed, g.mul(stepSize, g.div(m2, denom)));
+        bindings.push({ input: param, output: next, init: 'param' });
+        bindings.push({ input: m, output: m2, init: 'zeros' }, { input: v, output: v2, init: 'zeros' });
+      });
+    }
+    return bindings;
+  }
+  const momentum = cfg.momentum ?? 0;
+  for (const { param, grad } of params) {
+    g.scope(`sgd/${param.name}`, () => {
+      const d = decays(cfg, param.name) ? g.add(grad, g.mul(param, cfg.weightDecay)) : grad;
+      let direction = d;
+      if (momentum !== 0) {
+        // torch starts the buffer at the first gradient; from zeros, buf = m*0 + g gives the same.
+        const buf = state(param, 'momentum_buffer');
+        direction = g.add(g.mul(buf, momentum), d);
+        bindings.push({ input: buf, output: direction, init: 'zeros' });
+      }
+      bindings.unshift({ input: param, output: g.sub(param, g.mul(lr, direction)), init: 'param' });
+    });
+  }
+  return bindings;
+}
+
+/**
+ * Global-norm clipping as torch.nn.utils.clip_grad_norm_: scale all gradients by
+ * min(1, max_norm / (norm + 1e-6)). Returns the clipped gradients and the pre-clip norm.
+ */
+export function clipGradients(
+  g: GraphBuilder,
+  grads: readonly Value[],
+  maxNorm: number | undefined,
+): { grads: Value[]; norm: Value } {
+  return g.scope('clip', () => {
+    const squares = grads.map((gr) => g.reduceSum(g.mul(gr, gr), undefined, false));
+    const total = squares.length === 1 ? (squares[0] as Value) : (g.op('Sum', squares)[0] as Value);
+    const norm = g.sqrt(total);
+    if (maxNorm === undefined || maxNorm <= 0) return { grads: [...grads], norm };
+    const coef = g.min(g.div(maxNorm, g.add(norm, 1e-6)), 1);
+    return { grads: grads.map((gr) => g.mul(gr, coef)), norm };
+  });
+}

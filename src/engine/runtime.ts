@@ -1,0 +1,223 @@
+/**
+ * The engine's only door to onnxruntime-node: choosing the execution provider, creating sessions,
+ * and moving tensors between our TensorData and ort.Tensor without copying.
+ *
+ * Bundling note: onnxruntime-node must stay external (it loads its native binding with a computed
+ * require path), and `ort.Tensor` must come from that same copy, because the binding builds result
+ * tensors with it and onnxruntime-common checks feeds/fetches with `instanceof`.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { DType, TensorArray, TensorData } from './graph/types.js';
+
+export type DeviceChoice = 'auto' | 'cpu' | 'cuda';
+
+export interface ProviderChoice {
+  providers: string[];
+  reason: string;
+}
+
+/** The exact commands that fetch the CUDA provider (the project .npmrc skips it by default). */
+export const CUDA_INSTALL_HINT =
+  'install the CUDA 12 provider with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` ' +
+  '(or `npm install onnxruntime-node --onnxruntime-node-install=cuda12` on a fresh install); it downloads ' +
+  'from api.nuget.org and needs the CUDA 12 runtime and cuDNN 9 on the library path';
+
+/**
+ * Folder holding onnxruntime_binding.node, where install.js drops the CUDA provider libraries.
+ * `require` works under tsx and in CommonJS bundles; an ESM bundle only has esbuild's throwing
+ * shim, so fall back to resolving from the main script and the working directory (import.meta
+ * cannot be written in a file that may compile as CommonJS).
+ */
+export function ortBinaryDir(): string | undefined {
+  const resolvers: (() => string)[] = [
+    () => require.resolve('onnxruntime-node/package.json'),
+    () => createRequire(path.resolve(process.argv[1] ?? 'noop.js')).resolve('onnxruntime-node/package.json'),
+    () => createRequire(path.join(process.cwd(), 'noop.js')).resolve('onnxruntime-node/package.json'),
+  ];
+  for (const resolve of resolvers) {
+    try {
+      return path.join(path.dirname(resolve()), 'bin', 'napi-v6', process.platform, process.arch);
+    } catch {
+      // try the next way
+    }
+  }
+  return undefined;
+}
+
+/** Whether the CUDA execution provider libraries are installed next to the binding. */
+export function cudaProviderInstalled(): boolean {
+  const dir = ortBinaryDir();
+  if (!dir || process.platform !== 'linux') return false;
+  // The CUDA provider is loaded through the shared-provider bridge; both files are needed.
+  return ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'].every((f) =>
+    existsSync(path.join(dir, f)),
+  );
+}
+
+export function resolveExecutionProviders(device: DeviceChoice): ProviderChoice {
+  if (device === 'cpu') return { providers: ['cpu'], reason: 'device: cpu requested' };
+  const installed = cudaProviderInstalled();
+  if (device === 'cuda') {
+    if (process.platform !== 'linux') {
+      throw new Error(`device: cuda is only supported on Linux x64 by onnxruntime-node (this is ${process.platform})`);
+    }
+    if (!installed) {
+      throw new Error(
+        `device: cuda requested, but the onnxruntime CUDA provider is not installed in ${ortBinaryDir() ?? 'onnxruntime-node'}; ${CUDA_INSTALL_HINT}`,
+      );
+    }
+    return { providers: ['cuda', 'cpu'], reason: 'device: cuda requested' };
+  }
+  if (process.platform !== 'linux')
+    return { providers: ['cpu'], reason: `auto: no CUDA provider on ${process.platform}` };
+  if (!installed) return { providers: ['cpu'], reason: 'auto: CUDA provider not installed' };
+  return { providers: ['cuda', 'cpu'], reason: 'auto: CUDA provider installed' };
+}
+
+// ------------------------------------------------------------------ tensors
+
+export type Feed = TensorData | ort.Tensor;
+
+/** ort.Tensor over the same typed array (no copy). bool and uint8 share Uint8Array storage. */
+export function toOrt(t: TensorData): ort.Tensor {
+  return new ort.Tensor(t.dtype, t.data as ort.Tensor['data'], [...t.dims]);
+}
+
+const ORT_DTYPES: ReadonlySet<string> = new Set<DType>([
+  'float32',
+  'float64',
+  'float16',
+  'int64',
+  'int32',
+  'bool',
+  'uint8',
+  'int8',
+]);
+
+/** TensorData view of an ort.Tensor's buffer (no copy). */
+export function fromOrt(t: ort.Tensor): TensorData {
+  if (!ORT_DTYPES.has(t.type))
+    throw new Error(`onnxruntime returned a '${t.type}' tensor, which the engine does not use`);
+  let data = t.data as TensorArray;
+  // Where the JS engine has Float16Array, ORT hands float16 back in one; we store the raw bits.
+  if (t.type === 'float16' && !(data instanceof Uint16Array)) {
+    const v = data as unknown as ArrayBufferView;
+    data = new Uint16Array(v.buffer, v.byteOffset, v.byteLength / 2);
+  }
+  return { dtype: t.type as DType, dims: [...t.dims], data };
+}
+
+const isOrtTensor = (x: Feed): x is ort.Tensor => x instanceof ort.Tensor;
+
+// ------------------------------------------------------------------ sessions
+
+export interface SessionOptions {
+  device: DeviceChoice;
+  /** Intra-op threads; omitted means ORT's default (one per physical core). */
+  threads?: number;
+  logLine?: (msg: string) => void;
+}
+
+/**
+ * An InferenceSession with TensorData in and out. Results are views on the buffers ORT returns,
+ * so the caller owns them outright; nothing needs freeing except the session itself.
+ */
+export class Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  private disposed = false;
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    readonly provider: string,
+  ) {
+    this.inputNames = session.inputNames;
+    this.outputNames = session.outputNames;
+  }
+
+  /**
+   * Runs the model. `outputs` is either the names to fetch (default: all), or preallocated tensors
+   * by name. Preallocated tensors are filled in place (their dtype and dims must match exactly, or
+   * ORT throws) and come back as the same objects. onnxruntime-node 1.30 still allocates a fresh
+   * copy for its own result object, so this saves no allocation; it is for callers that want a
+   * result in a fixed buffer (optimizer state, accumulators).
+   */
+  async run(
+    feeds: Record<string, Feed>,
+    outputs?: readonly string[] | Record<string, TensorData>,
+  ): Promise<Record<string, TensorData>> {
+    if (this.disposed) throw new Error('onnxruntime session used after dispose()');
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, value] of Object.entries(feeds)) ortFeeds[name] = isOrtTensor(value) ? value : toOrt(value);
+
+    let fetches: Record<string, ort.Tensor | null> | undefined;
+    const preallocated = outputs && !Array.isArray(outputs) ? (outputs as Record<string, TensorData>) : undefined;
+    if (preallocated) {
+      fetches = {};
+      for (const [name, t] of Object.entries(preallocated)) fetches[name] = toOrt(t);
+    } else if (outputs) {
+      fetches = {};
+      for (const name of outputs as readonly string[]) fetches[name] = null;
+    }
+
+    const result = fetches ? await this.session.run(ortFeeds, fetches) : await this.session.run(ortFeeds);
+    const out: Record<string, TensorData> = {};
+    for (const [name, value] of Object.entries(result)) {
+      out[name] = preallocated?.[name] ?? fromOrt(value);
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.session.release();
+  }
+}
+
+async function createOrtSession(
+  modelBytes: Uint8Array,
+  providers: string[],
+  threads: number | undefined,
+): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: providers,
+    // Our graphs are one long chain of dependent ops; parallel branches gain little and an extra
+    // pool of threads would compete with the intra-op pool.
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  };
+  if (threads !== undefined) options.intraOpNumThreads = threads;
+  return ort.InferenceSession.create(modelBytes, options);
+}
+
+/**
+ * Creates a session on the chosen device. With 'auto', a CUDA provider that is installed but
+ * cannot start (no GPU, no driver, missing cuDNN) falls back to CPU instead of failing the run.
+ */
+export async function createSession(modelBytes: Uint8Array, opts: SessionOptions): Promise<Session> {
+  const choice = resolveExecutionProviders(opts.device);
+  const primary = choice.providers[0] ?? 'cpu';
+  try {
+    const session = await createOrtSession(modelBytes, choice.providers, opts.threads);
+    opts.logLine?.(`onnxruntime: using ${primary} (${choice.reason})`);
+    return new Session(session, primary);
+  } catch (err) {
+    if (opts.device !== 'auto' || primary === 'cpu') throw err;
+    const msg = err instanceof Error ? err.message : String(err);
+    const session = await createOrtSession(modelBytes, ['cpu'], opts.threads);
+    opts.logLine?.(`onnxruntime: using cpu (auto: CUDA provider failed to start: ${msg.split('\n')[0]})`);
+    return new Session(session, 'cpu');
+  }
+}
+
+/** Disposes sessions, ignoring ones already disposed; errors from the others are collected. */
+export async function disposeAll(sessions: Iterable<Session | undefined>): Promise<void> {
+  const results = await Promise.allSettled([...sessions].map((s) => s?.dispose()));
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const first = failed[0];
+  if (first) throw new Error(`onnxruntime: ${failed.length} session(s) failed to dispose`, { cause: first.reason });
+}

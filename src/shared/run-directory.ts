@@ -1,0 +1,26 @@
+/**
+ * The run directory contract (see DESIGN.md, "Run directory"): what the engine writes and the
+ * extension and webview read. Change only together with every reader.
+ */
+export type RunState = 'queued' | 'running' | 'completed' | 'failed' | 'stopped';
+
+/** `status.json`, rewritten atomically (temporary file, then rename). */
+export interface RunStatus {
+  state: RunState;
+  pid: number;
+  startedAt: string;
+  updatedAt: string;
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  best?: { metric: string; value: number; step: number };
+  reason?: string;
+}
+
+/** One line of `events.jsonl`. `t` is milliseconds since the Unix epoch. */
+export type RunEvent =
+  | { type: 'step'; step: number; epoch: number; loss: number; lr: number; tokensPerSec: number; t: number }
+  | { type: 'eval'; step: number; metrics: Record<string, number>; t: number }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; t: number }
+  | { type: 'checkpoint'; step: number; path: string; t: number }
+  | { type: 'status'; state: RunState; reason?: string; t: number };
