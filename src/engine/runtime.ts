@@ -163,6 +163,11 @@ export class Session {
       for (const name of outputs as readonly string[]) fetches[name] = null;
     }
 
+    // onnxruntime-common treats a fetches object with no known output name as run *options*, which
+    // would silently fetch everything and leave preallocated buffers untouched; refuse instead.
+    for (const name of Object.keys(fetches ?? {})) {
+      if (!this.outputNames.includes(name)) throw new Error(`onnxruntime: model has no output '${name}'`);
+    }
     const result = fetches ? await this.session.run(ortFeeds, fetches) : await this.session.run(ortFeeds);
     const out: Record<string, TensorData> = {};
     for (const [name, value] of Object.entries(result)) {

@@ -57,6 +57,7 @@ test('the encoded model runs in onnxruntime with the right numbers', async () =>
     const r = await session.run({ x: tensorOf('float32', [1, 3], [0, 0, 1]) }, { y: out });
     assert.equal(r.y, out);
     assert.deepEqual(tensorNumbers(out), [5.5, 5]);
+    await assert.rejects(session.run({ x }, { nope: out }), /no output 'nope'/);
   } finally {
     await session.dispose();
   }

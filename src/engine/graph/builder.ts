@@ -28,6 +28,8 @@ export interface OpOptions {
   outputs?: number;
   /** Stem for the node and output names (default: op type in lower case). */
   name?: string;
+  /** Exact output value names (graph outputs users see, e.g. `logits`). */
+  outputNames?: readonly string[];
 }
 
 /**
@@ -63,6 +65,16 @@ export class GraphBuilder {
     const v = this.graph.addValue({ name, dtype, shape });
     this.graph.inputs.push(name);
     return v;
+  }
+
+  /**
+   * Records a shape that inference could not derive but the math guarantees (e.g. a gradient padded
+   * back to its input's extent with run-time pads).
+   */
+  withShape(value: Value, shape: Shape): Value {
+    const known = { ...value, shape };
+    this.graph.values.set(value.name, known);
+    return known;
   }
 
   /** Marks a value as a graph output. */
@@ -115,7 +127,7 @@ export class GraphBuilder {
     const inferred = infer({ graph: this.graph, opType, nodeName: name, inputs, attrs, outputCount });
     const outputs = inferred.slice(0, outputCount).map((o, i) =>
       this.graph.addValue({
-        name: outputCount === 1 ? `${name}_out` : `${name}_out${i}`,
+        name: opts.outputNames?.[i] ?? (outputCount === 1 ? `${name}_out` : `${name}_out${i}`),
         dtype: o.dtype,
         shape: o.shape,
       }),

@@ -162,23 +162,37 @@ function gemm(ctx: GradContext): (Value | undefined)[] {
 function slice(ctx: GradContext): (Value | undefined)[] {
   const { g, node, x, dy } = ctx;
   const shape = x(0).shape ?? fail(node, 'input shape unknown');
+  const rank = shape.length;
   const starts = constInts(ctx, 1, 'starts') as number[];
   const ends = constInts(ctx, 2, 'ends') as number[];
   const axes = constInts(ctx, 3, 'axes') ?? starts.map((_, i) => i);
   const steps = constInts(ctx, 4, 'steps') ?? starts.map(() => 1);
-  const pads = new Array<number>(shape.length * 2).fill(0);
+  // The gradient is dY padded with zeros back to X's extent: `before` and `after` per axis.
+  const before = new Array<number>(rank).fill(0);
+  const after = new Array<number>(rank).fill(0);
+  const symbolicEnds = new Array<number>(rank).fill(0); // end of the slice on symbolic axes
   axes.forEach((a, i) => {
-    const axis = normAxis(a, shape.length);
+    const axis = normAxis(a, rank);
     const size = shape[axis];
-    if (typeof size !== 'number') fail(node, `sliced axis ${axis} must have a static size`);
+    const [s, e] = [starts[i] as number, ends[i] as number];
     if (steps[i] !== 1) fail(node, 'only step 1 is differentiable');
-    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + (size as number) : v, 0), size as number);
-    const b = clamp(starts[i] as number);
-    const e = Math.max(b, clamp(ends[i] as number));
-    pads[axis] = b;
-    pads[axis + shape.length] = (size as number) - e;
+    if (typeof size !== 'number') {
+      if (s < 0 || e < s) fail(node, `axis ${axis} has symbolic size ${size}: only non-negative starts/ends are differentiable`);
+      before[axis] = s;
+      symbolicEnds[axis] = e;
+      return;
+    }
+    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+    const b = clamp(s);
+    before[axis] = b;
+    after[axis] = size - Math.max(b, clamp(e));
   });
-  return [g.pad(dy(0) as Value, pads)];
+  if (symbolicEnds.every((e) => e === 0)) return [g.pad(dy(0) as Value, [...before, ...after])];
+  // after = size - end on symbolic axes, computed from X's run-time shape.
+  const isSymbolic = symbolicEnds.map((e) => (e > 0 ? 1 : 0));
+  const dynamicAfter = g.add(g.mul(g.sub(g.shape(x(0)), g.ints(symbolicEnds)), g.ints(isSymbolic)), g.ints(after));
+  const pads = g.concat([g.ints(before), dynamicAfter], 0);
+  return [g.withShape(g.op('Pad', [dy(0) as Value, pads])[0] as Value, shape)];
 }
 
 /**

@@ -53,8 +53,24 @@ export function shapeTensorDims(graph: Graph, name: string | undefined): Dim[] |
   const constant = graph.constantOf(name);
   if (constant) return tensorNumbers(constant);
   const producer = graph.producer.get(name);
-  if (producer?.opType === 'Shape' && producer.inputs[0]) return graph.value(producer.inputs[0]).shape?.slice();
-  return undefined;
+  if (!producer) return undefined;
+  switch (producer.opType) {
+    case 'Shape':
+      return producer.inputs[0] ? graph.value(producer.inputs[0]).shape?.slice() : undefined;
+    case 'Slice': {
+      // Part of a shape, e.g. the leading dims of x: Slice(Shape(x), [0], [-1]).
+      const whole = shapeTensorDims(graph, producer.inputs[0]);
+      const [start, end] = [1, 2].map((i) => shapeTensorDims(graph, producer.inputs[i])?.[0]);
+      if (!whole || typeof start !== 'number' || typeof end !== 'number' || producer.inputs.slice(3).some((i) => i !== '')) return undefined;
+      return whole.slice(start, Math.min(end, whole.length));
+    }
+    case 'Concat': {
+      const parts = producer.inputs.map((i) => shapeTensorDims(graph, i));
+      return parts.every((p) => p !== undefined) ? (parts as Dim[][]).flat() : undefined;
+    }
+    default:
+      return undefined;
+  }
 }
 
 const same = (ctx: InferContext): InferredValue[] => {
@@ -135,7 +151,12 @@ function slice(ctx: InferContext): InferredValue[] {
     const axis = normAxis(Number(axesIn?.[i] ?? i), shape.length);
     const size = shape[axis];
     const step = Number(steps?.[i] ?? 1);
-    if (typeof size !== 'number' || typeof s !== 'number' || typeof ends[i] !== 'number') {
+    const e0 = ends[i];
+    if (typeof size !== 'number' && typeof s === 'number' && typeof e0 === 'number' && s >= 0 && e0 >= s && step === 1) {
+      shape[axis] = e0 - s; // a symbolic dim is assumed at least as long as the slice (e.g. the CLS token)
+      return;
+    }
+    if (typeof size !== 'number' || typeof s !== 'number' || typeof e0 !== 'number') {
       shape[axis] = `${ctx.nodeName}_dim${axis}`;
       return;
     }

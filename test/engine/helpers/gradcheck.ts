@@ -11,7 +11,7 @@ import {
   type Value,
 } from '../../../src/engine/graph/types.js';
 import { createSession, type Session } from '../../../src/engine/runtime.js';
-import { rng } from './random.js';
+import { normal, rng } from './random.js';
 
 /** How a gradient-check input is drawn. Float kinds are differentiated unless `grad: false`. */
 export interface InputSpec {
@@ -43,7 +43,6 @@ const isFloatSpec = (s: InputSpec) => s.kind !== 'index' && s.kind !== 'bool';
 function draw(spec: InputSpec, rand: () => number): number[] {
   if (spec.values) return spec.values;
   const n = numel(spec.shape);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   return Array.from({ length: n }, () => {
     switch (spec.kind ?? 'normal') {
       case 'index':
@@ -55,7 +54,7 @@ function draw(spec: InputSpec, rand: () => number): number[] {
       case 'away-from-zero':
         return (rand() < 0.5 ? -1 : 1) * (0.2 + rand());
       default:
-        return normal();
+        return normal(rand);
     }
   });
 }

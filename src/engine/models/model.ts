@@ -1,0 +1,42 @@
+import type { GraphBuilder } from '../graph/builder.js';
+import type { DType, Shape, TensorData, Value } from '../graph/types.js';
+
+/** How a parameter starts when no pretrained weight exists for it. */
+export type ParamInit = { kind: 'normal'; std: number } | { kind: 'zeros' } | { kind: 'ones' };
+
+export interface ParamSpec {
+  /** Hugging Face name, e.g. `encoder.layer.0.attention.self.query.weight`. */
+  name: string;
+  /** Hugging Face layout: Linear weights are [out, in]. */
+  shape: number[];
+  init: ParamInit;
+}
+
+/** A tensor the collator feeds per batch (`input_ids`, `attention_mask`, `labels`, ...). */
+export interface BatchInput {
+  name: string;
+  dtype: DType;
+  shape: Shape;
+}
+
+export type ForwardMode = 'train' | 'eval';
+
+export interface ForwardResult {
+  loss: Value;
+  logits: Value;
+}
+
+/**
+ * A model + task as the trainer sees it: its parameters, its batch tensors, and a forward pass
+ * written against the graph builder. `param(name)` gives the parameter's graph value (a graph
+ * input when trained, an initializer when frozen).
+ */
+export interface TrainableModel {
+  readonly params: readonly ParamSpec[];
+  readonly batchInputs: readonly BatchInput[];
+  /** The batch inputs the exported inference graph takes (the training ones minus labels). */
+  readonly inferenceInputs: readonly string[];
+  forward(g: GraphBuilder, param: (name: string) => Value, inputs: Readonly<Record<string, Value>>, mode: ForwardMode): ForwardResult;
+}
+
+export type Weights = Map<string, TensorData>;

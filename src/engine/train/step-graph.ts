@@ -1,0 +1,163 @@
+import { buildGradients } from '../graph/autodiff.js';
+import { GraphBuilder } from '../graph/builder.js';
+import { Graph } from '../graph/graph.js';
+import type { Value } from '../graph/types.js';
+import type { TrainableModel, Weights } from '../models/model.js';
+import { appendOptimizer, clipGradients, type OptimizerConfig } from '../optim/optimizer.js';
+
+/**
+ * The ONNX graphs of one (model, task, method):
+ * - train step: batch + trained params + optimizer state + `lr` + `step` -> loss, grad norm,
+ *   updated params and state (one session.run is one optimizer step);
+ * - accumulate (only with gradient accumulation): batch + params + gradient sums -> loss, new sums;
+ *   the train step then takes the sums as an extra input and averages them in;
+ * - forward: batch + params -> loss, logits, in eval mode (no dropout), for evaluation;
+ * - inference: like forward, without labels or loss, every weight an initializer: the export.
+ * Frozen weights are initializers in every graph, so they stay inside ONNX Runtime.
+ */
+export interface StepGraphOptions {
+  model: TrainableModel;
+  weights: Weights;
+  trainable: ReadonlySet<string>;
+  optimizer: OptimizerConfig;
+  maxGradNorm?: number;
+  gradientAccumulationSteps?: number;
+}
+
+/** A piece of state carried between runs: fed under `input`, produced under `output`. */
+export interface CarriedState {
+  input: string;
+  output: string;
+  init: 'zeros' | 'param';
+  /** The parameter this state belongs to. */
+  param: string;
+}
+
+export interface StepGraph {
+  graph: Graph;
+  loss: string;
+  gradNorm?: string;
+  logits?: string;
+  state: CarriedState[];
+}
+
+const GRAD_SUM = '.grad_sum';
+
+function newGraph(name: string, opts: StepGraphOptions) {
+  const g = new GraphBuilder(new Graph(name));
+  const inputs = Object.fromEntries(opts.model.batchInputs.map((b) => [b.name, g.input(b.name, b.dtype, b.shape)]));
+  const values = new Map<string, Value>();
+  for (const spec of opts.model.params) {
+    const tensor = opts.weights.get(spec.name);
+    if (!tensor) throw new Error(`model parameter '${spec.name}' has no weights`);
+    values.set(spec.name, opts.trainable.has(spec.name) ? g.input(spec.name, 'float32', spec.shape) : g.initializer(spec.name, tensor));
+  }
+  const param = (name: string): Value => {
+    const v = values.get(name);
+    if (!v) throw new Error(`the model's forward pass reads '${name}', which is not among its parameters`);
+    return v;
+  };
+  return { g, inputs, param, trained: [...values.values()].filter((v) => opts.trainable.has(v.name)) };
+}
+
+export function buildTrainStep(opts: StepGraphOptions): StepGraph {
+  const { g, inputs, param, trained } = newGraph('train_step', opts);
+  const { loss } = opts.model.forward(g, param, inputs, 'train');
+  const lr = g.input('lr', 'float32', []);
+  const step = g.input('step', 'float32', []);
+  const grads = buildGradients(g, loss, trained);
+  const k = opts.gradientAccumulationSteps ?? 1;
+  const state: CarriedState[] = [];
+  let gradList = trained.map((p) => grads.get(p.name) as Value);
+  if (k > 1) {
+    // Mean over micro-batches, as Hugging Face gets by scaling each micro-batch loss by 1/k.
+    gradList = trained.map((p, i) => g.mul(g.add(g.input(p.name + GRAD_SUM, 'float32', p.shape ?? []), gradList[i] as Value), 1 / k));
+  }
+  const clipped = clipGradients(g, gradList, opts.maxGradNorm);
+  const bindings = appendOptimizer(g, trained.map((p, i) => ({ param: p, grad: clipped.grads[i] as Value })), opts.optimizer, lr, step);
+  g.output(loss);
+  g.output(clipped.norm);
+  for (const b of bindings) {
+    g.output(b.output);
+    const owner = trained.find((p) => b.input.name === p.name || b.input.name.startsWith(`${p.name}.`));
+    state.push({ input: b.input.name, output: b.output.name, init: b.init, param: owner?.name ?? b.input.name });
+  }
+  return { graph: g.graph, loss: loss.name, gradNorm: clipped.norm.name, state };
+}
+
+/** Micro-step of gradient accumulation: adds this batch's gradients to the running sums. */
+export function buildAccumulateStep(opts: StepGraphOptions): StepGraph {
+  const { g, inputs, param, trained } = newGraph('accumulate_step', opts);
+  const { loss } = opts.model.forward(g, param, inputs, 'train');
+  const grads = buildGradients(g, loss, trained);
+  g.output(loss);
+  const state = trained.map((p): CarriedState => {
+    const sum = g.add(g.input(p.name + GRAD_SUM, 'float32', p.shape ?? []), grads.get(p.name) as Value);
+    g.output(sum);
+    return { input: p.name + GRAD_SUM, output: sum.name, init: 'zeros', param: p.name };
+  });
+  return { graph: g.graph, loss: loss.name, state };
+}
+
+/** Eval-mode forward with trained params as inputs: loss and logits for evaluation. */
+export function buildForward(opts: StepGraphOptions): StepGraph {
+  const { g, inputs, param } = newGraph('forward', opts);
+  const { loss, logits } = opts.model.forward(g, param, inputs, 'eval');
+  g.output(loss);
+  g.output(logits);
+  return { graph: g.graph, loss: loss.name, logits: logits.name, state: [] };
+}
+
+/** The exported inference model: every weight baked in, inputs without labels, output `logits`. */
+export function buildInference(model: TrainableModel, weights: Weights): Graph {
+  const g = new GraphBuilder(new Graph('inference'));
+  const inputs: Record<string, Value> = {};
+  for (const b of model.batchInputs) {
+    if (model.inferenceInputs.includes(b.name)) inputs[b.name] = g.input(b.name, b.dtype, b.shape);
+  }
+  // Labels are needed by the loss only; a constant stand-in keeps the forward code unchanged and the
+  // loss nodes are dropped below because no output depends on them.
+  for (const b of model.batchInputs) {
+    if (!inputs[b.name]) inputs[b.name] = g.constantOfShape([1], 0, b.dtype);
+  }
+  const param = (name: string): Value => {
+    const existing = g.graph.values.get(name);
+    if (existing) return existing;
+    const tensor = weights.get(name);
+    if (!tensor) throw new Error(`export: no weights for '${name}'`);
+    return g.initializer(name, tensor);
+  };
+  const { logits } = model.forward(g, param, inputs, 'eval');
+  g.output(g.op('Identity', [logits], {}, { outputNames: ['logits'] })[0] as Value);
+  return pruneToOutputs(g.graph);
+}
+
+/** Drops nodes (and initializers) no graph output depends on. */
+export function pruneToOutputs(graph: Graph): Graph {
+  const needed = new Set(graph.outputs);
+  const keep = new Set<number>();
+  for (let k = graph.nodes.length - 1; k >= 0; k--) {
+    const node = graph.nodes[k];
+    if (node && node.outputs.some((o) => needed.has(o))) {
+      keep.add(k);
+      for (const i of node.inputs) if (i !== '') needed.add(i);
+    }
+  }
+  const pruned = new Graph(graph.name);
+  for (const name of graph.inputs) {
+    pruned.addValue(graph.value(name));
+    pruned.inputs.push(name);
+  }
+  for (const [name, t] of graph.initializers) {
+    if (!needed.has(name)) continue;
+    pruned.addValue(graph.value(name));
+    pruned.addInitializer(name, t);
+  }
+  graph.nodes.forEach((node, k) => {
+    if (!keep.has(k)) return;
+    for (const o of node.outputs) if (o !== '') pruned.addValue(graph.value(o));
+    pruned.addNode(node);
+  });
+  pruned.outputs.push(...graph.outputs);
+  return pruned;
+}

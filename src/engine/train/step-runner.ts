@@ -1,0 +1,133 @@
+import { encodeModel } from '../graph/onnx-codec.js';
+import { type TensorData, tensorNumbers, typedArrayFor } from '../graph/types.js';
+import type { Weights } from '../models/model.js';
+import { createSession, type DeviceChoice, type Session } from '../runtime.js';
+import { buildAccumulateStep, buildForward, buildInference, buildTrainStep, type StepGraph, type StepGraphOptions } from './step-graph.js';
+
+export interface StepRunnerOptions extends StepGraphOptions {
+  device: DeviceChoice;
+  threads?: number;
+  log?: (line: string) => void;
+}
+
+export type Batch = Readonly<Record<string, TensorData>>;
+
+interface Compiled {
+  session: Session;
+  spec: StepGraph;
+}
+
+const scalar = (v: number): TensorData => ({ dtype: 'float32', dims: [], data: new Float32Array([v]) });
+
+/**
+ * Runs the step graphs and owns the state they carry: trained parameters, optimizer moments,
+ * gradient sums. Each run's outputs become the next run's inputs without copying:
+ * onnxruntime-node hands back fresh buffers per output (even when fetches are preallocated, as
+ * measured in 1.30), so adopting them is the cheapest it gets from JavaScript.
+ */
+export class StepRunner {
+  /** Current value of every carried state input, by graph input name. */
+  private readonly state = new Map<string, TensorData>();
+  private optimizerSteps = 0;
+  private pendingMicroSteps = 0;
+
+  private constructor(
+    private readonly opts: StepRunnerOptions,
+    private readonly train: Compiled,
+    private readonly forward: Compiled,
+    private readonly accumulate: Compiled | undefined,
+  ) {
+    for (const s of [...train.spec.state, ...(accumulate?.spec.state ?? [])]) {
+      if (this.state.has(s.input)) continue;
+      const weights = opts.weights.get(s.param) as TensorData;
+      this.state.set(s.input, s.init === 'param' ? weights : { dtype: 'float32', dims: weights.dims, data: typedArrayFor('float32', weights.data.length) });
+    }
+  }
+
+  static async create(opts: StepRunnerOptions): Promise<StepRunner> {
+    const compile = async (spec: StepGraph): Promise<Compiled> => ({
+      spec,
+      session: await createSession(encodeModel(spec.graph), { device: opts.device, threads: opts.threads, logLine: opts.log }),
+    });
+    const accumulation = opts.gradientAccumulationSteps ?? 1;
+    const sessions: Compiled[] = [];
+    try {
+      sessions.push(await compile(buildTrainStep(opts)));
+      sessions.push(await compile(buildForward(opts)));
+      if (accumulation > 1) sessions.push(await compile(buildAccumulateStep(opts)));
+    } catch (err) {
+      await Promise.allSettled(sessions.map((s) => s.session.dispose()));
+      throw err;
+    }
+    return new StepRunner(opts, sessions[0] as Compiled, sessions[1] as Compiled, sessions[2]);
+  }
+
+  /** Optimizer steps taken so far. */
+  get steps(): number {
+    return this.optimizerSteps;
+  }
+
+  private feeds(batch: Batch, names: readonly string[]): Record<string, TensorData> {
+    const feeds: Record<string, TensorData> = {};
+    for (const name of names) {
+      const v = batch[name] ?? this.state.get(name);
+      if (v) feeds[name] = v;
+    }
+    return feeds;
+  }
+
+  private adopt(spec: StepGraph, out: Record<string, TensorData>): void {
+    for (const s of spec.state) this.state.set(s.input, out[s.output] as TensorData);
+  }
+
+  /**
+   * One micro-batch. With gradient accumulation k, every k-th call updates the weights; the
+   * others add to the gradient sums. Returns the micro-batch loss (and the grad norm on updates).
+   */
+  async step(batch: Batch, lr: number): Promise<{ loss: number; gradNorm?: number; updated: boolean }> {
+    const k = this.opts.gradientAccumulationSteps ?? 1;
+    if (this.accumulate && this.pendingMicroSteps < k - 1) {
+      const out = await this.accumulate.session.run(this.feeds(batch, this.accumulate.session.inputNames));
+      this.adopt(this.accumulate.spec, out);
+      this.pendingMicroSteps++;
+      return { loss: tensorNumbers(out[this.accumulate.spec.loss] as TensorData)[0] as number, updated: false };
+    }
+    const feeds = this.feeds(batch, this.train.session.inputNames);
+    feeds.lr = scalar(lr);
+    feeds.step = scalar(this.optimizerSteps + 1);
+    const out = await this.train.session.run(feeds);
+    this.adopt(this.train.spec, out);
+    if (this.accumulate) {
+      for (const s of this.accumulate.spec.state) (this.state.get(s.input)?.data as Float32Array).fill(0);
+      this.pendingMicroSteps = 0;
+    }
+    this.optimizerSteps++;
+    const num = (name: string | undefined) => tensorNumbers(out[name as string] as TensorData)[0] as number;
+    return { loss: num(this.train.spec.loss), gradNorm: num(this.train.spec.gradNorm), updated: true };
+  }
+
+  /** Eval-mode forward: loss and logits of one batch with the current weights. */
+  async evaluate(batch: Batch): Promise<{ loss: number; logits: TensorData }> {
+    const out = await this.forward.session.run(this.feeds(batch, this.forward.session.inputNames));
+    return {
+      loss: tensorNumbers(out[this.forward.spec.loss] as TensorData)[0] as number,
+      logits: out[this.forward.spec.logits as string] as TensorData,
+    };
+  }
+
+  /** Current weights: trained ones from the carried state, frozen ones as loaded. */
+  weights(): Weights {
+    const out: Weights = new Map();
+    for (const [name, t] of this.opts.weights) out.set(name, this.opts.trainable.has(name) ? (this.state.get(name) ?? t) : t);
+    return out;
+  }
+
+  /** The inference ONNX model with the current weights baked in. */
+  exportInference(): Uint8Array {
+    return encodeModel(buildInference(this.opts.model, this.weights()), { producer: 'finetune-workbench' });
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.allSettled([this.train, this.forward, this.accumulate].map((c) => c?.session.dispose()));
+  }
+}
