@@ -29,7 +29,9 @@ export const SELFTEST_MODEL: Omit<EncoderConfig, 'seed'> = {
   numLabels: 3,
   dropout: 0.1,
   layerNormEps: 1e-12,
-  initializerRange: 0.02,
+  // BERT's 0.02 leaves a model this narrow on a symmetric plateau (one class solved, two at chance)
+  // for dozens of epochs; 0.2 learns the task in two (measured with seeds 42 and 1).
+  initializerRange: 0.2,
 };
 
 export async function selftest(o: SelftestOptions): Promise<EpochReport[]> {
