@@ -31,11 +31,17 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'selftest') {
     const { values } = parseArgs({
       args: rest,
-      options: { epochs: { type: 'string' }, device: { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' } },
+      options: {
+        epochs: { type: 'string' },
+        device: { type: 'string' },
+        threads: { type: 'string' },
+        seed: { type: 'string' },
+      },
       strict: true,
     });
     const device = (values.device ?? 'auto') as DeviceChoice;
-    if (!DEVICES.includes(device)) throw new UsageError(`--device must be one of ${DEVICES.join(', ')}, got '${values.device}'`);
+    if (!DEVICES.includes(device))
+      throw new UsageError(`--device must be one of ${DEVICES.join(', ')}, got '${values.device}'`);
     const reports = await selftest({
       epochs: intOption(values.epochs, 'epochs', 6) as number,
       device,
@@ -55,7 +61,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      err instanceof UsageError ||
+      (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
       process.stderr.write(`finetune: ${(err as Error).message}\n\n${USAGE}`);
       process.exitCode = 2;
       return;

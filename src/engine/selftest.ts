@@ -52,7 +52,9 @@ export async function selftest(o: SelftestOptions): Promise<EpochReport[]> {
     log: (line) => o.out.write(`${line}\n`),
   });
   const params = [...weights.values()].reduce((n, t) => n + t.data.length, 0);
-  o.out.write(`selftest: ${cfg.layers}-layer encoder, hidden ${cfg.hidden}, ${params.toLocaleString('en-US')} parameters; ${train.length} train / ${validation.length} validation sequences\n`);
+  o.out.write(
+    `selftest: ${cfg.layers}-layer encoder, hidden ${cfg.hidden}, ${params.toLocaleString('en-US')} parameters; ${train.length} train / ${validation.length} validation sequences\n`,
+  );
   try {
     return await trainClassifier({
       runner,
@@ -63,7 +65,9 @@ export async function selftest(o: SelftestOptions): Promise<EpochReport[]> {
       batchSize: 32,
       schedule: { scheduler: 'linear', baseLr: 3e-3, warmupRatio: 0.1 },
       seed: o.seed,
-      onStep: o.out.isTTY ? (done, total, loss) => o.out.write(`\r${progressBar(done, total)} loss ${loss.toFixed(4)} `) : undefined,
+      onStep: o.out.isTTY
+        ? (done, total, loss) => o.out.write(`\r${progressBar(done, total)} loss ${loss.toFixed(4)} `)
+        : undefined,
       onEpoch: (r) =>
         o.out.write(
           `${o.out.isTTY ? '\r\x1b[2K' : ''}epoch ${r.epoch}/${o.epochs}  train loss ${r.trainLoss.toFixed(4)}  val loss ${r.valLoss.toFixed(4)}  val accuracy ${(100 * r.valAccuracy).toFixed(1)}%  (${r.seconds.toFixed(1)} s, ${(1000 * r.stepSeconds).toFixed(1)} ms/step)\n`,

@@ -115,12 +115,14 @@ const maxAbsDiff = (a: readonly number[], b: readonly number[]): number => {
   return a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
 };
 
-const maxRelDiff = (got: readonly number[], want: readonly number[]): number => {
-  assert.equal(got.length, want.length);
-  return got.reduce((m, v, i) => {
-    const w = want[i] as number;
-    return Math.max(m, Math.abs(v - w) / Math.abs(w));
-  }, 0);
+/**
+ * Max abs difference relative to the tensor's largest reference magnitude. Per-element relative
+ * error is meaningless for optimizer moments: exp_avg = b1*m + (1-b1)*g can cancel to near zero,
+ * and a tiny gradient element carries the float32 rounding of the sums it came from.
+ */
+const maxScaledDiff = (got: readonly number[], want: readonly number[]): number => {
+  const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  return maxAbsDiff(got, want) / scale;
 };
 
 const bindingFor = (bindings: readonly StateBinding[], inputName: string): StateBinding => {
@@ -252,13 +254,13 @@ test('one AdamW step with two parameter groups, clipping and warmup equals a han
     const gotM = numbers(out, bindingFor(bindings, `${name}.exp_avg`).output.name);
     const gotV = numbers(out, bindingFor(bindings, `${name}.exp_avg_sq`).output.name);
     const pErr = maxAbsDiff(gotP, want.p);
-    const mErr = maxRelDiff(gotM, want.m);
-    const vErr = maxRelDiff(gotV, want.v);
+    const mErr = maxScaledDiff(gotM, want.m);
+    const vErr = maxScaledDiff(gotV, want.v);
     report.push(`${name}: grad abs ${gradErr.toExponential(2)}, param abs ${pErr.toExponential(2)}, `);
-    report[report.length - 1] += `exp_avg rel ${mErr.toExponential(2)}, exp_avg_sq rel ${vErr.toExponential(2)}`;
+    report[report.length - 1] += `exp_avg scaled ${mErr.toExponential(2)}, exp_avg_sq scaled ${vErr.toExponential(2)}`;
     assert.ok(pErr <= 1e-6, `${name}: new parameter max abs diff ${pErr}; ${ctx}`);
-    assert.ok(mErr <= 1e-6, `${name}: exp_avg max rel diff ${mErr}; ${ctx}`);
-    assert.ok(vErr <= 1e-6, `${name}: exp_avg_sq max rel diff ${vErr}; ${ctx}`);
+    assert.ok(mErr <= 1e-6, `${name}: exp_avg max abs diff / max |exp_avg| ${mErr}; ${ctx}`);
+    assert.ok(vErr <= 1e-6, `${name}: exp_avg_sq max abs diff / max |exp_avg_sq| ${vErr}; ${ctx}`);
 
     // The check can tell the groups apart: the other group's formula lands well outside tolerance.
     const other = adamwReference(params[name], clippedGrad, m0[name], v0[name], {
@@ -491,7 +493,10 @@ test('The same training step run twice with the same seed gives bit-identical lo
     assert.equal(lossesA[s], lossesB[s], `step ${s + 1}: losses differ; seed ${seed}`);
     for (const bnd of model.bindings) {
       const name = bnd.output.name;
-      assert.deepEqual(numbers(a[s] as Record<string, TensorData>, name), numbers(b[s] as Record<string, TensorData>, name));
+      assert.deepEqual(
+        numbers(a[s] as Record<string, TensorData>, name),
+        numbers(b[s] as Record<string, TensorData>, name),
+      );
     }
   }
   if (process.env.FINETUNE_TEST_VERBOSE) console.log(`dropout losses: ${lossesA.join(', ')}`);

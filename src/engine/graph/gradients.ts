@@ -177,7 +177,8 @@ function slice(ctx: GradContext): (Value | undefined)[] {
     const [s, e] = [starts[i] as number, ends[i] as number];
     if (steps[i] !== 1) fail(node, 'only step 1 is differentiable');
     if (typeof size !== 'number') {
-      if (s < 0 || e < s) fail(node, `axis ${axis} has symbolic size ${size}: only non-negative starts/ends are differentiable`);
+      if (s < 0 || e < s)
+        fail(node, `axis ${axis} has symbolic size ${size}: only non-negative starts/ends are differentiable`);
       before[axis] = s;
       symbolicEnds[axis] = e;
       return;

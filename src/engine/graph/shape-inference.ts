@@ -61,7 +61,13 @@ export function shapeTensorDims(graph: Graph, name: string | undefined): Dim[] |
       // Part of a shape, e.g. the leading dims of x: Slice(Shape(x), [0], [-1]).
       const whole = shapeTensorDims(graph, producer.inputs[0]);
       const [start, end] = [1, 2].map((i) => shapeTensorDims(graph, producer.inputs[i])?.[0]);
-      if (!whole || typeof start !== 'number' || typeof end !== 'number' || producer.inputs.slice(3).some((i) => i !== '')) return undefined;
+      if (
+        !whole ||
+        typeof start !== 'number' ||
+        typeof end !== 'number' ||
+        producer.inputs.slice(3).some((i) => i !== '')
+      )
+        return undefined;
       return whole.slice(start, Math.min(end, whole.length));
     }
     case 'Concat': {
@@ -152,7 +158,14 @@ function slice(ctx: InferContext): InferredValue[] {
     const size = shape[axis];
     const step = Number(steps?.[i] ?? 1);
     const e0 = ends[i];
-    if (typeof size !== 'number' && typeof s === 'number' && typeof e0 === 'number' && s >= 0 && e0 >= s && step === 1) {
+    if (
+      typeof size !== 'number' &&
+      typeof s === 'number' &&
+      typeof e0 === 'number' &&
+      s >= 0 &&
+      e0 >= s &&
+      step === 1
+    ) {
       shape[axis] = e0 - s; // a symbolic dim is assumed at least as long as the slice (e.g. the CLS token)
       return;
     }

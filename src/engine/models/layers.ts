@@ -47,7 +47,14 @@ export function additiveMask(g: GraphBuilder, attentionMask: Value): Value {
 }
 
 /** BERT-style self-attention with output projection, residual and LayerNorm. // [B, T, H] */
-export function selfAttention(ctx: BlockContext, x: Value, mask: Value, prefix: string, heads: number, eps: number): Value {
+export function selfAttention(
+  ctx: BlockContext,
+  x: Value,
+  mask: Value,
+  prefix: string,
+  heads: number,
+  eps: number,
+): Value {
   const { g } = ctx;
   const hidden = x.shape?.[2] as number;
   const headDim = hidden / heads;

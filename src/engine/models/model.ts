@@ -36,7 +36,12 @@ export interface TrainableModel {
   readonly batchInputs: readonly BatchInput[];
   /** The batch inputs the exported inference graph takes (the training ones minus labels). */
   readonly inferenceInputs: readonly string[];
-  forward(g: GraphBuilder, param: (name: string) => Value, inputs: Readonly<Record<string, Value>>, mode: ForwardMode): ForwardResult;
+  forward(
+    g: GraphBuilder,
+    param: (name: string) => Value,
+    inputs: Readonly<Record<string, Value>>,
+    mode: ForwardMode,
+  ): ForwardResult;
 }
 
 export type Weights = Map<string, TensorData>;

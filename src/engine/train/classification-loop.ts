@@ -47,7 +47,12 @@ export function argmaxRows(logits: TensorData): number[] {
   });
 }
 
-export async function evaluateAccuracy<E>(runner: StepRunner, examples: readonly E[], collate: (e: readonly E[]) => Batch, batchSize: number) {
+export async function evaluateAccuracy<E>(
+  runner: StepRunner,
+  examples: readonly E[],
+  collate: (e: readonly E[]) => Batch,
+  batchSize: number,
+) {
   let lossSum = 0;
   let correct = 0;
   for (const chunk of batches(examples, batchSize)) {

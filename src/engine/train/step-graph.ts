@@ -50,7 +50,10 @@ function newGraph(name: string, opts: StepGraphOptions) {
   for (const spec of opts.model.params) {
     const tensor = opts.weights.get(spec.name);
     if (!tensor) throw new Error(`model parameter '${spec.name}' has no weights`);
-    values.set(spec.name, opts.trainable.has(spec.name) ? g.input(spec.name, 'float32', spec.shape) : g.initializer(spec.name, tensor));
+    values.set(
+      spec.name,
+      opts.trainable.has(spec.name) ? g.input(spec.name, 'float32', spec.shape) : g.initializer(spec.name, tensor),
+    );
   }
   const param = (name: string): Value => {
     const v = values.get(name);
@@ -71,10 +74,18 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
   let gradList = trained.map((p) => grads.get(p.name) as Value);
   if (k > 1) {
     // Mean over micro-batches, as Hugging Face gets by scaling each micro-batch loss by 1/k.
-    gradList = trained.map((p, i) => g.mul(g.add(g.input(p.name + GRAD_SUM, 'float32', p.shape ?? []), gradList[i] as Value), 1 / k));
+    gradList = trained.map((p, i) =>
+      g.mul(g.add(g.input(p.name + GRAD_SUM, 'float32', p.shape ?? []), gradList[i] as Value), 1 / k),
+    );
   }
   const clipped = clipGradients(g, gradList, opts.maxGradNorm);
-  const bindings = appendOptimizer(g, trained.map((p, i) => ({ param: p, grad: clipped.grads[i] as Value })), opts.optimizer, lr, step);
+  const bindings = appendOptimizer(
+    g,
+    trained.map((p, i) => ({ param: p, grad: clipped.grads[i] as Value })),
+    opts.optimizer,
+    lr,
+    step,
+  );
   g.output(loss);
   g.output(clipped.norm);
   for (const b of bindings) {

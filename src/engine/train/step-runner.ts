@@ -2,7 +2,14 @@ import { encodeModel } from '../graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, typedArrayFor } from '../graph/types.js';
 import type { Weights } from '../models/model.js';
 import { createSession, type DeviceChoice, type Session } from '../runtime.js';
-import { buildAccumulateStep, buildForward, buildInference, buildTrainStep, type StepGraph, type StepGraphOptions } from './step-graph.js';
+import {
+  buildAccumulateStep,
+  buildForward,
+  buildInference,
+  buildTrainStep,
+  type StepGraph,
+  type StepGraphOptions,
+} from './step-graph.js';
 
 export interface StepRunnerOptions extends StepGraphOptions {
   device: DeviceChoice;
@@ -40,14 +47,24 @@ export class StepRunner {
     for (const s of [...train.spec.state, ...(accumulate?.spec.state ?? [])]) {
       if (this.state.has(s.input)) continue;
       const weights = opts.weights.get(s.param) as TensorData;
-      this.state.set(s.input, s.init === 'param' ? weights : { dtype: 'float32', dims: weights.dims, data: typedArrayFor('float32', weights.data.length) });
+      this.state.set(
+        s.input,
+        s.init === 'param'
+          ? weights
+          : { dtype: 'float32', dims: weights.dims, data: typedArrayFor('float32', weights.data.length) },
+      );
     }
   }
 
   static async create(opts: StepRunnerOptions): Promise<StepRunner> {
     const compile = async (spec: StepGraph): Promise<Compiled> => ({
       spec,
-      session: await createSession(encodeModel(spec.graph), { device: opts.device, threads: opts.threads, logLine: opts.log }),
+      // The provider line is logged once: every session of a runner uses the same choice.
+      session: await createSession(encodeModel(spec.graph), {
+        device: opts.device,
+        threads: opts.threads,
+        logLine: spec.graph.name === 'train_step' ? opts.log : undefined,
+      }),
     });
     const accumulation = opts.gradientAccumulationSteps ?? 1;
     const sessions: Compiled[] = [];
@@ -118,7 +135,8 @@ export class StepRunner {
   /** Current weights: trained ones from the carried state, frozen ones as loaded. */
   weights(): Weights {
     const out: Weights = new Map();
-    for (const [name, t] of this.opts.weights) out.set(name, this.opts.trainable.has(name) ? (this.state.get(name) ?? t) : t);
+    for (const [name, t] of this.opts.weights)
+      out.set(name, this.opts.trainable.has(name) ? (this.state.get(name) ?? t) : t);
     return out;
   }
 

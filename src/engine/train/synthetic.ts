@@ -59,6 +59,10 @@ export function collate(examples: readonly Example[]): Batch {
     input_ids: tensorOf('int64', [B, T], ids),
     attention_mask: tensorOf('int64', [B, T], mask),
     position_ids: tensorOf('int64', [B, T], positions),
-    labels: tensorOf('int64', [B], examples.map((e) => e.label)),
+    labels: tensorOf(
+      'int64',
+      [B],
+      examples.map((e) => e.label),
+    ),
   };
 }
