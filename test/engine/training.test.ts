@@ -60,9 +60,9 @@ test('the exported inference graph reloads in a fresh session and gives the eval
   await runner.dispose();
   const exported = tensorNumbers(out.logits as never);
   assert.deepEqual(out.logits?.dims, logits.dims);
-  tensorNumbers(logits).forEach((v, i) =>
-    assert.ok(Math.abs(v - (exported[i] as number)) < 1e-5, `logit ${i}: ${v} vs ${exported[i]}`),
-  );
+  tensorNumbers(logits).forEach((v, i) => {
+    assert.ok(Math.abs(v - (exported[i] as number)) < 1e-5, `logit ${i}: ${v} vs ${exported[i]}`);
+  });
 });
 
 test('gradient accumulation over two halves equals one step on the whole batch', async () => {

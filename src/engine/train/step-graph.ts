@@ -149,7 +149,7 @@ export function pruneToOutputs(graph: Graph): Graph {
   const keep = new Set<number>();
   for (let k = graph.nodes.length - 1; k >= 0; k--) {
     const node = graph.nodes[k];
-    if (node && node.outputs.some((o) => needed.has(o))) {
+    if (node?.outputs.some((o) => needed.has(o))) {
       keep.add(k);
       for (const i of node.inputs) if (i !== '') needed.add(i);
     }

@@ -115,7 +115,10 @@ export class StepRunner {
     const out = await this.train.session.run(feeds);
     this.adopt(this.train.spec, out);
     if (this.accumulate) {
-      for (const s of this.accumulate.spec.state) (this.state.get(s.input)?.data as Float32Array).fill(0);
+      for (const s of this.accumulate.spec.state) {
+        const sum = this.state.get(s.input);
+        if (sum) (sum.data as Float32Array).fill(0);
+      }
       this.pendingMicroSteps = 0;
     }
     this.optimizerSteps++;
