@@ -1,59 +1,45 @@
-import { parseArgs } from 'node:util';
-import type { DeviceChoice } from './runtime.js';
-import { selftest } from './selftest.js';
+import { type Command, UsageError } from './commands/command.js';
+import { selftestCommand } from './commands/selftest.js';
 
-/** `finetune <command> [options]`: the engine's command line. Never imports 'vscode'. */
-const USAGE = `usage: finetune <command> [options]
+/**
+ * `finetune <command> [options]`: the engine's command line, one table of name -> command.
+ * Never imports 'vscode'.
+ */
+const COMMANDS: Readonly<Record<string, Command>> = {
+  selftest: selftestCommand,
+};
 
-commands:
-  selftest   train a small transformer classifier on a synthetic task and report accuracy
-             --epochs N (default 6)  --device auto|cpu|cuda (default auto)  --threads N  --seed N (default 42)
-  help       show this message
-`;
-
-const DEVICES: readonly DeviceChoice[] = ['auto', 'cpu', 'cuda'];
-
-function intOption(value: string | undefined, name: string, dflt: number | undefined): number | undefined {
-  if (value === undefined) return dflt;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got '${value}'`);
-  return n;
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: finetune <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n'finetune <command> --help' describes a command.\n`;
 }
 
-class UsageError extends Error {}
-
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(USAGE);
-    return command === undefined ? 1 : 0;
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(help());
+    return name === undefined ? 2 : 0;
   }
-  if (command === 'selftest') {
-    const { values } = parseArgs({
-      args: rest,
-      options: {
-        epochs: { type: 'string' },
-        device: { type: 'string' },
-        threads: { type: 'string' },
-        seed: { type: 'string' },
-      },
-      strict: true,
-    });
-    const device = (values.device ?? 'auto') as DeviceChoice;
-    if (!DEVICES.includes(device))
-      throw new UsageError(`--device must be one of ${DEVICES.join(', ')}, got '${values.device}'`);
-    const reports = await selftest({
-      epochs: intOption(values.epochs, 'epochs', 6) as number,
-      device,
-      threads: intOption(values.threads, 'threads', undefined),
-      seed: intOption(values.seed, 'seed', 42) as number,
-      out: process.stdout,
-    });
-    const last = reports[reports.length - 1];
-    process.stdout.write(`selftest: final validation accuracy ${((last?.valAccuracy ?? 0) * 100).toFixed(1)}%\n`);
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`finetune: unknown command '${name}'\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.usage);
     return 0;
   }
-  throw new UsageError(`unknown command '${command}'`);
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    const parseError = err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS');
+    if (err instanceof UsageError || parseError) {
+      process.stderr.write(`finetune ${name}: ${(err as Error).message}\n\n${command.usage}`);
+      return 2;
+    }
+    throw err;
+  }
 }
 
 main(process.argv.slice(2)).then(
@@ -61,14 +47,6 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (
-      err instanceof UsageError ||
-      (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
-    ) {
-      process.stderr.write(`finetune: ${(err as Error).message}\n\n${USAGE}`);
-      process.exitCode = 2;
-      return;
-    }
     process.stderr.write(`finetune: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   },

@@ -1,0 +1,30 @@
+/** One `finetune <name>` command: how it is described in help and what it runs. */
+export interface Command {
+  /** One line for `finetune help`. */
+  summary: string;
+  /** Full help for `finetune <name> --help`. */
+  usage: string;
+  /** Runs with the arguments after the command name; resolves to the exit code. */
+  run(args: string[]): Promise<number>;
+}
+
+/** Bad command-line input: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {}
+
+export function intOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got '${value}'`);
+  return n;
+}
+
+export function choiceOption<T extends string>(
+  value: string | undefined,
+  name: string,
+  choices: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!choices.includes(value as T))
+    throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${value}'`);
+  return value as T;
+}
