@@ -347,6 +347,7 @@ export const shapeInference: Readonly<Record<string, InferFn>> = {
   },
   Range: (ctx) => [{ dtype: input(ctx, 0).dtype, shape: [`${ctx.nodeName}_len`] }],
   ScatterND: same,
+  CumSum: same,
   ScatterElements: same,
   Pad: (ctx) => {
     const x = input(ctx, 0);

@@ -1,11 +1,19 @@
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/types.js';
-import { additiveMask, type BlockContext, dropout, feedForward, layerNorm, linear, selfAttention } from './layers.js';
+import {
+  additiveMask,
+  BERT_LAYER_NAMES,
+  type BlockContext,
+  dropout,
+  layerNorm,
+  linear,
+  transformerLayer,
+} from './layers.js';
 import type { ForwardMode, ParamSpec, TrainableModel } from './model.js';
 
 /**
  * A BERT-shaped transformer encoder with a sequence-classification head, built from scratch with
- * Hugging Face's parameter names. The selftest trains it; the BERT family reuses its blocks.
+ * Hugging Face's parameter names (without the `bert.` prefix). The selftest and the benchmark use it.
  */
 export interface EncoderConfig {
   vocabSize: number;
@@ -37,17 +45,18 @@ export function encoderParamSpecs(cfg: EncoderConfig): ParamSpec[] {
     { name: 'embeddings.position_embeddings.weight', shape: [cfg.maxPositions, H], init: normal },
     ...norm('embeddings.LayerNorm'),
   ];
+  const n = BERT_LAYER_NAMES;
   for (let i = 0; i < cfg.layers; i++) {
     const p = `encoder.layer.${i}`;
     specs.push(
-      ...linearSpec(`${p}.attention.self.query`, H, H),
-      ...linearSpec(`${p}.attention.self.key`, H, H),
-      ...linearSpec(`${p}.attention.self.value`, H, H),
-      ...linearSpec(`${p}.attention.output.dense`, H, H),
-      ...norm(`${p}.attention.output.LayerNorm`),
-      ...linearSpec(`${p}.intermediate.dense`, cfg.intermediate, H),
-      ...linearSpec(`${p}.output.dense`, H, cfg.intermediate),
-      ...norm(`${p}.output.LayerNorm`),
+      ...linearSpec(`${p}.${n.query}`, H, H),
+      ...linearSpec(`${p}.${n.key}`, H, H),
+      ...linearSpec(`${p}.${n.value}`, H, H),
+      ...linearSpec(`${p}.${n.attentionOut}`, H, H),
+      ...norm(`${p}.${n.attentionNorm}`),
+      ...linearSpec(`${p}.${n.ffnIn}`, cfg.intermediate, H),
+      ...linearSpec(`${p}.${n.ffnOut}`, H, cfg.intermediate),
+      ...norm(`${p}.${n.ffnNorm}`),
     );
   }
   specs.push(...linearSpec('pooler.dense', H, H), ...linearSpec('classifier', cfg.numLabels, H));
@@ -68,16 +77,16 @@ export function encoderClassifier(cfg: EncoderConfig): TrainableModel {
       let seed = cfg.seed;
       const ctx: BlockContext = { g, param, mode, dropout: cfg.dropout, nextSeed: () => seed++ };
       const input = (name: string) => inputs[name] as Value;
-      const eps = cfg.layerNormEps;
+      const shape = { heads: cfg.heads, eps: cfg.layerNormEps, act: 'gelu' } as const;
       let h = g.scope('embeddings', () => {
         const words = g.gather(param('embeddings.word_embeddings.weight'), input('input_ids')); // [B, T, H]
         const positions = g.gather(param('embeddings.position_embeddings.weight'), input('position_ids'));
-        return dropout(ctx, layerNorm(ctx, g.add(words, positions), 'embeddings.LayerNorm', eps));
+        return dropout(ctx, layerNorm(ctx, g.add(words, positions), 'embeddings.LayerNorm', cfg.layerNormEps));
       });
       const mask = additiveMask(g, input('attention_mask')); // [B, 1, 1, T]
       for (let i = 0; i < cfg.layers; i++) {
         const p = `encoder.layer.${i}`;
-        h = g.scope(p, () => feedForward(ctx, selfAttention(ctx, h, mask, `${p}.attention`, cfg.heads, eps), p, eps));
+        h = g.scope(p, () => transformerLayer(ctx, h, mask, p, BERT_LAYER_NAMES, shape));
       }
       const logits = g.scope('head', () => {
         const cls = g.squeeze(g.slice(h, [0], [1], [1]), [1]); // [B, H]

@@ -11,9 +11,47 @@ export interface BlockContext {
   g: GraphBuilder;
   param: (name: string) => Value;
   mode: ForwardMode;
+  /** Dropout after projections and on embeddings (`hidden_dropout_prob`). */
   dropout: number;
+  /** Dropout on attention probabilities (`attention_probs_dropout_prob`). */
+  attentionDropout?: number;
   /** Next dropout seed: each Dropout node gets its own, derived from the run seed. */
   nextSeed: () => number;
+}
+
+/** Hugging Face `hidden_act` names we build (ACT2FN in transformers). */
+export type Activation = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'gelu_fast' | 'relu' | 'silu' | 'swish' | 'tanh';
+
+export const ACTIVATIONS: readonly Activation[] = [
+  'gelu',
+  'gelu_new',
+  'gelu_pytorch_tanh',
+  'gelu_fast',
+  'relu',
+  'silu',
+  'swish',
+  'tanh',
+];
+
+export function activation(g: GraphBuilder, x: Value, act: Activation): Value {
+  switch (act) {
+    case 'gelu': // exact: 0.5 x (1 + erf(x / sqrt 2))
+      return g.mul(g.mul(x, 0.5), g.add(g.erf(g.mul(x, Math.SQRT1_2)), 1));
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+    case 'gelu_fast': {
+      // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+      const inner = g.mul(g.add(x, g.mul(g.mul(g.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+      return g.mul(g.mul(x, 0.5), g.add(g.tanh(inner), 1));
+    }
+    case 'relu':
+      return g.relu(x);
+    case 'silu':
+    case 'swish':
+      return g.mul(x, g.sigmoid(x));
+    case 'tanh':
+      return g.tanh(x);
+  }
 }
 
 /** y = x W^T + b over the last axis of x, for any number of leading axes. // [..., in] -> [..., out] */
@@ -27,18 +65,13 @@ export function linear(ctx: BlockContext, x: Value, prefix: string): Value {
   return g.reshape(y, g.concat([lead, g.ints([outDim])], 0));
 }
 
-export function dropout(ctx: BlockContext, x: Value): Value {
-  if (ctx.mode !== 'train' || ctx.dropout <= 0) return x;
-  return ctx.g.dropout(x, ctx.dropout, ctx.nextSeed()).y;
+export function dropout(ctx: BlockContext, x: Value, ratio = ctx.dropout): Value {
+  if (ctx.mode !== 'train' || ratio <= 0) return x;
+  return ctx.g.dropout(x, ratio, ctx.nextSeed()).y;
 }
 
 export const layerNorm = (ctx: BlockContext, x: Value, prefix: string, eps: number): Value =>
   ctx.g.layerNorm(x, ctx.param(`${prefix}.weight`), ctx.param(`${prefix}.bias`), eps);
-
-/** GELU as Hugging Face's "gelu": 0.5 x (1 + erf(x / sqrt 2)). */
-export function gelu(g: GraphBuilder, x: Value): Value {
-  return g.mul(g.mul(x, 0.5), g.add(g.erf(g.mul(x, Math.SQRT1_2)), 1));
-}
 
 /** Additive attention mask from a [B, T] 0/1 mask: 0 where attended, float32 min where padded. // [B, 1, 1, T] */
 export function additiveMask(g: GraphBuilder, attentionMask: Value): Value {
@@ -46,33 +79,77 @@ export function additiveMask(g: GraphBuilder, attentionMask: Value): Value {
   return g.mul(g.sub(1, keep), -3.4028234663852886e38);
 }
 
-/** BERT-style self-attention with output projection, residual and LayerNorm. // [B, T, H] */
-export function selfAttention(
+/** Weight names of one post-LayerNorm transformer layer, relative to the layer's prefix. */
+export interface LayerNames {
+  query: string;
+  key: string;
+  value: string;
+  attentionOut: string;
+  attentionNorm: string;
+  ffnIn: string;
+  ffnOut: string;
+  ffnNorm: string;
+}
+
+export const BERT_LAYER_NAMES: LayerNames = {
+  query: 'attention.self.query',
+  key: 'attention.self.key',
+  value: 'attention.self.value',
+  attentionOut: 'attention.output.dense',
+  attentionNorm: 'attention.output.LayerNorm',
+  ffnIn: 'intermediate.dense',
+  ffnOut: 'output.dense',
+  ffnNorm: 'output.LayerNorm',
+};
+
+export interface LayerShape {
+  heads: number;
+  eps: number;
+  act: Activation;
+  /** Hidden dropout after the attention output projection (DistilBERT has none). */
+  attentionOutputDropout?: boolean;
+  /** Hidden dropout after the feed-forward output (ALBERT has none). */
+  ffnOutputDropout?: boolean;
+}
+
+/** Multi-head self-attention with output projection, residual and LayerNorm. // [B, T, H] */
+function selfAttention(
+  ctx: BlockContext,
+  x: Value,
+  mask: Value,
+  p: (n: string) => string,
+  names: LayerNames,
+  o: LayerShape,
+): Value {
+  const { g } = ctx;
+  const hidden = x.shape?.[2] as number;
+  const headDim = hidden / o.heads;
+  const split = (v: Value) => g.transpose(g.reshape(v, [0, 0, o.heads, headDim]), [0, 2, 1, 3]); // [B, nh, T, hd]
+  const q = split(linear(ctx, x, p(names.query)));
+  const k = split(linear(ctx, x, p(names.key)));
+  const v = split(linear(ctx, x, p(names.value)));
+  const scores = g.add(g.mul(g.matmul(q, g.transpose(k, [0, 1, 3, 2])), 1 / Math.sqrt(headDim)), mask); // [B, nh, T, T]
+  const probs = dropout(ctx, g.softmax(scores, -1), ctx.attentionDropout ?? ctx.dropout);
+  const context = g.reshape(g.transpose(g.matmul(probs, v), [0, 2, 1, 3]), [0, 0, hidden]); // [B, T, H]
+  const projected = linear(ctx, context, p(names.attentionOut));
+  const out = o.attentionOutputDropout === false ? projected : dropout(ctx, projected);
+  return layerNorm(ctx, g.add(out, x), p(names.attentionNorm), o.eps);
+}
+
+/** One post-LayerNorm transformer layer (BERT, RoBERTa, ELECTRA, DistilBERT, ALBERT). // [B, T, H] */
+export function transformerLayer(
   ctx: BlockContext,
   x: Value,
   mask: Value,
   prefix: string,
-  heads: number,
-  eps: number,
+  names: LayerNames,
+  o: LayerShape,
 ): Value {
   const { g } = ctx;
-  const hidden = x.shape?.[2] as number;
-  const headDim = hidden / heads;
-  const split = (v: Value) => g.transpose(g.reshape(v, [0, 0, heads, headDim]), [0, 2, 1, 3]); // [B, nh, T, hd]
-  const q = split(linear(ctx, x, `${prefix}.self.query`));
-  const k = split(linear(ctx, x, `${prefix}.self.key`));
-  const v = split(linear(ctx, x, `${prefix}.self.value`));
-  const scores = g.add(g.mul(g.matmul(q, g.transpose(k, [0, 1, 3, 2])), 1 / Math.sqrt(headDim)), mask); // [B, nh, T, T]
-  const probs = dropout(ctx, g.softmax(scores, -1));
-  const context = g.reshape(g.transpose(g.matmul(probs, v), [0, 2, 1, 3]), [0, 0, hidden]); // [B, T, H]
-  const out = dropout(ctx, linear(ctx, context, `${prefix}.output.dense`));
-  return layerNorm(ctx, g.add(out, x), `${prefix}.output.LayerNorm`, eps);
-}
-
-/** Feed-forward block: dense -> GELU -> dense, residual, LayerNorm. // [B, T, H] */
-export function feedForward(ctx: BlockContext, x: Value, prefix: string, eps: number): Value {
-  const { g } = ctx;
-  const inner = gelu(g, linear(ctx, x, `${prefix}.intermediate.dense`));
-  const out = dropout(ctx, linear(ctx, inner, `${prefix}.output.dense`));
-  return layerNorm(ctx, g.add(out, x), `${prefix}.output.LayerNorm`, eps);
+  const p = (n: string) => `${prefix}.${n}`;
+  const attended = selfAttention(ctx, x, mask, p, names, o);
+  const inner = activation(g, linear(ctx, attended, p(names.ffnIn)), o.act);
+  const projected = linear(ctx, inner, p(names.ffnOut));
+  const out = o.ffnOutputDropout === false ? projected : dropout(ctx, projected);
+  return layerNorm(ctx, g.add(out, attended), p(names.ffnNorm), o.eps);
 }

@@ -1,0 +1,50 @@
+import type { EncoderArch } from './encoder.js';
+import { hiddenAct, type ModelFamily } from './family.js';
+import { pooledClassifier, tokenClassifier } from './heads.js';
+import type { HfConfigReader } from './hf-config.js';
+import { BERT_LAYER_NAMES } from './layers.js';
+
+/** BERT layout; RoBERTa and ELECTRA reuse it with their own prefix and positions. */
+export function bertLikeArch(cfg: HfConfigReader, basePrefix: string, dropoutOverride?: number): EncoderArch {
+  const hidden = cfg.int('hidden_size');
+  return {
+    family: cfg.str('model_type'),
+    basePrefix,
+    vocabSize: cfg.int('vocab_size'),
+    embeddingSize: cfg.int('embedding_size', hidden),
+    hidden,
+    layers: cfg.int('num_hidden_layers'),
+    heads: cfg.int('num_attention_heads'),
+    intermediate: cfg.int('intermediate_size'),
+    maxPositions: cfg.int('max_position_embeddings'),
+    typeVocabSize: cfg.int('type_vocab_size', 2),
+    eps: cfg.num('layer_norm_eps', 1e-12),
+    act: hiddenAct(cfg),
+    hiddenDropout: dropoutOverride ?? cfg.num('hidden_dropout_prob', 0.1),
+    attentionDropout: dropoutOverride ?? cfg.num('attention_probs_dropout_prob', 0.1),
+    initializerRange: cfg.num('initializer_range', 0.02),
+    positions: { kind: 'absolute' },
+    names: {
+      word: 'embeddings.word_embeddings',
+      position: 'embeddings.position_embeddings',
+      tokenType: 'embeddings.token_type_embeddings',
+      embeddingNorm: 'embeddings.LayerNorm',
+      layer: (i) => `encoder.layer.${i}`,
+      layerNames: BERT_LAYER_NAMES,
+      pooler: 'pooler.dense',
+    },
+  };
+}
+
+/** classifier_dropout when set, else hidden_dropout_prob (BertForSequenceClassification). */
+export const bertHeadDropout = (cfg: HfConfigReader, override?: number): number =>
+  override ?? (cfg.has('classifier_dropout') ? cfg.num('classifier_dropout') : cfg.num('hidden_dropout_prob', 0.1));
+
+export const bert: ModelFamily = {
+  modelTypes: ['bert'],
+  arch: (cfg, dropout) => bertLikeArch(cfg, 'bert', dropout),
+  sequenceHead: pooledClassifier,
+  tokenHead: tokenClassifier,
+  headDropout: (cfg, _task, override) => bertHeadDropout(cfg, override),
+  architectures: { sequence: 'BertForSequenceClassification', token: 'BertForTokenClassification' },
+};

@@ -1,0 +1,20 @@
+import { bertHeadDropout, bertLikeArch } from './bert.js';
+import type { ModelFamily } from './family.js';
+import { clsMlpHead, tokenClassifier } from './heads.js';
+
+/**
+ * ELECTRA discriminator: BERT's layers with a separate embedding width projected to the hidden
+ * size (`embeddings_project`), no pooler, and a dense + GELU classification head.
+ */
+export const electra: ModelFamily = {
+  modelTypes: ['electra'],
+  arch(cfg, dropout) {
+    const arch = bertLikeArch(cfg, 'electra', dropout);
+    const projection = arch.embeddingSize !== arch.hidden ? 'embeddings_project' : undefined;
+    return { ...arch, names: { ...arch.names, pooler: undefined, projection } };
+  },
+  sequenceHead: clsMlpHead('gelu'),
+  tokenHead: tokenClassifier,
+  headDropout: (cfg, _task, override) => bertHeadDropout(cfg, override),
+  architectures: { sequence: 'ElectraForSequenceClassification', token: 'ElectraForTokenClassification' },
+};

@@ -1,0 +1,170 @@
+import type { GraphBuilder } from '../graph/builder.js';
+import type { Value } from '../graph/types.js';
+import {
+  type Activation,
+  additiveMask,
+  type BlockContext,
+  dropout,
+  type LayerNames,
+  layerNorm,
+  linear,
+  transformerLayer,
+} from './layers.js';
+import type { BatchInput, ParamSpec } from './model.js';
+
+/**
+ * The shape and weight names of a post-LayerNorm transformer encoder, as one Hugging Face family
+ * lays it out. BERT, RoBERTa, DistilBERT, ALBERT and ELECTRA differ only in these fields, so one
+ * builder serves them all; each family's file maps its config.json onto an EncoderArch.
+ */
+export interface EncoderArch {
+  family: string;
+  /** Prefix of the base model's weights inside a task model (`bert`, `roberta`, ...). */
+  basePrefix: string;
+  vocabSize: number;
+  /** Embedding width; differs from `hidden` in ALBERT and small ELECTRA (then projected). */
+  embeddingSize: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  intermediate: number;
+  maxPositions: number;
+  /** 0 when the family has no token type embeddings (DistilBERT, RoBERTa's is size 1 and kept). */
+  typeVocabSize: number;
+  eps: number;
+  act: Activation;
+  hiddenDropout: number;
+  attentionDropout: number;
+  initializerRange: number;
+  /** Where the family's layers apply hidden dropout (default: both, as BERT). */
+  dropoutSites?: { attentionOutput: boolean; ffnOutput: boolean };
+  /** RoBERTa: positions count from padding_idx + 1 and skip padding. */
+  positions: { kind: 'absolute' } | { kind: 'padding-offset'; paddingIdx: number };
+  names: {
+    word: string;
+    position: string;
+    tokenType?: string;
+    embeddingNorm: string;
+    /** Linear from embeddingSize to hidden, when they differ. */
+    projection?: string;
+    /** Prefix of layer i (ALBERT returns the same shared prefix for every i). */
+    layer: (i: number) => string;
+    layerNames: LayerNames;
+    /** BERT `pooler.dense`, ALBERT `pooler`; absent where the family has no pooler. */
+    pooler?: string;
+  };
+}
+
+const base = (arch: EncoderArch, name: string) => `${arch.basePrefix}.${name}`;
+
+/** Parameters of the base encoder, with the base prefix; shared layers appear once. */
+export function encoderBaseSpecs(arch: EncoderArch): ParamSpec[] {
+  const normal = { kind: 'normal', std: arch.initializerRange } as const;
+  const { names } = arch;
+  const lin = (name: string, out: number, inp: number): ParamSpec[] => [
+    { name: base(arch, `${name}.weight`), shape: [out, inp], init: normal },
+    { name: base(arch, `${name}.bias`), shape: [out], init: { kind: 'zeros' } },
+  ];
+  const norm = (name: string, size: number): ParamSpec[] => [
+    { name: base(arch, `${name}.weight`), shape: [size], init: { kind: 'ones' } },
+    { name: base(arch, `${name}.bias`), shape: [size], init: { kind: 'zeros' } },
+  ];
+  const E = arch.embeddingSize;
+  const H = arch.hidden;
+  const specs: ParamSpec[] = [
+    { name: base(arch, `${names.word}.weight`), shape: [arch.vocabSize, E], init: normal },
+    { name: base(arch, `${names.position}.weight`), shape: [arch.maxPositions, E], init: normal },
+  ];
+  if (names.tokenType && arch.typeVocabSize > 0) {
+    specs.push({ name: base(arch, `${names.tokenType}.weight`), shape: [arch.typeVocabSize, E], init: normal });
+  }
+  specs.push(...norm(names.embeddingNorm, E));
+  if (names.projection) specs.push(...lin(names.projection, H, E));
+  const seen = new Set<string>();
+  const n = names.layerNames;
+  for (let i = 0; i < arch.layers; i++) {
+    const p = names.layer(i);
+    if (seen.has(p)) continue;
+    seen.add(p);
+    specs.push(
+      ...lin(`${p}.${n.query}`, H, H),
+      ...lin(`${p}.${n.key}`, H, H),
+      ...lin(`${p}.${n.value}`, H, H),
+      ...lin(`${p}.${n.attentionOut}`, H, H),
+      ...norm(`${p}.${n.attentionNorm}`, H),
+      ...lin(`${p}.${n.ffnIn}`, arch.intermediate, H),
+      ...lin(`${p}.${n.ffnOut}`, H, arch.intermediate),
+      ...norm(`${p}.${n.ffnNorm}`, H),
+    );
+  }
+  if (names.pooler) specs.push(...lin(names.pooler, H, H));
+  return specs;
+}
+
+/** The tensors every encoder task feeds: ids, mask, and token types where the family has them. */
+export function encoderInputs(arch: EncoderArch): BatchInput[] {
+  const inputs: BatchInput[] = [
+    { name: 'input_ids', dtype: 'int64', shape: ['batch', 'seq'] },
+    { name: 'attention_mask', dtype: 'int64', shape: ['batch', 'seq'] },
+  ];
+  if (arch.names.tokenType && arch.typeVocabSize > 0)
+    inputs.push({ name: 'token_type_ids', dtype: 'int64', shape: ['batch', 'seq'] });
+  return inputs;
+}
+
+/** Position ids computed in the graph, as the family's PyTorch model does. // [B, T] */
+function positionIds(g: GraphBuilder, arch: EncoderArch, ids: Value): Value {
+  if (arch.positions.kind === 'absolute') {
+    return g.sub(
+      g.op('CumSum', [g.constantOfShape(g.shape(ids), 1, 'int64'), g.scalar(1, 'int64')])[0] as Value,
+      g.scalar(1, 'int64'),
+    );
+  }
+  // RoBERTa's create_position_ids_from_input_ids: cumsum(mask) * mask + padding_idx.
+  const pad = arch.positions.paddingIdx;
+  const notPad = g.cast(g.op('Not', [g.equal(ids, g.scalar(pad, 'int64'))])[0] as Value, 'int64');
+  const counted = g.mul(g.op('CumSum', [notPad, g.scalar(1, 'int64')])[0] as Value, notPad);
+  return g.add(counted, g.scalar(pad, 'int64'));
+}
+
+export interface EncoderOutput {
+  sequence: Value; // [B, T, H]
+  pooled?: Value; // [B, H], tanh(pooler(h[:, 0])) where the family has a pooler
+}
+
+export function encode(ctx: BlockContext, arch: EncoderArch, inputs: Readonly<Record<string, Value>>): EncoderOutput {
+  const { g, param } = ctx;
+  const ids = inputs.input_ids as Value;
+  const { names } = arch;
+  const w = (name: string) => param(base(arch, `${name}.weight`));
+  let h = g.scope('embeddings', () => {
+    let e = g.add(g.gather(w(names.word), ids), g.gather(w(names.position), positionIds(g, arch, ids))); // [B, T, E]
+    if (names.tokenType && arch.typeVocabSize > 0) {
+      const types = inputs.token_type_ids ?? g.constantOfShape(g.shape(ids), 0, 'int64');
+      e = g.add(e, g.gather(w(names.tokenType), types));
+    }
+    e = dropout(ctx, layerNorm(ctx, e, base(arch, names.embeddingNorm), arch.eps));
+    return names.projection ? linear(ctx, e, base(arch, names.projection)) : e; // [B, T, H]
+  });
+  const mask = additiveMask(g, inputs.attention_mask as Value); // [B, 1, 1, T]
+  const shape = {
+    heads: arch.heads,
+    eps: arch.eps,
+    act: arch.act,
+    attentionOutputDropout: arch.dropoutSites?.attentionOutput,
+    ffnOutputDropout: arch.dropoutSites?.ffnOutput,
+  };
+  for (let i = 0; i < arch.layers; i++) {
+    const p = base(arch, names.layer(i));
+    h = g.scope(`layer.${i}`, () => transformerLayer(ctx, h, mask, p, names.layerNames, shape));
+  }
+  if (!names.pooler) return { sequence: h };
+  const pooler = names.pooler;
+  const pooled = g.scope('pooler', () => g.tanh(linear(ctx, firstToken(g, h), base(arch, pooler))));
+  return { sequence: h, pooled };
+}
+
+/** h[:, 0]: the [CLS] (or <s>) token. // [B, T, H] -> [B, H] */
+export function firstToken(g: GraphBuilder, h: Value): Value {
+  return g.squeeze(g.slice(h, [0], [1], [1]), [1]);
+}
