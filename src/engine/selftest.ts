@@ -19,7 +19,7 @@ export interface SelftestOptions {
   out: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
 }
 
-export const SELFTEST_MODEL: Omit<EncoderConfig, 'seed'> = {
+export const SELFTEST_MODEL: EncoderConfig = {
   vocabSize: 40,
   hidden: 32,
   layers: 2,
@@ -35,7 +35,7 @@ export const SELFTEST_MODEL: Omit<EncoderConfig, 'seed'> = {
 };
 
 export async function selftest(o: SelftestOptions): Promise<EpochReport[]> {
-  const cfg: EncoderConfig = { ...SELFTEST_MODEL, seed: o.seed };
+  const cfg: EncoderConfig = { ...SELFTEST_MODEL };
   const model = encoderClassifier(cfg);
   const weights = initWeights(model.params, o.seed);
   const task = { numLabels: cfg.numLabels, vocabSize: cfg.vocabSize, minLength: 6, maxLength: 16 };
@@ -47,6 +47,7 @@ export async function selftest(o: SelftestOptions): Promise<EpochReport[]> {
     trainable: new Set(model.params.map((p) => p.name)),
     optimizer: { kind: 'adamw', weightDecay: 0.01 },
     maxGradNorm: 1,
+    seed: o.seed,
     device: o.device,
     threads: o.threads,
     log: (line) => o.out.write(`${line}\n`),

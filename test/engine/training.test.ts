@@ -13,7 +13,7 @@ const quiet = { write: () => true, isTTY: false };
 const task = { numLabels: 3, vocabSize: SELFTEST_MODEL.vocabSize, minLength: 5, maxLength: 12 };
 
 function setup(overrides: Partial<EncoderConfig> = {}, runner: Partial<StepRunnerOptions> = {}): StepRunnerOptions {
-  const model = encoderClassifier({ ...SELFTEST_MODEL, seed: 7, ...overrides });
+  const model = encoderClassifier({ ...SELFTEST_MODEL, ...overrides });
   return {
     model,
     weights: initWeights(model.params, 7),
@@ -104,4 +104,51 @@ test('frozen weights stay as loaded while trained ones move', async () => {
     const moved = tensorNumbers(after.get(name) as never).some((v, i) => v !== tensorNumbers(t)[i]);
     assert.equal(moved, trainable.has(name), `${name}: moved=${moved}`);
   }
+});
+
+test('a runner restored from exported state continues with bit-identical losses (dropout on)', async () => {
+  const batches = [0, 1, 2, 3].map((i) => collate(markerTask({ ...task, count: 8, seed: 200 + i })));
+  const straight = await StepRunner.create(setup({ dropout: 0.2 }, { seed: 5 }));
+  const expected: number[] = [];
+  for (const b of batches) expected.push((await straight.step(b, 1e-3)).loss);
+  await straight.dispose();
+
+  const first = await StepRunner.create(setup({ dropout: 0.2 }, { seed: 5 }));
+  for (const b of batches.slice(0, 2)) await first.step(b, 1e-3);
+  const saved = first.exportState();
+  await first.dispose();
+  const resumed = await StepRunner.create(setup({ dropout: 0.2 }, { seed: 5 }), saved);
+  const got: number[] = [];
+  for (const b of batches.slice(2)) got.push((await resumed.step(b, 1e-3)).loss);
+  await resumed.dispose();
+  assert.deepEqual(got, expected.slice(2));
+});
+
+test('seeded dropout keeps about 1 - p of the elements, and a new seed draws a new mask', async () => {
+  const { GraphBuilder } = await import('../../src/engine/graph/builder.js');
+  const { encodeModel } = await import('../../src/engine/graph/onnx-codec.js');
+  const g = new GraphBuilder();
+  const x = g.input('x', 'float32', [64, 256]);
+  const seed = g.input('seed', 'int64', []);
+  g.output(g.seededDropout(x, 0.3, seed, 1));
+  const session = await createSession(encodeModel(g.graph), { device: 'cpu' });
+  const ones = { dtype: 'float32' as const, dims: [64, 256], data: new Float32Array(64 * 256).fill(1) };
+  const run = async (s: number) => {
+    const out = await session.run({
+      x: ones,
+      seed: { dtype: 'int64', dims: [], data: new BigInt64Array([BigInt(s)]) },
+    });
+    return tensorNumbers(Object.values(out)[0] as never);
+  };
+  const [a, b, a2] = [await run(1), await run(2), await run(1)];
+  await session.dispose();
+  const kept = a.filter((v) => v !== 0).length / a.length;
+  assert.ok(Math.abs(kept - 0.7) < 0.02, `kept fraction ${kept}`);
+  assert.ok(
+    a.every((v) => v === 0 || Math.abs(v - 1 / 0.7) < 1e-6),
+    'kept values are scaled by 1/(1-p)',
+  );
+  assert.deepEqual(a2, a, 'same seed, same mask');
+  const agree = a.filter((v, i) => (v === 0) === (b[i] === 0)).length / a.length;
+  assert.ok(agree < 0.65, `masks of different seeds agree on ${agree} of elements (independent: 0.58)`);
 });

@@ -37,7 +37,6 @@ async function runCase(c: Case, log: (line: string) => void): Promise<Record<str
     dropout: 0.1,
     layerNormEps: 1e-12,
     initializerRange: 0.02,
-    seed: 0,
   };
   const model = encoderClassifier(cfg);
   const runner = await StepRunner.create({

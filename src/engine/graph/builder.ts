@@ -268,6 +268,36 @@ export class GraphBuilder {
     );
     return { y: y as Value, mask: mask as Value };
   }
+  /**
+   * Dropout whose mask is a pure function of (`seed`, `salt`, element index): a counter-based hash
+   * in int64 arithmetic (two rounds of squaring modulo the prime 2^31 - 1). Unlike ONNX Dropout,
+   * whose generator lives inside the session, the same seed gives the same mask in any session, so
+   * a resumed run replays exactly the masks an uninterrupted one would draw. Differentiable as a
+   * product with a constant mask.
+   */
+  seededDropout(x: Value, ratio: number, seed: Value, salt: number): Value {
+    const P = 2147483647;
+    const ones = this.constantOfShape(this.shape(x), 1, 'int64');
+    const index = this.reshape(
+      this.op('CumSum', [this.reshape(ones, [-1]), this.scalar(0, 'int64')])[0] as Value,
+      this.shape(x),
+    );
+    const mod = (v: Value) => this.op('Mod', [v, this.scalar(P, 'int64')])[0] as Value;
+    let h = mod(
+      this.add(
+        this.mul(index, this.scalar(2654435761, 'int64')),
+        this.add(this.mul(seed, this.scalar(97, 'int64')), this.scalar(salt * 7919 + 1, 'int64')),
+      ),
+    );
+    h = mod(this.add(this.mul(h, h), this.scalar(12345, 'int64')));
+    h = mod(this.add(this.mul(h, h), this.scalar(67890, 'int64')));
+    const keep = this.cast(
+      this.op('GreaterOrEqual', [h, this.scalar(Math.floor(ratio * P), 'int64')])[0] as Value,
+      x.dtype,
+    );
+    return this.mul(this.mul(x, keep), 1 / (1 - ratio));
+  }
+
   /** Cross-entropy of logits [N, C, ...] against int64 labels [N, ...]; also returns log-probabilities. */
   softmaxCrossEntropy(
     scores: Value,

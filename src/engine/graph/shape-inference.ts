@@ -205,6 +205,7 @@ export const shapeInference: Readonly<Record<string, InferFn>> = {
   Max: elementwise,
   Min: elementwise,
   Sum: elementwise,
+  Mod: elementwise,
   Equal: comparison,
   Greater: comparison,
   Less: comparison,

@@ -26,7 +26,6 @@ export interface EncoderConfig {
   dropout: number; // hidden and attention dropout
   layerNormEps: number;
   initializerRange: number; // std of normal init
-  seed: number; // dropout seeds derive from it
 }
 
 export function encoderParamSpecs(cfg: EncoderConfig): ParamSpec[] {
@@ -74,8 +73,8 @@ export function encoderClassifier(cfg: EncoderConfig): TrainableModel {
     ],
     inferenceInputs: ['input_ids', 'attention_mask', 'position_ids'],
     forward(g: GraphBuilder, param, inputs, mode: ForwardMode) {
-      let seed = cfg.seed;
-      const ctx: BlockContext = { g, param, mode, dropout: cfg.dropout, nextSeed: () => seed++ };
+      let salt = 0;
+      const ctx: BlockContext = { g, param, mode, dropout: cfg.dropout, nextSalt: () => salt++ };
       const input = (name: string) => inputs[name] as Value;
       const shape = { heads: cfg.heads, eps: cfg.layerNormEps, act: 'gelu' } as const;
       let h = g.scope('embeddings', () => {

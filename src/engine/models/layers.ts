@@ -15,8 +15,16 @@ export interface BlockContext {
   dropout: number;
   /** Dropout on attention probabilities (`attention_probs_dropout_prob`). */
   attentionDropout?: number;
-  /** Next dropout seed: each Dropout node gets its own, derived from the run seed. */
-  nextSeed: () => number;
+  /** Next dropout salt: each dropout site hashes its mask with its own. */
+  nextSalt: () => number;
+}
+
+/** Name of the int64 scalar the trainer feeds each micro-step to draw fresh dropout masks. */
+export const DROPOUT_SEED_INPUT = 'dropout_seed';
+
+/** The graph's dropout seed input, created on first use. */
+function dropoutSeed(g: GraphBuilder): Value {
+  return g.graph.values.get(DROPOUT_SEED_INPUT) ?? g.input(DROPOUT_SEED_INPUT, 'int64', []);
 }
 
 /** Hugging Face `hidden_act` names we build (ACT2FN in transformers). */
@@ -67,7 +75,7 @@ export function linear(ctx: BlockContext, x: Value, prefix: string): Value {
 
 export function dropout(ctx: BlockContext, x: Value, ratio = ctx.dropout): Value {
   if (ctx.mode !== 'train' || ratio <= 0) return x;
-  return ctx.g.dropout(x, ratio, ctx.nextSeed()).y;
+  return ctx.g.seededDropout(x, ratio, dropoutSeed(ctx.g), ctx.nextSalt());
 }
 
 export const layerNorm = (ctx: BlockContext, x: Value, prefix: string, eps: number): Value =>

@@ -20,8 +20,6 @@ export interface EncoderTaskOptions {
   numLabels: number;
   /** training.dropout: overrides hidden, attention and head dropout. */
   dropout?: number;
-  /** Dropout seeds derive from it. */
-  seed: number;
 }
 
 export interface EncoderTaskModel extends TrainableModel {
@@ -43,14 +41,14 @@ function buildModel(
     batchInputs: [...inputs, labels],
     inferenceInputs: inputs.map((i) => i.name),
     forward(g: GraphBuilder, param, values, mode: ForwardMode) {
-      let seed = o.seed;
+      let salt = 0;
       const ctx: BlockContext = {
         g,
         param,
         mode,
         dropout: arch.hiddenDropout,
         attentionDropout: arch.attentionDropout,
-        nextSeed: () => seed++,
+        nextSalt: () => salt++,
       };
       const out = encode(ctx, arch, values);
       const logits = g.scope('head', () => head.forward(ctx, out, headDropout));

@@ -1,5 +1,6 @@
 import { encodeModel } from '../graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, typedArrayFor } from '../graph/types.js';
+import { DROPOUT_SEED_INPUT } from '../models/layers.js';
 import type { Weights } from '../models/model.js';
 import { createSession, type DeviceChoice, type Session } from '../runtime.js';
 import {
@@ -13,11 +14,22 @@ import {
 
 export interface StepRunnerOptions extends StepGraphOptions {
   device: DeviceChoice;
+  /** Run seed: with the micro-step count it decides every dropout mask. */
+  seed?: number;
   threads?: number;
   log?: (line: string) => void;
 }
 
 export type Batch = Readonly<Record<string, TensorData>>;
+
+/** Everything a checkpoint needs to continue exactly where a runner stopped. */
+export interface RunnerState {
+  /** Carried tensors by graph input name: parameters, optimizer moments, gradient sums. */
+  tensors: Map<string, TensorData>;
+  optimizerSteps: number;
+  microSteps: number;
+  pendingMicroSteps: number;
+}
 
 interface Compiled {
   session: Session;
@@ -37,6 +49,8 @@ export class StepRunner {
   private readonly state = new Map<string, TensorData>();
   private optimizerSteps = 0;
   private pendingMicroSteps = 0;
+  /** Micro-batches seen: with the run seed, the dropout seed of the next one. */
+  private microSteps = 0;
 
   private constructor(
     private readonly opts: StepRunnerOptions,
@@ -56,7 +70,7 @@ export class StepRunner {
     }
   }
 
-  static async create(opts: StepRunnerOptions): Promise<StepRunner> {
+  static async create(opts: StepRunnerOptions, restore?: RunnerState): Promise<StepRunner> {
     const compile = async (spec: StepGraph): Promise<Compiled> => ({
       spec,
       // The provider line is logged once: every session of a runner uses the same choice.
@@ -76,7 +90,35 @@ export class StepRunner {
       await Promise.allSettled(sessions.map((s) => s.session.dispose()));
       throw err;
     }
-    return new StepRunner(opts, sessions[0] as Compiled, sessions[1] as Compiled, sessions[2]);
+    const runner = new StepRunner(opts, sessions[0] as Compiled, sessions[1] as Compiled, sessions[2]);
+    if (restore) runner.restore(restore);
+    return runner;
+  }
+
+  /** The carried state, for a checkpoint. The tensors are the live buffers: write them out before the next step. */
+  exportState(): RunnerState {
+    return {
+      tensors: new Map(this.state),
+      optimizerSteps: this.optimizerSteps,
+      microSteps: this.microSteps,
+      pendingMicroSteps: this.pendingMicroSteps,
+    };
+  }
+
+  private restore(saved: RunnerState): void {
+    for (const [name, current] of this.state) {
+      const t = saved.tensors.get(name);
+      if (!t) throw new Error(`checkpoint has no tensor '${name}'`);
+      if (t.dims.join(',') !== current.dims.join(',')) {
+        throw new Error(
+          `checkpoint tensor '${name}' has shape [${t.dims.join(', ')}], the model expects [${current.dims.join(', ')}]`,
+        );
+      }
+      this.state.set(name, t);
+    }
+    this.optimizerSteps = saved.optimizerSteps;
+    this.microSteps = saved.microSteps;
+    this.pendingMicroSteps = saved.pendingMicroSteps;
   }
 
   /** Optimizer steps taken so far. */
@@ -86,6 +128,11 @@ export class StepRunner {
 
   private feeds(batch: Batch, names: readonly string[]): Record<string, TensorData> {
     const feeds: Record<string, TensorData> = {};
+    if (names.includes(DROPOUT_SEED_INPUT)) {
+      // A distinct, reproducible seed per micro-batch (mixed so that nearby runs do not share masks).
+      const seed = ((this.opts.seed ?? 0) * 1000003 + this.microSteps * 7919 + 17) % 2147483647;
+      feeds[DROPOUT_SEED_INPUT] = { dtype: 'int64', dims: [], data: new BigInt64Array([BigInt(seed)]) };
+    }
     for (const name of names) {
       const v = batch[name] ?? this.state.get(name);
       if (v) feeds[name] = v;
@@ -107,6 +154,7 @@ export class StepRunner {
       const out = await this.accumulate.session.run(this.feeds(batch, this.accumulate.session.inputNames));
       this.adopt(this.accumulate.spec, out);
       this.pendingMicroSteps++;
+      this.microSteps++;
       return { loss: tensorNumbers(out[this.accumulate.spec.loss] as TensorData)[0] as number, updated: false };
     }
     const feeds = this.feeds(batch, this.train.session.inputNames);
@@ -122,6 +170,7 @@ export class StepRunner {
       this.pendingMicroSteps = 0;
     }
     this.optimizerSteps++;
+    this.microSteps++;
     const num = (name: string | undefined) => tensorNumbers(out[name as string] as TensorData)[0] as number;
     return { loss: num(this.train.spec.loss), gradNorm: num(this.train.spec.gradNorm), updated: true };
   }
