@@ -145,12 +145,13 @@ export class StepRunner {
   }
 
   /**
-   * One micro-batch. With gradient accumulation k, every k-th call updates the weights; the
-   * others add to the gradient sums. Returns the micro-batch loss (and the grad norm on updates).
+   * One micro-batch. With gradient accumulation k, every k-th call (or a `flush`) updates the
+   * weights; the others add to the gradient sums. Returns the micro-batch loss (and the grad norm on updates).
    */
-  async step(batch: Batch, lr: number): Promise<{ loss: number; gradNorm?: number; updated: boolean }> {
+  async step(batch: Batch, lr: number, flush = false): Promise<{ loss: number; gradNorm?: number; updated: boolean }> {
     const k = this.opts.gradientAccumulationSteps ?? 1;
-    if (this.accumulate && this.pendingMicroSteps < k - 1) {
+    // `flush` updates early (an epoch's last, partial accumulation); the sum is still divided by k.
+    if (this.accumulate && this.pendingMicroSteps < k - 1 && !flush) {
       const out = await this.accumulate.session.run(this.feeds(batch, this.accumulate.session.inputNames));
       this.adopt(this.accumulate.spec, out);
       this.pendingMicroSteps++;

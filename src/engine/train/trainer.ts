@@ -1,0 +1,205 @@
+import type { Weights } from '../models/model.js';
+import { learningRate, type SchedulerName } from '../optim/schedule.js';
+import { rng, shuffle } from '../util/random.js';
+import { readCheckpointFiles, type TrainerProgress, writeCheckpointFiles } from './checkpoint-state.js';
+import type { RunDirectory } from './run-dir.js';
+import { type Batch, StepRunner, type StepRunnerOptions } from './step-runner.js';
+
+/**
+ * The training loop over a run directory: epochs of (optionally shuffled) batches, gradient
+ * accumulation, the learning-rate schedule, evaluation every epoch or N steps, best-checkpoint
+ * tracking and early stopping, checkpoints that resume exactly, and a stop request honoured at the
+ * next step boundary. Data, collation, metrics and the final export are the caller's (per task).
+ */
+export interface TrainerSettings {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  scheduler: SchedulerName;
+  warmupSteps?: number;
+  warmupRatio?: number;
+  gradientAccumulationSteps: number;
+  shuffle: boolean;
+  seed: number;
+  saveTotalLimit?: number;
+  /** Evaluation cadence; undefined = no evaluation (no validation data). */
+  evalEvery?: 'epoch' | number;
+  /** Metric that picks the best checkpoint and drives early stopping. */
+  bestMetric: string;
+  bestMode: 'max' | 'min';
+  earlyStoppingPatience?: number;
+}
+
+export interface TrainerSetup<E> {
+  run: RunDirectory;
+  runner: StepRunnerOptions;
+  settings: TrainerSettings;
+  train: readonly E[];
+  validation?: readonly E[];
+  collate: (examples: readonly E[]) => Batch;
+  /** Tokens that count toward throughput (non-padding). */
+  tokensOf: (example: E) => number;
+  /** Metrics (including `loss`) of the current weights on the validation set. */
+  evaluate: (runner: StepRunner, examples: readonly E[]) => Promise<Record<string, number>>;
+  /** Writes the final model (the best weights) and its metrics into the run's final/ folder. */
+  exportFinal: (runner: StepRunner, weights: Weights, metrics: Record<string, number> | undefined) => Promise<void>;
+  shouldStop: () => boolean;
+  /** Checkpoint folder to resume from. */
+  resumeFrom?: string;
+}
+
+export type TrainerOutcome = 'completed' | 'stopped' | 'early-stopped';
+
+const batchesOf = <E>(items: readonly E[], size: number): E[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
+export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutcome> {
+  const { run, settings: s } = setup;
+  const microPerEpoch = Math.ceil(setup.train.length / s.batchSize);
+  const stepsPerEpoch = Math.ceil(microPerEpoch / s.gradientAccumulationSteps);
+  const totalSteps = stepsPerEpoch * s.epochs;
+  const schedule = {
+    scheduler: s.scheduler,
+    baseLr: s.learningRate,
+    totalSteps,
+    warmupSteps: s.warmupSteps,
+    warmupRatio: s.warmupRatio,
+  };
+  const trained = setup.runner.trainable;
+
+  let progress: TrainerProgress = {
+    optimizerSteps: 0,
+    microSteps: 0,
+    pendingMicroSteps: 0,
+    epoch: 1,
+    batchInEpoch: 0,
+    evalsWithoutImprovement: 0,
+    seed: s.seed,
+    pendingLosses: [],
+  };
+  let runner: StepRunner;
+  if (setup.resumeFrom) {
+    const ckpt = readCheckpointFiles(setup.resumeFrom, trained);
+    for (const [name, t] of ckpt.weights) if (setup.runner.weights.has(name)) setup.runner.weights.set(name, t);
+    runner = await StepRunner.create(setup.runner, ckpt.runner);
+    progress = ckpt.progress;
+    run.log(
+      'info',
+      `resumed from ${setup.resumeFrom} at step ${progress.optimizerSteps} (epoch ${progress.epoch}, batch ${progress.batchInEpoch})`,
+    );
+  } else {
+    runner = await StepRunner.create(setup.runner);
+  }
+  run.updateStatus({ totalSteps, step: progress.optimizerSteps, ...(progress.best ? { best: progress.best } : {}) });
+  run.setState('running');
+
+  const checkpoint = () => {
+    const state = runner.exportState();
+    const snapshot = { ...progress, ...counters(), pendingLosses: [...stepLosses] };
+    run.writeCheckpoint(runner.steps, (dir) => writeCheckpointFiles(dir, runner.weights(), state, snapshot));
+    if (s.saveTotalLimit !== undefined) run.pruneCheckpoints(s.saveTotalLimit, progress.best?.step);
+  };
+  const counters = () => {
+    const st = runner.exportState();
+    return { optimizerSteps: st.optimizerSteps, microSteps: st.microSteps, pendingMicroSteps: st.pendingMicroSteps };
+  };
+  let bestMetrics: Record<string, number> | undefined;
+  // Micro-batch losses of the optimizer step in progress (restored on resume).
+  let stepLosses: number[] = [...(progress.pendingLosses ?? [])];
+  /** Evaluates, records the best, checkpoints; true when early stopping says stop. */
+  const evaluateNow = async (): Promise<boolean> => {
+    if (!setup.validation || s.evalEvery === undefined) return false;
+    const metrics = await setup.evaluate(runner, setup.validation);
+    run.event({ type: 'eval', step: runner.steps, metrics });
+    const value = metrics[s.bestMetric];
+    if (value === undefined)
+      throw new Error(`evaluation produced no '${s.bestMetric}' metric (got ${Object.keys(metrics).join(', ')})`);
+    const better = !progress.best || (s.bestMode === 'max' ? value > progress.best.value : value < progress.best.value);
+    if (better) {
+      progress.best = { metric: s.bestMetric, value, step: runner.steps };
+      bestMetrics = metrics;
+      progress.evalsWithoutImprovement = 0;
+      run.updateStatus({ best: progress.best });
+    } else {
+      progress.evalsWithoutImprovement++;
+    }
+    run.log(
+      'info',
+      `eval at step ${runner.steps}: ${Object.entries(metrics)
+        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+        .join(', ')}`,
+    );
+    checkpoint();
+    return s.earlyStoppingPatience !== undefined && progress.evalsWithoutImprovement >= s.earlyStoppingPatience;
+  };
+
+  let outcome: TrainerOutcome = 'completed';
+  try {
+    training: for (; progress.epoch <= s.epochs; progress.epoch++, progress.batchInEpoch = 0) {
+      const order = [...setup.train];
+      if (s.shuffle) shuffle(order, rng(s.seed * 7919 + progress.epoch));
+      const micro = batchesOf(order, s.batchSize);
+      let stepTokens = 0;
+      let stepStart = performance.now();
+      while (progress.batchInEpoch < micro.length) {
+        if (setup.shouldStop()) {
+          outcome = 'stopped';
+          break training;
+        }
+        const examples = micro[progress.batchInEpoch] as E[];
+        const lastOfEpoch = progress.batchInEpoch === micro.length - 1;
+        const lr = learningRate(schedule, runner.steps);
+        const result = await runner.step(setup.collate(examples), lr, lastOfEpoch);
+        progress.batchInEpoch++;
+        stepLosses.push(result.loss);
+        stepTokens += examples.reduce((n, e) => n + setup.tokensOf(e), 0);
+        if (!result.updated) continue;
+        const seconds = (performance.now() - stepStart) / 1000;
+        const loss = stepLosses.reduce((a, b) => a + b, 0) / stepLosses.length;
+        const epoch = progress.epoch - 1 + progress.batchInEpoch / micro.length;
+        run.event({ type: 'step', step: runner.steps, epoch, loss, lr, tokensPerSec: stepTokens / seconds });
+        run.updateStatus({ step: runner.steps, epoch });
+        stepLosses = [];
+        stepTokens = 0;
+        stepStart = performance.now();
+        if (typeof s.evalEvery === 'number' && runner.steps % s.evalEvery === 0 && (await evaluateNow())) {
+          outcome = 'early-stopped';
+          break training;
+        }
+      }
+      if (s.evalEvery === 'epoch' && (await evaluateNow())) {
+        progress.epoch++;
+        progress.batchInEpoch = 0;
+        outcome = 'early-stopped';
+        break;
+      }
+      if (s.evalEvery === undefined) {
+        progress.batchInEpoch = micro.length;
+        checkpoint();
+      }
+    }
+    if (outcome === 'stopped') {
+      checkpoint();
+      run.log('info', `stop requested: checkpoint saved at step ${runner.steps}`);
+      run.setState('stopped', 'stopped by request');
+      return outcome;
+    }
+    let finalWeights = runner.weights();
+    if (progress.best && progress.best.step !== runner.steps) {
+      finalWeights = readCheckpointFiles(run.checkpointPath(progress.best.step), trained).weights;
+      run.log(
+        'info',
+        `restoring the best checkpoint (step ${progress.best.step}, ${progress.best.metric} ${progress.best.value.toFixed(4)})`,
+      );
+    }
+    // After a resume the best evaluation may predate this process: its headline value is kept.
+    const best = progress.best;
+    await setup.exportFinal(runner, finalWeights, bestMetrics ?? (best ? { [best.metric]: best.value } : undefined));
+    if (outcome === 'early-stopped')
+      run.log('info', `early stopping: no improvement of ${s.bestMetric} in ${s.earlyStoppingPatience} evaluations`);
+    run.setState('completed');
+    return outcome;
+  } finally {
+    await runner.dispose();
+  }
+}

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { encoderClassifier } from '../../src/engine/models/encoder-classifier.js';
+import { initWeights } from '../../src/engine/models/init.js';
+import { SELFTEST_MODEL } from '../../src/engine/selftest.js';
+import { evaluateAccuracy } from '../../src/engine/train/classification-loop.js';
+import { RunDirectory } from '../../src/engine/train/run-dir.js';
+import { collate, type Example, markerTask } from '../../src/engine/train/synthetic.js';
+import { runTrainer, type TrainerSettings, type TrainerSetup } from '../../src/engine/train/trainer.js';
+import type { RunEvent, RunStatus } from '../../src/shared/run-directory.js';
+
+const task = { numLabels: 3, vocabSize: SELFTEST_MODEL.vocabSize, minLength: 5, maxLength: 12 };
+const train = markerTask({ ...task, count: 96, seed: 1 });
+const validation = markerTask({ ...task, count: 32, seed: 2 });
+
+const settings: TrainerSettings = {
+  epochs: 3,
+  batchSize: 16,
+  learningRate: 3e-3,
+  scheduler: 'linear',
+  warmupRatio: 0.1,
+  gradientAccumulationSteps: 2,
+  shuffle: true,
+  seed: 11,
+  evalEvery: 'epoch',
+  bestMetric: 'accuracy',
+  bestMode: 'max',
+};
+
+function setup(
+  dir: string,
+  overrides: Partial<TrainerSetup<Example>> = {},
+  s: Partial<TrainerSettings> = {},
+): TrainerSetup<Example> {
+  const model = encoderClassifier({ ...SELFTEST_MODEL, dropout: 0.1 });
+  return {
+    run: new RunDirectory(dir, { totalSteps: 0 }),
+    runner: {
+      model,
+      weights: initWeights(model.params, 4),
+      trainable: new Set(model.params.map((p) => p.name)),
+      optimizer: { kind: 'adamw', weightDecay: 0.01 },
+      maxGradNorm: 1,
+      gradientAccumulationSteps: s.gradientAccumulationSteps ?? settings.gradientAccumulationSteps,
+      seed: 11,
+      device: 'cpu',
+      threads: 1,
+    },
+    settings: { ...settings, ...s },
+    train,
+    validation,
+    collate,
+    tokensOf: (e) => e.ids.length,
+    evaluate: async (runner, examples) => evaluateAccuracy(runner, examples, collate, 16),
+    exportFinal: async (_runner, _weights, metrics) => writeFileSync(join(dir, 'final.json'), JSON.stringify(metrics)),
+    shouldStop: () => false,
+    ...overrides,
+  };
+}
+
+const events = (dir: string): RunEvent[] =>
+  readFileSync(join(dir, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as RunEvent);
+const stepLosses = (dir: string) => events(dir).flatMap((e) => (e.type === 'step' ? [[e.step, e.loss] as const] : []));
+
+test('a run writes the run directory contract: status, events per optimizer step, evals, checkpoints', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'run-'));
+  const outcome = await runTrainer(setup(dir));
+  assert.equal(outcome, 'completed');
+  const status = JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as RunStatus;
+  // 96 examples / 16 = 6 micro-batches per epoch, accumulation 2 -> 3 steps per epoch, 3 epochs.
+  assert.equal(status.state, 'completed');
+  assert.equal(status.totalSteps, 9);
+  assert.equal(status.step, 9);
+  assert.ok(status.best && status.best.metric === 'accuracy');
+  const evs = events(dir);
+  assert.deepEqual(
+    stepLosses(dir).map(([s]) => s),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
+  assert.equal(evs.filter((e) => e.type === 'eval').length, 3);
+  assert.deepEqual(
+    evs.filter((e) => e.type === 'status').map((e) => (e.type === 'status' ? e.state : '')),
+    ['running', 'completed'],
+  );
+  assert.ok(existsSync(join(dir, 'checkpoints', 'step-9', 'model.safetensors')));
+  assert.ok(existsSync(join(dir, 'final.json')));
+  assert.ok(readFileSync(join(dir, 'engine.log'), 'utf8').includes('eval at step 3'));
+});
+
+test('a run stopped mid-epoch and resumed gives the same per-step losses as an uninterrupted one', async () => {
+  const straight = mkdtempSync(join(tmpdir(), 'run-'));
+  await runTrainer(setup(straight));
+  const interrupted = mkdtempSync(join(tmpdir(), 'run-'));
+  let steps = 0;
+  const first = setup(interrupted, {
+    shouldStop: () => steps++ >= 7, // after 7 micro-batches: mid-accumulation, mid-epoch 2
+  });
+  assert.equal(await runTrainer(first), 'stopped');
+  const status = JSON.parse(readFileSync(join(interrupted, 'status.json'), 'utf8')) as RunStatus;
+  assert.equal(status.state, 'stopped');
+  const latest = first.run.checkpointSteps().at(-1) as number;
+  await runTrainer(
+    setup(interrupted, {
+      run: new RunDirectory(interrupted, { totalSteps: 0 }),
+      resumeFrom: first.run.checkpointPath(latest),
+    }),
+  );
+  const byStep = new Map(stepLosses(interrupted));
+  assert.deepEqual([...byStep.entries()], stepLosses(straight));
+});
+
+test('early stopping ends the run when the metric stops improving, keeping the best checkpoint', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'run-'));
+  // Learning rate 0: accuracy never improves after the first evaluation.
+  const outcome = await runTrainer(
+    setup(dir, {}, { learningRate: 0, epochs: 10, earlyStoppingPatience: 2, saveTotalLimit: 1 }),
+  );
+  assert.equal(outcome, 'early-stopped');
+  const evals = events(dir).filter((e) => e.type === 'eval');
+  assert.equal(evals.length, 3);
+  const run = new RunDirectory(dir, { totalSteps: 0 });
+  assert.deepEqual(run.checkpointSteps(), [3, 9], 'the best (step 3) and the newest are kept');
+});
