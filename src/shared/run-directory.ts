@@ -24,3 +24,21 @@ export type RunEvent =
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; t: number }
   | { type: 'checkpoint'; step: number; path: string; t: number }
   | { type: 'status'; state: RunState; reason?: string; t: number };
+
+/**
+ * Stop protocol: a reader that wants a run to stop creates this (empty) file in the run directory;
+ * the engine checks for it at every step boundary, writes a checkpoint and ends in `stopped`. The
+ * engine treats SIGTERM and SIGINT the same way. A run that has not stopped after a grace period
+ * may then be killed; its last checkpoint stays loadable.
+ */
+export const STOP_REQUEST_FILE = 'stop-requested';
+
+/** Files of the run directory, by role. */
+export const RUN_FILES = {
+  config: 'config.yaml',
+  status: 'status.json',
+  events: 'events.jsonl',
+  log: 'engine.log',
+  checkpoints: 'checkpoints',
+  final: 'final',
+} as const;
