@@ -277,25 +277,32 @@ export class GraphBuilder {
    */
   seededDropout(x: Value, ratio: number, seed: Value, salt: number): Value {
     const P = 2147483647;
+    const mod = (v: Value) => this.op('Mod', [v, this.scalar(P, 'int64')])[0] as Value;
+    const scrambled = this.hashedIndex(x, mod); // shared by every site of the same shape
+    let h = mod(
+      this.add(scrambled, this.add(this.mul(seed, this.scalar(97, 'int64')), this.scalar(salt * 7919 + 1, 'int64'))),
+    );
+    h = mod(this.add(this.mul(h, h), this.scalar(12345, 'int64')));
+    h = mod(this.add(this.mul(h, h), this.scalar(67890, 'int64')));
+    const keep = this.op('GreaterOrEqual', [h, this.scalar(Math.floor(ratio * P), 'int64')])[0] as Value;
+    return this.mul(x, this.where(keep, 1 / (1 - ratio), 0));
+  }
+
+  private readonly hashedIndexCache = new Map<string, Value>();
+
+  /** (element index * golden-ratio constant) mod P over x's shape, built once per distinct shape. */
+  private hashedIndex(x: Value, mod: (v: Value) => Value): Value {
+    const key = x.shape ? x.shape.join(',') : x.name;
+    const cached = this.hashedIndexCache.get(key);
+    if (cached) return cached;
     const ones = this.constantOfShape(this.shape(x), 1, 'int64');
     const index = this.reshape(
       this.op('CumSum', [this.reshape(ones, [-1]), this.scalar(0, 'int64')])[0] as Value,
       this.shape(x),
     );
-    const mod = (v: Value) => this.op('Mod', [v, this.scalar(P, 'int64')])[0] as Value;
-    let h = mod(
-      this.add(
-        this.mul(index, this.scalar(2654435761, 'int64')),
-        this.add(this.mul(seed, this.scalar(97, 'int64')), this.scalar(salt * 7919 + 1, 'int64')),
-      ),
-    );
-    h = mod(this.add(this.mul(h, h), this.scalar(12345, 'int64')));
-    h = mod(this.add(this.mul(h, h), this.scalar(67890, 'int64')));
-    const keep = this.cast(
-      this.op('GreaterOrEqual', [h, this.scalar(Math.floor(ratio * P), 'int64')])[0] as Value,
-      x.dtype,
-    );
-    return this.mul(this.mul(x, keep), 1 / (1 - ratio));
+    const hashed = mod(this.mul(index, this.scalar(2654435761, 'int64')));
+    this.hashedIndexCache.set(key, hashed);
+    return hashed;
   }
 
   /** Cross-entropy of logits [N, C, ...] against int64 labels [N, ...]; also returns log-probabilities. */
