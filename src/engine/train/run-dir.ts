@@ -1,6 +1,7 @@
-import { appendFileSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { RunEvent, RunState, RunStatus } from '../../shared/run-directory.js';
+import { writeTextAtomic } from '../io/atomic.js';
 
 /**
  * Writes a run directory exactly per the contract in DESIGN.md: `status.json` replaced atomically,
@@ -18,13 +19,6 @@ export function runId(configPath: string, now = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
   return `${name}-${stamp}`;
-}
-
-/** Writes `data` to `path` through a temporary file and a rename (atomic on POSIX). */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
 }
 
 export class RunDirectory {
@@ -58,7 +52,7 @@ export class RunDirectory {
   /** Merges fields into status.json and rewrites it atomically. */
   updateStatus(fields: Partial<RunStatus>): void {
     this.status = { ...this.status, ...fields, updatedAt: new Date().toISOString() };
-    writeFileAtomic(this.file('status.json'), `${JSON.stringify(this.status, null, 2)}\n`);
+    writeTextAtomic(this.file('status.json'), `${JSON.stringify(this.status, null, 2)}\n`);
   }
 
   /** State change: status.json, a status event and a log line. */

@@ -1,0 +1,261 @@
+/**
+ * Loading and saving Hugging Face model folders, with transformers' name conventions.
+ *
+ * Parameter names (ParamSpec) are those of the task model as transformers writes them: base
+ * weights under the base-model prefix (`bert.embeddings...`), head weights without it
+ * (`classifier.weight`). Files may carry the prefix (saved from a task model) or not (saved
+ * from a base `BertModel`), so each parameter is looked up under its own name, then with the
+ * prefix removed or added, each also with the legacy LayerNorm names `gamma`/`beta`. That covers
+ * a base checkpoint loaded into a task model and a task checkpoint loaded into a base model.
+ */
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TensorData } from '../graph/types.js';
+import { initWeights } from '../models/init.js';
+import type { ParamSpec, Weights } from '../models/model.js';
+import { copyFileAtomic } from './atomic.js';
+import { Checkpoint, saveCheckpoint } from './checkpoint.js';
+import { type HfConfig, readHfConfig, writeHfConfig } from './hf-config.js';
+import { isFloatDtype } from './safetensors.js';
+
+/** transformers' `base_model_prefix` per `model_type`. */
+export const BASE_MODEL_PREFIX: Readonly<Record<string, string>> = {
+  bert: 'bert',
+  roberta: 'roberta',
+  'xlm-roberta': 'roberta',
+  camembert: 'roberta',
+  distilbert: 'distilbert',
+  albert: 'albert',
+  electra: 'electra',
+  deberta: 'deberta',
+  'deberta-v2': 'deberta',
+  mpnet: 'mpnet',
+  gpt2: 'transformer',
+  xlnet: 'transformer',
+  gpt_neox: 'gpt_neox',
+  llama: 'model',
+  mistral: 'model',
+  qwen2: 'model',
+};
+
+/** Modules transformers' task models put on top of the base model. */
+export const HEAD_MODULES: readonly string[] = [
+  'classifier',
+  'pre_classifier',
+  'qa_outputs',
+  'score',
+  'lm_head',
+  'cls',
+  'vocab_transform',
+  'vocab_layer_norm',
+  'vocab_projector',
+  'predictions',
+  'sop_classifier',
+  'discriminator_predictions',
+  'generator_predictions',
+];
+
+/** Files copied with the weights so the saved folder tokenizes as the source did. */
+export const TOKENIZER_FILES: readonly string[] = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'added_tokens.json',
+  'vocab.txt',
+  'vocab.json',
+  'merges.txt',
+  'spiece.model',
+  'sentencepiece.bpe.model',
+];
+
+export interface LoadPretrainedOptions {
+  /** Defaults to BASE_MODEL_PREFIX[config.model_type]; '' turns prefix handling off. */
+  basePrefix?: string;
+  /** Seed of the initialisation of missing and re-initialised parameters. */
+  seed?: number;
+  /** Parameters whose shape may differ from the file (re-initialised): default HEAD_MODULES. */
+  headModules?: readonly string[];
+  /** Receives warnings (re-initialised heads). */
+  warn?: (message: string) => void;
+}
+
+export interface ShapeMismatch {
+  name: string;
+  file: string;
+  fileShape: number[];
+  expectedShape: number[];
+}
+
+export interface LoadedPretrained {
+  /** One float32 tensor per ParamSpec, in ParamSpec order. */
+  weights: Weights;
+  config: HfConfig;
+  /** Parameters the files do not have; initialised from their ParamSpec.init. */
+  missing: string[];
+  /** Float tensors in the files that no parameter uses. */
+  unexpected: string[];
+  /** Integer buffers in the files (e.g. `embeddings.position_ids`): never parameters. */
+  ignoredBuffers: string[];
+  /** Parameters found under another name (prefix added/removed, gamma/beta). */
+  renamed: { from: string; to: string }[];
+  /** Head parameters whose stored shape differs (e.g. another label count): re-initialised. */
+  reinitialized: ShapeMismatch[];
+}
+
+const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/** The names a parameter may have in a file, most likely first. */
+export function candidateNames(name: string, prefix: string): string[] {
+  const forms = [name];
+  if (prefix) {
+    forms.push(name.startsWith(`${prefix}.`) ? name.slice(prefix.length + 1) : `${prefix}.${name}`);
+  }
+  const legacy = (n: string) =>
+    n.endsWith('.weight') ? `${n.slice(0, -7)}.gamma` : n.endsWith('.bias') ? `${n.slice(0, -5)}.beta` : undefined;
+  return forms.flatMap((f) => {
+    const old = legacy(f);
+    return old ? [f, old] : [f];
+  });
+}
+
+function isHeadParam(name: string, prefix: string, heads: readonly string[]): boolean {
+  const local = prefix && name.startsWith(`${prefix}.`) ? name.slice(prefix.length + 1) : name;
+  return heads.some((h) => local === h || local.startsWith(`${h}.`));
+}
+
+/**
+ * Loads `folder` (config.json + safetensors weights) for a model whose parameters are
+ * `expected`. Only the tensors that parameters use are read. Throws on a shape mismatch of a
+ * base weight, naming the tensor, the file and both shapes.
+ */
+export function loadPretrained(
+  folder: string,
+  expected: readonly ParamSpec[],
+  options: LoadPretrainedOptions = {},
+): LoadedPretrained {
+  const config = readHfConfig(folder);
+  const prefix = options.basePrefix ?? BASE_MODEL_PREFIX[config.model_type ?? ''] ?? '';
+  const heads = options.headModules ?? HEAD_MODULES;
+  const ckpt = Checkpoint.open(folder);
+  const loaded = new Map<string, TensorData>();
+  const used = new Set<string>();
+  const missing: ParamSpec[] = [];
+  const renamed: { from: string; to: string }[] = [];
+  const reinitialized: ShapeMismatch[] = [];
+  try {
+    for (const spec of expected) {
+      const stored = candidateNames(spec.name, prefix).find((n) => ckpt.tensors.has(n) && !used.has(n));
+      if (stored === undefined) {
+        missing.push(spec);
+        continue;
+      }
+      used.add(stored);
+      const { file, entry } = ckpt.tensors.get(stored) as NonNullable<ReturnType<typeof ckpt.tensors.get>>;
+      if (!isFloatDtype(entry.dtype)) {
+        throw new Error(
+          `${file.file}: tensor "${stored}" is ${entry.dtype}, but parameter "${spec.name}" needs floating-point weights`,
+        );
+      }
+      const same = entry.shape.length === spec.shape.length && entry.shape.every((d, i) => d === spec.shape[i]);
+      if (!same) {
+        const mismatch = {
+          name: spec.name,
+          file: file.file,
+          fileShape: [...entry.shape],
+          expectedShape: [...spec.shape],
+        };
+        if (!isHeadParam(spec.name, prefix, heads)) {
+          throw new Error(
+            `${file.file}: tensor "${stored}" has shape ${shapeText(entry.shape)} but the model expects ` +
+              `${shapeText(spec.shape)} for "${spec.name}". The model was built from a config that does not ` +
+              `match these weights: build it from ${join(folder, 'config.json')} (hidden_size, vocab_size, ` +
+              'max_position_embeddings, ...) or use the checkpoint that goes with the config',
+          );
+        }
+        reinitialized.push(mismatch);
+        options.warn?.(
+          `${spec.name}: the checkpoint's ${shapeText(entry.shape)} does not fit ${shapeText(spec.shape)} ` +
+            '(another label count?); the head is re-initialised and trained from scratch',
+        );
+        continue;
+      }
+      if (stored !== spec.name) renamed.push({ from: stored, to: spec.name });
+      loaded.set(spec.name, file.read(stored));
+    }
+  } finally {
+    ckpt.close();
+  }
+  const unused = [...ckpt.tensors.keys()].filter((n) => !used.has(n));
+  const isFloat = (n: string) => isFloatDtype(ckpt.tensors.get(n)?.entry.dtype ?? '');
+  const reinitSpecs = expected.filter((s) => reinitialized.some((r) => r.name === s.name));
+  initWeights([...missing, ...reinitSpecs], options.seed ?? 0, loaded);
+  return {
+    weights: new Map(expected.map((s) => [s.name, loaded.get(s.name) as TensorData])),
+    config,
+    missing: missing.map((s) => s.name),
+    unexpected: unused.filter(isFloat),
+    ignoredBuffers: unused.filter((n) => !isFloat(n)),
+    renamed,
+    reinitialized,
+  };
+}
+
+export interface SavePretrainedOptions {
+  /** Folder to copy tokenizer files from (those of TOKENIZER_FILES that exist). */
+  tokenizerFrom?: string;
+  /** Written into config.json (e.g. ["BertForSequenceClassification"]). */
+  architectures?: string[];
+  /** Label names by class index; written as id2label and label2id. */
+  labels?: readonly string[];
+  maxShardSize?: number | string;
+}
+
+/** The transformers version written when the source config names none. */
+const DEFAULT_TRANSFORMERS_VERSION = '4.46.3';
+
+/**
+ * Writes a folder `from_pretrained` loads: weights (sharded above maxShardSize), config.json
+ * with architectures, labels and torch_dtype float32, and the tokenizer files of the source.
+ * Weights first, config last: a folder with a config is complete.
+ */
+export function savePretrained(
+  folder: string,
+  weights: ReadonlyMap<string, TensorData>,
+  config: HfConfig,
+  options: SavePretrainedOptions = {},
+): { files: string[] } {
+  const source = options.tokenizerFrom;
+  if (source && !existsSync(source)) {
+    throw new Error(
+      `savePretrained: tokenizerFrom folder ${source} does not exist; give the model folder the run started from`,
+    );
+  }
+  mkdirSync(folder, { recursive: true });
+  for (const [name, t] of weights) {
+    if (t.dtype !== 'float32')
+      throw new Error(`savePretrained: weight "${name}" is ${t.dtype}; weights are saved as float32`);
+  }
+  const saved = saveCheckpoint(
+    folder,
+    weights,
+    options.maxShardSize === undefined ? {} : { maxShardSize: options.maxShardSize },
+  );
+  const files = [...saved.files, ...(saved.index ? [saved.index] : [])];
+  if (source && realpathSync(source) !== realpathSync(folder)) {
+    for (const name of TOKENIZER_FILES) {
+      if (!existsSync(join(source, name))) continue;
+      copyFileAtomic(join(source, name), join(folder, name));
+      files.push(name);
+    }
+  }
+  const out: HfConfig = { ...config, torch_dtype: 'float32' };
+  out.transformers_version = config.transformers_version ?? DEFAULT_TRANSFORMERS_VERSION;
+  if (options.architectures) out.architectures = [...options.architectures];
+  if (options.labels) {
+    out.id2label = Object.fromEntries(options.labels.map((label, i) => [String(i), label]));
+    out.label2id = Object.fromEntries(options.labels.map((label, i) => [label, i]));
+  }
+  writeHfConfig(folder, out);
+  files.push('config.json');
+  return { files };
+}
