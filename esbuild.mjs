@@ -18,6 +18,8 @@ const minify = process.argv.includes('--minify');
 /** Options every Node bundle shares. onnxruntime-node is a native addon: it stays a runtime require. */
 const node = {
   platform: 'node',
+  // ESM builds first: some packages' UMD "main" (jsonc-parser) hides its requires from the bundler.
+  mainFields: ['module', 'main'],
   format: 'cjs',
   target: 'node20',
   external: ['onnxruntime-node'],
