@@ -1,0 +1,121 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { DataError } from './errors.js';
+
+/**
+ * Streams a UTF-8 text file as chunks of whole lines, so that a file of any size is read with
+ * bounded memory and every line keeps its 1-based number. Decoding is strict (TextDecoder with
+ * fatal: true, once per chunk, which is fast); only when a chunk fails is it decoded line by line
+ * to find the lines with bad bytes, which are then passed on with U+FFFD in place of the bytes
+ * and listed in `badLines`, so the loader can report (or skip) exactly those rows.
+ */
+export interface LineChunk {
+  /** Whole lines, each ending with '\n' except possibly the file's last line. */
+  text: string;
+  /** The same lines as bytes: the file's own when valid, else `text` re-encoded. */
+  bytes: Buffer;
+  /** Number of the first line in `text`. */
+  firstLine: number;
+  /** Number of lines in `text`. */
+  lineCount: number;
+  /** Lines (absolute numbers) that held bytes that are not valid UTF-8. */
+  badLines: number[];
+}
+
+const CHUNK_BYTES = 1 << 20;
+const NEWLINE = 0x0a;
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
+
+/** Fails with a clear message when the file is missing or is not a regular file. */
+export async function fileSize(file: string): Promise<number> {
+  try {
+    const s = await stat(file);
+    if (!s.isFile()) throw new DataError('format', `${file} is not a file`);
+    return s.size;
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    throw new DataError('format', `cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+function countNewlines(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(NEWLINE); i !== -1; i = buf.indexOf(NEWLINE, i + 1)) n++;
+  return n;
+}
+
+// ignoreBOM keeps a U+FEFF inside the file as it is: only the file's first bytes are a BOM, and
+// they are removed below; otherwise every chunk that happens to start with EF BB BF would lose it.
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lenient = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
+function decodeChunk(bytes: Buffer, firstLine: number): LineChunk {
+  const lineCount = countNewlines(bytes) + (bytes.length > 0 && bytes[bytes.length - 1] !== NEWLINE ? 1 : 0);
+  try {
+    return { text: strict.decode(bytes), bytes, firstLine, lineCount, badLines: [] };
+  } catch {
+    // Rare path: find the guilty lines one by one.
+    const badLines: number[] = [];
+    const parts: string[] = [];
+    let start = 0;
+    for (let line = firstLine; start < bytes.length; line++) {
+      const nl = bytes.indexOf(NEWLINE, start);
+      const end = nl === -1 ? bytes.length : nl + 1;
+      const piece = bytes.subarray(start, end);
+      try {
+        parts.push(strict.decode(piece));
+      } catch {
+        badLines.push(line);
+        parts.push(lenient.decode(piece));
+      }
+      start = end;
+    }
+    const text = parts.join('');
+    return { text, bytes: Buffer.from(text, 'utf8'), firstLine, lineCount, badLines };
+  }
+}
+
+/** Removes a UTF-8 BOM; refuses UTF-16, whose BOM is the one sure sign of it. */
+function stripBom(file: string, buf: Buffer): Buffer {
+  if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff)) {
+    throw new DataError('format', `${file} is UTF-16 encoded`, { file, line: 1 }, 'UTF-8 (save the file as UTF-8)');
+  }
+  return buf[0] === UTF8_BOM[0] && buf[1] === UTF8_BOM[1] && buf[2] === UTF8_BOM[2] ? buf.subarray(3) : buf;
+}
+
+/** Yields the file as chunks of whole lines, in order, about CHUNK_BYTES each. */
+export async function* readLineChunks(file: string, chunkBytes = CHUNK_BYTES): AsyncGenerator<LineChunk> {
+  await fileSize(file);
+  const stream = createReadStream(file, { highWaterMark: chunkBytes });
+  let carry: Buffer = Buffer.alloc(0);
+  let first = true;
+  let line = 1;
+  try {
+    for await (const piece of stream as AsyncIterable<Buffer>) {
+      let buf = carry.length > 0 ? Buffer.concat([carry, piece]) : piece;
+      if (first) {
+        // Three bytes are enough to recognise a BOM; a smaller first read waits for more.
+        if (buf.length < 3) {
+          carry = buf;
+          continue;
+        }
+        buf = stripBom(file, buf);
+        first = false;
+      }
+      const lastNewline = buf.lastIndexOf(NEWLINE);
+      if (lastNewline === -1) {
+        carry = buf; // one line longer than a chunk: keep reading until it ends
+        continue;
+      }
+      // Copy the tail so the chunk's larger buffer can be freed.
+      carry = Buffer.from(buf.subarray(lastNewline + 1));
+      const chunk = decodeChunk(buf.subarray(0, lastNewline + 1), line);
+      line += chunk.lineCount;
+      yield chunk;
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (first) carry = stripBom(file, carry);
+  if (carry.length > 0) yield decodeChunk(carry, line);
+}

@@ -1,0 +1,137 @@
+import { extname } from 'node:path';
+import type { TaskName } from '../../shared/config.js';
+import { csvRows } from './csv.js';
+import { type BadRows, DataError, type Source } from './errors.js';
+import { readLineChunks } from './lines.js';
+import { type Columns, type Example, type RawRow, requiredFields, toExample } from './records.js';
+
+/**
+ * Streaming loaders: a data file becomes an async sequence of batches of examples (one batch per
+ * ~1 MiB chunk of the file, so per-example async overhead stays out of the hot loop), each
+ * example carrying its file and line. Row-level problems go to `badRows`, which throws or skips.
+ */
+export type Format = 'jsonl' | 'csv' | 'tsv';
+
+const FORMATS: Readonly<Record<string, Format>> = { '.jsonl': 'jsonl', '.json': 'jsonl', '.csv': 'csv', '.tsv': 'tsv' };
+
+export function formatOf(file: string): Format {
+  const ext = extname(file).toLowerCase();
+  const format = FORMATS[ext];
+  if (!format) {
+    throw new DataError(
+      'format',
+      `cannot tell the format of ${file} from its extension '${ext || '(none)'}'`,
+      undefined,
+      '.jsonl or .json (JSON lines), .csv or .tsv',
+    );
+  }
+  return format;
+}
+
+export interface LoadOptions {
+  task: TaskName;
+  columns: Columns;
+  badRows: BadRows;
+  /** Bytes per read; tests make it small to cross chunk boundaries. */
+  chunkBytes?: number;
+}
+
+/** Where JSON.parse stopped, when the message says (V8 reports "at position N"). */
+function jsonColumn(err: unknown): number | undefined {
+  const m = /position (\d+)/.exec(err instanceof Error ? err.message : '');
+  return m ? Number(m[1]) + 1 : undefined;
+}
+
+function jsonRow(obj: Record<string, unknown>, source: Source): RawRow {
+  return {
+    get: (name) => (Object.hasOwn(obj, name) ? obj[name] : undefined),
+    column: () => undefined,
+    fields: () => Object.keys(obj),
+    source,
+    textual: false,
+  };
+}
+
+async function* jsonlRows(file: string, opts: LoadOptions): AsyncGenerator<RawRow[]> {
+  let seenData = false;
+  for await (const chunk of readLineChunks(file, opts.chunkBytes)) {
+    const lines = chunk.text.split('\n');
+    const bad = chunk.badLines.length > 0 ? new Set(chunk.badLines) : undefined;
+    const rows: RawRow[] = [];
+    for (let i = 0; i < chunk.lineCount; i++) {
+      const line = chunk.firstLine + i;
+      let s = lines[i] as string;
+      if (s.endsWith('\r')) s = s.slice(0, -1);
+      if (bad?.has(line)) {
+        opts.badRows.report(new DataError('encoding', 'bytes that are not valid UTF-8', { file, line }, 'UTF-8 text'));
+        continue;
+      }
+      if (s.trim() === '') continue;
+      if (!seenData) {
+        seenData = true;
+        if (s.trimStart().startsWith('[')) {
+          throw new DataError(
+            'format',
+            `${file} holds a JSON array`,
+            { file, line },
+            'JSON lines: one JSON object per line',
+          );
+        }
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(s);
+      } catch (err) {
+        const column = jsonColumn(err);
+        const hint = s.trim() === '{' ? ' (a pretty-printed JSON document?)' : '';
+        opts.badRows.report(
+          new DataError(
+            'malformed-json',
+            `malformed JSON${hint}: ${(err as Error).message}`,
+            { file, line, ...(column === undefined ? {} : { column }) },
+            'one JSON object per line',
+          ),
+        );
+        continue;
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        const got = Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`;
+        opts.badRows.report(new DataError('wrong-type', `the line is ${got}`, { file, line }, 'a JSON object'));
+        continue;
+      }
+      rows.push(jsonRow(value as Record<string, unknown>, { file, line }));
+    }
+    if (rows.length > 0) yield rows;
+  }
+}
+
+/** Examples of `file`, in file order, in batches. */
+export async function* loadBatches(file: string, opts: LoadOptions): AsyncGenerator<Example[]> {
+  const format = formatOf(file);
+  const rows =
+    format === 'jsonl'
+      ? jsonlRows(file, opts)
+      : csvRows(file, {
+          delimiter: format === 'csv' ? ',' : '\t',
+          required: requiredFields(opts.task, opts.columns),
+          badRows: opts.badRows,
+          ...(opts.chunkBytes === undefined ? {} : { chunkBytes: opts.chunkBytes }),
+        });
+  for await (const batch of rows) {
+    const examples: Example[] = [];
+    for (const row of batch) {
+      try {
+        examples.push(toExample(opts.task, opts.columns, row));
+      } catch (err) {
+        if (!(err instanceof DataError)) throw err;
+        opts.badRows.report(err);
+      }
+    }
+    if (examples.length > 0) yield examples;
+  }
+}
+
+/** Examples of `file` one at a time. */
+export async function* loadExamples(file: string, opts: LoadOptions): AsyncGenerator<Example> {
+  for await (const batch of loadBatches(file, opts)) yield* batch;
+}

@@ -1,0 +1,154 @@
+import { resolve } from 'node:path';
+import type { DataConfig, TaskName } from '../../shared/config.js';
+import { Cleaner } from './clean.js';
+import { type DedupReport, dedupExact, dedupNear, emptyDedupReport } from './dedup.js';
+import { BadRows, DataError } from './errors.js';
+import { buildLabelSet, checkTagScheme, checkValidationLabels, type LabelSet } from './labels.js';
+import { formatOf, loadBatches } from './load.js';
+import { columnsFor, type Example } from './records.js';
+import type { DataReport, FileReport } from './report.js';
+import { checkLeakage, splitValidation } from './split.js';
+import { computeStats, type TokenCounter } from './stats.js';
+
+/**
+ * The data pipeline before training: load (streamed) and clean each file, remove duplicates,
+ * hold out the validation split, fix the label set, check validation labels and train/validation
+ * leakage, and (given a token counter) compute statistics. Everything it did is in `report`.
+ */
+export interface PrepareOptions {
+  task: TaskName;
+  /** Folder the data paths are relative to (the config file's). */
+  baseDir: string;
+  /** training.seed; default 42. */
+  seed?: number;
+  /** The model config's label2id, when it has one. */
+  label2id?: Record<string, number>;
+  /** Token counting for statistics; without it no statistics are computed. */
+  tokens?: { counter: TokenCounter; name: string };
+  chunkBytes?: number;
+}
+
+export interface PreparedData {
+  train: Example[];
+  validation: Example[];
+  labels?: LabelSet;
+  report: DataReport;
+}
+
+interface Loaded {
+  examples: Example[];
+  file: FileReport;
+  clean: Cleaner;
+  duplicates: DedupReport;
+}
+
+async function loadFile(path: string, cfg: DataConfig, opts: PrepareOptions, badRows: BadRows): Promise<Loaded> {
+  const format = formatOf(path);
+  const cleaner = new Cleaner(cfg.clean);
+  const before = badRows.perFile.get(path) ?? 0;
+  let examples: Example[] = [];
+  for await (const batch of loadBatches(path, {
+    task: opts.task,
+    columns: columnsFor(cfg),
+    badRows,
+    ...(opts.chunkBytes === undefined ? {} : { chunkBytes: opts.chunkBytes }),
+  })) {
+    // Cleaned as they arrive, so the raw texts of a large file are not all kept at once.
+    for (const e of batch) {
+      const c = cleaner.example(e);
+      if (c) examples.push(c);
+    }
+  }
+  const duplicates = emptyDedupReport();
+  if (cfg.clean?.dedup ?? true) examples = dedupExact(examples, duplicates);
+  if (cfg.clean?.near_dedup) examples = dedupNear(examples, duplicates);
+  const skipped = (badRows.perFile.get(path) ?? 0) - before;
+  const file: FileReport = { path, format, examples: cleaner.counts.examples, skipped };
+  if (examples.length === 0) {
+    throw new DataError(
+      'empty-dataset',
+      `${path}: no examples left (${file.examples} read, ${skipped} bad rows skipped, ${cleaner.counts.emptied + cleaner.counts.answersLost} dropped by cleaning, ${duplicates.exact + duplicates.near} duplicates removed)`,
+      undefined,
+      'at least one usable example',
+    );
+  }
+  return { examples, file, clean: cleaner, duplicates };
+}
+
+export async function prepareData(cfg: DataConfig, opts: PrepareOptions): Promise<PreparedData> {
+  if (cfg.validation !== undefined && cfg.validation_split !== undefined) {
+    throw new DataError('config', 'data.validation and data.validation_split are both set', undefined, 'one of them');
+  }
+  const badRows = new BadRows(cfg.on_bad_rows ?? 'error');
+  const seed = opts.seed ?? 42;
+  const train = await loadFile(resolve(opts.baseDir, cfg.train), cfg, opts, badRows);
+  let trainExamples = train.examples;
+  let validationExamples: Example[] = [];
+  let validation: Loaded | undefined;
+  let split: DataReport['split'];
+  if (cfg.validation !== undefined) {
+    validation = await loadFile(resolve(opts.baseDir, cfg.validation), cfg, opts, badRows);
+    validationExamples = validation.examples;
+  } else if (cfg.validation_split !== undefined) {
+    const stratified = opts.task === 'text-classification';
+    const parts = splitValidation(trainExamples, cfg.validation_split, seed, stratified);
+    if (parts.validation.length === 0 || parts.train.length === 0) {
+      throw new DataError(
+        'empty-dataset',
+        `data.validation_split ${cfg.validation_split} of ${trainExamples.length} examples leaves ${parts.validation.length} for validation and ${parts.train.length} for training`,
+        undefined,
+        'a split that leaves examples on both sides',
+      );
+    }
+    trainExamples = parts.train;
+    validationExamples = parts.validation;
+    split = { fraction: cfg.validation_split, seed, stratified };
+  }
+
+  let labels: LabelSet | undefined;
+  if (opts.task === 'text-classification' || opts.task === 'token-classification') {
+    labels = buildLabelSet(trainExamples, opts.label2id);
+    checkValidationLabels(validationExamples, labels);
+  }
+  const tagScheme = opts.task === 'token-classification' && labels ? checkTagScheme(trainExamples, labels) : undefined;
+  const leakage = checkLeakage(trainExamples, validationExamples);
+  const stats = opts.tokens
+    ? computeStats(trainExamples, validationExamples, {
+        counter: opts.tokens.counter,
+        counterName: opts.tokens.name,
+        maxLength: cfg.max_length ?? 128,
+        ...(labels ? { labels } : {}),
+      })
+    : undefined;
+
+  const warnings: string[] = [];
+  if (badRows.count > 0) warnings.push(`${badRows.count} bad rows were skipped (data.on_bad_rows: skip)`);
+  const conflicting = train.duplicates.conflicting + (validation?.duplicates.conflicting ?? 0);
+  if (conflicting > 0) warnings.push(`${conflicting} duplicated texts have different labels (first one kept)`);
+  if (leakage.count > 0) warnings.push(`${leakage.count} validation examples also occur in the training data`);
+  if (labels?.note) warnings.push(labels.note);
+  if (tagScheme?.first) {
+    const f = tagScheme.first;
+    warnings.push(
+      `${tagScheme.violations} tags break IOB2 (an I- tag must follow B- or I- of its type); first at ${f.file}:${f.line}: ${f.tag} after ${f.previous}`,
+    );
+  }
+
+  const report: DataReport = {
+    task: opts.task,
+    files: { train: train.file, ...(validation ? { validation: validation.file } : {}) },
+    ...(split ? { split } : {}),
+    skipped: { count: badRows.count, rows: badRows.listed },
+    clean: { train: train.clean.counts, ...(validation ? { validation: validation.clean.counts } : {}) },
+    duplicates: { train: train.duplicates, ...(validation ? { validation: validation.duplicates } : {}) },
+    leakage,
+    sizes: { train: trainExamples.length, validation: validationExamples.length },
+    ...(labels
+      ? { labels: { labels: labels.labels, order: labels.order, ...(labels.note ? { note: labels.note } : {}) } }
+      : {}),
+    ...(tagScheme ? { tagScheme } : {}),
+    ...(stats ? { stats } : {}),
+    warnings,
+  };
+  return { train: trainExamples, validation: validationExamples, ...(labels ? { labels } : {}), report };
+}

@@ -1,0 +1,248 @@
+import type { DataConfig, TaskName } from '../../shared/config.js';
+import { DataError, type Source, typeName } from './errors.js';
+
+/**
+ * Examples as the rest of the engine sees them, and the mapping from a file's row (a JSON object
+ * or a CSV/TSV row under its header) to one, with the type checks that turn a wrong value into
+ * an error naming the field, the line and what was expected.
+ */
+export type Label = string | number;
+
+export interface TextExample {
+  kind: 'text';
+  text: string;
+  pair?: string;
+  /** Absent for causal-lm. */
+  label?: Label;
+  source: Source;
+}
+
+export interface TokensExample {
+  kind: 'tokens';
+  tokens: string[];
+  tags: Label[];
+  source: Source;
+}
+
+/** SQuAD layout: answer i is `answers.text[i]`, found at character `answers.answer_start[i]` of `context`. */
+export interface QaExample {
+  kind: 'qa';
+  id?: string;
+  question: string;
+  context: string;
+  answers: { text: string[]; answer_start: number[] };
+  source: Source;
+}
+
+export type Example = TextExample | TokensExample | QaExample;
+
+/** Field names in the files, from the config (QA uses the fixed SQuAD names). */
+export interface Columns {
+  text: string;
+  pair?: string;
+  label: string;
+  tokens: string;
+  tags: string;
+}
+
+export const QA_FIELDS = { id: 'id', question: 'question', context: 'context', answers: 'answers' } as const;
+
+export function columnsFor(cfg: DataConfig): Columns {
+  return {
+    text: cfg.text_column ?? 'text',
+    ...(cfg.text_pair_column ? { pair: cfg.text_pair_column } : {}),
+    label: cfg.label_column ?? 'label',
+    tokens: cfg.tokens_column ?? 'tokens',
+    tags: cfg.tags_column ?? 'tags',
+  };
+}
+
+/** The fields a row of this task must have, with the config key that names each (for messages). */
+export function requiredFields(task: TaskName, c: Columns): { name: string; key: string }[] {
+  switch (task) {
+    case 'text-classification':
+      return [
+        { name: c.text, key: 'data.text_column' },
+        ...(c.pair ? [{ name: c.pair, key: 'data.text_pair_column' }] : []),
+        { name: c.label, key: 'data.label_column' },
+      ];
+    case 'causal-lm':
+      return [{ name: c.text, key: 'data.text_column' }];
+    case 'token-classification':
+      return [
+        { name: c.tokens, key: 'data.tokens_column' },
+        { name: c.tags, key: 'data.tags_column' },
+      ];
+    case 'question-answering':
+      return [
+        { name: QA_FIELDS.question, key: 'SQuAD field' },
+        { name: QA_FIELDS.context, key: 'SQuAD field' },
+        { name: QA_FIELDS.answers, key: 'SQuAD field' },
+      ];
+  }
+}
+
+/** One row of a file: field access by name, and where each field is. */
+export interface RawRow {
+  get(name: string): unknown;
+  /** 1-based CSV field number of `name`; undefined for JSON lines. */
+  column(name: string): number | undefined;
+  /** The row's field names, for "no such field" messages. */
+  fields(): string[];
+  source: Source;
+  /** CSV/TSV: every value is a string, so labels and arrays are parsed from text. */
+  textual: boolean;
+}
+
+const INTEGER = /^-?\d+$/;
+
+function at(row: RawRow, name: string): Source {
+  const column = row.column(name);
+  return column === undefined ? row.source : { ...row.source, column };
+}
+
+function present(row: RawRow, name: string, key: string): unknown {
+  const v = row.get(name);
+  if (v === undefined) {
+    const fields = row.fields();
+    const near = fields.find((f) => f.trim().toLowerCase() === name.toLowerCase());
+    throw new DataError(
+      'missing-column',
+      `no '${name}' field (fields: ${fields.join(', ') || 'none'})${near === undefined ? '' : `; did you mean '${near}'?`}`,
+      row.source,
+      `a '${name}' field (${key})`,
+    );
+  }
+  return v;
+}
+
+function text(row: RawRow, name: string, key: string): string {
+  const v = present(row, name, key);
+  if (typeof v !== 'string')
+    throw new DataError('wrong-type', `'${name}' is ${typeName(v)}`, at(row, name), 'a string');
+  if (v.trim() === '') throw new DataError('empty-text', `'${name}' is empty`, at(row, name), 'non-empty text');
+  return v;
+}
+
+/** A label from JSON (string or integer) or from CSV text (integers written as digits become numbers). */
+function label(v: unknown, row: RawRow, name: string, what: string): Label {
+  if (typeof v === 'string') {
+    if (v.trim() === '') throw new DataError('empty-text', `${what} is empty`, at(row, name), 'a label');
+    if (row.textual && INTEGER.test(v.trim())) {
+      const n = Number(v.trim());
+      if (Number.isSafeInteger(n)) return n;
+    }
+    return v;
+  }
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  throw new DataError('wrong-type', `${what} is ${typeName(v)}`, at(row, name), 'a string or an integer');
+}
+
+/** An array field: JSON arrays as they are; in CSV/TSV a JSON array or space-separated items. */
+function list(row: RawRow, name: string, key: string): unknown[] {
+  let v = present(row, name, key);
+  if (row.textual && typeof v === 'string') {
+    const s = v.trim();
+    if (s.startsWith('[')) {
+      try {
+        v = JSON.parse(s);
+      } catch {
+        throw new DataError('wrong-type', `'${name}' is not a valid JSON array`, at(row, name), 'a JSON array');
+      }
+    } else {
+      v = s === '' ? [] : s.split(/\s+/);
+    }
+  }
+  if (!Array.isArray(v)) throw new DataError('wrong-type', `'${name}' is ${typeName(v)}`, at(row, name), 'an array');
+  if (v.length === 0) throw new DataError('empty-text', `'${name}' is empty`, at(row, name), 'at least one item');
+  return v;
+}
+
+function tokensExample(row: RawRow, c: Columns): TokensExample {
+  const rawTokens = list(row, c.tokens, 'data.tokens_column');
+  const rawTags = list(row, c.tags, 'data.tags_column');
+  const tokens = rawTokens.map((t, i) => {
+    if (typeof t !== 'string') {
+      throw new DataError('wrong-type', `'${c.tokens}'[${i}] is ${typeName(t)}`, at(row, c.tokens), 'strings');
+    }
+    return t;
+  });
+  const tags = rawTags.map((t, i) => label(t, row, c.tags, `'${c.tags}'[${i}]`));
+  if (tags.length !== tokens.length) {
+    throw new DataError(
+      'inconsistent',
+      `${tokens.length} tokens but ${tags.length} tags`,
+      at(row, c.tags),
+      'one tag per token',
+    );
+  }
+  return { kind: 'tokens', tokens, tags, source: row.source };
+}
+
+function qaExample(row: RawRow): QaExample {
+  const question = text(row, QA_FIELDS.question, 'SQuAD field');
+  const context = text(row, QA_FIELDS.context, 'SQuAD field');
+  let answers = present(row, QA_FIELDS.answers, 'SQuAD field');
+  const where = at(row, QA_FIELDS.answers);
+  const shape = '{"text": [strings], "answer_start": [integers]} of equal lengths';
+  if (row.textual && typeof answers === 'string') {
+    try {
+      answers = JSON.parse(answers);
+    } catch {
+      throw new DataError('wrong-type', `'answers' is not valid JSON`, where, shape);
+    }
+  }
+  const a = answers as { text?: unknown; answer_start?: unknown };
+  const texts = a?.text;
+  const starts = a?.answer_start;
+  if (
+    typeof answers !== 'object' ||
+    answers === null ||
+    !Array.isArray(texts) ||
+    !Array.isArray(starts) ||
+    texts.length !== starts.length ||
+    !texts.every((t) => typeof t === 'string') ||
+    !starts.every((s) => Number.isSafeInteger(s))
+  ) {
+    throw new DataError('wrong-type', `'answers' is ${typeName(answers)} of the wrong shape`, where, shape);
+  }
+  texts.forEach((t: string, i) => {
+    const s = starts[i] as number;
+    const found = context.slice(s, s + t.length);
+    if (found !== t) {
+      throw new DataError(
+        'inconsistent',
+        `answers.text[${i}] ${JSON.stringify(t)} is not at answer_start ${s} of the context (found ${JSON.stringify(found)})`,
+        where,
+        'answer_start to be the character offset of the answer in context',
+      );
+    }
+  });
+  const id = row.get(QA_FIELDS.id);
+  return {
+    kind: 'qa',
+    ...(typeof id === 'string' || typeof id === 'number' ? { id: String(id) } : {}),
+    question,
+    context,
+    answers: { text: texts as string[], answer_start: starts as number[] },
+    source: row.source,
+  };
+}
+
+/** Maps a row to an example of the task, or throws a row-level DataError. */
+export function toExample(task: TaskName, c: Columns, row: RawRow): Example {
+  switch (task) {
+    case 'text-classification': {
+      const t = text(row, c.text, 'data.text_column');
+      const pair = c.pair ? text(row, c.pair, 'data.text_pair_column') : undefined;
+      const l = label(present(row, c.label, 'data.label_column'), row, c.label, `'${c.label}'`);
+      return { kind: 'text', text: t, ...(pair === undefined ? {} : { pair }), label: l, source: row.source };
+    }
+    case 'causal-lm':
+      return { kind: 'text', text: text(row, c.text, 'data.text_column'), source: row.source };
+    case 'token-classification':
+      return tokensExample(row, c);
+    case 'question-answering':
+      return qaExample(row);
+  }
+}

@@ -1,0 +1,79 @@
+import { rng, shuffle } from '../util/random.js';
+import { contentHash } from './dedup.js';
+import { DataError, type Source } from './errors.js';
+import type { Example } from './records.js';
+
+/**
+ * `validation_split`: a seeded hold-out of the training examples. With stratification (text
+ * classification) each label keeps its share: of a label's n examples exactly round(fraction * n)
+ * go to validation, chosen by a seeded shuffle of that label's examples (labels taken in order of
+ * first appearance, all drawing from one generator). Both parts keep file order.
+ */
+export interface SplitResult {
+  train: Example[];
+  validation: Example[];
+}
+
+function groupKey(e: Example): string {
+  return e.kind === 'text' && e.label !== undefined ? JSON.stringify(e.label) : '';
+}
+
+export function splitValidation(
+  examples: readonly Example[],
+  fraction: number,
+  seed: number,
+  stratify: boolean,
+): SplitResult {
+  if (!(fraction > 0 && fraction < 1)) {
+    throw new DataError('config', `data.validation_split is ${fraction}`, undefined, 'a fraction between 0 and 1');
+  }
+  const groups = new Map<string, number[]>();
+  examples.forEach((e, i) => {
+    const key = stratify ? groupKey(e) : '';
+    const g = groups.get(key);
+    if (g) g.push(i);
+    else groups.set(key, [i]);
+  });
+  const rand = rng(seed);
+  const held = new Uint8Array(examples.length);
+  for (const indices of groups.values()) {
+    const take = Math.round(fraction * indices.length);
+    for (const i of shuffle([...indices], rand).slice(0, take)) held[i] = 1;
+  }
+  const train: Example[] = [];
+  const validation: Example[] = [];
+  examples.forEach((e, i) => {
+    (held[i] ? validation : train).push(e);
+  });
+  return { train, validation };
+}
+
+/** Examples whose content is in both training and validation data. */
+export interface LeakageReport {
+  count: number;
+  examples: { text: string; train: Source; validation: Source }[];
+}
+
+const LISTED = 5;
+const EXCERPT = 80;
+
+function excerpt(e: Example): string {
+  const s = e.kind === 'text' ? e.text : e.kind === 'tokens' ? e.tokens.join(' ') : e.question;
+  return s.length > EXCERPT ? `${s.slice(0, EXCERPT - 1)}…` : s;
+}
+
+export function checkLeakage(train: readonly Example[], validation: readonly Example[]): LeakageReport {
+  const seen = new Map<string, Source>();
+  for (const e of train) {
+    const key = contentHash(e);
+    if (!seen.has(key)) seen.set(key, e.source);
+  }
+  const report: LeakageReport = { count: 0, examples: [] };
+  for (const e of validation) {
+    const where = seen.get(contentHash(e));
+    if (where === undefined) continue;
+    report.count++;
+    if (report.examples.length < LISTED) report.examples.push({ text: excerpt(e), train: where, validation: e.source });
+  }
+  return report;
+}

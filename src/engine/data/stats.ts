@@ -1,0 +1,172 @@
+import type { LabelSet } from './labels.js';
+import { labelsOf } from './labels.js';
+import type { Example, Label } from './records.js';
+
+/**
+ * Dataset statistics: label distribution, token lengths with the model's tokenizer (anything with
+ * `countTokens`, so this module does not depend on a tokenizer implementation) and the share of
+ * examples longer than `max_length`, which training truncates.
+ */
+export interface TokenCounter {
+  countTokens(text: string, pair?: string): number;
+}
+
+/** The fallback when no tokenizer is available: whitespace-separated words (and no special tokens). */
+export const whitespaceCounter: TokenCounter = {
+  countTokens(text, pair) {
+    const words = (s: string) => s.split(/\s+/).filter((w) => w !== '').length;
+    return words(text) + (pair === undefined ? 0 : words(pair));
+  },
+};
+
+/** Above this share of truncated examples, a warning. */
+export const TRUNCATION_WARNING = 0.05;
+
+export interface LengthStats {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export interface SplitStats {
+  examples: number;
+  /** Per label (per tag for token classification), in label-id order. */
+  labels?: { label: Label; count: number; fraction: number }[];
+  tokens: LengthStats;
+  truncated: { count: number; fraction: number };
+}
+
+export interface DataStats {
+  /** What counted the tokens, e.g. the tokenizer file, or "whitespace words (…)". */
+  counter: string;
+  maxLength: number;
+  train: SplitStats;
+  validation?: SplitStats;
+  warnings: string[];
+}
+
+export function tokenLength(e: Example, counter: TokenCounter): number {
+  switch (e.kind) {
+    case 'text':
+      return counter.countTokens(e.text, e.pair);
+    case 'tokens':
+      return counter.countTokens(e.tokens.join(' '));
+    case 'qa':
+      return counter.countTokens(e.question, e.context);
+  }
+}
+
+/** Nearest-rank percentile of sorted values. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1] as number;
+}
+
+function splitStats(examples: readonly Example[], counter: TokenCounter, maxLength: number, set?: LabelSet) {
+  const lengths = Float64Array.from(examples, (e) => tokenLength(e, counter)).sort();
+  let sum = 0;
+  let truncated = 0;
+  for (const n of lengths) {
+    sum += n;
+    if (n > maxLength) truncated++;
+  }
+  const stats: SplitStats = {
+    examples: examples.length,
+    tokens: {
+      p50: percentile(lengths, 50),
+      p90: percentile(lengths, 90),
+      p99: percentile(lengths, 99),
+      max: lengths.length > 0 ? (lengths[lengths.length - 1] as number) : 0,
+      mean: lengths.length > 0 ? Number((sum / lengths.length).toFixed(1)) : 0,
+    },
+    truncated: { count: truncated, fraction: examples.length > 0 ? truncated / examples.length : 0 },
+  };
+  if (set) {
+    const counts = new Array<number>(set.labels.length).fill(0);
+    let total = 0;
+    for (const e of examples) {
+      for (const l of labelsOf(e)) {
+        const id = set.ids.get(l);
+        if (id !== undefined) counts[id] = (counts[id] as number) + 1;
+        total++;
+      }
+    }
+    stats.labels = set.labels.map((label, i) => ({
+      label,
+      count: counts[i] as number,
+      fraction: total > 0 ? (counts[i] as number) / total : 0,
+    }));
+  }
+  return stats;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+export function computeStats(
+  train: readonly Example[],
+  validation: readonly Example[],
+  opts: { counter: TokenCounter; counterName: string; maxLength: number; labels?: LabelSet },
+): DataStats {
+  const stats: DataStats = {
+    counter: opts.counterName,
+    maxLength: opts.maxLength,
+    train: splitStats(train, opts.counter, opts.maxLength, opts.labels),
+    warnings: [],
+  };
+  if (validation.length > 0) stats.validation = splitStats(validation, opts.counter, opts.maxLength, opts.labels);
+  for (const [name, s] of [
+    ['training', stats.train],
+    ['validation', stats.validation],
+  ] as const) {
+    if (s && s.truncated.fraction > TRUNCATION_WARNING) {
+      stats.warnings.push(
+        `${pct(s.truncated.fraction)} of the ${name} examples are longer than max_length ${opts.maxLength} and will be truncated (p99 ${s.tokens.p99} tokens): raise data.max_length or shorten the texts`,
+      );
+    }
+  }
+  const present = stats.train.labels?.filter((l) => l.count > 0) ?? [];
+  if (present.length > 1) {
+    const counts = present.map((l) => l.count);
+    const ratio = Math.max(...counts) / Math.min(...counts);
+    if (ratio >= 10) {
+      stats.warnings.push(`the training labels are imbalanced: the largest class is ${ratio.toFixed(0)}x the smallest`);
+    }
+  }
+  const missing = stats.validation?.labels?.filter((l) => l.count === 0).map((l) => String(l.label)) ?? [];
+  if (missing.length > 0) stats.warnings.push(`no validation example has the label(s): ${missing.join(', ')}`);
+  return stats;
+}
+
+function lengthLine(name: string, s: SplitStats, maxLength: number): string {
+  const t = s.tokens;
+  return `  ${name.padEnd(10)} ${String(s.examples).padStart(8)} examples  tokens p50 ${t.p50}  p90 ${t.p90}  p99 ${t.p99}  max ${t.max}  mean ${t.mean}  > ${maxLength}: ${s.truncated.count} (${pct(s.truncated.fraction)})`;
+}
+
+export function renderStats(stats: DataStats): string {
+  const lines = [`token lengths (${stats.counter}):`, lengthLine('train', stats.train, stats.maxLength)];
+  if (stats.validation) lines.push(lengthLine('validation', stats.validation, stats.maxLength));
+  const trainLabels = stats.train.labels;
+  if (trainLabels) {
+    const valLabels = stats.validation?.labels;
+    const width = Math.max(5, ...trainLabels.map((l) => String(l.label).length));
+    lines.push(
+      'labels:',
+      `  ${'label'.padEnd(width)}  ${'train'.padStart(16)}${valLabels ? '  validation'.padStart(18) : ''}`,
+    );
+    trainLabels.forEach((l, i) => {
+      const v = valLabels?.[i];
+      const cell = (c: { count: number; fraction: number }) => `${c.count} (${pct(c.fraction)})`.padStart(16);
+      lines.push(`  ${String(l.label).padEnd(width)}  ${cell(l)}${v ? `  ${cell(v)}` : ''}`);
+    });
+  }
+  for (const w of stats.warnings) lines.push(`warning: ${w}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The statistics as written to the run directory (labels keep their JSON type). */
+export function statsJson(stats: DataStats): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(stats)) as Record<string, unknown>;
+}
