@@ -1,0 +1,319 @@
+import { TASK_COLUMNS } from './config-rules.js';
+import { diag, replaceEdit } from './config-schema-check.js';
+import { closest, type Diagnostic, nodeAt, type ParsedConfig, type ScalarNode, type Span } from './config-tree.js';
+
+/**
+ * Checks of what the config names on disk: the model folder, the data files and their columns,
+ * and the model's limits. The file system is injected, so the extension passes
+ * `vscode.workspace.fs` (remote workspaces included) and the engine Node's fs; this module stays
+ * browser-safe. Each diagnostic points at the value of the key that names the file or column.
+ */
+export interface ConfigFs {
+  exists(path: string): Promise<boolean>;
+  /** The whole file as UTF-8 text, or undefined if it can't be read. */
+  readText(path: string): Promise<string | undefined>;
+  /** Names in a folder, or undefined if it is not a folder. */
+  readDir?(path: string): Promise<string[] | undefined>;
+  /** The first `bytes` bytes as text: data files can be gigabytes. Without it, readText is used. */
+  readHead?(path: string, bytes: number): Promise<string | undefined>;
+}
+
+const HEAD_BYTES = 64 * 1024;
+const HEAD_ROWS = 20;
+/** `org/name` or a legacy `name` on the Hub; anything starting with `.`, `/`, `~` or a drive is a path. */
+const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
+const DEFAULT_MAX_LENGTH = 128;
+
+export function isAbsolutePath(p: string): boolean {
+  return /^([A-Za-z]:[\\/]|[\\/])/.test(p);
+}
+
+/** `dir` joined with a relative path, `.` and `..` folded; absolute paths are returned as they are. */
+export function resolvePath(dir: string, p: string): string {
+  if (isAbsolutePath(p)) return p;
+  const joined = `${dir.replace(/[\\/]+$/, '')}/${p}`;
+  const lead = /^([A-Za-z]:)?[\\/]?/.exec(joined)?.[0] ?? '';
+  const parts: string[] = [];
+  for (const part of joined.slice(lead.length).split(/[\\/]+/)) {
+    if (part === '' || part === '.') continue;
+    if (part !== '..') parts.push(part);
+    else if (parts.length > 0 && parts[parts.length - 1] !== '..') parts.pop();
+    // Above the root of an absolute path is the root itself, as in path.resolve.
+    else if (lead === '') parts.push(part);
+  }
+  return `${lead.replace('\\', '/')}${parts.join('/')}`;
+}
+
+export async function checkConfigFiles(parsed: ParsedConfig, fs: ConfigFs, configDir: string): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  const scalar = (path: string[]): ScalarNode | undefined => {
+    const n = nodeAt(parsed.root, path);
+    return n?.kind === 'scalar' ? n : undefined;
+  };
+  const str = (path: string[]) => {
+    const v = scalar(path)?.value;
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  const task = str(['task']);
+  await checkModel(parsed, fs, configDir, out);
+  for (const key of ['train', 'validation']) {
+    const node = scalar(['data', key]);
+    const rel = str(['data', key]);
+    if (!node || rel === undefined) continue;
+    const path = resolvePath(configDir, rel);
+    if (!(await fs.exists(path))) {
+      out.push(diag(parsed, 'error', `Data file '${rel}' not found.`, 'data-not-found', ['data', key], node.span));
+      continue;
+    }
+    const raw = fs.readHead ? await fs.readHead(path, HEAD_BYTES) : await fs.readText(path);
+    if (raw === undefined) continue;
+    const head = raw.slice(0, HEAD_BYTES);
+    // readHead stops at a byte count, maybe inside a line (or a character, which decodes to U+FFFD).
+    const truncated = head.length < raw.length || utf8Length(head) >= HEAD_BYTES - 3;
+    const sample = sampleColumns(head, rel, truncated);
+    if (!sample) continue;
+    const at = (msg: string, code: string, severity: Diagnostic['severity'] = 'error') =>
+      out.push(diag(parsed, severity, msg, code, ['data', key], node.span));
+    if (sample.badLine !== undefined) at(`Line ${sample.badLine} of '${rel}' is not a JSON object.`, 'data-bad-row');
+    if (sample.rows === 0) {
+      at(`'${rel}' has no rows.`, 'data-empty', 'warning');
+      continue;
+    }
+    const columns = task ? (TASK_COLUMNS[task] ?? {}) : {};
+    for (const [columnKey, fallback] of Object.entries(columns)) {
+      const explicit = scalar(['data', columnKey]);
+      const name = str(['data', columnKey]) ?? fallback;
+      if (name === undefined || sample.columns.includes(name)) continue;
+      const have = sample.columns.length > 0 ? `; its columns are: ${sample.columns.join(', ')}` : '';
+      const what = explicit ? `Column '${name}'` : `Column '${name}' (the default ${columnKey})`;
+      const msg = `${what} not found in '${rel}'${have}.`;
+      const guess = explicit ? closest(name, sample.columns) : undefined;
+      const fixes = guess
+        ? [{ title: `Change to '${guess}'`, edits: [replaceEdit(parsed, explicit?.span ?? [0, 0], guess)] }]
+        : [];
+      const span: Span = explicit?.span ?? node.span;
+      out.push(diag(parsed, 'error', msg, 'column-not-found', ['data', explicit ? columnKey : key], span, fixes));
+    }
+  }
+  return out;
+}
+
+/** Bytes of a string in UTF-8 (TextEncoder is not in this program's lib). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+interface Sample {
+  columns: string[];
+  rows: number;
+  badLine?: number;
+}
+
+/** Column names from the first rows of a JSONL file or the header of a CSV/TSV file. */
+function sampleColumns(head: string, name: string, truncated: boolean): Sample | undefined {
+  const text = head.charCodeAt(0) === 0xfeff ? head.slice(1) : head;
+  const lines = text.split(/\r?\n/);
+  // A head cut mid-file ends in a partial line.
+  if (truncated) lines.pop();
+  if (/\.jsonl$/i.test(name)) {
+    const columns = new Set<string>();
+    let rows = 0;
+    let badLine: number | undefined;
+    for (let i = 0; i < lines.length && rows < HEAD_ROWS; i++) {
+      const line = lines[i]?.trim() ?? '';
+      if (line === '') continue;
+      rows++;
+      let row: unknown;
+      try {
+        row = JSON.parse(line);
+      } catch {
+        row = undefined;
+      }
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+        badLine ??= i + 1;
+        continue;
+      }
+      for (const k of Object.keys(row)) columns.add(k);
+    }
+    return { columns: [...columns], rows, ...(badLine === undefined ? {} : { badLine }) };
+  }
+  const separator = /\.tsv$/i.test(name) ? '\t' : /\.csv$/i.test(name) ? ',' : undefined;
+  if (separator === undefined) return undefined;
+  const header = lines.find((l) => l.trim() !== '');
+  if (header === undefined) return { columns: [], rows: 0 };
+  // Header detection only: quoted names lose their quotes; the engine's CSV parser reads the rows.
+  const columns = header.split(separator).map((c) =>
+    c
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .replaceAll('""', '"'),
+  );
+  return { columns, rows: lines.filter((l) => l.trim() !== '').length - 1 };
+}
+
+const ENCODER_TYPES = new Set([
+  'bert',
+  'roberta',
+  'xlm-roberta',
+  'camembert',
+  'distilbert',
+  'albert',
+  'electra',
+  'deberta',
+  'deberta-v2',
+  'mpnet',
+]);
+const DECODER_TYPES = new Set([
+  'gpt2',
+  'gpt_neo',
+  'gptj',
+  'gpt_neox',
+  'llama',
+  'mistral',
+  'qwen2',
+  'phi',
+  'opt',
+  'bloom',
+  'falcon',
+]);
+/** RoBERTa-style models offset positions by padding_idx + 1, so two embeddings are never used. */
+const OFFSET_POSITIONS = new Set(['roberta', 'xlm-roberta', 'camembert']);
+
+async function checkModel(parsed: ParsedConfig, fs: ConfigFs, configDir: string, out: Diagnostic[]): Promise<void> {
+  const node = nodeAt(parsed.root, ['model']);
+  if (node?.kind !== 'scalar' || typeof node.value !== 'string' || node.value === '') return;
+  const rel = node.value;
+  const dir = resolvePath(configDir, rel);
+  const at = (severity: Diagnostic['severity'], msg: string, code: string) =>
+    out.push(diag(parsed, severity, msg, code, ['model'], node.span));
+  const listing = fs.readDir ? await fs.readDir(dir) : undefined;
+  if (listing === undefined && !(await fs.exists(dir))) {
+    // A Hub id resolves through the Hugging Face cache at run time, which this check can't see.
+    if (HUB_ID.test(rel)) return;
+    at('error', `Model folder '${rel}' not found.`, 'model-not-found');
+    return;
+  }
+  const has = async (file: string) => (listing ? listing.includes(file) : fs.exists(resolvePath(dir, file)));
+  const configText = await fs.readText(resolvePath(dir, 'config.json'));
+  if (configText === undefined) {
+    at('error', `'${rel}' has no config.json: it is not a Hugging Face model folder.`, 'model-config-missing');
+    return;
+  }
+  if (!(await has('model.safetensors')) && !(await has('model.safetensors.index.json'))) {
+    if ((await has('pytorch_model.bin')) || (await has('pytorch_model.bin.index.json')))
+      at(
+        'error',
+        `'${rel}' has only pytorch_model.bin, a pickle checkpoint, which is not loaded for safety: convert it to model.safetensors (in Python: AutoModel.from_pretrained(path).save_pretrained(path, safe_serialization=True)).`,
+        'model-pickle',
+      );
+    else
+      at(
+        'error',
+        `'${rel}' has no model.safetensors (or sharded model.safetensors.index.json).`,
+        'model-weights-missing',
+      );
+  }
+  if (!(await has('tokenizer.json')))
+    at('warning', `'${rel}' has no tokenizer.json: the tokenizer can't be loaded.`, 'tokenizer-missing');
+
+  let config: Record<string, unknown>;
+  try {
+    const v: unknown = JSON.parse(configText);
+    if (v === null || typeof v !== 'object') throw new Error('not an object');
+    config = v as Record<string, unknown>;
+  } catch {
+    at('error', `${rel}/config.json is not valid JSON.`, 'model-config-invalid');
+    return;
+  }
+  modelLimits(parsed, config, rel, out);
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+function modelLimits(parsed: ParsedConfig, config: Record<string, unknown>, rel: string, out: Diagnostic[]): void {
+  const modelType = typeof config.model_type === 'string' ? config.model_type : '';
+  const modelSpan = nodeAt(parsed.root, ['model'])?.span ?? [0, 0];
+
+  const positions = num(config.max_position_embeddings) ?? num(config.n_positions) ?? num(config.n_ctx);
+  if (positions !== undefined) {
+    const limit = OFFSET_POSITIONS.has(modelType) ? positions - 2 : positions;
+    const node = nodeAt(parsed.root, ['data', 'max_length']);
+    const maxLength = node?.kind === 'scalar' && typeof node.value === 'number' ? node.value : undefined;
+    if (node && maxLength !== undefined && maxLength > limit)
+      out.push(
+        diag(
+          parsed,
+          'error',
+          `max_length ${maxLength} exceeds the ${limit} positions of '${rel}'.`,
+          'max-length',
+          ['data', 'max_length'],
+          node.span,
+        ),
+      );
+    if (!node && DEFAULT_MAX_LENGTH > limit)
+      out.push(
+        diag(
+          parsed,
+          'error',
+          `'${rel}' has ${limit} positions, fewer than the default max_length ${DEFAULT_MAX_LENGTH}: set data.max_length.`,
+          'max-length',
+          ['model'],
+          modelSpan,
+        ),
+      );
+  }
+
+  const layers = num(config.num_hidden_layers) ?? num(config.n_layer) ?? num(config.num_layers);
+  const freeze = nodeAt(parsed.root, ['training', 'freeze_layers']);
+  if (layers !== undefined && freeze?.kind === 'scalar' && typeof freeze.value === 'number' && freeze.value > layers) {
+    const msg = `freeze_layers ${freeze.value} exceeds the ${layers} layers of '${rel}'; use 'all' to freeze them all.`;
+    out.push(diag(parsed, 'error', msg, 'freeze-layers-range', ['training', 'freeze_layers'], freeze.span));
+  }
+
+  const task = nodeAt(parsed.root, ['task']);
+  const taskName = task?.kind === 'scalar' ? task.value : undefined;
+  const archs = Array.isArray(config.architectures) ? config.architectures.filter((a) => typeof a === 'string') : [];
+  const arch = archs[0] ?? modelType;
+  const decoder =
+    archs.some((a) => /ForCausalLM$|LMHeadModel$/.test(a)) || (archs.length === 0 && DECODER_TYPES.has(modelType));
+  const encoder =
+    archs.some((a) =>
+      /For(MaskedLM|PreTraining|SequenceClassification|TokenClassification|QuestionAnswering|MultipleChoice)$/.test(a),
+    ) ||
+    (archs.length === 0 && ENCODER_TYPES.has(modelType));
+  if (typeof taskName !== 'string') return;
+  if (taskName === 'causal-lm' && encoder && !decoder)
+    out.push(
+      diag(
+        parsed,
+        'warning',
+        `'${rel}' is an encoder (${arch}), which can't generate text; causal-lm needs a decoder such as GPT-2.`,
+        'task-architecture',
+        ['model'],
+        modelSpan,
+      ),
+    );
+  if (taskName !== 'causal-lm' && decoder && !encoder)
+    out.push(
+      diag(
+        parsed,
+        'warning',
+        `'${rel}' is a causal language model (${arch}); ${taskName} usually fine-tunes an encoder such as BERT or RoBERTa.`,
+        'task-architecture',
+        ['model'],
+        modelSpan,
+      ),
+    );
+}

@@ -1,0 +1,433 @@
+/**
+ * JSON Schema (draft-07) of the config file: the single source for validation (config-validate.ts),
+ * completion and hover (config-assist.ts), the panel form, and `schemas/finetune.schema.json`
+ * (a test keeps that file equal to this object, so package.json `jsonValidation` can point at it).
+ * Must agree with the types in config.ts.
+ *
+ * Only the subset that our own validator understands is used: type, enum, minimum, maximum,
+ * exclusiveMinimum, exclusiveMaximum, minLength, pattern, required, properties,
+ * additionalProperties: false, items, minItems, uniqueItems and anyOf (of alternatives that differ
+ * by type). `enumDescriptions` and `patternErrorMessage` are VS Code's JSON extensions: completion
+ * shows the first, the editor's JSON validation the second.
+ */
+import { METRICS } from './config-metrics.js';
+
+export { METRIC_TASKS, METRICS, type MetricDoc } from './config-metrics.js';
+
+export type SchemaType = 'object' | 'array' | 'string' | 'number' | 'integer' | 'boolean' | 'null';
+
+export interface JsonSchema {
+  $schema?: string;
+  $id?: string;
+  title?: string;
+  description?: string;
+  type?: SchemaType;
+  enum?: readonly (string | number | boolean)[];
+  enumDescriptions?: readonly string[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  minLength?: number;
+  pattern?: string;
+  patternErrorMessage?: string;
+  properties?: Readonly<Record<string, JsonSchema>>;
+  required?: readonly string[];
+  additionalProperties?: false;
+  items?: JsonSchema;
+  minItems?: number;
+  uniqueItems?: boolean;
+  anyOf?: readonly JsonSchema[];
+}
+
+const METRIC_NAMES = Object.keys(METRICS);
+const METRIC_DESCRIPTIONS = Object.values(METRICS).map((m) => m.description);
+
+const fraction = { type: 'number', minimum: 0, exclusiveMaximum: 1 } as const;
+const columnName = { type: 'string', minLength: 1 } as const;
+const dataFile = {
+  type: 'string',
+  minLength: 1,
+  pattern: '\\.(jsonl|csv|tsv|JSONL|CSV|TSV)$',
+  patternErrorMessage: 'Data files are JSON Lines (.jsonl), CSV (.csv) or TSV (.tsv).',
+} as const;
+
+const clean: JsonSchema = {
+  type: 'object',
+  description: 'Text cleaning applied to every example before tokenization, in the order listed here.',
+  additionalProperties: false,
+  properties: {
+    normalize: {
+      type: 'string',
+      enum: ['NFC', 'NFKC', 'none'],
+      enumDescriptions: [
+        'Canonical composition: merges combining accents, keeps compatibility characters such as ligatures.',
+        'Compatibility composition: also folds full-width forms, ligatures and superscripts to plain characters.',
+        'Leave the text as it is.',
+      ],
+      default: 'NFC',
+      description: 'The Unicode normalization form applied to the text.',
+    },
+    lowercase: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Whether to lowercase the text. Only useful for uncased models, whose tokenizer usually lowercases already.',
+    },
+    collapse_whitespace: {
+      type: 'boolean',
+      default: true,
+      description: 'Whether to replace runs of whitespace with a single space and trim both ends.',
+    },
+    strip_control: {
+      type: 'boolean',
+      default: true,
+      description: 'Whether to remove control characters (other than tab and newline) from the text.',
+    },
+    strip_html: {
+      type: 'boolean',
+      default: false,
+      description: 'Whether to remove HTML tags and decode HTML entities, for text scraped from web pages.',
+    },
+    dedup: {
+      type: 'boolean',
+      default: true,
+      description: 'Whether to drop exact duplicate examples (same text after cleaning), keeping the first.',
+    },
+    near_dedup: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Whether to also drop near-duplicate examples (MinHash over word n-grams). Slower on large datasets.',
+    },
+  },
+};
+
+const data: JsonSchema = {
+  type: 'object',
+  description: 'The dataset: where the examples are, which columns to read and how to prepare them.',
+  additionalProperties: false,
+  required: ['train'],
+  properties: {
+    train: {
+      ...dataFile,
+      description: 'Path to the training file (JSON Lines, CSV or TSV), relative to the folder of this config file.',
+    },
+    validation: {
+      ...dataFile,
+      description:
+        'Path to the validation file, relative to the folder of this config file. Use either this or `validation_split`.',
+    },
+    validation_split: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 1,
+      description:
+        'Fraction of the training file held out for validation, stratified by label for classification. Use either this or `validation`.',
+    },
+    text_column: {
+      ...columnName,
+      default: 'text',
+      description: 'The name of the column containing the input text.',
+    },
+    text_pair_column: {
+      ...columnName,
+      description:
+        'The name of the column containing the second text of a pair (e.g. the hypothesis in natural language inference), for text classification.',
+    },
+    label_column: {
+      ...columnName,
+      default: 'label',
+      description: 'The name of the column containing the label, for text classification.',
+    },
+    tokens_column: {
+      ...columnName,
+      default: 'tokens',
+      description: 'The name of the column containing the list of words, for token classification.',
+    },
+    tags_column: {
+      ...columnName,
+      default: 'tags',
+      description:
+        'The name of the column containing the list of tags (one per word, e.g. B-PER), for token classification.',
+    },
+    max_length: {
+      type: 'integer',
+      minimum: 1,
+      default: 128,
+      description:
+        "The maximum total input sequence length after tokenization. Longer sequences are truncated; it can't exceed the model's maximum position embeddings.",
+    },
+    clean,
+    shuffle: {
+      type: 'boolean',
+      default: true,
+      description: 'Whether to shuffle the training examples at every epoch (with the training seed).',
+    },
+    on_bad_rows: {
+      type: 'string',
+      enum: ['error', 'skip'],
+      enumDescriptions: [
+        'Stop with an error naming the file and line of the first bad row.',
+        'Skip bad rows and report how many were skipped.',
+      ],
+      default: 'error',
+      description: 'What to do with rows that cannot be read or lack a required column.',
+    },
+  },
+};
+
+const lora: JsonSchema = {
+  type: 'object',
+  description:
+    'Low-Rank Adaptation: trains small rank-decomposition matrices next to frozen weights. Only used with `method: lora`.',
+  additionalProperties: false,
+  properties: {
+    r: {
+      type: 'integer',
+      minimum: 1,
+      default: 8,
+      description: 'The rank of the update matrices. Lower rank means fewer trainable parameters.',
+    },
+    alpha: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: 16,
+      description: 'The scaling factor of the update matrices; the update is scaled by `alpha / r`.',
+    },
+    dropout: {
+      ...fraction,
+      default: 0.05,
+      description: 'The dropout probability of the LoRA layers.',
+    },
+    target_modules: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      minItems: 1,
+      uniqueItems: true,
+      description:
+        'The names of the modules to apply LoRA to, as Hugging Face names them (e.g. `[query, value]` for BERT, `[c_attn]` for GPT-2). Defaults to the attention projections of the model family.',
+    },
+  },
+};
+
+const training: JsonSchema = {
+  type: 'object',
+  description: 'The optimization hyperparameters.',
+  additionalProperties: false,
+  properties: {
+    method: {
+      type: 'string',
+      enum: ['full', 'freeze', 'lora'],
+      enumDescriptions: [
+        'Fine-tune every weight of the model and the task head.',
+        'Freeze the embeddings and the bottom `freeze_layers` layers; train the rest and the head.',
+        'Freeze the model and train low-rank adapters (see `lora`) and the head.',
+      ],
+      default: 'full',
+      description: 'Which weights are trained.',
+    },
+    epochs: {
+      type: 'integer',
+      minimum: 1,
+      default: 3,
+      description: 'Total number of training epochs to perform.',
+    },
+    batch_size: {
+      type: 'integer',
+      minimum: 1,
+      default: 32,
+      description: 'The batch size per optimizer step, before gradient accumulation.',
+    },
+    learning_rate: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: 2e-5,
+      description: 'The initial learning rate for the AdamW optimizer.',
+    },
+    weight_decay: {
+      type: 'number',
+      minimum: 0,
+      default: 0.01,
+      description:
+        'The weight decay to apply to all weights except biases and LayerNorm weights, decoupled from the gradient as in AdamW.',
+    },
+    warmup_ratio: {
+      ...fraction,
+      default: 0,
+      description:
+        'Ratio of total training steps used for a linear warmup from 0 to `learning_rate`. Use either this or `warmup_steps`.',
+    },
+    warmup_steps: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'Number of steps used for a linear warmup from 0 to `learning_rate`. Overrides any effect of `warmup_ratio`, so set only one of them.',
+    },
+    scheduler: {
+      type: 'string',
+      enum: ['linear', 'cosine', 'constant'],
+      enumDescriptions: [
+        'Decays linearly from the peak learning rate to 0 at the last step.',
+        'Decays along a half cosine from the peak learning rate to 0 at the last step.',
+        'Keeps the peak learning rate after warmup.',
+      ],
+      default: 'linear',
+      description: 'The learning rate schedule used after warmup.',
+    },
+    gradient_accumulation_steps: {
+      type: 'integer',
+      minimum: 1,
+      default: 1,
+      description:
+        'Number of batches to accumulate the gradients for before performing an optimizer step. The effective batch size is `batch_size` times this.',
+    },
+    max_grad_norm: {
+      type: 'number',
+      minimum: 0,
+      default: 1,
+      description: 'Maximum gradient norm (for gradient clipping). 0 disables clipping.',
+    },
+    seed: {
+      type: 'integer',
+      minimum: 0,
+      default: 42,
+      description:
+        'Random seed that will be set at the beginning of training: head initialization, shuffling, dropout and the validation split.',
+    },
+    dropout: {
+      ...fraction,
+      description:
+        "The dropout probability for all fully connected layers and attention probabilities, overriding the model's own values from config.json.",
+    },
+    freeze_layers: {
+      anyOf: [
+        { type: 'integer', minimum: 0 },
+        { type: 'string', enum: ['all'], enumDescriptions: ['Freeze every layer: only the task head is trained.'] },
+      ],
+      description:
+        'With `method: freeze`: the number of bottom transformer layers frozen together with the embeddings, or `all` to train only the task head.',
+    },
+    lora,
+    save_total_limit: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'If set, limits the total number of checkpoints kept in the run directory, deleting the oldest ones. The best checkpoint is always kept.',
+    },
+  },
+};
+
+const evaluation: JsonSchema = {
+  type: 'object',
+  description: 'When and how the model is evaluated on the validation set.',
+  additionalProperties: false,
+  properties: {
+    every: {
+      anyOf: [
+        {
+          type: 'string',
+          enum: ['epoch'],
+          enumDescriptions: ['Evaluate at the end of every epoch.'],
+        },
+        { type: 'integer', minimum: 1 },
+      ],
+      default: 'epoch',
+      description:
+        'The evaluation strategy: `epoch` to evaluate at the end of each epoch, or a number of optimizer steps.',
+    },
+    metrics: {
+      type: 'array',
+      items: {
+        type: 'string',
+        enum: METRIC_NAMES,
+        enumDescriptions: METRIC_DESCRIPTIONS,
+      },
+      uniqueItems: true,
+      default: [],
+      description: 'The metrics computed at each evaluation, in addition to the validation loss.',
+    },
+    early_stopping: {
+      type: 'object',
+      description:
+        'Stops training when the metric has not improved for `patience` evaluations; the best checkpoint is kept as the result.',
+      additionalProperties: false,
+      required: ['patience'],
+      properties: {
+        patience: {
+          type: 'integer',
+          minimum: 1,
+          description: 'Number of evaluations without improvement after which training stops.',
+        },
+        metric: {
+          type: 'string',
+          enum: ['loss', ...METRIC_NAMES],
+          enumDescriptions: ['The validation loss.', ...METRIC_DESCRIPTIONS],
+          description:
+            'The metric used to compare evaluations: `loss` or one of `eval.metrics`. Defaults to the first of `eval.metrics`, else `loss`.',
+        },
+        mode: {
+          type: 'string',
+          enum: ['max', 'min'],
+          enumDescriptions: ['Higher is better.', 'Lower is better.'],
+          description:
+            'Whether a better metric is higher or lower. Defaults to `min` for loss, perplexity and the regression errors, else `max`.',
+        },
+      },
+    },
+  },
+};
+
+export const CONFIG_SCHEMA: JsonSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'Fine-tune Workbench config',
+  description: 'A fine-tuning run: the pretrained model, the task, the data and the hyperparameters.',
+  type: 'object',
+  additionalProperties: false,
+  required: ['model', 'task', 'data'],
+  properties: {
+    $schema: {
+      type: 'string',
+      description: 'The JSON Schema of this file, for editors that validate JSON and YAML files against a schema.',
+    },
+    model: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'The pretrained model: a folder in Hugging Face format (`config.json`, `model.safetensors`, `tokenizer.json`), relative to the folder of this config file, or a model id on the Hub such as `google-bert/bert-base-uncased`.',
+    },
+    task: {
+      type: 'string',
+      enum: ['text-classification', 'token-classification', 'question-answering', 'causal-lm'],
+      enumDescriptions: [
+        'Assign a label to a text or a pair of texts (sentiment, topic, natural language inference).',
+        'Assign a label to each word (named entity recognition, part-of-speech tagging).',
+        'Extract the span of a context that answers a question.',
+        'Predict the next token: continue pretraining or adapt a decoder to a domain.',
+      ],
+      description: 'The task, which decides the head put on the model, the loss and the available metrics.',
+    },
+    data,
+    training,
+    eval: evaluation,
+    output_dir: {
+      type: 'string',
+      minLength: 1,
+      default: '.finetune/runs',
+      description:
+        'The output directory where the run directories (checkpoints, logs, final model) are written, relative to the workspace folder.',
+    },
+    device: {
+      type: 'string',
+      enum: ['auto', 'cpu', 'cuda'],
+      enumDescriptions: [
+        'CUDA when its ONNX Runtime execution provider is installed and a GPU is present, else the CPU.',
+        'Always the CPU.',
+        'The GPU through CUDA; fails if the CUDA execution provider is not installed.',
+      ],
+      default: 'auto',
+      description: 'The device that ONNX Runtime trains on.',
+    },
+  },
+};

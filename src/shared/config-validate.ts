@@ -1,0 +1,146 @@
+import type { FinetuneConfig } from './config.js';
+import { type ConfigFs, checkConfigFiles } from './config-files.js';
+import { checkRules, LOWER_IS_BETTER, TASK_COLUMNS } from './config-rules.js';
+import { CONFIG_SCHEMA, type JsonSchema } from './config-schema.js';
+import { checkSchema } from './config-schema-check.js';
+import {
+  type ConfigFormat,
+  type Diagnostic,
+  type ParsedConfig,
+  type Position,
+  parseConfigText,
+  toValue,
+} from './config-tree.js';
+
+/**
+ * Validation of a config file's text, shared by `finetune validate`, the extension's diagnostics
+ * and the panel form: syntax, then the schema (config-schema.ts), then rules across keys
+ * (config-rules.ts), and, given a file system, what the config names on disk (config-files.ts).
+ * Browser-safe: no Node APIs.
+ */
+export type { ConfigFs } from './config-files.js';
+export { checkConfigFiles, resolvePath } from './config-files.js';
+export type {
+  ConfigFormat,
+  Diagnostic,
+  Fix,
+  ParsedConfig,
+  Position,
+  Range,
+  Severity,
+  TextEdit,
+} from './config-tree.js';
+export { formatOf, parseConfigText } from './config-tree.js';
+
+export interface TextValidation {
+  parsed: ParsedConfig;
+  diagnostics: Diagnostic[];
+}
+
+/** Syntax, schema and cross-key diagnostics, sorted by position. A file that doesn't parse gets only its syntax errors. */
+export function validateConfigText(text: string, format: ConfigFormat): TextValidation {
+  const parsed = parseConfigText(text, format);
+  if (parsed.syntax.some((d) => d.severity === 'error')) return { parsed, diagnostics: sortDiagnostics(parsed.syntax) };
+  const diagnostics = [...parsed.syntax, ...checkSchema(parsed, CONFIG_SCHEMA)];
+  if (parsed.root?.kind === 'object') diagnostics.push(...checkRules(parsed));
+  return { parsed, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+export interface FileCheckOptions {
+  fs: ConfigFs;
+  /** The folder of the config file: model and data paths are relative to it. */
+  configDir: string;
+}
+
+/** Everything validateConfigText reports, plus the file checks when a file system is given. */
+export async function validateConfig(
+  text: string,
+  format: ConfigFormat,
+  files?: FileCheckOptions,
+): Promise<Diagnostic[]> {
+  const { parsed, diagnostics } = validateConfigText(text, format);
+  if (!files || parsed.root?.kind !== 'object' || parsed.syntax.some((d) => d.severity === 'error')) return diagnostics;
+  return sortDiagnostics([...diagnostics, ...(await checkConfigFiles(parsed, files.fs, files.configDir))]);
+}
+
+export interface ResolvedConfig {
+  /** The config with defaults applied; undefined when there is any error. */
+  config: FinetuneConfig | undefined;
+  diagnostics: Diagnostic[];
+}
+
+/** What the engine runs: the validated config with every default filled in. */
+export function resolveConfig(text: string, format: ConfigFormat): ResolvedConfig {
+  const { parsed, diagnostics } = validateConfigText(text, format);
+  const ok = !diagnostics.some((d) => d.severity === 'error');
+  return { config: ok ? applyDefaults(toValue(parsed.root)) : undefined, diagnostics };
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Fills in the schema's defaults. Sections a run always has (training, eval, data.clean, and lora
+ * under method lora) are created; column defaults are applied only for the columns the task reads;
+ * warmup_ratio's default only when warmup_steps is not set; early stopping's metric and mode are
+ * derived from eval.metrics. Expects a value that passed validation.
+ */
+export function applyDefaults(value: unknown): FinetuneConfig {
+  const v = isObject(value) ? value : {};
+  const task = typeof v.task === 'string' ? v.task : '';
+  const training = isObject(v.training) ? v.training : {};
+  const always = new Set(['training', 'eval', 'data.clean']);
+  if ((training.method ?? 'full') === 'lora') always.add('training.lora');
+  const columns = TASK_COLUMNS[task] ?? {};
+  const skip = (path: string): boolean => {
+    if (path === 'training.warmup_ratio') return training.warmup_steps !== undefined;
+    const [section, key] = path.split('.');
+    return section === 'data' && key !== undefined && key.endsWith('_column') && !(key in columns);
+  };
+  const filled = fill(CONFIG_SCHEMA, v, '', always, skip) as Json;
+  delete filled.$schema;
+  const ev = filled.eval as Json;
+  if (isObject(ev.early_stopping)) {
+    const metrics = Array.isArray(ev.metrics) ? ev.metrics : [];
+    const metric = (ev.early_stopping.metric ?? metrics[0] ?? 'loss') as string;
+    ev.early_stopping = {
+      ...ev.early_stopping,
+      metric,
+      mode: ev.early_stopping.mode ?? (LOWER_IS_BETTER.has(metric) ? 'min' : 'max'),
+    };
+  }
+  return filled as unknown as FinetuneConfig;
+}
+
+function fill(
+  schema: JsonSchema,
+  value: unknown,
+  path: string,
+  always: ReadonlySet<string>,
+  skip: (path: string) => boolean,
+): unknown {
+  if (!isObject(value) || !schema.properties) return value;
+  const out: Json = { ...value };
+  for (const [key, sub] of Object.entries(schema.properties)) {
+    const p = path ? `${path}.${key}` : key;
+    if (out[key] !== undefined) out[key] = fill(sub, out[key], p, always, skip);
+    else if (always.has(p)) out[key] = fill(sub, {}, p, always, skip);
+    else if (sub.default !== undefined && !skip(p)) out[key] = structuredCloneJson(sub.default);
+  }
+  return out;
+}
+
+function structuredCloneJson(v: unknown): unknown {
+  return Array.isArray(v) ? [...v] : v;
+}
+
+function before(a: Position, b: Position): number {
+  return a.line - b.line || a.character - b.character;
+}
+
+export function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
+  return [...list].sort((a, b) => before(a.range.start, b.range.start) || before(a.range.end, b.range.end));
+}

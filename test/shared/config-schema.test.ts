@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { metricDirection, metricNamesForTask } from '../../src/engine/tasks/metrics.js';
+import type {
+  CleanConfig,
+  DataConfig,
+  DeviceName,
+  EarlyStoppingConfig,
+  EvalConfig,
+  FinetuneConfig,
+  LoraConfig,
+  MethodName,
+  SchedulerName,
+  TaskName,
+  TrainingConfig,
+} from '../../src/shared/config.js';
+import { CONFIG_SCHEMA, type JsonSchema, METRICS } from '../../src/shared/config-schema.js';
+import { applyDefaults, validateConfigText } from '../../src/shared/config-validate.js';
+import { ROOT } from './helpers.js';
+
+const SCHEMA_FILE = join(ROOT, 'schemas', 'finetune.schema.json');
+
+test('schemas/finetune.schema.json is CONFIG_SCHEMA (UPDATE_SCHEMA=1 rewrites it)', () => {
+  const expected: unknown = JSON.parse(JSON.stringify(CONFIG_SCHEMA));
+  if (process.env.UPDATE_SCHEMA === '1') writeFileSync(SCHEMA_FILE, `${JSON.stringify(expected, null, 2)}\n`);
+  const committed: unknown = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'));
+  assert.deepEqual(
+    committed,
+    expected,
+    'schemas/finetune.schema.json is stale: run `UPDATE_SCHEMA=1 npm test -- config-schema`, then `npx biome format --write schemas`',
+  );
+});
+
+// Records keyed by the types' keys: the compiler rejects a missing or extra key, so these lists
+// are exactly the keys of config.ts, and the test below holds the schema to them.
+const KEYS: Record<string, Record<string, true>> = {
+  '': {
+    model: true,
+    task: true,
+    data: true,
+    training: true,
+    eval: true,
+    output_dir: true,
+    device: true,
+  } satisfies Record<keyof FinetuneConfig, true>,
+  data: {
+    train: true,
+    validation: true,
+    validation_split: true,
+    text_column: true,
+    text_pair_column: true,
+    label_column: true,
+    tokens_column: true,
+    tags_column: true,
+    max_length: true,
+    clean: true,
+    shuffle: true,
+    on_bad_rows: true,
+  } satisfies Record<keyof DataConfig, true>,
+  'data.clean': {
+    normalize: true,
+    lowercase: true,
+    collapse_whitespace: true,
+    strip_control: true,
+    strip_html: true,
+    dedup: true,
+    near_dedup: true,
+  } satisfies Record<keyof CleanConfig, true>,
+  training: {
+    method: true,
+    epochs: true,
+    batch_size: true,
+    learning_rate: true,
+    weight_decay: true,
+    warmup_ratio: true,
+    warmup_steps: true,
+    scheduler: true,
+    gradient_accumulation_steps: true,
+    max_grad_norm: true,
+    seed: true,
+    dropout: true,
+    freeze_layers: true,
+    lora: true,
+    save_total_limit: true,
+  } satisfies Record<keyof TrainingConfig, true>,
+  'training.lora': { r: true, alpha: true, dropout: true, target_modules: true } satisfies Record<
+    keyof LoraConfig,
+    true
+  >,
+  eval: { every: true, metrics: true, early_stopping: true } satisfies Record<keyof EvalConfig, true>,
+  'eval.early_stopping': { patience: true, metric: true, mode: true } satisfies Record<keyof EarlyStoppingConfig, true>,
+};
+
+const ENUMS: Record<string, Record<string, true>> = {
+  task: {
+    'text-classification': true,
+    'token-classification': true,
+    'question-answering': true,
+    'causal-lm': true,
+  } satisfies Record<TaskName, true>,
+  'training.method': { full: true, freeze: true, lora: true } satisfies Record<MethodName, true>,
+  'training.scheduler': { linear: true, cosine: true, constant: true } satisfies Record<SchedulerName, true>,
+  device: { auto: true, cpu: true, cuda: true } satisfies Record<DeviceName, true>,
+};
+
+function at(path: string): JsonSchema {
+  let s: JsonSchema | undefined = CONFIG_SCHEMA;
+  for (const key of path ? path.split('.') : []) s = s?.properties?.[key];
+  assert.ok(s, `no schema at ${path}`);
+  return s;
+}
+
+test('the schema has exactly the keys and enum values of the config types', () => {
+  for (const [path, keys] of Object.entries(KEYS)) {
+    const props = Object.keys(at(path).properties ?? {}).filter((k) => k !== '$schema');
+    assert.deepEqual(props.sort(), Object.keys(keys).sort(), path || '(root)');
+  }
+  for (const [path, values] of Object.entries(ENUMS)) assert.deepEqual(at(path).enum, Object.keys(values), path);
+});
+
+test('every object is closed and every key is described, with one description per enum value', () => {
+  const walk = (s: JsonSchema, path: string) => {
+    if (s.type === 'object') {
+      assert.equal(s.additionalProperties, false, `${path} must set additionalProperties: false`);
+      for (const [key, sub] of Object.entries(s.properties ?? {})) {
+        assert.ok(sub.description && sub.description.length > 20, `${path}.${key} needs a description`);
+        walk(sub, `${path}.${key}`);
+      }
+    }
+    if (s.enum) assert.equal(s.enumDescriptions?.length, s.enum.length, `${path} enumDescriptions`);
+    if (s.items) walk(s.items, `${path}[]`);
+    for (const branch of s.anyOf ?? []) walk(branch, path);
+  };
+  walk(CONFIG_SCHEMA, '');
+  assert.deepEqual(CONFIG_SCHEMA.required, ['model', 'task', 'data']);
+  assert.deepEqual(at('data').required, ['train']);
+});
+
+test('a config with every default filled in is valid', () => {
+  for (const task of Object.keys(ENUMS.task ?? {})) {
+    const config = applyDefaults({ model: 'org/model', task, data: { train: 'train.jsonl', validation_split: 0.1 } });
+    const { diagnostics } = validateConfigText(JSON.stringify(config, null, 2), 'json');
+    assert.deepEqual(diagnostics, [], task);
+  }
+});
+
+test("eval.metrics lists the engine's metric registry, task by task, with its directions", () => {
+  for (const task of Object.keys(ENUMS.task ?? {}) as TaskName[]) {
+    const ours = Object.keys(METRICS).filter((m) => METRICS[m]?.tasks.includes(task));
+    assert.deepEqual(ours.sort(), metricNamesForTask(task).sort(), task);
+  }
+  for (const [name, m] of Object.entries(METRICS)) assert.equal(m.direction, metricDirection(name), name);
+});

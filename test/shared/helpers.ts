@@ -1,0 +1,34 @@
+import { dirname } from 'node:path';
+import { LineIndex, type Position, type TextEdit } from '../../src/shared/config-tree.js';
+import { CONFIG_FIXTURES } from './config-fixtures.js';
+
+export const ROOT = dirname(dirname(__dirname));
+
+export function fixture(name: string): string {
+  const text = CONFIG_FIXTURES[name];
+  if (text === undefined) throw new Error(`no config fixture ${name}`);
+  return text;
+}
+
+/** Applies LSP-style edits to a text, last first so earlier offsets stay valid. */
+export function applyEdits(text: string, edits: readonly TextEdit[]): string {
+  const lines = new LineIndex(text);
+  const spans = edits
+    .map((e) => ({ start: lines.offsetAt(e.range.start), end: lines.offsetAt(e.range.end), text: e.newText }))
+    .sort((a, b) => b.start - a.start);
+  let out = text;
+  for (const s of spans) out = out.slice(0, s.start) + s.text + out.slice(s.end);
+  return out;
+}
+
+/** A range written compactly in expectations: [startLine, startChar, endLine, endChar]. */
+export function r(sl: number, sc: number, el: number, ec: number): { start: Position; end: Position } {
+  return { start: { line: sl, character: sc }, end: { line: el, character: ec } };
+}
+
+/** The text with `|` removed and the position where it was. */
+export function cursor(marked: string): { text: string; position: Position } {
+  const i = marked.indexOf('|');
+  const text = marked.slice(0, i) + marked.slice(i + 1);
+  return { text, position: new LineIndex(text).positionAt(i) };
+}
