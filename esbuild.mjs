@@ -29,9 +29,24 @@ const node = {
 const bundles = [
   { name: 'engine CLI', ...node, entryPoints: ['src/engine/cli.ts'], outfile: 'dist/cli.js' },
   { name: 'benchmarks', ...node, entryPoints: ['src/engine/bench/main.ts'], outfile: 'dist/bench.js' },
-  // Later, one entry each:
-  // { name: 'extension', ...node, external: ['vscode', 'onnxruntime-node'], entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
-  // { name: 'webview', platform: 'browser', format: 'iife', target: 'es2022', entryPoints: ['src/webview/main.ts'], outfile: 'dist/webview.js' },
+  // The extension host: 'vscode' is provided by VS Code at run time. It never imports the engine;
+  // onnxruntime-node stays external so that a stray import could not bundle the native addon.
+  {
+    name: 'extension',
+    ...node,
+    external: ['vscode', 'onnxruntime-node'],
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'dist/extension.js',
+  },
+  // The run panel (browser); the CSS it imports (uPlot's) is written next to it as dist/webview.css.
+  {
+    name: 'webview',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    entryPoints: ['src/webview/main.ts'],
+    outfile: 'dist/webview.js',
+  },
 ];
 
 /** Prints one line per build (and per rebuild in watch mode). */

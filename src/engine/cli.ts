@@ -1,12 +1,25 @@
 import { type Command, UsageError } from './commands/command.js';
+import { dataCommand } from './commands/data.js';
+import { evaluateCommand, exportCommand, predictCommand } from './commands/model-commands.js';
+import { ngramCommand } from './commands/ngram.js';
 import { selftestCommand } from './commands/selftest.js';
+import { resumeCommand, trainCommand } from './commands/train.js';
+import { validateCommand } from './commands/validate.js';
 
 /**
  * `finetune <command> [options]`: the engine's command line, one table of name -> command.
  * Never imports 'vscode'.
  */
 const COMMANDS: Readonly<Record<string, Command>> = {
+  train: trainCommand,
+  resume: resumeCommand,
+  predict: predictCommand,
+  evaluate: evaluateCommand,
+  export: exportCommand,
   selftest: selftestCommand,
+  validate: validateCommand,
+  data: dataCommand,
+  ngram: ngramCommand,
 };
 
 function help(): string {
@@ -47,7 +60,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`finetune: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // Users get the message; the stack only with FINETUNE_DEBUG=1 (errors here say what and where).
+    const debug = process.env.FINETUNE_DEBUG === '1';
+    process.stderr.write(
+      `finetune: ${err instanceof Error ? (debug ? (err.stack ?? err.message) : err.message) : String(err)}\n`,
+    );
     process.exitCode = 1;
   },
 );

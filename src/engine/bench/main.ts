@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { dataSuite } from './data.js';
+import { ngramSuite } from './ngram.js';
 import type { BenchSuite } from './suite.js';
 import { trainStepSuite } from './train-step.js';
 
@@ -7,7 +9,7 @@ import { trainStepSuite } from './train-step.js';
  * are read by people from the printed numbers). Each suite prints a table; the JSON lines of all
  * suites come last, one object per case.
  */
-const SUITES: readonly BenchSuite[] = [trainStepSuite];
+const SUITES: readonly BenchSuite[] = [trainStepSuite, dataSuite, ngramSuite];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' } }, strict: true });

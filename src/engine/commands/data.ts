@@ -1,37 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
-import type { DataConfig, TaskName } from '../../shared/config.js';
 import { DataError } from '../data/errors.js';
 import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
 import { type TokenCounter, whitespaceCounter } from '../data/stats.js';
+import { Tokenizer } from '../tokenize/index.js';
+import { ConfigError, loadConfig } from '../train/finetune.js';
 import { type Command, UsageError } from './command.js';
-
-const TASKS: readonly TaskName[] = ['text-classification', 'token-classification', 'question-answering', 'causal-lm'];
-
-interface DataSection {
-  task: TaskName;
-  model: string;
-  data: DataConfig;
-  seed?: number;
-}
-
-/**
- * Reads just what `data stats` needs from a config file (YAML, or JSON which YAML reads too).
- * Deliberately minimal: the full config loader with schema validation replaces it.
- */
-function readDataSection(file: string): DataSection {
-  const doc = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown> | null;
-  const data = doc?.data as DataConfig | undefined;
-  const task = doc?.task as TaskName;
-  if (typeof data?.train !== 'string') throw new DataError('config', `${file}: no data.train`, undefined, 'a path');
-  if (!TASKS.includes(task))
-    throw new DataError('config', `${file}: task is ${String(task)}`, undefined, TASKS.join(' | '));
-  const seed = (doc?.training as { seed?: unknown } | undefined)?.seed;
-  return { task, model: String(doc?.model ?? ''), data, ...(typeof seed === 'number' ? { seed } : {}) };
-}
 
 /** label2id from a local model folder's config.json, when it has one. */
 function modelLabel2id(modelDir: string): Record<string, number> | undefined {
@@ -42,28 +18,36 @@ function modelLabel2id(modelDir: string): Record<string, number> | undefined {
 }
 
 /**
- * The token counter for the model. No tokenizer implementation is wired into this command, so it
- * counts whitespace-separated words and says so in the output (the counts are then a lower bound
- * of what a subword tokenizer gives).
+ * Token counts with the model's own tokenizer when the model is a local folder with a
+ * tokenizer.json; otherwise whitespace-separated words, said so in the report (a lower bound of
+ * what a subword tokenizer gives).
  */
-function tokenCounterFor(model: string): { counter: TokenCounter; name: string } {
+function tokenCounterFor(modelDir: string): { counter: TokenCounter; name: string } {
+  if (existsSync(resolve(modelDir, 'tokenizer.json'))) {
+    const tokenizer = Tokenizer.fromFolder(modelDir);
+    return {
+      counter: { countTokens: (text, pair) => tokenizer.encode(text, pair ?? null).ids.length },
+      name: 'model tokenizer',
+    };
+  }
   return {
     counter: whitespaceCounter,
-    name: `whitespace-separated words: no tokenizer loaded for model '${model}', so subword counts will be higher`,
+    name: `whitespace-separated words: no local tokenizer.json for model '${modelDir}', so subword counts will be higher`,
   };
 }
 
 /** The `data stats` report of a config file, as text or one JSON line; data problems throw DataError. */
 export async function dataStats(configFile: string, json: boolean): Promise<string> {
-  const section = readDataSection(configFile);
+  const config = loadConfig(configFile);
   const baseDir = dirname(resolve(configFile));
-  const label2id = section.model ? modelLabel2id(resolve(baseDir, section.model)) : undefined;
-  const prepared = await prepareData(section.data, {
-    task: section.task,
+  const modelDir = resolve(baseDir, config.model);
+  const label2id = modelLabel2id(modelDir);
+  const prepared = await prepareData(config.data, {
+    task: config.task,
     baseDir,
-    ...(section.seed === undefined ? {} : { seed: section.seed }),
+    ...(config.training?.seed === undefined ? {} : { seed: config.training.seed }),
     ...(label2id ? { label2id } : {}),
-    tokens: tokenCounterFor(section.model),
+    tokens: tokenCounterFor(modelDir),
   });
   return json ? `${JSON.stringify(reportJson(prepared.report))}\n` : renderReport(prepared.report);
 }
@@ -96,7 +80,7 @@ Exits with status 1 and the location of the problem when the data has an error.
       process.stdout.write(await dataStats(configFile, values.json === true));
       return 0;
     } catch (err) {
-      if (!(err instanceof DataError)) throw err;
+      if (!(err instanceof DataError || err instanceof ConfigError)) throw err;
       process.stderr.write(`finetune data: ${err.message}\n`);
       return 1;
     }

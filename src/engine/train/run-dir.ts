@@ -27,6 +27,8 @@ export class RunDirectory {
   constructor(
     readonly path: string,
     init: { totalSteps: number; pid?: number; startedAt?: string; step?: number; epoch?: number },
+    /** Also shows log lines somewhere (a terminal running the CLI). */
+    private readonly echo?: (level: string, message: string) => void,
   ) {
     mkdirSync(join(path, 'checkpoints'), { recursive: true });
     const now = new Date().toISOString();
@@ -72,6 +74,7 @@ export class RunDirectory {
       `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`,
     );
     this.event({ type: 'log', level, message });
+    this.echo?.(level, message);
   }
 
   checkpointPath(step: number): string {

@@ -22,6 +22,11 @@ export interface StepRunnerOptions extends StepGraphOptions {
 
 export type Batch = Readonly<Record<string, TensorData>>;
 
+/** Anything that runs the eval-mode forward of a batch: a StepRunner, or a loaded fine-tuned model. */
+export interface Evaluator {
+  evaluate(batch: Batch): Promise<{ loss: number; logits: TensorData }>;
+}
+
 /** Everything a checkpoint needs to continue exactly where a runner stopped. */
 export interface RunnerState {
   /** Carried tensors by graph input name: parameters, optimizer moments, gradient sums. */
@@ -44,7 +49,7 @@ const scalar = (v: number): TensorData => ({ dtype: 'float32', dims: [], data: n
  * onnxruntime-node hands back fresh buffers per output (even when fetches are preallocated, as
  * measured in 1.30), so adopting them is the cheapest it gets from JavaScript.
  */
-export class StepRunner {
+export class StepRunner implements Evaluator {
   /** Current value of every carried state input, by graph input name. */
   private readonly state = new Map<string, TensorData>();
   private optimizerSteps = 0;

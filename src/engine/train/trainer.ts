@@ -46,6 +46,8 @@ export interface TrainerSetup<E> {
   shouldStop: () => boolean;
   /** Checkpoint folder to resume from. */
   resumeFrom?: string;
+  /** Called after every optimizer step (terminal progress). */
+  onStep?: (step: number, totalSteps: number, loss: number) => void;
 }
 
 export type TrainerOutcome = 'completed' | 'stopped' | 'early-stopped';
@@ -159,6 +161,7 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
         const epoch = progress.epoch - 1 + progress.batchInEpoch / micro.length;
         run.event({ type: 'step', step: runner.steps, epoch, loss, lr, tokensPerSec: stepTokens / seconds });
         run.updateStatus({ step: runner.steps, epoch });
+        setup.onStep?.(runner.steps, totalSteps, loss);
         stepLosses = [];
         stepTokens = 0;
         stepStart = performance.now();

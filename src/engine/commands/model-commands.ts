@@ -1,0 +1,168 @@
+import { createReadStream, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import type { TaskName } from '../../shared/config.js';
+import { BadRows } from '../data/errors.js';
+import { loadExamples } from '../data/load.js';
+import type { Example } from '../data/records.js';
+import { encodeModel } from '../graph/onnx-codec.js';
+import { readHfConfig } from '../io/hf-config.js';
+import { savePretrained } from '../io/pretrained.js';
+import { type FinetunedModel, loadFinetuned, modelFolderOf } from '../tasks/finetuned-model.js';
+import { predictLine } from '../tasks/predict.js';
+import { buildInference } from '../train/step-graph.js';
+import { type Command, choiceOption, UsageError } from './command.js';
+
+/** `predict`, `evaluate` and `export`: what a user does with a fine-tuned model folder or run. */
+const TASKS: readonly TaskName[] = ['text-classification', 'token-classification'];
+const BATCH = 32;
+
+async function withModel<T>(path: string, body: (m: FinetunedModel) => Promise<T>): Promise<T> {
+  const model = await loadFinetuned(path, { device: 'cpu' });
+  try {
+    return await body(model);
+  } finally {
+    await model.dispose();
+  }
+}
+
+export const predictCommand: Command = {
+  summary: 'run a fine-tuned model over a JSONL file, one prediction per line',
+  usage: `usage: finetune predict --model <folder|run-dir> --input <file.jsonl> [--output <file.jsonl>] [--text-column text]
+
+Writes one JSON line per input line, in input order:
+  sequence classification: {"label", "score", "logits": [...]}  (raw pre-softmax logits)
+  token classification:    {"tokens": [...], "labels": [...]}  (one label per word; words are the
+                           line's "tokens" array, or its text split on whitespace)
+`,
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        model: { type: 'string' },
+        input: { type: 'string' },
+        output: { type: 'string' },
+        'text-column': { type: 'string' },
+      },
+      strict: true,
+    });
+    if (!values.model || !values.input) throw new UsageError('--model and --input are required');
+    const column = values['text-column'] ?? 'text';
+    return withModel(values.model, async (model) => {
+      const out = values.output ? createWriteStream(values.output) : process.stdout;
+      const lines = createInterface({
+        input: createReadStream(values.input as string),
+        crlfDelay: Number.POSITIVE_INFINITY,
+      });
+      let lineNo = 0;
+      for await (const line of lines) {
+        lineNo++;
+        if (line.trim() === '') continue;
+        let row: unknown;
+        try {
+          row = JSON.parse(line);
+        } catch (err) {
+          throw new Error(`${values.input}:${lineNo}: not valid JSON (${(err as Error).message})`);
+        }
+        out.write(`${JSON.stringify(await predictLine(model, row, column, `${values.input}:${lineNo}`))}\n`);
+      }
+      if (out !== process.stdout) await new Promise<void>((done) => (out as NodeJS.WritableStream).end(() => done()));
+      return 0;
+    });
+  },
+};
+
+export const evaluateCommand: Command = {
+  summary: 'compute the metrics of a fine-tuned model on a labelled file',
+  usage: `usage: finetune evaluate --model <folder|run-dir> --task <task> --data <file> [--text-column text] [--label-column label] [--metrics a,b]
+
+Prints one JSON line: the eval loss and the task's metrics (default: accuracy and f1 for text
+classification, seqeval f1/precision/recall/accuracy for token classification).
+`,
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        model: { type: 'string' },
+        task: { type: 'string' },
+        data: { type: 'string' },
+        'text-column': { type: 'string' },
+        'label-column': { type: 'string' },
+        metrics: { type: 'string' },
+      },
+      strict: true,
+    });
+    if (!values.model || !values.data) throw new UsageError('--model and --data are required');
+    const task = choiceOption(values.task, 'task', TASKS);
+    return withModel(values.model, async (model) => {
+      if (task && task !== model.task)
+        throw new UsageError(`--task ${task} does not match the model's head (${model.task})`);
+      const columns = {
+        text: values['text-column'] ?? 'text',
+        label: values['label-column'] ?? 'label',
+        tokens: 'tokens',
+        tags: 'tags',
+      };
+      const examples: Example[] = [];
+      for await (const e of loadExamples(resolve(values.data as string), {
+        task: model.task,
+        columns,
+        badRows: new BadRows('error'),
+      }))
+        examples.push(e);
+      const metrics =
+        values.metrics?.split(',').map((m) => m.trim()) ??
+        (model.task === 'text-classification' ? ['accuracy', 'f1'] : ['f1', 'precision', 'recall', 'accuracy']);
+      const encoded = model.recipe.encode(examples);
+      for (const e of encoded) {
+        const bad = Array.isArray(e.label) ? e.label.some((l) => l === -1) : e.label === -1;
+        if (bad)
+          throw new Error(
+            `${values.data}:${e.line}: a label the model does not know (its labels: ${model.recipe.labels.join(', ')})`,
+          );
+      }
+      const result = await model.recipe.evaluate(model, encoded, metrics, BATCH);
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      return 0;
+    });
+  },
+};
+
+export const exportCommand: Command = {
+  summary: 'export a fine-tuned model as ONNX (inference) or as a safetensors model folder',
+  usage: `usage: finetune export <run-dir|folder> --format onnx|safetensors --out <dir>
+
+  onnx          model.onnx with inputs input_ids, attention_mask (and token_type_ids where the family
+                uses them), dynamic batch and sequence axes, output logits (Optimum's layout), plus
+                config.json and the tokenizer files
+  safetensors   a Hugging Face folder: model.safetensors, config.json, tokenizer files
+`,
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { format: { type: 'string' }, out: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    const [source, ...extra] = positionals;
+    if (!source || extra.length > 0) throw new UsageError('expected exactly one run directory or model folder');
+    const format = choiceOption(values.format, 'format', ['onnx', 'safetensors'] as const);
+    if (!format || !values.out) throw new UsageError('--format and --out are required');
+    const out = resolve(values.out);
+    const folder = modelFolderOf(source);
+    return withModel(folder, async (model) => {
+      mkdirSync(out, { recursive: true });
+      const config = readHfConfig(folder);
+      savePretrained(out, model.recipe.weights, config, { tokenizerFrom: folder });
+      if (format === 'onnx') {
+        writeFileSync(
+          join(out, 'model.onnx'),
+          encodeModel(buildInference(model.recipe.model, model.recipe.weights), { producer: 'finetune-workbench' }),
+        );
+      }
+      process.stdout.write(`exported ${format} to ${out}\n`);
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import type { DeviceChoice } from '../runtime.js';
+import { ConfigError, resumeRun, trainFromConfig } from '../train/finetune.js';
+import { type Command, choiceOption, intOption, UsageError } from './command.js';
+
+const DEVICES: readonly DeviceChoice[] = ['auto', 'cpu', 'cuda'];
+const options = { device: { type: 'string' }, threads: { type: 'string' }, 'run-dir': { type: 'string' } } as const;
+
+/** A one-line progress bar on a terminal; nothing when piped (the run directory has it all). */
+function progress(): ((line: string) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (line) => process.stderr.write(`\r\x1b[2K${line}`);
+}
+
+/** Log lines on stdout, clearing the progress bar first on a terminal. */
+function echo(level: string, message: string): void {
+  if (level === 'debug') return;
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+  process.stdout.write(`${level === 'info' ? '' : `${level}: `}${message}\n`);
+}
+
+function common(values: { device?: string; threads?: string }) {
+  const device = choiceOption(values.device, 'device', DEVICES);
+  const threads = intOption(values.threads, 'threads');
+  const show = progress();
+  return {
+    ...(device ? { device } : {}),
+    ...(threads === undefined ? {} : { threads }),
+    ...(show ? { progress: show } : {}),
+    echo,
+  };
+}
+
+async function report(runDir: string, outcome: string): Promise<number> {
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  process.stdout.write(`run ${outcome}: ${runDir}\n`);
+  return 0;
+}
+
+export const trainCommand: Command = {
+  summary: 'fine-tune a model as a config file describes; writes a run directory',
+  usage: `usage: finetune train <config.finetune.yaml> [--run-dir DIR] [--device auto|cpu|cuda] [--threads N]
+
+Validates the config, prepares the data, fine-tunes, evaluates, and exports the best model to
+<run-dir>/final. Relative paths in the config resolve against the config file's folder.
+
+  --run-dir DIR   write the run directory here (default: <output_dir>/<config name>-<timestamp>)
+  --device D      overrides the config's device
+  --threads N     ONNX Runtime intra-op threads (default: one per core)
+`,
+  async run(args) {
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+    const [config, ...extra] = positionals;
+    if (!config || extra.length > 0) throw new UsageError('expected exactly one config file');
+    try {
+      const { runDir, outcome } = await trainFromConfig(config, values['run-dir'], common(values));
+      return report(runDir, outcome);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
+  },
+};
+
+export const resumeCommand: Command = {
+  summary: 'continue a stopped or failed run from its latest checkpoint',
+  usage: `usage: finetune resume <run-dir> [--device auto|cpu|cuda] [--threads N]
+
+Continues exactly where the latest checkpoint left off: the per-step losses are those an
+uninterrupted run would have logged.
+`,
+  async run(args) {
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+    const [runDir, ...extra] = positionals;
+    if (!runDir || extra.length > 0) throw new UsageError('expected exactly one run directory');
+    const outcome = await resumeRun(runDir, common(values));
+    return report(runDir, outcome);
+  },
+};

@@ -1,0 +1,226 @@
+import type { FinetuneConfig } from '../../shared/config.js';
+import type { LabelSet } from '../data/labels.js';
+import type { Example } from '../data/records.js';
+import { type TensorData, tensorNumbers } from '../graph/types.js';
+import { readHfConfig } from '../io/hf-config.js';
+import { loadPretrained } from '../io/pretrained.js';
+import { familyOf } from '../models/families.js';
+import type { ModelFamily } from '../models/family.js';
+import { HfConfigReader } from '../models/hf-config.js';
+import type { Weights } from '../models/model.js';
+import type { Tokenizer } from '../tokenize/index.js';
+import type { Evaluator } from '../train/step-runner.js';
+import { type CollateOptions, collateEncoded, type EncodedExample } from './encoded.js';
+import {
+  type EncoderTaskModel,
+  IGNORE_INDEX,
+  type ProblemType,
+  sequenceClassificationModel,
+  tokenClassificationModel,
+} from './encoder-tasks.js';
+import { computeMetrics, type EvalOutputs } from './metrics.js';
+
+/**
+ * Text and token classification on an encoder family: from a model folder, a tokenizer and the
+ * prepared data to the model graph, its pretrained weights, encoded examples, collation and the
+ * evaluation metrics, as Hugging Face's Trainer recipes for these tasks do.
+ */
+export interface EncoderRecipe {
+  family: ModelFamily;
+  model: EncoderTaskModel;
+  weights: Weights;
+  loadReport: { missing: string[]; unexpected: string[]; reinitialized: string[] };
+  labels: string[];
+  problemType: ProblemType;
+  collate: CollateOptions;
+  architecture: string;
+  encode(examples: readonly Example[]): EncodedExample[];
+  evaluate(
+    runner: Evaluator,
+    examples: readonly EncodedExample[],
+    metrics: readonly string[],
+    batchSize: number,
+  ): Promise<Record<string, number>>;
+}
+
+export interface RecipeOptions {
+  config: FinetuneConfig;
+  modelDir: string;
+  tokenizer: Tokenizer;
+  labelSet: LabelSet | undefined;
+  seed: number;
+  /** Regression is chosen when the labels are non-integer numbers (one output). */
+  problemType?: ProblemType;
+}
+
+const labelName = (l: string | number) => String(l);
+
+export function encoderRecipe(o: RecipeOptions): EncoderRecipe {
+  const task = o.config.task;
+  if (task !== 'text-classification' && task !== 'token-classification') {
+    throw new Error(`task '${task}' is not trained by the encoder recipe (text-classification, token-classification)`);
+  }
+  const raw = readHfConfig(o.modelDir);
+  const cfg = new HfConfigReader(raw, `${o.modelDir}/config.json`);
+  const family = familyOf(cfg);
+  const labels = (o.labelSet?.labels ?? []).map(labelName);
+  const fromConfig = task === 'text-classification' ? (raw.problem_type as ProblemType | undefined) : undefined;
+  const problemType: ProblemType = o.problemType ?? fromConfig ?? 'single_label_classification';
+  const numLabels = problemType === 'regression' ? 1 : labels.length;
+  if (numLabels < 1) throw new Error('the training data has no labels');
+  const common = {
+    family,
+    config: cfg,
+    numLabels,
+    ...(o.config.training?.dropout === undefined ? {} : { dropout: o.config.training.dropout }),
+  };
+  const model =
+    task === 'token-classification'
+      ? tokenClassificationModel(common)
+      : sequenceClassificationModel({ ...common, problemType });
+  const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed });
+  const maxLength = Math.min(
+    o.config.data.max_length ?? 128,
+    model.arch.maxPositions - (family.modelTypes.includes('roberta') ? 2 : 0),
+  );
+  const withTokenTypes = model.batchInputs.some((b) => b.name === 'token_type_ids');
+  const padId = o.tokenizer.padTokenId ?? 0;
+  const labelId = (l: string | number): number => o.labelSet?.ids.get(l) ?? -1;
+  const collate: CollateOptions = {
+    padId,
+    withTokenTypes,
+    labels:
+      task === 'token-classification'
+        ? 'per-token'
+        : problemType === 'regression'
+          ? 'float'
+          : problemType === 'multi_label_classification'
+            ? 'float-vector'
+            : 'class',
+    ignoreIndex: IGNORE_INDEX,
+  };
+
+  const encode = (examples: readonly Example[]): EncodedExample[] =>
+    examples.map((e) => {
+      if (e.kind === 'tokens') {
+        const enc = o.tokenizer.encodeWords(e.tokens, null, { maxLength });
+        // The first sub-token of each word carries the word's tag; the rest and specials are ignored.
+        let previous: number | null = null;
+        const label = enc.wordIds.map((w) => {
+          const first = w !== null && w !== previous;
+          previous = w;
+          return first ? labelId(e.tags[w as number] as string | number) : IGNORE_INDEX;
+        });
+        return { inputIds: enc.ids, tokenTypeIds: enc.tokenTypeIds, label, line: e.source.line };
+      }
+      if (e.kind !== 'text') throw new Error(`${task} needs text examples`);
+      const enc = o.tokenizer.encode(e.text, e.pair ?? null, { maxLength });
+      const label = problemType === 'regression' ? Number(e.label) : labelId(e.label as string | number);
+      return { inputIds: enc.ids, tokenTypeIds: enc.tokenTypeIds, label, line: e.source.line };
+    });
+
+  async function evaluate(
+    runner: Evaluator,
+    examples: readonly EncodedExample[],
+    metrics: readonly string[],
+    batchSize: number,
+  ) {
+    let lossSum = 0;
+    let counted = 0;
+    const golds: number[][] = [];
+    const preds: number[][] = [];
+    const scalarGold: number[] = [];
+    const scalarPred: number[] = [];
+    for (let i = 0; i < examples.length; i += batchSize) {
+      const chunk = examples.slice(i, i + batchSize);
+      const { loss, logits } = await runner.evaluate(collateEncoded(chunk, collate));
+      // Token loss is a mean over labelled tokens: weight batches by them, as a dataset-level mean.
+      const weight =
+        task === 'token-classification'
+          ? chunk.reduce((n, e) => n + (e.label as number[]).filter((l) => l !== IGNORE_INDEX).length, 0)
+          : chunk.length;
+      lossSum += loss * weight;
+      counted += weight;
+      collectPredictions(logits, chunk, golds, preds, scalarGold, scalarPred);
+    }
+    const outputs = evalOutputs(golds, preds, scalarGold, scalarPred);
+    return {
+      loss: lossSum / counted,
+      ...computeMetrics(
+        outputs,
+        metrics.filter((m) => m !== 'loss'),
+      ),
+    };
+  }
+
+  function collectPredictions(
+    logits: TensorData,
+    chunk: readonly EncodedExample[],
+    golds: number[][],
+    preds: number[][],
+    sg: number[],
+    sp: number[],
+  ) {
+    const v = tensorNumbers(logits);
+    const width = logits.dims[logits.dims.length - 1] as number;
+    const argmax = (offset: number) => {
+      let best = 0;
+      for (let j = 1; j < width; j++) if ((v[offset + j] as number) > (v[offset + best] as number)) best = j;
+      return best;
+    };
+    if (task === 'token-classification') {
+      const T = logits.dims[1] as number;
+      chunk.forEach((e, b) => {
+        const gold: number[] = [];
+        const pred: number[] = [];
+        (e.label as number[]).forEach((l, t) => {
+          if (l === IGNORE_INDEX) return;
+          gold.push(l);
+          pred.push(argmax((b * T + t) * width));
+        });
+        golds.push(gold);
+        preds.push(pred);
+      });
+      return;
+    }
+    chunk.forEach((e, b) => {
+      if (problemType === 'regression') {
+        sg.push(e.label as number);
+        sp.push(v[b] as number);
+      } else if (problemType === 'multi_label_classification') {
+        golds.push(e.label as number[]);
+        preds.push(Array.from({ length: width }, (_, j) => ((v[b * width + j] as number) > 0 ? 1 : 0)));
+      } else {
+        sg.push(e.label as number);
+        sp.push(argmax(b * width));
+      }
+    });
+  }
+
+  function evalOutputs(golds: number[][], preds: number[][], sg: number[], sp: number[]): EvalOutputs {
+    if (task === 'token-classification') {
+      const name = (ids: number[]) => ids.map((id) => labels[id] ?? 'O');
+      return { kind: 'token-classification', labels: golds.map(name), predictions: preds.map(name) };
+    }
+    if (problemType === 'regression') return { kind: 'regression', labels: sg, predictions: sp };
+    if (problemType === 'multi_label_classification') return { kind: 'multi-label', labels: golds, predictions: preds };
+    return { kind: 'single-label', labels: sg, predictions: sp, numLabels };
+  }
+
+  return {
+    family,
+    model,
+    weights: loaded.weights,
+    loadReport: {
+      missing: loaded.missing,
+      unexpected: loaded.unexpected,
+      reinitialized: loaded.reinitialized.map((r) => r.name),
+    },
+    labels,
+    problemType,
+    collate,
+    architecture: task === 'token-classification' ? family.architectures.token : family.architectures.sequence,
+    encode,
+    evaluate,
+  };
+}

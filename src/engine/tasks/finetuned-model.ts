@@ -1,0 +1,106 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TaskName } from '../../shared/config.js';
+import { RUN_FILES } from '../../shared/run-directory.js';
+import type { LabelSet } from '../data/labels.js';
+import { encodeModel } from '../graph/onnx-codec.js';
+import type { TensorData } from '../graph/types.js';
+import { readHfConfig } from '../io/hf-config.js';
+import { createSession, type DeviceChoice, type Session } from '../runtime.js';
+import { Tokenizer } from '../tokenize/index.js';
+import { buildForward } from '../train/step-graph.js';
+import type { Batch } from '../train/step-runner.js';
+import { type EncoderRecipe, encoderRecipe } from './encoder-recipe.js';
+import type { ProblemType } from './encoder-tasks.js';
+
+/**
+ * A fine-tuned model folder (a run's final/, or any Hugging Face folder with a trained head) ready
+ * for predict, evaluate and export: the task comes from `architectures`, the labels from
+ * `id2label`, and every weight becomes an initializer of a forward graph.
+ */
+export interface FinetunedModel {
+  folder: string;
+  task: TaskName;
+  recipe: EncoderRecipe;
+  tokenizer: Tokenizer;
+  /** Eval-mode forward (loss and logits) over collated batches. */
+  session: Session;
+  lossName: string;
+  logitsName: string;
+  evaluate(batch: Batch): Promise<{ loss: number; logits: TensorData }>;
+  dispose(): Promise<void>;
+}
+
+/** A run directory means its final/ folder. */
+export function modelFolderOf(path: string): string {
+  const abs = resolve(path);
+  if (existsSync(join(abs, RUN_FILES.status)) && existsSync(join(abs, RUN_FILES.final, 'config.json')))
+    return join(abs, RUN_FILES.final);
+  if (existsSync(join(abs, RUN_FILES.status)))
+    throw new Error(`${abs} is a run directory without a final model (the run has not completed)`);
+  return abs;
+}
+
+function taskOf(architectures: readonly string[] | undefined, folder: string): TaskName {
+  const arch = architectures?.[0] ?? '';
+  if (arch.endsWith('ForSequenceClassification')) return 'text-classification';
+  if (arch.endsWith('ForTokenClassification')) return 'token-classification';
+  throw new Error(
+    `${folder}/config.json: architectures ${JSON.stringify(architectures ?? [])} has no classification head to run (expected *ForSequenceClassification or *ForTokenClassification)`,
+  );
+}
+
+export async function loadFinetuned(
+  path: string,
+  o: { device?: DeviceChoice; maxLength?: number } = {},
+): Promise<FinetunedModel> {
+  const folder = modelFolderOf(path);
+  const config = readHfConfig(folder);
+  const task = taskOf(config.architectures, folder);
+  const problemType = (config.problem_type as ProblemType | undefined) ?? 'single_label_classification';
+  const id2label = config.id2label ?? {};
+  const labels = Object.keys(id2label)
+    .sort((a, b) => Number(a) - Number(b))
+    .map((k) => id2label[k] as string);
+  const labelSet: LabelSet | undefined =
+    problemType === 'regression'
+      ? undefined
+      : { labels, ids: new Map(labels.map((l, i) => [l, i])), order: 'model-config' };
+  const tokenizer = Tokenizer.fromFolder(folder);
+  const recipe = encoderRecipe({
+    config: { model: folder, task, data: { train: '', max_length: o.maxLength ?? 512 } },
+    modelDir: folder,
+    tokenizer,
+    labelSet,
+    seed: 0,
+    problemType,
+  });
+  const heads = recipe.loadReport.missing.filter(
+    (n) => !n.includes('.embeddings.') && !n.startsWith(`${recipe.model.arch.basePrefix}.`),
+  );
+  if (heads.length > 0)
+    throw new Error(`${folder}: the model has no trained head (${heads.join(', ')} missing): fine-tune it first`);
+  const spec = buildForward({
+    model: recipe.model,
+    weights: recipe.weights,
+    trainable: new Set(),
+    optimizer: { kind: 'adamw', weightDecay: 0 },
+  });
+  const session = await createSession(encodeModel(spec.graph), { device: o.device ?? 'auto' });
+  const lossName = spec.loss;
+  const logitsName = spec.logits as string;
+  return {
+    folder,
+    task,
+    recipe,
+    tokenizer,
+    session,
+    lossName,
+    logitsName,
+    async evaluate(batch) {
+      const out = await session.run(batch);
+      return { loss: (out[lossName]?.data[0] as number) ?? Number.NaN, logits: out[logitsName] as TensorData };
+    },
+    dispose: () => session.dispose(),
+  };
+}

@@ -1,0 +1,71 @@
+import { tensorNumbers } from '../graph/types.js';
+import { collateEncoded } from './encoded.js';
+import type { FinetunedModel } from './finetuned-model.js';
+
+/**
+ * One prediction in the output format of `finetune predict`: for sequence classification the top
+ * label, its softmax probability and the raw logits; for token classification one label per word.
+ */
+export type Prediction =
+  | { label: string | number; score: number; logits: number[] }
+  | { tokens: string[]; labels: string[] };
+
+function softmax(xs: readonly number[]): number[] {
+  const max = Math.max(...xs);
+  const exps = xs.map((x) => Math.exp(x - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / sum);
+}
+
+export async function predictLine(
+  model: FinetunedModel,
+  row: unknown,
+  textColumn: string,
+  where: string,
+): Promise<Prediction> {
+  if (row === null || typeof row !== 'object') throw new Error(`${where}: expected a JSON object`);
+  const fields = row as Record<string, unknown>;
+  const { recipe, tokenizer } = model;
+  if (model.task === 'token-classification') {
+    const words = Array.isArray(fields.tokens)
+      ? fields.tokens.map(String)
+      : typeof fields[textColumn] === 'string'
+        ? (fields[textColumn] as string).split(/\s+/).filter(Boolean)
+        : undefined;
+    if (!words) throw new Error(`${where}: expected a "tokens" array or a "${textColumn}" string`);
+    const enc = tokenizer.encodeWords(words);
+    const { logits } = await model.evaluate(
+      collateEncoded(
+        [{ inputIds: enc.ids, tokenTypeIds: enc.tokenTypeIds, label: enc.ids.map(() => -100) }],
+        recipe.collate,
+      ),
+    );
+    const v = tensorNumbers(logits);
+    const width = logits.dims[2] as number;
+    const labels: string[] = new Array(words.length).fill('O');
+    const seen = new Set<number>();
+    enc.wordIds.forEach((w, t) => {
+      if (w === null || seen.has(w)) return; // the first sub-token of each word decides
+      seen.add(w);
+      let best = 0;
+      for (let j = 1; j < width; j++) if ((v[t * width + j] as number) > (v[t * width + best] as number)) best = j;
+      labels[w] = recipe.labels[best] ?? String(best);
+    });
+    return { tokens: words, labels };
+  }
+  const text = fields[textColumn];
+  if (typeof text !== 'string') throw new Error(`${where}: expected a string in "${textColumn}"`);
+  const enc = tokenizer.encode(text, null, { maxLength: Math.min(512, recipe.model.arch.maxPositions) });
+  const { logits } = await model.evaluate(
+    collateEncoded([{ inputIds: enc.ids, tokenTypeIds: enc.tokenTypeIds, label: 0 }], {
+      ...recipe.collate,
+      labels: recipe.problemType === 'regression' ? 'float' : 'class',
+    }),
+  );
+  const values = tensorNumbers(logits);
+  if (recipe.problemType === 'regression')
+    return { label: values[0] as number, score: values[0] as number, logits: values };
+  const probs = softmax(values);
+  const best = probs.indexOf(Math.max(...probs));
+  return { label: recipe.labels[best] ?? best, score: probs[best] as number, logits: values };
+}

@@ -1,0 +1,336 @@
+// The engine's tokenizer: a Hugging Face tokenizer.json (+ tokenizer_config.json and
+// special_tokens_map.json) read through @huggingface/tokenizers, with the offsets, word ids,
+// sequence ids, truncation, overflow windows and padding that fine-tuning needs and the library
+// does not give. The library supplies the models and the vocabulary; normalization and
+// pre-tokenization are redone on aligned text (see aligned.ts) so each token knows its characters.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AddedTokenSplitter, type Section } from './added-tokens.js';
+import { type Aligned, identity, lowercase, mapCodePoints, replaceAll, slice, spanOf, trim } from './aligned.js';
+import { createLibTokenizer, type Json, type LibAddedToken, type LibTokenizer } from './library.js';
+import { buildWordModel, type WordModel } from './models.js';
+import { type AlignedNormalizer, buildNormalizer } from './normalizers.js';
+import {
+  assemble,
+  buildPostProcessor,
+  type Encoding,
+  numSpecialTokens,
+  type PostProcessor,
+  type SequenceTokens,
+  sliceSequence,
+  type TruncationStrategy,
+  truncatedLengths,
+  windowRanges,
+} from './postprocess.js';
+import { type AlignedPreTokenizer, buildPreTokenizer } from './pretokenizers.js';
+
+export type { Encoding, TruncationStrategy };
+
+export interface EncodeOptions {
+  /** Total length cap, special tokens included; without it nothing is truncated. */
+  maxLength?: number;
+  /** How a pair is cut to maxLength (default longest_first). */
+  truncation?: TruncationStrategy;
+  addSpecialTokens?: boolean;
+}
+
+export interface BatchOptions extends EncodeOptions {
+  /** longest (default): pad to the longest in the batch; max_length: pad to maxLength. */
+  padding?: 'longest' | 'max_length';
+}
+
+export interface OverflowOptions {
+  maxLength: number;
+  /** Tokens shared by consecutive windows of the context (transformers' doc_stride). */
+  stride: number;
+  addSpecialTokens?: boolean;
+}
+
+/** tokenizer_config.json writes `model_max_length` as int(1e30) when the model has no limit. */
+const NO_MAX_LENGTH = 1e29;
+/** The GPT-2 byte character of a space, which trim_offsets leaves out of offsets. */
+const BYTE_SPACE = '\u0120';
+const SPACE = /\s/u;
+
+function readJson(path: string): Json {
+  return JSON.parse(readFileSync(path, 'utf8')) as Json;
+}
+
+/** A special token as tokenizer_config writes it: a string or an AddedToken object. */
+function tokenText(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && typeof (value as Json).content === 'string') {
+    return (value as Json).content as string;
+  }
+  return null;
+}
+
+export class Tokenizer {
+  readonly lib: LibTokenizer;
+  readonly padTokenId: number | null;
+  readonly clsTokenId: number | null;
+  readonly sepTokenId: number | null;
+  readonly eosTokenId: number | null;
+  readonly bosTokenId: number | null;
+  readonly unkTokenId: number | null;
+  readonly maskTokenId: number | null;
+  /** tokenizer_config's model_max_length, or null when it is the "no limit" sentinel or absent. */
+  readonly modelMaxLength: number | null;
+  readonly paddingSide: 'left' | 'right';
+  readonly padTypeId: number;
+  private readonly normalizer: AlignedNormalizer | null;
+  private readonly preTokenizer: AlignedPreTokenizer | null;
+  /** For pre-split words: byte-level steps add a prefix space to each word, as transformers requires. */
+  private readonly wordsPreTokenizer: AlignedPreTokenizer | null;
+  private readonly model: WordModel;
+  private readonly post: PostProcessor;
+  private readonly rawAdded: AddedTokenSplitter;
+  private readonly normalizedAdded: AddedTokenSplitter;
+  private readonly removeSpace: boolean;
+  private readonly lowercaseAndRemoveAccent: boolean;
+
+  /** Reads tokenizer.json, tokenizer_config.json and special_tokens_map.json from a model folder. */
+  static fromFolder(dir: string): Tokenizer {
+    const path = join(dir, 'tokenizer.json');
+    if (!existsSync(path)) {
+      throw new Error(`${dir}: no tokenizer.json (save the tokenizer with a fast tokenizer to create one)`);
+    }
+    const optional = (name: string) => (existsSync(join(dir, name)) ? readJson(join(dir, name)) : {});
+    return new Tokenizer(readJson(path), optional('tokenizer_config.json'), optional('special_tokens_map.json'));
+  }
+
+  constructor(tokenizerJson: Json, tokenizerConfig: Json = {}, specialTokensMap: Json = {}) {
+    // tokenizer_config wins over special_tokens_map, as in transformers.
+    const settings: Json = { ...specialTokensMap, ...tokenizerConfig };
+    const flat: Json = { ...settings };
+    for (const [key, value] of Object.entries(settings)) {
+      if (key.endsWith('_token') && tokenText(value) !== null) flat[key] = tokenText(value);
+    }
+    if (Array.isArray(settings.additional_special_tokens)) {
+      flat.additional_special_tokens = settings.additional_special_tokens.map(tokenText).filter((t) => t !== null);
+    }
+    delete flat.added_tokens_decoder;
+    this.lib = createLibTokenizer(tokenizerJson, flat);
+    const idOf = (key: string): number | null => {
+      const text = tokenText(flat[key]);
+      return text === null ? null : (this.lib.token_to_id(text) ?? null);
+    };
+    const padding = (tokenizerJson.padding as Json | null | undefined) ?? null;
+    this.padTokenId = idOf('pad_token') ?? (typeof padding?.pad_id === 'number' ? padding.pad_id : null);
+    this.clsTokenId = idOf('cls_token');
+    this.sepTokenId = idOf('sep_token');
+    this.eosTokenId = idOf('eos_token');
+    this.bosTokenId = idOf('bos_token');
+    this.unkTokenId = idOf('unk_token');
+    this.maskTokenId = idOf('mask_token');
+    const maxLength = flat.model_max_length;
+    this.modelMaxLength = typeof maxLength === 'number' && maxLength < NO_MAX_LENGTH ? maxLength : null;
+    const side = flat.padding_side ?? (padding?.direction === 'Left' ? 'left' : 'right');
+    this.paddingSide = side === 'left' ? 'left' : 'right';
+    this.padTypeId = typeof padding?.pad_type_id === 'number' ? padding.pad_type_id : 0;
+
+    this.normalizer = buildNormalizer(tokenizerJson.normalizer as Json | null);
+    this.preTokenizer = buildPreTokenizer(tokenizerJson.pre_tokenizer as Json | null);
+    this.wordsPreTokenizer = buildPreTokenizer(tokenizerJson.pre_tokenizer as Json | null, { forcePrefixSpace: true });
+    this.model = buildWordModel(this.lib.model);
+    this.post = buildPostProcessor(tokenizerJson.post_processor as Json | null, (t) => this.lib.token_to_id(t));
+    this.removeSpace = flat.remove_space === true;
+    this.lowercaseAndRemoveAccent = flat.do_lowercase_and_remove_accent === true;
+    // As the library: added tokens marked normalized are looked for in the normalized text.
+    const raw: { content: string; token: LibAddedToken }[] = [];
+    const normalized: { content: string; token: LibAddedToken }[] = [];
+    for (const token of this.lib.get_added_tokens_decoder().values()) {
+      if (token.normalized && this.normalizer) {
+        normalized.push({ content: this.normalizer(identity(token.content)).text, token });
+      } else {
+        raw.push({ content: token.content, token });
+      }
+    }
+    this.rawAdded = new AddedTokenSplitter(raw);
+    this.normalizedAdded = new AddedTokenSplitter(normalized);
+  }
+
+  get vocabSize(): number {
+    return this.lib.model.vocab.length;
+  }
+
+  tokenToId(token: string): number | null {
+    return this.lib.token_to_id(token) ?? null;
+  }
+
+  idToToken(id: number): string | null {
+    return this.lib.id_to_token(id) ?? null;
+  }
+
+  /** Tokenizes one text, or a pair, with offsets into each text and optional truncation. */
+  encode(text: string, pair?: string | null, options: EncodeOptions = {}): Encoding {
+    const a = this.sequence(text, this.preTokenizer);
+    const b = pair == null ? null : this.sequence(pair, this.preTokenizer);
+    return this.finish(a, b, options);
+  }
+
+  /**
+   * Tokenizes pre-split words (token classification): each word is tokenized on its own and its
+   * tokens carry the word's index in wordIds, so a label goes to the first token of each word.
+   * Offsets are relative to each word, as Hugging Face gives them.
+   */
+  encodeWords(words: readonly string[], pairWords?: readonly string[] | null, options: EncodeOptions = {}): Encoding {
+    const a = this.wordSequence(words);
+    const b = pairWords == null ? null : this.wordSequence(pairWords);
+    return this.finish(a, b, options);
+  }
+
+  /** Encodes texts or [text, pair] tuples and pads them to the same length. */
+  encodeBatch(inputs: readonly (string | readonly [string, string])[], options: BatchOptions = {}): Encoding[] {
+    const encodings = inputs.map((input) =>
+      typeof input === 'string' ? this.encode(input, null, options) : this.encode(input[0], input[1], options),
+    );
+    const length = options.padding === 'max_length' ? options.maxLength : undefined;
+    return this.pad(encodings, length);
+  }
+
+  /**
+   * Question answering: tokenizes question and context and cuts the context into windows that
+   * fit maxLength with the question, consecutive windows sharing `stride` tokens, as
+   * transformers does with truncation="only_second", return_overflowing_tokens and doc_stride.
+   */
+  encodeWithOverflow(question: string, context: string, options: OverflowOptions): Encoding[] {
+    const addSpecial = options.addSpecialTokens ?? true;
+    const q = this.sequence(question, this.preTokenizer);
+    const c = this.sequence(context, this.preTokenizer);
+    const capacity = options.maxLength - (addSpecial ? numSpecialTokens(this.post, true) : 0) - q.ids.length;
+    if (capacity <= 0) {
+      throw new Error(
+        `Overflow windows: the question takes ${q.ids.length} tokens, leaving no room for context ` +
+          `within max length ${options.maxLength}`,
+      );
+    }
+    return windowRanges(c.ids.length, capacity, options.stride).map(([from, to]) =>
+      assemble(this.post, q, sliceSequence(c, from, to), addSpecial),
+    );
+  }
+
+  /** Pads encodings to `length` (default: the longest) on the padding side; returns new encodings. */
+  pad(encodings: readonly Encoding[], length?: number): Encoding[] {
+    const target = encodings.reduce((n, e) => Math.max(n, e.ids.length), length ?? 0);
+    const needs = encodings.some((e) => e.ids.length < target);
+    if (needs && this.padTokenId === null) {
+      throw new Error('Padding: this tokenizer has no pad token (set pad_token in tokenizer_config.json)');
+    }
+    const padId = this.padTokenId ?? 0;
+    const padToken = this.lib.id_to_token(padId) ?? '';
+    return encodings.map((e) => {
+      const n = target - e.ids.length;
+      const fill = <T>(xs: T[], v: T): T[] => {
+        const extra = new Array<T>(n).fill(v);
+        return this.paddingSide === 'left' ? [...extra, ...xs] : [...xs, ...extra];
+      };
+      return {
+        ids: fill(e.ids, padId),
+        tokens: fill(e.tokens, padToken),
+        attentionMask: fill(e.attentionMask, 0),
+        tokenTypeIds: fill(e.tokenTypeIds, this.padTypeId),
+        offsets: fill<[number, number]>(e.offsets, [0, 0]).map(([s, t]): [number, number] => [s, t]),
+        sequenceIds: fill<0 | 1 | null>(e.sequenceIds, null),
+        wordIds: fill<number | null>(e.wordIds, null),
+        specialTokensMask: fill(e.specialTokensMask, 1),
+      };
+    });
+  }
+
+  /** Text of token ids, through the tokenizer.json decoder. */
+  decode(ids: readonly number[], skipSpecialTokens = false): string {
+    if (ids.length === 0) return '';
+    return this.lib.decode([...ids], { skip_special_tokens: skipSpecialTokens });
+  }
+
+  private finish(a: SequenceTokens, b: SequenceTokens | null, options: EncodeOptions): Encoding {
+    const addSpecial = options.addSpecialTokens ?? true;
+    const maxLength = options.maxLength ?? (options.truncation ? this.modelMaxLength : null) ?? null;
+    if (maxLength === null) return assemble(this.post, a, b, addSpecial);
+    const budget = maxLength - (addSpecial ? numSpecialTokens(this.post, b !== null) : 0);
+    const strategy = options.truncation ?? 'longest_first';
+    const [n1, n2] = truncatedLengths(a.ids.length, b ? b.ids.length : null, budget, strategy);
+    return assemble(this.post, sliceSequence(a, 0, n1), b ? sliceSequence(b, 0, n2 ?? 0) : null, addSpecial);
+  }
+
+  private wordSequence(words: readonly string[]): SequenceTokens {
+    const parts = words.map((w, i) => this.sequence(w, this.wordsPreTokenizer, i));
+    return {
+      ids: parts.flatMap((p) => p.ids),
+      tokens: parts.flatMap((p) => p.tokens),
+      offsets: parts.flatMap((p) => p.offsets),
+      wordIds: parts.flatMap((p) => p.wordIds),
+    };
+  }
+
+  /**
+   * One text through added-token splitting, normalizer, pre-tokenizer and model. Word ids count
+   * the pre-tokens (and added tokens) in order, unless `wordId` fixes them (pre-split words).
+   */
+  private sequence(text: string, preTokenizer: AlignedPreTokenizer | null, wordId?: number): SequenceTokens {
+    const out: SequenceTokens = { ids: [], tokens: [], offsets: [], wordIds: [] };
+    let word = 0;
+    const nextWord = () => wordId ?? word++;
+    const pushAdded = (token: LibAddedToken, span: [number, number]) => {
+      out.ids.push(token.id);
+      out.tokens.push(token.content);
+      out.offsets.push(span);
+      out.wordIds.push(nextWord());
+    };
+    for (const [sectionIndex, section] of this.rawAdded.split(text).entries()) {
+      if (section.to <= section.from) continue;
+      if (section.added) {
+        pushAdded(section.added, [section.from, section.to]);
+        continue;
+      }
+      const normalized = this.normalize(identity(text.slice(section.from, section.to), section.from));
+      if (normalized.text.length === 0) continue;
+      const subsections: Section[] = this.normalizedAdded.empty
+        ? [{ from: 0, to: normalized.text.length }]
+        : this.normalizedAdded.split(normalized.text);
+      for (const sub of subsections) {
+        if (sub.to <= sub.from) continue;
+        if (sub.added) {
+          pushAdded(sub.added, spanOf(normalized, sub.from, sub.to));
+          continue;
+        }
+        const piece = slice(normalized, sub.from, sub.to);
+        const words = preTokenizer ? preTokenizer([piece], { sectionIndex }) : [piece];
+        for (const w of words) {
+          const id = nextWord();
+          for (const p of this.model(w.text)) {
+            out.ids.push(p.id);
+            out.tokens.push(p.token);
+            out.offsets.push(this.span(w, p.from, p.to));
+            out.wordIds.push(id);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The config-level steps the library runs before the normalizer, then the normalizer. */
+  private normalize(a: Aligned): Aligned {
+    let t = a;
+    if (this.removeSpace) t = replaceAll(trim(t, true, true), /\s+/gu, ' ');
+    if (this.lowercaseAndRemoveAccent) t = mapCodePoints(lowercase(t), (ch) => (/^\p{M}$/u.test(ch) ? '' : ch), true);
+    return this.normalizer ? this.normalizer(t) : t;
+  }
+
+  /** Original span of a token covering units [from, to) of word `w`, trimmed of spaces when asked. */
+  private span(w: Aligned, from: number, to: number): [number, number] {
+    if (!this.post.trimOffsets) return spanOf(w, from, to);
+    const isSpace = (i: number) => w.text[i] === BYTE_SPACE || SPACE.test(w.text[i] as string);
+    let s = from;
+    let e = to;
+    while (s < e && isSpace(s)) s++;
+    while (e > s && isSpace(e - 1)) e--;
+    if (s === e) {
+      const end = spanOf(w, from, to)[1];
+      return [end, end];
+    }
+    return spanOf(w, s, e);
+  }
+}

@@ -1,0 +1,37 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeModel } from '../graph/onnx-codec.js';
+import { readHfConfig } from '../io/hf-config.js';
+import { savePretrained } from '../io/pretrained.js';
+import type { Weights } from '../models/model.js';
+import type { EncoderRecipe } from '../tasks/encoder-recipe.js';
+import { buildInference } from './step-graph.js';
+
+/**
+ * The run's final/ folder: a Hugging Face model folder (model.safetensors, config.json with
+ * architectures and id2label/label2id, the tokenizer files) that `from_pretrained` loads, plus
+ * model.onnx (inputs input_ids, attention_mask[, token_type_ids] with dynamic batch and sequence
+ * axes, output logits: the layout of Optimum's exports), labels.json and metrics.json.
+ */
+export interface FinalExport {
+  recipe: EncoderRecipe;
+  weights: Weights;
+  modelDir: string;
+  metrics: Record<string, number> | undefined;
+}
+
+export function exportFinal(dir: string, e: FinalExport): void {
+  mkdirSync(dir, { recursive: true });
+  const config = { ...readHfConfig(e.modelDir), problem_type: e.recipe.problemType };
+  savePretrained(dir, e.weights, config, {
+    tokenizerFrom: e.modelDir,
+    architectures: [e.recipe.architecture],
+    ...(e.recipe.problemType === 'regression' ? {} : { labels: e.recipe.labels }),
+  });
+  writeFileSync(
+    join(dir, 'model.onnx'),
+    encodeModel(buildInference(e.recipe.model, e.weights), { producer: 'finetune-workbench' }),
+  );
+  writeFileSync(join(dir, 'labels.json'), `${JSON.stringify(e.recipe.labels, null, 2)}\n`);
+  writeFileSync(join(dir, 'metrics.json'), `${JSON.stringify(e.metrics ?? {}, null, 2)}\n`);
+}

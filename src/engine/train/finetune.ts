@@ -1,0 +1,227 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import type { FinetuneConfig } from '../../shared/config.js';
+import { type Diagnostic, formatOf, resolveConfig } from '../../shared/config-validate.js';
+import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import { prepareData } from '../data/prepare.js';
+import { renderReport, reportJson } from '../data/report.js';
+import { resolveModel } from '../io/hub-download.js';
+import type { DeviceChoice } from '../runtime.js';
+import { collateEncoded, tokenCount } from '../tasks/encoded.js';
+import { encoderRecipe } from '../tasks/encoder-recipe.js';
+import { metricDirection } from '../tasks/metrics.js';
+import { Tokenizer } from '../tokenize/index.js';
+import { exportFinal } from './final-export.js';
+import { RunDirectory, runId } from './run-dir.js';
+import { runTrainer, type TrainerOutcome } from './trainer.js';
+
+/**
+ * `finetune train` and `finetune resume`: a config file in, a complete run directory out. Reads and
+ * validates the config, resolves the model (folder or Hub cache), prepares the data, builds the
+ * task's graphs, trains, and exports the best model into final/. Any failure ends the run as
+ * `failed` with the reason in status.json, the log and the events; checkpoints stay loadable.
+ */
+export interface FinetuneOptions {
+  device?: DeviceChoice;
+  threads?: number;
+  /** A live progress line for a terminal (the run directory gets everything regardless). */
+  progress?: (line: string) => void;
+  /** Log lines as they are written to engine.log. */
+  echo?: (level: string, message: string) => void;
+}
+
+/** A config that fails validation: the diagnostics, formatted file:line:col. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly diagnostics: Diagnostic[],
+  ) {
+    const lines = diagnostics
+      .filter((d) => d.severity === 'error')
+      .map(
+        (d) =>
+          `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: error: ${d.message}${d.code ? ` [${d.code}]` : ''}`,
+      );
+    super(`the config has errors:\n${lines.join('\n')}`);
+  }
+}
+
+export function loadConfig(path: string): FinetuneConfig {
+  const text = readFileSync(path, 'utf8');
+  const { config, diagnostics } = resolveConfig(text, formatOf(path));
+  if (!config) throw new ConfigError(path, diagnostics);
+  return config;
+}
+
+/** The config with model and data paths made absolute, so the run folder's copy works from anywhere. */
+function absolutePaths(config: FinetuneConfig, configDir: string): FinetuneConfig {
+  const abs = (p: string | undefined) => (p === undefined ? undefined : resolve(configDir, p));
+  const isPath =
+    existsSync(resolve(configDir, config.model)) || config.model.startsWith('.') || config.model.startsWith('/');
+  return {
+    ...config,
+    model: isPath ? resolve(configDir, config.model) : config.model,
+    data: {
+      ...config.data,
+      train: resolve(configDir, config.data.train),
+      ...(config.data.validation ? { validation: abs(config.data.validation) } : {}),
+    },
+  };
+}
+
+export async function trainFromConfig(
+  configPath: string,
+  runDirPath: string | undefined,
+  o: FinetuneOptions = {},
+): Promise<{ runDir: string; outcome: TrainerOutcome }> {
+  const config = absolutePaths(loadConfig(configPath), dirname(resolve(configPath)));
+  const runDir = runDirPath ? resolve(runDirPath) : resolve(config.output_dir ?? '.finetune/runs', runId(configPath));
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(join(runDir, RUN_FILES.config), `# resolved from ${resolve(configPath)}\n${stringify(config)}`);
+  return { runDir, outcome: await runInDirectory(runDir, config, undefined, o) };
+}
+
+export async function resumeRun(runDirPath: string, o: FinetuneOptions = {}): Promise<TrainerOutcome> {
+  const runDir = resolve(runDirPath);
+  const configFile = join(runDir, RUN_FILES.config);
+  if (!existsSync(configFile)) throw new Error(`${runDir} is not a run directory: ${RUN_FILES.config} is missing`);
+  const config = loadConfig(configFile);
+  const probe = new RunDirectory(runDir, { totalSteps: 0 });
+  const latest = probe.checkpointSteps().at(-1);
+  if (latest === undefined) throw new Error(`${runDir} has no checkpoint to resume from`);
+  return runInDirectory(runDir, config, probe.checkpointPath(latest), o);
+}
+
+async function runInDirectory(
+  runDir: string,
+  config: FinetuneConfig,
+  resumeFrom: string | undefined,
+  o: FinetuneOptions,
+): Promise<TrainerOutcome> {
+  const run = new RunDirectory(runDir, { totalSteps: 0 }, o.echo);
+  let stopRequested = false;
+  const onSignal = () => {
+    stopRequested = true;
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    run.setState('queued');
+    return await train(run, config, resumeFrom, o, () => stopRequested || existsSync(join(runDir, STOP_REQUEST_FILE)));
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    run.log('error', reason);
+    run.setState('failed', reason);
+    throw err;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
+
+async function train(
+  run: RunDirectory,
+  config: FinetuneConfig,
+  resumeFrom: string | undefined,
+  o: FinetuneOptions,
+  shouldStop: () => boolean,
+): Promise<TrainerOutcome> {
+  const t = config.training ?? {};
+  const seed = t.seed ?? 42;
+  const model = await resolveModel(config.model);
+  run.log('info', `model: ${config.model} -> ${model.folder}`);
+  const tokenizer = Tokenizer.fromFolder(model.folder);
+  const modelConfig = JSON.parse(readFileSync(join(model.folder, 'config.json'), 'utf8')) as {
+    label2id?: Record<string, number>;
+  };
+  const data = await prepareData(config.data, {
+    task: config.task,
+    baseDir: process.cwd(), // unused: the data paths are absolute by now
+    seed,
+    ...(modelConfig.label2id ? { label2id: modelConfig.label2id } : {}),
+    tokens: {
+      counter: { countTokens: (text, pair) => tokenizer.encode(text, pair ?? null).ids.length },
+      name: 'model tokenizer',
+    },
+  });
+  for (const line of renderReport(data.report).split('\n')) if (line) run.log('info', line);
+  writeFileSync(run.file('data-report.json'), `${JSON.stringify(reportJson(data.report), null, 2)}\n`);
+  const recipe = encoderRecipe({ config, modelDir: model.folder, tokenizer, labelSet: data.labels, seed });
+  const report = recipe.loadReport;
+  if (report.missing.length > 0) run.log('info', `initialised (not in the checkpoint): ${report.missing.join(', ')}`);
+  if (report.unexpected.length > 0)
+    run.log('info', `unused weights in the checkpoint: ${report.unexpected.join(', ')}`);
+  if (report.reinitialized.length > 0)
+    run.log('warn', `re-initialised (shape differs from the checkpoint): ${report.reinitialized.join(', ')}`);
+
+  const trainable = new Set(recipe.model.params.map((p) => p.name));
+  const total = [...recipe.weights.values()].reduce((n, w) => n + w.data.length, 0);
+  run.log(
+    'info',
+    `method ${t.method ?? 'full'}: ${total.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} parameters trained`,
+  );
+  const train = recipe.encode(data.train);
+  const validation = data.validation.length > 0 ? recipe.encode(data.validation) : undefined;
+  const ev = config.eval ?? {};
+  const metrics = ev.metrics ?? ['accuracy'];
+  if (!validation && (ev.metrics?.length || ev.early_stopping)) {
+    run.log(
+      'warn',
+      'no validation data (data.validation or data.validation_split): evaluation settings are ignored and no evaluation runs',
+    );
+  }
+  const bestMetric = ev.early_stopping?.metric ?? metrics[0] ?? 'loss';
+  const batchSize = t.batch_size ?? 32;
+  return runTrainer({
+    run,
+    runner: {
+      model: recipe.model,
+      weights: recipe.weights,
+      trainable,
+      optimizer: { kind: 'adamw', weightDecay: t.weight_decay ?? 0.01 },
+      maxGradNorm: t.max_grad_norm ?? 1,
+      gradientAccumulationSteps: t.gradient_accumulation_steps ?? 1,
+      seed,
+      device: o.device ?? config.device ?? 'auto',
+      ...(o.threads === undefined ? {} : { threads: o.threads }),
+      log: (line) => run.log('info', line),
+    },
+    settings: {
+      epochs: t.epochs ?? 3,
+      batchSize,
+      learningRate: t.learning_rate ?? 2e-5,
+      scheduler: t.scheduler ?? 'linear',
+      ...(t.warmup_steps === undefined ? { warmupRatio: t.warmup_ratio ?? 0 } : { warmupSteps: t.warmup_steps }),
+      gradientAccumulationSteps: t.gradient_accumulation_steps ?? 1,
+      shuffle: config.data.shuffle ?? true,
+      seed,
+      ...(t.save_total_limit === undefined ? {} : { saveTotalLimit: t.save_total_limit }),
+      ...(validation ? { evalEvery: ev.every ?? 'epoch' } : {}),
+      bestMetric,
+      bestMode: ev.early_stopping?.mode ?? metricDirection(bestMetric),
+      ...(ev.early_stopping ? { earlyStoppingPatience: ev.early_stopping.patience } : {}),
+    },
+    train,
+    ...(validation ? { validation } : {}),
+    collate: (examples) => collateEncoded(examples, recipe.collate),
+    tokensOf: tokenCount,
+    evaluate: (runner, examples) => recipe.evaluate(runner, examples, metrics, batchSize),
+    exportFinal: async (_runner, weights, best) => {
+      exportFinal(run.file(RUN_FILES.final), { recipe, weights, modelDir: model.folder, metrics: best });
+      run.log('info', `exported the model to ${run.file(RUN_FILES.final)}`);
+    },
+    shouldStop,
+    ...(resumeFrom ? { resumeFrom } : {}),
+    ...(o.progress
+      ? {
+          onStep: (step: number, totalSteps: number, loss: number) => o.progress?.(progressBar(step, totalSteps, loss)),
+        }
+      : {}),
+  });
+}
+
+function progressBar(step: number, total: number, loss: number, width = 30): string {
+  const filled = Math.round((step / Math.max(1, total)) * width);
+  return `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] step ${step}/${total}  loss ${loss.toFixed(4)}`;
+}

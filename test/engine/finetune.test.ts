@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { trainFromConfig } from '../../src/engine/train/finetune.js';
+import type { RunEvent, RunStatus } from '../../src/shared/run-directory.js';
+import { FIXTURE_SENTENCES, nerRows, sentimentRows, toJsonl } from '../fixtures/datasets.js';
+import type { FamilyName } from '../fixtures/tiny-configs.js';
+import { writeTinyModel } from '../fixtures/tiny-models.js';
+
+function workspace(family: FamilyName, task: 'text-classification' | 'token-classification'): string {
+  const dir = mkdtempSync(join(tmpdir(), `ft-${family}-`));
+  mkdirSync(join(dir, 'model'));
+  writeTinyModel(join(dir, 'model'), family, FIXTURE_SENTENCES);
+  const rows = task === 'text-classification' ? sentimentRows : nerRows;
+  writeFileSync(join(dir, 'train.jsonl'), toJsonl(rows(320, 1)));
+  writeFileSync(join(dir, 'val.jsonl'), toJsonl(rows(48, 2)));
+  const metrics = task === 'text-classification' ? '[accuracy, f1]' : '[f1]';
+  writeFileSync(
+    join(dir, 'demo.finetune.yaml'),
+    `model: ./model
+task: ${task}
+data:
+  train: train.jsonl
+  validation: val.jsonl
+  max_length: 32
+training:
+  epochs: 8
+  batch_size: 16
+  learning_rate: 3.0e-3
+  warmup_ratio: 0.1
+eval:
+  metrics: ${metrics}
+device: cpu
+`,
+  );
+  return dir;
+}
+
+for (const [family, task] of [
+  ['bert', 'text-classification'],
+  ['roberta', 'text-classification'],
+  ['bert', 'token-classification'],
+] as const) {
+  test(`finetune train: ${family} ${task} from a Hugging Face folder to a complete run directory`, async () => {
+    const dir = workspace(family, task);
+    const runDir = join(dir, 'run');
+    const { outcome } = await trainFromConfig(join(dir, 'demo.finetune.yaml'), runDir, { threads: 1 });
+    assert.equal(outcome, 'completed');
+    const status = JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as RunStatus;
+    assert.equal(status.state, 'completed');
+    const events = readFileSync(join(runDir, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RunEvent);
+    const evals = events.flatMap((e) => (e.type === 'eval' ? [e.metrics] : []));
+    assert.equal(evals.length, 8);
+    const first = evals[0]?.f1 ?? 0;
+    const last = evals.at(-1)?.f1 ?? 0;
+    assert.ok(last > 0.85 && last > first, `${family} ${task}: f1 ${first} -> ${last}`);
+    for (const f of [
+      'model.safetensors',
+      'config.json',
+      'tokenizer.json',
+      'model.onnx',
+      'metrics.json',
+      'labels.json',
+    ]) {
+      assert.ok(existsSync(join(runDir, 'final', f)), `final/${f} missing`);
+    }
+    const exported = JSON.parse(readFileSync(join(runDir, 'final', 'config.json'), 'utf8')) as {
+      id2label: Record<string, string>;
+    };
+    assert.ok(Object.keys(exported.id2label).length >= 2);
+  });
+}
