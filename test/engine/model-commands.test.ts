@@ -6,7 +6,6 @@ import { before, test } from 'node:test';
 import { exportCommand, predictCommand } from '../../src/engine/commands/model-commands.js';
 import { tensorNumbers } from '../../src/engine/graph/types.js';
 import { createSession } from '../../src/engine/runtime.js';
-import { collateEncoded } from '../../src/engine/tasks/encoded.js';
 import { loadFinetuned } from '../../src/engine/tasks/finetuned-model.js';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
@@ -60,7 +59,7 @@ test('exported ONNX and safetensors reload and give the logits of the eval graph
       source: { file: 'x', line: i + 1 },
     })),
   );
-  const batch = collateEncoded(encoded, model.recipe.collate);
+  const batch = model.recipe.collate(encoded);
   const expected = tensorNumbers((await model.evaluate(batch)).logits);
   await model.dispose();
 

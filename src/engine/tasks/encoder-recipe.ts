@@ -1,5 +1,3 @@
-import type { FinetuneConfig } from '../../shared/config.js';
-import type { LabelSet } from '../data/labels.js';
 import type { Example } from '../data/records.js';
 import { type TensorData, tensorNumbers } from '../graph/types.js';
 import { readHfConfig } from '../io/hf-config.js';
@@ -7,10 +5,8 @@ import { loadPretrained } from '../io/pretrained.js';
 import { familyOf } from '../models/families.js';
 import type { ModelFamily } from '../models/family.js';
 import { HfConfigReader } from '../models/hf-config.js';
-import type { Weights } from '../models/model.js';
-import type { Tokenizer } from '../tokenize/index.js';
 import type { Evaluator } from '../train/step-runner.js';
-import { type CollateOptions, collateEncoded, type EncodedExample } from './encoded.js';
+import { type CollateOptions, collateEncoded, type EncodedExample, tokenCount } from './encoded.js';
 import {
   type EncoderTaskModel,
   IGNORE_INDEX,
@@ -19,43 +15,28 @@ import {
   tokenClassificationModel,
 } from './encoder-tasks.js';
 import { computeMetrics, type EvalOutputs } from './metrics.js';
+import type { RecipeOptions, TaskRecipe } from './recipe.js';
 
 /**
  * Text and token classification on an encoder family: from a model folder, a tokenizer and the
  * prepared data to the model graph, its pretrained weights, encoded examples, collation and the
  * evaluation metrics, as Hugging Face's Trainer recipes for these tasks do.
  */
-export interface EncoderRecipe {
+export interface EncoderRecipe extends TaskRecipe<EncodedExample> {
   family: ModelFamily;
   model: EncoderTaskModel;
-  weights: Weights;
-  loadReport: { missing: string[]; unexpected: string[]; reinitialized: string[] };
-  labels: string[];
   problemType: ProblemType;
-  collate: CollateOptions;
-  architecture: string;
-  encode(examples: readonly Example[]): EncodedExample[];
-  evaluate(
-    runner: Evaluator,
-    examples: readonly EncodedExample[],
-    metrics: readonly string[],
-    batchSize: number,
-  ): Promise<Record<string, number>>;
+  collateOptions: CollateOptions;
 }
 
-export interface RecipeOptions {
-  config: FinetuneConfig;
-  modelDir: string;
-  tokenizer: Tokenizer;
-  labelSet: LabelSet | undefined;
-  seed: number;
-  /** Regression is chosen when the labels are non-integer numbers (one output). */
+export interface EncoderRecipeOptions extends RecipeOptions {
+  /** Overrides config.json's problem_type (a loaded fine-tuned model states its own). */
   problemType?: ProblemType;
 }
 
 const labelName = (l: string | number) => String(l);
 
-export function encoderRecipe(o: RecipeOptions): EncoderRecipe {
+export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
   const task = o.config.task;
   if (task !== 'text-classification' && task !== 'token-classification') {
     throw new Error(`task '${task}' is not trained by the encoder recipe (text-classification, token-classification)`);
@@ -86,7 +67,7 @@ export function encoderRecipe(o: RecipeOptions): EncoderRecipe {
   const withTokenTypes = model.batchInputs.some((b) => b.name === 'token_type_ids');
   const padId = o.tokenizer.padTokenId ?? 0;
   const labelId = (l: string | number): number => o.labelSet?.ids.get(l) ?? -1;
-  const collate: CollateOptions = {
+  const collateOptions: CollateOptions = {
     padId,
     withTokenTypes,
     labels:
@@ -133,7 +114,7 @@ export function encoderRecipe(o: RecipeOptions): EncoderRecipe {
     const scalarPred: number[] = [];
     for (let i = 0; i < examples.length; i += batchSize) {
       const chunk = examples.slice(i, i + batchSize);
-      const { loss, logits } = await runner.evaluate(collateEncoded(chunk, collate));
+      const { loss, logits } = await runner.evaluate(collateEncoded(chunk, collateOptions));
       // Token loss is a mean over labelled tokens: weight batches by them, as a dataset-level mean.
       const weight =
         task === 'token-classification'
@@ -218,7 +199,10 @@ export function encoderRecipe(o: RecipeOptions): EncoderRecipe {
     },
     labels,
     problemType,
-    collate,
+    collateOptions,
+    collate: (examples) => collateEncoded(examples, collateOptions),
+    tokensOf: tokenCount,
+    exportConfig: { problem_type: problemType },
     architecture: task === 'token-classification' ? family.architectures.token : family.architectures.sequence,
     encode,
     evaluate,

@@ -37,7 +37,7 @@ export async function predictLine(
     const { logits } = await model.evaluate(
       collateEncoded(
         [{ inputIds: enc.ids, tokenTypeIds: enc.tokenTypeIds, label: enc.ids.map(() => -100) }],
-        recipe.collate,
+        recipe.collateOptions,
       ),
     );
     const v = tensorNumbers(logits);
@@ -58,7 +58,7 @@ export async function predictLine(
   const enc = tokenizer.encode(text, null, { maxLength: Math.min(512, recipe.model.arch.maxPositions) });
   const { logits } = await model.evaluate(
     collateEncoded([{ inputIds: enc.ids, tokenTypeIds: enc.tokenTypeIds, label: 0 }], {
-      ...recipe.collate,
+      ...recipe.collateOptions,
       labels: recipe.problemType === 'regression' ? 'float' : 'class',
     }),
   );

@@ -4,7 +4,7 @@ import { encodeModel } from '../graph/onnx-codec.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
 import type { Weights } from '../models/model.js';
-import type { EncoderRecipe } from '../tasks/encoder-recipe.js';
+import type { TaskRecipe } from '../tasks/recipe.js';
 import { buildInference } from './step-graph.js';
 
 /**
@@ -14,7 +14,7 @@ import { buildInference } from './step-graph.js';
  * axes, output logits: the layout of Optimum's exports), labels.json and metrics.json.
  */
 export interface FinalExport {
-  recipe: EncoderRecipe;
+  recipe: TaskRecipe;
   weights: Weights;
   modelDir: string;
   metrics: Record<string, number> | undefined;
@@ -22,11 +22,11 @@ export interface FinalExport {
 
 export function exportFinal(dir: string, e: FinalExport): void {
   mkdirSync(dir, { recursive: true });
-  const config = { ...readHfConfig(e.modelDir), problem_type: e.recipe.problemType };
+  const config = { ...readHfConfig(e.modelDir), ...e.recipe.exportConfig };
   savePretrained(dir, e.weights, config, {
     tokenizerFrom: e.modelDir,
     architectures: [e.recipe.architecture],
-    ...(e.recipe.problemType === 'regression' ? {} : { labels: e.recipe.labels }),
+    ...(e.recipe.labels.length > 0 ? { labels: e.recipe.labels } : {}),
   });
   writeFileSync(
     join(dir, 'model.onnx'),

@@ -8,9 +8,9 @@ import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
 import { resolveModel } from '../io/hub-download.js';
 import type { DeviceChoice } from '../runtime.js';
-import { collateEncoded, tokenCount } from '../tasks/encoded.js';
 import { encoderRecipe } from '../tasks/encoder-recipe.js';
 import { metricDirection } from '../tasks/metrics.js';
+import { type RecipeFactory, recipeFor } from '../tasks/recipe.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { exportFinal } from './final-export.js';
 import { RunDirectory, runId } from './run-dir.js';
@@ -22,6 +22,12 @@ import { runTrainer, type TrainerOutcome } from './trainer.js';
  * task's graphs, trains, and exports the best model into final/. Any failure ends the run as
  * `failed` with the reason in status.json, the log and the events; checkpoints stay loadable.
  */
+/** The recipe that trains each task. */
+const RECIPES: Partial<Record<FinetuneConfig['task'], RecipeFactory>> = {
+  'text-classification': encoderRecipe,
+  'token-classification': encoderRecipe,
+};
+
 export interface FinetuneOptions {
   device?: DeviceChoice;
   threads?: number;
@@ -147,7 +153,10 @@ async function train(
   });
   for (const line of renderReport(data.report).split('\n')) if (line) run.log('info', line);
   writeFileSync(run.file('data-report.json'), `${JSON.stringify(reportJson(data.report), null, 2)}\n`);
-  const recipe = encoderRecipe({ config, modelDir: model.folder, tokenizer, labelSet: data.labels, seed });
+  const recipe = recipeFor(
+    config.task,
+    RECIPES,
+  )({ config, modelDir: model.folder, tokenizer, labelSet: data.labels, seed });
   const report = recipe.loadReport;
   if (report.missing.length > 0) run.log('info', `initialised (not in the checkpoint): ${report.missing.join(', ')}`);
   if (report.unexpected.length > 0)
@@ -204,8 +213,8 @@ async function train(
     },
     train,
     ...(validation ? { validation } : {}),
-    collate: (examples) => collateEncoded(examples, recipe.collate),
-    tokensOf: tokenCount,
+    collate: (examples) => recipe.collate(examples),
+    tokensOf: (e) => recipe.tokensOf(e),
     evaluate: (runner, examples) => recipe.evaluate(runner, examples, metrics, batchSize),
     exportFinal: async (_runner, weights, best) => {
       exportFinal(run.file(RUN_FILES.final), { recipe, weights, modelDir: model.folder, metrics: best });
