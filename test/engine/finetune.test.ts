@@ -41,7 +41,11 @@ device: cpu
 for (const [family, task] of [
   ['bert', 'text-classification'],
   ['roberta', 'text-classification'],
+  ['distilbert', 'text-classification'],
+  ['albert', 'text-classification'],
+  ['electra', 'text-classification'],
   ['bert', 'token-classification'],
+  ['roberta', 'token-classification'],
 ] as const) {
   test(`finetune train: ${family} ${task} from a Hugging Face folder to a complete run directory`, async () => {
     const dir = workspace(family, task);
