@@ -37,7 +37,7 @@ export function contentKey(e: Example): string {
 export function labelKey(e: Example): string {
   switch (e.kind) {
     case 'text':
-      return e.label === undefined ? '' : JSON.stringify(e.label);
+      return e.label === undefined && e.labels === undefined ? '' : JSON.stringify(e.label ?? e.labels);
     case 'tokens':
       return JSON.stringify(e.tags);
     case 'qa':

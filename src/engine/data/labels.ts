@@ -14,10 +14,12 @@ export interface LabelSet {
   order: 'model-config' | 'sorted';
   /** Why a provided label2id was not used. */
   note?: string;
+  /** Some training row lists several labels: multi-label classification. */
+  multiLabel?: boolean;
 }
 
 export function labelsOf(e: Example): readonly Label[] {
-  if (e.kind === 'text') return e.label === undefined ? [] : [e.label];
+  if (e.kind === 'text') return e.labels ?? (e.label === undefined ? [] : [e.label]);
   if (e.kind === 'tokens') return e.tags;
   return [];
 }
@@ -77,14 +79,15 @@ export function buildLabelSet(train: readonly Example[], label2id?: Record<strin
     );
   }
   const labels = [...first.keys()];
+  const multi = train.some((e) => e.kind === 'text' && e.labels !== undefined) ? { multiLabel: true } : {};
   let note: string | undefined;
   if (label2id !== undefined) {
     const chosen = fromModelConfig(labels, label2id);
-    if (chosen.labels) return { labels: chosen.labels, ids: indexOf(chosen.labels), order: 'model-config' };
+    if (chosen.labels) return { labels: chosen.labels, ids: indexOf(chosen.labels), order: 'model-config', ...multi };
     note = chosen.note;
   }
   labels.sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : a < b ? -1 : a > b ? 1 : 0));
-  return { labels, ids: indexOf(labels), order: 'sorted', ...(note === undefined ? {} : { note }) };
+  return { labels, ids: indexOf(labels), order: 'sorted', ...(note === undefined ? {} : { note }), ...multi };
 }
 
 function indexOf(labels: readonly Label[]): Map<Label, number> {

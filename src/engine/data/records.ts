@@ -12,8 +12,10 @@ export interface TextExample {
   kind: 'text';
   text: string;
   pair?: string;
-  /** Absent for causal-lm. */
+  /** Absent for causal-lm and for multi-label rows. */
   label?: Label;
+  /** Multi-label classification: the row's label column holds a list (possibly empty). */
+  labels?: Label[];
   source: Source;
 }
 
@@ -24,7 +26,12 @@ export interface TokensExample {
   source: Source;
 }
 
-/** SQuAD layout: answer i is `answers.text[i]`, found at character `answers.answer_start[i]` of `context`. */
+/**
+ * SQuAD layout: answer i is `answers.text[i]`, found at `answers.answer_start[i]` of `context`.
+ * Files count answer_start in characters (code points, Python's string indices, as SQuAD does);
+ * here it is a JavaScript string index (UTF-16 units), converted at load: the two differ after a
+ * character beyond the BMP (an emoji, some CJK), and the tokenizer's offsets are UTF-16 indices.
+ */
 export interface QaExample {
   kind: 'qa';
   id?: string;
@@ -179,6 +186,13 @@ function tokensExample(row: RawRow, c: Columns): TokensExample {
   return { kind: 'tokens', tokens, tags, source: row.source };
 }
 
+/** The UTF-16 index of code point `n` of `text` (text.length past its end). */
+export function utf16Index(text: string, n: number): number {
+  let i = 0;
+  for (let k = 0; k < n && i < text.length; k++) i += (text.codePointAt(i) as number) > 0xffff ? 2 : 1;
+  return n < 0 ? n : i;
+}
+
 function qaExample(row: RawRow): QaExample {
   const question = text(row, QA_FIELDS.question, 'SQuAD field');
   const context = text(row, QA_FIELDS.context, 'SQuAD field');
@@ -206,9 +220,10 @@ function qaExample(row: RawRow): QaExample {
   ) {
     throw new DataError('wrong-type', `'answers' is ${typeName(answers)} of the wrong shape`, where, shape);
   }
-  texts.forEach((t: string, i) => {
+  const utf16Starts = texts.map((t: string, i) => {
     const s = starts[i] as number;
-    const found = context.slice(s, s + t.length);
+    const at = utf16Index(context, s);
+    const found = context.slice(at, at + t.length);
     if (found !== t) {
       throw new DataError(
         'inconsistent',
@@ -217,6 +232,7 @@ function qaExample(row: RawRow): QaExample {
         'answer_start to be the character offset of the answer in context',
       );
     }
+    return at;
   });
   const id = row.get(QA_FIELDS.id);
   return {
@@ -224,7 +240,7 @@ function qaExample(row: RawRow): QaExample {
     ...(typeof id === 'string' || typeof id === 'number' ? { id: String(id) } : {}),
     question,
     context,
-    answers: { text: texts as string[], answer_start: starts as number[] },
+    answers: { text: texts as string[], answer_start: utf16Starts },
     source: row.source,
   };
 }
@@ -235,8 +251,12 @@ export function toExample(task: TaskName, c: Columns, row: RawRow): Example {
     case 'text-classification': {
       const t = text(row, c.text, 'data.text_column');
       const pair = c.pair ? text(row, c.pair, 'data.text_pair_column') : undefined;
-      const l = label(present(row, c.label, 'data.label_column'), row, c.label, `'${c.label}'`);
-      return { kind: 'text', text: t, ...(pair === undefined ? {} : { pair }), label: l, source: row.source };
+      const raw = present(row, c.label, 'data.label_column');
+      const base = { kind: 'text' as const, text: t, ...(pair === undefined ? {} : { pair }), source: row.source };
+      // A JSON array of labels makes the row multi-label (problem_type multi_label_classification).
+      if (Array.isArray(raw))
+        return { ...base, labels: raw.map((v, i) => label(v, row, c.label, `'${c.label}'[${i}]`)) };
+      return { ...base, label: label(raw, row, c.label, `'${c.label}'`) };
     }
     case 'causal-lm':
       return { kind: 'text', text: text(row, c.text, 'data.text_column'), source: row.source };

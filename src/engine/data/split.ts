@@ -15,7 +15,9 @@ export interface SplitResult {
 }
 
 function groupKey(e: Example): string {
-  return e.kind === 'text' && e.label !== undefined ? JSON.stringify(e.label) : '';
+  return e.kind === 'text' && (e.label !== undefined || e.labels !== undefined)
+    ? JSON.stringify(e.label ?? e.labels)
+    : '';
 }
 
 export function splitValidation(

@@ -46,7 +46,8 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
   const family = familyOf(cfg);
   const labels = (o.labelSet?.labels ?? []).map(labelName);
   const fromConfig = task === 'text-classification' ? (raw.problem_type as ProblemType | undefined) : undefined;
-  const problemType: ProblemType = o.problemType ?? fromConfig ?? 'single_label_classification';
+  const fromData: ProblemType | undefined = o.labelSet?.multiLabel ? 'multi_label_classification' : undefined;
+  const problemType: ProblemType = o.problemType ?? fromData ?? fromConfig ?? 'single_label_classification';
   const numLabels = problemType === 'regression' ? 1 : labels.length;
   if (numLabels < 1) throw new Error('the training data has no labels');
   const common = {
@@ -54,6 +55,7 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
     config: cfg,
     numLabels,
     ...(o.config.training?.dropout === undefined ? {} : { dropout: o.config.training.dropout }),
+    ...(o.adapters ? { adapters: o.adapters } : {}),
   };
   const model =
     task === 'token-classification'
@@ -96,6 +98,16 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
       }
       if (e.kind !== 'text') throw new Error(`${task} needs text examples`);
       const enc = o.tokenizer.encode(e.text, e.pair ?? null, { maxLength });
+      if (problemType === 'multi_label_classification') {
+        // Multi-hot over the label set; a single label (not a list) counts as a list of one.
+        const on = new Set((e.labels ?? (e.label === undefined ? [] : [e.label])).map(labelId));
+        return {
+          inputIds: enc.ids,
+          tokenTypeIds: enc.tokenTypeIds,
+          label: labels.map((_, i) => (on.has(i) ? 1 : 0)),
+          line: e.source.line,
+        };
+      }
       const label = problemType === 'regression' ? Number(e.label) : labelId(e.label as string | number);
       return { inputIds: enc.ids, tokenTypeIds: enc.tokenTypeIds, label, line: e.source.line };
     });

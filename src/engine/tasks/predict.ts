@@ -8,6 +8,7 @@ import type { FinetunedModel } from './finetuned-model.js';
  */
 export type Prediction =
   | { label: string | number; score: number; logits: number[] }
+  | { labels: string[]; scores: number[]; logits: number[] }
   | { tokens: string[]; labels: string[] };
 
 function softmax(xs: readonly number[]): number[] {
@@ -56,15 +57,24 @@ export async function predictLine(
   const text = fields[textColumn];
   if (typeof text !== 'string') throw new Error(`${where}: expected a string in "${textColumn}"`);
   const enc = tokenizer.encode(text, null, { maxLength: Math.min(512, recipe.model.arch.maxPositions) });
+  // The forward graph takes labels for its loss: a placeholder of the right kind (ignored here).
+  const placeholder = recipe.problemType === 'multi_label_classification' ? recipe.labels.map(() => 0) : 0;
   const { logits } = await model.evaluate(
-    collateEncoded([{ inputIds: enc.ids, tokenTypeIds: enc.tokenTypeIds, label: 0 }], {
-      ...recipe.collateOptions,
-      labels: recipe.problemType === 'regression' ? 'float' : 'class',
-    }),
+    collateEncoded([{ inputIds: enc.ids, tokenTypeIds: enc.tokenTypeIds, label: placeholder }], recipe.collateOptions),
   );
   const values = tensorNumbers(logits);
   if (recipe.problemType === 'regression')
     return { label: values[0] as number, score: values[0] as number, logits: values };
+  if (recipe.problemType === 'multi_label_classification') {
+    // Independent sigmoids: every label whose probability reaches 0.5, as the multi-label metrics count.
+    const sig = values.map((x) => 1 / (1 + Math.exp(-x)));
+    const on = sig.flatMap((p, i) => (p >= 0.5 ? [i] : []));
+    return {
+      labels: on.map((i) => recipe.labels[i] ?? String(i)),
+      scores: on.map((i) => sig[i] as number),
+      logits: values,
+    };
+  }
   const probs = softmax(values);
   const best = probs.indexOf(Math.max(...probs));
   return { label: recipe.labels[best] ?? best, score: probs[best] as number, logits: values };
