@@ -17,7 +17,7 @@ import {
   type ValueInfoMsg,
 } from './onnx-schema.js';
 import type { Attr, Dim, DType, Node, Shape, TensorArray, TensorData, Value } from './types.js';
-import { numel, typedArrayFor } from './types.js';
+import { numel, ONNX_DTYPE_CODE, typedArrayFor } from './types.js';
 
 export interface EncodeOptions {
   /** Version of the default ('' / ai.onnx) opset. */
@@ -37,16 +37,7 @@ export interface DecodedModel {
 const IR_VERSION = 8;
 const DEFAULT_OPSET = 17;
 
-const DTYPE_CODE: Record<DType, number> = {
-  float32: 1,
-  uint8: 2,
-  int8: 3,
-  int32: 6,
-  int64: 7,
-  bool: 9,
-  float16: 10,
-  float64: 11,
-};
+const DTYPE_CODE = ONNX_DTYPE_CODE;
 const CODE_DTYPE = new Map<number, DType>(Object.entries(DTYPE_CODE).map(([k, v]) => [v, k as DType]));
 
 function dtypeOfCode(code: number, what: string): DType {
