@@ -1,18 +1,63 @@
 import { parseArgs } from 'node:util';
 import { dataSuite } from './data.js';
+import { measureEngine, THROUGHPUT_CASES } from './engine-case.js';
 import { ngramSuite } from './ngram.js';
-import type { BenchSuite } from './suite.js';
+import { formatProfile, profileTrainStep } from './profile.js';
+import type { BenchArgs, BenchSuite } from './suite.js';
 import { trainStepSuite } from './train-step.js';
 
 /**
  * `npm run bench [-- --only <suite>]`: speed and memory figures, printed, never asserted (targets
  * are read by people from the printed numbers). Each suite prints a table; the JSON lines of all
  * suites come last, one object per case.
+ *
+ * Options: `--rounds N` and `--steps N` (throughput), `--no-torch` (skip the PyTorch reference),
+ * `--case <name> [--json] [--profile]` (one engine throughput case in this process: what the
+ * throughput suite spawns per measurement; `--profile` adds ORT's per-op profile of its train step).
  */
 const SUITES: readonly BenchSuite[] = [trainStepSuite, dataSuite, ngramSuite];
 
+async function runCase(name: string, args: BenchArgs, json: boolean): Promise<void> {
+  const c = THROUGHPUT_CASES.find((x) => x.name === name);
+  if (!c) throw new Error(`--case: no case '${name}' (cases: ${THROUGHPUT_CASES.map((x) => x.name).join(', ')})`);
+  const result = await measureEngine(c, args.steps);
+  if (!json) {
+    process.stdout.write(
+      `${c.name}: step ${result.step_ms.toFixed(0)} ms (cpu ${result.step_cpu_ms.toFixed(0)} ms), forward ${result.forward_ms.toFixed(0)} ms, ${result.tokens_per_s.toFixed(0)} tokens/s, peak RSS ${result.rss_mb.toFixed(0)} MiB\n`,
+    );
+  }
+  if (args.profile) {
+    for (const line of formatProfile(await profileTrainStep(c, args.steps ?? 5))) process.stdout.write(`${line}\n`);
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { only: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      case: { type: 'string' },
+      json: { type: 'boolean' },
+      rounds: { type: 'string' },
+      steps: { type: 'string' },
+      'no-torch': { type: 'boolean' },
+      profile: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const int = (v: string | undefined, what: string): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${what}: expected a positive integer, got '${v}'`);
+    return n;
+  };
+  const args: BenchArgs = {
+    rounds: int(values.rounds, 'rounds'),
+    steps: int(values.steps, 'steps'),
+    noTorch: values['no-torch'],
+    profile: values.profile,
+  };
+  if (values.case) return runCase(values.case, args, values.json === true);
   const selected = values.only ? SUITES.filter((s) => s.name === values.only) : SUITES;
   if (selected.length === 0) {
     throw new Error(`--only: no suite named '${values.only}' (suites: ${SUITES.map((s) => s.name).join(', ')})`);
@@ -20,7 +65,7 @@ async function main(): Promise<void> {
   const lines: Record<string, unknown>[] = [];
   for (const suite of selected) {
     process.stdout.write(`\n== ${suite.name}: ${suite.summary}\n`);
-    lines.push(...(await suite.run((line) => process.stdout.write(`${line}\n`))));
+    lines.push(...(await suite.run((line) => process.stdout.write(`${line}\n`), args)));
   }
   process.stdout.write('\n');
   for (const line of lines) process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -1,22 +1,43 @@
+/** Options of `npm run bench` that suites read (all optional). */
+export interface BenchArgs {
+  /** Rounds of each throughput case (engine and PyTorch alternate within a round). */
+  rounds?: number;
+  /** Measured steps per run, after the warm-up steps. */
+  steps?: number;
+  /** Skip the PyTorch reference even where it is installed. */
+  noTorch?: boolean;
+  /** Print ORT's per-op and per-node profile of the engine's train step. */
+  profile?: boolean;
+}
+
 /** A benchmark suite of `npm run bench`: prints its own table and returns JSON result lines. */
 export interface BenchSuite {
   /** Name used by `npm run bench -- --only <name>`. */
   name: string;
   summary: string;
-  run(log: (line: string) => void): Promise<Record<string, unknown>[]>;
+  run(log: (line: string) => void, args: BenchArgs): Promise<Record<string, unknown>[]>;
 }
 
 /** Peak resident set size of this process so far, in MiB (Linux: VmHWM). */
 export async function peakRssMb(): Promise<number> {
+  return (await procStatusMb('VmHWM')) ?? process.memoryUsage().rss / 2 ** 20;
+}
+
+/** Current resident set size in MiB (Linux: VmRSS, which counts native memory as well). */
+export async function currentRssMb(): Promise<number> {
+  return (await procStatusMb('VmRSS')) ?? process.memoryUsage().rss / 2 ** 20;
+}
+
+async function procStatusMb(field: string): Promise<number | undefined> {
   try {
     const { readFile } = await import('node:fs/promises');
     const status = await readFile('/proc/self/status', 'utf8');
-    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
     if (match) return Number(match[1]) / 1024;
   } catch {
-    // Not Linux: fall back to the current RSS below.
+    // Not Linux: the caller falls back to process.memoryUsage().
   }
-  return process.memoryUsage().rss / 2 ** 20;
+  return undefined;
 }
 
 export const median = (xs: readonly number[]): number => {

@@ -1,114 +1,106 @@
-import { tensorOf } from '../graph/types.js';
-import { type EncoderConfig, encoderClassifier } from '../models/encoder-classifier.js';
-import { initWeights } from '../models/init.js';
-import { StepRunner } from '../train/step-runner.js';
-import { rng } from '../util/random.js';
-import { type BenchSuite, median, peakRssMb } from './suite.js';
+import { execFile } from 'node:child_process';
+import { DEFAULT_STEPS, type EngineResult, THROUGHPUT_CASES, type ThroughputCase, WARMUP } from './engine-case.js';
+import { type BenchArgs, type BenchSuite, median } from './suite.js';
+import { runTorch, type TorchResult, torchUnavailable } from './torch-ref.js';
 
 /**
- * Train-step throughput of the BERT-shaped classifier at the reference shapes of
- * shared/bench/torch_reference.py (the PyTorch comparison is the throughput issue's work).
+ * Train-step throughput of the BERT-shaped classifier at the shapes of shared/bench/torch_reference.py,
+ * side by side with that PyTorch reference when /usr/bin/python3 has torch. Each measurement runs
+ * in its own child process (peak RSS per case and per implementation), engine and PyTorch
+ * alternating round by round so that a busy machine slows both alike; figures are medians over
+ * the rounds of each run's median step time.
  */
-interface Case {
-  name: string;
-  hidden: number;
-  heads: number;
-  intermediate: number;
-}
+export const DEFAULT_ROUNDS = 2;
 
-const CASES: readonly Case[] = [{ name: 'bert-h256', hidden: 256, heads: 4, intermediate: 1024 }];
-const LAYERS = 4;
-const VOCAB = 30522;
-const SEQ = 128;
-const BATCH = 16;
-const THREADS = 2;
-const WARMUP = 3;
-const STEPS = 10;
-
-async function runCase(c: Case, log: (line: string) => void): Promise<Record<string, unknown>> {
-  const cfg: EncoderConfig = {
-    vocabSize: VOCAB,
-    hidden: c.hidden,
-    layers: LAYERS,
-    heads: c.heads,
-    intermediate: c.intermediate,
-    maxPositions: 512,
-    numLabels: 2,
-    dropout: 0.1,
-    layerNormEps: 1e-12,
-    initializerRange: 0.02,
-  };
-  const model = encoderClassifier(cfg);
-  const runner = await StepRunner.create({
-    model,
-    weights: initWeights(model.params, 0),
-    trainable: new Set(model.params.map((p) => p.name)),
-    optimizer: { kind: 'adamw', weightDecay: 0.01 },
-    maxGradNorm: 1,
-    device: 'cpu',
-    threads: THREADS,
-  });
-  const rand = rng(1);
-  const n = BATCH * SEQ;
-  const batch = {
-    input_ids: tensorOf(
-      'int64',
-      [BATCH, SEQ],
-      Array.from({ length: n }, () => Math.floor(rand() * VOCAB)),
+/** Runs `bench.js --case <name> --json` in a fresh Node process and reads its last JSON line. */
+async function engineChild(c: ThroughputCase, steps: number): Promise<EngineResult> {
+  const script = process.argv[1] as string;
+  const argv = [...process.execArgv, script, '--case', c.name, '--json', '--steps', String(steps)];
+  const stdout = await new Promise<string>((ok, fail) =>
+    execFile(process.execPath, argv, { maxBuffer: 1 << 24 }, (err, out, errOut) =>
+      err ? fail(new Error(`engine case ${c.name} failed: ${err.message}\n${errOut}`)) : ok(out),
     ),
-    attention_mask: tensorOf('int64', [BATCH, SEQ], new Array(n).fill(1)),
-    position_ids: tensorOf(
-      'int64',
-      [BATCH, SEQ],
-      Array.from({ length: n }, (_, i) => i % SEQ),
-    ),
-    labels: tensorOf(
-      'int64',
-      [BATCH],
-      Array.from({ length: BATCH }, () => Math.floor(rand() * 2)),
-    ),
-  };
-  const time = async (fn: () => Promise<unknown>) => {
-    const t0 = performance.now();
-    await fn();
-    return performance.now() - t0;
-  };
-  const stepMs: number[] = [];
-  const forwardMs: number[] = [];
-  try {
-    for (let i = 0; i < WARMUP + STEPS; i++) {
-      const ms = await time(() => runner.step(batch, 2e-5));
-      if (i >= WARMUP) stepMs.push(ms);
-    }
-    for (let i = 0; i < WARMUP + STEPS; i++) {
-      const ms = await time(() => runner.evaluate(batch));
-      if (i >= WARMUP) forwardMs.push(ms);
-    }
-  } finally {
-    await runner.dispose();
-  }
-  const step = median(stepMs);
-  const forward = median(forwardMs);
-  const rss = await peakRssMb();
-  const tokensPerSec = (BATCH * SEQ) / (step / 1000);
-  log(
-    `${c.name.padEnd(10)} step ${step.toFixed(0)} ms  forward ${forward.toFixed(0)} ms  ${tokensPerSec.toFixed(0)} tokens/s  peak RSS ${rss.toFixed(0)} MiB`,
   );
-  return {
-    case: c.name,
-    engine_tokens_per_s: Math.round(tokensPerSec),
-    engine_step_ms: Math.round(step),
-    engine_rss_mb: Math.round(rss),
-    step_over_forward: Number((step / forward).toFixed(2)),
-  };
+  const line = stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as EngineResult;
 }
+
+const fmt = (x: number | null, digits = 0) => (x === null ? '-' : x.toFixed(digits));
+const ratio = (a: number, b: number | null) => (b === null ? null : a / b);
 
 export const trainStepSuite: BenchSuite = {
   name: 'throughput',
-  summary: `train step, ${LAYERS} layers, seq ${SEQ}, batch ${BATCH}, ${THREADS} threads`,
-  async run(log) {
+  summary: 'train step vs PyTorch: 4 layers, seq 128, batch 16, vocab 30522, 2 threads (engine/PyTorch ratios)',
+  async run(log, args: BenchArgs) {
+    const rounds = args.rounds ?? DEFAULT_ROUNDS;
+    const steps = args.steps ?? DEFAULT_STEPS;
+    const noTorch = args.noTorch ? '--no-torch' : torchUnavailable();
+    log(
+      noTorch
+        ? `PyTorch reference skipped (${noTorch}): torch fields are null`
+        : `PyTorch reference: ${rounds} round(s) alternating with the engine, ${steps} steps after ${WARMUP} warm-up`,
+    );
     const out: Record<string, unknown>[] = [];
-    for (const c of CASES) out.push(await runCase(c, log));
+    const rows: string[] = [];
+    for (const c of THROUGHPUT_CASES) {
+      const engine: EngineResult[] = [];
+      const torch: TorchResult[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const e = await engineChild(c, steps);
+        engine.push(e);
+        let line = `${c.name} round ${r + 1}: engine step ${fmt(e.step_ms)} ms (cpu ${fmt(e.step_cpu_ms)} ms), forward ${fmt(e.forward_ms)} ms, RSS ${fmt(e.rss_mb)} MiB`;
+        if (!noTorch) {
+          const t = await runTorch(c, steps, WARMUP);
+          torch.push(t);
+          line += `; PyTorch ${t.torch} step ${fmt(t.step_ms)} ms, RSS ${fmt(t.rss_mb)} MiB`;
+        }
+        log(line);
+      }
+      const m = (xs: number[]) => (xs.length ? median(xs) : null);
+      const eStep = m(engine.map((e) => e.step_ms)) as number;
+      const eFwd = m(engine.map((e) => e.forward_ms)) as number;
+      const eTok = (c.batch * c.seq) / (eStep / 1000);
+      const eRss = m(engine.map((e) => e.rss_mb)) as number;
+      const tStep = m(torch.map((t) => t.step_ms));
+      const tTok = tStep === null ? null : (c.batch * c.seq) / (tStep / 1000);
+      const tRss = m(torch.map((t) => t.rss_mb));
+      rows.push(
+        [
+          c.name.padEnd(10),
+          fmt(eTok).padStart(8),
+          fmt(tTok).padStart(8),
+          fmt(ratio(eTok, tTok), 2).padStart(6),
+          fmt(eStep).padStart(7),
+          fmt(tStep).padStart(7),
+          fmt(eFwd).padStart(6),
+          fmt(eStep / eFwd, 2).padStart(6),
+          fmt(eRss).padStart(6),
+          fmt(tRss).padStart(6),
+          fmt(ratio(eRss, tRss), 2).padStart(5),
+        ].join('  '),
+      );
+      const r2 = (x: number | null) => (x === null ? null : Number(x.toFixed(2)));
+      out.push({
+        case: c.name,
+        engine_tokens_per_s: Math.round(eTok),
+        torch_tokens_per_s: tTok === null ? null : Math.round(tTok),
+        ratio: r2(ratio(eTok, tTok)),
+        engine_rss_mb: Math.round(eRss),
+        torch_rss_mb: tRss === null ? null : Math.round(tRss),
+        step_over_forward: r2(eStep / eFwd),
+        engine_step_ms: Math.round(eStep),
+        torch_step_ms: tStep === null ? null : Math.round(tStep),
+        engine_forward_ms: Math.round(eFwd),
+        engine_step_cpu_ms: Math.round(median(engine.map((e) => e.step_cpu_ms))),
+        rss_ratio: r2(ratio(eRss, tRss)),
+        rounds,
+        steps,
+      });
+    }
+    log('');
+    log('case         engine  PyTorch  ratio  eng ms  pt ms  fwd ms  step/fwd  eng RSS  pt RSS  RSS ratio');
+    log('            tok/s    tok/s   (e/pt)  /step   /step  (eval)           MiB      MiB    (e/pt)');
+    for (const row of rows) log(row);
     return out;
   },
 };

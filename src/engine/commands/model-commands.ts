@@ -9,17 +9,28 @@ import type { Example } from '../data/records.js';
 import { encodeModel } from '../graph/onnx-codec.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
-import { type FinetunedModel, loadFinetuned, modelFolderOf } from '../tasks/finetuned-model.js';
+import { isCausalLmFolder } from '../tasks/causal-lm-model.js';
+import { modelFolderOf } from '../tasks/finetuned-model.js';
+import { type AnyFinetunedModel, isQaModel, openModel } from '../tasks/open-model.js';
 import { predictLine } from '../tasks/predict.js';
+import { predictQa } from '../tasks/qa-finetuned.js';
 import { buildInference } from '../train/step-graph.js';
+import {
+  evaluateCausalLm,
+  exportCausalLm,
+  GENERATION_OPTIONS,
+  GENERATION_USAGE,
+  generationOptions,
+  predictCausalLm,
+} from './causal-lm-commands.js';
 import { type Command, choiceOption, UsageError } from './command.js';
 
 /** `predict`, `evaluate` and `export`: what a user does with a fine-tuned model folder or run. */
-const TASKS: readonly TaskName[] = ['text-classification', 'token-classification'];
+const TASKS: readonly TaskName[] = ['text-classification', 'token-classification', 'question-answering', 'causal-lm'];
 const BATCH = 32;
 
-async function withModel<T>(path: string, body: (m: FinetunedModel) => Promise<T>): Promise<T> {
-  const model = await loadFinetuned(path, { device: 'cpu' });
+async function withModel<T>(path: string, body: (m: AnyFinetunedModel) => Promise<T>): Promise<T> {
+  const model = await openModel(path, { device: 'cpu' });
   try {
     return await body(model);
   } finally {
@@ -35,7 +46,11 @@ Writes one JSON line per input line, in input order:
   sequence classification: {"label", "score", "logits": [...]}  (raw pre-softmax logits)
   token classification:    {"tokens": [...], "labels": [...]}  (one label per word; words are the
                            line's "tokens" array, or its text split on whitespace)
-`,
+  question answering:      {"answer", "score", "start", "end", "probability"} for a line with
+                           "question" and "context": the best span over the context's windows,
+                           start/end its character offsets in the context (end exclusive),
+                           score start_logit + end_logit, probability its softmax over the n-best
+${GENERATION_USAGE}`,
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -44,11 +59,22 @@ Writes one JSON line per input line, in input order:
         input: { type: 'string' },
         output: { type: 'string' },
         'text-column': { type: 'string' },
+        ...GENERATION_OPTIONS,
       },
       strict: true,
     });
     if (!values.model || !values.input) throw new UsageError('--model and --input are required');
     const column = values['text-column'] ?? 'text';
+    if (isCausalLmFolder(values.model)) {
+      const generation = generationOptions(values);
+      return predictCausalLm({
+        model: values.model,
+        input: values.input,
+        output: values.output,
+        textColumn: column,
+        generation,
+      });
+    }
     return withModel(values.model, async (model) => {
       const out = values.output ? createWriteStream(values.output) : process.stdout;
       const lines = createInterface({
@@ -65,7 +91,11 @@ Writes one JSON line per input line, in input order:
         } catch (err) {
           throw new Error(`${values.input}:${lineNo}: not valid JSON (${(err as Error).message})`);
         }
-        out.write(`${JSON.stringify(await predictLine(model, row, column, `${values.input}:${lineNo}`))}\n`);
+        const where = `${values.input}:${lineNo}`;
+        const prediction = isQaModel(model)
+          ? await predictQa(model, row, where)
+          : await predictLine(model, row, column, where);
+        out.write(`${JSON.stringify(prediction)}\n`);
       }
       if (out !== process.stdout) await new Promise<void>((done) => (out as NodeJS.WritableStream).end(() => done()));
       return 0;
@@ -78,7 +108,10 @@ export const evaluateCommand: Command = {
   usage: `usage: finetune evaluate --model <folder|run-dir> --task <task> --data <file> [--text-column text] [--label-column label] [--metrics a,b]
 
 Prints one JSON line: the eval loss and the task's metrics (default: accuracy and f1 for text
-classification, seqeval f1/precision/recall/accuracy for token classification).
+classification, seqeval f1/precision/recall/accuracy for token classification, SQuAD
+exact_match and f1 for question answering, whose data is SQuAD rows: question, context, answers).
+For a causal LM (--task causal-lm, or a GPT2LMHeadModel folder): {"loss", "perplexity"}, token-weighted
+over the file (Σ NLL / Σ predicted tokens), each text tokenized alone, truncated only at the context.
 `,
   async run(args) {
     const { values } = parseArgs({
@@ -95,6 +128,13 @@ classification, seqeval f1/precision/recall/accuracy for token classification).
     });
     if (!values.model || !values.data) throw new UsageError('--model and --data are required');
     const task = choiceOption(values.task, 'task', TASKS);
+    if (task === 'causal-lm' || isCausalLmFolder(values.model)) {
+      if (task !== undefined && task !== 'causal-lm')
+        throw new UsageError(`--task ${task} does not match the model's head (causal-lm)`);
+      if (!isCausalLmFolder(values.model))
+        throw new UsageError(`--task causal-lm needs a causal LM (GPT2LMHeadModel); ${values.model} is not one`);
+      return evaluateCausalLm({ model: values.model, data: values.data, textColumn: values['text-column'] ?? 'text' });
+    }
     return withModel(values.model, async (model) => {
       if (task && task !== model.task)
         throw new UsageError(`--task ${task} does not match the model's head (${model.task})`);
@@ -111,6 +151,12 @@ classification, seqeval f1/precision/recall/accuracy for token classification).
         badRows: new BadRows('error'),
       }))
         examples.push(e);
+      if (isQaModel(model)) {
+        const names = values.metrics?.split(',').map((m) => m.trim()) ?? ['exact_match', 'f1'];
+        const result = await model.recipe.evaluate(model, model.recipe.encode(examples), names, BATCH);
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+        return 0;
+      }
       const metrics =
         values.metrics?.split(',').map((m) => m.trim()) ??
         (model.task === 'text-classification' ? ['accuracy', 'f1'] : ['f1', 'precision', 'recall', 'accuracy']);
@@ -134,8 +180,9 @@ export const exportCommand: Command = {
   usage: `usage: finetune export <run-dir|folder> --format onnx|safetensors --out <dir>
 
   onnx          model.onnx with inputs input_ids, attention_mask (and token_type_ids where the family
-                uses them), dynamic batch and sequence axes, output logits (Optimum's layout), plus
-                config.json and the tokenizer files
+                uses them), dynamic batch and sequence axes, output logits (start_logits and
+                end_logits for question answering: Optimum's layout), plus config.json and the
+                tokenizer files
   safetensors   a Hugging Face folder: model.safetensors, config.json, tokenizer files
 `,
   async run(args) {
@@ -151,6 +198,7 @@ export const exportCommand: Command = {
     if (!format || !values.out) throw new UsageError('--format and --out are required');
     const out = resolve(values.out);
     const folder = modelFolderOf(source);
+    if (isCausalLmFolder(folder)) return exportCausalLm(folder, format, out);
     return withModel(folder, async (model) => {
       mkdirSync(out, { recursive: true });
       const config = readHfConfig(folder);

@@ -17,6 +17,39 @@ export interface BlockContext {
   attentionDropout?: number;
   /** Next dropout salt: each dropout site hashes its mask with its own. */
   nextSalt: () => number;
+  /** Low-rank adapters (LoRA), consulted by `linear` and `conv1d` for every module they build. */
+  adapters?: AdapterHook;
+}
+
+/** A low-rank update of one linear layer: y = W x + b + scale · B A dropout(x) (LoRA). */
+export interface LinearAdapter {
+  A: Value; // [r, in]
+  B: Value; // [out, r]
+  scale: number; // alpha / r
+  dropout: number;
+}
+
+/**
+ * Asked once per use of a linear module (`bert.encoder.layer.0.attention.self.query`): its adapter,
+ * if it has one. `fanInFanOut` is true for GPT-2's Conv1D (weight stored [in, out]).
+ */
+export type AdapterHook = (
+  module: string,
+  param: (name: string) => Value,
+  dims: { in: number; out: number; fanInFanOut: boolean },
+) => LinearAdapter | undefined;
+
+/** The adapter's term for a flattened input, or undefined without one. // [N, in] -> [N, out] */
+function adapterTerm(
+  ctx: BlockContext,
+  flat: Value,
+  module: string,
+  dims: { in: number; out: number; fanInFanOut: boolean },
+): Value | undefined {
+  const a = ctx.adapters?.(module, ctx.param, dims);
+  if (!a) return undefined;
+  const down = ctx.g.gemm(dropout(ctx, flat, a.dropout), a.A, undefined, { transB: true }); // [N, r]
+  return ctx.g.gemm(down, a.B, undefined, { transB: true, alpha: a.scale }); // [N, out]
 }
 
 /** Name of the int64 scalar the trainer feeds each micro-step to draw fresh dropout masks. */
@@ -69,7 +102,25 @@ export function linear(ctx: BlockContext, x: Value, prefix: string): Value {
   const [outDim, inDim] = w.shape as [number, number];
   const lead = g.slice(g.shape(x), [0], [-1]);
   const flat = g.reshape(x, [-1, inDim]); // [N, in]
-  const y = g.gemm(flat, w, param(`${prefix}.bias`), { transB: true }); // [N, out]
+  let y = g.gemm(flat, w, param(`${prefix}.bias`), { transB: true }); // [N, out]
+  const lora = adapterTerm(ctx, flat, prefix, { in: inDim, out: outDim, fanInFanOut: false });
+  if (lora) y = g.add(y, lora);
+  return g.reshape(y, g.concat([lead, g.ints([outDim])], 0));
+}
+
+/**
+ * GPT-2's Conv1D: y = x W + b with W stored [in, out] (transposed against Linear), over the last
+ * axis of x, for any number of leading axes. // [..., in] -> [..., out]
+ */
+export function conv1d(ctx: BlockContext, x: Value, prefix: string): Value {
+  const { g, param } = ctx;
+  const w = param(`${prefix}.weight`);
+  const [inDim, outDim] = w.shape as [number, number];
+  const lead = g.slice(g.shape(x), [0], [-1]);
+  const flat = g.reshape(x, [-1, inDim]); // [N, in]
+  let y = g.gemm(flat, w, param(`${prefix}.bias`)); // [N, out]
+  const lora = adapterTerm(ctx, flat, prefix, { in: inDim, out: outDim, fanInFanOut: true });
+  if (lora) y = g.add(y, lora);
   return g.reshape(y, g.concat([lead, g.ints([outDim])], 0));
 }
 

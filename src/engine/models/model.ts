@@ -24,6 +24,12 @@ export type ForwardMode = 'train' | 'eval';
 export interface ForwardResult {
   loss: Value;
   logits: Value;
+  /**
+   * The outputs of the exported inference graph by name, in order, where the task has several
+   * (question answering: start_logits, end_logits, Optimum's layout); without it the export has
+   * one output, `logits`.
+   */
+  inferenceOutputs?: Readonly<Record<string, Value>>;
 }
 
 /**

@@ -4,7 +4,7 @@ import { type EncoderArch, encode, encoderBaseSpecs, encoderInputs } from '../mo
 import type { ModelFamily } from '../models/family.js';
 import type { Head } from '../models/heads.js';
 import type { HfConfigReader } from '../models/hf-config.js';
-import type { BlockContext } from '../models/layers.js';
+import type { AdapterHook, BlockContext } from '../models/layers.js';
 import type { BatchInput, ForwardMode, TrainableModel } from '../models/model.js';
 
 /**
@@ -20,6 +20,8 @@ export interface EncoderTaskOptions {
   numLabels: number;
   /** training.dropout: overrides hidden, attention and head dropout. */
   dropout?: number;
+  /** LoRA adapters (method lora), handed to the blocks' linear layers. */
+  adapters?: AdapterHook;
 }
 
 export interface EncoderTaskModel extends TrainableModel {
@@ -49,6 +51,7 @@ function buildModel(
         dropout: arch.hiddenDropout,
         attentionDropout: arch.attentionDropout,
         nextSalt: () => salt++,
+        ...(o.adapters ? { adapters: o.adapters } : {}),
       };
       const out = encode(ctx, arch, values);
       const logits = g.scope('head', () => head.forward(ctx, out, headDropout));

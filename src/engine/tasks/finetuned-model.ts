@@ -41,12 +41,14 @@ export function modelFolderOf(path: string): string {
   return abs;
 }
 
-function taskOf(architectures: readonly string[] | undefined, folder: string): TaskName {
+/** The task of a fine-tuned folder, from config.json's `architectures[0]`. */
+export function taskOf(architectures: readonly string[] | undefined, folder: string): TaskName {
   const arch = architectures?.[0] ?? '';
   if (arch.endsWith('ForSequenceClassification')) return 'text-classification';
   if (arch.endsWith('ForTokenClassification')) return 'token-classification';
+  if (arch.endsWith('ForQuestionAnswering')) return 'question-answering';
   throw new Error(
-    `${folder}/config.json: architectures ${JSON.stringify(architectures ?? [])} has no classification head to run (expected *ForSequenceClassification or *ForTokenClassification)`,
+    `${folder}/config.json: architectures ${JSON.stringify(architectures ?? [])} has no task head to run (expected *ForSequenceClassification, *ForTokenClassification or *ForQuestionAnswering)`,
   );
 }
 

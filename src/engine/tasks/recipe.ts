@@ -1,6 +1,7 @@
 import type { FinetuneConfig, TaskName } from '../../shared/config.js';
 import type { LabelSet } from '../data/labels.js';
 import type { Example } from '../data/records.js';
+import type { AdapterHook } from '../models/layers.js';
 import type { TrainableModel, Weights } from '../models/model.js';
 import type { Tokenizer } from '../tokenize/index.js';
 import type { Batch, Evaluator } from '../train/step-runner.js';
@@ -31,6 +32,17 @@ export interface TaskRecipe<E = unknown> {
     metrics: readonly string[],
     batchSize: number,
   ): Promise<Record<string, number>>;
+  /**
+   * Work a new run does once before its first step (not on resume), with the prepared data: the
+   * causal-lm recipe logs its n-gram baseline perplexity here.
+   */
+  beforeTraining?(run: RunReporter, data: { train: readonly Example[]; validation: readonly Example[] }): Promise<void>;
+}
+
+/** The part of a run directory a recipe may write to: log lines and events. */
+export interface RunReporter {
+  log(level: 'info' | 'warn', message: string): void;
+  event(body: { type: 'eval'; step: number; metrics: Record<string, number> }): void;
 }
 
 export interface RecipeOptions {
@@ -39,6 +51,8 @@ export interface RecipeOptions {
   tokenizer: Tokenizer;
   labelSet: LabelSet | undefined;
   seed: number;
+  /** LoRA adapters (training.method lora): the recipe hands them to its model's blocks. */
+  adapters?: AdapterHook;
 }
 
 export type RecipeFactory = (o: RecipeOptions) => TaskRecipe;

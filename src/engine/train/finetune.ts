@@ -7,9 +7,12 @@ import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
 import { resolveModel } from '../io/hub-download.js';
+import { loraFor, prepareMethod } from '../methods/method.js';
 import type { DeviceChoice } from '../runtime.js';
+import { causalLmRecipe } from '../tasks/causal-lm-recipe.js';
 import { encoderRecipe } from '../tasks/encoder-recipe.js';
 import { metricDirection } from '../tasks/metrics.js';
+import { qaRecipe } from '../tasks/qa-recipe.js';
 import { type RecipeFactory, recipeFor } from '../tasks/recipe.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { exportFinal } from './final-export.js';
@@ -26,6 +29,8 @@ import { runTrainer, type TrainerOutcome } from './trainer.js';
 const RECIPES: Partial<Record<FinetuneConfig['task'], RecipeFactory>> = {
   'text-classification': encoderRecipe,
   'token-classification': encoderRecipe,
+  'causal-lm': causalLmRecipe,
+  'question-answering': qaRecipe,
 };
 
 export interface FinetuneOptions {
@@ -140,7 +145,10 @@ async function train(
   const tokenizer = Tokenizer.fromFolder(model.folder);
   const modelConfig = JSON.parse(readFileSync(join(model.folder, 'config.json'), 'utf8')) as {
     label2id?: Record<string, number>;
+    model_type?: string;
   };
+  const modelType = modelConfig.model_type ?? '';
+  const lora = loraFor(config, modelType);
   const data = await prepareData(config.data, {
     task: config.task,
     baseDir: process.cwd(), // unused: the data paths are absolute by now
@@ -156,7 +164,14 @@ async function train(
   const recipe = recipeFor(
     config.task,
     RECIPES,
-  )({ config, modelDir: model.folder, tokenizer, labelSet: data.labels, seed });
+  )({
+    config,
+    modelDir: model.folder,
+    tokenizer,
+    labelSet: data.labels,
+    seed,
+    ...(lora ? { adapters: lora.hook } : {}),
+  });
   const report = recipe.loadReport;
   if (report.missing.length > 0) run.log('info', `initialised (not in the checkpoint): ${report.missing.join(', ')}`);
   if (report.unexpected.length > 0)
@@ -164,16 +179,26 @@ async function train(
   if (report.reinitialized.length > 0)
     run.log('warn', `re-initialised (shape differs from the checkpoint): ${report.reinitialized.join(', ')}`);
 
-  const trainable = new Set(recipe.model.params.map((p) => p.name));
-  const total = [...recipe.weights.values()].reduce((n, w) => n + w.data.length, 0);
-  run.log(
-    'info',
-    `method ${t.method ?? 'full'}: ${total.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} parameters trained`,
-  );
+  const optimizer = { kind: 'adamw', weightDecay: t.weight_decay ?? 0.01 } as const;
+  const method = prepareMethod(config, recipe, {
+    modelType,
+    seed,
+    optimizer,
+    accumulation: t.gradient_accumulation_steps ?? 1,
+    ...(lora ? { lora } : {}),
+  });
+  for (const line of method.logLines) run.log('info', line);
+  if (!resumeFrom) await recipe.beforeTraining?.(run, { train: data.train, validation: data.validation });
   const train = recipe.encode(data.train);
   const validation = data.validation.length > 0 ? recipe.encode(data.validation) : undefined;
   const ev = config.eval ?? {};
-  const metrics = ev.metrics ?? ['accuracy'];
+  const metrics =
+    ev.metrics ??
+    (config.task === 'causal-lm'
+      ? ['perplexity']
+      : config.task === 'question-answering'
+        ? ['exact_match', 'f1']
+        : ['accuracy']);
   if (!validation && (ev.metrics?.length || ev.early_stopping)) {
     run.log(
       'warn',
@@ -185,10 +210,10 @@ async function train(
   return runTrainer({
     run,
     runner: {
-      model: recipe.model,
-      weights: recipe.weights,
-      trainable,
-      optimizer: { kind: 'adamw', weightDecay: t.weight_decay ?? 0.01 },
+      model: method.model,
+      weights: method.weights,
+      trainable: method.trainable,
+      optimizer,
       maxGradNorm: t.max_grad_norm ?? 1,
       gradientAccumulationSteps: t.gradient_accumulation_steps ?? 1,
       seed,
@@ -217,7 +242,9 @@ async function train(
     tokensOf: (e) => recipe.tokensOf(e),
     evaluate: (runner, examples) => recipe.evaluate(runner, examples, metrics, batchSize),
     exportFinal: async (_runner, weights, best) => {
-      exportFinal(run.file(RUN_FILES.final), { recipe, weights, modelDir: model.folder, metrics: best });
+      const final = run.file(RUN_FILES.final);
+      exportFinal(final, { recipe, weights: method.exportWeights(weights), modelDir: model.folder, metrics: best });
+      method.writeFinal(final, weights);
       run.log('info', `exported the model to ${run.file(RUN_FILES.final)}`);
     },
     shouldStop,

@@ -119,7 +119,10 @@ export function buildForward(opts: StepGraphOptions): StepGraph {
   return { graph: g.graph, loss: loss.name, logits: logits.name, state: [] };
 }
 
-/** The exported inference model: every weight baked in, inputs without labels, output `logits`. */
+/**
+ * The exported inference model: every weight baked in, inputs without labels, output `logits` (or
+ * the model's named inference outputs: start_logits and end_logits for question answering).
+ */
 export function buildInference(model: TrainableModel, weights: Weights): Graph {
   const g = new GraphBuilder(new Graph('inference'));
   const inputs: Record<string, Value> = {};
@@ -138,8 +141,9 @@ export function buildInference(model: TrainableModel, weights: Weights): Graph {
     if (!tensor) throw new Error(`export: no weights for '${name}'`);
     return g.initializer(name, tensor);
   };
-  const { logits } = model.forward(g, param, inputs, 'eval');
-  g.output(g.op('Identity', [logits], {}, { outputNames: ['logits'] })[0] as Value);
+  const { logits, inferenceOutputs } = model.forward(g, param, inputs, 'eval');
+  for (const [name, value] of Object.entries(inferenceOutputs ?? { logits }))
+    g.output(g.op('Identity', [value], {}, { outputNames: [name] })[0] as Value);
   return pruneToOutputs(g.graph);
 }
 

@@ -1,0 +1,138 @@
+import { tensorOf } from '../graph/types.js';
+import { type EncoderConfig, encoderClassifier } from '../models/encoder-classifier.js';
+import { initWeights } from '../models/init.js';
+import type { TrainableModel, Weights } from '../models/model.js';
+import type { Batch } from '../train/step-runner.js';
+import { StepRunner } from '../train/step-runner.js';
+import { rng } from '../util/random.js';
+import { median, peakRssMb } from './suite.js';
+
+/**
+ * One engine measurement of a throughput case, meant to run alone in a child process so that its
+ * peak RSS is its own: train steps (median after warm-up), then eval-mode forward passes of the same
+ * batch, wall and CPU time per step.
+ */
+export interface ThroughputCase {
+  name: string;
+  layers: number;
+  hidden: number;
+  heads: number;
+  intermediate: number;
+  vocab: number;
+  seq: number;
+  batch: number;
+  threads: number;
+}
+
+/** The reference's shapes (shared/bench/torch_reference.py defaults), and the wider second case. */
+const BASE = { layers: 4, vocab: 30522, seq: 128, batch: 16, threads: 2 };
+export const THROUGHPUT_CASES: readonly ThroughputCase[] = [
+  { name: 'bert-h256', ...BASE, hidden: 256, heads: 4, intermediate: 1024 },
+  { name: 'bert-h512', ...BASE, hidden: 512, heads: 8, intermediate: 2048 },
+];
+
+export const WARMUP = 3;
+export const DEFAULT_STEPS = 10;
+
+export interface EngineResult {
+  case: string;
+  step_ms: number;
+  forward_ms: number;
+  /** Process CPU time (all threads) per train step: the work, less sensitive to a busy machine. */
+  step_cpu_ms: number;
+  tokens_per_s: number;
+  rss_mb: number;
+  loss: number;
+}
+
+export function caseModel(c: ThroughputCase): { model: TrainableModel; weights: Weights } {
+  const cfg: EncoderConfig = {
+    vocabSize: c.vocab,
+    hidden: c.hidden,
+    layers: c.layers,
+    heads: c.heads,
+    intermediate: c.intermediate,
+    maxPositions: 512,
+    numLabels: 2,
+    dropout: 0.1,
+    layerNormEps: 1e-12,
+    initializerRange: 0.02,
+  };
+  const model = encoderClassifier(cfg);
+  return { model, weights: initWeights(model.params, 0) };
+}
+
+/** Random token ids and labels, every position attended: what the PyTorch reference trains on. */
+export function randomBatch(c: ThroughputCase, seq = c.seq, seed = 1): Batch {
+  const rand = rng(seed);
+  const n = c.batch * seq;
+  return {
+    input_ids: tensorOf(
+      'int64',
+      [c.batch, seq],
+      Array.from({ length: n }, () => 1 + Math.floor(rand() * (c.vocab - 1))),
+    ),
+    attention_mask: tensorOf('int64', [c.batch, seq], new Array(n).fill(1)),
+    position_ids: tensorOf(
+      'int64',
+      [c.batch, seq],
+      Array.from({ length: n }, (_, i) => i % seq),
+    ),
+    labels: tensorOf(
+      'int64',
+      [c.batch],
+      Array.from({ length: c.batch }, () => Math.floor(rand() * 2)),
+    ),
+  };
+}
+
+export async function createRunner(c: ThroughputCase): Promise<StepRunner> {
+  const { model, weights } = caseModel(c);
+  return StepRunner.create({
+    model,
+    weights,
+    trainable: new Set(model.params.map((p) => p.name)),
+    optimizer: { kind: 'adamw', weightDecay: 0.01 },
+    maxGradNorm: 1,
+    device: 'cpu',
+    threads: c.threads,
+  });
+}
+
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
+export async function measureEngine(c: ThroughputCase, steps = DEFAULT_STEPS): Promise<EngineResult> {
+  const runner = await createRunner(c);
+  const batch = randomBatch(c);
+  const stepMs: number[] = [];
+  const stepCpu: number[] = [];
+  const forwardMs: number[] = [];
+  let loss = Number.NaN;
+  try {
+    for (let i = 0; i < WARMUP + steps; i++) {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      loss = (await runner.step(batch, 2e-5)).loss;
+      if (i < WARMUP) continue;
+      stepCpu.push(cpuMs(process.cpuUsage(c0)));
+      stepMs.push(performance.now() - t0);
+    }
+    for (let i = 0; i < WARMUP + steps; i++) {
+      const t0 = performance.now();
+      await runner.evaluate(batch);
+      if (i >= WARMUP) forwardMs.push(performance.now() - t0);
+    }
+  } finally {
+    await runner.dispose();
+  }
+  const step = median(stepMs);
+  return {
+    case: c.name,
+    step_ms: step,
+    forward_ms: median(forwardMs),
+    step_cpu_ms: median(stepCpu),
+    tokens_per_s: (c.batch * c.seq) / (step / 1000),
+    rss_mb: await peakRssMb(),
+    loss,
+  };
+}

@@ -1,0 +1,90 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { ThroughputCase } from './engine-case.js';
+
+/**
+ * The PyTorch peer: shared/bench/torch_reference.py run with Debian's python3-torch, when the
+ * script sits beside the repository (../shared/bench) and /usr/bin/python3 can import torch.
+ */
+const PYTHON = '/usr/bin/python3';
+
+export interface TorchResult {
+  step_ms: number;
+  tokens_per_s: number;
+  rss_mb: number;
+  torch: string;
+}
+
+/** The repository root: the nearest folder above the running script (or the cwd) with our package.json. */
+export function repoRoot(): string {
+  for (const start of [dirname(resolve(process.argv[1] ?? '.')), process.cwd()]) {
+    for (let dir = start; ; dir = dirname(dir)) {
+      const pkg = join(dir, 'package.json');
+      if (existsSync(pkg) && /"name":\s*"finetune-workbench"/.test(readFileSync(pkg, 'utf8'))) return dir;
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return process.cwd();
+}
+
+/** Why the reference cannot run here, or undefined when it can. */
+export function torchUnavailable(): string | undefined {
+  const script = torchScript();
+  if (!existsSync(script)) return `no ${script}`;
+  if (!existsSync(PYTHON)) return `no ${PYTHON}`;
+  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) return `${PYTHON} cannot import torch (apt-get install -y python3-torch)`;
+  return undefined;
+}
+
+export const torchScript = (): string => join(repoRoot(), '..', 'shared', 'bench', 'torch_reference.py');
+
+/**
+ * Runs the script in a Python that reports its own peak RSS afterwards (the script prints only
+ * throughput). The OpenBLAS tuning variables some machines set are removed for this command only:
+ * they slow the OpenBLAS that Debian's PyTorch uses.
+ */
+const WRAPPER = [
+  'import json, resource, runpy, sys',
+  'sys.argv = sys.argv[1:]',
+  "runpy.run_path(sys.argv[0], run_name='__main__')",
+  "print(json.dumps({'maxrss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))",
+].join('\n');
+
+export async function runTorch(c: ThroughputCase, steps: number, warmup: number): Promise<TorchResult> {
+  const args = {
+    layers: c.layers,
+    hidden: c.hidden,
+    heads: c.heads,
+    intermediate: c.intermediate,
+    vocab: c.vocab,
+    seq: c.seq,
+    batch: c.batch,
+    steps,
+    'warmup-steps': warmup,
+    threads: c.threads,
+  };
+  const argv = ['-c', WRAPPER, torchScript(), ...Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)])];
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const stdout = await new Promise<string>((ok, fail) =>
+    execFile(PYTHON, argv, { env, maxBuffer: 1 << 24 }, (err, out, errOut) =>
+      err ? fail(new Error(`PyTorch reference failed: ${err.message}\n${errOut}`)) : ok(out),
+    ),
+  );
+  const objects = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const result = objects.find((o) => o.impl === 'pytorch');
+  const rss = objects.find((o) => typeof o.maxrss_kb === 'number');
+  if (!result || !rss) throw new Error(`PyTorch reference printed no result:\n${stdout}`);
+  return {
+    step_ms: Number(result.step_ms_median),
+    tokens_per_s: Number(result.tokens_per_s),
+    rss_mb: Number(rss.maxrss_kb) / 1024,
+    torch: String(result.torch),
+  };
+}

@@ -1,0 +1,150 @@
+import { createReadStream, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { BadRows } from '../data/errors.js';
+import { loadExamples } from '../data/load.js';
+import { encodeModel } from '../graph/onnx-codec.js';
+import { readHfConfig } from '../io/hf-config.js';
+import { savePretrained } from '../io/pretrained.js';
+import { GPT2_ARCHITECTURE } from '../models/gpt2.js';
+import { type GenerationOptions, type LoadedCausalLm, loadCausalLm } from '../tasks/causal-lm-model.js';
+import { buildInference } from '../train/step-graph.js';
+import { intOption, UsageError } from './command.js';
+
+/**
+ * `predict`, `evaluate` and `export` for causal LMs (GPT2LMHeadModel folders), routed here by
+ * model-commands.ts when the folder's architectures name an LM head.
+ */
+
+async function withLm<T>(path: string, body: (m: LoadedCausalLm) => Promise<T>): Promise<T> {
+  const model = await loadCausalLm(path, { device: 'cpu' });
+  try {
+    return await body(model);
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** The generation flags of `finetune predict`, for parseArgs. */
+export const GENERATION_OPTIONS = {
+  'max-new-tokens': { type: 'string' },
+  'do-sample': { type: 'boolean' },
+  temperature: { type: 'string' },
+  'top-k': { type: 'string' },
+  'top-p': { type: 'string' },
+  seed: { type: 'string' },
+  'no-cache': { type: 'boolean' },
+} as const;
+
+export const GENERATION_USAGE = `  causal LM (GPT-2):       {"text": <generated continuation>} for a line whose "text" (or
+                           --text-column) is the prompt. Greedy unless --do-sample (or any of
+                           --temperature, --top-k, --top-p) is given; stops at EOS (not included),
+                           after --max-new-tokens (default 50) or at the model's context.
+                           --seed N makes sampling reproducible (default 0); --no-cache recomputes
+                           the prefix per token instead of using the KV cache.
+`;
+
+function numberOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${value}'`);
+  return n;
+}
+
+export function generationOptions(values: Record<string, string | boolean | undefined>): GenerationOptions {
+  const str = (k: string) => values[k] as string | undefined;
+  const temperature = numberOption(str('temperature'), 'temperature');
+  const topK = intOption(str('top-k'), 'top-k');
+  const topP = numberOption(str('top-p'), 'top-p');
+  const maxNewTokens = intOption(str('max-new-tokens'), 'max-new-tokens');
+  const seed = intOption(str('seed'), 'seed');
+  if (temperature !== undefined && temperature < 0) throw new UsageError('--temperature must be >= 0');
+  if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new UsageError('--top-p must be in (0, 1]');
+  const doSample =
+    values['do-sample'] === true || temperature !== undefined || topK !== undefined || topP !== undefined;
+  return {
+    doSample,
+    ...(temperature === undefined ? {} : { temperature }),
+    ...(topK === undefined ? {} : { topK }),
+    ...(topP === undefined ? {} : { topP }),
+    ...(maxNewTokens === undefined ? {} : { maxNewTokens }),
+    ...(seed === undefined ? {} : { seed }),
+    useCache: values['no-cache'] !== true,
+  };
+}
+
+/** `finetune predict` on a causal LM: one {"text"} line per input line, in order. */
+export async function predictCausalLm(o: {
+  model: string;
+  input: string;
+  output?: string | undefined;
+  textColumn: string;
+  generation: GenerationOptions;
+}): Promise<number> {
+  return withLm(o.model, async (model) => {
+    const out = o.output ? createWriteStream(o.output) : process.stdout;
+    const lines = createInterface({ input: createReadStream(o.input), crlfDelay: Number.POSITIVE_INFINITY });
+    let lineNo = 0;
+    for await (const line of lines) {
+      lineNo++;
+      if (line.trim() === '') continue;
+      let row: unknown;
+      try {
+        row = JSON.parse(line);
+      } catch (err) {
+        throw new Error(`${o.input}:${lineNo}: not valid JSON (${(err as Error).message})`);
+      }
+      const prompt = row && typeof row === 'object' ? (row as Record<string, unknown>)[o.textColumn] : undefined;
+      if (typeof prompt !== 'string') throw new Error(`${o.input}:${lineNo}: expected a string in "${o.textColumn}"`);
+      const generated = await model.generate(prompt, o.generation);
+      out.write(`${JSON.stringify({ text: generated.text })}\n`);
+    }
+    if (out !== process.stdout) await new Promise<void>((done) => (out as NodeJS.WritableStream).end(() => done()));
+    return 0;
+  });
+}
+
+/**
+ * `finetune evaluate --task causal-lm`: loss = Σ over texts Σ_t −log p(x_t | x_<t) / Σ over texts
+ * (T − 1), perplexity = exp(loss), in eval mode; each text tokenized alone (no BOS/EOS added), no
+ * packing, truncated only at the model's context (n_positions), which stderr reports.
+ */
+export async function evaluateCausalLm(o: { model: string; data: string; textColumn: string }): Promise<number> {
+  return withLm(o.model, async (model) => {
+    const texts: string[] = [];
+    for await (const e of loadExamples(resolve(o.data), {
+      task: 'causal-lm',
+      columns: { text: o.textColumn, label: 'label', tokens: 'tokens', tags: 'tags' },
+      badRows: new BadRows('error'),
+    })) {
+      if (e.kind === 'text') texts.push(e.text);
+    }
+    const result = await model.evaluateTexts(texts);
+    if (result.truncated > 0) {
+      process.stderr.write(
+        `finetune evaluate: ${result.truncated} text(s) longer than the model's context (${model.arch.maxPositions} tokens) were truncated to it\n`,
+      );
+    }
+    process.stdout.write(`${JSON.stringify({ loss: result.loss, perplexity: result.perplexity })}\n`);
+    return 0;
+  });
+}
+
+/** `finetune export` of a causal LM: the weights (tied head not stored) and, for onnx, model.onnx (logits [B, T, V]). */
+export async function exportCausalLm(folder: string, format: 'onnx' | 'safetensors', out: string): Promise<number> {
+  return withLm(folder, async (model) => {
+    mkdirSync(out, { recursive: true });
+    savePretrained(out, model.weights, readHfConfig(folder), {
+      tokenizerFrom: folder,
+      architectures: [GPT2_ARCHITECTURE],
+    });
+    if (format === 'onnx') {
+      writeFileSync(
+        join(out, 'model.onnx'),
+        encodeModel(buildInference(model.model, model.weights), { producer: 'finetune-workbench' }),
+      );
+    }
+    process.stdout.write(`exported ${format} to ${out}\n`);
+    return 0;
+  });
+}

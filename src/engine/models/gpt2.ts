@@ -1,0 +1,352 @@
+import type { GraphBuilder } from '../graph/builder.js';
+import type { Value } from '../graph/types.js';
+import { hiddenAct } from './family.js';
+import type { HfConfigReader } from './hf-config.js';
+import {
+  type Activation,
+  type AdapterHook,
+  activation,
+  type BlockContext,
+  conv1d,
+  dropout,
+  layerNorm,
+} from './layers.js';
+import type { BatchInput, ForwardMode, ParamSpec, TrainableModel } from './model.js';
+
+/**
+ * GPT-2 (`model_type: gpt2`) as transformers' GPT2LMHeadModel computes it:
+ *
+ * - weights in Hugging Face's layout and names under the base prefix `transformer`: Conv1D
+ *   weights are [in, out] (`attn.c_attn` [H, 3H] holds q, k and v side by side; `attn.c_proj`,
+ *   `mlp.c_fc`, `mlp.c_proj`), learned positions `wpe`, pre-LayerNorm blocks (`ln_1` before
+ *   attention, `ln_2` before the MLP) and a final `ln_f`, all with `layer_norm_epsilon`;
+ * - `activation_function` (default `gelu_new`, the tanh approximation);
+ * - causal self-attention scaled by 1/sqrt(head_dim) (`scale_attn_weights`, and 1/(layer+1) with
+ *   `scale_attn_by_inverse_layer_idx`), the causal mask combined with the padding mask into one
+ *   additive mask (0 where attended, float32 min elsewhere: a row with no visible key, a left pad,
+ *   becomes uniform rather than NaN);
+ * - dropouts `embd_pdrop` (embeddings), `attn_pdrop` (attention probabilities), `resid_pdrop` (after
+ *   each c_proj), all replaced by training.dropout when it is set; only in train mode;
+ * - the LM head tied to `transformer.wte.weight` (`tie_word_embeddings`, default true): the same
+ *   parameter value is read twice, so autodiff sums the embedding's and the head's gradients, and
+ *   no `lm_head.weight` exists to load or save. With `tie_word_embeddings: false` the head is its
+ *   own parameter `lm_head.weight`.
+ *
+ * Position ids. The training and evaluation graphs compute them from the attention mask:
+ * cumsum(mask) - 1, clipped at 0 (what transformers' `generate` passes for a left-padded batch).
+ * For right padding, the only padding the collators here make, that equals arange(T) on every real
+ * token, which is what GPT2Model uses when given no position_ids; pads get position 0 and are
+ * masked. The cached inference graph (generation) takes `position_ids` as an input instead, so the
+ * caller gives each new token its absolute position.
+ */
+export interface Gpt2Arch {
+  vocabSize: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  /** MLP width (n_inner, or 4 n_embd when null). */
+  inner: number;
+  maxPositions: number;
+  eps: number;
+  act: Activation;
+  embdDropout: number;
+  attnDropout: number;
+  residDropout: number;
+  initializerRange: number;
+  scaleAttnWeights: boolean;
+  scaleByInverseLayerIdx: boolean;
+  tied: boolean;
+  eosTokenId: number | null;
+  bosTokenId: number | null;
+}
+
+export const GPT2_BASE_PREFIX = 'transformer';
+export const GPT2_ARCHITECTURE = 'GPT2LMHeadModel';
+export const GPT2_MODEL_TYPES: readonly string[] = ['gpt2'];
+/** The tied output embedding: the head reads the token embedding. */
+export const GPT2_WTE = `${GPT2_BASE_PREFIX}.wte.weight`;
+export const GPT2_LM_HEAD = 'lm_head.weight';
+
+const FLOAT32_MIN = -3.4028234663852886e38;
+
+const bool = (cfg: HfConfigReader, key: string, dflt: boolean): boolean => {
+  const v = cfg.raw[key];
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'boolean')
+    throw new Error(`${cfg.source}: key '${key}' must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+};
+
+const optionalInt = (cfg: HfConfigReader, key: string): number | null => (cfg.has(key) ? cfg.int(key) : null);
+
+export function isGpt2Config(cfg: HfConfigReader): boolean {
+  return GPT2_MODEL_TYPES.includes(cfg.str('model_type', ''));
+}
+
+export function gpt2Arch(cfg: HfConfigReader, dropoutOverride?: number): Gpt2Arch {
+  if (!isGpt2Config(cfg)) {
+    throw new Error(`${cfg.source}: model_type '${cfg.str('model_type', '')}' is not GPT-2 (expected gpt2)`);
+  }
+  const hidden = cfg.int('n_embd');
+  const heads = cfg.int('n_head');
+  if (hidden % heads !== 0) throw new Error(`${cfg.source}: n_embd ${hidden} is not a multiple of n_head ${heads}`);
+  // reorder_and_upcast_attn only changes the precision of PyTorch's scores; ours are float32 already.
+  return {
+    vocabSize: cfg.int('vocab_size'),
+    hidden,
+    layers: cfg.int('n_layer'),
+    heads,
+    inner: cfg.has('n_inner') ? cfg.int('n_inner') : 4 * hidden,
+    maxPositions: cfg.has('n_positions') ? cfg.int('n_positions') : cfg.int('n_ctx', 1024),
+    eps: cfg.num('layer_norm_epsilon', 1e-5),
+    act: hiddenAct(cfg, 'activation_function', 'gelu_new'),
+    embdDropout: dropoutOverride ?? cfg.num('embd_pdrop', 0.1),
+    attnDropout: dropoutOverride ?? cfg.num('attn_pdrop', 0.1),
+    residDropout: dropoutOverride ?? cfg.num('resid_pdrop', 0.1),
+    initializerRange: cfg.num('initializer_range', 0.02),
+    scaleAttnWeights: bool(cfg, 'scale_attn_weights', true),
+    scaleByInverseLayerIdx: bool(cfg, 'scale_attn_by_inverse_layer_idx', false),
+    tied: bool(cfg, 'tie_word_embeddings', true),
+    eosTokenId: optionalInt(cfg, 'eos_token_id'),
+    bosTokenId: optionalInt(cfg, 'bos_token_id'),
+  };
+}
+
+const base = (name: string) => `${GPT2_BASE_PREFIX}.${name}`;
+export const gpt2LayerPrefix = (i: number): string => base(`h.${i}`);
+
+/**
+ * Parameters of GPT2LMHeadModel in Hugging Face's names and layouts. transformers' `_init_weights`:
+ * normal(initializer_range) for weights and embeddings, the residual projections (`c_proj`)
+ * scaled by 1/sqrt(2 n_layer), zero biases, LayerNorm at 1 and 0.
+ */
+export function gpt2Specs(arch: Gpt2Arch): ParamSpec[] {
+  const std = arch.initializerRange;
+  const normal = { kind: 'normal', std } as const;
+  const residual = { kind: 'normal', std: std / Math.sqrt(2 * arch.layers) } as const;
+  const H = arch.hidden;
+  const conv = (name: string, inp: number, out: number, init: ParamSpec['init'] = normal): ParamSpec[] => [
+    { name: `${name}.weight`, shape: [inp, out], init },
+    { name: `${name}.bias`, shape: [out], init: { kind: 'zeros' } },
+  ];
+  const norm = (name: string): ParamSpec[] => [
+    { name: `${name}.weight`, shape: [H], init: { kind: 'ones' } },
+    { name: `${name}.bias`, shape: [H], init: { kind: 'zeros' } },
+  ];
+  const specs: ParamSpec[] = [
+    { name: GPT2_WTE, shape: [arch.vocabSize, H], init: normal },
+    { name: base('wpe.weight'), shape: [arch.maxPositions, H], init: normal },
+  ];
+  for (let i = 0; i < arch.layers; i++) {
+    const p = gpt2LayerPrefix(i);
+    specs.push(
+      ...norm(`${p}.ln_1`),
+      ...conv(`${p}.attn.c_attn`, H, 3 * H),
+      ...conv(`${p}.attn.c_proj`, H, H, residual),
+      ...norm(`${p}.ln_2`),
+      ...conv(`${p}.mlp.c_fc`, H, arch.inner),
+      ...conv(`${p}.mlp.c_proj`, arch.inner, H, residual),
+    );
+  }
+  specs.push(...norm(base('ln_f')));
+  if (!arch.tied) specs.push({ name: GPT2_LM_HEAD, shape: [arch.vocabSize, H], init: normal });
+  return specs;
+}
+
+/**
+ * Checkpoint tensors GPT2LMHeadModel ignores on load, as transformers does: the causal-mask
+ * buffers `attn.bias` / `attn.masked_bias` older checkpoints carry, and a stored `lm_head.weight`
+ * of a tied model (a copy of wte).
+ */
+export function isIgnoredGpt2Tensor(name: string, arch: Gpt2Arch): boolean {
+  return /(^|\.)attn\.(masked_)?bias$/.test(name) || (arch.tied && name === GPT2_LM_HEAD);
+}
+
+/** One layer's cached keys and values. // [B, heads, P, head_dim] each */
+export interface KeyValue {
+  key: Value;
+  value: Value;
+}
+
+export interface Gpt2Inputs {
+  /** [B, T] int64 */
+  inputIds: Value;
+  /** [B, P + T] int64, 1 for real tokens (the cached ones included), 0 for padding. */
+  attentionMask: Value;
+  /** [B, T] int64; computed from the mask when absent (then P must be 0). */
+  positionIds?: Value;
+  /** Keys and values of the P earlier positions, one per layer (the cached graph). */
+  past?: readonly KeyValue[];
+}
+
+export interface Gpt2Output {
+  /** ln_f output. // [B, T, H] */
+  hidden: Value;
+  /** Keys and values of all P + T positions, one per layer. */
+  present: KeyValue[];
+}
+
+/** cumsum of ones of `like`'s shape, minus 1, along axis 1: 0..T-1 per row. // [B, T] int64 */
+function arange(g: GraphBuilder, like: Value): Value {
+  const ones = g.constantOfShape(g.shape(like), 1, 'int64');
+  return g.sub(g.op('CumSum', [ones, g.scalar(1, 'int64')])[0] as Value, g.scalar(1, 'int64'));
+}
+
+/** cumsum(mask) - 1 clipped at 0. // [B, T] int64 */
+export function positionsFromMask(g: GraphBuilder, mask: Value): Value {
+  const counted = g.sub(g.op('CumSum', [mask, g.scalar(1, 'int64')])[0] as Value, g.scalar(1, 'int64'));
+  return g.max(counted, g.scalar(0, 'int64'));
+}
+
+/**
+ * The additive attention mask: 0 where query t (at absolute position P + t) may attend key j
+ * (j <= P + t and key j is not padding), float32 min elsewhere. // [B, 1, T, P + T]
+ */
+function causalMask(g: GraphBuilder, ids: Value, mask: Value, withPast: boolean): Value {
+  const keys = arange(g, mask); // [B, L]
+  let queries = arange(g, ids); // [B, T]
+  if (withPast) {
+    const dim1 = (v: Value) => g.slice(g.shape(v), [1], [2]);
+    queries = g.add(queries, g.sub(dim1(mask), dim1(ids))); // + P
+  }
+  const causal = g.op('LessOrEqual', [g.unsqueeze(keys, [1, 2]), g.unsqueeze(queries, [1, 3])])[0] as Value;
+  const notPad = g.cast(g.unsqueeze(mask, [1, 2]), 'bool'); // [B, 1, 1, L]
+  const keep = g.op('And', [causal, notPad])[0] as Value; // [B, 1, T, L]
+  return g.where(keep, g.scalar(0, g.floatType), g.scalar(FLOAT32_MIN, g.floatType));
+}
+
+function attention(
+  ctx: BlockContext,
+  arch: Gpt2Arch,
+  x: Value,
+  mask: Value,
+  p: string,
+  layer: number,
+  past: KeyValue | undefined,
+): { out: Value; present: KeyValue } {
+  const { g } = ctx;
+  const H = arch.hidden;
+  const headDim = H / arch.heads;
+  const qkv = conv1d(ctx, x, `${p}.attn.c_attn`); // [B, T, 3H]
+  const [q, k, v] = g.split(qkv, [H, H, H], -1) as [Value, Value, Value];
+  const heads = (t: Value) => g.transpose(g.reshape(t, [0, 0, arch.heads, headDim]), [0, 2, 1, 3]); // [B, nh, T, hd]
+  let key = heads(k);
+  let value = heads(v);
+  if (past) {
+    key = g.concat([past.key, key], 2); // [B, nh, P + T, hd]
+    value = g.concat([past.value, value], 2);
+  }
+  let scale = arch.scaleAttnWeights ? 1 / Math.sqrt(headDim) : 1;
+  if (arch.scaleByInverseLayerIdx) scale /= layer + 1;
+  let scores = g.matmul(heads(q), g.transpose(key, [0, 1, 3, 2])); // [B, nh, T, P + T]
+  if (scale !== 1) scores = g.mul(scores, scale);
+  const probs = dropout(ctx, g.softmax(g.add(scores, mask), -1), arch.attnDropout);
+  const context = g.reshape(g.transpose(g.matmul(probs, value), [0, 2, 1, 3]), [0, 0, H]); // [B, T, H]
+  const out = dropout(ctx, conv1d(ctx, context, `${p}.attn.c_proj`), arch.residDropout);
+  return { out, present: { key, value } };
+}
+
+/** GPT2Model: embeddings, the pre-LayerNorm blocks and ln_f. */
+export function gpt2Forward(ctx: BlockContext, arch: Gpt2Arch, inputs: Gpt2Inputs): Gpt2Output {
+  const { g, param } = ctx;
+  const ids = inputs.inputIds;
+  const withPast = inputs.past !== undefined;
+  if (withPast && inputs.past?.length !== arch.layers) {
+    throw new Error(`gpt2: ${inputs.past?.length} cached layers given, the model has ${arch.layers}`);
+  }
+  if (withPast && !inputs.positionIds) throw new Error('gpt2: a cached forward needs position_ids');
+  let h = g.scope('embeddings', () => {
+    const positions = inputs.positionIds ?? positionsFromMask(g, inputs.attentionMask);
+    const e = g.add(g.gather(param(GPT2_WTE), ids), g.gather(param(base('wpe.weight')), positions)); // [B, T, H]
+    return dropout(ctx, e, arch.embdDropout);
+  });
+  const mask = g.scope('mask', () => causalMask(g, ids, inputs.attentionMask, withPast));
+  const present: KeyValue[] = [];
+  for (let i = 0; i < arch.layers; i++) {
+    const p = gpt2LayerPrefix(i);
+    h = g.scope(`h.${i}`, () => {
+      const attended = attention(ctx, arch, layerNorm(ctx, h, `${p}.ln_1`, arch.eps), mask, p, i, inputs.past?.[i]);
+      present.push(attended.present);
+      const r = g.add(h, attended.out);
+      const inner = activation(g, conv1d(ctx, layerNorm(ctx, r, `${p}.ln_2`, arch.eps), `${p}.mlp.c_fc`), arch.act);
+      return g.add(r, dropout(ctx, conv1d(ctx, inner, `${p}.mlp.c_proj`), arch.residDropout));
+    });
+  }
+  return { hidden: layerNorm(ctx, h, base('ln_f'), arch.eps), present };
+}
+
+/** The LM head: hidden states times the (tied) token embedding, no bias. // [B, T, H] -> [B, T, V] */
+export function lmHead(ctx: BlockContext, arch: Gpt2Arch, hidden: Value): Value {
+  const { g, param } = ctx;
+  const w = param(arch.tied ? GPT2_WTE : GPT2_LM_HEAD); // [V, H]
+  const lead = g.slice(g.shape(hidden), [0], [-1]);
+  const flat = g.reshape(hidden, [-1, arch.hidden]); // [N, H]
+  const logits = g.gemm(flat, w, undefined, { transB: true }); // [N, V]
+  return g.reshape(logits, g.concat([lead, g.ints([arch.vocabSize])], 0));
+}
+
+/** Label of a position that predicts nothing (padding, a text's last token): PyTorch's ignore_index. */
+export const LM_IGNORE_INDEX = -100;
+
+export interface CausalLmModel extends TrainableModel {
+  readonly arch: Gpt2Arch;
+}
+
+export const CAUSAL_LM_INPUTS: readonly BatchInput[] = [
+  { name: 'input_ids', dtype: 'int64', shape: ['batch', 'seq'] },
+  { name: 'attention_mask', dtype: 'int64', shape: ['batch', 'seq'] },
+];
+
+/**
+ * A block context for GPT-2: hidden dropout is resid_pdrop, attention dropout attn_pdrop.
+ * Exported for graphs built outside the TrainableModel (evaluation sums, the cached decoder).
+ */
+export function gpt2Context(
+  g: GraphBuilder,
+  param: (name: string) => Value,
+  mode: ForwardMode,
+  arch: Gpt2Arch,
+  adapters?: AdapterHook,
+): BlockContext {
+  let salt = 0;
+  return {
+    g,
+    param,
+    mode,
+    dropout: arch.residDropout,
+    attentionDropout: arch.attnDropout,
+    nextSalt: () => salt++,
+    ...(adapters ? { adapters } : {}),
+  };
+}
+
+/**
+ * Cross-entropy of next-token predictions. `labels` are already shifted by the collator
+ * (labels[t] = input_ids[t + 1], -100 where nothing is predicted), so logits and labels line up
+ * position by position and no symbolic-length slicing is needed in the graph. // scalar
+ */
+export function lmLoss(g: GraphBuilder, arch: Gpt2Arch, logits: Value, labels: Value, reduction: 'mean' | 'sum') {
+  const flat = g.reshape(logits, [-1, arch.vocabSize]); // [B*T, V]
+  return g.softmaxCrossEntropy(flat, g.reshape(labels, [-1]), { reduction, ignoreIndex: LM_IGNORE_INDEX }).loss;
+}
+
+/** GPT2LMHeadModel with the mean next-token cross-entropy as its loss. */
+export function gpt2LmModel(o: { config: HfConfigReader; dropout?: number; adapters?: AdapterHook }): CausalLmModel {
+  const arch = gpt2Arch(o.config, o.dropout);
+  return {
+    arch,
+    params: gpt2Specs(arch),
+    batchInputs: [...CAUSAL_LM_INPUTS, { name: 'labels', dtype: 'int64', shape: ['batch', 'seq'] }],
+    inferenceInputs: CAUSAL_LM_INPUTS.map((i) => i.name),
+    forward(g, param, values, mode) {
+      const ctx = gpt2Context(g, param, mode, arch, o.adapters);
+      const out = gpt2Forward(ctx, arch, {
+        inputIds: values.input_ids as Value,
+        attentionMask: values.attention_mask as Value,
+      });
+      const logits = g.scope('lm_head', () => lmHead(ctx, arch, out.hidden));
+      const loss = g.scope('loss', () => lmLoss(g, arch, logits, values.labels as Value, 'mean'));
+      return { loss, logits };
+    },
+  };
+}

@@ -1,0 +1,354 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { GraphBuilder } from '../graph/builder.js';
+import { Graph } from '../graph/graph.js';
+import { encodeModel } from '../graph/onnx-codec.js';
+import { type TensorData, tensorNumbers, tensorOf, type Value } from '../graph/types.js';
+import { readHfConfig } from '../io/hf-config.js';
+import { loadPretrained } from '../io/pretrained.js';
+import {
+  type CausalLmModel,
+  GPT2_BASE_PREFIX,
+  type Gpt2Arch,
+  gpt2Context,
+  gpt2Forward,
+  gpt2LmModel,
+  isGpt2Config,
+  type KeyValue,
+  lmHead,
+  lmLoss,
+} from '../models/gpt2.js';
+import { HfConfigReader } from '../models/hf-config.js';
+import type { Weights } from '../models/model.js';
+import { createSession, type DeviceChoice, type Session } from '../runtime.js';
+import { Tokenizer } from '../tokenize/index.js';
+import { pruneToOutputs } from '../train/step-graph.js';
+import { rng } from '../util/random.js';
+import { collateLm, type LmExample, lmEosId, lmPadId, predictedTokens } from './causal-lm-recipe.js';
+import { modelFolderOf } from './finetuned-model.js';
+import { lmScores, type NllBatch } from './perplexity.js';
+
+/**
+ * A causal LM folder (GPT2LMHeadModel: a run's final/ or a Hugging Face GPT-2 folder) for
+ * `evaluate`, `predict` (generation) and `export`.
+ *
+ * Generation uses a KV cache: a separate inference graph (`decoderGraph`) takes the keys and values
+ * of the earlier positions as inputs (`past_key_values.<i>.key|value`, [B, heads, P, head_dim],
+ * P = 0 on the first call) and returns them extended by the new tokens (`present.<i>.key|value`),
+ * with the logits of the last position only. The prompt runs once; each new token then costs one
+ * position's forward instead of the whole prefix. `useCache: false` recomputes the prefix every
+ * token through the same graph (P = 0), which the tests use to check the cache.
+ */
+
+/** Whether a model folder (or run directory) holds a causal LM: GPT2LMHeadModel / *ForCausalLM, or a GPT-2 base model. */
+export function isCausalLmFolder(path: string): boolean {
+  let folder: string;
+  try {
+    folder = modelFolderOf(path);
+  } catch {
+    return false;
+  }
+  if (!existsSync(join(folder, 'config.json'))) return false;
+  const config = readHfConfig(folder);
+  const archs = config.architectures ?? [];
+  if (archs.some((a) => /LMHeadModel$|ForCausalLM$/.test(a))) return true;
+  // A base GPT2Model folder runs as an LM through the tied head; one with another head does not.
+  return (
+    config.model_type === 'gpt2' &&
+    !archs.some((a) => /For(SequenceClassification|TokenClassification|QuestionAnswering)$/.test(a))
+  );
+}
+
+export interface GenerationOptions {
+  /** Tokens to generate at most (default 50); generation also stops at EOS and at n_positions. */
+  maxNewTokens?: number;
+  /** Sample instead of greedy decoding (default: greedy). */
+  doSample?: boolean;
+  /** Logits are divided by it before sampling (default 1; 0 means greedy). */
+  temperature?: number;
+  /** Sample among the k most likely tokens only (0 or absent: no limit). */
+  topK?: number;
+  /** Sample among the most likely tokens whose probabilities add up to top_p (1 or absent: no limit). */
+  topP?: number;
+  /** Seed of the sampling (default 0): the same seed gives the same text. */
+  seed?: number;
+  /** KV cache (default true); false recomputes the whole prefix per token. */
+  useCache?: boolean;
+  /** Overrides the stop token (config.json's eos_token_id, else the tokenizer's EOS). null: never stop early. */
+  eosTokenId?: number | null;
+}
+
+export interface Generation {
+  /** Generated token ids, without the prompt and without the EOS that stopped it. */
+  ids: number[];
+  /** The decoded continuation (special tokens skipped). */
+  text: string;
+  stoppedBy: 'eos' | 'max_new_tokens' | 'context';
+}
+
+export interface LoadedCausalLm {
+  folder: string;
+  tokenizer: Tokenizer;
+  model: CausalLmModel;
+  arch: Gpt2Arch;
+  weights: Weights;
+  eosTokenId: number | null;
+  padId: number;
+  /** Token-weighted loss and perplexity of texts, each tokenized alone, truncated only at n_positions. */
+  evaluateTexts(
+    texts: readonly string[],
+  ): Promise<{ loss: number; perplexity: number; tokens: number; truncated: number }>;
+  generate(prompt: string | readonly number[], o?: GenerationOptions): Promise<Generation>;
+  dispose(): Promise<void>;
+}
+
+/** A graph with every weight as an initializer (created on first use). */
+function frozenParams(g: GraphBuilder, weights: Weights) {
+  return (name: string): Value => {
+    const existing = g.graph.values.get(name);
+    if (existing) return existing;
+    const tensor = weights.get(name);
+    if (!tensor) throw new Error(`no weights for '${name}'`);
+    return g.initializer(name, tensor);
+  };
+}
+
+/**
+ * Evaluation graph: input_ids, attention_mask, labels (shifted, -100 where nothing is predicted)
+ * -> `nll_sum`, the summed NLL of the batch (reduction 'sum'), so no logits leave the graph.
+ */
+export function evalSumGraph(arch: Gpt2Arch, weights: Weights): Graph {
+  const g = new GraphBuilder(new Graph('causal_lm_eval'));
+  const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
+  const mask = g.input('attention_mask', 'int64', ['batch', 'seq']);
+  const labels = g.input('labels', 'int64', ['batch', 'seq']);
+  const ctx = gpt2Context(g, frozenParams(g, weights), 'eval', arch);
+  const out = gpt2Forward(ctx, arch, { inputIds: ids, attentionMask: mask });
+  const logits = lmHead(ctx, arch, out.hidden);
+  const sum = lmLoss(g, arch, logits, labels, 'sum');
+  g.output(g.op('Identity', [sum], {}, { outputNames: ['nll_sum'] })[0] as Value);
+  return pruneToOutputs(g.graph);
+}
+
+export const pastName = (i: number, kind: 'key' | 'value'): string => `past_key_values.${i}.${kind}`;
+export const presentName = (i: number, kind: 'key' | 'value'): string => `present.${i}.${kind}`;
+
+/**
+ * The cached decoder: input_ids [B, T], attention_mask [B, P + T], position_ids [B, T] and the
+ * past keys/values -> `logits` of the last position [B, 1, V] and the present keys/values.
+ */
+export function decoderGraph(arch: Gpt2Arch, weights: Weights): Graph {
+  const g = new GraphBuilder(new Graph('causal_lm_decoder'));
+  const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
+  const mask = g.input('attention_mask', 'int64', ['batch', 'total']);
+  const positions = g.input('position_ids', 'int64', ['batch', 'seq']);
+  const headDim = arch.hidden / arch.heads;
+  const past: KeyValue[] = Array.from({ length: arch.layers }, (_, i) => ({
+    key: g.input(pastName(i, 'key'), 'float32', ['batch', arch.heads, 'past', headDim]),
+    value: g.input(pastName(i, 'value'), 'float32', ['batch', arch.heads, 'past', headDim]),
+  }));
+  const ctx = gpt2Context(g, frozenParams(g, weights), 'eval', arch);
+  const out = gpt2Forward(ctx, arch, { inputIds: ids, attentionMask: mask, positionIds: positions, past });
+  const last = g.slice(out.hidden, [-1], [Number.MAX_SAFE_INTEGER], [1]); // [B, 1, H]
+  const logits = lmHead(ctx, arch, g.withShape(last, ['batch', 1, arch.hidden]));
+  g.output(g.op('Identity', [logits], {}, { outputNames: ['logits'] })[0] as Value);
+  out.present.forEach((kv, i) => {
+    g.output(g.op('Identity', [kv.key], {}, { outputNames: [presentName(i, 'key')] })[0] as Value);
+    g.output(g.op('Identity', [kv.value], {}, { outputNames: [presentName(i, 'value')] })[0] as Value);
+  });
+  return pruneToOutputs(g.graph);
+}
+
+/** Index of the largest value (the first on ties, as torch.argmax). */
+function argmax(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let j = 1; j < v.length; j++) if ((v[j] as number) > (v[best] as number)) best = j;
+  return best;
+}
+
+/**
+ * The next token from one position's logits: greedy argmax, or a sample after transformers'
+ * sampling warpers in their order (temperature, top-k, top-p; at least one token is kept).
+ */
+export function nextToken(logits: ArrayLike<number>, o: GenerationOptions, rand: () => number): number {
+  const temperature = o.temperature ?? 1;
+  if (!o.doSample || temperature === 0) return argmax(logits);
+  const V = logits.length;
+  const order = Array.from({ length: V }, (_, i) => i).sort(
+    (a, b) => (logits[b] as number) - (logits[a] as number) || a - b,
+  );
+  let keep = o.topK && o.topK > 0 ? Math.min(o.topK, V) : V;
+  const scaled = order.slice(0, keep).map((i) => (logits[i] as number) / temperature);
+  const max = scaled[0] as number;
+  const exps = scaled.map((s) => Math.exp(s - max));
+  const total = exps.reduce((a, b) => a + b, 0);
+  const probs = exps.map((e) => e / total);
+  if (o.topP !== undefined && o.topP < 1) {
+    let cum = 0;
+    let n = 0;
+    while (n < probs.length && cum < o.topP) cum += probs[n++] as number;
+    keep = Math.max(1, n);
+  }
+  const kept = probs.slice(0, keep);
+  const mass = kept.reduce((a, b) => a + b, 0);
+  let u = rand() * mass;
+  for (let j = 0; j < kept.length; j++) {
+    u -= kept[j] as number;
+    if (u < 0) return order[j] as number;
+  }
+  return order[kept.length - 1] as number;
+}
+
+function checkGeneration(o: GenerationOptions): void {
+  const bad = (what: string) => {
+    throw new Error(`generation: ${what}`);
+  };
+  if (o.maxNewTokens !== undefined && !(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 0))
+    bad(`max_new_tokens must be a non-negative integer, got ${o.maxNewTokens}`);
+  if (o.temperature !== undefined && !(o.temperature >= 0 && Number.isFinite(o.temperature)))
+    bad(`temperature must be >= 0, got ${o.temperature}`);
+  if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 0))
+    bad(`top_k must be a non-negative integer, got ${o.topK}`);
+  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) bad(`top_p must be in (0, 1], got ${o.topP}`);
+}
+
+const int64 = (dims: number[], values: ArrayLike<number>): TensorData => tensorOf('int64', dims, values);
+
+export async function loadCausalLm(
+  path: string,
+  o: { device?: DeviceChoice; threads?: number } = {},
+): Promise<LoadedCausalLm> {
+  const folder = modelFolderOf(path);
+  const cfg = new HfConfigReader(readHfConfig(folder), `${folder}/config.json`);
+  if (!isGpt2Config(cfg)) {
+    throw new Error(
+      `${folder}/config.json: model_type '${cfg.str('model_type', '')}' is not a causal LM this engine runs (it runs: gpt2)`,
+    );
+  }
+  const model = gpt2LmModel({ config: cfg });
+  const arch = model.arch;
+  const loaded = loadPretrained(folder, model.params, { basePrefix: GPT2_BASE_PREFIX });
+  if (loaded.missing.length > 0) {
+    throw new Error(`${folder}: the checkpoint lacks ${loaded.missing.join(', ')}: not a complete GPT-2 model`);
+  }
+  const tokenizer = Tokenizer.fromFolder(folder);
+  const eosTokenId = lmEosId(tokenizer, arch.eosTokenId);
+  const padId = lmPadId(tokenizer, eosTokenId);
+  const weights = loaded.weights;
+  const device = o.device ?? 'cpu';
+  const sessions: { evalSum?: Session; decoder?: Session } = {};
+  const session = async (kind: 'evalSum' | 'decoder'): Promise<Session> => {
+    const existing = sessions[kind];
+    if (existing) return existing;
+    const graph = kind === 'evalSum' ? evalSumGraph(arch, weights) : decoderGraph(arch, weights);
+    const created = await createSession(encodeModel(graph), { device, ...(o.threads ? { threads: o.threads } : {}) });
+    sessions[kind] = created;
+    return created;
+  };
+
+  async function evaluateTexts(texts: readonly string[]) {
+    let truncated = 0;
+    const examples: LmExample[] = texts.map((text) => {
+      const ids = tokenizer.encode(text, null).ids;
+      if (ids.length > arch.maxPositions) truncated++;
+      return { inputIds: ids.slice(0, arch.maxPositions) };
+    });
+    // Similar lengths together, a bounded number of tokens per batch: padding and memory stay small.
+    const scored = examples.filter((e) => predictedTokens(e) > 0).sort((a, b) => a.inputIds.length - b.inputIds.length);
+    const s = await session('evalSum');
+    const batches: NllBatch[] = [];
+    const budget = 8192;
+    for (let i = 0; i < scored.length; ) {
+      const chunk: LmExample[] = [];
+      while (i < scored.length && chunk.length < 32) {
+        const next = scored[i] as LmExample;
+        if (chunk.length > 0 && (chunk.length + 1) * next.inputIds.length > budget) break;
+        chunk.push(next);
+        i++;
+      }
+      const out = await s.run(collateLm(chunk, padId), ['nll_sum']);
+      const nllSum = tensorNumbers(out.nll_sum as TensorData)[0] as number;
+      batches.push({ nllSum, tokens: chunk.reduce((n, e) => n + predictedTokens(e), 0) });
+    }
+    const tokens = batches.reduce((n, b) => n + b.tokens, 0);
+    return { ...lmScores(batches), tokens, truncated };
+  }
+
+  async function generate(prompt: string | readonly number[], g: GenerationOptions = {}): Promise<Generation> {
+    checkGeneration(g);
+    const eos = g.eosTokenId === undefined ? eosTokenId : g.eosTokenId;
+    const maxNew = g.maxNewTokens ?? 50;
+    let ids = typeof prompt === 'string' ? tokenizer.encode(prompt, null).ids : [...prompt];
+    // An empty prompt starts from BOS (GPT-2's is <|endoftext|>), as transformers' generate does.
+    if (ids.length === 0) ids = [arch.bosTokenId ?? eos ?? 0];
+    // Room for at least one new token inside the context: keep the end of a too-long prompt.
+    if (ids.length >= arch.maxPositions) ids = ids.slice(ids.length - arch.maxPositions + 1);
+    const s = await session('decoder');
+    const rand = rng(g.seed ?? 0);
+    const useCache = g.useCache ?? true;
+    const headDim = arch.hidden / arch.heads;
+    const emptyPast: TensorData = { dtype: 'float32', dims: [1, arch.heads, 0, headDim], data: new Float32Array(0) };
+    let past: Record<string, TensorData> = {};
+    const resetPast = () => {
+      past = {};
+      for (let i = 0; i < arch.layers; i++) {
+        past[pastName(i, 'key')] = emptyPast;
+        past[pastName(i, 'value')] = emptyPast;
+      }
+    };
+    resetPast();
+    const generated: number[] = [];
+    let pending = ids; // tokens to feed in the next call
+    let stoppedBy: Generation['stoppedBy'] = 'max_new_tokens';
+    while (generated.length < maxNew) {
+      const total = ids.length + generated.length;
+      const start = total - pending.length; // absolute position of pending[0]
+      const feeds: Record<string, TensorData> = {
+        input_ids: int64([1, pending.length], pending),
+        attention_mask: int64([1, total], new Array<number>(total).fill(1)),
+        position_ids: int64(
+          [1, pending.length],
+          pending.map((_, t) => start + t),
+        ),
+        ...past,
+      };
+      const out = await s.run(feeds);
+      const next = nextToken(tensorNumbers(out.logits as TensorData), g, rand);
+      if (eos !== null && next === eos) {
+        stoppedBy = 'eos';
+        break;
+      }
+      generated.push(next);
+      // The sequence fills the context: another token would need a position the model has not.
+      if (ids.length + generated.length >= arch.maxPositions && generated.length < maxNew) {
+        stoppedBy = 'context';
+        break;
+      }
+      if (useCache) {
+        for (let i = 0; i < arch.layers; i++) {
+          for (const kind of ['key', 'value'] as const)
+            past[pastName(i, kind)] = out[presentName(i, kind)] as TensorData;
+        }
+        pending = [next];
+      } else {
+        pending = [...ids, ...generated];
+      }
+    }
+    return { ids: generated, text: tokenizer.decode(generated, true), stoppedBy };
+  }
+
+  return {
+    folder,
+    tokenizer,
+    model,
+    arch,
+    weights,
+    eosTokenId,
+    padId,
+    evaluateTexts,
+    generate,
+    async dispose() {
+      await Promise.allSettled([sessions.evalSum?.dispose(), sessions.decoder?.dispose()]);
+    },
+  };
+}

@@ -1,0 +1,290 @@
+import type { Example } from '../data/records.js';
+import { tensorOf } from '../graph/types.js';
+import { readHfConfig } from '../io/hf-config.js';
+import { loadPretrained } from '../io/pretrained.js';
+import {
+  type CausalLmModel,
+  GPT2_ARCHITECTURE,
+  GPT2_BASE_PREFIX,
+  gpt2LmModel,
+  isGpt2Config,
+  isIgnoredGpt2Tensor,
+  LM_IGNORE_INDEX,
+} from '../models/gpt2.js';
+import { HfConfigReader } from '../models/hf-config.js';
+import { ngramPerplexity } from '../ngram/perplexity.js';
+import type { Smoothing } from '../ngram/smoothing.js';
+import { NgramError } from '../ngram/tokens.js';
+import type { Tokenizer } from '../tokenize/index.js';
+import type { Batch, Evaluator } from '../train/step-runner.js';
+import { computeMetrics } from './metrics.js';
+import { lmScores, type NllBatch } from './perplexity.js';
+import type { RecipeOptions, RunReporter, TaskRecipe } from './recipe.js';
+
+/**
+ * Causal language modelling (`task: causal-lm`) on GPT-2, as Hugging Face's run_clm trains it:
+ *
+ * - a text is tokenized alone, with only what the tokenizer's post-processor adds (nothing for
+ *   GPT-2: no BOS, no EOS), truncated to data.max_length (at most the model's n_positions);
+ * - packing (`data.packing: true`, default false): texts are joined with the EOS token between
+ *   them and cut into max_length blocks, so no position is padding (the last block may be short);
+ *   attention crosses the EOS boundaries, as run_clm's group_texts does;
+ * - labels are the inputs shifted by one, made by the collator: labels[t] = input_ids[t + 1],
+ *   -100 at each text's last token and on padding (right padding with the pad token, else EOS,
+ *   else 0: GPT-2 has no pad token; the attention mask hides it);
+ * - the loss is the mean cross-entropy over the predicted tokens of a batch; an evaluation is
+ *   token-weighted over the whole set: loss = Σ NLL / Σ predicted tokens, perplexity = exp(loss).
+ *
+ * Texts with fewer than 2 tokens predict nothing and are left out of training (without packing).
+ */
+export interface LmExample {
+  inputIds: number[];
+  line?: number;
+}
+
+export interface CausalLmRecipe extends TaskRecipe<LmExample> {
+  model: CausalLmModel;
+  maxLength: number;
+  packing: boolean;
+  padId: number;
+}
+
+/** The pad id of a causal LM batch: the tokenizer's pad token, else EOS, else 0 (masked either way). */
+export function lmPadId(tokenizer: Tokenizer, eos: number | null = null): number {
+  return tokenizer.padTokenId ?? tokenizer.eosTokenId ?? eos ?? 0;
+}
+
+/** The EOS id: config.json's eos_token_id, else the tokenizer's eos token. */
+export function lmEosId(tokenizer: Tokenizer, configEos: number | null): number | null {
+  return configEos ?? tokenizer.eosTokenId;
+}
+
+/**
+ * Right-padded batch with shifted labels: labels[b, t] = input_ids[b, t + 1] where both are real
+ * tokens, -100 elsewhere.
+ */
+export function collateLm(examples: readonly LmExample[], padId: number): Batch {
+  const T = Math.max(1, ...examples.map((e) => e.inputIds.length));
+  const B = examples.length;
+  const ids = new Array<number>(B * T).fill(padId);
+  const mask = new Array<number>(B * T).fill(0);
+  const labels = new Array<number>(B * T).fill(LM_IGNORE_INDEX);
+  examples.forEach((e, b) => {
+    const n = e.inputIds.length;
+    for (let t = 0; t < n; t++) {
+      ids[b * T + t] = e.inputIds[t] as number;
+      mask[b * T + t] = 1;
+      if (t + 1 < n) labels[b * T + t] = e.inputIds[t + 1] as number;
+    }
+  });
+  return {
+    input_ids: tensorOf('int64', [B, T], ids),
+    attention_mask: tensorOf('int64', [B, T], mask),
+    labels: tensorOf('int64', [B, T], labels),
+  };
+}
+
+/** Tokens an example predicts: every token but its first. */
+export const predictedTokens = (e: LmExample): number => Math.max(0, e.inputIds.length - 1);
+
+/** The texts of causal-lm examples. */
+function textsOf(examples: readonly Example[]): string[] {
+  return examples.map((e) => {
+    if (e.kind !== 'text') throw new Error(`causal-lm needs text examples, got ${e.kind}`);
+    return e.text;
+  });
+}
+
+/**
+ * Tokenizes texts one by one; with `packing`, joins them with EOS and cuts max_length blocks.
+ * Without packing, texts with fewer than `minTokens` tokens are dropped.
+ */
+export function encodeTexts(
+  tokenizer: Tokenizer,
+  examples: readonly Example[],
+  o: { maxLength: number; packing: boolean; eos: number | null; minTokens?: number },
+): LmExample[] {
+  if (!o.packing) {
+    const out: LmExample[] = [];
+    for (const e of examples) {
+      if (e.kind !== 'text') throw new Error(`causal-lm needs text examples, got ${e.kind}`);
+      const ids = tokenizer.encode(e.text, null, { maxLength: o.maxLength }).ids;
+      if (ids.length >= (o.minTokens ?? 2)) out.push({ inputIds: ids, line: e.source.line });
+    }
+    return out;
+  }
+  if (o.eos === null) throw new Error('data.packing needs an EOS token to separate texts (eos_token_id)');
+  const stream: number[] = [];
+  for (const text of textsOf(examples)) {
+    const ids = tokenizer.encode(text, null).ids;
+    if (ids.length === 0) continue;
+    if (stream.length > 0) stream.push(o.eos);
+    for (const id of ids) stream.push(id);
+  }
+  const blocks: LmExample[] = [];
+  for (let i = 0; i < stream.length; i += o.maxLength) {
+    const block = stream.slice(i, i + o.maxLength);
+    if (block.length >= 2) blocks.push({ inputIds: block });
+  }
+  return blocks;
+}
+
+/**
+ * Token-weighted loss and perplexity of examples under an evaluator whose `loss` is the mean NLL
+ * of a batch's predicted tokens: each batch contributes mean × its predicted-token count, so the
+ * result is Σ NLL / Σ tokens over the whole set, whatever the batch sizes and lengths.
+ */
+export async function evaluateLm(
+  evaluator: Evaluator,
+  examples: readonly LmExample[],
+  batchSize: number,
+  padId: number,
+): Promise<{ loss: number; perplexity: number; batches: NllBatch[] }> {
+  const batches: NllBatch[] = [];
+  const scored = examples.filter((e) => predictedTokens(e) > 0);
+  for (let i = 0; i < scored.length; i += batchSize) {
+    const chunk = scored.slice(i, i + batchSize);
+    const tokens = chunk.reduce((n, e) => n + predictedTokens(e), 0);
+    const { loss } = await evaluator.evaluate(collateLm(chunk, padId));
+    batches.push({ nllSum: loss * tokens, tokens });
+  }
+  return { ...lmScores(batches), batches };
+}
+
+/** `data.packing`, read only when present: the key is not (yet) in the shared config schema. */
+export function packingOf(data: object): boolean {
+  const v = (data as { packing?: unknown }).packing;
+  return v === true;
+}
+
+/** Order-3 modified Kneser-Ney, then the fallbacks, first that the counts allow. */
+const NGRAM_TRIES: readonly { order: number; smoothing: Smoothing }[] = [
+  { order: 3, smoothing: 'modified-kneser-ney' },
+  { order: 2, smoothing: 'modified-kneser-ney' },
+  { order: 3, smoothing: 'kneser-ney' },
+  { order: 2, smoothing: 'kneser-ney' },
+];
+
+export interface NgramBaseline {
+  perplexity: number;
+  order: number;
+  smoothing: Smoothing;
+  /** Why the preferred model (order 3, modified-kneser-ney) was not used, when it was not. */
+  fallback?: string;
+}
+
+/**
+ * Perplexity of an n-gram model trained on the training texts, on the validation texts: order-3
+ * modified Kneser-Ney, falling back to order 2 and then to Kneser-Ney with one discount when the
+ * counts of counts make modified-KN's discounts undefined (a small corpus). Word-level (lower-cased,
+ * whitespace-split, with `</s>`), so it is a reference point, not directly comparable to the
+ * model's subword perplexity.
+ */
+export async function ngramBaseline(train: readonly string[], validation: readonly string[]): Promise<NgramBaseline> {
+  const reasons: string[] = [];
+  for (const t of NGRAM_TRIES) {
+    try {
+      const r = await ngramPerplexity({ ...t, trainLines: train, evalLines: validation });
+      return { perplexity: r.perplexity, ...t, ...(reasons.length > 0 ? { fallback: reasons.join('; ') } : {}) };
+    } catch (err) {
+      if (!(err instanceof NgramError)) throw err;
+      // The same cause at the next order is not repeated.
+      const why = err.message.replace(/^modified-kneser-ney: /, '');
+      reasons.push(
+        reasons.some((r) => r.endsWith(why))
+          ? `order ${t.order} ${t.smoothing}: likewise`
+          : `order ${t.order} ${t.smoothing}: ${why}`,
+      );
+    }
+  }
+  throw new NgramError(`no n-gram baseline could be estimated: ${reasons.join('; ')}`);
+}
+
+/**
+ * The baseline a causal-lm run logs before training. The run-directory contract has no baseline
+ * event, so it travels as an `eval` event at step 0 whose metrics are `{ngram_perplexity}`: readers
+ * that plot eval metrics show it as the starting reference; it has no `loss` and never competes for
+ * the best checkpoint (the trainer's own evaluations are separate events).
+ */
+export async function logNgramBaseline(
+  run: RunReporter,
+  train: readonly Example[],
+  validation: readonly Example[],
+): Promise<NgramBaseline | undefined> {
+  if (validation.length === 0) {
+    run.log('info', 'n-gram baseline: skipped (no validation data)');
+    return undefined;
+  }
+  let baseline: NgramBaseline;
+  try {
+    baseline = await ngramBaseline(textsOf(train), textsOf(validation));
+  } catch (err) {
+    if (!(err instanceof NgramError)) throw err;
+    run.log('warn', `n-gram baseline: ${err.message}`);
+    return undefined;
+  }
+  if (baseline.fallback) {
+    run.log(
+      'warn',
+      `n-gram baseline: order 3 modified-kneser-ney is not defined on this data, used order ${baseline.order} ${baseline.smoothing} instead (${baseline.fallback})`,
+    );
+  }
+  run.log(
+    'info',
+    `n-gram baseline: order ${baseline.order} ${baseline.smoothing} word-level perplexity ${baseline.perplexity.toFixed(2)} on the validation texts (trained on the training texts)`,
+  );
+  run.event({ type: 'eval', step: 0, metrics: { ngram_perplexity: baseline.perplexity } });
+  return baseline;
+}
+
+export function causalLmRecipe(o: RecipeOptions): CausalLmRecipe {
+  if (o.config.task !== 'causal-lm') throw new Error(`task '${o.config.task}' is not trained by the causal-lm recipe`);
+  const raw = readHfConfig(o.modelDir);
+  const cfg = new HfConfigReader(raw, `${o.modelDir}/config.json`);
+  if (!isGpt2Config(cfg)) {
+    throw new Error(
+      `${o.modelDir}/config.json: model_type '${cfg.str('model_type', '')}' cannot be trained as a causal LM by this version of the engine (it trains: gpt2)`,
+    );
+  }
+  const model = gpt2LmModel({
+    config: cfg,
+    ...(o.config.training?.dropout === undefined ? {} : { dropout: o.config.training.dropout }),
+    ...(o.adapters ? { adapters: o.adapters } : {}),
+  });
+  const arch = model.arch;
+  const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed, basePrefix: GPT2_BASE_PREFIX });
+  const maxLength = Math.min(o.config.data.max_length ?? 128, arch.maxPositions);
+  const packing = packingOf(o.config.data);
+  const eos = lmEosId(o.tokenizer, arch.eosTokenId);
+  const padId = lmPadId(o.tokenizer, eos);
+  return {
+    model,
+    maxLength,
+    packing,
+    padId,
+    weights: loaded.weights,
+    loadReport: {
+      missing: loaded.missing,
+      unexpected: loaded.unexpected.filter((n) => !isIgnoredGpt2Tensor(n, arch)),
+      reinitialized: loaded.reinitialized.map((r) => r.name),
+    },
+    labels: [],
+    architecture: GPT2_ARCHITECTURE,
+    exportConfig: {},
+    encode: (examples) => encodeTexts(o.tokenizer, examples, { maxLength, packing, eos }),
+    collate: (examples) => collateLm(examples, padId),
+    tokensOf: (e) => e.inputIds.length,
+    async evaluate(evaluator, examples, metrics, batchSize) {
+      const scores = await evaluateLm(evaluator, examples, batchSize, padId);
+      const others = metrics.filter((m) => m !== 'loss' && m !== 'perplexity');
+      return {
+        loss: scores.loss,
+        perplexity: scores.perplexity,
+        ...computeMetrics({ kind: 'causal-lm', batches: scores.batches }, others),
+      };
+    },
+    beforeTraining: async (run, data) => {
+      await logNgramBaseline(run, data.train, data.validation);
+    },
+  };
+}

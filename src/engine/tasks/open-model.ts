@@ -1,0 +1,18 @@
+import { readHfConfig } from '../io/hf-config.js';
+import type { DeviceChoice } from '../runtime.js';
+import { type FinetunedModel, loadFinetuned, modelFolderOf, taskOf } from './finetuned-model.js';
+import { loadQaModel, type QaFinetunedModel } from './qa-finetuned.js';
+
+/**
+ * A fine-tuned model folder (or run directory) of any task the CLI runs, loaded by the task its
+ * config.json's `architectures` names: classification heads, or question answering.
+ */
+export type AnyFinetunedModel = FinetunedModel | QaFinetunedModel;
+
+export const isQaModel = (m: AnyFinetunedModel): m is QaFinetunedModel => m.task === 'question-answering';
+
+export async function openModel(path: string, o: { device?: DeviceChoice } = {}): Promise<AnyFinetunedModel> {
+  const folder = modelFolderOf(path);
+  const task = taskOf(readHfConfig(folder).architectures, folder);
+  return task === 'question-answering' ? loadQaModel(folder, o) : loadFinetuned(folder, o);
+}

@@ -1,0 +1,183 @@
+import type { FinetuneConfig } from '../../shared/config.js';
+import type { Example, QaExample } from '../data/records.js';
+import { tensorNumbers, tensorOf } from '../graph/types.js';
+import { readHfConfig } from '../io/hf-config.js';
+import { loadPretrained } from '../io/pretrained.js';
+import { familyOf } from '../models/families.js';
+import type { ModelFamily } from '../models/family.js';
+import { HfConfigReader } from '../models/hf-config.js';
+import { qaArchitecture } from '../models/qa-head.js';
+import type { Batch, Evaluator } from '../train/step-runner.js';
+import { collateEncoded } from './encoded.js';
+import type { EncoderTaskModel } from './encoder-tasks.js';
+import { computeMetrics } from './metrics.js';
+import { type QaWindow, type QaWindowOptions, qaWindows } from './qa-data.js';
+import { questionAnsweringModel } from './qa-model.js';
+import {
+  bestAnswers,
+  type QaCandidate,
+  type QaPostprocessOptions,
+  splitQaLogits,
+  type WindowLogits,
+} from './qa-postprocess.js';
+import type { RecipeOptions, TaskRecipe } from './recipe.js';
+import type { QaExample as ScoredQuestion } from './squad-metrics.js';
+
+/**
+ * Extractive question answering (SQuAD format) on an encoder family, as Hugging Face's run_qa.py:
+ * the training "examples" are windows of question + context (a long context gives several), each
+ * with the token positions of its answer; evaluation runs every window of the validation set,
+ * gathers each question's windows, picks the best span (n-best, max answer length, context only)
+ * and scores SQuAD v1.1 exact match and F1 against all gold answers.
+ */
+export interface QaSettings extends QaWindowOptions, QaPostprocessOptions {}
+
+export interface QaRecipe extends TaskRecipe<QaWindow> {
+  family: ModelFamily;
+  model: EncoderTaskModel;
+  settings: QaSettings;
+  /** Windows through the eval forward: the mean window loss and the n-best answers of each example. */
+  answers(
+    evaluator: Evaluator,
+    windows: readonly QaWindow[],
+    batchSize: number,
+  ): Promise<{ loss: number; answers: Map<QaExample, QaCandidate[]> }>;
+}
+
+export interface QaRecipeOptions extends RecipeOptions {
+  /** Overrides of the settings from the config (predict and evaluate of a fine-tuned model). */
+  settings?: Partial<QaSettings>;
+}
+
+/** The QA keys of `data` (doc_stride, max_answer_length, n_best) when the config has them. */
+function dataKey(config: FinetuneConfig, key: string, min: number): number | undefined {
+  const v = (config.data as unknown as Record<string, unknown>)[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    throw new Error(`data.${key} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/**
+ * Settings with run_qa.py's defaults: doc_stride 128 (but at most a third of max_length, so the
+ * default works with short windows: run_qa pairs 128 with max_seq_length 384), max_answer_length
+ * 30, n_best_size 20.
+ */
+export function qaSettings(config: FinetuneConfig, maxLength: number, overrides: Partial<QaSettings> = {}): QaSettings {
+  return {
+    maxLength,
+    docStride: overrides.docStride ?? dataKey(config, 'doc_stride', 0) ?? Math.min(128, Math.floor(maxLength / 3)),
+    maxAnswerLength: overrides.maxAnswerLength ?? dataKey(config, 'max_answer_length', 1) ?? 30,
+    nBest: overrides.nBest ?? dataKey(config, 'n_best', 1) ?? 20,
+  };
+}
+
+export function qaRecipe(o: QaRecipeOptions): QaRecipe {
+  if (o.config.task !== 'question-answering')
+    throw new Error(`task '${o.config.task}' is not trained by the question-answering recipe`);
+  const raw = readHfConfig(o.modelDir);
+  const cfg = new HfConfigReader(raw, `${o.modelDir}/config.json`);
+  const family = familyOf(cfg);
+  const model = questionAnsweringModel({
+    family,
+    config: cfg,
+    ...(o.config.training?.dropout === undefined ? {} : { dropout: o.config.training.dropout }),
+    ...(o.adapters ? { adapters: o.adapters } : {}),
+  });
+  const architecture = qaArchitecture(model.arch);
+  const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed });
+  const maxLength = Math.min(
+    o.settings?.maxLength ?? o.config.data.max_length ?? 128,
+    model.arch.maxPositions - (family.modelTypes.includes('roberta') ? 2 : 0),
+  );
+  const settings = qaSettings(o.config, maxLength, o.settings);
+  const withTokenTypes = model.batchInputs.some((b) => b.name === 'token_type_ids');
+  const padId = o.tokenizer.padTokenId ?? 0;
+
+  const encode = (examples: readonly Example[]): QaWindow[] =>
+    examples.flatMap((e) => {
+      if (e.kind !== 'qa') throw new Error('question-answering needs SQuAD examples (question, context, answers)');
+      return qaWindows(o.tokenizer, e, settings);
+    });
+
+  const collate = (windows: readonly QaWindow[]): Batch => {
+    const { labels: _, ...inputs } = collateEncoded(
+      windows.map((w) => ({ inputIds: w.inputIds, tokenTypeIds: w.tokenTypeIds, label: 0 })),
+      { padId, withTokenTypes, labels: 'class' },
+    );
+    const B = windows.length;
+    return {
+      ...inputs,
+      start_positions: tensorOf(
+        'int64',
+        [B],
+        windows.map((w) => w.startPosition),
+      ),
+      end_positions: tensorOf(
+        'int64',
+        [B],
+        windows.map((w) => w.endPosition),
+      ),
+    };
+  };
+
+  async function answers(evaluator: Evaluator, windows: readonly QaWindow[], batchSize: number) {
+    let lossSum = 0;
+    const perExample = new Map<QaExample, WindowLogits[]>();
+    for (let i = 0; i < windows.length; i += batchSize) {
+      const chunk = windows.slice(i, i + batchSize);
+      const { loss, logits } = await evaluator.evaluate(collate(chunk));
+      lossSum += loss * chunk.length;
+      const values = tensorNumbers(logits);
+      chunk.forEach((w, b) => {
+        const { start, end } = splitQaLogits(values, logits.dims, b, w.offsets.length);
+        const list = perExample.get(w.example) ?? [];
+        list.push({ start, end, offsets: w.offsets });
+        perExample.set(w.example, list);
+      });
+    }
+    const result = new Map<QaExample, QaCandidate[]>();
+    for (const [e, ws] of perExample) result.set(e, bestAnswers(e.context, ws, settings));
+    return { loss: windows.length > 0 ? lossSum / windows.length : Number.NaN, answers: result };
+  }
+
+  async function evaluate(
+    evaluator: Evaluator,
+    windows: readonly QaWindow[],
+    metrics: readonly string[],
+    batchSize: number,
+  ): Promise<Record<string, number>> {
+    const { loss, answers: predicted } = await answers(evaluator, windows, batchSize);
+    const wanted = metrics.filter((m) => m !== 'loss');
+    if (wanted.length === 0) return { loss };
+    // SQuAD v1.1 scores answered questions; a question without a gold answer has nothing to match.
+    const scored: ScoredQuestion[] = [];
+    for (const [e, candidates] of predicted) {
+      if (e.answers.text.length === 0) continue;
+      scored.push({ prediction: candidates[0]?.text ?? '', answers: e.answers.text });
+    }
+    if (scored.length === 0)
+      throw new Error('question answering: no evaluation question has a gold answer to score (SQuAD v1.1 metrics)');
+    return { loss, ...computeMetrics({ kind: 'question-answering', examples: scored }, wanted) };
+  }
+
+  return {
+    family,
+    model,
+    settings,
+    weights: loaded.weights,
+    loadReport: {
+      missing: loaded.missing,
+      unexpected: loaded.unexpected,
+      reinitialized: loaded.reinitialized.map((r) => r.name),
+    },
+    labels: [],
+    architecture,
+    exportConfig: {},
+    encode,
+    collate,
+    tokensOf: (w) => w.inputIds.length,
+    evaluate,
+    answers,
+  };
+}

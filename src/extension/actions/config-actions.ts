@@ -1,0 +1,139 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import * as vscode from 'vscode';
+import { formatOf, nodeAt, parseConfigText, toValue } from '../../shared/config-tree.js';
+import { orderConfigs } from '../configs/discovery.js';
+import { CONFIG_TEMPLATES } from '../configs/templates.js';
+import type { Ctx } from '../ctx.js';
+import { CONFIG_FILE_RE, CONFIG_GLOB } from '../ids.js';
+import { localFolders } from '../settings.js';
+import { requireTrust } from './trust.js';
+
+/** Start Fine-tune, New Fine-tune Config and Validate Config. */
+
+/** A config Uri from a command argument: a Uri (editor title, CodeLens, explorer) or nothing. */
+function configArg(arg: unknown): vscode.Uri | undefined {
+  return arg instanceof vscode.Uri && CONFIG_FILE_RE.test(arg.path) ? arg : undefined;
+}
+
+/** The workspace's config files, the active editor's first; undefined when the user cancels. */
+export async function pickConfig(placeHolder: string): Promise<vscode.Uri | undefined> {
+  const found = await vscode.workspace.findFiles(CONFIG_GLOB, '**/node_modules/**', 500);
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const open = vscode.window.tabGroups.all.flatMap((g) =>
+    g.tabs.flatMap((t) => (t.input instanceof vscode.TabInputText ? [t.input.uri.fsPath] : [])),
+  );
+  const byPath = new Map(found.map((u) => [u.fsPath, u]));
+  const ordered = orderConfigs([...byPath.keys()], { active: active?.fsPath, open });
+  type Item = vscode.QuickPickItem & { uri?: vscode.Uri };
+  const items: Item[] = ordered.map((p, i) => ({
+    label: `$(file) ${basename(p)}`,
+    description: vscode.workspace.asRelativePath(p, true),
+    detail: i === 0 && p === active?.fsPath ? 'active editor' : undefined,
+    uri: byPath.get(p),
+  }));
+  items.push({ label: '$(add) New Fine-tune Config…', alwaysShow: true });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Fine-tune',
+    placeHolder: ordered.length > 0 ? placeHolder : 'No *.finetune.yaml / *.finetune.json in this workspace yet',
+    matchOnDescription: true,
+  });
+  if (!picked) return undefined;
+  return picked.uri ?? (await newConfig());
+}
+
+/** Returns the new run's folder (for the run panel and tests), or undefined when nothing started. */
+export async function startRun(ctx: Ctx, arg?: unknown): Promise<string | undefined> {
+  if (!(await requireTrust('start a fine-tune run'))) return;
+  const uri = configArg(arg) ?? (await pickConfig('Select the config to fine-tune with'));
+  if (!uri) return;
+  const doc = await vscode.workspace.openTextDocument(uri);
+  // The engine reads the file from disk: what the user sees is what must run.
+  if (doc.isDirty && !(await doc.save()))
+    throw new Error(`Could not save ${uri.fsPath}; the run would use the version on disk.`);
+  const diagnostics = await ctx.diagnostics.validate(uri);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    const first = errors[0];
+    const where = first ? ` First, line ${first.range.start.line + 1}: ${first.message}` : '';
+    const choice = await vscode.window.showErrorMessage(
+      `${basename(uri.fsPath)} has ${errors.length} error${errors.length === 1 ? '' : 's'}; fix ${errors.length === 1 ? 'it' : 'them'} before starting a run (see the Problems panel).${where}`,
+      'Show Problems',
+    );
+    if (choice) await vscode.commands.executeCommand('workbench.actions.view.problems');
+    return;
+  }
+  const folder = vscode.workspace.getWorkspaceFolder(uri) ?? localFolders()[0];
+  if (folder?.uri.scheme !== 'file')
+    throw new Error(`${uri.fsPath} is not in a workspace folder on disk: open its folder to keep its runs.`);
+  const parsed = parseConfigText(doc.getText(), formatOf(uri.path));
+  const outputNode = nodeAt(parsed.root, ['output_dir']);
+  const outputDir =
+    outputNode?.kind === 'scalar' && typeof outputNode.value === 'string' ? outputNode.value : undefined;
+  const runDir = await ctx.runs.start(
+    outputDir ? { configPath: uri.fsPath, folder, outputDir } : { configPath: uri.fsPath, folder },
+  );
+  ctx.outputs.open(runDir, false);
+  ctx.notifications.track(runDir);
+  return runDir;
+}
+
+/** Creates a config from a task template in a workspace folder and opens it. */
+export async function newConfig(): Promise<vscode.Uri | undefined> {
+  const template = await vscode.window.showQuickPick(
+    CONFIG_TEMPLATES.map((t) => ({ label: t.label, detail: t.detail, template: t })),
+    { title: 'New Fine-tune Config', placeHolder: 'What should the model learn?' },
+  );
+  if (!template) return undefined;
+  const folders = localFolders();
+  const folder =
+    folders.length <= 1
+      ? folders[0]
+      : await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Where should the config go?' });
+  if (!folder) {
+    if (folders.length === 0) void vscode.window.showErrorMessage('Open a folder first: configs and runs live in it.');
+    return undefined;
+  }
+  const name = await vscode.window.showInputBox({
+    title: 'New Fine-tune Config',
+    prompt: `File name, relative to ${folder.name}`,
+    value: template.template.fileName,
+    valueSelection: [0, template.template.fileName.indexOf('.')],
+    validateInput: (value) => {
+      if (!CONFIG_FILE_RE.test(value)) return 'The name must end in .finetune.yaml, .finetune.yml or .finetune.json.';
+      if (existsSync(join(folder.uri.fsPath, value))) return `${value} already exists.`;
+      return undefined;
+    },
+  });
+  if (!name) return undefined;
+  const path = join(folder.uri.fsPath, name);
+  const text = name.endsWith('.json') ? yamlTemplateAsJson(template.template.yaml) : template.template.yaml;
+  await writeFile(path, text, { flag: 'wx' });
+  const uri = vscode.Uri.file(path);
+  await vscode.window.showTextDocument(uri);
+  return uri;
+}
+
+/** The same template as JSON (the comments are lost: JSON has none). */
+function yamlTemplateAsJson(yamlText: string): string {
+  return `${JSON.stringify(toValue(parseConfigText(yamlText, 'yaml').root), null, 2)}\n`;
+}
+
+export async function validateConfig(ctx: Ctx, arg?: unknown): Promise<void> {
+  const uri =
+    configArg(arg) ??
+    configArg(vscode.window.activeTextEditor?.document.uri) ??
+    (await pickConfig('Select the config to validate'));
+  if (!uri) return;
+  const diagnostics = await ctx.diagnostics.validate(uri);
+  const count = (s: string) => diagnostics.filter((d) => d.severity === s).length;
+  const name = basename(uri.fsPath);
+  if (diagnostics.length === 0) {
+    void vscode.window.showInformationMessage(`${name}: no problems found.`);
+    return;
+  }
+  const summary = `${name}: ${count('error')} error(s), ${count('warning')} warning(s), ${count('info') + count('hint')} suggestion(s).`;
+  const show = count('error') > 0 ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+  if (await show(summary, 'Show Problems')) await vscode.commands.executeCommand('workbench.actions.view.problems');
+}

@@ -1,0 +1,120 @@
+import type { TaskName } from '../../shared/config.js';
+
+/**
+ * Starting points for "New Fine-tune Config", one per task, in the config format of DESIGN.md.
+ * Each names a small public model from the Hugging Face Hub and data files next to the config;
+ * the comments say what to change. test/extension/templates.test.ts keeps every template free of
+ * validation errors. No 'vscode' import.
+ */
+export interface ConfigTemplate {
+  task: TaskName;
+  label: string;
+  detail: string;
+  /** The file name suggested for it. */
+  fileName: string;
+  yaml: string;
+}
+
+const COMMON_TRAINING = `training:
+  method: full                # full | freeze | lora
+  epochs: 3
+  batch_size: 16
+  learning_rate: 3.0e-5
+  weight_decay: 0.01
+  warmup_ratio: 0.1
+  scheduler: linear           # linear | cosine | constant
+  max_grad_norm: 1.0
+  seed: 42`;
+
+export const CONFIG_TEMPLATES: readonly ConfigTemplate[] = [
+  {
+    task: 'text-classification',
+    label: 'Text classification',
+    detail: 'Sentiment, topic or intent: one label per text (BERT family)',
+    fileName: 'classifier.finetune.yaml',
+    yaml: `# Fine-tune a text classifier. Data: JSON Lines with one {"text": ..., "label": ...} object per line.
+model: google-bert/bert-base-uncased   # a Hugging Face Hub id, or a folder with config.json and model.safetensors
+task: text-classification
+data:
+  train: data/train.jsonl
+  validation: data/validation.jsonl     # or: validation_split: 0.1
+  text_column: text
+  label_column: label
+  max_length: 128
+${COMMON_TRAINING}
+eval:
+  every: epoch
+  metrics: [accuracy, f1]
+  early_stopping: { patience: 2, metric: f1 }
+device: auto                            # auto | cpu | cuda
+`,
+  },
+  {
+    task: 'token-classification',
+    label: 'Token classification',
+    detail: 'Named entities or part-of-speech tags: one tag per word',
+    fileName: 'ner.finetune.yaml',
+    yaml: `# Fine-tune a token classifier (e.g. NER). Data: JSON Lines, {"tokens": [...], "tags": [...]} per line.
+model: google-bert/bert-base-cased      # cased models suit named entities
+task: token-classification
+data:
+  train: data/train.jsonl
+  validation: data/validation.jsonl
+  tokens_column: tokens
+  tags_column: tags
+  max_length: 128
+${COMMON_TRAINING}
+eval:
+  every: epoch
+  metrics: [f1, precision, recall]
+device: auto
+`,
+  },
+  {
+    task: 'question-answering',
+    label: 'Question answering',
+    detail: 'Extractive QA: find the answer span in a context (SQuAD format)',
+    fileName: 'qa.finetune.yaml',
+    yaml: `# Fine-tune extractive question answering. Data: SQuAD-style JSON Lines rows with
+# "question", "context" and "answers": {"text": [...], "answer_start": [...]}.
+model: distilbert/distilbert-base-uncased
+task: question-answering
+data:
+  train: data/train.jsonl
+  validation: data/validation.jsonl
+  max_length: 384
+${COMMON_TRAINING}
+eval:
+  every: epoch
+  metrics: [exact_match, f1]
+device: auto
+`,
+  },
+  {
+    task: 'causal-lm',
+    label: 'Causal language model',
+    detail: 'Continue pretraining a GPT-style model on your own text',
+    fileName: 'lm.finetune.yaml',
+    yaml: `# Fine-tune a causal language model on your own text. Data: JSON Lines, {"text": ...} per line.
+model: openai-community/gpt2
+task: causal-lm
+data:
+  train: data/train.jsonl
+  validation_split: 0.05
+  text_column: text
+  max_length: 256
+training:
+  method: lora                # low-rank adapters: far less memory than full fine-tuning
+  epochs: 1
+  batch_size: 8
+  learning_rate: 2.0e-4
+  warmup_ratio: 0.05
+  scheduler: cosine
+  lora: { r: 8, alpha: 16, dropout: 0.05, target_modules: [c_attn] }
+eval:
+  every: epoch
+  metrics: [perplexity]
+device: auto
+`,
+  },
+];

@@ -1,0 +1,114 @@
+import * as vscode from 'vscode';
+import { CONFIG_GLOB, CONTEXT_KEYS } from './ids.js';
+import { Disposable } from './lifecycle.js';
+import { registerRunPanelSerializer } from './panel/run-panel.js';
+import { RunManager } from './runs/run-manager.js';
+import { RunOutputs } from './runs/run-output.js';
+import { allows, isActive } from './runs/run-state.js';
+import { ConfigDiagnostics } from './validation/config-diagnostics.js';
+import { registerConfigProviders } from './validation/config-providers.js';
+import { type NotificationActions, RunNotifications } from './views/run-notifications.js';
+import { createRunsView, type RunsNode, RunsTreeProvider } from './views/runs-tree.js';
+import { RunsStatusBar } from './views/status-bar.js';
+
+/**
+ * The extension's one long-lived object, as in rust-analyzer's editors/code: it owns every
+ * service and everything registered with VS Code, and disposing it (on deactivate) releases them
+ * all. Engines are separate, detached processes and keep running; their per-process scopes live
+ * in the run manager (RunSession).
+ */
+export class Ctx extends Disposable {
+  readonly log: vscode.LogOutputChannel;
+  readonly runs: RunManager;
+  readonly outputs: RunOutputs;
+  readonly diagnostics: ConfigDiagnostics;
+  readonly tree: RunsTreeProvider;
+  readonly view: vscode.TreeView<RunsNode>;
+  readonly notifications: RunNotifications;
+
+  constructor(
+    readonly extensionContext: vscode.ExtensionContext,
+    actions: NotificationActions,
+  ) {
+    super();
+    this.log = this._register(vscode.window.createOutputChannel('Fine-tune', { log: true }));
+    this.runs = this._register(
+      new RunManager(extensionContext.asAbsolutePath('dist/cli.js'), extensionContext.workspaceState, this.log),
+    );
+    this.outputs = this._register(new RunOutputs(this.runs));
+    this.diagnostics = this._register(new ConfigDiagnostics(this.log));
+    for (const d of registerConfigProviders(this.diagnostics)) this._register(d);
+    this.tree = this._register(new RunsTreeProvider(this.runs));
+    this.view = this._register(createRunsView(this.tree));
+    this._register(new RunsStatusBar(this.runs));
+    this.notifications = this._register(new RunNotifications(this.runs, actions));
+    // Run panels open before a window reload come back (activation event onWebviewPanel).
+    this._register(registerRunPanelSerializer(extensionContext));
+    this._register(this.runs.onDidChangeRun(() => this.updateRunContext()));
+    this.watchConfigFiles();
+  }
+
+  /** Absolute path of the engine CLI bundle. */
+  get cliPath(): string {
+    return this.extensionContext.asAbsolutePath('dist/cli.js');
+  }
+
+  /** Reads the runs folders; the views fill in as runs are read. */
+  async initialize(): Promise<void> {
+    this.updateRunContext();
+    await this.runs.initialize();
+    this.updateRunContext();
+  }
+
+  /** Context keys for `when` clauses, and the view's badge. */
+  private updateRunContext(): void {
+    const list = this.runs.list();
+    const set = (key: string, value: boolean) => void vscode.commands.executeCommand('setContext', key, value);
+    set(CONTEXT_KEYS.hasRuns, list.length > 0);
+    set(
+      CONTEXT_KEYS.hasRunningRuns,
+      list.some((r) => isActive(r.state)),
+    );
+    set(
+      CONTEXT_KEYS.hasResumableRuns,
+      list.some((r) => allows(r.state, 'resume')),
+    );
+    set(
+      CONTEXT_KEYS.hasDeletableRuns,
+      list.some((r) => allows(r.state, 'delete')),
+    );
+    set(
+      CONTEXT_KEYS.hasCompletedRuns,
+      list.some((r) => r.state === 'completed'),
+    );
+    set(CONTEXT_KEYS.canCompareRuns, list.filter((r) => allows(r.state, 'compare')).length >= 2);
+    const running = list.filter((r) => r.state === 'running').length;
+    this.view.badge = running > 0 ? { value: running, tooltip: `${running} run(s) training` } : undefined;
+  }
+
+  /**
+   * Config files on disk: whether any exist (the welcome view), and re-validation of those not
+   * open in an editor when they change. VS Code's watcher suits these: they are workspace files.
+   */
+  private watchConfigFiles(): void {
+    const watcher = this._register(vscode.workspace.createFileSystemWatcher(CONFIG_GLOB));
+    const recount = async () => {
+      const found = await vscode.workspace.findFiles(CONFIG_GLOB, '**/node_modules/**', 1);
+      void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.hasConfigs, found.length > 0);
+    };
+    this._register(
+      watcher.onDidCreate((uri) => {
+        void recount();
+        this.diagnostics.revalidate(uri);
+      }),
+    );
+    this._register(watcher.onDidChange((uri) => this.diagnostics.revalidate(uri)));
+    this._register(watcher.onDidDelete(() => void recount()));
+    void (async () => {
+      // Fill the Problems panel for configs that are not open too, like a compiler would.
+      const all = await vscode.workspace.findFiles(CONFIG_GLOB, '**/node_modules/**', 200);
+      void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.hasConfigs, all.length > 0);
+      for (const uri of all) this.diagnostics.revalidate(uri);
+    })();
+  }
+}

@@ -1,0 +1,342 @@
+import { readdir } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import * as vscode from 'vscode';
+import { nodeAt, parseConfigText } from '../../shared/config-tree.js';
+import { formatOf, validateConfig } from '../../shared/config-validate.js';
+import {
+  type ConfigPath,
+  type ConfigState,
+  EVENT_BATCH_MS,
+  type HostMessage,
+  isWebviewMessage,
+  type JsonValue,
+  type RunCommand,
+  type RunSnapshot,
+  type WebviewRequest,
+} from '../../shared/messages.js';
+import type { RunEvent } from '../../shared/run-directory.js';
+import { DEFAULT_RUNS_FOLDER, SETTINGS } from '../ids.js';
+import { Disposable, toDisposable } from '../lifecycle.js';
+import { RecordingConfigFs } from '../validation/config-fs.js';
+import { ConfigEditError, configEdit } from './config-edit.js';
+import { buildPanelHtml, makeNonce } from './csp.js';
+import { EventBatcher } from './event-batcher.js';
+import { configRunName, RunFollower, RunsFolderWatcher } from './run-reader.js';
+
+/**
+ * The run panel's host side: one webview panel per config file (or per set of runs compared),
+ * fed from the run directories and the config document. See src/shared/messages.ts for the
+ * protocol and src/webview/ for the page.
+ */
+export interface RunPanelTarget {
+  runDirs: string[];
+  configUri?: vscode.Uri;
+}
+
+export const RUN_PANEL_VIEW_TYPE = 'finetune.runPanel';
+const COMMAND_IDS: Readonly<Record<RunCommand, string>> = {
+  start: 'finetune.startRun',
+  stop: 'finetune.stopRun',
+  resume: 'finetune.resumeRun',
+};
+/** Typing in the editor sends the form at most this often. */
+const CONFIG_DELAY_MS = 150;
+
+const open = new Map<string, RunPanel>();
+
+function keyOf(target: RunPanelTarget): string {
+  return target.configUri ? target.configUri.toString() : [...target.runDirs].sort().join('\n');
+}
+
+/** Shows the panel for a config or a set of runs, revealing the one already open for it. */
+export function showRunPanel(context: vscode.ExtensionContext, target: RunPanelTarget): void {
+  const existing = open.get(keyOf(target));
+  if (existing) {
+    existing.addRuns(target.runDirs);
+    existing.reveal();
+    return;
+  }
+  const panel = vscode.window.createWebviewPanel(RUN_PANEL_VIEW_TYPE, titleOf(target), vscode.ViewColumn.Active, {
+    enableScripts: true,
+    localResourceRoots: [
+      vscode.Uri.joinPath(context.extensionUri, 'dist'),
+      vscode.Uri.joinPath(context.extensionUri, 'media'),
+    ],
+  });
+  new RunPanel(context, panel, target);
+}
+
+/**
+ * Restores panels after a window reload (VS Code calls it with the state the page saved); the
+ * extension registers it on activation, with `onWebviewPanel:finetune.runPanel` as an activation event.
+ */
+export function registerRunPanelSerializer(context: vscode.ExtensionContext): vscode.Disposable {
+  return vscode.window.registerWebviewPanelSerializer(RUN_PANEL_VIEW_TYPE, {
+    async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+      const saved = (state as { target?: { runDirs?: unknown; configUri?: unknown } } | undefined)?.target;
+      const runDirs = Array.isArray(saved?.runDirs)
+        ? saved.runDirs.filter((d): d is string => typeof d === 'string')
+        : [];
+      const configUri = typeof saved?.configUri === 'string' ? vscode.Uri.parse(saved.configUri) : undefined;
+      panel.webview.options = {
+        enableScripts: true,
+        localResourceRoots: [
+          vscode.Uri.joinPath(context.extensionUri, 'dist'),
+          vscode.Uri.joinPath(context.extensionUri, 'media'),
+        ],
+      };
+      new RunPanel(context, panel, configUri ? { runDirs, configUri } : { runDirs });
+    },
+  });
+}
+
+function titleOf(target: RunPanelTarget): string {
+  if (target.configUri) return `Fine-tune: ${basename(target.configUri.path)}`;
+  if (target.runDirs.length === 1) return `Run ${basename(target.runDirs[0] ?? '')}`;
+  return `Compare ${target.runDirs.length} runs`;
+}
+
+class RunPanel extends Disposable {
+  private readonly followers = new Map<string, RunFollower>();
+  /** Every event of every run so far: a page shown again after being hidden gets them in `init`. */
+  private readonly events = new Map<string, RunEvent[]>();
+  private readonly batcher: EventBatcher;
+  private readonly key: string;
+  private configTimer: ReturnType<typeof setTimeout> | undefined;
+  private runsWatcher: RunsFolderWatcher | undefined;
+  private ready = false;
+  /** Settles when the runs named at creation are read: `init` waits for it. */
+  private readonly loaded: Promise<void>;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly panel: vscode.WebviewPanel,
+    private readonly target: RunPanelTarget,
+  ) {
+    super();
+    this.key = keyOf(target);
+    open.set(this.key, this);
+    this.batcher = this._register(
+      new EventBatcher((batch) => {
+        for (const { runId, events } of batch) this.events.get(runId)?.push(...events);
+        this.post({ type: 'events', runs: batch });
+      }, EVENT_BATCH_MS),
+    );
+    this._register(toDisposable(() => open.delete(this.key)));
+    this._register(toDisposable(() => clearTimeout(this.configTimer)));
+    this._register(toDisposable(() => this.runsWatcher?.dispose()));
+    this._register(
+      toDisposable(() => {
+        for (const f of this.followers.values()) f.dispose();
+      }),
+    );
+    this._register(panel.onDidDispose(() => this.dispose()));
+    this._register(panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m)));
+    this._register(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (target.configUri && e.document.uri.toString() === target.configUri.toString()) this.configChanged();
+      }),
+    );
+    if (target.configUri) {
+      // Changes on disk to a file no editor holds open raise no document event: watch the file too.
+      const folder = vscode.Uri.joinPath(target.configUri, '..');
+      const watcher = this._register(
+        vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, basename(target.configUri.path))),
+      );
+      this._register(watcher.onDidChange(() => this.configChanged()));
+      this._register(watcher.onDidCreate(() => this.configChanged()));
+    }
+    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.loaded.then(() => this.sendInit())));
+    panel.webview.html = this.html();
+    this.loaded = this.start().catch(() => undefined);
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  addRuns(dirs: string[]): void {
+    for (const dir of dirs) if (!this.followers.has(basename(dir))) void this.follow(dir, true);
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const asset = (...parts: string[]) =>
+      webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, ...parts)).toString();
+    return buildPanelHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: asset('dist', 'webview.js'),
+      styleUris: [asset('dist', 'webview.css'), asset('media', 'panel.css')],
+      title: this.panel.title,
+    });
+  }
+
+  private async start(): Promise<void> {
+    const dirs = [...this.target.runDirs];
+    const uri = this.target.configUri;
+    if (uri?.scheme === 'file') {
+      const folder = await this.runsFolder(uri);
+      if (folder) {
+        const name = configRunName(uri.path);
+        this.runsWatcher = new RunsFolderWatcher(folder, name, (dir) => void this.follow(dir, true));
+        // A config's panel opened with no runs named shows its latest run, if it has one.
+        if (dirs.length === 0) {
+          const latest = (await readdir(folder).catch(() => [] as string[]))
+            .filter((d) => d.startsWith(`${name}-`) && /-\d{8}-\d{6}$/.test(d))
+            .sort()
+            .pop();
+          if (latest) dirs.push(join(folder, latest));
+        }
+      }
+    }
+    await Promise.all(dirs.map((d) => this.follow(d, false)));
+  }
+
+  /** Where this config's runs go: its `output_dir`, else the setting, relative to the workspace folder. */
+  private async runsFolder(uri: vscode.Uri): Promise<string | undefined> {
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    const root = folder?.uri.scheme === 'file' ? folder.uri.fsPath : dirname(uri.fsPath);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const node = nodeAt(parseConfigText(doc.getText(), formatOf(uri.path)).root, ['output_dir']);
+    const setting = vscode.workspace.getConfiguration(SETTINGS.section).get<string>(SETTINGS.runsFolder);
+    const out = node?.kind === 'scalar' && typeof node.value === 'string' ? node.value : setting || DEFAULT_RUNS_FOLDER;
+    return isAbsolute(out) ? out : join(root, out);
+  }
+
+  private async follow(dir: string, announce: boolean): Promise<void> {
+    const id = basename(dir);
+    if (this.followers.has(id) || this.isDisposed) return;
+    const follower = new RunFollower(dir, {
+      events: (runId, events, reset) => {
+        if (!reset) {
+          this.batcher.push(runId, events);
+          return;
+        }
+        // events.jsonl was rewritten: what the panel has is replaced, not appended to.
+        this.batcher.discard(runId);
+        this.events.set(runId, events);
+        this.post({ type: 'run', run: follower.info, events });
+      },
+      info: (info) => {
+        this.batcher.flush();
+        this.post({ type: 'run', run: info });
+      },
+    });
+    this.followers.set(id, follower);
+    const { info, events } = await follower.load();
+    this.events.set(id, events);
+    follower.start();
+    if (announce) this.post({ type: 'run', run: info, events });
+  }
+
+  private configChanged(): void {
+    clearTimeout(this.configTimer);
+    this.configTimer = setTimeout(() => {
+      void this.configState().then((config) => config && this.post({ type: 'config', config }));
+    }, CONFIG_DELAY_MS);
+  }
+
+  /** The config's text with the editor's diagnostics (the same validator, files checked too). */
+  private async configState(): Promise<ConfigState | undefined> {
+    const uri = this.target.configUri;
+    if (!uri) return undefined;
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const text = doc.getText();
+    const format = formatOf(uri.path);
+    const files = uri.scheme === 'file' ? { fs: new RecordingConfigFs(), configDir: dirname(uri.fsPath) } : undefined;
+    const diagnostics = await validateConfig(text, format, files);
+    return { uri: uri.toString(), fileName: basename(uri.path), format, text, version: doc.version, diagnostics };
+  }
+
+  private async sendInit(): Promise<void> {
+    // Whatever is waiting in the batcher is already in `events`: init carries it.
+    this.batcher.flush();
+    const runs: RunSnapshot[] = [...this.followers.values()].map((f) => ({
+      ...f.info,
+      events: this.events.get(f.id) ?? [],
+    }));
+    const config = await this.configState().catch(() => undefined);
+    this.post({
+      type: 'init',
+      ...(config ? { config } : {}),
+      runs,
+      trusted: vscode.workspace.isTrusted,
+      target: { runDirs: [...this.followers.values()].map((f) => f.dir), configUri: this.target.configUri?.toString() },
+    });
+  }
+
+  private post(message: HostMessage): void {
+    // A hidden page is gone (no retainContextWhenHidden); it gets everything in `init` when shown.
+    if (!this.ready || this.isDisposed) return;
+    void this.panel.webview.postMessage(message);
+  }
+
+  private receive(message: unknown): void {
+    if (!isWebviewMessage(message)) return;
+    if (message.type === 'ready') {
+      this.ready = true;
+      void this.loaded.then(() => this.sendInit());
+      return;
+    }
+    void this.handle(message).then(
+      () => this.post({ type: 'reply', id: message.id, ok: true }),
+      (err: unknown) => this.post({ type: 'reply', id: message.id, ok: false, error: errorText(err) }),
+    );
+  }
+
+  private async handle(request: WebviewRequest): Promise<void> {
+    switch (request.type) {
+      case 'editConfig':
+        return this.editConfig(request.path, request.value);
+      case 'command':
+        return this.command(request.command, request.runId);
+      case 'exportPng':
+        return this.exportPng(request.fileName, request.dataUrl);
+    }
+  }
+
+  /** One form edit as a WorkspaceEdit on the document: undoable, and dirty until saved like any edit. */
+  private async editConfig(path: ConfigPath, value: JsonValue | undefined): Promise<void> {
+    const uri = this.target.configUri;
+    if (!uri) throw new Error('This panel has no config file to edit.');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const edits = configEdit(doc.getText(), formatOf(uri.path), path, value);
+    if (edits.length === 0) return;
+    const edit = new vscode.WorkspaceEdit();
+    for (const e of edits) {
+      const r = e.range;
+      edit.replace(uri, new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character), e.newText);
+    }
+    if (!(await vscode.workspace.applyEdit(edit)))
+      throw new Error(`VS Code did not apply the edit to ${basename(uri.path)}.`);
+  }
+
+  private async command(command: RunCommand, runId: string | undefined): Promise<void> {
+    if (command === 'start') {
+      if (!this.target.configUri) throw new Error('This panel has no config file to start a run from.');
+      await vscode.commands.executeCommand(COMMAND_IDS.start, this.target.configUri);
+      return;
+    }
+    const follower = runId === undefined ? undefined : this.followers.get(runId);
+    if (!follower) throw new Error(`Unknown run ${runId ?? ''}.`);
+    await vscode.commands.executeCommand(COMMAND_IDS[command], follower.dir);
+  }
+
+  private async exportPng(fileName: string, dataUrl: string): Promise<void> {
+    const base = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(this.context.extensionPath);
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.joinPath(base, basename(fileName)),
+      filters: { 'PNG image': ['png'] },
+      title: 'Export chart',
+    });
+    if (!target) throw new Error('Export cancelled.');
+    const bytes = Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
+    await vscode.workspace.fs.writeFile(target, bytes);
+  }
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof ConfigEditError) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,36 @@
+/**
+ * Run directory naming. This mirrors the contract in DESIGN.md ("run-id = <config name>-<YYYYMMDD-
+ * HHMMSS>", local time) as the engine's runId() in src/engine/train/run-dir.ts implements it; the
+ * extension may not import engine code (it runs in another process), so the few lines live here
+ * too. Change both together. No 'vscode' import.
+ */
+
+/** `bert.finetune.yaml` -> `bert`. */
+export function configName(configPath: string): string {
+  const base = configPath.split(/[\\/]/).pop() ?? configPath;
+  return base.replace(/\.finetune\.(ya?ml|json)$/i, '').replace(/\.(ya?ml|json)$/i, '');
+}
+
+export function runId(configPath: string, now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  return `${configName(configPath)}-${stamp}`;
+}
+
+/**
+ * A run id that is not taken yet: two starts of the same config within one second get `-2`, `-3`…
+ * rather than writing into each other's folder.
+ */
+export function uniqueRunId(configPath: string, taken: (id: string) => boolean, now = new Date()): string {
+  const base = runId(configPath, now);
+  if (!taken(base)) return base;
+  for (let i = 2; ; i++) if (!taken(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+/** The start time encoded in a run id (local time), for sorting runs that have no status.json. */
+export function runIdTime(id: string): number | undefined {
+  const m = /-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})(?:-\d+)?$/.exec(id);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  return new Date(y, mo - 1, d, h, mi, s).getTime();
+}

@@ -1,0 +1,372 @@
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, rm } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import * as vscode from 'vscode';
+import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import { Disposable, toDisposable } from '../lifecycle.js';
+import { localFolders, readSettings, runsRootOf } from '../settings.js';
+import { DEFAULT_STOP_PLAN, requestStop, resumeArgs, signalPid, spawnDetached, trainArgs } from './engine-process.js';
+import { uniqueRunId } from './run-id.js';
+import { type QueuedJob, RunQueue, setExtensionState } from './run-queue.js';
+import { listRunDirs, RunReader, type RunSnapshot } from './run-reader.js';
+import { RunSession } from './run-session.js';
+import { allows, isActive, isPidAlive } from './run-state.js';
+import { RunsWatcher } from './runs-watcher.js';
+
+/**
+ * The one place that knows every run of the workspace. The run directories are the truth
+ * (DESIGN.md, "Run directory"): the manager reads them when chokidar reports a change, so runs
+ * started before a window reload, from a terminal or on another machine show up the same way
+ * as runs started here. Engines are detached processes that outlive the window; the manager
+ * holds one RunSession per active run for what lives as long as that process.
+ */
+export interface RunChange {
+  dir: string;
+  /** undefined when the run was deleted. */
+  run: RunSnapshot | undefined;
+  previous: RunSnapshot | undefined;
+}
+
+export interface StartRequest {
+  configPath: string;
+  folder: vscode.WorkspaceFolder;
+  /** The config's `output_dir`, when it sets one (relative to the workspace folder). */
+  outputDir?: string;
+}
+
+const QUEUE_KEY = 'finetune.queue';
+const EXTRA_ROOTS_KEY = 'finetune.extraRunRoots';
+const SOURCES_KEY = 'finetune.runConfigs';
+/** Run folder -> when this workspace asked it to stop (ms), for escalation after a reload. */
+const STOPS_KEY = 'finetune.stopRequests';
+/** File events come in bursts (status.json and events.jsonl together at every step). */
+const READ_DELAY_MS = 200;
+const WATCHDOG_MS = 5_000;
+
+export class RunManager extends Disposable {
+  private readonly readers = new Map<string, RunReader>();
+  private readonly runs = new Map<string, RunSnapshot>();
+  private readonly sessions = new Map<string, RunSession>();
+  /** Engines spawned by this window whose status.json does not carry their pid yet. */
+  private readonly launched = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly reads = new Map<string, Promise<void>>();
+  private readonly queue: RunQueue;
+  private readonly watcher: RunsWatcher;
+  private readonly changes = this._register(new vscode.EventEmitter<RunChange>());
+  private readonly logChanges = this._register(new vscode.EventEmitter<string>());
+  /** A run appeared, changed or was deleted. */
+  readonly onDidChangeRun = this.changes.event;
+  /** A run's engine.log grew. */
+  readonly onDidChangeLog = this.logChanges.event;
+
+  constructor(
+    private readonly cliPath: string,
+    private readonly state: vscode.Memento,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    super();
+    this.queue = new RunQueue({
+      load: () => state.get<QueuedJob[]>(QUEUE_KEY, []),
+      save: (jobs) => void state.update(QUEUE_KEY, jobs),
+    });
+    this.watcher = this._register(
+      new RunsWatcher({
+        onRunChanged: (dir, file) => {
+          if (file === RUN_FILES.log) this.logChanges.fire(dir);
+          else this.scheduleRead(dir);
+        },
+        onRunRemoved: (dir) => this.scheduleRead(dir),
+        onRootAppeared: (root) => void this.scan(root),
+        onError: (err) => this.log.warn(`Watching the runs folders: ${String(err)}`),
+      }),
+    );
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('finetune.runsFolder')) void this.refresh();
+        if (e.affectsConfiguration('finetune.maxConcurrentRuns')) void this.pump();
+      }),
+    );
+    this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()));
+    this._register(
+      toDisposable(() => {
+        for (const timer of this.timers.values()) clearTimeout(timer);
+        for (const session of this.sessions.values()) session.dispose();
+        this.sessions.clear();
+      }),
+    );
+  }
+
+  /** Re-attaches: adopts this workspace's queue (the extension host's pid changed), reads every run. */
+  async initialize(): Promise<void> {
+    for (const job of [...this.queue.list()]) {
+      if (existsSync(join(job.runDir, RUN_FILES.status))) await setExtensionState(job.runDir, 'queued', process.pid);
+      else this.queue.remove(job.runDir);
+    }
+    await this.refresh();
+    await this.pump();
+  }
+
+  /** Every run, newest first. */
+  list(): RunSnapshot[] {
+    return [...this.runs.values()].sort((a, b) => b.startedAt - a.startedAt || b.id.localeCompare(a.id));
+  }
+
+  get(dir: string): RunSnapshot | undefined {
+    return this.runs.get(dir);
+  }
+
+  /** The config file a run was started from, when this workspace started it. */
+  sourceConfig(dir: string): string | undefined {
+    return this.state.get<Record<string, string>>(SOURCES_KEY, {})[dir];
+  }
+
+  /** Runs whose engine is working (not those waiting in the queue). */
+  activeCount(): number {
+    return this.sessions.size;
+  }
+
+  isWaiting(dir: string): boolean {
+    return this.queue.has(dir);
+  }
+
+  roots(): string[] {
+    const extra = this.state.get<string[]>(EXTRA_ROOTS_KEY, []);
+    return [...new Set([...localFolders().map(runsRootOf), ...extra])];
+  }
+
+  /** Re-reads the runs folders from scratch (settings or workspace folders changed, or the user asked). */
+  async refresh(): Promise<void> {
+    const roots = this.roots();
+    this.watcher.setRoots(roots);
+    const found = new Set((await Promise.all(roots.map((r) => listRunDirs(r)))).flat());
+    for (const dir of [...this.runs.keys()]) if (!found.has(dir)) this.forget(dir);
+    await Promise.all([...found].map((dir) => this.read(dir)));
+  }
+
+  async start(request: StartRequest): Promise<string> {
+    const { configPath, folder } = request;
+    const root = request.outputDir ? resolve(folder.uri.fsPath, request.outputDir) : runsRootOf(folder);
+    if (!this.roots().includes(root)) {
+      await this.state.update(EXTRA_ROOTS_KEY, [...this.state.get<string[]>(EXTRA_ROOTS_KEY, []), root]);
+      this.watcher.setRoots(this.roots());
+    }
+    await mkdir(root, { recursive: true });
+    const runDir = join(
+      root,
+      uniqueRunId(configPath, (id) => existsSync(join(root, id))),
+    );
+    await mkdir(runDir);
+    await this.state.update(SOURCES_KEY, { ...this.state.get(SOURCES_KEY, {}), [runDir]: configPath });
+    await this.enqueueOrLaunch({ kind: 'train', runDir, configPath, cwd: folder.uri.fsPath });
+    return runDir;
+  }
+
+  async resume(dir: string): Promise<void> {
+    const run = this.runs.get(dir);
+    if (!run) throw new Error(`No run at ${dir}.`);
+    if (!allows(run.state, 'resume'))
+      throw new Error(`Run ${run.id} is ${run.state}: only stopped or failed runs resume.`);
+    // A stop request left from the last attempt would stop the new engine at its first step.
+    await rm(join(dir, STOP_REQUEST_FILE), { force: true });
+    const folder = localFolders().find((f) => dir.startsWith(f.uri.fsPath + sep));
+    await this.enqueueOrLaunch({ kind: 'resume', runDir: dir, cwd: folder?.uri.fsPath ?? dirname(dir) });
+  }
+
+  /** Asks the engine to stop at its next step boundary; SIGTERM, then SIGKILL, if it does not. */
+  async stop(dir: string): Promise<void> {
+    if (this.queue.remove(dir)) {
+      await setExtensionState(dir, 'stopped', process.pid, 'Stopped while waiting in the queue.');
+      return this.read(dir);
+    }
+    const run = this.runs.get(dir);
+    if (!run || !allows(run.state, 'stop')) return;
+    await requestStop(dir);
+    this.log.info(`Stop requested for ${run.id}.`);
+    // Signals go to the pid that status.json names: only when the workspace is trusted, since a
+    // run folder in an untrusted repository could name any process of the user's.
+    if (vscode.workspace.isTrusted) {
+      await this.state.update(STOPS_KEY, { ...this.state.get(STOPS_KEY, {}), [dir]: Date.now() });
+      this.sessions.get(dir)?.escalate(DEFAULT_STOP_PLAN);
+    } else this.log.warn(`${run.id}: Restricted Mode, so the stop is only requested; the engine is not signalled.`);
+    await this.read(dir);
+  }
+
+  async delete(dir: string): Promise<void> {
+    const run = this.runs.get(dir);
+    if (run && !allows(run.state, 'delete'))
+      throw new Error(`Run ${run.id} is ${run.state}: stop it before deleting it.`);
+    this.queue.remove(dir);
+    await rm(dir, { recursive: true, force: true });
+    this.forget(dir);
+    const sources = { ...this.state.get<Record<string, string>>(SOURCES_KEY, {}) };
+    delete sources[dir];
+    await this.state.update(SOURCES_KEY, sources);
+    this.log.info(`Deleted run ${dir}.`);
+  }
+
+  private async enqueueOrLaunch(job: QueuedJob): Promise<void> {
+    if (this.activeCount() >= readSettings().maxConcurrentRuns) {
+      await setExtensionState(job.runDir, 'queued', process.pid);
+      this.queue.add(job);
+      this.log.info(`Queued ${job.runDir}: ${this.activeCount()} run(s) active.`);
+    } else await this.launch(job);
+    await this.read(job.runDir);
+  }
+
+  /** Starts queued jobs while slots are free. */
+  private async pump(): Promise<void> {
+    while (this.queue.size > 0 && this.activeCount() < readSettings().maxConcurrentRuns) {
+      const job = this.queue.shift();
+      if (!job) break;
+      try {
+        await this.launch(job);
+      } catch (err) {
+        await setExtensionState(job.runDir, 'failed', process.pid, (err as Error).message);
+      }
+      await this.read(job.runDir);
+    }
+  }
+
+  private async launch(job: QueuedJob): Promise<void> {
+    if (!existsSync(this.cliPath))
+      throw new Error(
+        `The engine is not built: ${this.cliPath} is missing (run "npm run build" in the extension folder).`,
+      );
+    const { device, engineThreads } = readSettings(vscode.Uri.file(job.cwd));
+    const args =
+      job.kind === 'train' && job.configPath
+        ? trainArgs(this.cliPath, job.configPath, job.runDir, { device, threads: engineThreads })
+        : resumeArgs(this.cliPath, job.runDir, { device, threads: engineThreads });
+    const logPath = join(job.runDir, RUN_FILES.log);
+    const note = (level: string, message: string) =>
+      appendFile(logPath, `${new Date().toISOString()} ${level.padEnd(5)} [extension] ${message}\n`).catch(() => {});
+    await note('INFO', `starting: finetune ${args.slice(1).join(' ')}`);
+    const child = spawnDetached(args, job.runDir, job.cwd);
+    child.on('error', (err) => {
+      void note('ERROR', `could not start the engine (${process.execPath}): ${err.message}`);
+      this.scheduleRead(job.runDir);
+    });
+    child.on('exit', (code, signal) => {
+      if (code !== 0) void note('ERROR', `the engine exited with ${signal ? `signal ${signal}` : `code ${code}`}`);
+    });
+    const session = new RunSession(job.runDir, this.sessionDeps(job.runDir), child);
+    this.sessions.get(job.runDir)?.dispose();
+    this.sessions.set(job.runDir, session);
+    if (child.pid !== undefined) this.launched.set(job.runDir, child.pid);
+    this.log.info(`Started engine pid ${child.pid ?? '?'}: ${args.slice(1).join(' ')}`);
+  }
+
+  private sessionDeps(dir: string) {
+    return {
+      isAlive: isPidAlive,
+      signal: signalPid,
+      onEscalate: (signal: NodeJS.Signals) => this.log.warn(`${dir}: the engine did not stop in time; sent ${signal}.`),
+      onProcessGone: () => this.scheduleRead(dir),
+      watchdogMs: WATCHDOG_MS,
+    };
+  }
+
+  /**
+   * Reads a run soon, at most once per READ_DELAY_MS: a throttle, not a debounce, since a
+   * training run writes every few milliseconds and a debounce would wait until it pauses.
+   */
+  private scheduleRead(dir: string): void {
+    if (this.timers.has(dir)) return;
+    this.timers.set(
+      dir,
+      setTimeout(() => {
+        this.timers.delete(dir);
+        void this.read(dir);
+      }, READ_DELAY_MS),
+    );
+  }
+
+  /** Reads one run; reads of the same run are serialized (the events reader keeps a file offset). */
+  private read(dir: string): Promise<void> {
+    const next = (this.reads.get(dir) ?? Promise.resolve()).then(() => this.readNow(dir));
+    const settled = next.catch((err: unknown) => this.log.error(`Reading run ${dir}: ${String(err)}`));
+    this.reads.set(dir, settled);
+    return settled;
+  }
+
+  private async readNow(dir: string): Promise<void> {
+    if (this.isDisposed) return;
+    if (!existsSync(dir)) return this.forget(dir);
+    let reader = this.readers.get(dir);
+    if (!reader) {
+      reader = new RunReader(dir, { isAlive: isPidAlive });
+      this.readers.set(dir, reader);
+    }
+    const launchedPid = this.launched.get(dir);
+    let run = await reader.read(launchedPid);
+    if (launchedPid !== undefined && run.status?.pid === launchedPid) this.launched.delete(dir);
+    else if (launchedPid !== undefined && run.died) {
+      // Our engine died before writing its own status: write the final state for it, so the
+      // folder says failed after a reload too (status.json would otherwise still be the last
+      // attempt's, or missing).
+      this.launched.delete(dir);
+      await setExtensionState(dir, 'failed', launchedPid, run.reason);
+      run = await reader.read();
+    }
+    const previous = this.runs.get(dir);
+    this.runs.set(dir, run);
+    this.updateSession(run);
+    if (!previous || signature(previous) !== signature(run)) this.changes.fire({ dir, run, previous });
+    if (previous && isActive(previous.state) && !isActive(run.state)) await this.pump();
+  }
+
+  /** Opens, feeds or closes the run's process scope to match its state. */
+  private updateSession(run: RunSnapshot): void {
+    let session = this.sessions.get(run.dir);
+    if (!isActive(run.state) || this.queue.has(run.dir)) {
+      session?.dispose();
+      this.sessions.delete(run.dir);
+      this.forgetStopRequest(run.dir);
+      return;
+    }
+    if (!session) {
+      session = new RunSession(run.dir, this.sessionDeps(run.dir));
+      this.sessions.set(run.dir, session);
+    }
+    const pid = this.launched.get(run.dir) ?? run.status?.pid;
+    if (pid !== undefined && pid > 0) session.attach(pid);
+    // A stop this workspace requested before a reload keeps its deadlines. A stop-request file
+    // alone (e.g. committed to a repository) never makes the extension signal anything.
+    const requestedAt = this.state.get<Record<string, number>>(STOPS_KEY, {})[run.dir];
+    if (
+      requestedAt !== undefined &&
+      run.stopRequestedAt !== undefined &&
+      run.state === 'running' &&
+      vscode.workspace.isTrusted
+    )
+      session.escalate(DEFAULT_STOP_PLAN, Date.now() - requestedAt);
+  }
+
+  private forgetStopRequest(dir: string): void {
+    const stops = this.state.get<Record<string, number>>(STOPS_KEY, {});
+    if (!(dir in stops)) return;
+    const { [dir]: _, ...rest } = stops;
+    void this.state.update(STOPS_KEY, rest);
+  }
+
+  private async scan(root: string): Promise<void> {
+    await Promise.all((await listRunDirs(root)).map((dir) => this.read(dir)));
+  }
+
+  private forget(dir: string): void {
+    this.forgetStopRequest(dir);
+    this.sessions.get(dir)?.dispose();
+    this.sessions.delete(dir);
+    this.launched.delete(dir);
+    this.readers.delete(dir);
+    const previous = this.runs.get(dir);
+    if (this.runs.delete(dir)) this.changes.fire({ dir, run: undefined, previous });
+  }
+}
+
+/** What the views show of a run: a change of anything else is not worth a refresh. */
+function signature(run: RunSnapshot): string {
+  const s = run.status;
+  return [run.state, run.reason, s?.step, s?.totalSteps, s?.updatedAt, run.events.lines, run.stopRequestedAt].join('|');
+}

@@ -1,0 +1,227 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { RUN_FILES, type RunState, type RunStatus, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import { EventsAccumulator } from './events.js';
+import { FileTail, lastLines } from './file-tail.js';
+import { estimateEta, type RunProgress } from './progress.js';
+import { runIdTime } from './run-id.js';
+import { effectiveState, RUN_STATES } from './run-state.js';
+
+/**
+ * Reads one run directory (DESIGN.md, "Run directory") into a snapshot. Everything may be
+ * missing or half-written: a run that has just been created, a folder copied from another
+ * machine, an engine killed mid-write. No 'vscode' import: unit-tested in plain Node.
+ */
+export interface RunSnapshot extends RunProgress {
+  id: string;
+  dir: string;
+  statusError?: string;
+  died: boolean;
+  /** Start time in ms, for sorting newest first. */
+  startedAt: number;
+  /** When a stop was requested (mtime of the stop-request file). */
+  stopRequestedAt?: number;
+}
+
+const LOG_LINES_ON_DEATH = 8;
+const STATE_SET = new Set<string>(RUN_STATES);
+
+/** status.json's object, or a message saying what is wrong with it. */
+export function parseStatus(text: string): RunStatus | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return `status.json is not valid JSON (${(err as Error).message}).`;
+  }
+  if (value === null || typeof value !== 'object') return 'status.json is not a JSON object.';
+  const v = value as Record<string, unknown>;
+  if (typeof v.state !== 'string' || !STATE_SET.has(v.state))
+    return `status.json has state ${JSON.stringify(v.state)}, expected one of ${RUN_STATES.join(', ')}.`;
+  const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
+  const status: RunStatus = {
+    state: v.state as RunState,
+    pid: num(v.pid),
+    startedAt: typeof v.startedAt === 'string' ? v.startedAt : '',
+    updatedAt: typeof v.updatedAt === 'string' ? v.updatedAt : '',
+    step: num(v.step),
+    totalSteps: num(v.totalSteps),
+    epoch: num(v.epoch),
+  };
+  const best = v.best as RunStatus['best'] | undefined;
+  if (best && typeof best.metric === 'string' && typeof best.value === 'number') status.best = best;
+  if (typeof v.reason === 'string') status.reason = v.reason;
+  return status;
+}
+
+export interface ReaderDeps {
+  isAlive(pid: number): boolean;
+}
+
+/** Reads one run directory, keeping its place in events.jsonl between reads. */
+export class RunReader {
+  private readonly events: FileTail;
+  private readonly acc = new EventsAccumulator();
+
+  constructor(
+    readonly dir: string,
+    private readonly deps: ReaderDeps,
+  ) {
+    this.events = new FileTail(join(dir, RUN_FILES.events));
+  }
+
+  get id(): string {
+    return basename(this.dir);
+  }
+
+  /** `launchedPid`: the engine this window spawned for the run, before its status.json exists. */
+  async read(launchedPid?: number): Promise<RunSnapshot> {
+    let status: RunStatus | undefined;
+    let statusError: string | undefined;
+    try {
+      const parsed = parseStatus(await readFile(join(this.dir, RUN_FILES.status), 'utf8'));
+      if (typeof parsed === 'string') statusError = parsed;
+      else status = parsed;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') statusError = `status.json: ${(err as Error).message}`;
+    }
+    const chunk = await this.events.read();
+    if (chunk.restarted) this.acc.reset();
+    this.acc.push(chunk.text);
+    const summary = this.acc.summary;
+
+    const isAlive = (pid: number) => this.deps.isAlive(pid);
+    // Right after a resume, status.json is still the previous attempt's until the new engine
+    // (another pid) rewrites it: until then the state comes from the launched process.
+    const current = launchedPid === undefined || status?.pid === launchedPid ? status : undefined;
+    const input = { status: current, statusError, isAlive, launchedPid, logTail: [] as string[] };
+    let eff = effectiveState(input);
+    // Only a run that died needs its log: don't read it for every change of a live run.
+    if (eff.died || !current) {
+      input.logTail = await lastLines(join(this.dir, RUN_FILES.log), LOG_LINES_ON_DEATH);
+      eff = effectiveState(input);
+    }
+
+    const step = Math.max(status?.step ?? 0, summary.lastStep?.step ?? 0);
+    const eta = eff.state === 'running' ? estimateEta(summary.recentSteps, step, status?.totalSteps ?? 0) : undefined;
+    const snapshot: RunSnapshot = {
+      id: this.id,
+      dir: this.dir,
+      state: eff.state,
+      died: eff.died,
+      events: summary,
+      startedAt: await this.startTime(status),
+    };
+    if (eff.reason !== undefined) snapshot.reason = eff.reason;
+    if (status) snapshot.status = status;
+    if (statusError !== undefined) snapshot.statusError = statusError;
+    if (eta !== undefined) snapshot.eta = eta;
+    const stopAt = await mtime(join(this.dir, STOP_REQUEST_FILE));
+    if (stopAt !== undefined) snapshot.stopRequestedAt = stopAt;
+    return snapshot;
+  }
+
+  private async startTime(status: RunStatus | undefined): Promise<number> {
+    const fromStatus = status ? Date.parse(status.startedAt) : Number.NaN;
+    if (Number.isFinite(fromStatus)) return fromStatus;
+    return runIdTime(this.id) ?? (await mtime(this.dir)) ?? 0;
+  }
+}
+
+async function mtime(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+const RUN_MARKERS = new Set<string>([RUN_FILES.status, RUN_FILES.events, RUN_FILES.log, RUN_FILES.config]);
+
+/** The run directories in a runs folder: sub-folders holding at least one of the run files. */
+export async function listRunDirs(root: string): Promise<string[]> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(root, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const dirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => join(root, e.name));
+  const checks = await Promise.all(
+    dirs.map(async (dir) => {
+      try {
+        return (await readdir(dir)).some((name) => RUN_MARKERS.has(name));
+      } catch {
+        return false;
+      }
+    }),
+  );
+  return dirs.filter((_, i) => checks[i]);
+}
+
+/** `checkpoints/step-<N>` folders, by step; temporary folders of a checkpoint being written are skipped. */
+export async function listCheckpoints(dir: string): Promise<{ step: number; path: string }[]> {
+  const root = join(dir, RUN_FILES.checkpoints);
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return [];
+  }
+  return names
+    .flatMap((name) => {
+      const m = /^step-(\d+)$/.exec(name);
+      return m ? [{ step: Number(m[1]), path: join(root, name) }] : [];
+    })
+    .sort((a, b) => a.step - b.step);
+}
+
+/** The files of `final/` (the exported model), sorted; [] when the run exported nothing. */
+export async function listFinal(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(join(dir, RUN_FILES.final))).filter((n) => !n.startsWith('.')).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The run's resolved config (config.yaml), or undefined when missing or unreadable. */
+export async function readRunConfig(dir: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const value: unknown = parseYaml(await readFile(join(dir, RUN_FILES.config), 'utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const HIGHLIGHTS: readonly [label: string, path: string][] = [
+  ['model', 'model'],
+  ['task', 'task'],
+  ['method', 'training.method'],
+  ['epochs', 'training.epochs'],
+  ['batch size', 'training.batch_size'],
+  ['learning rate', 'training.learning_rate'],
+  ['scheduler', 'training.scheduler'],
+  ['max length', 'data.max_length'],
+  ['LoRA r', 'training.lora.r'],
+  ['device', 'device'],
+];
+
+/** The key settings of a run for its tooltip, as `[label, value]`, skipping those not set. */
+export function configHighlights(config: Record<string, unknown> | undefined): [string, string][] {
+  if (!config) return [];
+  const out: [string, string][] = [];
+  for (const [label, path] of HIGHLIGHTS) {
+    let v: unknown = config;
+    for (const key of path.split('.'))
+      v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+    if (v === undefined || v === null || typeof v === 'object') continue;
+    // Learning rates as people write them: 2e-5, not 0.00002.
+    out.push([label, typeof v === 'number' && v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential() : String(v)]);
+  }
+  return out;
+}

@@ -1,0 +1,195 @@
+import type { ConfigFormat, Diagnostic } from './config-tree.js';
+import type { RunEvent, RunStatus } from './run-directory.js';
+
+/**
+ * The protocol between the extension host and the run panel's webview (DESIGN.md, "Extension").
+ *
+ * Handshake: the webview posts `ready` once its script has run (a message posted before that would
+ * be lost, since VS Code does not queue them), and the host answers with `init`, carrying
+ * everything the panel shows. A webview that is hidden and shown again is recreated and sends
+ * `ready` again, so `init` is also how the panel recovers after a reload.
+ *
+ * Requests: every webview message that wants an answer carries an `id`; the host answers each
+ * with exactly one `reply` with that id, `ok: false` and an error text when it failed, so a
+ * failure is shown where the user acted instead of being lost in the host's log.
+ *
+ * Updates: after `init` the host sends only what is new. `events` carries the events appended to
+ * each run's `events.jsonl` since the last message, batched by the host (at most one message per
+ * EVENT_BATCH_MS) so a fast run cannot flood the webview with one message per step.
+ */
+export const EVENT_BATCH_MS = 100;
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A path into the config: keys and array indices from the root, as in Diagnostic.path. */
+export type ConfigPath = (string | number)[];
+
+/** The config file the panel edits, as the host last read it. */
+export interface ConfigState {
+  uri: string;
+  /** The file's name, for titles and messages. */
+  fileName: string;
+  format: ConfigFormat;
+  text: string;
+  /** The document version the text belongs to; edits are applied on the host's current text. */
+  version: number;
+  /**
+   * The editor's diagnostics for this text, when the host has them (they include checks of files
+   * on disk). Without them the webview validates the text itself with the same validator.
+   */
+  diagnostics?: Diagnostic[];
+}
+
+/** `final/metrics.json`: metric name to value, and for classification a confusion matrix. */
+export interface FinalMetrics {
+  [metric: string]: unknown;
+  confusion_matrix?: ConfusionMatrix;
+}
+
+/** `matrix[i][j]` counts examples of true label `labels[i]` predicted as `labels[j]`. */
+export interface ConfusionMatrix {
+  labels: (string | number)[];
+  matrix: number[][];
+}
+
+/** One run directory as the panel knows it, without its events. */
+export interface RunInfo {
+  /** The run id: the run directory's name. */
+  id: string;
+  /** The run directory, as a path for display. */
+  dir: string;
+  /** Undefined until the engine has written `status.json`. */
+  status?: RunStatus;
+  /** The resolved config as run (`config.yaml`), for the comparison legend. */
+  config?: JsonValue;
+  finalMetrics?: FinalMetrics;
+}
+
+export interface RunSnapshot extends RunInfo {
+  /** Every event of `events.jsonl` so far. */
+  events: RunEvent[];
+}
+
+/** What the Start, Stop and Resume buttons ask for; the host maps them to command ids. */
+export type RunCommand = 'start' | 'stop' | 'resume';
+
+// ---- host -> webview ------------------------------------------------------------------------
+
+export interface InitMessage {
+  type: 'init';
+  /** Absent when the panel shows runs without a config file (e.g. a comparison). */
+  config?: ConfigState;
+  runs: RunSnapshot[];
+  /** Workspace Trust: false means the engine cannot be started, so Start and Resume are disabled. */
+  trusted: boolean;
+  /** What the panel shows, saved in the page's state so VS Code can restore the panel after a reload. */
+  target: PanelTarget;
+}
+
+export interface PanelTarget {
+  runDirs: string[];
+  configUri?: string;
+}
+
+export interface ConfigMessage {
+  type: 'config';
+  config: ConfigState;
+}
+
+export interface EventsMessage {
+  type: 'events';
+  runs: { runId: string; events: RunEvent[] }[];
+}
+
+/** A run was added, or its status or final metrics changed. */
+export interface RunMessage {
+  type: 'run';
+  run: RunInfo;
+  /** Set when the run's events.jsonl was rewritten: the events so far replace the panel's. */
+  events?: RunEvent[];
+}
+
+export interface RunRemovedMessage {
+  type: 'runRemoved';
+  runId: string;
+}
+
+export type ReplyMessage =
+  | { type: 'reply'; id: number; ok: true }
+  | { type: 'reply'; id: number; ok: false; error: string };
+
+export type HostMessage = InitMessage | ConfigMessage | EventsMessage | RunMessage | RunRemovedMessage | ReplyMessage;
+
+// ---- webview -> host ------------------------------------------------------------------------
+
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+/** Set the value at `path` in the config file; `value` undefined removes the key. */
+export interface EditConfigRequest {
+  type: 'editConfig';
+  id: number;
+  path: ConfigPath;
+  value: JsonValue | undefined;
+}
+
+export interface CommandRequest {
+  type: 'command';
+  id: number;
+  command: RunCommand;
+  /** The run that Stop and Resume act on. */
+  runId?: string;
+}
+
+/** Save a chart as a PNG file: the host shows a save dialog. */
+export interface ExportPngRequest {
+  type: 'exportPng';
+  id: number;
+  /** A suggested file name, without folder. */
+  fileName: string;
+  /** `data:image/png;base64,...` */
+  dataUrl: string;
+}
+
+export type WebviewRequest = EditConfigRequest | CommandRequest | ExportPngRequest;
+export type WebviewMessage = ReadyMessage | WebviewRequest;
+
+/** A request as the webview writes it, before its id is assigned. */
+export type RequestBody = WebviewRequest extends infer R ? (R extends WebviewRequest ? Omit<R, 'id'> : never) : never;
+
+const HOST_TYPES: ReadonlySet<string> = new Set(['init', 'config', 'events', 'run', 'runRemoved', 'reply']);
+const WEBVIEW_TYPES: ReadonlySet<string> = new Set(['ready', 'editConfig', 'command', 'exportPng']);
+
+/**
+ * Shape checks at the boundary: a message posted to a webview can come from anything that runs
+ * in it, so the host checks what it acts on, and the webview ignores what it does not understand.
+ */
+export function isHostMessage(data: unknown): data is HostMessage {
+  return isObject(data) && typeof data.type === 'string' && HOST_TYPES.has(data.type);
+}
+
+export function isWebviewMessage(data: unknown): data is WebviewMessage {
+  if (!isObject(data) || typeof data.type !== 'string' || !WEBVIEW_TYPES.has(data.type)) return false;
+  if (data.type === 'ready') return true;
+  if (typeof data.id !== 'number' || !Number.isInteger(data.id)) return false;
+  switch (data.type) {
+    case 'editConfig':
+      return Array.isArray(data.path) && data.path.every((p) => typeof p === 'string' || typeof p === 'number');
+    case 'command':
+      return (
+        (data.command === 'start' || data.command === 'stop' || data.command === 'resume') &&
+        (data.runId === undefined || typeof data.runId === 'string')
+      );
+    default:
+      return (
+        typeof data.fileName === 'string' &&
+        typeof data.dataUrl === 'string' &&
+        data.dataUrl.startsWith('data:image/png;base64,')
+      );
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

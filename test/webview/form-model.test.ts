@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CONFIG_SCHEMA, type JsonSchema } from '../../src/shared/config-schema.js';
+import { validateConfigText } from '../../src/shared/config-validate.js';
+import {
+  allFields,
+  diagnosticsByField,
+  fieldSpec,
+  formSections,
+  parseFieldText,
+  pathKey,
+} from '../../src/webview/form-model.js';
+import { schemaLeaves } from './helpers.js';
+
+test('the form has exactly one field for every leaf of the schema', () => {
+  const fields = allFields(formSections(CONFIG_SCHEMA)).map((f) => pathKey(f.path));
+  assert.deepEqual([...fields].sort(), schemaLeaves(CONFIG_SCHEMA).sort());
+});
+
+test('sections: model and task first, then data, training, evaluation, then the method-specific ones', () => {
+  const sections = formSections(CONFIG_SCHEMA);
+  assert.deepEqual(
+    sections.map((s) => [s.title, s.method]),
+    [
+      ['Model and task', undefined],
+      ['Data', undefined],
+      ['Training', undefined],
+      ['Evaluation', undefined],
+      ['Method: freeze', 'freeze'],
+      ['Method: LoRA', 'lora'],
+    ],
+  );
+  assert.deepEqual(
+    sections[0]?.fields.map((f) => f.label),
+    ['model', 'task', 'output_dir', 'device'],
+  );
+  assert.ok(sections[1]?.groups.some((g) => g.id === 'data.clean'));
+  assert.ok(!sections[2]?.fields.some((f) => f.label === 'freeze_layers'), 'freeze_layers lives with its method');
+});
+
+test('widgets follow the schema types, with help text and defaults from the schema', () => {
+  const training = CONFIG_SCHEMA.properties?.training as JsonSchema;
+  const spec = (path: string[]) => {
+    let s: JsonSchema = CONFIG_SCHEMA;
+    for (const k of path) s = s.properties?.[k] as JsonSchema;
+    return fieldSpec(path, s);
+  };
+  assert.equal(spec(['task']).kind, 'enum');
+  assert.equal(spec(['task']).options.length, 4);
+  assert.equal(spec(['data', 'shuffle']).kind, 'boolean');
+  assert.equal(spec(['training', 'learning_rate']).kind, 'number');
+  assert.equal(spec(['training', 'learning_rate']).placeholder, 'default: 0.00002');
+  assert.equal(spec(['training', 'learning_rate']).description, training.properties?.learning_rate?.description);
+  assert.equal(spec(['eval', 'metrics']).kind, 'multiEnum');
+  assert.equal(spec(['training', 'lora', 'target_modules']).kind, 'list');
+  assert.equal(spec(['eval', 'every']).kind, 'union');
+  assert.deepEqual(
+    spec(['eval', 'every']).options.map((o) => o.value),
+    ['epoch'],
+  );
+});
+
+test('typed text becomes a config value; empty means not set', () => {
+  assert.equal(parseFieldText('number', ' 3e-5 '), 3e-5);
+  assert.equal(parseFieldText('number', '12'), 12);
+  assert.equal(parseFieldText('number', 'fast'), 'fast', 'kept so the validator reports it');
+  assert.equal(parseFieldText('number', ''), undefined);
+  assert.equal(parseFieldText('union', 'epoch'), 'epoch');
+  assert.equal(parseFieldText('union', '500'), 500);
+  assert.deepEqual(parseFieldText('list', 'query, value,'), ['query', 'value']);
+  assert.equal(parseFieldText('list', ' , '), undefined);
+  assert.equal(parseFieldText('text', ' data/train.jsonl '), 'data/train.jsonl');
+});
+
+test('diagnostics land on their field, else their group, else the whole file', () => {
+  const text =
+    'model: x\ntask: text-classification\ndata:\n  train: t.jsonl\ntraining:\n  epochs: 0\n  lr: 1\neval:\n  metrics: [accuracy, bleu]\nbogus: 1\n';
+  const { diagnostics } = validateConfigText(text, 'yaml');
+  const sections = formSections(CONFIG_SCHEMA);
+  const fieldKeys = new Set(allFields(sections).map((f) => pathKey(f.path)));
+  const groupKeys = new Set([
+    'model',
+    'data',
+    'training',
+    'eval',
+    'data.clean',
+    'training.lora',
+    'eval.early_stopping',
+  ]);
+  const by = diagnosticsByField(diagnostics, fieldKeys, groupKeys);
+  assert.ok(by.get('training.epochs')?.some((d) => d.severity === 'error'));
+  assert.ok(
+    by.get('training')?.some((d) => /lr/.test(d.message)),
+    'unknown key under training',
+  );
+  assert.ok(by.get('eval.metrics')?.some((d) => /bleu/.test(d.message)));
+  assert.ok(by.get('')?.some((d) => /bogus/.test(d.message)));
+  const total = [...by.values()].reduce((n, l) => n + l.length, 0);
+  assert.equal(total, diagnostics.length, 'none lost');
+});

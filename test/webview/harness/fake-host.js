@@ -1,0 +1,54 @@
+// Plays VS Code's part for the run panel in a plain browser page (the harness): provides
+// acquireVsCodeApi, records what the page posts, keeps its state the way VS Code does across a
+// reload, answers requests, and lets the test deliver host messages. Loaded before dist/webview.js
+// with the page's nonce, so it runs under the same Content Security Policy as the panel.
+(() => {
+  const params = new URLSearchParams(location.search);
+  document.body.classList.add(`vscode-${params.get('theme') || 'dark'}`);
+
+  const violations = [];
+  document.addEventListener('securitypolicyviolation', (e) => {
+    violations.push({ directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample });
+  });
+
+  const STATE_KEY = 'finetune-harness-state';
+  const posted = [];
+  let acquired = false;
+  const harness = {
+    posted,
+    violations,
+    /** Error text for the next request's reply; undefined answers ok. */
+    failNext: undefined,
+    send(message) {
+      window.dispatchEvent(new MessageEvent('message', { data: message }));
+    },
+    state() {
+      const saved = sessionStorage.getItem(STATE_KEY);
+      return saved === null ? undefined : JSON.parse(saved);
+    },
+  };
+  window.harness = harness;
+
+  window.acquireVsCodeApi = () => {
+    if (acquired) throw new Error('acquireVsCodeApi may only be called once');
+    acquired = true;
+    return {
+      postMessage(message) {
+        posted.push(structuredClone(message));
+        if (typeof message.id === 'number') {
+          const error = harness.failNext;
+          harness.failNext = undefined;
+          const reply =
+            error === undefined
+              ? { type: 'reply', id: message.id, ok: true }
+              : { type: 'reply', id: message.id, ok: false, error };
+          setTimeout(() => harness.send(reply), 0);
+        }
+      },
+      getState: () => harness.state(),
+      setState(state) {
+        sessionStorage.setItem(STATE_KEY, JSON.stringify(state));
+      },
+    };
+  };
+})();
