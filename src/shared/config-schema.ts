@@ -165,6 +165,12 @@ const data: JsonSchema = {
       default: true,
       description: 'Whether to shuffle the training examples at every epoch (with the training seed).',
     },
+    packing: {
+      type: 'boolean',
+      default: false,
+      description:
+        'causal-lm only: concatenate short texts, separated by the end-of-sequence token, into blocks of max_length tokens (as run_clm.py groups texts), so no batch position is padding.',
+    },
     on_bad_rows: {
       type: 'string',
       enum: ['error', 'skip'],

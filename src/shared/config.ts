@@ -31,6 +31,7 @@ export interface DataConfig {
   max_length?: number; // default 128
   clean?: CleanConfig;
   shuffle?: boolean; // default true
+  packing?: boolean; // causal-lm: pack texts into max_length blocks (default false)
   on_bad_rows?: 'error' | 'skip'; // default error
 }
 

@@ -57,6 +57,7 @@ const KEYS: Record<string, Record<string, true>> = {
     max_length: true,
     clean: true,
     shuffle: true,
+    packing: true,
     on_bad_rows: true,
   } satisfies Record<keyof DataConfig, true>,
   'data.clean': {

@@ -238,6 +238,7 @@ test('resolveConfig fills in defaults, and returns no config when there is an er
         near_dedup: false,
       },
       shuffle: true,
+      packing: false,
       on_bad_rows: 'error',
     },
     training: {

@@ -151,7 +151,7 @@ export async function evaluateLm(
   return { ...lmScores(batches), batches };
 }
 
-/** `data.packing`, read only when present: the key is not (yet) in the shared config schema. */
+/** `data.packing` (default false). */
 export function packingOf(data: object): boolean {
   const v = (data as { packing?: unknown }).packing;
   return v === true;
