@@ -165,6 +165,24 @@ const data: JsonSchema = {
       default: true,
       description: 'Whether to shuffle the training examples at every epoch (with the training seed).',
     },
+    doc_stride: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'question-answering only: tokens shared by consecutive windows when a context is longer than max_length (default 128, capped at a third of max_length when not set).',
+    },
+    max_answer_length: {
+      type: 'integer',
+      minimum: 1,
+      default: 30,
+      description: 'question-answering only: the longest answer span, in tokens, that post-processing considers.',
+    },
+    n_best: {
+      type: 'integer',
+      minimum: 1,
+      default: 20,
+      description: 'question-answering only: how many start and end candidates post-processing combines per window.',
+    },
     packing: {
       type: 'boolean',
       default: false,

@@ -32,6 +32,9 @@ export interface DataConfig {
   clean?: CleanConfig;
   shuffle?: boolean; // default true
   packing?: boolean; // causal-lm: pack texts into max_length blocks (default false)
+  doc_stride?: number; // question-answering: window overlap in tokens (default 128, capped at max_length / 3)
+  max_answer_length?: number; // question-answering: longest answer in tokens (default 30)
+  n_best?: number; // question-answering: candidates per window (default 20)
   on_bad_rows?: 'error' | 'skip'; // default error
 }
 

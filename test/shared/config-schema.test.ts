@@ -58,6 +58,9 @@ const KEYS: Record<string, Record<string, true>> = {
     clean: true,
     shuffle: true,
     packing: true,
+    doc_stride: true,
+    max_answer_length: true,
+    n_best: true,
     on_bad_rows: true,
   } satisfies Record<keyof DataConfig, true>,
   'data.clean': {

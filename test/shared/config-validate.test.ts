@@ -238,6 +238,8 @@ test('resolveConfig fills in defaults, and returns no config when there is an er
         near_dedup: false,
       },
       shuffle: true,
+      max_answer_length: 30,
+      n_best: 20,
       packing: false,
       on_bad_rows: 'error',
     },
