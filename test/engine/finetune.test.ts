@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
 import type { RunEvent, RunStatus } from '../../src/shared/run-directory.js';
-import { FIXTURE_SENTENCES, multiLabelRows, nerRows, sentimentRows, toJsonl } from '../fixtures/datasets.js';
+import { FIXTURE_SENTENCES, multiLabelRows, nerRows, scoreRows, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import type { FamilyName } from '../fixtures/tiny-configs.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
 
@@ -81,3 +81,26 @@ for (const [family, task] of [
     assert.ok(Object.keys(exported.id2label).length >= 2);
   });
 }
+
+test('finetune train: regression from float labels (one output, MSE) lowers the eval mse', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ft-regression-'));
+  mkdirSync(join(dir, 'model'));
+  writeTinyModel(join(dir, 'model'), 'bert', FIXTURE_SENTENCES);
+  writeFileSync(join(dir, 'train.jsonl'), toJsonl(scoreRows(320, 1)));
+  writeFileSync(
+    join(dir, 'r.finetune.yaml'),
+    'model: ./model\ntask: text-classification\ndata:\n  train: train.jsonl\n  validation_split: 0.2\ntraining:\n  epochs: 12\n  batch_size: 16\n  learning_rate: 3.0e-3\n  dropout: 0\neval:\n  metrics: [mse, pearson]\ndevice: cpu\n',
+  );
+  const runDir = join(dir, 'run');
+  await trainFromConfig(join(dir, 'r.finetune.yaml'), runDir, { threads: 1 });
+  const evals = readFileSync(join(runDir, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as RunEvent)
+    .flatMap((e) => (e.type === 'eval' ? [e.metrics] : []));
+  const first = evals[0]?.mse ?? 0;
+  const last = evals.at(-1)?.mse ?? 1;
+  assert.ok(last < 0.03 && last < first, `mse ${first} -> ${last}`);
+  const exported = JSON.parse(readFileSync(join(runDir, 'final', 'config.json'), 'utf8')) as { problem_type: string };
+  assert.equal(exported.problem_type, 'regression');
+});

@@ -16,6 +16,8 @@ export interface LabelSet {
   note?: string;
   /** Some training row lists several labels: multi-label classification. */
   multiLabel?: boolean;
+  /** Some training label is a non-integer number: the labels are regression targets. */
+  regression?: boolean;
 }
 
 export function labelsOf(e: Example): readonly Label[] {
@@ -78,6 +80,10 @@ export function buildLabelSet(train: readonly Example[], label2id?: Record<strin
       'all labels strings or all integers',
     );
   }
+  if ([...first.keys()].some((l) => typeof l === 'number' && !Number.isInteger(l))) {
+    // Regression: the numbers are targets, not classes (one output, mean squared error).
+    return { labels: [], ids: new Map(), order: 'sorted', regression: true };
+  }
   const labels = [...first.keys()];
   const multi = train.some((e) => e.kind === 'text' && e.labels !== undefined) ? { multiLabel: true } : {};
   let note: string | undefined;
@@ -96,6 +102,7 @@ function indexOf(labels: readonly Label[]): Map<Label, number> {
 
 /** Every validation label must be one the model is trained on: else an error naming the row. */
 export function checkValidationLabels(validation: readonly Example[], set: LabelSet): void {
+  if (set.regression) return;
   for (const e of validation) {
     for (const l of labelsOf(e)) {
       if (set.ids.has(l)) continue;

@@ -90,7 +90,11 @@ export async function prepareData(cfg: DataConfig, opts: PrepareOptions): Promis
     validation = await loadFile(resolve(opts.baseDir, cfg.validation), cfg, opts, badRows);
     validationExamples = validation.examples;
   } else if (cfg.validation_split !== undefined) {
-    const stratified = opts.task === 'text-classification';
+    // Stratify classes, not regression targets (a float label is its own stratum of one).
+    const regression = trainExamples.some(
+      (e) => e.kind === 'text' && typeof e.label === 'number' && !Number.isInteger(e.label),
+    );
+    const stratified = opts.task === 'text-classification' && !regression;
     const parts = splitValidation(trainExamples, cfg.validation_split, seed, stratified);
     if (parts.validation.length === 0 || parts.train.length === 0) {
       throw new DataError(

@@ -102,6 +102,7 @@ export interface RawRow {
 }
 
 const INTEGER = /^-?\d+$/;
+const DECIMAL = /^-?\d*\.\d+(e[-+]?\d+)?$/i;
 
 function at(row: RawRow, name: string): Source {
   const column = row.column(name);
@@ -131,18 +132,22 @@ function text(row: RawRow, name: string, key: string): string {
   return v;
 }
 
-/** A label from JSON (string or integer) or from CSV text (integers written as digits become numbers). */
+/**
+ * A label from JSON (string or number) or from CSV text (numbers written as digits become
+ * numbers). A non-integer number is a regression target (as run_glue.py decides by a float label
+ * column).
+ */
 function label(v: unknown, row: RawRow, name: string, what: string): Label {
   if (typeof v === 'string') {
     if (v.trim() === '') throw new DataError('empty-text', `${what} is empty`, at(row, name), 'a label');
-    if (row.textual && INTEGER.test(v.trim())) {
+    if (row.textual && (INTEGER.test(v.trim()) || DECIMAL.test(v.trim()))) {
       const n = Number(v.trim());
-      if (Number.isSafeInteger(n)) return n;
+      if (Number.isSafeInteger(n) || (DECIMAL.test(v.trim()) && Number.isFinite(n))) return n;
     }
     return v;
   }
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
-  throw new DataError('wrong-type', `${what} is ${typeName(v)}`, at(row, name), 'a string or an integer');
+  if (typeof v === 'number' && (Number.isSafeInteger(v) || Number.isFinite(v))) return v;
+  throw new DataError('wrong-type', `${what} is ${typeName(v)}`, at(row, name), 'a string or a number');
 }
 
 /** An array field: JSON arrays as they are; in CSV/TSV a JSON array or space-separated items. */

@@ -46,7 +46,11 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
   const family = familyOf(cfg);
   const labels = (o.labelSet?.labels ?? []).map(labelName);
   const fromConfig = task === 'text-classification' ? (raw.problem_type as ProblemType | undefined) : undefined;
-  const fromData: ProblemType | undefined = o.labelSet?.multiLabel ? 'multi_label_classification' : undefined;
+  const fromData: ProblemType | undefined = o.labelSet?.regression
+    ? 'regression'
+    : o.labelSet?.multiLabel
+      ? 'multi_label_classification'
+      : undefined;
   const problemType: ProblemType = o.problemType ?? fromData ?? fromConfig ?? 'single_label_classification';
   const numLabels = problemType === 'regression' ? 1 : labels.length;
   if (numLabels < 1) throw new Error('the training data has no labels');
