@@ -29,7 +29,7 @@ const BROKEN: Broken[] = [
     kind: 'wrong-type',
     line: 3,
   },
-  { name: 'float-label.jsonl', content: `{"text":"x","label":0.5}\n`, kind: 'wrong-type', line: 1 },
+  { name: 'bool-label.jsonl', content: `{"text":"x","label":true}\n`, kind: 'wrong-type', line: 1 },
   { name: 'number-text.jsonl', content: `${good}\n{"text":12,"label":"a"}\n`, kind: 'wrong-type', line: 2 },
   { name: 'missing.jsonl', content: `${good}\n{"text":"x","Label":"a"}\n`, kind: 'missing-column', line: 2 },
   { name: 'empty.jsonl', content: `${good}\n\n{"text":"  ","label":"a"}\n`, kind: 'empty-text', line: 3 },
