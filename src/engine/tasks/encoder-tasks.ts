@@ -28,6 +28,26 @@ export interface EncoderTaskModel extends TrainableModel {
   readonly arch: EncoderArch;
 }
 
+/** The block context of an encoder task model: the arch's dropouts, fresh salts, LoRA adapters. */
+export function encoderBlockContext(
+  g: GraphBuilder,
+  param: (name: string) => Value,
+  mode: ForwardMode,
+  arch: EncoderArch,
+  adapters?: BlockContext['adapters'],
+): BlockContext {
+  let salt = 0;
+  return {
+    g,
+    param,
+    mode,
+    dropout: arch.hiddenDropout,
+    attentionDropout: arch.attentionDropout,
+    nextSalt: () => salt++,
+    ...(adapters ? { adapters } : {}),
+  };
+}
+
 function buildModel(
   o: EncoderTaskOptions,
   head: Head,
@@ -43,16 +63,7 @@ function buildModel(
     batchInputs: [...inputs, labels],
     inferenceInputs: inputs.map((i) => i.name),
     forward(g: GraphBuilder, param, values, mode: ForwardMode) {
-      let salt = 0;
-      const ctx: BlockContext = {
-        g,
-        param,
-        mode,
-        dropout: arch.hiddenDropout,
-        attentionDropout: arch.attentionDropout,
-        nextSalt: () => salt++,
-        ...(o.adapters ? { adapters: o.adapters } : {}),
-      };
+      const ctx = encoderBlockContext(g, param, mode, arch, o.adapters);
       const out = encode(ctx, arch, values);
       const logits = g.scope('head', () => head.forward(ctx, out, headDropout));
       return { loss: g.scope('loss', () => loss(g, logits, values.labels as Value)), logits };

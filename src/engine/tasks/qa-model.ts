@@ -3,10 +3,10 @@ import type { Value } from '../graph/types.js';
 import { encode, encoderBaseSpecs, encoderInputs } from '../models/encoder.js';
 import type { ModelFamily } from '../models/family.js';
 import type { HfConfigReader } from '../models/hf-config.js';
-import type { AdapterHook, BlockContext } from '../models/layers.js';
+import type { AdapterHook } from '../models/layers.js';
 import type { ForwardMode } from '../models/model.js';
 import { qaDropout, qaHead } from '../models/qa-head.js';
-import type { EncoderTaskModel } from './encoder-tasks.js';
+import { type EncoderTaskModel, encoderBlockContext } from './encoder-tasks.js';
 
 /**
  * An encoder with the extractive QA head and the loss of Hugging Face's *ForQuestionAnswering:
@@ -54,16 +54,7 @@ export function questionAnsweringModel(o: QaModelOptions): EncoderTaskModel {
     ],
     inferenceInputs: inputs.map((i) => i.name),
     forward(g: GraphBuilder, param, values, mode: ForwardMode) {
-      let salt = 0;
-      const ctx: BlockContext = {
-        g,
-        param,
-        mode,
-        dropout: arch.hiddenDropout,
-        attentionDropout: arch.attentionDropout,
-        nextSalt: () => salt++,
-        ...(o.adapters ? { adapters: o.adapters } : {}),
-      };
+      const ctx = encoderBlockContext(g, param, mode, arch, o.adapters);
       const out = encode(ctx, arch, values);
       const logits = g.scope('head', () => qaHead.forward(ctx, out, headDropout)); // [B, T, 2]
       const [startLogits, endLogits] = g.scope('split', () =>
