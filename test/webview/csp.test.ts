@@ -37,6 +37,11 @@ test('a weak nonce or a source that could inject a directive is refused', () => 
   assert.throws(() => buildCsp(SOURCE, 'abc'));
   assert.throws(() => buildCsp(`${SOURCE}; script-src *`, makeNonce()));
   assert.throws(() => buildCsp("'unsafe-inline'", makeNonce()));
+  assert.throws(() => buildCsp(`'self' 'unsafe-eval'`, makeNonce()));
+  assert.throws(() => buildCsp('', makeNonce()));
+  // code-server's webview.cspSource: a keyword and a host source.
+  const codeServer = buildCsp("'self' https://*.vscode-cdn.net", makeNonce());
+  assert.match(codeServer, /style-src 'self' https:\/\/\*\.vscode-cdn\.net;/);
 });
 
 test('the page carries the policy, loads only its own files and has no inline script or handler', () => {

@@ -22,7 +22,12 @@ export interface PanelPage {
 
 export function buildCsp(cspSource: string, nonce: string): string {
   if (!/^[A-Za-z0-9+/=_-]{16,}$/.test(nonce)) throw new Error('the nonce must be at least 16 base64 characters');
-  if (/[;'"\s]/.test(cspSource)) throw new Error(`invalid CSP source: ${cspSource}`);
+  // One or more sources separated by spaces: code-server's `cspSource` is
+  // "'self' https://*.vscode-cdn.net". Only the 'self' keyword may be quoted ('unsafe-inline' and
+  // the like never), and nothing may end the directive (;) or break out of the attribute (").
+  const sources = cspSource.trim().split(/\s+/);
+  if (!cspSource.trim() || !sources.every((s) => s === "'self'" || /^[^;'",\s]+$/.test(s)))
+    throw new Error(`invalid CSP source: ${cspSource}`);
   return [
     "default-src 'none'",
     `img-src ${cspSource} data:`,
