@@ -48,6 +48,16 @@ const cases: GradCase[] = [
     inputs: [x(2, 3)],
     build: (g, xs) => g.erf(v(xs, 0)),
   },
+  // ORT's contrib Gelu is float32 only, like Erf.
+  {
+    op: 'Gelu',
+    name: 'Gelu [3,4] float32',
+    dtype: 'float32',
+    h: 1e-2,
+    tol: 2e-3,
+    inputs: [x(3, 4)],
+    build: (g, xs) => g.gelu(v(xs, 0)),
+  },
   { op: 'Sigmoid', name: 'Sigmoid [4,1]', inputs: [x(4, 1)], build: (g, xs) => g.sigmoid(v(xs, 0)) },
   { op: 'Relu', name: 'Relu [3,3]', inputs: [away(3, 3)], build: (g, xs) => g.relu(v(xs, 0)) },
   { op: 'Softmax', name: 'Softmax [2,3,4] axis -1', inputs: [x(2, 3, 4)], build: (g, xs) => g.softmax(v(xs, 0), -1) },
@@ -134,6 +144,16 @@ const cases: GradCase[] = [
     name: 'LayerNormalization [2,4,3] axis 1',
     inputs: [x(2, 4, 3), x(4, 3), x(4, 3)],
     build: (g, xs) => g.layerNorm(v(xs, 0), v(xs, 1), v(xs, 2), 1e-3, 1),
+  },
+  // float32: the gradient reads the forward's Mean and InvStdDev outputs instead of recomputing.
+  {
+    op: 'LayerNormalization',
+    name: 'LayerNormalization [2,3,5] float32 (saved mean and inverse std)',
+    dtype: 'float32',
+    h: 1e-2,
+    tol: 3e-3,
+    inputs: [x(2, 3, 5), x(5), x(5)],
+    build: (g, xs) => g.layerNorm(v(xs, 0), v(xs, 1), v(xs, 2), 1e-5),
   },
   {
     op: 'Gather',

@@ -9,8 +9,8 @@ import { median, peakRssMb } from './suite.js';
 
 /**
  * One engine measurement of a throughput case, meant to run alone in a child process so that its
- * peak RSS is its own: train steps (median after warm-up), then eval-mode forward passes of the same
- * batch, wall and CPU time per step.
+ * peak RSS is its own: train steps alternating with eval-mode forward passes of the same batch
+ * (medians after warm-up), wall and CPU time per step.
  */
 export interface ThroughputCase {
   name: string;
@@ -109,18 +109,18 @@ export async function measureEngine(c: ThroughputCase, steps = DEFAULT_STEPS): P
   const forwardMs: number[] = [];
   let loss = Number.NaN;
   try {
+    // Steps and eval forwards alternate, so that a change of machine load hits both alike.
     for (let i = 0; i < WARMUP + steps; i++) {
       const t0 = performance.now();
       const c0 = process.cpuUsage();
       loss = (await runner.step(batch, 2e-5)).loss;
-      if (i < WARMUP) continue;
-      stepCpu.push(cpuMs(process.cpuUsage(c0)));
-      stepMs.push(performance.now() - t0);
-    }
-    for (let i = 0; i < WARMUP + steps; i++) {
-      const t0 = performance.now();
+      const cpu = cpuMs(process.cpuUsage(c0));
+      const t1 = performance.now();
       await runner.evaluate(batch);
-      if (i >= WARMUP) forwardMs.push(performance.now() - t0);
+      if (i < WARMUP) continue;
+      stepCpu.push(cpu);
+      stepMs.push(t1 - t0);
+      forwardMs.push(performance.now() - t1);
     }
   } finally {
     await runner.dispose();

@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { dataSuite } from './data.js';
 import { measureEngine, THROUGHPUT_CASES } from './engine-case.js';
+import { MEMORY_CASE, measureMemory, memorySuite } from './memory.js';
 import { ngramSuite } from './ngram.js';
+import { paddingSuite } from './padding.js';
 import { formatProfile, profileTrainStep } from './profile.js';
 import type { BenchArgs, BenchSuite } from './suite.js';
 import { trainStepSuite } from './train-step.js';
@@ -13,11 +15,16 @@ import { trainStepSuite } from './train-step.js';
  *
  * Options: `--rounds N` and `--steps N` (throughput), `--no-torch` (skip the PyTorch reference),
  * `--case <name> [--json] [--profile]` (one engine throughput case in this process: what the
- * throughput suite spawns per measurement; `--profile` adds ORT's per-op profile of its train step).
+ * throughput suite spawns per measurement; `--profile` adds ORT's per-op profile of its train step;
+ * `--case memory-small` is the memory suite's child).
  */
-const SUITES: readonly BenchSuite[] = [trainStepSuite, dataSuite, ngramSuite];
+const SUITES: readonly BenchSuite[] = [trainStepSuite, paddingSuite, memorySuite, dataSuite, ngramSuite];
 
 async function runCase(name: string, args: BenchArgs, json: boolean): Promise<void> {
+  if (name === MEMORY_CASE.name) {
+    process.stdout.write(`${JSON.stringify(await measureMemory())}\n`);
+    return;
+  }
   const c = THROUGHPUT_CASES.find((x) => x.name === name);
   if (!c) throw new Error(`--case: no case '${name}' (cases: ${THROUGHPUT_CASES.map((x) => x.name).join(', ')})`);
   const result = await measureEngine(c, args.steps);

@@ -1,4 +1,5 @@
 import { Graph } from './graph.js';
+import { seededKeepMask } from './seeded-dropout.js';
 import { shapeInference } from './shape-inference.js';
 import {
   type Attr,
@@ -30,6 +31,8 @@ export interface OpOptions {
   name?: string;
   /** Exact output value names (graph outputs users see, e.g. `logits`). */
   outputNames?: readonly string[];
+  /** Operator domain: '' (ONNX) by default, `com.microsoft` for ONNX Runtime's contrib ops. */
+  domain?: string;
 }
 
 /**
@@ -138,7 +141,7 @@ export class GraphBuilder {
       inputs: inputs.map((v) => v?.name ?? ''),
       outputs: outputs.map((o) => o.name),
       attrs,
-      domain: '',
+      domain: opts.domain ?? '',
     });
     return outputs;
   }
@@ -199,8 +202,17 @@ export class GraphBuilder {
   softmax = (x: Value, axis = -1): Value => this.op1('Softmax', [x], { axis: attr.int(axis) });
   logSoftmax = (x: Value, axis = -1): Value => this.op1('LogSoftmax', [x], { axis: attr.int(axis) });
   layerNorm(x: Value, scale: Value, bias: Value | undefined, epsilon = 1e-5, axis = -1): Value {
-    return this.op1('LayerNormalization', [x, scale, bias], { axis: attr.int(axis), epsilon: attr.float(epsilon) });
+    // float32: also the Mean and InvStdDev outputs, which the gradient reuses instead of
+    // recomputing them from x (ORT computes them anyway; they are float32-only there).
+    const outputs = x.dtype === 'float32' ? 3 : 1;
+    const attrs = { axis: attr.int(axis), epsilon: attr.float(epsilon) };
+    return this.op('LayerNormalization', [x, scale, bias], attrs, { outputs })[0] as Value;
   }
+  /**
+   * Exact GELU, x Φ(x), as ONNX Runtime's contrib op (float32): one pass instead of five, and its
+   * gradient keeps only x alive. Training graphs use it; exported graphs keep standard ops.
+   */
+  gelu = (x: Value): Value => this.op('Gelu', [x], {}, { domain: 'com.microsoft' })[0] as Value;
 
   // Reductions. Empty/omitted axes reduce everything.
   reduceSum(x: Value, axes?: readonly number[], keepdims = true): Value {
@@ -269,55 +281,13 @@ export class GraphBuilder {
     return { y: y as Value, mask: mask as Value };
   }
   /**
-   * Dropout whose mask is a pure function of (`seed`, `salt`, element index). Unlike ONNX Dropout,
-   * whose generator lives inside the session, the same seed gives the same mask in any session, so
-   * a resumed run replays exactly the masks an uninterrupted one would draw. Differentiable as a
-   * product with a constant mask.
-   *
-   * Cost: only scalars and a per-shape table use slow int64 modular arithmetic. Each element has a
-   * fixed pseudo-random b (see `hashedIndex`); each site draws a key (K, C) from (seed, salt) by
-   * modular squaring of scalars, and keeps an element when the int32 h = b² + b·K + C (wrapping
-   * arithmetic) is at least a threshold. That is three int32 passes per site instead of nine int64
-   * ones (three of them Mod, which divides), a third of a BERT train step's dropout cost.
-   * Measured on 1M-element masks: drop rate and its spread, neighbour, cross-site and cross-step
-   * co-occurrence all match independent Bernoulli draws.
+   * Dropout whose mask is a pure function of (`seed`, `salt`, element position): unlike ONNX
+   * Dropout, whose generator lives inside the session, the same seed gives the same mask in any
+   * session, so a resumed run replays exactly the masks an uninterrupted one would draw (the
+   * hash: seeded-dropout.ts). Differentiable as a product with a constant mask.
    */
   seededDropout(x: Value, ratio: number, seed: Value, salt: number): Value {
-    const P = 2147483647;
-    const mod = (v: Value) => this.op('Mod', [v, this.scalar(P, 'int64')])[0] as Value;
-    const square = (v: Value, c: number) => mod(this.add(this.mul(v, v), this.scalar(c, 'int64')));
-    const s = mod(this.add(this.mul(seed, this.scalar(97, 'int64')), this.scalar(salt * 7919 + 1, 'int64')));
-    const k = square(s, 12345);
-    const c = square(k, 67890);
-    const { b, b2 } = this.hashedIndex(x, mod, square); // shared by every site of the same shape
-    const h = this.add(this.add(b2, this.mul(b, this.cast(k, 'int32'))), this.cast(c, 'int32'));
-    // h is uniform over int32: P(h >= -2^31 + p 2^32) = 1 - p.
-    const threshold = -(2 ** 31) + Math.round(ratio * 2 ** 32);
-    const keep = this.op('GreaterOrEqual', [h, this.scalar(threshold, 'int32')])[0] as Value;
-    return this.mul(x, this.where(keep, 1 / (1 - ratio), 0));
-  }
-
-  private readonly hashedIndexCache = new Map<string, { b: Value; b2: Value }>();
-
-  /**
-   * Per element of x's shape, b = ((i·2654435761 mod P)² + 12345) mod P as int32 and b² (int32,
-   * wrapping), i the flat index: built once per distinct shape and shared by all its dropout sites.
-   */
-  private hashedIndex(
-    x: Value,
-    mod: (v: Value) => Value,
-    square: (v: Value, c: number) => Value,
-  ): { b: Value; b2: Value } {
-    const key = x.shape ? x.shape.join(',') : x.name;
-    const cached = this.hashedIndexCache.get(key);
-    if (cached) return cached;
-    const count = this.op('Size', [x])[0] as Value;
-    const flat = this.op('Range', [this.scalar(0, 'int64'), count, this.scalar(1, 'int64')])[0] as Value;
-    const index = this.reshape(flat, this.shape(x));
-    const b = this.cast(square(mod(this.mul(index, this.scalar(2654435761, 'int64'))), 12345), 'int32');
-    const hashed = { b, b2: this.mul(b, b) };
-    this.hashedIndexCache.set(key, hashed);
-    return hashed;
+    return this.mul(x, this.where(seededKeepMask(this, x, ratio, seed, salt), 1 / (1 - ratio), 0));
   }
 
   /** Cross-entropy of logits [N, C, ...] against int64 labels [N, ...]; also returns log-probabilities. */

@@ -1,5 +1,6 @@
 import type { GraphBuilder } from './builder.js';
 import { normAxis } from './dims.js';
+import { sumRowsById } from './segment-sum.js';
 import { attrFloat, attrInt, shapeTensorDims } from './shape-inference.js';
 import { formatShape, type Node, tensorNumbers, type Value } from './types.js';
 
@@ -125,9 +126,12 @@ function layerNorm(ctx: GradContext): (Value | undefined)[] {
   const axes = Array.from({ length: rank - axis }, (_, i) => axis + i);
   const eps = attrFloat(node.attrs, 'epsilon', 1e-5);
   const dY = dy(0) as Value;
-  // Recomputes the normalised input from X; cheaper than keeping extra outputs alive.
-  const xc = g.sub(X, g.reduceMean(X, axes));
-  const inv = g.reciprocal(g.sqrt(g.add(g.reduceMean(g.mul(xc, xc), axes), eps)));
+  // The forward's Mean and InvStdDev outputs where the node has them (float32, see layerNorm);
+  // otherwise recomputed from X (float64 in the gradient checks).
+  const saved = node.outputs[1] && node.outputs[2] ? [ctx.y(1), ctx.y(2)] : undefined;
+  const mean = saved ? (saved[0] as Value) : g.reduceMean(X, axes);
+  const xc = g.sub(X, mean);
+  const inv = saved ? (saved[1] as Value) : g.reciprocal(g.sqrt(g.add(g.reduceMean(g.mul(xc, xc), axes), eps)));
   const xhat = g.mul(xc, inv);
   const dxhat = g.mul(dY, x(1));
   const dX = ctx.needs(0)
@@ -223,6 +227,13 @@ export const gradientRegistry: Readonly<Record<string, GradientBuilder | 'not-di
   Log: ({ g, x, dy }) => [g.div(dy(0) as Value, x(0))],
   Tanh: ({ g, y, dy }) => [g.mul(dy(0) as Value, g.sub(1, g.mul(y(0), y(0))))],
   Erf: ({ g, x, dy }) => [g.mul(g.mul(dy(0) as Value, 2 / Math.sqrt(Math.PI)), g.exp(g.neg(g.mul(x(0), x(0)))))],
+  // d/dx x Φ(x) = Φ(x) + x φ(x), Φ(x) = (1 + erf(x/√2))/2, φ(x) = exp(-x²/2)/√(2π).
+  Gelu: ({ g, x, dy }) => {
+    const X = x(0);
+    const cdf = g.add(g.mul(g.erf(g.mul(X, Math.SQRT1_2)), 0.5), 0.5);
+    const xpdf = g.mul(g.mul(X, g.exp(g.mul(g.mul(X, X), -0.5))), 1 / Math.sqrt(2 * Math.PI));
+    return [g.mul(dy(0) as Value, g.add(cdf, xpdf))];
+  },
   Sigmoid: ({ g, y, dy }) => [g.mul(dy(0) as Value, g.mul(y(0), g.sub(1, y(0))))],
   Relu: ({ g, x, dy }) => [g.where(g.greater(x(0), 0), dy(0) as Value, 0)],
   Softmax: ({ g, node, y, dy }) => {
@@ -252,8 +263,21 @@ export const gradientRegistry: Readonly<Record<string, GradientBuilder | 'not-di
   LayerNormalization: layerNorm,
   Gather: ({ g, node, x, dy }) => {
     if (attrInt(node.attrs, 'axis', 0) !== 0) fail(node, 'only axis 0 (embedding lookup) is differentiable');
-    const zeros = g.constantOfShape(g.shape(x(0)), 0, x(0).dtype);
-    return [g.scatterNDAdd(zeros, g.unsqueeze(x(1), [-1]), dy(0) as Value), undefined];
+    const table = x(0);
+    const rest = table.shape?.slice(1);
+    if (!rest || rest.some((d) => typeof d !== 'number'))
+      fail(node, `the table needs static trailing dims, it is ${formatShape(table.shape)}`);
+    // Rows summed per distinct id, deterministically (see sumRowsById), then placed: no duplicates
+    // reach ScatterND. optim/sparse-grad.ts recognises this form and keeps the rows sparse.
+    const ids = g.reshape(x(1), [-1]);
+    const { rows, sums } = sumRowsById(
+      g,
+      ids,
+      g.reshape(dy(0) as Value, [-1, ...(rest as number[])]),
+      rest as number[],
+    );
+    const zeros = g.constantOfShape(g.shape(table), 0, table.dtype);
+    return [g.op('ScatterND', [zeros, g.unsqueeze(rows, [-1]), sums])[0] as Value, undefined];
   },
   Reshape: reshapeBack,
   Flatten: reshapeBack,

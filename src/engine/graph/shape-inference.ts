@@ -192,6 +192,7 @@ export const shapeInference: Readonly<Record<string, InferFn>> = {
   Log: same,
   Tanh: same,
   Erf: same,
+  Gelu: same,
   Sigmoid: same,
   Relu: same,
   Softmax: same,
@@ -347,6 +348,28 @@ export const shapeInference: Readonly<Record<string, InferFn>> = {
     return [{ dtype: value.value.dtype, shape: [...value.value.dims] }];
   },
   Range: (ctx) => [{ dtype: input(ctx, 0).dtype, shape: [`${ctx.nodeName}_len`] }],
+  TopK: (ctx) => {
+    const x = input(ctx, 0);
+    const k = shapeTensorDims(ctx.graph, ctx.inputs[1]?.name)?.[0] ?? `${ctx.nodeName}_k`;
+    const axis = normAxis(attrInt(ctx.attrs, 'axis', -1), x.shape?.length ?? 1);
+    const shape = x.shape?.map((d, i) => (i === axis ? k : d));
+    return [
+      { dtype: x.dtype, shape },
+      { dtype: 'int64', shape },
+    ];
+  },
+  // Flattened (no axis): the distinct values [U], first occurrences [U], inverse [N], counts [U].
+  Unique: (ctx) => {
+    const x = input(ctx, 0);
+    const u = `${ctx.nodeName}_unique`;
+    const n = x.shape ? mulDims(x.shape) : `${ctx.nodeName}_n`;
+    return [
+      { dtype: x.dtype, shape: [u] },
+      { dtype: 'int64', shape: [u] },
+      { dtype: 'int64', shape: [n] },
+      { dtype: 'int64', shape: [u] },
+    ];
+  },
   ScatterND: same,
   CumSum: same,
   ScatterElements: same,

@@ -85,7 +85,9 @@ export function encoderClassifier(cfg: EncoderConfig): TrainableModel {
       const mask = additiveMask(g, input('attention_mask')); // [B, 1, 1, T]
       for (let i = 0; i < cfg.layers; i++) {
         const p = `encoder.layer.${i}`;
-        h = g.scope(p, () => transformerLayer(ctx, h, mask, p, BERT_LAYER_NAMES, shape));
+        // The head reads h[:, 0] only: the last layer computes that token alone (same result).
+        const o = i === cfg.layers - 1 ? { ...shape, firstTokenOnly: true } : shape;
+        h = g.scope(p, () => transformerLayer(ctx, h, mask, p, BERT_LAYER_NAMES, o));
       }
       const logits = g.scope('head', () => {
         const cls = g.squeeze(g.slice(h, [0], [1], [1]), [1]); // [B, H]

@@ -132,7 +132,16 @@ export interface EncoderOutput {
   pooled?: Value; // [B, H], tanh(pooler(h[:, 0])) where the family has a pooler
 }
 
-export function encode(ctx: BlockContext, arch: EncoderArch, inputs: Readonly<Record<string, Value>>): EncoderOutput {
+/**
+ * `firstTokenOnly`: the caller reads h[:, 0] only (a sequence-classification head), so the last
+ * layer computes that token alone (see LayerShape.firstTokenOnly): `sequence` is then [B, 1, H].
+ */
+export function encode(
+  ctx: BlockContext,
+  arch: EncoderArch,
+  inputs: Readonly<Record<string, Value>>,
+  o: { firstTokenOnly?: boolean } = {},
+): EncoderOutput {
   const { g, param } = ctx;
   const ids = inputs.input_ids as Value;
   const { names } = arch;
@@ -156,7 +165,9 @@ export function encode(ctx: BlockContext, arch: EncoderArch, inputs: Readonly<Re
   };
   for (let i = 0; i < arch.layers; i++) {
     const p = base(arch, names.layer(i));
-    h = g.scope(`layer.${i}`, () => transformerLayer(ctx, h, mask, p, names.layerNames, shape));
+    const last = o.firstTokenOnly === true && i === arch.layers - 1;
+    const layerShape = last ? { ...shape, firstTokenOnly: true } : shape;
+    h = g.scope(`layer.${i}`, () => transformerLayer(ctx, h, mask, p, names.layerNames, layerShape));
   }
   if (!names.pooler) return { sequence: h };
   const pooler = names.pooler;

@@ -11,6 +11,8 @@ export interface Head {
   params(arch: EncoderArch, outputs: number): ParamSpec[];
   /** Logits from the encoder output. // [B, outputs] or [B, T, outputs] */
   forward(ctx: BlockContext, out: EncoderOutput, dropoutRatio: number): Value;
+  /** The head reads h[:, 0] only: the encoder may compute its last layer for that token alone. */
+  firstTokenOnly?: boolean;
 }
 
 const linearSpecs = (arch: EncoderArch, name: string, out: number, inp: number): ParamSpec[] => [
@@ -20,6 +22,7 @@ const linearSpecs = (arch: EncoderArch, name: string, out: number, inp: number):
 
 /** BERT/ALBERT: dropout(pooled) -> classifier. */
 export const pooledClassifier: Head = {
+  firstTokenOnly: true,
   params: (arch, n) => linearSpecs(arch, 'classifier', n, arch.hidden),
   forward(ctx, out, ratio) {
     if (!out.pooled) throw new Error('this family has no pooler for a pooled classification head');
@@ -30,6 +33,7 @@ export const pooledClassifier: Head = {
 /** RoBERTa (tanh) and ELECTRA (gelu): h[:,0] -> dropout -> dense -> act -> dropout -> out_proj. */
 export function clsMlpHead(act: Activation): Head {
   return {
+    firstTokenOnly: true,
     params: (arch, n) => [
       ...linearSpecs(arch, 'classifier.dense', arch.hidden, arch.hidden),
       ...linearSpecs(arch, 'classifier.out_proj', n, arch.hidden),
@@ -44,6 +48,7 @@ export function clsMlpHead(act: Activation): Head {
 
 /** DistilBERT: h[:,0] -> pre_classifier -> ReLU -> dropout -> classifier. */
 export const distilClassifier: Head = {
+  firstTokenOnly: true,
   params: (arch, n) => [
     ...linearSpecs(arch, 'pre_classifier', arch.hidden, arch.hidden),
     ...linearSpecs(arch, 'classifier', n, arch.hidden),

@@ -21,9 +21,32 @@ export interface OptimizerConfig {
 /** Hugging Face Trainer's default: no decay for biases and for the weights of normalisation layers. */
 export const DEFAULT_NO_DECAY: readonly RegExp[] = [/(^|\.)bias$/, /layernorm|layer_norm|(^|\.)ln_|norm\.weight$/i];
 
+/**
+ * A gradient that is zero outside a few rows of its parameter (an embedding table's): the distinct
+ * row ids and each one's summed gradient row. AdamW then touches the table densely only where
+ * exact AdamW must (every row's moments decay and every row moves), and the dense gradient, its
+ * square and its clipped copy are never built (see `rowSparseGradient`).
+ */
+export interface RowSparseGrad {
+  kind: 'rows';
+  rows: Value; // int64 [U], distinct
+  values: Value; // [U, ...rest of the parameter's shape]
+}
+
+export type Gradient = Value | RowSparseGrad;
+
+export const isRowSparse = (grad: Gradient): grad is RowSparseGrad => (grad as RowSparseGrad).kind === 'rows';
+
+/** The dense gradient of `param`: zeros with the sparse rows added. */
+export function densify(g: GraphBuilder, param: Value, grad: Gradient): Value {
+  if (!isRowSparse(grad)) return grad;
+  const zeros = g.constantOfShape(g.shape(param), 0, param.dtype);
+  return g.scatterNDAdd(zeros, g.unsqueeze(grad.rows, [-1]), grad.values);
+}
+
 export interface TrainedParam {
   param: Value;
-  grad: Value;
+  grad: Gradient;
 }
 
 /** One piece of state carried from step to step: fed as `input`, produced as `output`. */
@@ -65,8 +88,14 @@ export function appendOptimizer(
         const m = state(param, 'exp_avg');
         const v = state(param, 'exp_avg_sq');
         const decayed = decays(cfg, param.name) ? g.mul(param, g.sub(1, g.mul(lr, cfg.weightDecay))) : param;
-        const m2 = g.add(g.mul(m, b1), g.mul(grad, 1 - b1));
-        const v2 = g.add(g.mul(v, b2), g.mul(g.mul(grad, grad), 1 - b2));
+        // Row-sparse: rows without gradient get m·b1 (+0 in the dense formula), the others the
+        // same two products and one sum as the dense formula, so the moments are bit-identical.
+        const moment = (state: Value, beta: number, term: (x: Value) => Value): Value => {
+          if (!isRowSparse(grad)) return g.add(g.mul(state, beta), term(grad));
+          return g.scatterNDAdd(g.mul(state, beta), g.unsqueeze(grad.rows, [-1]), term(grad.values));
+        };
+        const m2 = moment(m, b1, (x) => g.mul(x, 1 - b1));
+        const v2 = moment(v, b2, (x) => g.mul(g.mul(x, x), 1 - b2));
         const denom = g.add(g.div(g.sqrt(v2), bc2Sqrt), eps);
         const next = g.sub(decayed, g.mul(stepSize, g.div(m2, denom)));
         bindings.push({ input: param, output: next, init: 'param' });
@@ -76,8 +105,9 @@ export function appendOptimizer(
     return bindings;
   }
   const momentum = cfg.momentum ?? 0;
-  for (const { param, grad } of params) {
+  for (const { param, grad: gradient } of params) {
     g.scope(`sgd/${param.name}`, () => {
+      const grad = densify(g, param, gradient);
       const d = decays(cfg, param.name) ? g.add(grad, g.mul(param, cfg.weightDecay)) : grad;
       let direction = d;
       if (momentum !== 0) {
@@ -98,15 +128,21 @@ export function appendOptimizer(
  */
 export function clipGradients(
   g: GraphBuilder,
-  grads: readonly Value[],
+  grads: readonly Gradient[],
   maxNorm: number | undefined,
-): { grads: Value[]; norm: Value } {
+): { grads: Gradient[]; norm: Value } {
   return g.scope('clip', () => {
-    const squares = grads.map((gr) => g.reduceSum(g.mul(gr, gr), undefined, false));
+    const squares = grads.map((gr) => {
+      const x = isRowSparse(gr) ? gr.values : gr; // the other rows add zeros
+      return g.reduceSum(g.mul(x, x), undefined, false);
+    });
     const total = squares.length === 1 ? (squares[0] as Value) : (g.op('Sum', squares)[0] as Value);
     const norm = g.sqrt(total);
     if (maxNorm === undefined || maxNorm <= 0) return { grads: [...grads], norm };
     const coef = g.min(g.div(maxNorm, g.add(norm, 1e-6)), 1);
-    return { grads: grads.map((gr) => g.mul(gr, coef)), norm };
+    return {
+      grads: grads.map((gr) => (isRowSparse(gr) ? { ...gr, values: g.mul(gr.values, coef) } : g.mul(gr, coef))),
+      norm,
+    };
   });
 }

@@ -64,7 +64,7 @@ function buildModel(
     inferenceInputs: inputs.map((i) => i.name),
     forward(g: GraphBuilder, param, values, mode: ForwardMode) {
       const ctx = encoderBlockContext(g, param, mode, arch, o.adapters);
-      const out = encode(ctx, arch, values);
+      const out = encode(ctx, arch, values, { firstTokenOnly: head.firstTokenOnly });
       const logits = g.scope('head', () => head.forward(ctx, out, headDropout));
       return { loss: g.scope('loss', () => loss(g, logits, values.labels as Value)), logits };
     },

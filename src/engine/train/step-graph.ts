@@ -3,7 +3,8 @@ import { GraphBuilder } from '../graph/builder.js';
 import { Graph } from '../graph/graph.js';
 import type { Value } from '../graph/types.js';
 import type { TrainableModel, Weights } from '../models/model.js';
-import { appendOptimizer, clipGradients, type OptimizerConfig } from '../optim/optimizer.js';
+import { appendOptimizer, clipGradients, type Gradient, type OptimizerConfig } from '../optim/optimizer.js';
+import { rowSparseGradient } from '../optim/sparse-grad.js';
 
 /**
  * The ONNX graphs of one (model, task, method):
@@ -71,17 +72,18 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
   const grads = buildGradients(g, loss, trained);
   const k = opts.gradientAccumulationSteps ?? 1;
   const state: CarriedState[] = [];
-  let gradList = trained.map((p) => grads.get(p.name) as Value);
+  // Embedding tables' gradients in row-sparse form: see rowSparseGradient.
+  let gradList: Gradient[] = trained.map((p) => rowSparseGradient(g, grads.get(p.name) as Value));
   if (k > 1) {
     // Mean over micro-batches, as Hugging Face gets by scaling each micro-batch loss by 1/k.
-    gradList = trained.map((p, i) =>
-      g.mul(g.add(g.input(p.name + GRAD_SUM, 'float32', p.shape ?? []), gradList[i] as Value), 1 / k),
+    gradList = trained.map((p) =>
+      g.mul(g.add(g.input(p.name + GRAD_SUM, 'float32', p.shape ?? []), grads.get(p.name) as Value), 1 / k),
     );
   }
   const clipped = clipGradients(g, gradList, opts.maxGradNorm);
   const bindings = appendOptimizer(
     g,
-    trained.map((p, i) => ({ param: p, grad: clipped.grads[i] as Value })),
+    trained.map((p, i) => ({ param: p, grad: clipped.grads[i] as Gradient })),
     opts.optimizer,
     lr,
     step,
@@ -93,7 +95,8 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
     const owner = trained.find((p) => b.input.name === p.name || b.input.name.startsWith(`${p.name}.`));
     state.push({ input: b.input.name, output: b.output.name, init: b.init, param: owner?.name ?? b.input.name });
   }
-  return { graph: g.graph, loss: loss.name, gradNorm: clipped.norm.name, state };
+  // Pruned: the dense gradients that row-sparse ones replace are left without consumers.
+  return { graph: pruneToOutputs(g.graph), loss: loss.name, gradNorm: clipped.norm.name, state };
 }
 
 /** Micro-step of gradient accumulation: adds this batch's gradients to the running sums. */

@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process';
+import { createRunner, randomBatch, type ThroughputCase } from './engine-case.js';
+import { type BenchSuite, currentRssMb, peakRssMb } from './suite.js';
+
+/**
+ * No growth over a long run: 1,000 train steps of a small BERT (each 10th step also an eval
+ * forward, as the trainer interleaves them) in a child process, resident memory at steps 100 and
+ * 1,000. Growth past the warm-up would show a leak per step (buffers, sessions, tensors).
+ */
+export const MEMORY_CASE: ThroughputCase = {
+  name: 'memory-small',
+  layers: 2,
+  hidden: 64,
+  heads: 2,
+  intermediate: 256,
+  vocab: 1000,
+  seq: 32,
+  batch: 8,
+  threads: 2,
+};
+const STEPS = 1000;
+
+export interface MemoryResult {
+  rss_mb_at: Record<string, number>;
+  peak_rss_mb: number;
+  seconds: number;
+}
+
+/** The child's side: run the steps, sample RSS. */
+export async function measureMemory(): Promise<MemoryResult> {
+  const runner = await createRunner(MEMORY_CASE);
+  const batch = randomBatch(MEMORY_CASE);
+  const at: Record<string, number> = {};
+  const t0 = performance.now();
+  try {
+    for (let step = 1; step <= STEPS; step++) {
+      await runner.step(batch, 2e-5);
+      if (step % 10 === 0) await runner.evaluate(batch);
+      if (step === 10 || step === 100 || step === 500 || step === STEPS) at[step] = await currentRssMb();
+    }
+  } finally {
+    await runner.dispose();
+  }
+  return { rss_mb_at: at, peak_rss_mb: await peakRssMb(), seconds: (performance.now() - t0) / 1000 };
+}
+
+export const memorySuite: BenchSuite = {
+  name: 'memory',
+  summary: `resident memory over ${STEPS} train steps (2 layers, hidden 64, batch 8, seq 32)`,
+  async run(log) {
+    const argv = [...process.execArgv, process.argv[1] as string, '--case', MEMORY_CASE.name, '--json'];
+    const stdout = await new Promise<string>((ok, fail) =>
+      execFile(process.execPath, argv, { maxBuffer: 1 << 24 }, (err, out, errOut) =>
+        err ? fail(new Error(`memory case failed: ${err.message}\n${errOut}`)) : ok(out),
+      ),
+    );
+    const r = JSON.parse(stdout.trim().split('\n').pop() ?? '') as MemoryResult;
+    const at = (s: number) => r.rss_mb_at[s] as number;
+    const growth = at(STEPS) - at(100);
+    log(
+      `RSS at step 10 ${at(10).toFixed(0)} MiB, 100 ${at(100).toFixed(0)} MiB, 500 ${at(500).toFixed(0)} MiB, ${STEPS} ${at(STEPS).toFixed(0)} MiB` +
+        ` (growth 100 -> ${STEPS}: ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB); peak ${r.peak_rss_mb.toFixed(0)} MiB; ${r.seconds.toFixed(0)} s`,
+    );
+    return [
+      {
+        case: 'memory-1000-steps',
+        rss_mb_step_100: Math.round(at(100)),
+        rss_mb_step_1000: Math.round(at(STEPS)),
+        growth_mb: Number(growth.toFixed(1)),
+        peak_rss_mb: Math.round(r.peak_rss_mb),
+      },
+    ];
+  },
+};

@@ -1,0 +1,116 @@
+import { tensorOf } from '../graph/types.js';
+import type { Batch } from '../train/step-runner.js';
+import { normal, rng, shuffle } from '../util/random.js';
+import { createRunner, THROUGHPUT_CASES, type ThroughputCase } from './engine-case.js';
+import type { BenchSuite } from './suite.js';
+
+/**
+ * Real text has varied lengths. Training throughput in real (non-padding) tokens per second on
+ * lengths drawn like real text (lognormal, median 40 tokens, capped at 128) for three ways of
+ * making batches of 16: every example padded to 128; random batches padded to their longest
+ * example (dynamic padding, what the trainer does); and length-grouped batches (examples sorted
+ * by length within windows of 50 batches, batches shuffled), padded to their longest.
+ */
+const EXAMPLES = 16 * 24;
+const WINDOW_BATCHES = 50;
+const MEDIAN = 40;
+const SIGMA = 0.7;
+
+function lengths(n: number, max: number, seed: number): number[] {
+  const rand = rng(seed);
+  return Array.from({ length: n }, () =>
+    Math.max(4, Math.min(max, Math.round(MEDIAN * Math.exp(SIGMA * normal(rand))))),
+  );
+}
+
+/** A batch of the given example lengths, right-padded to `seq` (0 ids, attention mask 0). */
+function batchOf(c: ThroughputCase, lens: readonly number[], seq: number, rand: () => number): Batch {
+  const n = lens.length * seq;
+  const ids = new Array<number>(n).fill(0);
+  const mask = new Array<number>(n).fill(0);
+  lens.forEach((len, b) => {
+    for (let t = 0; t < len; t++) {
+      ids[b * seq + t] = 1 + Math.floor(rand() * (c.vocab - 1));
+      mask[b * seq + t] = 1;
+    }
+  });
+  return {
+    input_ids: tensorOf('int64', [lens.length, seq], ids),
+    attention_mask: tensorOf('int64', [lens.length, seq], mask),
+    position_ids: tensorOf(
+      'int64',
+      [lens.length, seq],
+      Array.from({ length: n }, (_, i) => i % seq),
+    ),
+    labels: tensorOf(
+      'int64',
+      [lens.length],
+      lens.map(() => Math.floor(rand() * 2)),
+    ),
+  };
+}
+
+type Strategy = 'pad-to-max' | 'dynamic' | 'length-grouped';
+
+function batches(c: ThroughputCase, all: readonly number[], how: Strategy, seed: number): number[][] {
+  const rand = rng(seed);
+  const order = shuffle([...all], rand);
+  const chunk = (xs: number[]) =>
+    Array.from({ length: Math.ceil(xs.length / c.batch) }, (_, i) => xs.slice(i * c.batch, (i + 1) * c.batch));
+  if (how !== 'length-grouped') return chunk(order);
+  const out: number[][] = [];
+  const window = WINDOW_BATCHES * c.batch;
+  for (let i = 0; i < order.length; i += window) out.push(...chunk(order.slice(i, i + window).sort((a, b) => a - b)));
+  return shuffle(out, rand);
+}
+
+export const paddingSuite: BenchSuite = {
+  name: 'padding',
+  summary: `padding strategies on lognormal lengths (median ${MEDIAN}, max 128), bert-h256, batch 16: real tokens/s`,
+  async run(log) {
+    const c = THROUGHPUT_CASES[0] as ThroughputCase;
+    const all = lengths(EXAMPLES, c.seq, 3);
+    const real = all.reduce((a, b) => a + b, 0);
+    const runner = await createRunner(c);
+    const out: Record<string, unknown>[] = [];
+    try {
+      const rand = rng(5);
+      // Warm-up on a few shapes so the first measured strategy pays no first-run costs.
+      for (const seq of [c.seq, 64, 32]) await runner.step(batchOf(c, [seq], seq, rand), 2e-5);
+      // The strategies take turns step by step, so that a change of machine load hits all alike.
+      const strategies = ['pad-to-max', 'dynamic', 'length-grouped'] as const;
+      const plans = strategies.map((how) => batches(c, all, how, 11));
+      const seconds = strategies.map(() => 0);
+      const padded = strategies.map(() => 0);
+      for (let i = 0; i < Math.max(...plans.map((p) => p.length)); i++) {
+        for (let k = 0; k < strategies.length; k++) {
+          const lens = plans[k]?.[i];
+          if (!lens) continue;
+          const seq = strategies[k] === 'pad-to-max' ? c.seq : Math.max(...lens);
+          padded[k] = (padded[k] as number) + lens.length * seq;
+          const batch = batchOf(c, lens, seq, rand);
+          const t0 = performance.now();
+          await runner.step(batch, 2e-5);
+          seconds[k] = (seconds[k] as number) + (performance.now() - t0) / 1000;
+        }
+      }
+      strategies.forEach((how, k) => {
+        const s = seconds[k] as number;
+        const pad = padded[k] as number;
+        log(
+          `${how.padEnd(15)} ${plans[k]?.length} steps  ${s.toFixed(1)} s  ${(real / s).toFixed(0)} real tokens/s  padding ${((100 * (pad - real)) / pad).toFixed(0)}% of ${pad} positions`,
+        );
+        out.push({
+          case: `padding-${how}`,
+          steps: plans[k]?.length,
+          seconds: Number(s.toFixed(2)),
+          real_tokens_per_s: Math.round(real / s),
+          padding_fraction: Number(((pad - real) / pad).toFixed(3)),
+        });
+      });
+    } finally {
+      await runner.dispose();
+    }
+    return out;
+  },
+};
