@@ -25,6 +25,8 @@ async function engineChild(c: ThroughputCase, steps: number): Promise<EngineResu
   return JSON.parse(line) as EngineResult;
 }
 
+/** Column widths of the summary table. */
+const WIDTHS = [7, 7, 5, 7, 7, 6, 5, 7, 7, 5];
 const fmt = (x: number | null, digits = 0) => (x === null ? '-' : x.toFixed(digits));
 const ratio = (a: number, b: number | null) => (b === null ? null : a / b);
 
@@ -66,21 +68,19 @@ export const trainStepSuite: BenchSuite = {
       const tStep = m(torch.map((t) => t.step_ms));
       const tTok = tStep === null ? null : (c.batch * c.seq) / (tStep / 1000);
       const tRss = m(torch.map((t) => t.rss_mb));
-      rows.push(
-        [
-          c.name.padEnd(10),
-          fmt(eTok).padStart(8),
-          fmt(tTok).padStart(8),
-          fmt(ratio(eTok, tTok), 2).padStart(6),
-          fmt(eStep).padStart(7),
-          fmt(tStep).padStart(7),
-          fmt(eFwd).padStart(6),
-          fmt(stepOverForward, 2).padStart(6),
-          fmt(eRss).padStart(6),
-          fmt(tRss).padStart(6),
-          fmt(ratio(eRss, tRss), 2).padStart(5),
-        ].join('  '),
-      );
+      const cells = [
+        fmt(eTok),
+        fmt(tTok),
+        fmt(ratio(eTok, tTok), 2),
+        fmt(eStep),
+        fmt(tStep),
+        fmt(eFwd),
+        fmt(stepOverForward, 2),
+        fmt(eRss),
+        fmt(tRss),
+        fmt(ratio(eRss, tRss), 2),
+      ];
+      rows.push([c.name.padEnd(10), ...cells.map((x, i) => x.padStart(WIDTHS[i] as number))].join('  '));
       const r2 = (x: number | null) => (x === null ? null : Number(x.toFixed(2)));
       out.push({
         case: c.name,
@@ -100,8 +100,12 @@ export const trainStepSuite: BenchSuite = {
       });
     }
     log('');
-    log('case         engine  PyTorch  ratio  eng ms  pt ms  fwd ms  step/fwd  eng RSS  pt RSS  RSS ratio');
-    log('            tok/s    tok/s   (e/pt)  /step   /step  (eval)           MiB      MiB    (e/pt)');
+    const header = (first: string, cells: string[]) =>
+      [first.padEnd(10), ...cells.map((h, i) => h.padStart(WIDTHS[i] as number))].join('  ').trimEnd();
+    log(
+      header('case', ['engine', 'PyTorch', 'ratio', 'engine', 'PyTorch', 'eval', 'step/', 'engine', 'PyTorch', 'RSS']),
+    );
+    log(header('', ['tok/s', 'tok/s', 'e/pt', 'ms/step', 'ms/step', 'fwd ms', 'fwd', 'RSS MiB', 'RSS MiB', 'e/pt']));
     for (const row of rows) log(row);
     return out;
   },
