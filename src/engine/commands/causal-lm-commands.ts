@@ -1,6 +1,5 @@
-import { createReadStream, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { BadRows } from '../data/errors.js';
 import { loadExamples } from '../data/load.js';
 import { encodeModel } from '../graph/onnx-codec.js';
@@ -10,6 +9,7 @@ import { GPT2_ARCHITECTURE } from '../models/gpt2.js';
 import { type GenerationOptions, type LoadedCausalLm, loadCausalLm } from '../tasks/causal-lm-model.js';
 import { buildInference } from '../train/step-graph.js';
 import { intOption, UsageError } from './command.js';
+import { predictJsonl } from './jsonl-predict.js';
 
 /**
  * `predict`, `evaluate` and `export` for causal LMs (GPT2LMHeadModel folders), routed here by
@@ -82,24 +82,11 @@ export async function predictCausalLm(o: {
   generation: GenerationOptions;
 }): Promise<number> {
   return withLm(o.model, async (model) => {
-    const out = o.output ? createWriteStream(o.output) : process.stdout;
-    const lines = createInterface({ input: createReadStream(o.input), crlfDelay: Number.POSITIVE_INFINITY });
-    let lineNo = 0;
-    for await (const line of lines) {
-      lineNo++;
-      if (line.trim() === '') continue;
-      let row: unknown;
-      try {
-        row = JSON.parse(line);
-      } catch (err) {
-        throw new Error(`${o.input}:${lineNo}: not valid JSON (${(err as Error).message})`);
-      }
+    await predictJsonl(o.input, o.output, async (row, where) => {
       const prompt = row && typeof row === 'object' ? (row as Record<string, unknown>)[o.textColumn] : undefined;
-      if (typeof prompt !== 'string') throw new Error(`${o.input}:${lineNo}: expected a string in "${o.textColumn}"`);
-      const generated = await model.generate(prompt, o.generation);
-      out.write(`${JSON.stringify({ text: generated.text })}\n`);
-    }
-    if (out !== process.stdout) await new Promise<void>((done) => (out as NodeJS.WritableStream).end(() => done()));
+      if (typeof prompt !== 'string') throw new Error(`${where}: expected a string in "${o.textColumn}"`);
+      return { text: (await model.generate(prompt, o.generation)).text };
+    });
     return 0;
   });
 }

@@ -1,6 +1,5 @@
-import { createReadStream, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { TaskName } from '../../shared/config.js';
 import { BadRows } from '../data/errors.js';
@@ -24,6 +23,7 @@ import {
   predictCausalLm,
 } from './causal-lm-commands.js';
 import { type Command, choiceOption, UsageError } from './command.js';
+import { predictJsonl } from './jsonl-predict.js';
 
 /** `predict`, `evaluate` and `export`: what a user does with a fine-tuned model folder or run. */
 const TASKS: readonly TaskName[] = ['text-classification', 'token-classification', 'question-answering', 'causal-lm'];
@@ -76,28 +76,9 @@ ${GENERATION_USAGE}`,
       });
     }
     return withModel(values.model, async (model) => {
-      const out = values.output ? createWriteStream(values.output) : process.stdout;
-      const lines = createInterface({
-        input: createReadStream(values.input as string),
-        crlfDelay: Number.POSITIVE_INFINITY,
-      });
-      let lineNo = 0;
-      for await (const line of lines) {
-        lineNo++;
-        if (line.trim() === '') continue;
-        let row: unknown;
-        try {
-          row = JSON.parse(line);
-        } catch (err) {
-          throw new Error(`${values.input}:${lineNo}: not valid JSON (${(err as Error).message})`);
-        }
-        const where = `${values.input}:${lineNo}`;
-        const prediction = isQaModel(model)
-          ? await predictQa(model, row, where)
-          : await predictLine(model, row, column, where);
-        out.write(`${JSON.stringify(prediction)}\n`);
-      }
-      if (out !== process.stdout) await new Promise<void>((done) => (out as NodeJS.WritableStream).end(() => done()));
+      await predictJsonl(values.input as string, values.output, (row, where) =>
+        isQaModel(model) ? predictQa(model, row, where) : predictLine(model, row, column, where),
+      );
       return 0;
     });
   },
