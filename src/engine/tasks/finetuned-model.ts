@@ -6,12 +6,13 @@ import type { LabelSet } from '../data/labels.js';
 import { encodeModel } from '../graph/onnx-codec.js';
 import type { TensorData } from '../graph/types.js';
 import { readHfConfig } from '../io/hf-config.js';
+import type { Weights } from '../models/model.js';
 import { createSession, type DeviceChoice, type Session } from '../runtime.js';
 import { Tokenizer } from '../tokenize/index.js';
-import { buildForward } from '../train/step-graph.js';
+import { buildForward, type StepGraph } from '../train/step-graph.js';
 import type { Batch } from '../train/step-runner.js';
 import { type EncoderRecipe, encoderRecipe } from './encoder-recipe.js';
-import type { ProblemType } from './encoder-tasks.js';
+import type { EncoderTaskModel, ProblemType } from './encoder-tasks.js';
 
 /**
  * A fine-tuned model folder (a run's final/, or any Hugging Face folder with a trained head) ready
@@ -77,18 +78,7 @@ export async function loadFinetuned(
     seed: 0,
     problemType,
   });
-  const heads = recipe.loadReport.missing.filter(
-    (n) => !n.includes('.embeddings.') && !n.startsWith(`${recipe.model.arch.basePrefix}.`),
-  );
-  if (heads.length > 0)
-    throw new Error(`${folder}: the model has no trained head (${heads.join(', ')} missing): fine-tune it first`);
-  const spec = buildForward({
-    model: recipe.model,
-    weights: recipe.weights,
-    trainable: new Set(),
-    optimizer: { kind: 'adamw', weightDecay: 0 },
-  });
-  const session = await createSession(encodeModel(spec.graph), { device: o.device ?? 'auto' });
+  const { session, spec } = await forwardSession(folder, recipe, o.device);
   const lossName = spec.loss;
   const logitsName = spec.logits as string;
   return {
@@ -105,4 +95,27 @@ export async function loadFinetuned(
     },
     dispose: () => session.dispose(),
   };
+}
+
+/**
+ * The eval-mode forward of a fine-tuned encoder model with every weight baked in; refuses a
+ * folder whose task head is missing (a base model that was never fine-tuned).
+ */
+export async function forwardSession(
+  folder: string,
+  recipe: { model: EncoderTaskModel; weights: Weights; loadReport: { missing: string[] } },
+  device: DeviceChoice | undefined,
+): Promise<{ session: Session; spec: StepGraph }> {
+  const heads = recipe.loadReport.missing.filter(
+    (n) => !n.includes('.embeddings.') && !n.startsWith(`${recipe.model.arch.basePrefix}.`),
+  );
+  if (heads.length > 0)
+    throw new Error(`${folder}: the model has no trained head (${heads.join(', ')} missing): fine-tune it first`);
+  const spec = buildForward({
+    model: recipe.model,
+    weights: recipe.weights,
+    trainable: new Set(),
+    optimizer: { kind: 'adamw', weightDecay: 0 },
+  });
+  return { session: await createSession(encodeModel(spec.graph), { device: device ?? 'auto' }), spec };
 }

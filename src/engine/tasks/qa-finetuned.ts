@@ -1,11 +1,9 @@
 import type { QaExample } from '../data/records.js';
-import { encodeModel } from '../graph/onnx-codec.js';
 import type { TensorData } from '../graph/types.js';
-import { createSession, type DeviceChoice, type Session } from '../runtime.js';
+import type { DeviceChoice, Session } from '../runtime.js';
 import { Tokenizer } from '../tokenize/index.js';
-import { buildForward } from '../train/step-graph.js';
 import type { Batch } from '../train/step-runner.js';
-import { modelFolderOf } from './finetuned-model.js';
+import { forwardSession, modelFolderOf } from './finetuned-model.js';
 import { codePointIndex } from './qa-data.js';
 import { type QaRecipe, type QaSettings, qaRecipe } from './qa-recipe.js';
 
@@ -40,18 +38,7 @@ export async function loadQaModel(
     seed: 0,
     settings: { maxLength: DEFAULT_MAX_LENGTH, ...o.settings },
   });
-  const heads = recipe.loadReport.missing.filter(
-    (n) => !n.includes('.embeddings.') && !n.startsWith(`${recipe.model.arch.basePrefix}.`),
-  );
-  if (heads.length > 0)
-    throw new Error(`${folder}: the model has no trained head (${heads.join(', ')} missing): fine-tune it first`);
-  const spec = buildForward({
-    model: recipe.model,
-    weights: recipe.weights,
-    trainable: new Set(),
-    optimizer: { kind: 'adamw', weightDecay: 0 },
-  });
-  const session = await createSession(encodeModel(spec.graph), { device: o.device ?? 'auto' });
+  const { session, spec } = await forwardSession(folder, recipe, o.device);
   const logitsName = spec.logits as string;
   return {
     folder,
