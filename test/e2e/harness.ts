@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { type Browser, chromium, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../chromium.js';
 
 export const root = path.resolve(__dirname, '..', '..');
 const e2eDir = path.join(root, '.e2e');
@@ -23,7 +24,7 @@ const nodeBin = path.join(e2eDir, 'node', 'bin', 'node');
 const codeServerEntry = path.join(e2eDir, 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 export const extensionsDir = path.join(e2eDir, 'run', 'extensions');
 export const artifactsDir = path.join(root, 'test-artifacts', 'e2e');
-const chromiumPath = process.env.FINETUNE_E2E_CHROMIUM || '/usr/bin/chromium';
+const chromiumPath = process.env.FINETUNE_E2E_CHROMIUM || CHROMIUM;
 
 /** How long UI waits may take (a 2-core machine shared with other work is slow). */
 export const UI_TIMEOUT = 60_000;
@@ -373,16 +374,7 @@ export function scenario(
     try {
       browser = await chromium.launch({
         executablePath: chromiumPath,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          '--disable-quic',
-        ],
+        args: [...CHROMIUM_ARGS],
       });
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       const page = await context.newPage();

@@ -8,18 +8,9 @@ import { type BrowserContext, chromium } from 'playwright-core';
  * Debian's Chromium driven by playwright-core (never a browser download), in a fresh profile
  * that is deleted afterwards; and the panel's bundle, built the way esbuild.mjs builds it.
  */
-export const CHROMIUM = '/usr/bin/chromium';
+export { CHROMIUM, CHROMIUM_ARGS } from '../../chromium.js';
 
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+import { CHROMIUM, CHROMIUM_ARGS } from '../../chromium.js';
 
 /** Why the browser tests cannot run here, or undefined when they can. In CI they must run. */
 export function browserUnavailable(): string | undefined {
@@ -40,7 +31,7 @@ export async function launchChromium(): Promise<Browser> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS],
     viewport: { width: 1280, height: 900 },
   });
   return {
