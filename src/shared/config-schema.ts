@@ -340,6 +340,12 @@ const training: JsonSchema = {
       description:
         'If set, limits the total number of checkpoints kept in the run directory, deleting the oldest ones. The best checkpoint is always kept.',
     },
+    group_by_length: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Whether to group together examples of roughly the same length in the training set (to minimize padding and be more efficient).',
+    },
   },
 };
 

@@ -61,6 +61,7 @@ export interface TrainingConfig {
   freeze_layers?: number | 'all'; // method: freeze
   lora?: LoraConfig; // method: lora
   save_total_limit?: number; // checkpoints kept (the best is always kept)
+  group_by_length?: boolean; // batch examples of similar length together (default false)
 }
 
 export interface EarlyStoppingConfig {

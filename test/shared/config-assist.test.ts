@@ -34,6 +34,7 @@ const TRAINING_KEYS = [
   'freeze_layers',
   'lora',
   'save_total_limit',
+  'group_by_length',
 ];
 
 test('YAML keys: the section from indentation, without the keys already there', () => {

@@ -88,6 +88,7 @@ const KEYS: Record<string, Record<string, true>> = {
     freeze_layers: true,
     lora: true,
     save_total_limit: true,
+    group_by_length: true,
   } satisfies Record<keyof TrainingConfig, true>,
   'training.lora': { r: true, alpha: true, dropout: true, target_modules: true } satisfies Record<
     keyof LoraConfig,

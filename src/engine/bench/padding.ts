@@ -1,6 +1,7 @@
 import { tensorOf } from '../graph/types.js';
+import { epochBatches } from '../train/batching.js';
 import type { Batch } from '../train/step-runner.js';
-import { normal, rng, shuffle } from '../util/random.js';
+import { normal, rng } from '../util/random.js';
 import { createRunner, THROUGHPUT_CASES, type ThroughputCase } from './engine-case.js';
 import type { BenchSuite } from './suite.js';
 
@@ -8,11 +9,10 @@ import type { BenchSuite } from './suite.js';
  * Real text has varied lengths. Training throughput in real (non-padding) tokens per second on
  * lengths drawn like real text (lognormal, median 40 tokens, capped at 128) for three ways of
  * making batches of 16: every example padded to 128; random batches padded to their longest
- * example (dynamic padding, what the trainer does); and length-grouped batches (examples sorted
- * by length within windows of 50 batches, batches shuffled), padded to their longest.
+ * example (dynamic padding, what the trainer does); and length-grouped batches (the trainer's
+ * `group_by_length`), padded to their longest.
  */
 const EXAMPLES = 16 * 24;
-const WINDOW_BATCHES = 50;
 const MEDIAN = 40;
 const SIGMA = 0.7;
 
@@ -53,15 +53,8 @@ function batchOf(c: ThroughputCase, lens: readonly number[], seq: number, rand: 
 type Strategy = 'pad-to-max' | 'dynamic' | 'length-grouped';
 
 function batches(c: ThroughputCase, all: readonly number[], how: Strategy, seed: number): number[][] {
-  const rand = rng(seed);
-  const order = shuffle([...all], rand);
-  const chunk = (xs: number[]) =>
-    Array.from({ length: Math.ceil(xs.length / c.batch) }, (_, i) => xs.slice(i * c.batch, (i + 1) * c.batch));
-  if (how !== 'length-grouped') return chunk(order);
-  const out: number[][] = [];
-  const window = WINDOW_BATCHES * c.batch;
-  for (let i = 0; i < order.length; i += window) out.push(...chunk(order.slice(i, i + window).sort((a, b) => a - b)));
-  return shuffle(out, rand);
+  const order = { batchSize: c.batch, stepExamples: c.batch, shuffle: true, seed, epoch: 1 };
+  return epochBatches(all, { ...order, groupByLength: how === 'length-grouped' }, (len) => len);
 }
 
 export const paddingSuite: BenchSuite = {

@@ -229,6 +229,7 @@ async function train(
       ...(t.warmup_steps === undefined ? { warmupRatio: t.warmup_ratio ?? 0 } : { warmupSteps: t.warmup_steps }),
       gradientAccumulationSteps: t.gradient_accumulation_steps ?? 1,
       shuffle: config.data.shuffle ?? true,
+      groupByLength: t.group_by_length ?? false,
       seed,
       ...(t.save_total_limit === undefined ? {} : { saveTotalLimit: t.save_total_limit }),
       ...(validation ? { evalEvery: ev.every ?? 'epoch' } : {}),

@@ -1,6 +1,6 @@
 import type { Weights } from '../models/model.js';
 import { learningRate, type SchedulerName } from '../optim/schedule.js';
-import { rng, shuffle } from '../util/random.js';
+import { epochBatches } from './batching.js';
 import { readCheckpointFiles, type TrainerProgress, writeCheckpointFiles } from './checkpoint-state.js';
 import type { RunDirectory } from './run-dir.js';
 import { type Batch, StepRunner, type StepRunnerOptions } from './step-runner.js';
@@ -20,6 +20,8 @@ export interface TrainerSettings {
   warmupRatio?: number;
   gradientAccumulationSteps: number;
   shuffle: boolean;
+  /** Batches of similar lengths (Hugging Face's `group_by_length`): less padding. */
+  groupByLength?: boolean;
   seed: number;
   saveTotalLimit?: number;
   /** Evaluation cadence; undefined = no evaluation (no validation data). */
@@ -51,9 +53,6 @@ export interface TrainerSetup<E> {
 }
 
 export type TrainerOutcome = 'completed' | 'stopped' | 'early-stopped';
-
-const batchesOf = <E>(items: readonly E[], size: number): E[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutcome> {
   const { run, settings: s } = setup;
@@ -138,9 +137,18 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
   let outcome: TrainerOutcome = 'completed';
   try {
     training: for (; progress.epoch <= s.epochs; progress.epoch++, progress.batchInEpoch = 0) {
-      const order = [...setup.train];
-      if (s.shuffle) shuffle(order, rng(s.seed * 7919 + progress.epoch));
-      const micro = batchesOf(order, s.batchSize);
+      const micro = epochBatches(
+        setup.train,
+        {
+          batchSize: s.batchSize,
+          stepExamples: s.batchSize * s.gradientAccumulationSteps,
+          shuffle: s.shuffle,
+          groupByLength: s.groupByLength ?? false,
+          seed: s.seed,
+          epoch: progress.epoch,
+        },
+        setup.tokensOf,
+      );
       let stepTokens = 0;
       let stepStart = performance.now();
       while (progress.batchInEpoch < micro.length) {
