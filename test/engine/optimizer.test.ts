@@ -202,10 +202,11 @@ test('one AdamW step with two parameter groups, clipping and warmup equals a han
   const stepIn = g.input('step', 'float32', []);
   const bindings = appendOptimizer(
     g,
-    pv.map((param, i) => ({ param, grad: clipped.grads[i] as Value })),
+    pv.map((param, i) => ({ param, grad: rawGrads[i] as Value })),
     cfg,
     lrIn,
     stepIn,
+    clipped.scale,
   );
   assert.equal(bindings.length, 9, 'param, exp_avg and exp_avg_sq for each of three parameters');
   g.output(loss);
@@ -436,10 +437,11 @@ function dropoutStepModel(x: readonly number[]) {
   const clipped = clipGradients(g, [grads.get(W_NAME) as Value], 1);
   const bindings = appendOptimizer(
     g,
-    [{ param: W, grad: clipped.grads[0] as Value }],
+    [{ param: W, grad: grads.get(W_NAME) as Value, square: clipped.squares[0] as Value }],
     { kind: 'adamw', weightDecay: 0.01 },
     g.input('lr', 'float32', []),
     g.input('step', 'float32', []),
+    clipped.scale,
   );
   g.output(loss);
   g.output(mask);

@@ -123,10 +123,11 @@ test('AdamW on the row-sparse embedding gradient equals AdamW on the dense gradi
     const step = g.input('step', 'float32', []);
     const bindings = appendOptimizer(
       g,
-      [{ param: W, grad: clipped.grads[0] as Gradient }],
+      [{ param: W, grad, square: clipped.squares[0] as Value }],
       { kind: 'adamw', weightDecay: 0.1 },
       lr,
       step,
+      clipped.scale,
     );
     for (const b of bindings) g.output(b.output);
     const session = await createSession(encodeModel(g.graph), { device: 'cpu', threads: 2 });

@@ -46,7 +46,10 @@ export function densify(g: GraphBuilder, param: Value, grad: Gradient): Value {
 
 export interface TrainedParam {
   param: Value;
+  /** The gradient, up to the step's common scalar factor (`gradScale` of appendOptimizer). */
   grad: Gradient;
+  /** grad × grad elementwise (of the values of a row-sparse one), when already built: see clipGradients. */
+  square?: Value;
 }
 
 /** One piece of state carried from step to step: fed as `input`, produced as `output`. */
@@ -62,7 +65,9 @@ export const decays = (cfg: OptimizerConfig, name: string): boolean =>
 
 /**
  * Appends the update of every parameter. `lr` is a scalar input; `step` is the float scalar count of
- * optimizer steps including this one (1 on the first update), for AdamW's bias correction.
+ * optimizer steps including this one (1 on the first update), for AdamW's bias correction. The true
+ * gradient of each parameter is `gradScale` × its `grad` (the clip coefficient and 1/accumulation
+ * steps): the scalar is folded into AdamW's scalar factors, so no pass scales whole gradients.
  */
 export function appendOptimizer(
   g: GraphBuilder,
@@ -70,6 +75,7 @@ export function appendOptimizer(
   cfg: OptimizerConfig,
   lr: Value,
   step: Value,
+  gradScale?: Value,
 ): StateBinding[] {
   const bindings: StateBinding[] = [];
   const state = (param: Value, suffix: string): Value =>
@@ -78,26 +84,34 @@ export function appendOptimizer(
     const b1 = cfg.beta1 ?? 0.9;
     const b2 = cfg.beta2 ?? 0.999;
     const eps = cfg.eps ?? 1e-8;
-    // Bias corrections once per step: step_size = lr / (1 - b1^t), sqrt(1 - b2^t).
-    const [bc2Sqrt, stepSize] = g.scope('adamw', () => [
-      g.sqrt(g.sub(1, g.pow(g.scalar(b2), step))),
-      g.div(lr, g.sub(1, g.pow(g.scalar(b1), step))),
-    ]);
-    for (const { param, grad } of params) {
+    // Scalars once per step. torch: denom = sqrt(v) / sqrt(1 - b2^t) + eps, p -= lr / (1 - b1^t) · m / denom.
+    // Multiplying through by sqrt(1 - b2^t) moves both corrections onto scalars:
+    // p -= (lr · sqrt(1 - b2^t) / (1 - b1^t)) · m / (sqrt(v) + eps · sqrt(1 - b2^t)), one pass fewer.
+    const [scaledEps, stepSize, gradCoef, squareCoef] = g.scope('adamw', () => {
+      const bc2Sqrt = g.sqrt(g.sub(1, g.pow(g.scalar(b2), step)));
+      return [
+        g.mul(bc2Sqrt, eps),
+        g.div(g.mul(lr, bc2Sqrt), g.sub(1, g.pow(g.scalar(b1), step))),
+        gradScale ? g.mul(gradScale, 1 - b1) : g.scalar(1 - b1),
+        gradScale ? g.mul(g.mul(gradScale, gradScale), 1 - b2) : g.scalar(1 - b2),
+      ];
+    });
+    for (const { param, grad, square } of params) {
       g.scope(`adamw/${param.name}`, () => {
         const m = state(param, 'exp_avg');
         const v = state(param, 'exp_avg_sq');
         const decayed = decays(cfg, param.name) ? g.mul(param, g.sub(1, g.mul(lr, cfg.weightDecay))) : param;
+        const x = isRowSparse(grad) ? grad.values : grad;
+        const x2 = square ?? g.mul(x, x);
         // Row-sparse: rows without gradient get m·b1 (+0 in the dense formula), the others the
         // same two products and one sum as the dense formula, so the moments are bit-identical.
-        const moment = (state: Value, beta: number, term: (x: Value) => Value): Value => {
-          if (!isRowSparse(grad)) return g.add(g.mul(state, beta), term(grad));
-          return g.scatterNDAdd(g.mul(state, beta), g.unsqueeze(grad.rows, [-1]), term(grad.values));
+        const moment = (state: Value, beta: number, term: Value): Value => {
+          if (!isRowSparse(grad)) return g.add(g.mul(state, beta), term);
+          return g.scatterNDAdd(g.mul(state, beta), g.unsqueeze(grad.rows, [-1]), term);
         };
-        const m2 = moment(m, b1, (x) => g.mul(x, 1 - b1));
-        const v2 = moment(v, b2, (x) => g.mul(g.mul(x, x), 1 - b2));
-        const denom = g.add(g.div(g.sqrt(v2), bc2Sqrt), eps);
-        const next = g.sub(decayed, g.mul(stepSize, g.div(m2, denom)));
+        const m2 = moment(m, b1, g.mul(x, gradCoef));
+        const v2 = moment(v, b2, g.mul(x2, squareCoef));
+        const next = g.sub(decayed, g.mul(g.div(m2, g.add(g.sqrt(v2), scaledEps)), stepSize));
         bindings.push({ input: param, output: next, init: 'param' });
         bindings.push({ input: m, output: m2, init: 'zeros' }, { input: v, output: v2, init: 'zeros' });
       });
@@ -107,7 +121,8 @@ export function appendOptimizer(
   const momentum = cfg.momentum ?? 0;
   for (const { param, grad: gradient } of params) {
     g.scope(`sgd/${param.name}`, () => {
-      const grad = densify(g, param, gradient);
+      const dense = densify(g, param, gradient);
+      const grad = gradScale ? g.mul(dense, gradScale) : dense;
       const d = decays(cfg, param.name) ? g.add(grad, g.mul(param, cfg.weightDecay)) : grad;
       let direction = d;
       if (momentum !== 0) {
@@ -123,26 +138,29 @@ export function appendOptimizer(
 }
 
 /**
- * Global-norm clipping as torch.nn.utils.clip_grad_norm_: scale all gradients by
- * min(1, max_norm / (norm + 1e-6)). Returns the clipped gradients and the pre-clip norm.
+ * Global-norm clipping as torch.nn.utils.clip_grad_norm_: the gradients are to be scaled by
+ * min(1, max_norm / (norm + 1e-6)). The gradients are left as they are and the coefficient comes
+ * back as `scale`, for appendOptimizer to fold into its scalars; `preScale` is a constant factor the
+ * gradients still carry (1 / accumulation steps for summed micro-batch gradients), applied to the
+ * norm and included in `scale`. Also returns each gradient's elementwise square, which AdamW reuses.
  */
 export function clipGradients(
   g: GraphBuilder,
   grads: readonly Gradient[],
   maxNorm: number | undefined,
-): { grads: Gradient[]; norm: Value } {
+  preScale = 1,
+): { squares: Value[]; norm: Value; scale?: Value } {
   return g.scope('clip', () => {
     const squares = grads.map((gr) => {
       const x = isRowSparse(gr) ? gr.values : gr; // the other rows add zeros
-      return g.reduceSum(g.mul(x, x), undefined, false);
+      return g.mul(x, x);
     });
-    const total = squares.length === 1 ? (squares[0] as Value) : (g.op('Sum', squares)[0] as Value);
-    const norm = g.sqrt(total);
-    if (maxNorm === undefined || maxNorm <= 0) return { grads: [...grads], norm };
+    const sums = squares.map((x2) => g.reduceSum(x2, undefined, false));
+    const total = sums.length === 1 ? (sums[0] as Value) : (g.op('Sum', sums)[0] as Value);
+    const norm = preScale === 1 ? g.sqrt(total) : g.mul(g.sqrt(total), preScale);
+    if (maxNorm === undefined || maxNorm <= 0)
+      return { squares, norm, ...(preScale === 1 ? {} : { scale: g.scalar(preScale) }) };
     const coef = g.min(g.div(maxNorm, g.add(norm, 1e-6)), 1);
-    return {
-      grads: grads.map((gr) => (isRowSparse(gr) ? { ...gr, values: g.mul(gr.values, coef) } : g.mul(gr, coef))),
-      norm,
-    };
+    return { squares, norm, scale: preScale === 1 ? coef : g.mul(coef, preScale) };
   });
 }

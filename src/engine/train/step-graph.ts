@@ -75,18 +75,20 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
   // Embedding tables' gradients in row-sparse form: see rowSparseGradient.
   let gradList: Gradient[] = trained.map((p) => rowSparseGradient(g, grads.get(p.name) as Value));
   if (k > 1) {
-    // Mean over micro-batches, as Hugging Face gets by scaling each micro-batch loss by 1/k.
+    // Sums over micro-batches; the mean (as Hugging Face gets by scaling each micro-batch loss by
+    // 1/k) comes from the 1/k that clipping folds into the optimizer's scalars.
     gradList = trained.map((p) =>
-      g.mul(g.add(g.input(p.name + GRAD_SUM, 'float32', p.shape ?? []), grads.get(p.name) as Value), 1 / k),
+      g.add(g.input(p.name + GRAD_SUM, 'float32', p.shape ?? []), grads.get(p.name) as Value),
     );
   }
-  const clipped = clipGradients(g, gradList, opts.maxGradNorm);
+  const clipped = clipGradients(g, gradList, opts.maxGradNorm, 1 / k);
   const bindings = appendOptimizer(
     g,
-    trained.map((p, i) => ({ param: p, grad: clipped.grads[i] as Gradient })),
+    trained.map((p, i) => ({ param: p, grad: gradList[i] as Gradient, square: clipped.squares[i] as Value })),
     opts.optimizer,
     lr,
     step,
+    clipped.scale,
   );
   g.output(loss);
   g.output(clipped.norm);
