@@ -3,7 +3,13 @@ import { GraphBuilder } from '../graph/builder.js';
 import { Graph } from '../graph/graph.js';
 import type { Value } from '../graph/types.js';
 import type { TrainableModel, Weights } from '../models/model.js';
-import { appendOptimizer, clipGradients, type Gradient, type OptimizerConfig } from '../optim/optimizer.js';
+import {
+  appendOptimizer,
+  bundleVectors,
+  clipGradients,
+  type Gradient,
+  type OptimizerConfig,
+} from '../optim/optimizer.js';
 import { rowSparseGradient } from '../optim/sparse-grad.js';
 
 /**
@@ -81,10 +87,20 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
       g.add(g.input(p.name + GRAD_SUM, 'float32', p.shape ?? []), grads.get(p.name) as Value),
     );
   }
-  const clipped = clipGradients(g, gradList, opts.maxGradNorm, 1 / k);
+  const units = bundleVectors(
+    g,
+    trained.map((p, i) => ({ param: p, grad: gradList[i] as Gradient })),
+    opts.optimizer,
+  );
+  const clipped = clipGradients(
+    g,
+    units.map((u) => u.grad),
+    opts.maxGradNorm,
+    1 / k,
+  );
   const bindings = appendOptimizer(
     g,
-    trained.map((p, i) => ({ param: p, grad: gradList[i] as Gradient, square: clipped.squares[i] as Value })),
+    units.map((u, i) => ({ ...u, square: clipped.squares[i] as Value })),
     opts.optimizer,
     lr,
     step,
