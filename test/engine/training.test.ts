@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { tensorNumbers } from '../../src/engine/graph/types.js';
+import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
+import { type TensorData, tensorNumbers, tensorOf } from '../../src/engine/graph/types.js';
 import { type EncoderConfig, encoderClassifier } from '../../src/engine/models/encoder-classifier.js';
 import { initWeights } from '../../src/engine/models/init.js';
 import { createSession } from '../../src/engine/runtime.js';
 import { SELFTEST_MODEL, selftest } from '../../src/engine/selftest.js';
+import { buildTrainStep } from '../../src/engine/train/step-graph.js';
 import { StepRunner, type StepRunnerOptions } from '../../src/engine/train/step-runner.js';
 import { collate, markerTask } from '../../src/engine/train/synthetic.js';
 import { testSeed } from './helpers/random.js';
@@ -151,4 +153,40 @@ test('seeded dropout keeps about 1 - p of the elements, and a new seed draws a n
   assert.deepEqual(a2, a, 'same seed, same mask');
   const agree = a.filter((v, i) => (v === 0) === (b[i] === 0)).length / a.length;
   assert.ok(agree < 0.65, `masks of different seeds agree on ${agree} of elements (independent: 0.58)`);
+});
+
+test('updates written in place equal updates into fresh buffers, with and without clipping, AdamW and SGD', async () => {
+  const batches = [0, 1, 2].map((i) => collate(markerTask({ ...task, count: 8, seed: 200 + i })));
+  for (const optimizer of [
+    { kind: 'adamw', weightDecay: 0.01 },
+    { kind: 'sgd', weightDecay: 0.01, momentum: 0.9 },
+  ] as const) {
+    for (const maxGradNorm of [1, 0]) {
+      const opts = setup({ dropout: 0 }, { optimizer, maxGradNorm, threads: 2 });
+      const runner = await StepRunner.create(opts);
+      const inPlace: number[] = [];
+      for (const b of batches) inPlace.push((await runner.step(b, 1e-2)).loss);
+      await runner.dispose();
+      // The reference: the same graph, every output in a buffer of its own, the state fed back.
+      const spec = buildTrainStep(opts);
+      const session = await createSession(encodeModel(spec.graph), { device: 'cpu', threads: 2 });
+      const state = new Map(
+        spec.state.map((s) => {
+          const w = opts.weights.get(s.param) as TensorData;
+          return [s.input, s.init === 'param' ? w : { ...w, data: new Float32Array(w.data.length) }];
+        }),
+      );
+      const fresh: number[] = [];
+      for (const [i, b] of batches.entries()) {
+        const feeds: Record<string, TensorData> = { ...b, lr: tensorOf('float32', [], [1e-2]) };
+        feeds.step = tensorOf('float32', [], [i + 1]);
+        for (const [name, t] of state) feeds[name] = t;
+        const out = await session.run(feeds);
+        fresh.push(tensorNumbers(out[spec.loss] as TensorData)[0] as number);
+        for (const s of spec.state) state.set(s.input, out[s.output] as TensorData);
+      }
+      await session.dispose();
+      assert.deepEqual(inPlace, fresh, `${optimizer.kind}, max_grad_norm ${maxGradNorm}`);
+    }
+  }
 });

@@ -98,13 +98,21 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
     opts.maxGradNorm,
     1 / k,
   );
+  // StepRunner writes every update in place over its input, so an update must run after every node
+  // that reads the old value. The loss and the norm need the whole forward and backward pass: this
+  // exact 1 makes each update depend on both, also when nothing is clipped (the norm then feeds no
+  // update, and ORT could otherwise update a weight before the backward pass has read it).
+  const afterAll = g.scope('order', () => {
+    const x = g.add(loss, clipped.norm);
+    return g.where(g.equal(x, x), 1, 1);
+  });
   const bindings = appendOptimizer(
     g,
     units.map((u, i) => ({ ...u, square: clipped.squares[i] as Value })),
     opts.optimizer,
     lr,
     step,
-    clipped.scale,
+    clipped.scale ? g.mul(clipped.scale, afterAll) : afterAll,
   );
   g.output(loss);
   g.output(clipped.norm);
