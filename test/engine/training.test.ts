@@ -190,3 +190,11 @@ test('updates written in place equal updates into fresh buffers, with and withou
     }
   }
 });
+
+test('evaluateLoss gives the loss of evaluate without fetching the logits', async () => {
+  const runner = await StepRunner.create(setup());
+  const batch = collate(markerTask({ ...task, count: 8, seed: 300 }));
+  await runner.step(batch, 1e-2);
+  assert.equal(await runner.evaluateLoss(batch), (await runner.evaluate(batch)).loss);
+  await runner.dispose();
+});

@@ -145,7 +145,8 @@ export async function evaluateLm(
   for (let i = 0; i < scored.length; i += batchSize) {
     const chunk = scored.slice(i, i + batchSize);
     const tokens = chunk.reduce((n, e) => n + predictedTokens(e), 0);
-    const { loss } = await evaluator.evaluate(collateLm(chunk, padId));
+    const batch = collateLm(chunk, padId);
+    const loss = evaluator.evaluateLoss ? await evaluator.evaluateLoss(batch) : (await evaluator.evaluate(batch)).loss;
     batches.push({ nllSum: loss * tokens, tokens });
   }
   return { ...lmScores(batches), batches };
