@@ -41,6 +41,7 @@ data:
   train: train.jsonl
   validation: val.jsonl
   max_length: 64
+  n_best: 12
 training:
   epochs: 15
   batch_size: 16
@@ -102,8 +103,10 @@ test('predict answers each line with answer, score, start and end in the context
 test('long contexts: windows with doc_stride, the answer found in a later window', async () => {
   const rows = longRows();
   assert.ok(rows.length >= 5);
-  const model = await loadQaModel(runDir, { device: 'cpu', settings: { maxLength: 64 } });
+  const model = await loadQaModel(runDir, { device: 'cpu' });
   try {
+    // The run's settings (its config.yaml), not run_qa's defaults (max_length 384, n_best 20).
+    assert.deepEqual(model.recipe.settings, { maxLength: 64, docStride: 21, maxAnswerLength: 30, nBest: 12 });
     const examples: QaExample[] = rows.map((r, i) => ({ kind: 'qa', ...r, source: { file: 'long', line: i + 1 } }));
     const windows = model.recipe.encode(examples);
     assert.equal(model.recipe.settings.docStride, 21); // min(128, 64 / 3)

@@ -50,6 +50,8 @@ Writes one JSON line per input line, in input order:
                            "question" and "context": the best span over the context's windows,
                            start/end its character offsets in the context (end exclusive),
                            score start_logit + end_logit, probability its softmax over the n-best
+                           (windows and post-processing as the run's config.yaml sets them when
+                           --model is a run; run_qa.py's defaults for a bare model folder)
 ${GENERATION_USAGE}`,
   async run(args) {
     const { values } = parseArgs({

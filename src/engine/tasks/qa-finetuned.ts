@@ -1,3 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { FinetuneConfig } from '../../shared/config.js';
+import { resolveConfig } from '../../shared/config-validate.js';
+import { RUN_FILES } from '../../shared/run-directory.js';
 import type { QaExample } from '../data/records.js';
 import type { TensorData } from '../graph/types.js';
 import type { DeviceChoice, Session } from '../runtime.js';
@@ -24,19 +29,31 @@ export interface QaFinetunedModel {
 /** run_qa.py's max_seq_length; the model's positions cap it. */
 const DEFAULT_MAX_LENGTH = 384;
 
+/**
+ * The config of the run a final/ folder comes from, when it has one: its max_length, doc_stride,
+ * max_answer_length and n_best are what the model was trained and evaluated with.
+ */
+function runConfigOf(folder: string): FinetuneConfig | undefined {
+  const file = join(dirname(folder), RUN_FILES.config);
+  if (basename(folder) !== RUN_FILES.final || !existsSync(file)) return undefined;
+  const { config } = resolveConfig(readFileSync(file, 'utf8'), 'yaml');
+  return config?.task === 'question-answering' ? config : undefined;
+}
+
 export async function loadQaModel(
   path: string,
   o: { device?: DeviceChoice; settings?: Partial<QaSettings> } = {},
 ): Promise<QaFinetunedModel> {
   const folder = modelFolderOf(path);
   const tokenizer = Tokenizer.fromFolder(folder);
+  const run = runConfigOf(folder);
   const recipe = qaRecipe({
-    config: { model: folder, task: 'question-answering', data: { train: '' } },
+    config: { model: folder, task: 'question-answering', data: { ...run?.data, train: '' } },
     modelDir: folder,
     tokenizer,
     labelSet: undefined,
     seed: 0,
-    settings: { maxLength: DEFAULT_MAX_LENGTH, ...o.settings },
+    settings: { maxLength: run?.data.max_length ?? DEFAULT_MAX_LENGTH, ...o.settings },
   });
   const { session, spec } = await forwardSession(folder, recipe, o.device);
   const logitsName = spec.logits as string;
