@@ -65,9 +65,8 @@ export function bundleVectors(g: GraphBuilder, params: readonly TrainedParam[], 
   const groups = new Map<boolean, TrainedParam[]>();
   for (const p of params) {
     const vector = p.param.shape?.length === 1 && typeof p.param.shape[0] === 'number' && !isRowSparse(p.grad);
-    const group = decays(cfg, p.param.name);
     if (!vector || p.members) out.push(p);
-    else groups.set(group, [...(groups.get(group) ?? []), p]);
+    else groups.set(decays(cfg, p.param.name), [...(groups.get(decays(cfg, p.param.name)) ?? []), p]);
   }
   for (const [decay, members] of groups) {
     if (members.length === 1) {
@@ -150,7 +149,6 @@ export function appendOptimizer(
     });
   };
   const decaysParam = (p: TrainedParam) => decays(cfg, (p.members?.[0] ?? p.param).name);
-  const scopeName = (p: TrainedParam) => (p.members ? `bundle_${decaysParam(p) ? 'decay' : 'no_decay'}` : p.param.name);
   if (cfg.kind === 'adamw') {
     const b1 = cfg.beta1 ?? 0.9;
     const b2 = cfg.beta2 ?? 0.999;
@@ -170,7 +168,7 @@ export function appendOptimizer(
     const decayFactor = g.scope('adamw', () => g.sub(1, g.mul(lr, cfg.weightDecay)));
     for (const p of params) {
       const { param, grad, square } = p;
-      g.scope(`adamw/${scopeName(p)}`, () => {
+      g.scope(`adamw/${p.members ? 'bundle' : param.name}`, () => {
         const m = state(p, 'exp_avg');
         const v = state(p, 'exp_avg_sq');
         const decayed = decaysParam(p) ? g.mul(param, decayFactor) : param;
@@ -195,7 +193,7 @@ export function appendOptimizer(
   const momentum = cfg.momentum ?? 0;
   for (const p of params) {
     const { param, grad: gradient } = p;
-    g.scope(`sgd/${scopeName(p)}`, () => {
+    g.scope(`sgd/${p.members ? 'bundle' : param.name}`, () => {
       const dense = densify(g, param, gradient);
       const grad = gradScale ? g.mul(dense, gradScale) : dense;
       const d = decaysParam(p) ? g.add(grad, g.mul(param, cfg.weightDecay)) : grad;
