@@ -7,13 +7,7 @@ import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
 import { sumRowsById } from '../../src/engine/graph/segment-sum.js';
 import { type TensorData, tensorOf, type Value } from '../../src/engine/graph/types.js';
 import { additiveMask, BERT_LAYER_NAMES, type BlockContext, transformerLayer } from '../../src/engine/models/layers.js';
-import {
-  appendOptimizer,
-  bundleVectors,
-  clipGradients,
-  type Gradient,
-  isRowSparse,
-} from '../../src/engine/optim/optimizer.js';
+import { appendOptimizer, clipGradients, type Gradient, isRowSparse } from '../../src/engine/optim/optimizer.js';
 import { rowSparseGradient } from '../../src/engine/optim/sparse-grad.js';
 import { createSession } from '../../src/engine/runtime.js';
 import { rng, testSeed } from './helpers/random.js';
@@ -252,59 +246,4 @@ test('training on 2 threads is bit-for-bit reproducible (embedding gradients wit
   const [a, b] = [await train(), await train()];
   assert.deepEqual(b.losses, a.losses);
   assert.deepEqual(b.word, a.word);
-});
-
-test('vectors updated as one bundle get the same AdamW and SGD updates as one by one, bit for bit', async () => {
-  const seed = testSeed();
-  const rand = rng(seed);
-  // Two bias-like vectors (no decay), a LayerNorm weight (no decay), one decayed vector, a matrix.
-  const specs: [string, number[]][] = [
-    ['a.bias', [5]],
-    ['b.bias', [3]],
-    ['norm.weight', [4]],
-    ['scale', [6]],
-    ['w', [2, 3]],
-  ];
-  const random = (dims: number[], scale = 1) =>
-    tensorOf(
-      'float32',
-      dims,
-      Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => scale * (rand() - 0.5)),
-    );
-  const feeds: Record<string, TensorData> = { lr: tensorOf('float32', [], [1e-2]), step: tensorOf('float32', [], [4]) };
-  for (const [name, dims] of specs) {
-    feeds[name] = random(dims);
-    feeds[`${name}.grad`] = random(dims);
-    feeds[`${name}.exp_avg`] = random(dims, 0.1);
-    feeds[`${name}.exp_avg_sq`] = tensorOf(
-      'float32',
-      dims,
-      values(random(dims, 0.01)).map((v) => v * v),
-    );
-    feeds[`${name}.momentum_buffer`] = random(dims, 0.1);
-  }
-  for (const cfg of [
-    { kind: 'adamw', weightDecay: 0.1 },
-    { kind: 'sgd', weightDecay: 0.1, momentum: 0.9 },
-  ] as const) {
-    const run = async (bundled: boolean) => {
-      const g = new GraphBuilder(new Graph('update'));
-      const params = specs.map(([name, dims]) => ({
-        param: g.input(name, 'float32', dims),
-        grad: g.input(`${name}.grad`, 'float32', dims) as Gradient,
-      }));
-      const units = bundled ? bundleVectors(g, params, cfg) : params;
-      if (bundled) assert.equal(units.length, 3, 'the matrix, the decayed vector alone, one no-decay bundle of three');
-      const bindings = appendOptimizer(g, units, cfg, g.input('lr', 'float32', []), g.input('step', 'float32', []));
-      for (const b of bindings) g.output(b.output);
-      const session = await createSession(encodeModel(g.graph), { device: 'cpu', threads: 1 });
-      const wanted = Object.fromEntries(session.inputNames.map((n) => [n, feeds[n] as TensorData]));
-      const out = await session.run(wanted);
-      await session.dispose();
-      return new Map(bindings.map((b) => [b.input.name, values(out[b.output.name])]));
-    };
-    const [plain, bundled] = [await run(false), await run(true)];
-    assert.deepEqual([...bundled.keys()].sort(), [...plain.keys()].sort());
-    for (const [name, v] of plain) assert.deepEqual(bundled.get(name), v, `${cfg.kind} ${name} (seed ${seed})`);
-  }
 });

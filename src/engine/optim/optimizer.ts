@@ -50,44 +50,6 @@ export interface TrainedParam {
   grad: Gradient;
   /** grad × grad elementwise (of the values of a row-sparse one), when already built: see clipGradients. */
   square?: Value;
-  /** Set when `param` is the concatenation of these vectors (see bundleVectors). */
-  members?: readonly Value[];
-}
-
-/**
- * Vectors (biases, LayerNorm weights and biases) are many and small: updated one by one, each costs
- * a dozen kernels whose dispatch outweighs their work (BERT with 4 layers: 44 vectors, ~650 nodes,
- * ~8 ms of a 300 ms step). They are updated as one concatenation per weight-decay group instead:
- * the same elementwise arithmetic on each element, then split back, so the state stays per parameter.
- */
-export function bundleVectors(g: GraphBuilder, params: readonly TrainedParam[], cfg: OptimizerConfig): TrainedParam[] {
-  const out: TrainedParam[] = [];
-  const groups = new Map<boolean, TrainedParam[]>();
-  for (const p of params) {
-    const vector = p.param.shape?.length === 1 && typeof p.param.shape[0] === 'number' && !isRowSparse(p.grad);
-    if (!vector || p.members) out.push(p);
-    else groups.set(decays(cfg, p.param.name), [...(groups.get(decays(cfg, p.param.name)) ?? []), p]);
-  }
-  for (const [decay, members] of groups) {
-    if (members.length === 1) {
-      out.push(members[0] as TrainedParam);
-      continue;
-    }
-    g.scope(`bundle/${decay ? 'decay' : 'no_decay'}`, () => {
-      out.push({
-        param: g.concat(
-          members.map((m) => m.param),
-          0,
-        ),
-        grad: g.concat(
-          members.map((m) => m.grad as Value),
-          0,
-        ),
-        members: members.map((m) => m.param),
-      });
-    });
-  }
-  return out;
 }
 
 /** One piece of state carried from step to step: fed as `input`, produced as `output`. */
@@ -116,39 +78,8 @@ export function appendOptimizer(
   gradScale?: Value,
 ): StateBinding[] {
   const bindings: StateBinding[] = [];
-  const inputs = new Map<string, Value>();
-  const stateOf = (param: Value, suffix: string): Value => {
-    const name = `${param.name}.${suffix}`;
-    const input = inputs.get(name) ?? g.input(name, param.dtype, param.shape ?? []);
-    inputs.set(name, input);
-    return input;
-  };
-  /** The carried state `suffix` of a parameter, or the concatenation of its members' for a bundle. */
-  const state = (p: TrainedParam, suffix: string): Value =>
-    p.members
-      ? g.concat(
-          p.members.map((m) => stateOf(m, suffix)),
-          0,
-        )
-      : stateOf(p.param, suffix);
-  /** Binds the update of the state `suffix` (or of the parameter itself), split back for a bundle. */
-  const bind = (p: TrainedParam, suffix: string | undefined, output: Value): void => {
-    const init = suffix === undefined ? 'param' : 'zeros';
-    const inputOf = (m: Value) => (suffix === undefined ? m : stateOf(m, suffix));
-    if (!p.members) {
-      bindings.push({ input: inputOf(p.param), output, init });
-      return;
-    }
-    const parts = g.split(
-      output,
-      p.members.map((m) => m.shape?.[0] as number),
-      0,
-    );
-    p.members.forEach((m, i) => {
-      bindings.push({ input: inputOf(m), output: parts[i] as Value, init });
-    });
-  };
-  const decaysParam = (p: TrainedParam) => decays(cfg, (p.members?.[0] ?? p.param).name);
+  const state = (param: Value, suffix: string): Value =>
+    g.input(`${param.name}.${suffix}`, param.dtype, param.shape ?? []);
   if (cfg.kind === 'adamw') {
     const b1 = cfg.beta1 ?? 0.9;
     const b2 = cfg.beta2 ?? 0.999;
@@ -165,13 +96,11 @@ export function appendOptimizer(
         gradScale ? g.mul(g.mul(gradScale, gradScale), 1 - b2) : g.scalar(1 - b2),
       ];
     });
-    const decayFactor = g.scope('adamw', () => g.sub(1, g.mul(lr, cfg.weightDecay)));
-    for (const p of params) {
-      const { param, grad, square } = p;
-      g.scope(`adamw/${p.members ? 'bundle' : param.name}`, () => {
-        const m = state(p, 'exp_avg');
-        const v = state(p, 'exp_avg_sq');
-        const decayed = decaysParam(p) ? g.mul(param, decayFactor) : param;
+    for (const { param, grad, square } of params) {
+      g.scope(`adamw/${param.name}`, () => {
+        const m = state(param, 'exp_avg');
+        const v = state(param, 'exp_avg_sq');
+        const decayed = decays(cfg, param.name) ? g.mul(param, g.sub(1, g.mul(lr, cfg.weightDecay))) : param;
         const x = isRowSparse(grad) ? grad.values : grad;
         const x2 = square ?? g.mul(x, x);
         // Row-sparse: rows without gradient get m·b1 (+0 in the dense formula), the others the
@@ -183,27 +112,26 @@ export function appendOptimizer(
         const m2 = moment(m, b1, g.mul(x, gradCoef));
         const v2 = moment(v, b2, g.mul(x2, squareCoef));
         const next = g.sub(decayed, g.mul(g.div(m2, g.add(g.sqrt(v2), scaledEps)), stepSize));
-        bind(p, undefined, next);
-        bind(p, 'exp_avg', m2);
-        bind(p, 'exp_avg_sq', v2);
+        bindings.push({ input: param, output: next, init: 'param' });
+        bindings.push({ input: m, output: m2, init: 'zeros' }, { input: v, output: v2, init: 'zeros' });
       });
     }
     return bindings;
   }
   const momentum = cfg.momentum ?? 0;
-  for (const p of params) {
-    const { param, grad: gradient } = p;
-    g.scope(`sgd/${p.members ? 'bundle' : param.name}`, () => {
+  for (const { param, grad: gradient } of params) {
+    g.scope(`sgd/${param.name}`, () => {
       const dense = densify(g, param, gradient);
       const grad = gradScale ? g.mul(dense, gradScale) : dense;
-      const d = decaysParam(p) ? g.add(grad, g.mul(param, cfg.weightDecay)) : grad;
+      const d = decays(cfg, param.name) ? g.add(grad, g.mul(param, cfg.weightDecay)) : grad;
       let direction = d;
       if (momentum !== 0) {
         // torch starts the buffer at the first gradient; from zeros, buf = m*0 + g gives the same.
-        direction = g.add(g.mul(state(p, 'momentum_buffer'), momentum), d);
-        bind(p, 'momentum_buffer', direction);
+        const buf = state(param, 'momentum_buffer');
+        direction = g.add(g.mul(buf, momentum), d);
+        bindings.push({ input: buf, output: direction, init: 'zeros' });
       }
-      bind(p, undefined, g.sub(param, g.mul(lr, direction)));
+      bindings.unshift({ input: param, output: g.sub(param, g.mul(lr, direction)), init: 'param' });
     });
   }
   return bindings;

@@ -3,13 +3,7 @@ import { GraphBuilder } from '../graph/builder.js';
 import { Graph } from '../graph/graph.js';
 import type { Value } from '../graph/types.js';
 import type { TrainableModel, Weights } from '../models/model.js';
-import {
-  appendOptimizer,
-  bundleVectors,
-  clipGradients,
-  type Gradient,
-  type OptimizerConfig,
-} from '../optim/optimizer.js';
+import { appendOptimizer, clipGradients, type Gradient, type OptimizerConfig } from '../optim/optimizer.js';
 import { rowSparseGradient } from '../optim/sparse-grad.js';
 
 /**
@@ -87,17 +81,7 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
       g.add(g.input(p.name + GRAD_SUM, 'float32', p.shape ?? []), grads.get(p.name) as Value),
     );
   }
-  const units = bundleVectors(
-    g,
-    trained.map((p, i) => ({ param: p, grad: gradList[i] as Gradient })),
-    opts.optimizer,
-  );
-  const clipped = clipGradients(
-    g,
-    units.map((u) => u.grad),
-    opts.maxGradNorm,
-    1 / k,
-  );
+  const clipped = clipGradients(g, gradList, opts.maxGradNorm, 1 / k);
   // StepRunner writes every update in place over its input, so an update must run after every node
   // that reads the old value. The loss and the norm need the whole forward and backward pass: this
   // exact 1 makes each update depend on both, also when nothing is clipped (the norm then feeds no
@@ -108,7 +92,7 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
   });
   const bindings = appendOptimizer(
     g,
-    units.map((u, i) => ({ ...u, square: clipped.squares[i] as Value })),
+    trained.map((p, i) => ({ param: p, grad: gradList[i] as Gradient, square: clipped.squares[i] as Value })),
     opts.optimizer,
     lr,
     step,
