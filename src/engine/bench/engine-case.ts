@@ -62,26 +62,38 @@ export function caseModel(c: ThroughputCase): { model: TrainableModel; weights: 
   return { model, weights: initWeights(model.params, 0) };
 }
 
-/** Random token ids and labels, every position attended: what the PyTorch reference trains on. */
-export function randomBatch(c: ThroughputCase, seq = c.seq, seed = 1): Batch {
-  const rand = rng(seed);
-  const n = c.batch * seq;
+/**
+ * Random token ids and labels, each example right-padded to `seq` (id 0, attention mask 0). By
+ * default every example is `c.seq` long, every position attended: what the PyTorch reference trains on.
+ */
+export function randomBatch(
+  c: ThroughputCase,
+  o: { lengths?: readonly number[]; seq?: number; rand?: () => number } = {},
+): Batch {
+  const lengths = o.lengths ?? new Array<number>(c.batch).fill(c.seq);
+  const seq = o.seq ?? Math.max(...lengths);
+  const rand = o.rand ?? rng(1);
+  const B = lengths.length;
+  const ids = new Array<number>(B * seq).fill(0);
+  const mask = new Array<number>(B * seq).fill(0);
+  lengths.forEach((len, b) => {
+    for (let t = 0; t < len; t++) {
+      ids[b * seq + t] = 1 + Math.floor(rand() * (c.vocab - 1));
+      mask[b * seq + t] = 1;
+    }
+  });
   return {
-    input_ids: tensorOf(
-      'int64',
-      [c.batch, seq],
-      Array.from({ length: n }, () => 1 + Math.floor(rand() * (c.vocab - 1))),
-    ),
-    attention_mask: tensorOf('int64', [c.batch, seq], new Array(n).fill(1)),
+    input_ids: tensorOf('int64', [B, seq], ids),
+    attention_mask: tensorOf('int64', [B, seq], mask),
     position_ids: tensorOf(
       'int64',
-      [c.batch, seq],
-      Array.from({ length: n }, (_, i) => i % seq),
+      [B, seq],
+      Array.from({ length: B * seq }, (_, i) => i % seq),
     ),
     labels: tensorOf(
       'int64',
-      [c.batch],
-      Array.from({ length: c.batch }, () => Math.floor(rand() * 2)),
+      [B],
+      lengths.map(() => Math.floor(rand() * 2)),
     ),
   };
 }

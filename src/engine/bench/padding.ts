@@ -1,8 +1,6 @@
-import { tensorOf } from '../graph/types.js';
 import { epochBatches } from '../train/batching.js';
-import type { Batch } from '../train/step-runner.js';
 import { normal, rng } from '../util/random.js';
-import { createRunner, THROUGHPUT_CASES, type ThroughputCase } from './engine-case.js';
+import { createRunner, randomBatch, THROUGHPUT_CASES, type ThroughputCase } from './engine-case.js';
 import type { BenchSuite } from './suite.js';
 
 /**
@@ -21,33 +19,6 @@ function lengths(n: number, max: number, seed: number): number[] {
   return Array.from({ length: n }, () =>
     Math.max(4, Math.min(max, Math.round(MEDIAN * Math.exp(SIGMA * normal(rand))))),
   );
-}
-
-/** A batch of the given example lengths, right-padded to `seq` (0 ids, attention mask 0). */
-function batchOf(c: ThroughputCase, lens: readonly number[], seq: number, rand: () => number): Batch {
-  const n = lens.length * seq;
-  const ids = new Array<number>(n).fill(0);
-  const mask = new Array<number>(n).fill(0);
-  lens.forEach((len, b) => {
-    for (let t = 0; t < len; t++) {
-      ids[b * seq + t] = 1 + Math.floor(rand() * (c.vocab - 1));
-      mask[b * seq + t] = 1;
-    }
-  });
-  return {
-    input_ids: tensorOf('int64', [lens.length, seq], ids),
-    attention_mask: tensorOf('int64', [lens.length, seq], mask),
-    position_ids: tensorOf(
-      'int64',
-      [lens.length, seq],
-      Array.from({ length: n }, (_, i) => i % seq),
-    ),
-    labels: tensorOf(
-      'int64',
-      [lens.length],
-      lens.map(() => Math.floor(rand() * 2)),
-    ),
-  };
 }
 
 type Strategy = 'pad-to-max' | 'dynamic' | 'length-grouped';
@@ -69,7 +40,7 @@ export const paddingSuite: BenchSuite = {
     try {
       const rand = rng(5);
       // Warm-up on a few shapes so the first measured strategy pays no first-run costs.
-      for (const seq of [c.seq, 64, 32]) await runner.step(batchOf(c, [seq], seq, rand), 2e-5);
+      for (const seq of [c.seq, 64, 32]) await runner.step(randomBatch(c, { lengths: [seq], rand }), 2e-5);
       // The strategies take turns step by step, so that a change of machine load hits all alike.
       const strategies = ['pad-to-max', 'dynamic', 'length-grouped'] as const;
       const plans = strategies.map((how) => batches(c, all, how, 11));
@@ -81,7 +52,7 @@ export const paddingSuite: BenchSuite = {
           if (!lens) continue;
           const seq = strategies[k] === 'pad-to-max' ? c.seq : Math.max(...lens);
           padded[k] = (padded[k] as number) + lens.length * seq;
-          const batch = batchOf(c, lens, seq, rand);
+          const batch = randomBatch(c, { lengths: lens, seq, rand });
           const t0 = performance.now();
           await runner.step(batch, 2e-5);
           seconds[k] = (seconds[k] as number) + (performance.now() - t0) / 1000;
