@@ -1,32 +1,19 @@
 // Command palette -> "Fine-tune: Start Fine-tune": the run appears in the Runs view, its
 // description advances, it completes; the run panel shows the loss curve and the final metrics.
 import assert from 'node:assert/strict';
-import { makeWorkspace, readStatus, runDirs, scenario, UI_TIMEOUT, waitFor, withEpochs } from './harness.js';
+import { makeWorkspace, readStatus, scenario, UI_TIMEOUT, waitFor, withEpochs } from './harness.js';
 
 scenario('start-run', { trust: true, timeoutMs: 420_000 }, async (wb, server) => {
   // 40 epochs (about 12 s of training alone): long enough to see the description advance.
   const ws = makeWorkspace('start', withEpochs(40));
-  const page = wb.page;
-  await wb.openFolder(server.url, ws);
-  await wb.openFile('sentiment.finetune.yaml');
-  await wb.startRunFromPalette();
-
-  const runDir = await waitFor('a run directory', () => runDirs(ws)[0]);
+  const runDir = await wb.startSentimentRun(server.url, ws);
   const rows = await wb.runRows();
   await rows.first().waitFor({ timeout: UI_TIMEOUT });
   await wb.shot('run-listed');
 
   // The description advances: two different "step N/M ..." texts while running.
   const seen = new Set<string>();
-  await waitFor(
-    'the run to complete',
-    async () => {
-      const d = await wb.runDescription(0).catch(() => '');
-      if (d) seen.add(d);
-      return readStatus(runDir)?.state === 'completed' && /completed/.test(d);
-    },
-    300_000,
-  );
+  await wb.waitForCompletion(runDir, seen);
   const progress = [...seen].filter((d) => /\d+\s*\/\s*\d+/.test(d));
   assert.ok(progress.length >= 2, `the description should advance while running; saw: ${[...seen].join(' | ')}`);
   await wb.shot('completed');
@@ -53,5 +40,4 @@ scenario('start-run', { trust: true, timeoutMs: 420_000 }, async (wb, server) =>
   assert.match(text, /completed/);
   assert.match(text, /\d\.\d+/);
   await wb.shot('panel-metrics');
-  void page;
 });

@@ -8,10 +8,7 @@ import { makeWorkspace, readStatus, runDirs, scenario, UI_TIMEOUT, waitFor, with
 scenario('stop-resume', { trust: true, timeoutMs: 480_000 }, async (wb, server) => {
   // 100 epochs: about 40 s of training on one thread, time to stop it mid-way.
   const ws = makeWorkspace('stop', withEpochs(100));
-  await wb.openFolder(server.url, ws);
-  await wb.openFile('sentiment.finetune.yaml');
-  await wb.startRunFromPalette();
-  const runDir = await waitFor('a run directory', () => runDirs(ws)[0]);
+  const runDir = await wb.startSentimentRun(server.url, ws);
   const checkpoints = path.join(runDir, 'checkpoints');
   const hasCheckpoint = () =>
     fs.existsSync(checkpoints) && fs.readdirSync(checkpoints).some((n) => n.startsWith('step-'));

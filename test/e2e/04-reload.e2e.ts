@@ -1,14 +1,11 @@
 // Reload the window while a run is running: the engine keeps going (it is its own process) and the
 // Runs view re-attaches to it, its description advancing again, until it completes.
 import assert from 'node:assert/strict';
-import { makeWorkspace, readStatus, runDirs, scenario, UI_TIMEOUT, waitFor, withEpochs } from './harness.js';
+import { makeWorkspace, readStatus, scenario, UI_TIMEOUT, waitFor, withEpochs } from './harness.js';
 
 scenario('reload-window', { trust: true, timeoutMs: 480_000 }, async (wb, server) => {
   const ws = makeWorkspace('reload', withEpochs(100));
-  await wb.openFolder(server.url, ws);
-  await wb.openFile('sentiment.finetune.yaml');
-  await wb.startRunFromPalette();
-  const runDir = await waitFor('a run directory', () => runDirs(ws)[0]);
+  const runDir = await wb.startSentimentRun(server.url, ws);
   await waitFor('the run to be running', () => (readStatus(runDir)?.step ?? 0) > 0, 120_000);
   const rows = await wb.runRows();
   await rows.first().waitFor({ timeout: UI_TIMEOUT });
@@ -37,15 +34,7 @@ scenario('reload-window', { trust: true, timeoutMs: 480_000 }, async (wb, server
     120_000,
   );
   await wb.shot('reattached');
-  await waitFor(
-    'the run to complete',
-    async () => {
-      const d = await wb.runDescription(0).catch(() => '');
-      if (d) seen.add(d);
-      return readStatus(runDir)?.state === 'completed' && /completed/.test(d);
-    },
-    300_000,
-  );
+  await wb.waitForCompletion(runDir, seen);
   const steps = [...seen].map((d) => /(\d+)\s*\/\s*\d+/.exec(d)?.[1]).filter(Boolean);
   assert.ok(new Set(steps).size >= 2, `the description advanced after the reload; saw: ${[...seen].join(' | ')}`);
 });

@@ -261,6 +261,33 @@ export class Workbench {
     await row.click();
   }
 
+  /**
+   * Opens the workspace and its sentiment config, starts a run from the palette, and returns the
+   * run directory once the engine has made it.
+   */
+  async startSentimentRun(serverUrl: string, workspace: string): Promise<string> {
+    await this.openFolder(serverUrl, workspace);
+    await this.openFile('sentiment.finetune.yaml');
+    await this.startRunFromPalette();
+    return waitFor('a run directory', () => runDirs(workspace)[0]);
+  }
+
+  /**
+   * Waits until the run directory says `completed` and the Runs view's first row shows it,
+   * collecting every description the row showed on the way into `seen`.
+   */
+  async waitForCompletion(runDir: string, seen: Set<string>): Promise<void> {
+    await waitFor(
+      'the run to complete',
+      async () => {
+        const d = await this.runDescription(0).catch(() => '');
+        if (d) seen.add(d);
+        return readStatus(runDir)?.state === 'completed' && /completed/.test(d);
+      },
+      300_000,
+    );
+  }
+
   /** Opens a file of the workspace with Quick Open. */
   async openFile(name: string): Promise<void> {
     const input = this.page.locator('.quick-input-widget input.input');
