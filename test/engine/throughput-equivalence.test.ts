@@ -6,10 +6,15 @@ import { Graph } from '../../src/engine/graph/graph.js';
 import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
 import { sumRowsById } from '../../src/engine/graph/segment-sum.js';
 import { type TensorData, tensorOf, type Value } from '../../src/engine/graph/types.js';
+import { encoderClassifier } from '../../src/engine/models/encoder-classifier.js';
+import { initWeights } from '../../src/engine/models/init.js';
 import { additiveMask, BERT_LAYER_NAMES, type BlockContext, transformerLayer } from '../../src/engine/models/layers.js';
 import { appendOptimizer, clipGradients, type Gradient, isRowSparse } from '../../src/engine/optim/optimizer.js';
 import { rowSparseGradient } from '../../src/engine/optim/sparse-grad.js';
 import { createSession } from '../../src/engine/runtime.js';
+import { SELFTEST_MODEL } from '../../src/engine/selftest.js';
+import { StepRunner } from '../../src/engine/train/step-runner.js';
+import { collate, markerTask } from '../../src/engine/train/synthetic.js';
 import { rng, testSeed } from './helpers/random.js';
 
 /**
@@ -18,6 +23,7 @@ import { rng, testSeed } from './helpers/random.js';
  * deterministic per-id row sums that replace ScatterND-add.
  */
 
+const TASK = { numLabels: 3, vocabSize: SELFTEST_MODEL.vocabSize, minLength: 5, maxLength: 12 };
 const values = (t: TensorData | undefined) => Array.from((t as TensorData).data as Float32Array);
 const maxAbsDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
 
@@ -246,4 +252,32 @@ test('training on 2 threads is bit-for-bit reproducible (embedding gradients wit
   const [a, b] = [await train(), await train()];
   assert.deepEqual(b.losses, a.losses);
   assert.deepEqual(b.word, a.word);
+});
+
+test('the word-embedding table updated by TableAdamW outside the graph equals the in-graph update, bit for bit', async () => {
+  const model = encoderClassifier({ ...SELFTEST_MODEL, dropout: 0.1 });
+  const batches = [0, 1, 2].map((i) => collate(markerTask({ ...TASK, count: 8, seed: 400 + i })));
+  const run = async (tableAdamW: boolean) => {
+    const runner = await StepRunner.create({
+      model,
+      weights: initWeights(model.params, 3),
+      trainable: new Set(model.params.map((p) => p.name)),
+      optimizer: { kind: 'adamw', weightDecay: 0.01 },
+      maxGradNorm: 1,
+      device: 'cpu',
+      threads: 2,
+      tableAdamW,
+    });
+    const losses: number[] = [];
+    for (const b of batches) losses.push((await runner.step(b, 1e-2)).loss);
+    const state = new Map([...runner.exportState().tensors].map(([k, t]) => [k, Array.from(t.data as Float32Array)]));
+    await runner.dispose();
+    return { losses, state };
+  };
+  const [graph, host] = [await run(false), await run(true)];
+  assert.deepEqual(host.losses, graph.losses);
+  assert.deepEqual([...host.state.keys()].sort(), [...graph.state.keys()].sort());
+  const table = 'embeddings.word_embeddings.weight';
+  assert.ok(host.state.has(`${table}.exp_avg_sq`));
+  for (const [name, values] of graph.state) assert.deepEqual(host.state.get(name), values, name);
 });

@@ -63,6 +63,32 @@ export interface StateBinding {
 export const decays = (cfg: OptimizerConfig, name: string): boolean =>
   cfg.weightDecay !== 0 && !(cfg.noDecay ?? DEFAULT_NO_DECAY).some((re) => re.test(name));
 
+export const adamwBetas = (cfg: OptimizerConfig) => ({
+  b1: cfg.beta1 ?? 0.9,
+  b2: cfg.beta2 ?? 0.999,
+  eps: cfg.eps ?? 1e-8,
+});
+
+/**
+ * AdamW's per-step scalars. torch: denom = sqrt(v) / sqrt(1 - b2^t) + eps, p -= lr / (1 - b1^t) · m / denom.
+ * Multiplying through by sqrt(1 - b2^t) moves both corrections onto scalars:
+ * p -= (lr · sqrt(1 - b2^t) / (1 - b1^t)) · m / (sqrt(v) + eps · sqrt(1 - b2^t)), one pass fewer.
+ * `gradScale` (see appendOptimizer) goes into the factors of g and g².
+ */
+export function adamwStepScalars(g: GraphBuilder, cfg: OptimizerConfig, lr: Value, step: Value, gradScale?: Value) {
+  const { b1, b2, eps } = adamwBetas(cfg);
+  return g.scope('adamw', () => {
+    const bc2Sqrt = g.sqrt(g.sub(1, g.pow(g.scalar(b2), step)));
+    return {
+      scaledEps: g.mul(bc2Sqrt, eps),
+      stepSize: g.div(g.mul(lr, bc2Sqrt), g.sub(1, g.pow(g.scalar(b1), step))),
+      gradCoef: gradScale ? g.mul(gradScale, 1 - b1) : g.scalar(1 - b1),
+      squareCoef: gradScale ? g.mul(g.mul(gradScale, gradScale), 1 - b2) : g.scalar(1 - b2),
+      decayFactor: g.sub(1, g.mul(lr, cfg.weightDecay)),
+    };
+  });
+}
+
 /**
  * Appends the update of every parameter. `lr` is a scalar input; `step` is the float scalar count of
  * optimizer steps including this one (1 on the first update), for AdamW's bias correction. The true
@@ -81,26 +107,13 @@ export function appendOptimizer(
   const state = (param: Value, suffix: string): Value =>
     g.input(`${param.name}.${suffix}`, param.dtype, param.shape ?? []);
   if (cfg.kind === 'adamw') {
-    const b1 = cfg.beta1 ?? 0.9;
-    const b2 = cfg.beta2 ?? 0.999;
-    const eps = cfg.eps ?? 1e-8;
-    // Scalars once per step. torch: denom = sqrt(v) / sqrt(1 - b2^t) + eps, p -= lr / (1 - b1^t) · m / denom.
-    // Multiplying through by sqrt(1 - b2^t) moves both corrections onto scalars:
-    // p -= (lr · sqrt(1 - b2^t) / (1 - b1^t)) · m / (sqrt(v) + eps · sqrt(1 - b2^t)), one pass fewer.
-    const [scaledEps, stepSize, gradCoef, squareCoef] = g.scope('adamw', () => {
-      const bc2Sqrt = g.sqrt(g.sub(1, g.pow(g.scalar(b2), step)));
-      return [
-        g.mul(bc2Sqrt, eps),
-        g.div(g.mul(lr, bc2Sqrt), g.sub(1, g.pow(g.scalar(b1), step))),
-        gradScale ? g.mul(gradScale, 1 - b1) : g.scalar(1 - b1),
-        gradScale ? g.mul(g.mul(gradScale, gradScale), 1 - b2) : g.scalar(1 - b2),
-      ];
-    });
+    const { b1, b2 } = adamwBetas(cfg);
+    const { gradCoef, squareCoef, stepSize, scaledEps, decayFactor } = adamwStepScalars(g, cfg, lr, step, gradScale);
     for (const { param, grad, square } of params) {
       g.scope(`adamw/${param.name}`, () => {
         const m = state(param, 'exp_avg');
         const v = state(param, 'exp_avg_sq');
-        const decayed = decays(cfg, param.name) ? g.mul(param, g.sub(1, g.mul(lr, cfg.weightDecay))) : param;
+        const decayed = decays(cfg, param.name) ? g.mul(param, decayFactor) : param;
         const x = isRowSparse(grad) ? grad.values : grad;
         const x2 = square ?? g.mul(x, x);
         // Row-sparse: rows without gradient get m·b1 (+0 in the dense formula), the others the

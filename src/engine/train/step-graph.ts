@@ -3,7 +3,16 @@ import { GraphBuilder } from '../graph/builder.js';
 import { Graph } from '../graph/graph.js';
 import type { Value } from '../graph/types.js';
 import type { TrainableModel, Weights } from '../models/model.js';
-import { appendOptimizer, clipGradients, type Gradient, type OptimizerConfig } from '../optim/optimizer.js';
+import {
+  adamwStepScalars,
+  appendOptimizer,
+  clipGradients,
+  decays,
+  type Gradient,
+  isRowSparse,
+  type OptimizerConfig,
+  type RowSparseGrad,
+} from '../optim/optimizer.js';
 import { rowSparseGradient } from '../optim/sparse-grad.js';
 
 /**
@@ -23,6 +32,11 @@ export interface StepGraphOptions {
   optimizer: OptimizerConfig;
   maxGradNorm?: number;
   gradientAccumulationSteps?: number;
+  /**
+   * AdamW of tables with a row-sparse gradient in one fused pass outside the graph (TableAdamW),
+   * bit-identical to the in-graph update and much faster; default true. False keeps it in the graph.
+   */
+  tableAdamW?: boolean;
 }
 
 /** A piece of state carried between runs: fed under `input`, produced under `output`. */
@@ -34,12 +48,23 @@ export interface CarriedState {
   param: string;
 }
 
+/** A table updated by TableAdamW after the run: the graph outputs its gradient's rows and values. */
+export interface HostTable {
+  param: string;
+  rows: string; // int32 [U], sorted, distinct
+  values: string; // [U, ...row shape]
+  decays: boolean;
+}
+
 export interface StepGraph {
   graph: Graph;
   loss: string;
   gradNorm?: string;
   logits?: string;
   state: CarriedState[];
+  tables?: HostTable[];
+  /** float32 [5]: gradCoef, squareCoef, stepSize, scaledEps, decayFactor of this step (adamwStepScalars). */
+  tableScalars?: string;
 }
 
 const GRAD_SUM = '.grad_sum';
@@ -90,14 +115,38 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
     const x = g.add(loss, clipped.norm);
     return g.where(g.equal(x, x), 1, 1);
   });
+  const scale = clipped.scale ? g.mul(clipped.scale, afterAll) : afterAll;
+  const units = trained.map((p, i) => ({
+    param: p,
+    grad: gradList[i] as Gradient,
+    square: clipped.squares[i] as Value,
+  }));
+  const onHost = (u: (typeof units)[number]) =>
+    opts.tableAdamW !== false && opts.optimizer.kind === 'adamw' && isRowSparse(u.grad) && rowWidth(u.param) % 4 === 0;
   const bindings = appendOptimizer(
     g,
-    trained.map((p, i) => ({ param: p, grad: gradList[i] as Gradient, square: clipped.squares[i] as Value })),
+    units.filter((u) => !onHost(u)),
     opts.optimizer,
     lr,
     step,
-    clipped.scale ? g.mul(clipped.scale, afterAll) : afterAll,
+    scale,
   );
+  const tables: HostTable[] = [];
+  let tableScalars: Value | undefined;
+  for (const u of units.filter(onHost)) {
+    const grad = u.grad as RowSparseGrad;
+    tables.push({
+      param: u.param.name,
+      rows: g.output(g.cast(grad.rows, 'int32')).name,
+      values: g.output(grad.values).name,
+      decays: decays(opts.optimizer, u.param.name),
+    });
+    if (!tableScalars) {
+      const s = adamwStepScalars(g, opts.optimizer, lr, step, scale);
+      const vector = [s.gradCoef, s.squareCoef, s.stepSize, s.scaledEps, s.decayFactor].map((x) => g.reshape(x, [1]));
+      tableScalars = g.output(g.concat(vector, 0));
+    }
+  }
   g.output(loss);
   g.output(clipped.norm);
   for (const b of bindings) {
@@ -106,8 +155,17 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
     state.push({ input: b.input.name, output: b.output.name, init: b.init, param: owner?.name ?? b.input.name });
   }
   // Pruned: the dense gradients that row-sparse ones replace are left without consumers.
-  return { graph: pruneToOutputs(g.graph), loss: loss.name, gradNorm: clipped.norm.name, state };
+  return {
+    graph: pruneToOutputs(g.graph),
+    loss: loss.name,
+    gradNorm: clipped.norm.name,
+    state,
+    ...(tables.length ? { tables, tableScalars: tableScalars?.name } : {}),
+  };
 }
+
+const rowWidth = (v: Value): number =>
+  (v.shape ?? []).slice(1).reduce<number>((a, d) => a * (typeof d === 'number' ? d : Number.NaN), 1);
 
 /** Micro-step of gradient accumulation: adds this batch's gradients to the running sums. */
 export function buildAccumulateStep(opts: StepGraphOptions): StepGraph {

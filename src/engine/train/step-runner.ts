@@ -2,6 +2,8 @@ import { encodeModel } from '../graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, typedArrayFor } from '../graph/types.js';
 import { DROPOUT_SEED_INPUT } from '../models/layers.js';
 import type { Weights } from '../models/model.js';
+import { adamwBetas } from '../optim/optimizer.js';
+import { TableAdamW } from '../optim/table-adamw.js';
 import { createSession, type DeviceChoice, type Session } from '../runtime.js';
 import {
   buildAccumulateStep,
@@ -61,12 +63,28 @@ export class StepRunner implements Evaluator {
   /** Micro-batches seen: with the run seed, the dropout seed of the next one. */
   private microSteps = 0;
 
+  /** Tables updated outside the graph (see TableAdamW): their parameter and moments live there. */
+  private readonly tables: TableAdamW | undefined;
+
   private constructor(
     private readonly opts: StepRunnerOptions,
     private readonly train: Compiled,
     private readonly forward: Compiled,
     private readonly accumulate: Compiled | undefined,
   ) {
+    const hostTables = train.spec.tables ?? [];
+    if (hostTables.length) {
+      this.tables = new TableAdamW(
+        new Map(hostTables.map((t) => [t.param, (opts.weights.get(t.param) as TensorData).dims])),
+      );
+      for (const t of hostTables) {
+        const [param, m, v] = this.tables.views(t.param);
+        (param.data as Float32Array).set(opts.weights.get(t.param)?.data as Float32Array);
+        this.state.set(t.param, param);
+        this.state.set(`${t.param}.exp_avg`, m);
+        this.state.set(`${t.param}.exp_avg_sq`, v);
+      }
+    }
     for (const s of [...train.spec.state, ...(accumulate?.spec.state ?? [])]) {
       if (this.state.has(s.input)) continue;
       const weights = opts.weights.get(s.param) as TensorData;
@@ -177,7 +195,27 @@ export class StepRunner implements Evaluator {
     feeds.lr = scalar(lr);
     feeds.step = scalar(this.optimizerSteps + 1);
     const spec = this.train.spec;
-    const out = await this.train.session.run(feeds, this.fetches(spec, [spec.loss, spec.gradNorm]));
+    const tables = spec.tables ?? [];
+    const out = await this.train.session.run(
+      feeds,
+      this.fetches(spec, [spec.loss, spec.gradNorm, spec.tableScalars, ...tables.flatMap((t) => [t.rows, t.values])]),
+    );
+    if (this.tables && tables.length) {
+      const [gradCoef, squareCoef, stepSize, scaledEps, decayFactor] = out[spec.tableScalars as string]
+        ?.data as Float32Array;
+      const { b1, b2 } = adamwBetas(this.opts.optimizer);
+      for (const t of tables) {
+        this.tables.update(t.param, out[t.rows]?.data as Int32Array, out[t.values]?.data as Float32Array, {
+          b1,
+          b2,
+          gradCoef: gradCoef as number,
+          squareCoef: squareCoef as number,
+          stepSize: stepSize as number,
+          scaledEps: scaledEps as number,
+          decayFactor: t.decays ? (decayFactor as number) : 1,
+        });
+      }
+    }
     if (this.accumulate) {
       for (const s of this.accumulate.spec.state) {
         const sum = this.state.get(s.input);
