@@ -19,7 +19,7 @@ import { writeTinyModel } from '../fixtures/tiny-models.js';
 
 /**
  * training.method through `trainFromConfig` on a tiny BERT: frozen weights stay bit-identical,
- * the rest trains, the log states trainable/total parameters and bytes fed per step, LoRA writes
+ * the rest trains, the log states trainable/total parameters and bytes carried per step, LoRA writes
  * a PEFT adapter and a merged model whose logits are the adapter graph's, and resumes exactly.
  */
 let dir = '';
@@ -78,15 +78,15 @@ const latestCheckpoint = (runDir: string) => {
   return join(runDir, 'checkpoints', `step-${steps}`);
 };
 
-/** "method X: T of N parameters trained" and "parameter bytes fed per step: B" from engine.log. */
+/** "method X: T of N parameters trained" and "parameter bytes carried per step: B" from engine.log. */
 function logged(runDir: string): { method: string; trained: number; total: number; fed: number } {
   const log = readLog(runDir);
   const num = (s: string) => Number(s.replaceAll(',', ''));
   const m = /method (\w+): ([\d,]+) of ([\d,]+) parameters trained/.exec(log);
-  const b = /parameter bytes fed per step: ([\d,]+) \(trained parameters ([\d,]+) \+ optimizer state ([\d,]+)\)/.exec(
+  const b = /parameter bytes carried per step: ([\d,]+) \(trained parameters ([\d,]+) \+ optimizer state ([\d,]+)\)/.exec(
     log,
   );
-  assert.ok(m && b, `engine.log states the method and the bytes fed:\n${log}`);
+  assert.ok(m && b, `engine.log states the method and the bytes carried:\n${log}`);
   assert.equal(num(b[1] as string), num(b[2] as string) + num(b[3] as string));
   return { method: m[1] as string, trained: num(m[2] as string), total: num(m[3] as string), fed: num(b[1] as string) };
 }
@@ -185,7 +185,7 @@ test('lora: the base stays bit-identical, adapters and head train; PEFT adapter 
       }
   }
 
-  // The log: adapters + head trained of base + adapters; bytes fed = those and their AdamW state only.
+  // The log: adapters + head trained of base + adapters; bytes carried = those and their AdamW state only.
   const log = logged(loraRun);
   assert.equal(log.method, 'lora');
   const adapters = 4 * (4 * 32 + 32 * 4);
@@ -194,7 +194,7 @@ test('lora: the base stays bit-identical, adapters and head train; PEFT adapter 
   assert.equal(log.fed, log.trained * 12);
   assert.match(
     readLog(loraRun),
-    /lora: 1,024 adapter parameters in 4 modules \(12,288 bytes fed per step with their optimizer state\), 66 head parameters \(792 bytes\)/,
+    /lora: 1,024 adapter parameters in 4 modules \(12,288 bytes carried per step with their optimizer state\), 66 head parameters \(792 bytes\)/,
   );
   const losses = evalLosses(loraRun);
   assert.ok((losses.at(-1) as number) < (losses[0] as number), `eval loss ${losses.join(' -> ')}`);

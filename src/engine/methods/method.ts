@@ -25,7 +25,7 @@ export interface MethodPlan {
   weights: Weights;
   trainable: Set<string>;
   counts: ParamCounts;
-  /** Lines for the run log: what is trained, how many parameters, bytes fed per step. */
+  /** Lines for the run log: what is trained, how many parameters, bytes carried per step. */
   logLines: string[];
   lora?: Lora;
   /** The weights of the plain model (LoRA: adapters merged into the base weights). */
@@ -41,8 +41,11 @@ export interface ParamCounts {
   trainedBytes: number;
   /** Bytes of their optimizer state (AdamW: exp_avg, exp_avg_sq; plus gradient sums with accumulation). */
   stateBytes: number;
-  /** Parameter bytes fed to the train step each optimizer step: trainedBytes + stateBytes. */
-  fedBytes: number;
+  /**
+   * Parameter bytes carried from step to step, fed to the train step or (tables with a row-sparse
+   * gradient, see TableAdamW) updated beside it: trainedBytes + stateBytes.
+   */
+  carriedBytes: number;
   /** Bytes of the frozen weights, initializers inside the session. */
   frozenBytes: number;
   /** LoRA: parameters of the adapters alone. */
@@ -77,7 +80,7 @@ export function paramCounts(
   }
   const trainedBytes = trained * 4;
   const stateBytes = trainedBytes * optimizerStateTensors(o.optimizer, o.accumulation);
-  return { total, trained, trainedBytes, stateBytes, fedBytes: trainedBytes + stateBytes, frozenBytes };
+  return { total, trained, trainedBytes, stateBytes, carriedBytes: trainedBytes + stateBytes, frozenBytes };
 }
 
 const n = (v: number) => v.toLocaleString('en-US');
@@ -147,13 +150,13 @@ export function prepareMethod(
     const adapterNames = new Set(lora.specs().map((s) => s.name));
     counts.adapters = [...adapterNames].reduce((s, a) => s + (weights.get(a)?.data.length ?? 0), 0);
     const rest = counts.trained - counts.adapters;
-    const perElement = counts.fedBytes / Math.max(1, counts.trained); // parameter + its optimizer state
+    const perElement = counts.carriedBytes / Math.max(1, counts.trained); // parameter + its optimizer state
     logLines.push(
-      `lora: ${n(counts.adapters)} adapter parameters in ${lora.modules.length} modules (${n(counts.adapters * perElement)} bytes fed per step with their optimizer state), ${n(rest)} head parameters (${n(rest * perElement)} bytes)`,
+      `lora: ${n(counts.adapters)} adapter parameters in ${lora.modules.length} modules (${n(counts.adapters * perElement)} bytes carried per step with their optimizer state), ${n(rest)} head parameters (${n(rest * perElement)} bytes)`,
     );
   }
   logLines.push(
-    `parameter bytes fed per step: ${n(counts.fedBytes)} (trained parameters ${n(counts.trainedBytes)} + optimizer state ${n(counts.stateBytes)}); frozen weights stay in the session as initializers: ${n(counts.frozenBytes)} bytes`,
+    `parameter bytes carried per step: ${n(counts.carriedBytes)} (trained parameters ${n(counts.trainedBytes)} + optimizer state ${n(counts.stateBytes)}); frozen weights stay in the session as initializers: ${n(counts.frozenBytes)} bytes`,
     ...notes,
   );
 
