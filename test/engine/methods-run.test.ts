@@ -83,9 +83,8 @@ function logged(runDir: string): { method: string; trained: number; total: numbe
   const log = readLog(runDir);
   const num = (s: string) => Number(s.replaceAll(',', ''));
   const m = /method (\w+): ([\d,]+) of ([\d,]+) parameters trained/.exec(log);
-  const b = /parameter bytes carried per step: ([\d,]+) \(trained parameters ([\d,]+) \+ optimizer state ([\d,]+)\)/.exec(
-    log,
-  );
+  const b =
+    /parameter bytes carried per step: ([\d,]+) \(trained parameters ([\d,]+) \+ optimizer state ([\d,]+)\)/.exec(log);
   assert.ok(m && b, `engine.log states the method and the bytes carried:\n${log}`);
   assert.equal(num(b[1] as string), num(b[2] as string) + num(b[3] as string));
   return { method: m[1] as string, trained: num(m[2] as string), total: num(m[3] as string), fed: num(b[1] as string) };

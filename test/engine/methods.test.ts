@@ -240,7 +240,7 @@ for (const [family, targets] of [
 
 /**
  * Bytes of the train step's float inputs that are not batch tensors or scalars (what is fed per
- * step), plus the moments of the tables that TableAdamW updates beside the graph.
+ * step), plus the moments of the parameters that HostAdamW updates beside the graph.
  */
 function carriedBytesOfTrainStep(p: ReturnType<typeof plan>['plan'], accumulation: number): number {
   const step = buildTrainStep({
@@ -257,7 +257,7 @@ function carriedBytesOfTrainStep(p: ReturnType<typeof plan>['plan'], accumulatio
     if (batch.has(name) || v.dtype !== 'float32' || (v.shape ?? []).length === 0) continue;
     bytes += numel(v.shape as number[]) * 4;
   }
-  for (const t of step.tables ?? []) bytes += 2 * numel(step.graph.value(t.param).shape as number[]) * 4;
+  for (const h of step.host ?? []) bytes += 2 * numel(step.graph.value(h.param).shape as number[]) * 4;
   return bytes;
 }
 
@@ -274,7 +274,11 @@ test('the parameter bytes reported per step are what the train step is fed (full
       const { plan: p } = plan('bert', training, accumulation);
       const counts = paramCounts(p.weights, p.trainable, { optimizer: adamw, accumulation });
       assert.equal(p.counts.carriedBytes, counts.carriedBytes);
-      assert.equal(counts.carriedBytes, carriedBytesOfTrainStep(p, accumulation), `${name}, accumulation ${accumulation}`);
+      assert.equal(
+        counts.carriedBytes,
+        carriedBytesOfTrainStep(p, accumulation),
+        `${name}, accumulation ${accumulation}`,
+      );
       assert.equal(counts.carriedBytes, counts.trained * 4 * (accumulation > 1 ? 4 : 3));
       seen[`${name}/${accumulation}`] = counts.trained;
       if (name === 'lora') {

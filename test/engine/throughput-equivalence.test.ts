@@ -254,10 +254,10 @@ test('training on 2 threads is bit-for-bit reproducible (embedding gradients wit
   assert.deepEqual(b.word, a.word);
 });
 
-test('the word-embedding table updated by TableAdamW outside the graph equals the in-graph update, bit for bit', async () => {
+test('AdamW outside the graph (HostAdamW: the row-sparse embedding table and dense parameters) equals the in-graph update, bit for bit', async () => {
   const model = encoderClassifier({ ...SELFTEST_MODEL, dropout: 0.1 });
   const batches = [0, 1, 2].map((i) => collate(markerTask({ ...TASK, count: 8, seed: 400 + i })));
-  const run = async (tableAdamW: boolean) => {
+  const run = async (hostAdamW: boolean) => {
     const runner = await StepRunner.create({
       model,
       weights: initWeights(model.params, 3),
@@ -266,7 +266,7 @@ test('the word-embedding table updated by TableAdamW outside the graph equals th
       maxGradNorm: 1,
       device: 'cpu',
       threads: 2,
-      tableAdamW,
+      hostAdamW,
     });
     const losses: number[] = [];
     for (const b of batches) losses.push((await runner.step(b, 1e-2)).loss);

@@ -42,8 +42,8 @@ export interface ParamCounts {
   /** Bytes of their optimizer state (AdamW: exp_avg, exp_avg_sq; plus gradient sums with accumulation). */
   stateBytes: number;
   /**
-   * Parameter bytes carried from step to step, fed to the train step or (tables with a row-sparse
-   * gradient, see TableAdamW) updated beside it: trainedBytes + stateBytes.
+   * Parameter bytes carried from step to step, fed to the train step or updated beside it
+   * (see HostAdamW): trainedBytes + stateBytes.
    */
   carriedBytes: number;
   /** Bytes of the frozen weights, initializers inside the session. */

@@ -1,5 +1,5 @@
 /**
- * A minimal WebAssembly binary writer: enough to emit the fused AdamW loop of table-adamw.ts as
+ * A minimal WebAssembly binary writer: enough to emit the fused AdamW loop of host-adamw.ts as
  * bytes at run time (no toolchain, no binary file in the repository). Opcodes from the
  * WebAssembly core and fixed-width SIMD specifications.
  */

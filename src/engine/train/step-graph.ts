@@ -3,6 +3,7 @@ import { GraphBuilder } from '../graph/builder.js';
 import { Graph } from '../graph/graph.js';
 import type { Value } from '../graph/types.js';
 import type { TrainableModel, Weights } from '../models/model.js';
+import { HOST_ADAMW_MAX_BYTES, type HostParam, hostable, hostBytes } from '../optim/host-adamw.js';
 import {
   adamwStepScalars,
   appendOptimizer,
@@ -11,7 +12,6 @@ import {
   type Gradient,
   isRowSparse,
   type OptimizerConfig,
-  type RowSparseGrad,
 } from '../optim/optimizer.js';
 import { rowSparseGradient } from '../optim/sparse-grad.js';
 
@@ -33,10 +33,10 @@ export interface StepGraphOptions {
   maxGradNorm?: number;
   gradientAccumulationSteps?: number;
   /**
-   * AdamW of tables with a row-sparse gradient in one fused pass outside the graph (TableAdamW),
-   * bit-identical to the in-graph update and much faster; default true. False keeps it in the graph.
+   * AdamW in one fused pass per parameter outside the graph (HostAdamW), bit-identical to the
+   * in-graph update and much faster; default true. False keeps every update in the graph.
    */
-  tableAdamW?: boolean;
+  hostAdamW?: boolean;
 }
 
 /** A piece of state carried between runs: fed under `input`, produced under `output`. */
@@ -48,13 +48,14 @@ export interface CarriedState {
   param: string;
 }
 
-/** A table updated by TableAdamW after the run: the graph outputs its gradient's rows and values. */
-export interface HostTable {
-  param: string;
-  rows: string; // int32 [U], sorted, distinct
-  values: string; // [U, ...row shape]
-  decays: boolean;
-}
+/**
+ * A parameter updated by HostAdamW after the run: the graph outputs its gradient, as the distinct
+ * rows and their gradient rows (`rows`: a table with a row-sparse gradient) or whole (`dense`).
+ */
+export type HostUpdate = { param: string; decays: boolean } & (
+  | { kind: 'rows'; rows: string /* int32 [U], sorted, distinct */; values: string /* [U, ...row] */ }
+  | { kind: 'dense'; grad: string }
+);
 
 export interface StepGraph {
   graph: Graph;
@@ -62,9 +63,9 @@ export interface StepGraph {
   gradNorm?: string;
   logits?: string;
   state: CarriedState[];
-  tables?: HostTable[];
+  host?: HostUpdate[];
   /** float32 [5]: gradCoef, squareCoef, stepSize, scaledEps, decayFactor of this step (adamwStepScalars). */
-  tableScalars?: string;
+  hostScalars?: string;
 }
 
 const GRAD_SUM = '.grad_sum';
@@ -121,31 +122,43 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
     grad: gradList[i] as Gradient,
     square: clipped.squares[i] as Value,
   }));
-  const onHost = (u: (typeof units)[number]) =>
-    opts.tableAdamW !== false && opts.optimizer.kind === 'adamw' && isRowSparse(u.grad) && rowWidth(u.param) % 4 === 0;
+  // Updates outside the graph, while the wasm memory budget lasts.
+  let budget = opts.hostAdamW === false || opts.optimizer.kind !== 'adamw' ? 0 : HOST_ADAMW_MAX_BYTES;
+  const onHost = units.map((u) => {
+    const hp: HostParam = {
+      name: u.param.name,
+      dims: staticDims(u.param),
+      kind: isRowSparse(u.grad) ? 'rows' : 'dense',
+    };
+    if (!hostable(hp.dims, hp.kind) || hostBytes(hp) > budget) return false;
+    budget -= hostBytes(hp);
+    return true;
+  });
   const bindings = appendOptimizer(
     g,
-    units.filter((u) => !onHost(u)),
+    units.filter((_, i) => !onHost[i]),
     opts.optimizer,
     lr,
     step,
     scale,
   );
-  const tables: HostTable[] = [];
-  let tableScalars: Value | undefined;
-  for (const u of units.filter(onHost)) {
-    const grad = u.grad as RowSparseGrad;
-    tables.push({
-      param: u.param.name,
-      rows: g.output(g.cast(grad.rows, 'int32')).name,
-      values: g.output(grad.values).name,
-      decays: decays(opts.optimizer, u.param.name),
+  const host: HostUpdate[] = units
+    .filter((_, i) => onHost[i])
+    .map((u) => {
+      const common = { param: u.param.name, decays: decays(opts.optimizer, u.param.name) };
+      if (!isRowSparse(u.grad)) return { ...common, kind: 'dense', grad: g.output(u.grad).name };
+      return {
+        ...common,
+        kind: 'rows',
+        rows: g.output(g.cast(u.grad.rows, 'int32')).name,
+        values: g.output(u.grad.values).name,
+      };
     });
-    if (!tableScalars) {
-      const s = adamwStepScalars(g, opts.optimizer, lr, step, scale);
-      const vector = [s.gradCoef, s.squareCoef, s.stepSize, s.scaledEps, s.decayFactor].map((x) => g.reshape(x, [1]));
-      tableScalars = g.output(g.concat(vector, 0));
-    }
+  let hostScalars: Value | undefined;
+  if (host.length) {
+    const s = adamwStepScalars(g, opts.optimizer, lr, step, scale);
+    const vector = [s.gradCoef, s.squareCoef, s.stepSize, s.scaledEps, s.decayFactor].map((x) => g.reshape(x, [1]));
+    hostScalars = g.output(g.concat(vector, 0));
   }
   g.output(loss);
   g.output(clipped.norm);
@@ -160,12 +173,12 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
     loss: loss.name,
     gradNorm: clipped.norm.name,
     state,
-    ...(tables.length ? { tables, tableScalars: tableScalars?.name } : {}),
+    ...(host.length ? { host, hostScalars: hostScalars?.name } : {}),
   };
 }
 
-const rowWidth = (v: Value): number =>
-  (v.shape ?? []).slice(1).reduce<number>((a, d) => a * (typeof d === 'number' ? d : Number.NaN), 1);
+/** The static shape of a trained parameter (parameters have no symbolic dims). */
+const staticDims = (v: Value): number[] => (v.shape ?? []).map((d) => (typeof d === 'number' ? d : Number.NaN));
 
 /** Micro-step of gradient accumulation: adds this batch's gradients to the running sums. */
 export function buildAccumulateStep(opts: StepGraphOptions): StepGraph {

@@ -2,14 +2,15 @@ import { encodeModel } from '../graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, typedArrayFor } from '../graph/types.js';
 import { DROPOUT_SEED_INPUT } from '../models/layers.js';
 import type { Weights } from '../models/model.js';
+import { HostAdamW } from '../optim/host-adamw.js';
 import { adamwBetas } from '../optim/optimizer.js';
-import { TableAdamW } from '../optim/table-adamw.js';
 import { createSession, type DeviceChoice, type Session } from '../runtime.js';
 import {
   buildAccumulateStep,
   buildForward,
   buildInference,
   buildTrainStep,
+  type HostUpdate,
   type StepGraph,
   type StepGraphOptions,
 } from './step-graph.js';
@@ -63,8 +64,8 @@ export class StepRunner implements Evaluator {
   /** Micro-batches seen: with the run seed, the dropout seed of the next one. */
   private microSteps = 0;
 
-  /** Tables updated outside the graph (see TableAdamW): their parameter and moments live there. */
-  private readonly tables: TableAdamW | undefined;
+  /** Parameters updated outside the graph (see HostAdamW): they and their moments live there. */
+  private readonly host: HostAdamW | undefined;
 
   private constructor(
     private readonly opts: StepRunnerOptions,
@@ -72,17 +73,16 @@ export class StepRunner implements Evaluator {
     private readonly forward: Compiled,
     private readonly accumulate: Compiled | undefined,
   ) {
-    const hostTables = train.spec.tables ?? [];
-    if (hostTables.length) {
-      this.tables = new TableAdamW(
-        new Map(hostTables.map((t) => [t.param, (opts.weights.get(t.param) as TensorData).dims])),
-      );
-      for (const t of hostTables) {
-        const [param, m, v] = this.tables.views(t.param);
-        (param.data as Float32Array).set(opts.weights.get(t.param)?.data as Float32Array);
-        this.state.set(t.param, param);
-        this.state.set(`${t.param}.exp_avg`, m);
-        this.state.set(`${t.param}.exp_avg_sq`, v);
+    const host = train.spec.host ?? [];
+    if (host.length) {
+      const dims = (name: string) => (opts.weights.get(name) as TensorData).dims;
+      this.host = new HostAdamW(host.map((h) => ({ name: h.param, dims: dims(h.param), kind: h.kind })));
+      for (const h of host) {
+        const [param, m, v] = this.host.views(h.param);
+        (param.data as Float32Array).set(opts.weights.get(h.param)?.data as Float32Array);
+        this.state.set(h.param, param);
+        this.state.set(`${h.param}.exp_avg`, m);
+        this.state.set(`${h.param}.exp_avg_sq`, v);
       }
     }
     for (const s of [...train.spec.state, ...(accumulate?.spec.state ?? [])]) {
@@ -195,27 +195,17 @@ export class StepRunner implements Evaluator {
     feeds.lr = scalar(lr);
     feeds.step = scalar(this.optimizerSteps + 1);
     const spec = this.train.spec;
-    const tables = spec.tables ?? [];
-    const out = await this.train.session.run(
-      feeds,
-      this.fetches(spec, [spec.loss, spec.gradNorm, spec.tableScalars, ...tables.flatMap((t) => [t.rows, t.values])]),
-    );
-    if (this.tables && tables.length) {
-      const [gradCoef, squareCoef, stepSize, scaledEps, decayFactor] = out[spec.tableScalars as string]
-        ?.data as Float32Array;
-      const { b1, b2 } = adamwBetas(this.opts.optimizer);
-      for (const t of tables) {
-        this.tables.update(t.param, out[t.rows]?.data as Int32Array, out[t.values]?.data as Float32Array, {
-          b1,
-          b2,
-          gradCoef: gradCoef as number,
-          squareCoef: squareCoef as number,
-          stepSize: stepSize as number,
-          scaledEps: scaledEps as number,
-          decayFactor: t.decays ? (decayFactor as number) : 1,
-        });
-      }
-    }
+    const host = spec.host ?? [];
+    const fetches = this.fetches(spec, [
+      spec.loss,
+      spec.gradNorm,
+      spec.hostScalars,
+      ...host.flatMap((h) => (h.kind === 'rows' ? [h.rows, h.values] : [])),
+    ]);
+    // Dense gradients land straight in HostAdamW's memory.
+    for (const h of host) if (h.kind === 'dense') fetches[h.grad] = this.host?.gradient(h.param) as TensorData;
+    const out = await this.train.session.run(feeds, fetches);
+    if (this.host && host.length) this.updateOnHost(host, out[spec.hostScalars as string] as TensorData, out);
     if (this.accumulate) {
       for (const s of this.accumulate.spec.state) {
         const sum = this.state.get(s.input);
@@ -227,6 +217,24 @@ export class StepRunner implements Evaluator {
     this.microSteps++;
     const num = (name: string | undefined) => tensorNumbers(out[name as string] as TensorData)[0] as number;
     return { loss: num(this.train.spec.loss), gradNorm: num(this.train.spec.gradNorm), updated: true };
+  }
+
+  private updateOnHost(host: readonly HostUpdate[], scalars: TensorData, out: Record<string, TensorData>): void {
+    const [gradCoef, squareCoef, stepSize, scaledEps, decayFactor] = Array.from(scalars.data as Float32Array);
+    const { b1, b2 } = adamwBetas(this.opts.optimizer);
+    const s = {
+      b1,
+      b2,
+      gradCoef: gradCoef as number,
+      squareCoef: squareCoef as number,
+      stepSize: stepSize as number,
+      scaledEps: scaledEps as number,
+    };
+    for (const h of host) {
+      const step = { ...s, decayFactor: h.decays ? (decayFactor as number) : 1 };
+      if (h.kind === 'dense') this.host?.updateDense(h.param, step);
+      else this.host?.updateRows(h.param, out[h.rows]?.data as Int32Array, out[h.values]?.data as Float32Array, step);
+    }
   }
 
   /** Eval-mode forward: loss and logits of one batch with the current weights. */

@@ -2,18 +2,21 @@ import type { TensorData } from '../graph/types.js';
 import { op, Type, type WasmFunction, wasmModule } from './wasm-module.js';
 
 /**
- * AdamW for embedding tables with a row-sparse gradient, as one fused WebAssembly SIMD pass.
+ * AdamW outside the graph, as one fused WebAssembly SIMD pass per parameter.
  *
- * Exact AdamW moves every row of a table every step (moments decay, weight decay applies), so the
- * in-graph update of BERT's 30522 × 256 table is ten elementwise ONNX kernels over 31 MB arrays:
- * about 680 MB of memory traffic and 50 ms of a 300 ms step, measured. ONNX Runtime's CPU build in
- * onnxruntime-node has no fused optimizer kernel and loads no custom ops, so the table's update runs
- * here instead, reading and writing p, m and v once (190 MB). The step graph still computes the
- * sparse gradient, the clip norm and the optimizer's scalars; this pass applies the same float32
- * operations in the same order as the graph's sparse path, so the results are bit-identical.
+ * In the graph, AdamW is ten elementwise ONNX kernels per parameter, each reading and writing whole
+ * arrays: for BERT's 30522 × 256 word embeddings alone about 680 MB of memory traffic and 50 ms of a
+ * 300 ms step, measured. ONNX Runtime's CPU build in onnxruntime-node has no fused optimizer kernel
+ * and loads no custom ops, so the update runs here instead, reading p, m, v and the gradient once
+ * and writing p, m, v once. The step graph still computes the gradients, the clip norm and the
+ * optimizer's scalars; this pass applies the same float32 operations in the same order as the
+ * graph's AdamW, so the results are bit-identical (tested).
  *
- * The tables live in this object's WebAssembly memory; their TensorData views are what the runner
- * feeds to ORT (no copies). Growing the memory detaches views, so views are refreshed in place.
+ * Two kinds of parameters: tables with a row-sparse gradient (embeddings: the graph outputs the
+ * distinct rows and their gradient rows, copied in here), and dense ones (the graph writes the
+ * gradient straight into this memory, as a preallocated output). Parameters, moments and gradients
+ * live in this object's WebAssembly memory; their TensorData views are what the runner feeds to ORT
+ * (no copies). Growing the memory detaches views, so views are refreshed in place.
  */
 
 /** The part of the WebAssembly JS API used here (declared by the DOM lib, which the engine does not load). */
@@ -196,87 +199,142 @@ type Kernel = (
 
 const PAGE = 65536;
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
+/** wasm32 memory tops out at 4 GiB; parameters beyond this budget stay in the graph. */
+export const HOST_ADAMW_MAX_BYTES = 3.5 * 2 ** 30;
 
-interface Table {
-  rows: number;
-  rowBytes: number;
-  /** Byte offsets of p, m, v in memory. */
-  offsets: [number, number, number];
-  /** The views handed out: their `data` is replaced when the memory grows. */
-  views: [TensorData, TensorData, TensorData];
+/** A parameter updated here: `rows` for a table with a row-sparse gradient, `dense` otherwise. */
+export interface HostParam {
+  name: string;
+  dims: readonly number[];
+  kind: 'rows' | 'dense';
 }
 
-export class TableAdamW {
+interface Slot {
+  kind: 'rows' | 'dense';
+  rows: number;
+  rowBytes: number;
+  /** Byte offsets of p, m, v (and the gradient, dense only) in memory. */
+  offsets: number[];
+  /** The views handed out: their `data` is replaced when the memory grows. */
+  views: TensorData[];
+}
+
+/** Bytes a parameter takes here: p, m, v, and the gradient of a dense one. */
+export const hostBytes = (p: HostParam): number =>
+  (p.kind === 'dense' ? 4 : 3) * align16(p.dims.reduce((a, b) => a * b, 1) * 4);
+
+/** Whether the fused kernel can take a parameter: its rows (the whole of a dense one) are whole 4-float blocks. */
+export function hostable(dims: readonly number[], kind: 'rows' | 'dense'): boolean {
+  const floats = (kind === 'rows' ? dims.slice(1) : dims).reduce((a, b) => a * b, 1);
+  return floats > 0 && floats % 4 === 0;
+}
+
+export class HostAdamW {
   private readonly memory: WasmMemory;
   private readonly kernel: Kernel;
-  private readonly tables = new Map<string, Table>();
-  private scratch = 0;
-  private scratchBytes = 0;
+  private readonly slots = new Map<string, Slot>();
+  /** Offset of the scratch area: one int32 0 (a dense parameter's only row), then the sparse rows. */
+  private readonly scratch: number;
+  private scratchBytes: number;
 
-  /** `shapes`: each table's [rows, columns...]; a row must be a multiple of 4 floats. */
-  constructor(shapes: ReadonlyMap<string, readonly number[]>) {
-    let offset = 0;
-    const layout: [string, readonly number[], number, number][] = [];
-    for (const [name, dims] of shapes) {
-      const [rows = 0, ...rest] = dims;
-      const width = rest.reduce((a, b) => a * b, 1);
-      if (width % 4 !== 0) throw new Error(`table '${name}': rows of ${width} floats are not a multiple of 4`);
-      layout.push([name, dims, rows, width * 4]);
-      offset += 3 * align16(rows * width * 4);
-    }
-    this.scratch = offset;
+  constructor(params: readonly HostParam[]) {
+    const layout = params.map((p) => {
+      if (!hostable(p.dims, p.kind)) throw new Error(`'${p.name}': rows must be whole blocks of 4 floats`);
+      const [first = 0, ...rest] = p.dims;
+      const rows = p.kind === 'rows' ? first : 1;
+      const rowBytes = (p.kind === 'rows' ? rest : p.dims).reduce((a, b) => a * b, 1) * 4;
+      return { p, rows, rowBytes };
+    });
+    this.scratch = layout.reduce((n, l) => n + hostBytes(l.p), 0);
     // Room for 4096 gradient rows of the widest table; more grows the memory (and refreshes the views).
-    this.scratchBytes = align16(4096 * 4) + 4096 * Math.max(16, ...layout.map((l) => l[3]));
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil((offset + this.scratchBytes) / PAGE) });
+    const widest = Math.max(16, ...layout.filter((l) => l.p.kind === 'rows').map((l) => l.rowBytes));
+    this.scratchBytes = 16 + align16(4096 * 4) + 4096 * widest;
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil((this.scratch + this.scratchBytes) / PAGE) });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(wasmModule([KERNEL])), {
       env: { memory: this.memory },
     });
     this.kernel = instance.exports.adamw_rows as Kernel;
-    offset = 0;
-    for (const [name, dims, rows, rowBytes] of layout) {
+    let offset = 0;
+    for (const { p, rows, rowBytes } of layout) {
       const bytes = align16(rows * rowBytes);
-      const offsets: [number, number, number] = [offset, offset + bytes, offset + 2 * bytes];
-      offset += 3 * bytes;
-      const view = (at: number): TensorData => ({
-        dtype: 'float32',
-        dims,
-        data: new Float32Array(this.memory.buffer, at, (rows * rowBytes) / 4),
-      });
-      this.tables.set(name, { rows, rowBytes, offsets, views: [view(offsets[0]), view(offsets[1]), view(offsets[2])] });
+      const offsets = Array.from({ length: p.kind === 'dense' ? 4 : 3 }, (_, k) => offset + k * bytes);
+      offset += offsets.length * bytes;
+      const views = offsets.map(
+        (at): TensorData => ({
+          dtype: 'float32',
+          dims: p.dims,
+          data: new Float32Array(this.memory.buffer, at, (rows * rowBytes) / 4),
+        }),
+      );
+      this.slots.set(p.name, { kind: p.kind, rows, rowBytes, offsets, views });
     }
   }
 
-  /** The parameter, first and second moment of a table, as views into this object's memory. */
+  private slot(name: string): Slot {
+    const s = this.slots.get(name);
+    if (!s) throw new Error(`HostAdamW: no parameter '${name}'`);
+    return s;
+  }
+
+  /** The parameter, first and second moment, as views into this object's memory. */
   views(name: string): [TensorData, TensorData, TensorData] {
-    const t = this.tables.get(name);
-    if (!t) throw new Error(`no table '${name}'`);
-    return t.views;
+    const [p, m, v] = this.slot(name).views as [TensorData, TensorData, TensorData];
+    return [p, m, v];
+  }
+
+  /** Where the graph writes a dense parameter's gradient (a preallocated output). */
+  gradient(name: string): TensorData {
+    const s = this.slot(name);
+    if (s.kind !== 'dense') throw new Error(`'${name}' has a row-sparse gradient`);
+    return s.views[3] as TensorData;
+  }
+
+  /** One AdamW step of a dense parameter, from the gradient the graph wrote into gradient(name). */
+  updateDense(name: string, s: AdamWStepScalars): void {
+    const t = this.slot(name);
+    const [p, m, v, g] = t.offsets as [number, number, number, number];
+    new Int32Array(this.memory.buffer, this.scratch, 1)[0] = 0;
+    this.run(p, m, v, 1, t.rowBytes, this.scratch, 1, g, s);
   }
 
   /**
    * One AdamW step of a table: `rows` the sorted distinct rows with a gradient, `values` their
    * gradient rows ([rows.length, ...]).
    */
-  update(name: string, rows: Int32Array, values: Float32Array, s: AdamWStepScalars): void {
-    const t = this.tables.get(name);
-    if (!t) throw new Error(`no table '${name}'`);
+  updateRows(name: string, rows: Int32Array, values: Float32Array, s: AdamWStepScalars): void {
+    const t = this.slot(name);
+    if (t.kind !== 'rows') throw new Error(`'${name}' has a dense gradient`);
     if (values.length * 4 !== rows.length * t.rowBytes)
       throw new Error(`table '${name}': ${rows.length} gradient rows but ${values.length} values`);
-    const need = align16(rows.length * 4) + values.length * 4;
+    const need = 16 + align16(rows.length * 4) + values.length * 4;
     if (need > this.scratchBytes) this.grow(need);
-    const gRows = this.scratch;
-    const gVals = this.scratch + align16(rows.length * 4);
+    const gRows = this.scratch + 16;
+    const gVals = gRows + align16(rows.length * 4);
     new Int32Array(this.memory.buffer, gRows, rows.length).set(rows);
     new Float32Array(this.memory.buffer, gVals, values.length).set(values);
-    const [p, m, v] = t.offsets;
+    const [p, m, v] = t.offsets as [number, number, number];
+    this.run(p, m, v, t.rows, t.rowBytes, gRows, rows.length, gVals, s);
+  }
+
+  private run(
+    p: number,
+    m: number,
+    v: number,
+    rows: number,
+    rowBytes: number,
+    gRows: number,
+    gCount: number,
+    gVals: number,
+    s: AdamWStepScalars,
+  ) {
     this.kernel(
       p,
       m,
       v,
-      t.rows,
-      t.rowBytes,
+      rows,
+      rowBytes,
       gRows,
-      rows.length,
+      gCount,
       gVals,
       s.b1,
       s.b2,
@@ -293,11 +351,11 @@ export class TableAdamW {
     if (pages > 0) this.memory.grow(pages);
     this.scratchBytes = this.memory.buffer.byteLength - this.scratch;
     // The old ArrayBuffer is detached: point every view at the new one.
-    for (const t of this.tables.values()) {
+    for (const t of this.slots.values()) {
       t.views.forEach((view, k) => {
         (view as { data: TensorData['data'] }).data = new Float32Array(
           this.memory.buffer,
-          t.offsets[k],
+          t.offsets[k] as number,
           (t.rows * t.rowBytes) / 4,
         );
       });
