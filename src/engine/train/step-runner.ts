@@ -64,26 +64,20 @@ export class StepRunner implements Evaluator {
   /** Micro-batches seen: with the run seed, the dropout seed of the next one. */
   private microSteps = 0;
 
-  /** Parameters updated outside the graph (see HostAdamW): they and their moments live there. */
-  private readonly host: HostAdamW | undefined;
-
   private constructor(
     private readonly opts: StepRunnerOptions,
     private readonly train: Compiled,
     private readonly forward: Compiled,
     private readonly accumulate: Compiled | undefined,
+    /** Parameters updated outside the graph (see HostAdamW): they and their moments live there. */
+    private readonly host: HostAdamW | undefined,
   ) {
-    const host = train.spec.host ?? [];
-    if (host.length) {
-      const dims = (name: string) => (opts.weights.get(name) as TensorData).dims;
-      this.host = new HostAdamW(host.map((h) => ({ name: h.param, dims: dims(h.param), kind: h.kind })));
-      for (const h of host) {
-        const [param, m, v] = this.host.views(h.param);
-        (param.data as Float32Array).set(opts.weights.get(h.param)?.data as Float32Array);
-        this.state.set(h.param, param);
-        this.state.set(`${h.param}.exp_avg`, m);
-        this.state.set(`${h.param}.exp_avg_sq`, v);
-      }
+    for (const h of train.spec.host ?? []) {
+      const [param, m, v] = (host as HostAdamW).views(h.param);
+      (param.data as Float32Array).set(opts.weights.get(h.param)?.data as Float32Array);
+      this.state.set(h.param, param);
+      this.state.set(`${h.param}.exp_avg`, m);
+      this.state.set(`${h.param}.exp_avg_sq`, v);
     }
     for (const s of [...train.spec.state, ...(accumulate?.spec.state ?? [])]) {
       if (this.state.has(s.input)) continue;
@@ -106,16 +100,27 @@ export class StepRunner implements Evaluator {
       }),
     });
     const accumulation = opts.gradientAccumulationSteps ?? 1;
+    let trainSpec = buildTrainStep(opts);
+    let host: HostAdamW | undefined;
+    try {
+      const dims = (name: string) => (opts.weights.get(name) as TensorData).dims;
+      const params = (trainSpec.host ?? []).map((h) => ({ name: h.param, dims: dims(h.param), kind: h.kind }));
+      host = params.length ? new HostAdamW(params) : undefined;
+    } catch (err) {
+      // No WebAssembly memory of that size here (a full machine): the updates stay in the graph.
+      opts.log?.(`AdamW runs in the graph: ${err instanceof Error ? err.message : String(err)}`);
+      trainSpec = buildTrainStep({ ...opts, hostAdamW: false });
+    }
     const sessions: Compiled[] = [];
     try {
-      sessions.push(await compile(buildTrainStep(opts)));
+      sessions.push(await compile(trainSpec));
       sessions.push(await compile(buildForward(opts)));
       if (accumulation > 1) sessions.push(await compile(buildAccumulateStep(opts)));
     } catch (err) {
       await Promise.allSettled(sessions.map((s) => s.session.dispose()));
       throw err;
     }
-    const runner = new StepRunner(opts, sessions[0] as Compiled, sessions[1] as Compiled, sessions[2]);
+    const runner = new StepRunner(opts, sessions[0] as Compiled, sessions[1] as Compiled, sessions[2], host);
     if (restore) runner.restore(restore);
     return runner;
   }
