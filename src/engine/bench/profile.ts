@@ -98,6 +98,8 @@ export async function profileTrainStep(c: ThroughputCase, runs: number): Promise
       const w = weights.get(s.param) as TensorData;
       feeds[s.input] = s.init === 'param' ? w : { ...w, data: new Float32Array(w.data.length) };
     }
+    // Parameters whose AdamW runs outside the graph (HostAdamW): fed, their update not profiled here.
+    for (const h of spec.host ?? []) feeds[h.param] = weights.get(h.param) as TensorData;
     // One unprofiled-equivalent warm-up run is included in the trace; it is dropped below.
     for (let i = 0; i <= runs; i++) {
       feeds.step = scalar(i + 1);
