@@ -98,3 +98,12 @@ test('only whole blocks of 4 floats per row are taken', () => {
   assert.equal(hostable([3], 'dense'), false);
   assert.throws(() => new HostAdamW([{ name: 'b', dims: [3], kind: 'dense' }]), /'b': rows must be whole blocks/);
 });
+
+test('gradient rows out of order or out of range are refused, naming the table', () => {
+  const host = new HostAdamW([{ name: 'emb', dims: [10, 4], kind: 'rows' }]);
+  const s = scalars(rng(1));
+  const values = new Float32Array(8);
+  assert.throws(() => host.updateRows('emb', Int32Array.from([3, 2]), values, s), /table 'emb'.*sorted/);
+  assert.throws(() => host.updateRows('emb', Int32Array.from([3, 10]), values, s), /below 10; got 10 at 1/);
+  assert.throws(() => host.updateRows('emb', Int32Array.from([3]), values, s), /1 gradient rows but 8 values/);
+});

@@ -306,6 +306,14 @@ export class HostAdamW {
     if (t.kind !== 'rows') throw new Error(`'${name}' has a dense gradient`);
     if (values.length * 4 !== rows.length * t.rowBytes)
       throw new Error(`table '${name}': ${rows.length} gradient rows but ${values.length} values`);
+    // The kernel walks the table and the gradient rows together: they must be sorted and in range.
+    for (let j = 0; j < rows.length; j++) {
+      const r = rows[j] as number;
+      if (r < 0 || r >= t.rows || (j > 0 && r <= (rows[j - 1] as number)))
+        throw new Error(
+          `table '${name}': gradient rows must be distinct, sorted and below ${t.rows}; got ${r} at ${j}`,
+        );
+    }
     const need = 16 + align16(rows.length * 4) + values.length * 4;
     if (need > this.scratchBytes) this.grow(need);
     const gRows = this.scratch + 16;
