@@ -9,11 +9,12 @@ import { type TensorData, tensorOf, type Value } from '../../src/engine/graph/ty
 import { encoderClassifier } from '../../src/engine/models/encoder-classifier.js';
 import { initWeights } from '../../src/engine/models/init.js';
 import { additiveMask, BERT_LAYER_NAMES, type BlockContext, transformerLayer } from '../../src/engine/models/layers.js';
+import type { TrainableModel } from '../../src/engine/models/model.js';
 import { appendOptimizer, clipGradients, type Gradient, isRowSparse } from '../../src/engine/optim/optimizer.js';
 import { rowSparseGradient } from '../../src/engine/optim/sparse-grad.js';
 import { createSession } from '../../src/engine/runtime.js';
 import { SELFTEST_MODEL } from '../../src/engine/selftest.js';
-import { StepRunner } from '../../src/engine/train/step-runner.js';
+import { StepRunner, type StepRunnerOptions } from '../../src/engine/train/step-runner.js';
 import { collate, markerTask } from '../../src/engine/train/synthetic.js';
 import { rng, testSeed } from './helpers/random.js';
 
@@ -24,6 +25,19 @@ import { rng, testSeed } from './helpers/random.js';
  */
 
 const TASK = { numLabels: 3, vocabSize: SELFTEST_MODEL.vocabSize, minLength: 5, maxLength: 12 };
+/** Every parameter trained with AdamW (decay 0.01, clipping at 1) on 2 threads, weights from seed 3. */
+const fullAdamWRunner = (model: TrainableModel, o: Partial<StepRunnerOptions> = {}) =>
+  StepRunner.create({
+    model,
+    weights: initWeights(model.params, 3),
+    trainable: new Set(model.params.map((p) => p.name)),
+    optimizer: { kind: 'adamw', weightDecay: 0.01 },
+    maxGradNorm: 1,
+    device: 'cpu',
+    threads: 2,
+    ...o,
+  });
+
 const values = (t: TensorData | undefined) => Array.from((t as TensorData).data as Float32Array);
 const maxAbsDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
 
@@ -233,16 +247,7 @@ test('training on 2 threads is bit-for-bit reproducible (embedding gradients wit
     ),
   };
   const train = async () => {
-    const runner = await StepRunner.create({
-      model,
-      weights: initWeights(model.params, 3),
-      trainable: new Set(model.params.map((p) => p.name)),
-      optimizer: { kind: 'adamw', weightDecay: 0.01 },
-      maxGradNorm: 1,
-      device: 'cpu',
-      threads: 2,
-      seed: 1,
-    });
+    const runner = await fullAdamWRunner(model, { seed: 1 });
     const losses: number[] = [];
     for (let i = 0; i < 4; i++) losses.push((await runner.step(batch, 1e-3)).loss);
     const word = values(runner.weights().get('embeddings.word_embeddings.weight'));
@@ -258,16 +263,7 @@ test('AdamW outside the graph (HostAdamW: the row-sparse embedding table and den
   const model = encoderClassifier({ ...SELFTEST_MODEL, dropout: 0.1 });
   const batches = [0, 1, 2].map((i) => collate(markerTask({ ...TASK, count: 8, seed: 400 + i })));
   const run = async (hostAdamW: boolean) => {
-    const runner = await StepRunner.create({
-      model,
-      weights: initWeights(model.params, 3),
-      trainable: new Set(model.params.map((p) => p.name)),
-      optimizer: { kind: 'adamw', weightDecay: 0.01 },
-      maxGradNorm: 1,
-      device: 'cpu',
-      threads: 2,
-      hostAdamW,
-    });
+    const runner = await fullAdamWRunner(model, { hostAdamW });
     const losses: number[] = [];
     for (const b of batches) losses.push((await runner.step(b, 1e-2)).loss);
     const state = new Map([...runner.exportState().tensors].map(([k, t]) => [k, Array.from(t.data as Float32Array)]));

@@ -47,8 +47,8 @@ export interface AdamWStepScalars {
 // Parameters and locals of the kernel, by index.
 const [P, M, V, ROWS, ROW_BYTES, G_ROWS, G_COUNT, G_VALS] = [0, 1, 2, 3, 4, 5, 6, 7];
 const SCALARS = [8, 9, 10, 11, 12, 13, 14]; // b1 b2 gradCoef squareCoef scaledEps stepSize decay
-const [R, J, I, BASE, GP] = [15, 16, 17, 18, 19];
-const [B1, B2, C1, C2, EPS, STEP, DEC, M2, V2, G] = [20, 21, 22, 23, 24, 25, 26, 27, 28, 29];
+const [R, J, I, BASE, GP, HAS] = [15, 16, 17, 18, 19, 20];
+const [B1, B2, C1, C2, EPS, STEP, DEC, M2, V2, G] = [21, 22, 23, 24, 25, 26, 27, 28, 29, 30];
 
 /** Address of element block `i` of row `r` in the array at local `array`. */
 const at = (array: number) => [...op.get(array), ...op.get(BASE), ...op.i32Add, ...op.get(I), ...op.i32Add];
@@ -125,7 +125,7 @@ function moments(withGradient: boolean): number[] {
 const KERNEL: WasmFunction = {
   name: 'adamw_rows',
   params: [...Array(8).fill(Type.i32), ...Array(7).fill(Type.f32)],
-  locals: [...Array(5).fill(Type.i32), ...Array(10).fill(Type.v128)],
+  locals: [...Array(6).fill(Type.i32), ...Array(10).fill(Type.v128)],
   body: [
     ...SCALARS.flatMap((s, k) => [...op.get(s), ...op.f32x4Splat, ...op.set(B1 + k)]),
     ...op.block,
@@ -139,6 +139,8 @@ const KERNEL: WasmFunction = {
     ...op.i32Mul,
     ...op.set(BASE),
     // Does row r have a gradient row? The gradient's rows are sorted: compare with the next one.
+    ...op.i32(0),
+    ...op.set(HAS),
     ...op.get(J),
     ...op.get(G_COUNT),
     ...op.i32LtU,
@@ -151,6 +153,9 @@ const KERNEL: WasmFunction = {
     ...op.i32Load(),
     ...op.get(R),
     ...op.i32Eq,
+    ...op.set(HAS),
+    ...op.end,
+    ...op.get(HAS),
     ...op.if,
     ...op.get(G_VALS),
     ...op.get(J),
@@ -163,9 +168,6 @@ const KERNEL: WasmFunction = {
     ...op.i32(1),
     ...op.i32Add,
     ...op.set(J),
-    ...op.else,
-    ...rowLoop(moments(false)),
-    ...op.end,
     ...op.else,
     ...rowLoop(moments(false)),
     ...op.end,
