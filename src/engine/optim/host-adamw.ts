@@ -181,23 +181,10 @@ const KERNEL: WasmFunction = {
   ],
 };
 
-type Kernel = (
-  p: number,
-  m: number,
-  v: number,
-  rows: number,
-  rowBytes: number,
-  gRows: number,
-  gCount: number,
-  gVals: number,
-  b1: number,
-  b2: number,
-  gradCoef: number,
-  squareCoef: number,
-  scaledEps: number,
-  stepSize: number,
-  decay: number,
-) => void;
+/** The kernel's integer arguments: byte offsets of p, m, v, the table's row count and row size, the gradient's rows. */
+type KernelArgs = [number, number, number, number, number, number, number, number];
+/** KernelArgs, then b1, b2, gradCoef, squareCoef, scaledEps, stepSize, decay. */
+type Kernel = (...args: [...KernelArgs, number, number, number, number, number, number, number]) => void;
 
 const PAGE = 65536;
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
@@ -296,7 +283,7 @@ export class HostAdamW {
     const t = this.slot(name);
     const [p, m, v, g] = t.offsets as [number, number, number, number];
     new Int32Array(this.memory.buffer, this.scratch, 1)[0] = 0;
-    this.run(p, m, v, 1, t.rowBytes, this.scratch, 1, g, s);
+    this.run([p, m, v, 1, t.rowBytes, this.scratch, 1, g], s);
   }
 
   /**
@@ -323,37 +310,11 @@ export class HostAdamW {
     new Int32Array(this.memory.buffer, gRows, rows.length).set(rows);
     new Float32Array(this.memory.buffer, gVals, values.length).set(values);
     const [p, m, v] = t.offsets as [number, number, number];
-    this.run(p, m, v, t.rows, t.rowBytes, gRows, rows.length, gVals, s);
+    this.run([p, m, v, t.rows, t.rowBytes, gRows, rows.length, gVals], s);
   }
 
-  private run(
-    p: number,
-    m: number,
-    v: number,
-    rows: number,
-    rowBytes: number,
-    gRows: number,
-    gCount: number,
-    gVals: number,
-    s: AdamWStepScalars,
-  ) {
-    this.kernel(
-      p,
-      m,
-      v,
-      rows,
-      rowBytes,
-      gRows,
-      gCount,
-      gVals,
-      s.b1,
-      s.b2,
-      s.gradCoef,
-      s.squareCoef,
-      s.scaledEps,
-      s.stepSize,
-      s.decayFactor,
-    );
+  private run(args: KernelArgs, s: AdamWStepScalars): void {
+    this.kernel(...args, s.b1, s.b2, s.gradCoef, s.squareCoef, s.scaledEps, s.stepSize, s.decayFactor);
   }
 
   private grow(bytes: number): void {
