@@ -50,11 +50,12 @@ const scalar = (v: number): TensorData => ({ dtype: 'float32', dims: [], data: n
 
 /**
  * Runs the step graphs and owns the state they carry: trained parameters, optimizer moments,
- * gradient sums. Each state tensor is one buffer for the runner's life, fed as the input and
- * passed as the preallocated output of its update, so ORT writes the update in place: no output
- * buffers in ORT's arena (the whole trained state, 134 MB for BERT h256) and none to adopt. That
- * is safe because every node reading a state input is an ancestor of the node writing its update
- * (the updates come after the gradient norm, which needs the whole backward pass).
+ * gradient sums. Each state tensor is one buffer for the runner's life.
+ * - AdamW parameters (most of them, see HostAdamW): the buffers live in HostAdamW's WebAssembly
+ *   memory; the graph writes their gradients there and HostAdamW updates them after the run.
+ * - The others (SGD, odd sizes): fed as the input and passed as the preallocated output of their
+ *   in-graph update, so ORT writes the update in place. That is safe because every update depends
+ *   on the loss and the gradient norm, which need the whole forward and backward pass.
  */
 export class StepRunner implements Evaluator {
   /** Current value of every carried state input, by graph input name. */
