@@ -319,7 +319,13 @@ export class HostAdamW {
 
   private grow(bytes: number): void {
     const pages = Math.ceil((this.scratch + bytes) / PAGE) - this.memory.buffer.byteLength / PAGE;
-    if (pages > 0) this.memory.grow(pages);
+    try {
+      if (pages > 0) this.memory.grow(pages);
+    } catch (err) {
+      throw new Error(
+        `AdamW: no memory for ${((this.scratch + bytes) / 2 ** 30).toFixed(2)} GiB of parameters, moments and gradient rows (WebAssembly memory tops out at 4 GiB): lower training.batch_size (${err instanceof Error ? err.message : String(err)})`,
+      );
+    }
     this.scratchBytes = this.memory.buffer.byteLength - this.scratch;
     // The old ArrayBuffer is detached: point every view at the new one.
     for (const t of this.slots.values()) {
