@@ -129,6 +129,18 @@ for (const groupByLength of [false, true]) {
   });
 }
 
+test('a run resumed from an end-of-epoch checkpoint goes on with the next epoch, without evaluating again', async () => {
+  const straight = mkdtempSync(join(tmpdir(), 'run-'));
+  await runTrainer(setup(straight));
+  // As after a crash in epoch 2: the newest checkpoint is the one epoch 1's evaluation wrote.
+  const resumed = mkdtempSync(join(tmpdir(), 'run-'));
+  await runTrainer(setup(resumed, { resumeFrom: join(straight, 'checkpoints', 'step-3') }));
+  const evalSteps = (dir: string) => events(dir).flatMap((e) => (e.type === 'eval' ? [e.step] : []));
+  assert.deepEqual(evalSteps(straight), [3, 6, 9]);
+  assert.deepEqual(evalSteps(resumed), [6, 9]);
+  assert.deepEqual(stepLosses(resumed), stepLosses(straight).slice(3));
+});
+
 test('early stopping ends the run when the metric stops improving, keeping the best checkpoint', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'run-'));
   // Learning rate 0: accuracy never improves after the first evaluation.

@@ -96,13 +96,10 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
 
   const checkpoint = () => {
     const state = runner.exportState();
-    const snapshot = { ...progress, ...counters(), pendingLosses: [...stepLosses] };
+    const { optimizerSteps, microSteps, pendingMicroSteps } = state;
+    const snapshot = { ...progress, optimizerSteps, microSteps, pendingMicroSteps, pendingLosses: [...stepLosses] };
     run.writeCheckpoint(runner.steps, (dir) => writeCheckpointFiles(dir, runner.weights(), state, snapshot));
     if (s.saveTotalLimit !== undefined) run.pruneCheckpoints(s.saveTotalLimit, progress.best?.step);
-  };
-  const counters = () => {
-    const st = runner.exportState();
-    return { optimizerSteps: st.optimizerSteps, microSteps: st.microSteps, pendingMicroSteps: st.pendingMicroSteps };
   };
   let bestMetrics: Record<string, number> | undefined;
   // Micro-batch losses of the optimizer step in progress (restored on resume).
@@ -136,7 +133,7 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
 
   let outcome: TrainerOutcome = 'completed';
   try {
-    training: for (; progress.epoch <= s.epochs; progress.epoch++, progress.batchInEpoch = 0) {
+    training: while (progress.epoch <= s.epochs) {
       const micro = epochBatches(
         setup.train,
         {
@@ -178,16 +175,15 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
           break training;
         }
       }
+      // The epoch is done: a checkpoint from here on resumes at the next epoch's start, so a resumed
+      // run does not evaluate this epoch's weights again.
+      progress.epoch++;
+      progress.batchInEpoch = 0;
       if (s.evalEvery === 'epoch' && (await evaluateNow())) {
-        progress.epoch++;
-        progress.batchInEpoch = 0;
         outcome = 'early-stopped';
         break;
       }
-      if (s.evalEvery === undefined) {
-        progress.batchInEpoch = micro.length;
-        checkpoint();
-      }
+      if (s.evalEvery === undefined) checkpoint();
     }
     if (outcome === 'stopped') {
       checkpoint();
