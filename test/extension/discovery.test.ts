@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isConfigFile, orderConfigs } from '../../src/extension/configs/discovery.js';
-import { configName, runId, runIdTime, uniqueRunId } from '../../src/extension/runs/run-id.js';
+import { configName, isRunOf, latestRunOf, runId, runIdTime, uniqueRunId } from '../../src/extension/runs/run-id.js';
 
 test('isConfigFile by name', () => {
   for (const ok of ['a.finetune.yaml', '/w/x/b.finetune.yml', 'C:\\w\\c.finetune.json', 'D.FINETUNE.YAML'])
@@ -63,4 +63,31 @@ test('run ids follow the contract: <config name>-<YYYYMMDD-HHMMSS> in local time
     uniqueRunId('/w/sst2.finetune.yaml', () => false, now),
     'sst2-20250102-030405',
   );
+});
+
+test('isRunOf: the config name, the stamp and an optional -N, nothing else', () => {
+  assert.ok(isRunOf('bert', 'bert-20250101-120000'));
+  assert.ok(isRunOf('bert', 'bert-20250101-120000-2'));
+  assert.ok(!isRunOf('bert', 'bert-large-20250101-120000'));
+  assert.ok(isRunOf('bert-large', 'bert-large-20250101-120000'));
+  assert.ok(!isRunOf('bert-large', 'bert-20250101-120000'));
+  assert.ok(!isRunOf('bert', 'bert-20250101-120000-'));
+  assert.ok(!isRunOf('bert', 'bert-20250101-1200'));
+  assert.ok(!isRunOf('bert', 'xbert-20250101-120000'));
+  assert.ok(!isRunOf('a.b', 'axb-20250101-120000'));
+});
+
+test("latestRunOf: a config's newest run by start time, then -N, never another config's", () => {
+  const dirs = [
+    'bert-20250101-120000',
+    'bert-large-20250301-120000',
+    'bert-20250102-090000',
+    'bert-20250102-090000-2',
+    'bert-20250102-090000-10',
+    'notes',
+  ];
+  assert.equal(latestRunOf('bert', dirs), 'bert-20250102-090000-10');
+  assert.equal(latestRunOf('bert-large', dirs), 'bert-large-20250301-120000');
+  assert.equal(latestRunOf('bert', ['bert-20250101-120000-2', 'bert-20250101-120000']), 'bert-20250101-120000-2');
+  assert.equal(latestRunOf('gpt', dirs), undefined);
 });

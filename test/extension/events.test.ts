@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EventsAccumulator, parseEventLine, RECENT_STEPS, splitLines } from '../../src/extension/runs/events.js';
+import {
+  EventsAccumulator,
+  isRunEvent,
+  parseEventLine,
+  RECENT_STEPS,
+  splitLines,
+} from '../../src/extension/runs/events.js';
 
 const step = (n: number, t: number, loss = 1 / n) =>
   JSON.stringify({ type: 'step', step: n, epoch: 0, loss, lr: 1e-5, tokensPerSec: 100, t });
@@ -19,6 +25,11 @@ test('parseEventLine accepts events and rejects everything else', () => {
   assert.equal(parseEventLine('[1,2]'), undefined);
   assert.equal(parseEventLine('{"type":"other"}'), undefined);
   assert.equal(parseEventLine('null'), undefined);
+  // The panel's check and this one are the same: an event without a numeric time is no event.
+  assert.equal(parseEventLine('{"type":"step","step":1}'), undefined);
+  assert.equal(parseEventLine('{"type":"log","level":"info","message":"m","t":"soon"}'), undefined);
+  assert.equal(isRunEvent({ type: 'step', step: 1, t: 1 }), true);
+  assert.equal(isRunEvent([{ type: 'step', t: 1 }]), false);
 });
 
 test('a partial last line is held back until its newline arrives', () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { applyTextEdits, ConfigEditError, configEdit } from '../../src/extension/panel/config-edit.js';
+import { ConfigEditError, configEdit } from '../../src/extension/panel/config-edit.js';
 import type { ConfigFormat } from '../../src/shared/config-tree.js';
 import { parseConfigText } from '../../src/shared/config-tree.js';
 import type { JsonValue } from '../../src/shared/messages.js';
+import { applyEdits } from '../shared/helpers.js';
 
 const YAML = `# Fine-tune config for the sentiment demo
 model: ./models/bert-tiny          # folder, or a Hub id
@@ -25,7 +26,7 @@ device: auto
 `;
 
 function edit(text: string, path: (string | number)[], value: JsonValue | undefined, format: ConfigFormat = 'yaml') {
-  return applyTextEdits(text, configEdit(text, format, path, value));
+  return applyEdits(text, configEdit(text, format, path, value));
 }
 
 /** Lines of `after` that are not in `before`, and the reverse: what an edit touched. */

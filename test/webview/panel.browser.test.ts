@@ -3,10 +3,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { applyTextEdits, configEdit } from '../../src/extension/panel/config-edit.js';
+import { configEdit } from '../../src/extension/panel/config-edit.js';
 import { CONFIG_SCHEMA } from '../../src/shared/config-schema.js';
 import { validateConfigText } from '../../src/shared/config-validate.js';
 import type { ConfigState, JsonValue } from '../../src/shared/messages.js';
+import { applyEdits } from '../shared/helpers.js';
 import { type Browser, browserUnavailable, buildWebview, launchChromium } from './harness/browser.js';
 import {
   failNextRequest,
@@ -64,7 +65,7 @@ function configState(text: string, version = 1): ConfigState {
 
 /** What the extension does with an editConfig: the real edit function on the text. */
 function applyEdit(text: string, path: (string | number)[], value: JsonValue | undefined): string {
-  return applyTextEdits(text, configEdit(text, 'yaml', path, value));
+  return applyEdits(text, configEdit(text, 'yaml', path, value));
 }
 
 async function shot(page: Page, name: string): Promise<void> {

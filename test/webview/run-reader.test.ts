@@ -3,7 +3,9 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { configRunName, isRunEvent, RunFollower, readRunInfo } from '../../src/extension/panel/run-reader.js';
+import { RunFollower, readRunInfo } from '../../src/extension/panel/run-reader.js';
+import { isRunEvent } from '../../src/extension/runs/events.js';
+import { configName } from '../../src/extension/runs/run-id.js';
 import type { RunInfo } from '../../src/shared/messages.js';
 import type { RunEvent } from '../../src/shared/run-directory.js';
 
@@ -54,8 +56,16 @@ test('unknown event types and malformed events are skipped', () => {
 });
 
 test('config names of run ids, as the engine names runs', () => {
-  assert.equal(configRunName('/w/bert.finetune.yaml'), 'bert');
-  assert.equal(configRunName('sst2.finetune.json'), 'sst2');
+  assert.equal(configName('/w/bert.finetune.yaml'), 'bert');
+  assert.equal(configName('sst2.finetune.json'), 'sst2');
+});
+
+test('a status.json the runs view would reject is left out of the run info too', async () => {
+  const dir = runDir('odd-20250101-120000');
+  writeFileSync(join(dir, 'status.json'), JSON.stringify({ state: 'exploded', step: 1 }));
+  assert.equal((await readRunInfo(dir)).status, undefined);
+  writeFileSync(join(dir, 'status.json'), JSON.stringify({ state: 'running' }));
+  assert.equal((await readRunInfo(dir)).status?.step, 0);
 });
 
 test('a follower reports appended events and status changes as they happen', async () => {

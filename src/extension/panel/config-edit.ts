@@ -4,7 +4,6 @@ import {
   type ConfigFormat,
   type ConfigNode,
   type Entry,
-  LineIndex,
   lastEntry,
   nodeAt,
   type ObjectNode,
@@ -43,17 +42,6 @@ export function configEdit(
   }
   const spans = format === 'json' ? jsonEdit(parsed, path, value) : yamlEdit(parsed, path, value);
   return spans.map(([start, end, newText]) => ({ range: parsed.lines.range([start, end]), newText }));
-}
-
-/** Applies edits (non-overlapping, in any order) to a text, as VS Code does. */
-export function applyTextEdits(text: string, edits: readonly TextEdit[]): string {
-  const lines = new LineIndex(text);
-  const offsets = edits
-    .map((e) => ({ start: lines.offsetAt(e.range.start), end: lines.offsetAt(e.range.end), newText: e.newText }))
-    .sort((a, b) => b.start - a.start);
-  let out = text;
-  for (const e of offsets) out = out.slice(0, e.start) + e.newText + out.slice(e.end);
-  return out;
 }
 
 type OffsetEdit = [start: number, end: number, newText: string];

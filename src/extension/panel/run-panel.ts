@@ -17,11 +17,12 @@ import {
 import type { RunEvent } from '../../shared/run-directory.js';
 import { DEFAULT_RUNS_FOLDER, SETTINGS } from '../ids.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
+import { configName, latestRunOf } from '../runs/run-id.js';
 import { RecordingConfigFs } from '../validation/config-fs.js';
 import { ConfigEditError, configEdit } from './config-edit.js';
 import { buildPanelHtml, makeNonce } from './csp.js';
 import { EventBatcher } from './event-batcher.js';
-import { configRunName, RunFollower, RunsFolderWatcher } from './run-reader.js';
+import { RunFollower, RunsFolderWatcher } from './run-reader.js';
 
 /**
  * The run panel's host side: one webview panel per config file (or per set of runs compared),
@@ -178,14 +179,11 @@ class RunPanel extends Disposable {
     if (uri?.scheme === 'file') {
       const folder = await this.runsFolder(uri);
       if (folder) {
-        const name = configRunName(uri.path);
+        const name = configName(uri.path);
         this.runsWatcher = new RunsFolderWatcher(folder, name, (dir) => void this.follow(dir, true));
         // A config's panel opened with no runs named shows its latest run, if it has one.
         if (dirs.length === 0) {
-          const latest = (await readdir(folder).catch(() => [] as string[]))
-            .filter((d) => d.startsWith(`${name}-`) && /-\d{8}-\d{6}$/.test(d))
-            .sort()
-            .pop();
+          const latest = latestRunOf(name, await readdir(folder).catch(() => [] as string[]));
           if (latest) dirs.push(join(folder, latest));
         }
       }

@@ -3,7 +3,10 @@ import { basename, join } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import { parse as parseYaml } from 'yaml';
 import type { FinalMetrics, JsonValue, RunInfo } from '../../shared/messages.js';
-import { RUN_FILES, type RunEvent, type RunStatus } from '../../shared/run-directory.js';
+import { RUN_FILES, type RunEvent } from '../../shared/run-directory.js';
+import { isRunEvent } from '../runs/events.js';
+import { isRunOf } from '../runs/run-id.js';
+import { parseStatus } from '../runs/run-reader.js';
 import { JsonlTail } from './jsonl-tail.js';
 
 /**
@@ -126,8 +129,9 @@ export class RunFollower {
 /** The run's status, config and final metrics; each is left out while missing or unreadable. */
 export async function readRunInfo(dir: string): Promise<RunInfo> {
   const info: RunInfo = { id: basename(dir), dir };
-  const status = await readJson(join(dir, RUN_FILES.status));
-  if (isStatus(status)) info.status = status;
+  const statusText = await readFile(join(dir, RUN_FILES.status), 'utf8').catch(() => undefined);
+  const status = statusText === undefined ? undefined : parseStatus(statusText);
+  if (typeof status === 'object') info.status = status;
   const configText = await readFile(join(dir, RUN_FILES.config), 'utf8').catch(() => undefined);
   if (configText !== undefined) {
     try {
@@ -149,35 +153,18 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-function isStatus(v: unknown): v is RunStatus {
-  const s = v as RunStatus | undefined;
-  return !!s && typeof s === 'object' && typeof s.state === 'string' && typeof s.step === 'number';
-}
-
-const EVENT_TYPES: ReadonlySet<string> = new Set(['step', 'eval', 'log', 'checkpoint', 'status']);
-
-/** Lines of another version of the engine may carry types this panel does not know: skipped. */
-export function isRunEvent(v: unknown): v is RunEvent {
-  const e = v as { type?: unknown; t?: unknown } | null;
-  return (
-    !!e && typeof e === 'object' && typeof e.type === 'string' && EVENT_TYPES.has(e.type) && typeof e.t === 'number'
-  );
-}
-
 /**
  * Reports run directories that appear in a runs folder and belong to one config: the engine names
- * them `<config name>-<YYYYMMDD-HHMMSS>`, so a run started from the panel (or the CLI) shows up
+ * them `<config name>-<YYYYMMDD-HHMMSS>` (plus `-N` when that is taken), so a run started from the panel (or the CLI) shows up
  * without the panel knowing who started it.
  */
 export class RunsFolderWatcher {
   private readonly watcher: FSWatcher;
-  private readonly pattern: RegExp;
 
   constructor(folder: string, configName: string, added: (dir: string) => void) {
-    this.pattern = new RegExp(`^${configName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d{8}-\\d{6}$`);
     this.watcher = watch(folder, { ignoreInitial: true, depth: 0 });
     this.watcher.on('addDir', (path) => {
-      if (this.pattern.test(basename(path))) added(path);
+      if (isRunOf(configName, basename(path))) added(path);
     });
     this.watcher.on('error', () => {
       // The runs folder may not exist yet; chokidar picks it up when it is created.
@@ -187,11 +174,4 @@ export class RunsFolderWatcher {
   dispose(): void {
     void this.watcher.close();
   }
-}
-
-/** The config name part of a run id: `bert.finetune.yaml` -> `bert` (as the engine's runId does). */
-export function configRunName(configFileName: string): string {
-  return basename(configFileName)
-    .replace(/\.finetune\.(ya?ml|json)$/i, '')
-    .replace(/\.(ya?ml|json)$/i, '');
 }

@@ -32,7 +32,7 @@ export interface EventsSummary {
 }
 
 export const RECENT_STEPS = 64;
-const TYPES = new Set(['step', 'eval', 'log', 'checkpoint', 'status']);
+const TYPES: ReadonlySet<string> = new Set(['step', 'eval', 'log', 'checkpoint', 'status']);
 
 export function emptySummary(): EventsSummary {
   return { lines: 0, badLines: 0, checkpoints: [], recentSteps: [], errors: [] };
@@ -48,9 +48,18 @@ export function parseEventLine(line: string): RunEvent | undefined {
   } catch {
     return undefined;
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const type = (value as { type?: unknown }).type;
-  return typeof type === 'string' && TYPES.has(type) ? (value as RunEvent) : undefined;
+  return isRunEvent(value) ? value : undefined;
+}
+
+/**
+ * Whether a parsed line is an event: an object with a known `type` and a numeric `t`. Lines of
+ * another version of the engine may carry types this one does not know: they are skipped. The one
+ * check for the status bar, the runs view and the panel alike.
+ */
+export function isRunEvent(v: unknown): v is RunEvent {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const e = v as { type?: unknown; t?: unknown };
+  return typeof e.type === 'string' && TYPES.has(e.type) && typeof e.t === 'number';
 }
 
 /** Splits `carry + chunk` into complete lines and the unfinished rest. */

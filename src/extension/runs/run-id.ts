@@ -34,3 +34,29 @@ export function runIdTime(id: string): number | undefined {
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
   return new Date(y, mo - 1, d, h, mi, s).getTime();
 }
+
+const STAMP = /^\d{8}-\d{6}(?:-(\d+))?$/;
+
+/**
+ * Whether a run directory's name is a run id of the config named `configName`: the name, `-`, the
+ * start stamp and the optional `-N` of uniqueRunId, nothing else (so `bert-large-…` is no run of
+ * `bert`).
+ */
+export function isRunOf(configName: string, runDirName: string): boolean {
+  return runDirName.startsWith(`${configName}-`) && STAMP.test(runDirName.slice(configName.length + 1));
+}
+
+/** The config's newest run among directory names: latest start time, then highest `-N`. */
+export function latestRunOf(configName: string, runDirNames: readonly string[]): string | undefined {
+  const suffix = (id: string) => Number(STAMP.exec(id.slice(configName.length + 1))?.[1] ?? 1);
+  let latest: string | undefined;
+  for (const id of runDirNames) {
+    if (!isRunOf(configName, id)) continue;
+    if (latest === undefined) latest = id;
+    else {
+      const dt = (runIdTime(id) ?? 0) - (runIdTime(latest) ?? 0);
+      if (dt > 0 || (dt === 0 && suffix(id) > suffix(latest))) latest = id;
+    }
+  }
+  return latest;
+}
