@@ -55,9 +55,6 @@ export function divDims(a: Dim, b: Dim): Dim | undefined {
 
 export const dimsEqual = (a: Dim, b: Dim): boolean => String(format(parse(a))) === String(format(parse(b)));
 
-export const shapesEqual = (a: Shape, b: Shape): boolean =>
-  a.length === b.length && a.every((d, i) => dimsEqual(d, b[i] as Dim));
-
 /** Numpy-style broadcast of two shapes; throws naming both shapes when they cannot broadcast. */
 export function broadcastShapes(a: Shape, b: Shape, where: string): Shape {
   const rank = Math.max(a.length, b.length);
@@ -78,5 +75,3 @@ export function broadcastShapes(a: Shape, b: Shape, where: string): Shape {
 }
 
 export const normAxis = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
-
-export const isStatic = (shape: Shape): shape is number[] => shape.every((d) => typeof d === 'number');

@@ -62,18 +62,4 @@ export class Graph {
     const attr = node?.opType === 'Constant' ? node.attrs.value : undefined;
     return attr?.type === 'tensor' ? attr.value : undefined;
   }
-
-  /** Nodes reading each value, for forward reachability. */
-  consumers(): Map<string, Node[]> {
-    const map = new Map<string, Node[]>();
-    for (const node of this.nodes) {
-      for (const input of node.inputs) {
-        if (input === '') continue;
-        const list = map.get(input);
-        if (list) list.push(node);
-        else map.set(input, [node]);
-      }
-    }
-    return map;
-  }
 }

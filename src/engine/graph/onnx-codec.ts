@@ -2,7 +2,6 @@
  * Graph <-> ONNX ModelProto bytes. A straight mapping: our Values/Nodes/Attrs mirror ONNX's, so
  * the only real work is dtype codes, shapes and tensor payloads.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { Graph } from './graph.js';
 import {
   type AttributeMsg,
@@ -297,10 +296,4 @@ export function decodeModel(bytes: Uint8Array): DecodedModel {
     opsetVersion: defaultOpset ? int64ToNumber(defaultOpset.version) : 1,
     metadata,
   };
-}
-
-export const graphFromOnnxFile = (path: string): DecodedModel => decodeModel(readFileSync(path));
-
-export function saveOnnx(path: string, graph: Graph, opts?: EncodeOptions): void {
-  writeFileSync(path, encodeModel(graph, opts));
 }

@@ -222,7 +222,7 @@ export class HostAdamW {
   private readonly memory: WasmMemory;
   private readonly kernel: Kernel;
   private readonly slots = new Map<string, Slot>();
-  /** Offset of the scratch area: one int32 0 (a dense parameter's only row), then the sparse rows. */
+  /** Offset of the scratch area: one int32 0 (a dense parameter's only row: new wasm memory is zeroed), then the sparse rows. */
   private readonly scratch: number;
   private scratchBytes: number;
 
@@ -282,7 +282,6 @@ export class HostAdamW {
   updateDense(name: string, s: AdamWStepScalars): void {
     const t = this.slot(name);
     const [p, m, v, g] = t.offsets as [number, number, number, number];
-    new Int32Array(this.memory.buffer, this.scratch, 1)[0] = 0;
     this.run([p, m, v, 1, t.rowBytes, this.scratch, 1, g], s);
   }
 

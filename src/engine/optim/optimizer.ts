@@ -52,8 +52,14 @@ export interface TrainedParam {
   square?: Value;
 }
 
+/** Names of AdamW's moments: the state input of parameter P is `P.exp_avg` (as torch's state_dict keys). */
+export const ADAMW_MOMENTS = ['exp_avg', 'exp_avg_sq'] as const;
+export const stateName = (param: string, moment: string): string => `${param}.${moment}`;
+
 /** One piece of state carried from step to step: fed as `input`, produced as `output`. */
 export interface StateBinding {
+  /** The parameter the state belongs to. */
+  param: Value;
   input: Value;
   output: Value;
   /** Value the state starts from: 0 for optimizer moments, or the parameter's initial weights. */
@@ -105,14 +111,13 @@ export function appendOptimizer(
 ): StateBinding[] {
   const bindings: StateBinding[] = [];
   const state = (param: Value, suffix: string): Value =>
-    g.input(`${param.name}.${suffix}`, param.dtype, param.shape ?? []);
+    g.input(stateName(param.name, suffix), param.dtype, param.shape ?? []);
   if (cfg.kind === 'adamw') {
     const { b1, b2 } = adamwBetas(cfg);
     const { gradCoef, squareCoef, stepSize, scaledEps, decayFactor } = adamwStepScalars(g, cfg, lr, step, gradScale);
     for (const { param, grad, square } of params) {
       g.scope(`adamw/${param.name}`, () => {
-        const m = state(param, 'exp_avg');
-        const v = state(param, 'exp_avg_sq');
+        const [m, v] = ADAMW_MOMENTS.map((moment) => state(param, moment)) as [Value, Value];
         const decayed = decays(cfg, param.name) ? g.mul(param, decayFactor) : param;
         const x = isRowSparse(grad) ? grad.values : grad;
         const x2 = square ?? g.mul(x, x);
@@ -125,8 +130,8 @@ export function appendOptimizer(
         const m2 = moment(m, b1, g.mul(x, gradCoef));
         const v2 = moment(v, b2, g.mul(x2, squareCoef));
         const next = g.sub(decayed, g.mul(g.div(m2, g.add(g.sqrt(v2), scaledEps)), stepSize));
-        bindings.push({ input: param, output: next, init: 'param' });
-        bindings.push({ input: m, output: m2, init: 'zeros' }, { input: v, output: v2, init: 'zeros' });
+        bindings.push({ param, input: param, output: next, init: 'param' });
+        bindings.push({ param, input: m, output: m2, init: 'zeros' }, { param, input: v, output: v2, init: 'zeros' });
       });
     }
     return bindings;
@@ -142,9 +147,9 @@ export function appendOptimizer(
         // torch starts the buffer at the first gradient; from zeros, buf = m*0 + g gives the same.
         const buf = state(param, 'momentum_buffer');
         direction = g.add(g.mul(buf, momentum), d);
-        bindings.push({ input: buf, output: direction, init: 'zeros' });
+        bindings.push({ param, input: buf, output: direction, init: 'zeros' });
       }
-      bindings.unshift({ input: param, output: g.sub(param, g.mul(lr, direction)), init: 'param' });
+      bindings.unshift({ param, input: param, output: g.sub(param, g.mul(lr, direction)), init: 'param' });
     });
   }
   return bindings;

@@ -51,7 +51,6 @@ export const op = {
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   get: (local: number) => [0x20, ...uleb(local)],
   set: (local: number) => [0x21, ...uleb(local)],
-  tee: (local: number) => [0x22, ...uleb(local)],
   i32: (n: number) => [0x41, ...sleb(n)],
   i32Load: (offset = 0) => [0x28, 2, ...uleb(offset)],
   i32Eq: [0x46],
@@ -59,7 +58,6 @@ export const op = {
   i32GeU: [0x4f],
   i32Add: [0x6a],
   i32Mul: [0x6c],
-  i32And: [0x71],
   /** v128.load / v128.store with 16-byte alignment hint 2^4. */
   v128Load: (offset = 0) => [0xfd, ...uleb(0x00), 4, ...uleb(offset)],
   v128Store: (offset = 0) => [0xfd, ...uleb(0x0b), 4, ...uleb(offset)],

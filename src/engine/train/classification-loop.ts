@@ -1,6 +1,7 @@
 import { type TensorData, tensorNumbers } from '../graph/types.js';
 import { learningRate, type ScheduleConfig } from '../optim/schedule.js';
 import { rng, shuffle } from '../util/random.js';
+import { batchesOf } from './batching.js';
 import type { Batch, StepRunner } from './step-runner.js';
 
 /**
@@ -30,12 +31,6 @@ export interface LoopOptions<E> {
   onEpoch?: (report: EpochReport) => void;
 }
 
-export function batches<E>(items: readonly E[], size: number): E[][] {
-  const out: E[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 /** Index of the largest logit per row of a [N, C] tensor. */
 export function argmaxRows(logits: TensorData): number[] {
   const [n, c] = logits.dims as [number, number];
@@ -55,7 +50,7 @@ export async function evaluateAccuracy<E>(
 ) {
   let lossSum = 0;
   let correct = 0;
-  for (const chunk of batches(examples, batchSize)) {
+  for (const chunk of batchesOf(examples, batchSize)) {
     const batch = collate(chunk);
     const { loss, logits } = await runner.evaluate(batch);
     lossSum += loss * chunk.length;
@@ -79,7 +74,7 @@ export async function trainClassifier<E>(o: LoopOptions<E>): Promise<EpochReport
     let stepTime = 0;
     let lossSum = 0;
     const order = shuffle([...o.train], rand);
-    for (const chunk of batches(order, o.batchSize)) {
+    for (const chunk of batchesOf(order, o.batchSize)) {
       const batch = o.collate(chunk);
       const t0 = performance.now();
       const { loss } = await o.runner.step(batch, learningRate(schedule, o.runner.steps));

@@ -70,6 +70,10 @@ export interface StepGraph {
 
 const GRAD_SUM = '.grad_sum';
 
+/** The running gradient sum of `p` over earlier micro-batches (an input) plus this batch's gradient. */
+const withGradSum = (g: GraphBuilder, p: Value, grad: Value): Value =>
+  g.add(g.input(p.name + GRAD_SUM, 'float32', p.shape ?? []), grad);
+
 function newGraph(name: string, opts: StepGraphOptions) {
   const g = new GraphBuilder(new Graph(name));
   const inputs = Object.fromEntries(opts.model.batchInputs.map((b) => [b.name, g.input(b.name, b.dtype, b.shape)]));
@@ -103,9 +107,7 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
   if (k > 1) {
     // Sums over micro-batches; the mean (as Hugging Face gets by scaling each micro-batch loss by
     // 1/k) comes from the 1/k that clipping folds into the optimizer's scalars.
-    gradList = trained.map((p) =>
-      g.add(g.input(p.name + GRAD_SUM, 'float32', p.shape ?? []), grads.get(p.name) as Value),
-    );
+    gradList = trained.map((p) => withGradSum(g, p, grads.get(p.name) as Value));
   }
   const clipped = clipGradients(g, gradList, opts.maxGradNorm, 1 / k);
   // StepRunner writes every update in place over its input, so an update must run after every node
@@ -164,8 +166,7 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
   g.output(clipped.norm);
   for (const b of bindings) {
     g.output(b.output);
-    const owner = trained.find((p) => b.input.name === p.name || b.input.name.startsWith(`${p.name}.`));
-    state.push({ input: b.input.name, output: b.output.name, init: b.init, param: owner?.name ?? b.input.name });
+    state.push({ input: b.input.name, output: b.output.name, init: b.init, param: b.param.name });
   }
   // Pruned: the dense gradients that row-sparse ones replace are left without consumers.
   return {
@@ -187,7 +188,7 @@ export function buildAccumulateStep(opts: StepGraphOptions): StepGraph {
   const grads = buildGradients(g, loss, trained);
   g.output(loss);
   const state = trained.map((p): CarriedState => {
-    const sum = g.add(g.input(p.name + GRAD_SUM, 'float32', p.shape ?? []), grads.get(p.name) as Value);
+    const sum = withGradSum(g, p, grads.get(p.name) as Value);
     g.output(sum);
     return { input: p.name + GRAD_SUM, output: sum.name, init: 'zeros', param: p.name };
   });

@@ -3,8 +3,8 @@ import { type TensorData, tensorNumbers, typedArrayFor } from '../graph/types.js
 import { DROPOUT_SEED_INPUT } from '../models/layers.js';
 import type { Weights } from '../models/model.js';
 import { HostAdamW } from '../optim/host-adamw.js';
-import { adamwBetas } from '../optim/optimizer.js';
-import { createSession, type DeviceChoice, type Session } from '../runtime.js';
+import { ADAMW_MOMENTS, adamwBetas, stateName } from '../optim/optimizer.js';
+import { createSession, type DeviceChoice, disposeAll, type Session } from '../runtime.js';
 import {
   buildAccumulateStep,
   buildForward,
@@ -65,6 +65,9 @@ export class StepRunner implements Evaluator {
   /** Micro-batches seen: with the run seed, the dropout seed of the next one. */
   private microSteps = 0;
 
+  private readonly trainFetches: Record<string, TensorData | null>;
+  private readonly accumulateFetches: Record<string, TensorData | null>;
+
   private constructor(
     private readonly opts: StepRunnerOptions,
     private readonly train: Compiled,
@@ -77,8 +80,8 @@ export class StepRunner implements Evaluator {
       const [param, m, v] = (host as HostAdamW).views(h.param);
       (param.data as Float32Array).set(opts.weights.get(h.param)?.data as Float32Array);
       this.state.set(h.param, param);
-      this.state.set(`${h.param}.exp_avg`, m);
-      this.state.set(`${h.param}.exp_avg_sq`, v);
+      this.state.set(stateName(h.param, ADAMW_MOMENTS[0]), m);
+      this.state.set(stateName(h.param, ADAMW_MOMENTS[1]), v);
     }
     for (const s of [...train.spec.state, ...(accumulate?.spec.state ?? [])]) {
       if (this.state.has(s.input)) continue;
@@ -88,6 +91,8 @@ export class StepRunner implements Evaluator {
       if (s.init === 'param') data.set(weights.data as Float32Array);
       this.state.set(s.input, { dtype: 'float32', dims: weights.dims, data });
     }
+    this.trainFetches = this.fetchesOf(train.spec);
+    this.accumulateFetches = accumulate ? this.fetchesOf(accumulate.spec) : {};
   }
 
   static async create(opts: StepRunnerOptions, restore?: RunnerState): Promise<StepRunner> {
@@ -172,11 +177,20 @@ export class StepRunner implements Evaluator {
     return feeds;
   }
 
-  /** Fetches of a step graph: its state updates into the state buffers, the other outputs allocated by ORT. */
-  private fetches(spec: StepGraph, names: readonly (string | undefined)[]): Record<string, TensorData | null> {
+  /**
+   * Fetches of a step graph, the same every run: state updates into the state buffers, dense
+   * gradients into HostAdamW's memory (the same TensorData objects for the runner's life, their
+   * views refreshed in place), the other outputs allocated by ORT.
+   */
+  private fetchesOf(spec: StepGraph): Record<string, TensorData | null> {
+    const host = spec.host ?? [];
     const fetches: Record<string, TensorData | null> = {};
-    for (const name of names) if (name) fetches[name] = null;
+    for (const name of [spec.loss, spec.gradNorm, spec.hostScalars]) if (name) fetches[name] = null;
     for (const s of spec.state) fetches[s.output] = this.state.get(s.input) as TensorData;
+    for (const h of host) {
+      if (h.kind === 'rows') fetches[h.rows] = fetches[h.values] = null;
+      else fetches[h.grad] = this.host?.gradient(h.param) as TensorData;
+    }
     return fetches;
   }
 
@@ -189,10 +203,7 @@ export class StepRunner implements Evaluator {
     // `flush` updates early (an epoch's last, partial accumulation); the sum is still divided by k.
     if (this.accumulate && this.pendingMicroSteps < k - 1 && !flush) {
       const acc = this.accumulate;
-      const out = await acc.session.run(
-        this.feeds(batch, acc.session.inputNames),
-        this.fetches(acc.spec, [acc.spec.loss]),
-      );
+      const out = await acc.session.run(this.feeds(batch, acc.session.inputNames), this.accumulateFetches);
       this.pendingMicroSteps++;
       this.microSteps++;
       return { loss: tensorNumbers(out[this.accumulate.spec.loss] as TensorData)[0] as number, updated: false };
@@ -201,17 +212,8 @@ export class StepRunner implements Evaluator {
     feeds.lr = scalar(lr);
     feeds.step = scalar(this.optimizerSteps + 1);
     const spec = this.train.spec;
-    const host = spec.host ?? [];
-    const fetches = this.fetches(spec, [
-      spec.loss,
-      spec.gradNorm,
-      spec.hostScalars,
-      ...host.flatMap((h) => (h.kind === 'rows' ? [h.rows, h.values] : [])),
-    ]);
-    // Dense gradients land straight in HostAdamW's memory.
-    for (const h of host) if (h.kind === 'dense') fetches[h.grad] = this.host?.gradient(h.param) as TensorData;
-    const out = await this.train.session.run(feeds, fetches);
-    if (this.host && host.length) this.updateOnHost(host, out[spec.hostScalars as string] as TensorData, out);
+    const out = await this.train.session.run(feeds, this.trainFetches);
+    if (spec.host?.length) this.updateOnHost(spec.host, out[spec.hostScalars as string] as TensorData, out);
     if (this.accumulate) {
       for (const s of this.accumulate.spec.state) {
         const sum = this.state.get(s.input);
@@ -275,6 +277,6 @@ export class StepRunner implements Evaluator {
   }
 
   async dispose(): Promise<void> {
-    await Promise.allSettled([this.train, this.forward, this.accumulate].map((c) => c?.session.dispose()));
+    await disposeAll([this.train, this.forward, this.accumulate].map((c) => c?.session));
   }
 }
