@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { epochBatches } from '../../src/engine/train/batching.js';
-import { rng } from '../../src/engine/util/random.js';
+import { rng, testSeed } from './helpers/random.js';
 
 const byValue = (e: number) => e;
 const base = { batchSize: 2, stepExamples: 2, shuffle: false, seed: 1, epoch: 1 };
@@ -22,7 +22,7 @@ test("group_by_length: megabatches sorted longest first, the longest example's m
 });
 
 test('group_by_length with shuffling: every example once, each epoch its own order, less padding', () => {
-  const seed = Number(process.env.FINETUNE_TEST_SEED ?? Date.now() % 100000);
+  const seed = testSeed();
   const rand = rng(seed);
   const lengths = Array.from({ length: 1000 }, (_, i) => ({ id: i, len: 1 + Math.floor(rand() * 128) }));
   const order = { batchSize: 8, stepExamples: 16, shuffle: true, seed, epoch: 1, groupByLength: true };

@@ -39,7 +39,10 @@ const fullAdamWRunner = (model: TrainableModel, o: Partial<StepRunnerOptions> = 
   });
 
 const values = (t: TensorData | undefined) => Array.from((t as TensorData).data as Float32Array);
-const maxAbsDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
+const maxAbsDiff = (a: number[], b: number[]) => {
+  assert.equal(a.length, b.length, 'compared outputs differ in length');
+  return a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
+};
 
 test('a last layer computed for the first token only gives the same loss and gradients', async () => {
   const seed = testSeed();
