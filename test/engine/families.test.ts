@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tensorOf } from '../../src/engine/graph/types.js';
+import { maxSequenceLength } from '../../src/engine/models/encoder.js';
 import { familyOf } from '../../src/engine/models/families.js';
 import { HfConfigReader } from '../../src/engine/models/hf-config.js';
 import { initWeights } from '../../src/engine/models/init.js';
@@ -75,3 +76,16 @@ for (const name of FAMILY_NAMES) {
     });
   }
 }
+
+test('maxSequenceLength: RoBERTa-style positions leave padding_idx + 1 slots, others use them all', () => {
+  const lengthOf = (name: (typeof FAMILY_NAMES)[number], extra: Record<string, unknown>) => {
+    const config = new HfConfigReader(tinyConfig(name, VOCAB, extra), `${name}/config.json`);
+    return maxSequenceLength(familyOf(config).arch(config));
+  };
+  // roberta-base, xlm-roberta-base and camembert-base: max_position_embeddings 514, pad_token_id 1.
+  for (const model_type of ['roberta', 'xlm-roberta', 'camembert'])
+    assert.equal(lengthOf('roberta', { model_type, max_position_embeddings: 514, pad_token_id: 1 }), 512);
+  assert.equal(lengthOf('roberta', { pad_token_id: 1 }), 38); // the tiny fixture models: 40 - 2
+  for (const name of ['bert', 'distilbert', 'albert', 'electra'] as const)
+    assert.equal(lengthOf(name, { max_position_embeddings: 512 }), 512);
+});

@@ -3,7 +3,7 @@ import type { Value } from '../graph/types.js';
 import {
   additiveMask,
   BERT_LAYER_NAMES,
-  type BlockContext,
+  blockContext,
   dropout,
   layerNorm,
   linear,
@@ -73,8 +73,7 @@ export function encoderClassifier(cfg: EncoderConfig): TrainableModel {
     ],
     inferenceInputs: ['input_ids', 'attention_mask', 'position_ids'],
     forward(g: GraphBuilder, param, inputs, mode: ForwardMode) {
-      let salt = 0;
-      const ctx: BlockContext = { g, param, mode, dropout: cfg.dropout, nextSalt: () => salt++ };
+      const ctx = blockContext(g, param, mode, { hidden: cfg.dropout, attention: cfg.dropout });
       const input = (name: string) => inputs[name] as Value;
       const shape = { heads: cfg.heads, eps: cfg.layerNormEps, act: 'gelu' } as const;
       let h = g.scope('embeddings', () => {

@@ -112,6 +112,17 @@ export function encoderInputs(arch: EncoderArch): BatchInput[] {
   return inputs;
 }
 
+/**
+ * The longest input the arch's position embeddings cover: all of them with absolute positions;
+ * with padding-offset positions (RoBERTa) ids start at padding_idx + 1, so
+ * maxPositions - paddingIdx - 1 (514 - 1 - 1 = 512 for roberta-base).
+ */
+export function maxSequenceLength(arch: EncoderArch): number {
+  return arch.positions.kind === 'padding-offset'
+    ? arch.maxPositions - arch.positions.paddingIdx - 1
+    : arch.maxPositions;
+}
+
 /** Position ids computed in the graph, as the family's PyTorch model does. // [B, T] */
 function positionIds(g: GraphBuilder, arch: EncoderArch, ids: Value): Value {
   if (arch.positions.kind === 'absolute') {

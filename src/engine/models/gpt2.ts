@@ -7,6 +7,7 @@ import {
   type AdapterHook,
   activation,
   type BlockContext,
+  blockContext,
   conv1d,
   dropout,
   layerNorm,
@@ -308,16 +309,7 @@ export function gpt2Context(
   arch: Gpt2Arch,
   adapters?: AdapterHook,
 ): BlockContext {
-  let salt = 0;
-  return {
-    g,
-    param,
-    mode,
-    dropout: arch.residDropout,
-    attentionDropout: arch.attnDropout,
-    nextSalt: () => salt++,
-    ...(adapters ? { adapters } : {}),
-  };
+  return blockContext(g, param, mode, { hidden: arch.residDropout, attention: arch.attnDropout }, adapters);
 }
 
 /**

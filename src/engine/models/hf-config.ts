@@ -31,12 +31,6 @@ export class HfConfigReader {
     return typeof v === 'string' ? v : this.fail(key, 'a string');
   }
 
-  /** The first of several keys that is present (families name the same thing differently). */
-  firstNum(keys: readonly string[], dflt?: number): number {
-    const key = keys.find((k) => this.raw[k] !== undefined && this.raw[k] !== null);
-    return key ? this.num(key) : (dflt ?? this.fail(keys.join(' / '), 'a number'));
-  }
-
   has(key: string): boolean {
     return this.raw[key] !== undefined && this.raw[key] !== null;
   }

@@ -21,6 +21,29 @@ export interface BlockContext {
   adapters?: AdapterHook;
 }
 
+/**
+ * A block context with its own dropout salt counter (from 0): `hidden` is `dropout`, `attention`
+ * `attentionDropout`; `adapters` the LoRA hook, if any.
+ */
+export function blockContext(
+  g: GraphBuilder,
+  param: (name: string) => Value,
+  mode: ForwardMode,
+  dropouts: { hidden: number; attention: number },
+  adapters?: AdapterHook,
+): BlockContext {
+  let salt = 0;
+  return {
+    g,
+    param,
+    mode,
+    dropout: dropouts.hidden,
+    attentionDropout: dropouts.attention,
+    nextSalt: () => salt++,
+    ...(adapters ? { adapters } : {}),
+  };
+}
+
 /** A low-rank update of one linear layer: y = W x + b + scale · B A dropout(x) (LoRA). */
 export interface LinearAdapter {
   A: Value; // [r, in]

@@ -25,6 +25,7 @@ import { Tokenizer } from '../tokenize/index.js';
 import { pruneToOutputs } from '../train/step-graph.js';
 import { rng } from '../util/random.js';
 import { collateLm, type LmExample, lmEosId, lmPadId, predictedTokens } from './causal-lm-recipe.js';
+import { argmax } from './classification-metrics.js';
 import { modelFolderOf } from './finetuned-model.js';
 import { lmScores, type NllBatch } from './perplexity.js';
 
@@ -157,13 +158,6 @@ export function decoderGraph(arch: Gpt2Arch, weights: Weights): Graph {
     g.output(g.op('Identity', [kv.value], {}, { outputNames: [presentName(i, 'value')] })[0] as Value);
   });
   return pruneToOutputs(g.graph);
-}
-
-/** Index of the largest value (the first on ties, as torch.argmax). */
-function argmax(v: ArrayLike<number>): number {
-  let best = 0;
-  for (let j = 1; j < v.length; j++) if ((v[j] as number) > (v[best] as number)) best = j;
-  return best;
 }
 
 /**

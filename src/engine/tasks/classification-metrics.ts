@@ -198,6 +198,16 @@ function sigmoid(x: number): number {
 }
 
 /**
+ * Index (within the row) of the largest of `width` values from `offset`: the first on ties, as
+ * torch.argmax. Single-label decisions from logits; by default the whole of `v`.
+ */
+export function argmax(v: ArrayLike<number>, offset = 0, width = v.length - offset): number {
+  let best = 0;
+  for (let j = 1; j < width; j++) if ((v[offset + j] as number) > (v[offset + best] as number)) best = j;
+  return best;
+}
+
+/**
  * Multi-label decisions from logits: class on when sigmoid(logit) >= threshold (default 0.5), as
  * Hugging Face's multi-label examples threshold the probabilities.
  */

@@ -2,10 +2,12 @@ import type { Example } from '../data/records.js';
 import { type TensorData, tensorNumbers } from '../graph/types.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { loadPretrained } from '../io/pretrained.js';
+import { maxSequenceLength } from '../models/encoder.js';
 import { familyOf } from '../models/families.js';
 import type { ModelFamily } from '../models/family.js';
 import { HfConfigReader } from '../models/hf-config.js';
 import type { Evaluator } from '../train/step-runner.js';
+import { argmax } from './classification-metrics.js';
 import { type CollateOptions, collateEncoded, type EncodedExample, tokenCount } from './encoded.js';
 import {
   type EncoderTaskModel,
@@ -66,10 +68,7 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
       ? tokenClassificationModel(common)
       : sequenceClassificationModel({ ...common, problemType });
   const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed });
-  const maxLength = Math.min(
-    o.config.data.max_length ?? 128,
-    model.arch.maxPositions - (family.modelTypes.includes('roberta') ? 2 : 0),
-  );
+  const maxLength = Math.min(o.config.data.max_length ?? 128, maxSequenceLength(model.arch));
   const withTokenTypes = model.batchInputs.some((b) => b.name === 'token_type_ids');
   const padId = o.tokenizer.padTokenId ?? 0;
   const labelId = (l: string | number): number => o.labelSet?.ids.get(l) ?? -1;
@@ -160,11 +159,6 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
   ) {
     const v = tensorNumbers(logits);
     const width = logits.dims[logits.dims.length - 1] as number;
-    const argmax = (offset: number) => {
-      let best = 0;
-      for (let j = 1; j < width; j++) if ((v[offset + j] as number) > (v[offset + best] as number)) best = j;
-      return best;
-    };
     if (task === 'token-classification') {
       const T = logits.dims[1] as number;
       chunk.forEach((e, b) => {
@@ -173,7 +167,7 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
         (e.label as number[]).forEach((l, t) => {
           if (l === IGNORE_INDEX) return;
           gold.push(l);
-          pred.push(argmax((b * T + t) * width));
+          pred.push(argmax(v, (b * T + t) * width, width));
         });
         golds.push(gold);
         preds.push(pred);
@@ -189,7 +183,7 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
         preds.push(Array.from({ length: width }, (_, j) => ((v[b * width + j] as number) > 0 ? 1 : 0)));
       } else {
         sg.push(e.label as number);
-        sp.push(argmax(b * width));
+        sp.push(argmax(v, b * width, width));
       }
     });
   }

@@ -4,7 +4,7 @@ import { type EncoderArch, encode, encoderBaseSpecs, encoderInputs } from '../mo
 import type { ModelFamily } from '../models/family.js';
 import type { Head } from '../models/heads.js';
 import type { HfConfigReader } from '../models/hf-config.js';
-import type { AdapterHook, BlockContext } from '../models/layers.js';
+import { type AdapterHook, type BlockContext, blockContext } from '../models/layers.js';
 import type { BatchInput, ForwardMode, TrainableModel } from '../models/model.js';
 
 /**
@@ -34,18 +34,9 @@ export function encoderBlockContext(
   param: (name: string) => Value,
   mode: ForwardMode,
   arch: EncoderArch,
-  adapters?: BlockContext['adapters'],
+  adapters?: AdapterHook,
 ): BlockContext {
-  let salt = 0;
-  return {
-    g,
-    param,
-    mode,
-    dropout: arch.hiddenDropout,
-    attentionDropout: arch.attentionDropout,
-    nextSalt: () => salt++,
-    ...(adapters ? { adapters } : {}),
-  };
+  return blockContext(g, param, mode, { hidden: arch.hiddenDropout, attention: arch.attentionDropout }, adapters);
 }
 
 function buildModel(

@@ -78,34 +78,34 @@ export async function loadFinetuned(
     seed: 0,
     problemType,
   });
-  const { session, spec } = await forwardSession(folder, recipe, o.device);
-  const lossName = spec.loss;
-  const logitsName = spec.logits as string;
+  const { session, spec, evaluate } = await forwardSession(folder, recipe, o.device);
   return {
     folder,
     task,
     recipe,
     tokenizer,
     session,
-    lossName,
-    logitsName,
-    async evaluate(batch) {
-      const out = await session.run(batch);
-      return { loss: (out[lossName]?.data[0] as number) ?? Number.NaN, logits: out[logitsName] as TensorData };
-    },
+    lossName: spec.loss,
+    logitsName: spec.logits as string,
+    evaluate,
     dispose: () => session.dispose(),
   };
 }
 
 /**
- * The eval-mode forward of a fine-tuned encoder model with every weight baked in; refuses a
- * folder whose task head is missing (a base model that was never fine-tuned).
+ * The eval-mode forward of a fine-tuned encoder model with every weight baked in, and `evaluate`,
+ * its loss (NaN when absent) and logits for a batch; refuses a folder whose task head is missing
+ * (a base model that was never fine-tuned).
  */
 export async function forwardSession(
   folder: string,
   recipe: { model: EncoderTaskModel; weights: Weights; loadReport: { missing: string[] } },
   device: DeviceChoice | undefined,
-): Promise<{ session: Session; spec: StepGraph }> {
+): Promise<{
+  session: Session;
+  spec: StepGraph;
+  evaluate: (batch: Batch) => Promise<{ loss: number; logits: TensorData }>;
+}> {
   const heads = recipe.loadReport.missing.filter(
     (n) => !n.includes('.embeddings.') && !n.startsWith(`${recipe.model.arch.basePrefix}.`),
   );
@@ -117,5 +117,12 @@ export async function forwardSession(
     trainable: new Set(),
     optimizer: { kind: 'adamw', weightDecay: 0 },
   });
-  return { session: await createSession(encodeModel(spec.graph), { device: device ?? 'auto' }), spec };
+  const session = await createSession(encodeModel(spec.graph), { device: device ?? 'auto' });
+  const lossName = spec.loss;
+  const logitsName = spec.logits as string;
+  const evaluate = async (batch: Batch) => {
+    const out = await session.run(batch);
+    return { loss: (out[lossName]?.data[0] as number) ?? Number.NaN, logits: out[logitsName] as TensorData };
+  };
+  return { session, spec, evaluate };
 }

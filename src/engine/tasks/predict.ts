@@ -1,4 +1,5 @@
 import { tensorNumbers } from '../graph/types.js';
+import { argmax } from './classification-metrics.js';
 import { collateEncoded } from './encoded.js';
 import type { FinetunedModel } from './finetuned-model.js';
 
@@ -48,8 +49,7 @@ export async function predictLine(
     enc.wordIds.forEach((w, t) => {
       if (w === null || seen.has(w)) return; // the first sub-token of each word decides
       seen.add(w);
-      let best = 0;
-      for (let j = 1; j < width; j++) if ((v[t * width + j] as number) > (v[t * width + best] as number)) best = j;
+      const best = argmax(v, t * width, width);
       labels[w] = recipe.labels[best] ?? String(best);
     });
     return { tokens: words, labels };

@@ -55,20 +55,8 @@ export async function loadQaModel(
     seed: 0,
     settings: { maxLength: run?.data.max_length ?? DEFAULT_MAX_LENGTH, ...o.settings },
   });
-  const { session, spec } = await forwardSession(folder, recipe, o.device);
-  const logitsName = spec.logits as string;
-  return {
-    folder,
-    task: 'question-answering',
-    recipe,
-    tokenizer,
-    session,
-    async evaluate(batch) {
-      const out = await session.run(batch);
-      return { loss: (out[spec.loss]?.data[0] as number) ?? Number.NaN, logits: out[logitsName] as TensorData };
-    },
-    dispose: () => session.dispose(),
-  };
+  const { session, evaluate } = await forwardSession(folder, recipe, o.device);
+  return { folder, task: 'question-answering', recipe, tokenizer, session, evaluate, dispose: () => session.dispose() };
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Example, QaExample } from '../data/records.js';
 import { tensorNumbers, tensorOf } from '../graph/types.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { loadPretrained } from '../io/pretrained.js';
+import { maxSequenceLength } from '../models/encoder.js';
 import { familyOf } from '../models/families.js';
 import type { ModelFamily } from '../models/family.js';
 import { HfConfigReader } from '../models/hf-config.js';
@@ -86,10 +87,7 @@ export function qaRecipe(o: QaRecipeOptions): QaRecipe {
   });
   const architecture = qaArchitecture(model.arch);
   const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed });
-  const maxLength = Math.min(
-    o.settings?.maxLength ?? o.config.data.max_length ?? 128,
-    model.arch.maxPositions - (family.modelTypes.includes('roberta') ? 2 : 0),
-  );
+  const maxLength = Math.min(o.settings?.maxLength ?? o.config.data.max_length ?? 128, maxSequenceLength(model.arch));
   const settings = qaSettings(o.config, maxLength, o.settings);
   const withTokenTypes = model.batchInputs.some((b) => b.name === 'token_type_ids');
   const padId = o.tokenizer.padTokenId ?? 0;
