@@ -55,7 +55,7 @@ function setup(
     collate,
     tokensOf: (e) => e.ids.length,
     evaluate: async (runner, examples) => evaluateAccuracy(runner, examples, collate, 16),
-    exportFinal: async (_runner, _weights, metrics) => writeFileSync(join(dir, 'final.json'), JSON.stringify(metrics)),
+    exportFinal: async (_weights, metrics) => writeFileSync(join(dir, 'final.json'), JSON.stringify(metrics)),
     shouldStop: () => false,
     ...overrides,
   };

@@ -80,14 +80,7 @@ function forwardReach(g: GraphBuilder, wrt: readonly Value[]): Set<string> {
 }
 
 /** Values the loss depends on. */
-function backwardReach(g: GraphBuilder, loss: Value): Set<string> {
-  const set = new Set([loss.name]);
-  for (let k = g.graph.nodes.length - 1; k >= 0; k--) {
-    const node = g.graph.nodes[k] as Node;
-    if (node.outputs.some((o) => set.has(o))) for (const i of node.inputs) if (i !== '') set.add(i);
-  }
-  return set;
-}
+const backwardReach = (g: GraphBuilder, loss: Value): Set<string> => g.graph.ancestors([loss.name]).values;
 
 function makeContext(g: GraphBuilder, node: Node, dys: (Value | undefined)[], needs: boolean[]): GradContext {
   const graph = g.graph;

@@ -62,4 +62,39 @@ export class Graph {
     const attr = node?.opType === 'Constant' ? node.attrs.value : undefined;
     return attr?.type === 'tensor' ? attr.value : undefined;
   }
+
+  /** The nodes (by index) that the given values depend on, and every value those nodes read, with the given ones. */
+  ancestors(values: Iterable<string>): { nodes: Set<number>; values: Set<string> } {
+    const needed = new Set(values);
+    const nodes = new Set<number>();
+    for (let k = this.nodes.length - 1; k >= 0; k--) {
+      const node = this.nodes[k] as Node;
+      if (!node.outputs.some((o) => needed.has(o))) continue;
+      nodes.add(k);
+      for (const i of node.inputs) if (i !== '') needed.add(i);
+    }
+    return { nodes, values: needed };
+  }
+}
+
+/** A copy of the graph without the nodes (and initializers) no graph output depends on. */
+export function pruneToOutputs(graph: Graph): Graph {
+  const { nodes, values } = graph.ancestors(graph.outputs);
+  const pruned = new Graph(graph.name);
+  for (const name of graph.inputs) {
+    pruned.addValue(graph.value(name));
+    pruned.inputs.push(name);
+  }
+  for (const [name, t] of graph.initializers) {
+    if (!values.has(name)) continue;
+    pruned.addValue(graph.value(name));
+    pruned.addInitializer(name, t);
+  }
+  graph.nodes.forEach((node, k) => {
+    if (!nodes.has(k)) return;
+    for (const o of node.outputs) if (o !== '') pruned.addValue(graph.value(o));
+    pruned.addNode(node);
+  });
+  pruned.outputs.push(...graph.outputs);
+  return pruned;
 }

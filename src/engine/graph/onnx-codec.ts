@@ -16,7 +16,7 @@ import {
   type ValueInfoMsg,
 } from './onnx-schema.js';
 import type { Attr, Dim, DType, Node, Shape, TensorArray, TensorData, Value } from './types.js';
-import { numel, ONNX_DTYPE_CODE, typedArrayFor } from './types.js';
+import { dtypeFromOnnxCode, numel, ONNX_DTYPE_CODE, typedArrayFor } from './types.js';
 
 export interface EncodeOptions {
   /** Version of the default ('' / ai.onnx) opset. */
@@ -36,15 +36,6 @@ export interface DecodedModel {
 const IR_VERSION = 8;
 const DEFAULT_OPSET = 17;
 
-const DTYPE_CODE = ONNX_DTYPE_CODE;
-const CODE_DTYPE = new Map<number, DType>(Object.entries(DTYPE_CODE).map(([k, v]) => [v, k as DType]));
-
-function dtypeOfCode(code: number, what: string): DType {
-  const dtype = CODE_DTYPE.get(code);
-  if (!dtype) throw new Error(`onnx: ${what} has element type ${code}, which the engine does not support`);
-  return dtype;
-}
-
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
@@ -57,13 +48,13 @@ function tensorToProto(name: string, t: TensorData): object {
   return {
     name,
     dims: [...t.dims],
-    dataType: DTYPE_CODE[t.dtype],
+    dataType: ONNX_DTYPE_CODE[t.dtype],
     rawData: new Uint8Array(d.buffer, d.byteOffset, d.byteLength),
   };
 }
 
 function typeProto(dtype: DType, shape: Shape | undefined): object {
-  const tensorType: { elemType: number; shape?: object } = { elemType: DTYPE_CODE[dtype] };
+  const tensorType: { elemType: number; shape?: object } = { elemType: ONNX_DTYPE_CODE[dtype] };
   if (shape) {
     tensorType.shape = {
       dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
@@ -145,7 +136,7 @@ function fromRaw(dtype: DType, raw: Uint8Array, count: number, name: string): Te
 }
 
 export function tensorFromProto(t: TensorMsg): TensorData {
-  const dtype = dtypeOfCode(t.dataType, `tensor '${t.name}'`);
+  const dtype = dtypeFromOnnxCode(t.dataType, `tensor '${t.name}'`);
   const dims = t.dims.map(int64ToNumber);
   const count = numel(dims);
   if (t.rawData.byteLength > 0 || count === 0) return { dtype, dims, data: fromRaw(dtype, t.rawData, count, t.name) };
@@ -175,7 +166,7 @@ let unknownDims = 0;
 function valueFromInfo(info: ValueInfoMsg): Value {
   const tt = info.type?.tensorType;
   if (!tt) throw new Error(`onnx: value '${info.name}' is not a tensor (sequences/maps are not supported)`);
-  const dtype = dtypeOfCode(tt.elemType, `value '${info.name}'`);
+  const dtype = dtypeFromOnnxCode(tt.elemType, `value '${info.name}'`);
   const shape = tt.shape?.dim.map((d): Dim => {
     if (d.value === 'dimValue') return int64ToNumber(d.dimValue ?? 0);
     if (d.value === 'dimParam' && d.dimParam) return d.dimParam;
@@ -229,7 +220,7 @@ const BOOL_OPS = new Set([
 function guessOutputDtype(g: Graph, n: Node): DType {
   const attr = (k: string) => n.attrs[k];
   const to = attr('to');
-  if (n.opType === 'Cast' && to?.type === 'int') return dtypeOfCode(to.value, `Cast '${n.name}'`);
+  if (n.opType === 'Cast' && to?.type === 'int') return dtypeFromOnnxCode(to.value, `Cast '${n.name}'`);
   const value = attr('value');
   if ((n.opType === 'Constant' || n.opType === 'ConstantOfShape') && value?.type === 'tensor') return value.value.dtype;
   if (n.opType === 'ConstantOfShape') return 'float32';

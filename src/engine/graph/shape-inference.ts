@@ -218,7 +218,7 @@ export const shapeInference: Readonly<Record<string, InferFn>> = {
   Cast: (ctx) => {
     const to = ctx.attrs.to;
     if (to?.type !== 'int') throw new Error(`Cast node '${ctx.nodeName}': attribute 'to' is missing`);
-    return [{ dtype: dtypeFromOnnxCode(to.value), shape: input(ctx, 0).shape }];
+    return [{ dtype: dtypeFromOnnxCode(to.value, `Cast '${ctx.nodeName}'`), shape: input(ctx, 0).shape }];
   },
   MatMul: (ctx) => {
     const [a, b] = [input(ctx, 0), input(ctx, 1)];

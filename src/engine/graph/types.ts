@@ -114,8 +114,11 @@ export const ONNX_DTYPE_CODE: Readonly<Record<DType, number>> = {
   float64: 11,
 };
 
-export function dtypeFromOnnxCode(code: number): DType {
-  const entry = Object.entries(ONNX_DTYPE_CODE).find(([, c]) => c === code);
-  if (!entry) throw new Error(`unsupported ONNX tensor data type ${code}`);
-  return entry[0] as DType;
+const DTYPE_OF_CODE = new Map<number, DType>(Object.entries(ONNX_DTYPE_CODE).map(([k, v]) => [v, k as DType]));
+
+/** The dtype of an ONNX element type code; `what` names the tensor, value or node for the error. */
+export function dtypeFromOnnxCode(code: number, what = 'a tensor'): DType {
+  const dtype = DTYPE_OF_CODE.get(code);
+  if (!dtype) throw new Error(`onnx: ${what} has element type ${code}, which the engine does not support`);
+  return dtype;
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder } from '../graph/builder.js';
-import { Graph } from '../graph/graph.js';
+import { Graph, pruneToOutputs } from '../graph/graph.js';
 import { encodeModel } from '../graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, tensorOf, type Value } from '../graph/types.js';
 import { readHfConfig } from '../io/hf-config.js';
@@ -22,7 +22,6 @@ import { HfConfigReader } from '../models/hf-config.js';
 import type { Weights } from '../models/model.js';
 import { createSession, type DeviceChoice, type Session } from '../runtime.js';
 import { Tokenizer } from '../tokenize/index.js';
-import { pruneToOutputs } from '../train/step-graph.js';
 import { rng } from '../util/random.js';
 import { collateLm, type LmExample, lmEosId, lmPadId, predictedTokens } from './causal-lm-recipe.js';
 import { argmax } from './classification-metrics.js';

@@ -242,7 +242,7 @@ async function train(
     collate: (examples) => recipe.collate(examples),
     tokensOf: (e) => recipe.tokensOf(e),
     evaluate: (runner, examples) => recipe.evaluate(runner, examples, metrics, batchSize),
-    exportFinal: async (_runner, weights, best) => {
+    exportFinal: async (weights, best) => {
       const final = run.file(RUN_FILES.final);
       exportFinal(final, { recipe, weights: method.exportWeights(weights), modelDir: model.folder, metrics: best });
       method.writeFinal(final, weights);

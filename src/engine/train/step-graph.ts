@@ -1,6 +1,6 @@
 import { buildGradients } from '../graph/autodiff.js';
 import { GraphBuilder } from '../graph/builder.js';
-import { Graph } from '../graph/graph.js';
+import { Graph, pruneToOutputs } from '../graph/graph.js';
 import type { Value } from '../graph/types.js';
 import type { TrainableModel, Weights } from '../models/model.js';
 import { HOST_ADAMW_MAX_BYTES, type HostParam, hostable, hostBytes } from '../optim/host-adamw.js';
@@ -230,34 +230,4 @@ export function buildInference(model: TrainableModel, weights: Weights): Graph {
   for (const [name, value] of Object.entries(inferenceOutputs ?? { logits }))
     g.output(g.op('Identity', [value], {}, { outputNames: [name] })[0] as Value);
   return pruneToOutputs(g.graph);
-}
-
-/** Drops nodes (and initializers) no graph output depends on. */
-export function pruneToOutputs(graph: Graph): Graph {
-  const needed = new Set(graph.outputs);
-  const keep = new Set<number>();
-  for (let k = graph.nodes.length - 1; k >= 0; k--) {
-    const node = graph.nodes[k];
-    if (node?.outputs.some((o) => needed.has(o))) {
-      keep.add(k);
-      for (const i of node.inputs) if (i !== '') needed.add(i);
-    }
-  }
-  const pruned = new Graph(graph.name);
-  for (const name of graph.inputs) {
-    pruned.addValue(graph.value(name));
-    pruned.inputs.push(name);
-  }
-  for (const [name, t] of graph.initializers) {
-    if (!needed.has(name)) continue;
-    pruned.addValue(graph.value(name));
-    pruned.addInitializer(name, t);
-  }
-  graph.nodes.forEach((node, k) => {
-    if (!keep.has(k)) return;
-    for (const o of node.outputs) if (o !== '') pruned.addValue(graph.value(o));
-    pruned.addNode(node);
-  });
-  pruned.outputs.push(...graph.outputs);
-  return pruned;
 }

@@ -44,7 +44,7 @@ export interface TrainerSetup<E> {
   /** Metrics (including `loss`) of the current weights on the validation set. */
   evaluate: (runner: StepRunner, examples: readonly E[]) => Promise<Record<string, number>>;
   /** Writes the final model (the best weights) and its metrics into the run's final/ folder. */
-  exportFinal: (runner: StepRunner, weights: Weights, metrics: Record<string, number> | undefined) => Promise<void>;
+  exportFinal: (weights: Weights, metrics: Record<string, number> | undefined) => Promise<void>;
   shouldStop: () => boolean;
   /** Checkpoint folder to resume from. */
   resumeFrom?: string;
@@ -201,7 +201,7 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
     }
     // After a resume the best evaluation may predate this process: its headline value is kept.
     const best = progress.best;
-    await setup.exportFinal(runner, finalWeights, bestMetrics ?? (best ? { [best.metric]: best.value } : undefined));
+    await setup.exportFinal(finalWeights, bestMetrics ?? (best ? { [best.metric]: best.value } : undefined));
     if (outcome === 'early-stopped')
       run.log('info', `early stopping: no improvement of ${s.bestMetric} in ${s.earlyStoppingPatience} evaluations`);
     run.setState('completed');
