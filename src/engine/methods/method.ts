@@ -65,7 +65,7 @@ export function optimizerStateTensors(optimizer: OptimizerConfig, accumulation: 
   return own + (accumulation > 1 ? 1 : 0);
 }
 
-export function paramCounts(
+function paramCounts(
   weights: Weights,
   trainable: ReadonlySet<string>,
   o: { optimizer: OptimizerConfig; accumulation: number },
