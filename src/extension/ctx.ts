@@ -2,9 +2,9 @@ import * as vscode from 'vscode';
 import { CONFIG_GLOB, CONTEXT_KEYS } from './ids.js';
 import { Disposable } from './lifecycle.js';
 import { registerRunPanelSerializer } from './panel/run-panel.js';
+import { ChangedOnly, runContext, runningCount } from './run-context.js';
 import { RunManager } from './runs/run-manager.js';
 import { RunOutputs } from './runs/run-output.js';
-import { allows, isActive } from './runs/run-state.js';
 import { ConfigDiagnostics } from './validation/config-diagnostics.js';
 import { registerConfigProviders } from './validation/config-providers.js';
 import { type NotificationActions, RunNotifications } from './views/run-notifications.js';
@@ -25,6 +25,12 @@ export class Ctx extends Disposable {
   readonly tree: RunsTreeProvider;
   readonly view: vscode.TreeView<RunsNode>;
   readonly notifications: RunNotifications;
+  private readonly runContextKeys = new ChangedOnly<boolean>(
+    (key, value) => void vscode.commands.executeCommand('setContext', key, value),
+  );
+  private readonly badge = new ChangedOnly<number>((_, running) => {
+    this.view.badge = running > 0 ? { value: running, tooltip: `${running} run(s) training` } : undefined;
+  });
 
   constructor(
     readonly extensionContext: vscode.ExtensionContext,
@@ -60,30 +66,11 @@ export class Ctx extends Disposable {
     this.updateRunContext();
   }
 
-  /** Context keys for `when` clauses, and the view's badge. */
+  /** Context keys for `when` clauses, and the view's badge; only changes are sent to VS Code. */
   private updateRunContext(): void {
-    const list = this.runs.list();
-    const set = (key: string, value: boolean) => void vscode.commands.executeCommand('setContext', key, value);
-    set(CONTEXT_KEYS.hasRuns, list.length > 0);
-    set(
-      CONTEXT_KEYS.hasRunningRuns,
-      list.some((r) => isActive(r.state)),
-    );
-    set(
-      CONTEXT_KEYS.hasResumableRuns,
-      list.some((r) => allows(r.state, 'resume')),
-    );
-    set(
-      CONTEXT_KEYS.hasDeletableRuns,
-      list.some((r) => allows(r.state, 'delete')),
-    );
-    set(
-      CONTEXT_KEYS.hasCompletedRuns,
-      list.some((r) => r.state === 'completed'),
-    );
-    set(CONTEXT_KEYS.canCompareRuns, list.filter((r) => allows(r.state, 'compare')).length >= 2);
-    const running = list.filter((r) => r.state === 'running').length;
-    this.view.badge = running > 0 ? { value: running, tooltip: `${running} run(s) training` } : undefined;
+    const states = this.runs.list().map((r) => r.state);
+    for (const [key, value] of Object.entries(runContext(states))) this.runContextKeys.set(key, value);
+    this.badge.set('running', runningCount(states));
   }
 
   /**

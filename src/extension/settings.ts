@@ -1,7 +1,7 @@
-import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { DeviceName } from '../shared/config.js';
-import { DEFAULT_RUNS_FOLDER, SETTINGS } from './ids.js';
+import { SETTINGS } from './ids.js';
+import { normalizeRunsFolder, outputDirOf, resolveRunsRoot } from './runs/runs-root.js';
 
 /** The `finetune.*` settings, read fresh on each use so changes apply without a reload. */
 export interface Settings {
@@ -16,21 +16,38 @@ const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'cuda'];
 export function readSettings(scope?: vscode.ConfigurationScope): Settings {
   const c = vscode.workspace.getConfiguration(SETTINGS.section, scope);
   const device = c.get<string>(SETTINGS.device, 'auto');
-  const runsFolder = c.get<string>(SETTINGS.runsFolder, DEFAULT_RUNS_FOLDER).trim();
   const max = Math.floor(c.get<number>(SETTINGS.maxConcurrentRuns, 1));
   const threads = Math.floor(c.get<number>(SETTINGS.engineThreads, 0));
   return {
     device: DEVICES.includes(device as DeviceName) ? (device as DeviceName) : 'auto',
-    runsFolder: runsFolder === '' ? DEFAULT_RUNS_FOLDER : runsFolder,
+    runsFolder: normalizeRunsFolder(c.get<unknown>(SETTINGS.runsFolder)),
     maxConcurrentRuns: Number.isFinite(max) && max >= 1 ? max : 1,
     engineThreads: Number.isFinite(threads) && threads >= 0 ? threads : 0,
   };
 }
 
-/** The runs folder of a workspace folder: the setting, relative to the folder unless absolute. */
-export function runsRootOf(folder: vscode.WorkspaceFolder): string {
-  const { runsFolder } = readSettings(folder);
-  return isAbsolute(runsFolder) ? runsFolder : join(folder.uri.fsPath, runsFolder);
+/**
+ * The runs folder of a workspace folder: the config's `output_dir` when given, else the setting
+ * (read for that folder), relative to the folder unless absolute. Starting a run and the run
+ * panel both go through here, so the panel watches the folder the runs really go to.
+ */
+export function runsRootOf(folder: vscode.WorkspaceFolder, outputDir?: string): string {
+  return resolveRunsRoot(folder.uri.fsPath, readSettings(folder).runsFolder, outputDir);
+}
+
+/**
+ * The workspace folder a config's runs belong to: the config's own, else the first local folder;
+ * undefined when that is not a folder on disk (no run can start there).
+ */
+export function configFolderOf(config: vscode.Uri): vscode.WorkspaceFolder | undefined {
+  const folder = vscode.workspace.getWorkspaceFolder(config) ?? localFolders()[0];
+  return folder?.uri.scheme === 'file' ? folder : undefined;
+}
+
+/** Where the runs of a config with this text go; undefined when it has no folder on disk. */
+export function configRunsRoot(config: vscode.Uri, text: string): string | undefined {
+  const folder = configFolderOf(config);
+  return folder && runsRootOf(folder, outputDirOf(text, config.path));
 }
 
 /** Local workspace folders only: runs are local folders that the engine writes. */

@@ -42,6 +42,7 @@ test('activation never loads the engine or onnxruntime-node', () => {
 const PURE = [
   'lifecycle.ts',
   'ids.ts',
+  'run-context.ts',
   'configs/discovery.ts',
   'configs/templates.ts',
   'runs/events.ts',
@@ -54,6 +55,7 @@ const PURE = [
   'runs/run-queue.ts',
   'runs/run-session.ts',
   'runs/runs-watcher.ts',
+  'runs/runs-root.ts',
   'validation/config-fs.ts',
 ];
 

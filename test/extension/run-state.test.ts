@@ -29,6 +29,19 @@ test('transitions: the engine path, resume, and completed as terminal', () => {
   assert.equal(canTransition('queued', 'completed'), false);
   assert.equal(canTransition('stopped', 'completed'), false);
   for (const s of RUN_STATES) assert.ok(canTransition(s, s), `${s} -> ${s}`);
+  // What the run manager writes itself: queueing a resume, re-adopting the queue after a reload,
+  // a stop while queued, a queued run that could not start, a launched engine that died.
+  for (const [from, to] of [
+    ['stopped', 'queued'],
+    ['failed', 'queued'],
+    ['queued', 'queued'],
+    ['queued', 'stopped'],
+    ['queued', 'failed'],
+    ['running', 'failed'],
+  ] as const)
+    assert.ok(canTransition(from, to), `${from} -> ${to}`);
+  assert.equal(canTransition('completed', 'queued'), false);
+  assert.equal(canTransition('completed', 'failed'), false);
 });
 
 test('actions per state: stop only when active, resume only when stopped or failed, delete when not running', () => {

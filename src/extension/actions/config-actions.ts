@@ -2,12 +2,13 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
-import { formatOf, nodeAt, parseConfigText, toValue } from '../../shared/config-tree.js';
+import { parseConfigText, toValue } from '../../shared/config-tree.js';
 import { orderConfigs } from '../configs/discovery.js';
 import { CONFIG_TEMPLATES } from '../configs/templates.js';
 import type { Ctx } from '../ctx.js';
 import { CONFIG_FILE_RE, CONFIG_GLOB } from '../ids.js';
-import { localFolders } from '../settings.js';
+import { outputDirOf } from '../runs/runs-root.js';
+import { configFolderOf, localFolders } from '../settings.js';
 import { requireTrust } from './trust.js';
 
 /** Start Fine-tune, New Fine-tune Config and Validate Config. */
@@ -64,13 +65,10 @@ export async function startRun(ctx: Ctx, arg?: unknown): Promise<string | undefi
     if (choice) await vscode.commands.executeCommand('workbench.actions.view.problems');
     return;
   }
-  const folder = vscode.workspace.getWorkspaceFolder(uri) ?? localFolders()[0];
-  if (folder?.uri.scheme !== 'file')
-    throw new Error(`${uri.fsPath} is not in a workspace folder on disk: open its folder to keep its runs.`);
-  const parsed = parseConfigText(doc.getText(), formatOf(uri.path));
-  const outputNode = nodeAt(parsed.root, ['output_dir']);
-  const outputDir =
-    outputNode?.kind === 'scalar' && typeof outputNode.value === 'string' ? outputNode.value : undefined;
+  const folder = configFolderOf(uri);
+  if (!folder) throw new Error(`${uri.fsPath} is not in a workspace folder on disk: open its folder to keep its runs.`);
+  // The run manager turns this into the runs folder with runsRootOf, as the run panel does.
+  const outputDir = outputDirOf(doc.getText(), uri.path);
   const runDir = await ctx.runs.start(
     outputDir ? { configPath: uri.fsPath, folder, outputDir } : { configPath: uri.fsPath, folder },
   );

@@ -1,7 +1,6 @@
 import { readdir } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { nodeAt, parseConfigText } from '../../shared/config-tree.js';
 import { formatOf, validateConfig } from '../../shared/config-validate.js';
 import {
   type ConfigPath,
@@ -15,9 +14,9 @@ import {
   type WebviewRequest,
 } from '../../shared/messages.js';
 import type { RunEvent } from '../../shared/run-directory.js';
-import { DEFAULT_RUNS_FOLDER, SETTINGS } from '../ids.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
 import { configName, latestRunOf } from '../runs/run-id.js';
+import { configRunsRoot } from '../settings.js';
 import { RecordingConfigFs } from '../validation/config-fs.js';
 import { ConfigEditError, configEdit } from './config-edit.js';
 import { buildPanelHtml, makeNonce } from './csp.js';
@@ -191,15 +190,10 @@ class RunPanel extends Disposable {
     await Promise.all(dirs.map((d) => this.follow(d, false)));
   }
 
-  /** Where this config's runs go: its `output_dir`, else the setting, relative to the workspace folder. */
+  /** Where this config's runs go: the folder the run manager starts them in (settings.ts). */
   private async runsFolder(uri: vscode.Uri): Promise<string | undefined> {
-    const folder = vscode.workspace.getWorkspaceFolder(uri);
-    const root = folder?.uri.scheme === 'file' ? folder.uri.fsPath : dirname(uri.fsPath);
     const doc = await vscode.workspace.openTextDocument(uri);
-    const node = nodeAt(parseConfigText(doc.getText(), formatOf(uri.path)).root, ['output_dir']);
-    const setting = vscode.workspace.getConfiguration(SETTINGS.section).get<string>(SETTINGS.runsFolder);
-    const out = node?.kind === 'scalar' && typeof node.value === 'string' ? node.value : setting || DEFAULT_RUNS_FOLDER;
-    return isAbsolute(out) ? out : join(root, out);
+    return configRunsRoot(uri, doc.getText());
   }
 
   private async follow(dir: string, announce: boolean): Promise<void> {

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, rm } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import * as vscode from 'vscode';
-import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import { RUN_FILES, type RunState, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
 import { localFolders, readSettings, runsRootOf } from '../settings.js';
 import { DEFAULT_STOP_PLAN, requestStop, resumeArgs, signalPid, spawnDetached, trainArgs } from './engine-process.js';
@@ -10,7 +10,7 @@ import { uniqueRunId } from './run-id.js';
 import { type QueuedJob, RunQueue, setExtensionState } from './run-queue.js';
 import { listRunDirs, RunReader, type RunSnapshot } from './run-reader.js';
 import { RunSession } from './run-session.js';
-import { allows, isActive, isPidAlive } from './run-state.js';
+import { allows, canTransition, isActive, isPidAlive } from './run-state.js';
 import { RunsWatcher } from './runs-watcher.js';
 
 /**
@@ -100,8 +100,8 @@ export class RunManager extends Disposable {
   /** Re-attaches: adopts this workspace's queue (the extension host's pid changed), reads every run. */
   async initialize(): Promise<void> {
     for (const job of [...this.queue.list()]) {
-      if (existsSync(join(job.runDir, RUN_FILES.status))) await setExtensionState(job.runDir, 'queued', process.pid);
-      else this.queue.remove(job.runDir);
+      if (!existsSync(join(job.runDir, RUN_FILES.status)) || !(await this.setState(job.runDir, 'queued', process.pid)))
+        this.queue.remove(job.runDir);
     }
     await this.refresh();
     await this.pump();
@@ -132,7 +132,7 @@ export class RunManager extends Disposable {
 
   roots(): string[] {
     const extra = this.state.get<string[]>(EXTRA_ROOTS_KEY, []);
-    return [...new Set([...localFolders().map(runsRootOf), ...extra])];
+    return [...new Set([...localFolders().map((f) => runsRootOf(f)), ...extra])];
   }
 
   /** Re-reads the runs folders from scratch (settings or workspace folders changed, or the user asked). */
@@ -146,7 +146,7 @@ export class RunManager extends Disposable {
 
   async start(request: StartRequest): Promise<string> {
     const { configPath, folder } = request;
-    const root = request.outputDir ? resolve(folder.uri.fsPath, request.outputDir) : runsRootOf(folder);
+    const root = runsRootOf(folder, request.outputDir);
     if (!this.roots().includes(root)) {
       await this.state.update(EXTRA_ROOTS_KEY, [...this.state.get<string[]>(EXTRA_ROOTS_KEY, []), root]);
       this.watcher.setRoots(this.roots());
@@ -176,7 +176,7 @@ export class RunManager extends Disposable {
   /** Asks the engine to stop at its next step boundary; SIGTERM, then SIGKILL, if it does not. */
   async stop(dir: string): Promise<void> {
     if (this.queue.remove(dir)) {
-      await setExtensionState(dir, 'stopped', process.pid, 'Stopped while waiting in the queue.');
+      await this.setState(dir, 'stopped', process.pid, 'Stopped while waiting in the queue.');
       return this.read(dir);
     }
     const run = this.runs.get(dir);
@@ -207,9 +207,10 @@ export class RunManager extends Disposable {
 
   private async enqueueOrLaunch(job: QueuedJob): Promise<void> {
     if (this.activeCount() >= readSettings().maxConcurrentRuns) {
-      await setExtensionState(job.runDir, 'queued', process.pid);
-      this.queue.add(job);
-      this.log.info(`Queued ${job.runDir}: ${this.activeCount()} run(s) active.`);
+      if (await this.setState(job.runDir, 'queued', process.pid)) {
+        this.queue.add(job);
+        this.log.info(`Queued ${job.runDir}: ${this.activeCount()} run(s) active.`);
+      }
     } else await this.launch(job);
     await this.read(job.runDir);
   }
@@ -222,10 +223,30 @@ export class RunManager extends Disposable {
       try {
         await this.launch(job);
       } catch (err) {
-        await setExtensionState(job.runDir, 'failed', process.pid, (err as Error).message);
+        await this.setState(job.runDir, 'failed', process.pid, (err as Error).message);
       }
       await this.read(job.runDir);
     }
+  }
+
+  /**
+   * Writes the state of a run no engine is working on (run-queue.ts), when the run state machine
+   * allows going there from `from`: by default the state the run is shown in (undefined for a
+   * run not read yet, such as a new one). An illegal transition is logged and not written.
+   */
+  private async setState(
+    dir: string,
+    to: RunState,
+    pid: number,
+    reason?: string,
+    from: RunState | undefined = this.runs.get(dir)?.state,
+  ): Promise<boolean> {
+    if (from !== undefined && !canTransition(from, to)) {
+      this.log.warn(`${dir}: not marking a ${from} run ${to}.`);
+      return false;
+    }
+    await setExtensionState(dir, to, pid, reason);
+    return true;
   }
 
   private async launch(job: QueuedJob): Promise<void> {
@@ -304,9 +325,9 @@ export class RunManager extends Disposable {
     else if (launchedPid !== undefined && run.died) {
       // Our engine died before writing its own status: write the final state for it, so the
       // folder says failed after a reload too (status.json would otherwise still be the last
-      // attempt's, or missing).
+      // attempt's, or missing). The state left is that of the engine it launched: running.
       this.launched.delete(dir);
-      await setExtensionState(dir, 'failed', launchedPid, run.reason);
+      await this.setState(dir, 'failed', launchedPid, run.reason, 'running');
       run = await reader.read();
     }
     const previous = this.runs.get(dir);

@@ -14,7 +14,8 @@ export function isActive(state: RunState): boolean {
 /**
  * Transitions the engine and the extension make. completed is terminal; failed and stopped go back
  * to queued or running on resume. A status read from disk that breaks these rules is still shown
- * (the folder is the truth), but the run manager does not make such a transition itself.
+ * (the folder is the truth), but the run manager checks every state it writes itself (queued,
+ * stopped, failed: RunManager.setState) against these, from the state the run is shown in.
  */
 const TRANSITIONS: Readonly<Record<RunState, readonly RunState[]>> = {
   queued: ['running', 'failed', 'stopped'],
