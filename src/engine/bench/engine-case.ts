@@ -98,7 +98,8 @@ export function randomBatch(
   };
 }
 
-export async function createRunner(c: ThroughputCase): Promise<StepRunner> {
+/** A runner training every parameter of the case's model with AdamW; `profilePrefix` as in StepRunnerOptions. */
+export async function createRunner(c: ThroughputCase, o: { profilePrefix?: string } = {}): Promise<StepRunner> {
   const { model, weights } = caseModel(c);
   return StepRunner.create({
     model,
@@ -108,6 +109,7 @@ export async function createRunner(c: ThroughputCase): Promise<StepRunner> {
     maxGradNorm: 1,
     device: 'cpu',
     threads: c.threads,
+    ...(o.profilePrefix ? { profilePrefix: o.profilePrefix } : {}),
   });
 }
 

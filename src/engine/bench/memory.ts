@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
 import { createRunner, randomBatch, type ThroughputCase } from './engine-case.js';
-import { type BenchSuite, currentRssMb, peakRssMb } from './suite.js';
+import { type BenchSuite, currentRssMb, peakRssMb, runCaseChild } from './suite.js';
 
 /**
  * No growth over a long run: 1,000 train steps of a small BERT (each 10th step also an eval
@@ -54,13 +53,7 @@ export const memorySuite: BenchSuite = {
   name: 'memory',
   summary: `resident memory over ${STEPS} train steps (2 layers, hidden 64, batch 8, seq 32)`,
   async run(log) {
-    const argv = [...process.execArgv, '--expose-gc', process.argv[1] as string, '--case', MEMORY_CASE.name, '--json'];
-    const stdout = await new Promise<string>((ok, fail) =>
-      execFile(process.execPath, argv, { maxBuffer: 1 << 24 }, (err, out, errOut) =>
-        err ? fail(new Error(`memory case failed: ${err.message}\n${errOut}`)) : ok(out),
-      ),
-    );
-    const r = JSON.parse(stdout.trim().split('\n').pop() ?? '') as MemoryResult;
+    const r = await runCaseChild<MemoryResult>(MEMORY_CASE.name, [], ['--expose-gc']);
     const at = (s: number) => r.rss_mb_at[s] as number;
     // The allocators and V8 settle during the first few hundred steps; a leak keeps growing after.
     const growth = at(STEPS) - at(500);

@@ -1,12 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeModel } from '../graph/onnx-codec.js';
-import type { TensorData } from '../graph/types.js';
-import { DROPOUT_SEED_INPUT } from '../models/layers.js';
-import { createSession } from '../runtime.js';
-import { buildTrainStep } from '../train/step-graph.js';
-import { caseModel, randomBatch, type ThroughputCase } from './engine-case.js';
+import { createRunner, randomBatch, type ThroughputCase } from './engine-case.js';
 
 /**
  * `--profile`: the train step of a case under ORT's profiler (`enableProfiling`), its JSON trace
@@ -73,40 +68,22 @@ export function summarizeProfile(events: readonly TraceEvent[], runs: number): P
   };
 }
 
+/**
+ * Profiles `runs` train steps of the case through a StepRunner (so the feeds are the trainer's own),
+ * after one warm-up step that is in the trace too and dropped from the summary. AdamW updates that
+ * run outside the graph (HostAdamW) are not in ORT's trace.
+ */
 export async function profileTrainStep(c: ThroughputCase, runs: number): Promise<ProfileSummary> {
-  const { model, weights } = caseModel(c);
-  const spec = buildTrainStep({
-    model,
-    weights,
-    trainable: new Set(model.params.map((p) => p.name)),
-    optimizer: { kind: 'adamw', weightDecay: 0.01 },
-    maxGradNorm: 1,
-  });
   const dir = mkdtempSync(join(tmpdir(), 'finetune-profile-'));
   try {
-    const session = await createSession(encodeModel(spec.graph), {
-      device: 'cpu',
-      threads: c.threads,
-      profilePrefix: join(dir, 'train'),
-    });
-    const batch = randomBatch(c);
-    const feeds: Record<string, TensorData> = { ...batch };
-    const scalar = (v: number): TensorData => ({ dtype: 'float32', dims: [], data: new Float32Array([v]) });
-    feeds.lr = scalar(2e-5);
-    feeds[DROPOUT_SEED_INPUT] = { dtype: 'int64', dims: [], data: new BigInt64Array([1n]) };
-    for (const s of spec.state) {
-      const w = weights.get(s.param) as TensorData;
-      feeds[s.input] = s.init === 'param' ? w : { ...w, data: new Float32Array(w.data.length) };
+    const runner = await createRunner(c, { profilePrefix: join(dir, 'train') });
+    try {
+      const batch = randomBatch(c);
+      for (let i = 0; i <= runs; i++) await runner.step(batch, 2e-5);
+      runner.endProfiling();
+    } finally {
+      await runner.dispose();
     }
-    // Parameters whose AdamW runs outside the graph (HostAdamW): fed, their update not profiled here.
-    for (const h of spec.host ?? []) feeds[h.param] = weights.get(h.param) as TensorData;
-    // One unprofiled-equivalent warm-up run is included in the trace; it is dropped below.
-    for (let i = 0; i <= runs; i++) {
-      feeds.step = scalar(i + 1);
-      await session.run(feeds);
-    }
-    session.endProfiling();
-    await session.dispose();
     const file = readdirSync(dir).find((f) => f.endsWith('.json'));
     if (!file) throw new Error('onnxruntime wrote no profile');
     const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as TraceEvent[];

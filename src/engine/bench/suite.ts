@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+
 /** Options of `npm run bench` that suites read (all optional). */
 export interface BenchArgs {
   /** Rounds of each throughput case (engine and PyTorch alternate within a round). */
@@ -45,3 +47,29 @@ export const median = (xs: readonly number[]): number => {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
+
+/**
+ * Runs `bench.js --case <name> --json ...extraArgs` in a fresh Node process (this process's
+ * execArgv, then extraExecArgv, e.g. --expose-gc) and parses the last line it prints.
+ */
+export async function runCaseChild<T>(
+  name: string,
+  extraArgs: readonly string[] = [],
+  extraExecArgv: readonly string[] = [],
+): Promise<T> {
+  const argv = [
+    ...process.execArgv,
+    ...extraExecArgv,
+    process.argv[1] as string,
+    '--case',
+    name,
+    '--json',
+    ...extraArgs,
+  ];
+  const stdout = await new Promise<string>((ok, fail) =>
+    execFile(process.execPath, argv, { maxBuffer: 1 << 24 }, (err, out, errOut) =>
+      err ? fail(new Error(`bench case ${name} failed: ${err.message}\n${errOut}`)) : ok(out),
+    ),
+  );
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '') as T;
+}

@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
 import { DEFAULT_STEPS, type EngineResult, THROUGHPUT_CASES, type ThroughputCase, WARMUP } from './engine-case.js';
-import { type BenchArgs, type BenchSuite, median } from './suite.js';
+import { type BenchArgs, type BenchSuite, median, runCaseChild } from './suite.js';
 import { runTorch, type TorchResult, torchUnavailable } from './torch-ref.js';
 
 /**
@@ -12,17 +11,9 @@ import { runTorch, type TorchResult, torchUnavailable } from './torch-ref.js';
  */
 export const DEFAULT_ROUNDS = 2;
 
-/** Runs `bench.js --case <name> --json` in a fresh Node process and reads its last JSON line. */
-async function engineChild(c: ThroughputCase, steps: number): Promise<EngineResult> {
-  const script = process.argv[1] as string;
-  const argv = [...process.execArgv, script, '--case', c.name, '--json', '--steps', String(steps)];
-  const stdout = await new Promise<string>((ok, fail) =>
-    execFile(process.execPath, argv, { maxBuffer: 1 << 24 }, (err, out, errOut) =>
-      err ? fail(new Error(`engine case ${c.name} failed: ${err.message}\n${errOut}`)) : ok(out),
-    ),
-  );
-  const line = stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(line) as EngineResult;
+/** One engine measurement of a case, in its own Node process. */
+function engineChild(c: ThroughputCase, steps: number): Promise<EngineResult> {
+  return runCaseChild<EngineResult>(c.name, ['--steps', String(steps)]);
 }
 
 /** Column widths of the summary table. */

@@ -2,13 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BadRows } from '../data/errors.js';
 import { loadExamples } from '../data/load.js';
+import { columnsFor } from '../data/records.js';
 import { encodeModel } from '../graph/onnx-codec.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
 import { GPT2_ARCHITECTURE } from '../models/gpt2.js';
 import { type GenerationOptions, type LoadedCausalLm, loadCausalLm } from '../tasks/causal-lm-model.js';
 import { buildInference } from '../train/step-graph.js';
-import { intOption, UsageError } from './command.js';
+import { intOption, numberOption, UsageError } from './command.js';
 import { predictJsonl } from './jsonl-predict.js';
 
 /**
@@ -43,13 +44,6 @@ export const GENERATION_USAGE = `  causal LM (GPT-2):       {"text": <generated 
                            --seed N makes sampling reproducible (default 0); --no-cache recomputes
                            the prefix per token instead of using the KV cache.
 `;
-
-function numberOption(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${value}'`);
-  return n;
-}
 
 export function generationOptions(values: Record<string, string | boolean | undefined>): GenerationOptions {
   const str = (k: string) => values[k] as string | undefined;
@@ -101,7 +95,7 @@ export async function evaluateCausalLm(o: { model: string; data: string; textCol
     const texts: string[] = [];
     for await (const e of loadExamples(resolve(o.data), {
       task: 'causal-lm',
-      columns: { text: o.textColumn, label: 'label', tokens: 'tokens', tags: 'tags' },
+      columns: columnsFor({ text_column: o.textColumn }),
       badRows: new BadRows('error'),
     })) {
       if (e.kind === 'text') texts.push(e.text);

@@ -11,10 +11,23 @@ export interface Command {
 /** Bad command-line input: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {}
 
+/**
+ * `--name N`, a non-negative integer, or undefined when absent. A blank value (`--name=`) is an
+ * error, not 0 (which is what Number('') gives).
+ */
 export function intOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got '${value}'`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0)
+    throw new UsageError(`--${name} must be a non-negative integer, got '${value}'`);
+  return n;
+}
+
+/** `--name X`, a finite number, or undefined when absent; a blank value is an error, as in intOption. */
+export function numberOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${value}'`);
   return n;
 }
 

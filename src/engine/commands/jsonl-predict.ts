@@ -1,10 +1,11 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { textLines } from '../util/text-lines.js';
 
 /**
  * The loop every `predict` shares: one JSON object per input line (blank lines skipped), one JSON
- * line out per input, in order, to a file or stdout. A line that is not JSON is an error naming
- * file and line; `where` ("file:line") goes to the per-row function for its own messages.
+ * line out per input, in order, to a file or stdout. A leading UTF-8 byte-order mark is skipped, as
+ * training's reader skips it. A line that is not JSON is an error naming file and line; `where`
+ * ("file:line") goes to the per-row function for its own messages.
  */
 export async function predictJsonl(
   input: string,
@@ -12,9 +13,8 @@ export async function predictJsonl(
   predict: (row: unknown, where: string) => Promise<unknown>,
 ): Promise<void> {
   const out = output ? createWriteStream(output) : process.stdout;
-  const lines = createInterface({ input: createReadStream(input), crlfDelay: Number.POSITIVE_INFINITY });
   let lineNo = 0;
-  for await (const line of lines) {
+  for await (const line of textLines(createReadStream(input))) {
     lineNo++;
     if (line.trim() === '') continue;
     let row: unknown;

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { TaskName } from '../../shared/config.js';
 import { BadRows } from '../data/errors.js';
 import { loadExamples } from '../data/load.js';
-import type { Example } from '../data/records.js';
+import { columnsFor, type Example } from '../data/records.js';
 import { encodeModel } from '../graph/onnx-codec.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
@@ -121,12 +121,7 @@ over the file (Σ NLL / Σ predicted tokens), each text tokenized alone, truncat
     return withModel(values.model, async (model) => {
       if (task && task !== model.task)
         throw new UsageError(`--task ${task} does not match the model's head (${model.task})`);
-      const columns = {
-        text: values['text-column'] ?? 'text',
-        label: values['label-column'] ?? 'label',
-        tokens: 'tokens',
-        tags: 'tags',
-      };
+      const columns = columnsFor({ text_column: values['text-column'], label_column: values['label-column'] });
       const examples: Example[] = [];
       for await (const e of loadExamples(resolve(values.data as string), {
         task: model.task,

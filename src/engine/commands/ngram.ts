@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ngramPerplexity, type PerplexityResult } from '../ngram/perplexity.js';
 import { checkOptions, MAX_ORDER, SMOOTHINGS, type Smoothing } from '../ngram/smoothing.js';
 import { fileLines, NgramError } from '../ngram/tokens.js';
-import { type Command, choiceOption, UsageError } from './command.js';
+import { type Command, choiceOption, numberOption, UsageError } from './command.js';
 
 const FORMATS = ['json', 'text'] as const;
 
@@ -112,11 +112,4 @@ function orderOption(value: string | undefined): number {
     throw new UsageError(`--order must be an integer from 1 to ${MAX_ORDER}, got '${value}'`);
   }
   return order;
-}
-
-function numberOption(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${value}'`);
-  return n;
 }

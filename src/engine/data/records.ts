@@ -54,7 +54,8 @@ export interface Columns {
 
 export const QA_FIELDS = { id: 'id', question: 'question', context: 'context', answers: 'answers' } as const;
 
-export function columnsFor(cfg: DataConfig): Columns {
+/** The column names of a data config (or of command-line flags shaped like one), defaults filled in. */
+export function columnsFor(cfg: Partial<DataConfig>): Columns {
   return {
     text: cfg.text_column ?? 'text',
     ...(cfg.text_pair_column ? { pair: cfg.text_pair_column } : {}),

@@ -1,5 +1,5 @@
 import { rng, shuffle } from '../util/random.js';
-import { contentHash } from './dedup.js';
+import { contentHash, labelKey } from './dedup.js';
 import { DataError, type Source } from './errors.js';
 import type { Example } from './records.js';
 
@@ -14,10 +14,9 @@ export interface SplitResult {
   validation: Example[];
 }
 
+/** The stratum of an example: its label for a text example (as dedup compares labels), else one group. */
 function groupKey(e: Example): string {
-  return e.kind === 'text' && (e.label !== undefined || e.labels !== undefined)
-    ? JSON.stringify(e.label ?? e.labels)
-    : '';
+  return e.kind === 'text' ? labelKey(e) : '';
 }
 
 export function splitValidation(

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { textLines } from '../util/text-lines.js';
 
 /** Lines of a corpus: an array, a generator, or an async stream such as {@link fileLines}. */
 export type Lines = Iterable<string> | AsyncIterable<string>;
@@ -144,19 +144,10 @@ export async function* fileLines(path: string, what: string): AsyncGenerator<str
   } catch (err) {
     throw new NgramError(`cannot open ${what} file '${path}': ${describe(err)}`);
   }
-  const input = handle.createReadStream({ encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  let first = true;
   try {
-    for await (const line of lines) {
-      yield first && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
-      first = false;
-    }
+    yield* textLines(handle.createReadStream());
   } catch (err) {
     throw new NgramError(`cannot read ${what} file '${path}': ${describe(err)}`);
-  } finally {
-    lines.close();
-    input.destroy();
   }
 }
 

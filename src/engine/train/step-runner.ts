@@ -21,6 +21,11 @@ export interface StepRunnerOptions extends StepGraphOptions {
   seed?: number;
   threads?: number;
   log?: (line: string) => void;
+  /**
+   * Profile the train step under ORT's profiler, its trace written to `<prefix>_<date>.json` once
+   * {@link StepRunner.endProfiling} is called (benchmarks); the other sessions are not profiled.
+   */
+  profilePrefix?: string;
 }
 
 export type Batch = Readonly<Record<string, TensorData>>;
@@ -96,15 +101,19 @@ export class StepRunner implements Evaluator {
   }
 
   static async create(opts: StepRunnerOptions, restore?: RunnerState): Promise<StepRunner> {
-    const compile = async (spec: StepGraph): Promise<Compiled> => ({
-      spec,
-      // The provider line is logged once: every session of a runner uses the same choice.
-      session: await createSession(encodeModel(spec.graph), {
-        device: opts.device,
-        threads: opts.threads,
-        logLine: spec.graph.name === 'train_step' ? opts.log : undefined,
-      }),
-    });
+    const compile = async (spec: StepGraph): Promise<Compiled> => {
+      const isTrain = spec.graph.name === 'train_step';
+      return {
+        spec,
+        session: await createSession(encodeModel(spec.graph), {
+          device: opts.device,
+          threads: opts.threads,
+          // The provider line is logged once: every session of a runner uses the same choice.
+          logLine: isTrain ? opts.log : undefined,
+          ...(isTrain && opts.profilePrefix ? { profilePrefix: opts.profilePrefix } : {}),
+        }),
+      };
+    };
     const accumulation = opts.gradientAccumulationSteps ?? 1;
     let trainSpec = buildTrainStep(opts);
     let host: HostAdamW | undefined;
@@ -274,6 +283,11 @@ export class StepRunner implements Evaluator {
   /** The inference ONNX model with the current weights baked in. */
   exportInference(): Uint8Array {
     return encodeModel(buildInference(this.opts.model, this.weights()), { producer: 'finetune-workbench' });
+  }
+
+  /** Ends the train step's profiling (a runner created with `profilePrefix`) and writes its trace file. */
+  endProfiling(): void {
+    this.train.session.endProfiling();
   }
 
   async dispose(): Promise<void> {
