@@ -214,9 +214,6 @@ test('a table that is also used outside a lookup keeps a dense gradient', () => 
 // Big enough for ORT to split the embedding gradient over both threads: with the former
 // ScatterND-add of every token's row this failed 3 runs out of 3 (updates lost at random).
 test('training on 2 threads is bit-for-bit reproducible (embedding gradients with repeated ids)', async () => {
-  const { encoderClassifier } = await import('../../src/engine/models/encoder-classifier.js');
-  const { initWeights } = await import('../../src/engine/models/init.js');
-  const { StepRunner } = await import('../../src/engine/train/step-runner.js');
   const model = encoderClassifier({
     vocabSize: 50,
     hidden: 256,
