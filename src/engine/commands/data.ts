@@ -5,14 +5,27 @@ import { DataError } from '../data/errors.js';
 import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
 import { type TokenCounter, whitespaceCounter } from '../data/stats.js';
+import { resolveModel } from '../io/hub-download.js';
 import { Tokenizer } from '../tokenize/index.js';
-import { ConfigError, loadConfig } from '../train/finetune.js';
+import { absolutePaths, ConfigError, loadConfig } from '../train/finetune.js';
 import { type Command, UsageError } from './command.js';
 
-/** label2id from a local model folder's config.json, when it has one. */
-function modelLabel2id(modelDir: string): Record<string, number> | undefined {
-  const file = resolve(modelDir, 'config.json');
-  if (!existsSync(file)) return undefined;
+/**
+ * The model folder as training resolves `model:` (a folder relative to the config, or a Hub id),
+ * without downloading: a Hub model counts only when it is in the Hugging Face cache.
+ */
+async function localModelFolder(model: string): Promise<string | undefined> {
+  try {
+    return (await resolveModel(model, { offline: true })).folder;
+  } catch {
+    return undefined;
+  }
+}
+
+/** label2id from the model's config.json, when it has one. */
+function modelLabel2id(modelDir: string | undefined): Record<string, number> | undefined {
+  const file = modelDir && resolve(modelDir, 'config.json');
+  if (!file || !existsSync(file)) return undefined;
   const l2i = (JSON.parse(readFileSync(file, 'utf8')) as { label2id?: unknown }).label2id;
   return l2i !== null && typeof l2i === 'object' ? (l2i as Record<string, number>) : undefined;
 }
@@ -22,8 +35,8 @@ function modelLabel2id(modelDir: string): Record<string, number> | undefined {
  * tokenizer.json; otherwise whitespace-separated words, said so in the report (a lower bound of
  * what a subword tokenizer gives).
  */
-function tokenCounterFor(modelDir: string): { counter: TokenCounter; name: string } {
-  if (existsSync(resolve(modelDir, 'tokenizer.json'))) {
+function tokenCounterFor(model: string, modelDir: string | undefined): { counter: TokenCounter; name: string } {
+  if (modelDir && existsSync(resolve(modelDir, 'tokenizer.json'))) {
     const tokenizer = Tokenizer.fromFolder(modelDir);
     return {
       counter: { countTokens: (text, pair) => tokenizer.encode(text, pair ?? null).ids.length },
@@ -32,22 +45,22 @@ function tokenCounterFor(modelDir: string): { counter: TokenCounter; name: strin
   }
   return {
     counter: whitespaceCounter,
-    name: `whitespace-separated words: no local tokenizer.json for model '${modelDir}', so subword counts will be higher`,
+    name: `whitespace-separated words: no local tokenizer.json for model '${model}' (a folder, or a Hub id in the cache), so subword counts will be higher`,
   };
 }
 
 /** The `data stats` report of a config file, as text or one JSON line; data problems throw DataError. */
 export async function dataStats(configFile: string, json: boolean): Promise<string> {
-  const config = loadConfig(configFile);
   const baseDir = dirname(resolve(configFile));
-  const modelDir = resolve(baseDir, config.model);
+  const config = absolutePaths(loadConfig(configFile), baseDir);
+  const modelDir = await localModelFolder(config.model);
   const label2id = modelLabel2id(modelDir);
   const prepared = await prepareData(config.data, {
     task: config.task,
     baseDir,
     ...(config.training?.seed === undefined ? {} : { seed: config.training.seed }),
     ...(label2id ? { label2id } : {}),
-    tokens: tokenCounterFor(modelDir),
+    tokens: tokenCounterFor(config.model, modelDir),
   });
   return json ? `${JSON.stringify(reportJson(prepared.report))}\n` : renderReport(prepared.report);
 }

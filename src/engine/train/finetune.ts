@@ -66,7 +66,7 @@ export function loadConfig(path: string): FinetuneConfig {
 }
 
 /** The config with model and data paths made absolute, so the run folder's copy works from anywhere. */
-function absolutePaths(config: FinetuneConfig, configDir: string): FinetuneConfig {
+export function absolutePaths(config: FinetuneConfig, configDir: string): FinetuneConfig {
   const abs = (p: string | undefined) => (p === undefined ? undefined : resolve(configDir, p));
   const isPath =
     existsSync(resolve(configDir, config.model)) || config.model.startsWith('.') || config.model.startsWith('/');

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { dataCommand, dataStats } from '../../../src/engine/commands/data.js';
 import { prepareData } from '../../../src/engine/data/prepare.js';
 import type { Example } from '../../../src/engine/data/records.js';
 import { renderReport, reportJson } from '../../../src/engine/data/report.js';
 import { computeStats, percentile, renderStats, statsJson, whitespaceCounter } from '../../../src/engine/data/stats.js';
+import { writeBertTokenizer } from '../../fixtures/tokenizers.js';
 import { jsonl, tempDir } from './tmp.js';
 
 const tmp = tempDir();
@@ -148,4 +151,31 @@ test('finetune data stats <config>: text and JSON reports; a data error exits 1 
   await assert.rejects(dataStats(bad, false), /cli-bad\.jsonl:7: 'text' is an integer; expected a string/);
   await assert.rejects(dataCommand.run(['show', cfg]), /unknown sub-command 'show'/);
   await assert.rejects(dataCommand.run(['stats']), /missing <config>/);
+});
+
+test('finetune data stats: a Hub model in the Hugging Face cache counts with its tokenizer, as training would', async () => {
+  const cache = join(tmp.dir, 'hf-cache');
+  const commit = 'c'.repeat(40);
+  const storage = join(cache, 'models--org--tiny-bert');
+  const snapshot = join(storage, 'snapshots', commit);
+  mkdirSync(snapshot, { recursive: true });
+  mkdirSync(join(storage, 'refs'), { recursive: true });
+  writeFileSync(join(storage, 'refs', 'main'), commit);
+  writeFileSync(join(snapshot, 'config.json'), JSON.stringify({ model_type: 'bert' }));
+  writeBertTokenizer(snapshot);
+  tmp.write('hub-train.jsonl', jsonl(TRAIN));
+  const cfg = tmp.write(
+    'hub.finetune.yaml',
+    'model: org/tiny-bert\ntask: text-classification\ndata:\n  train: hub-train.jsonl\n  validation_split: 0.5\n',
+  );
+  const saved = process.env.HF_HUB_CACHE;
+  process.env.HF_HUB_CACHE = cache;
+  try {
+    const text = await dataStats(cfg, false);
+    assert.match(text, /model tokenizer/);
+    assert.doesNotMatch(text, /whitespace-separated words/);
+  } finally {
+    if (saved === undefined) delete process.env.HF_HUB_CACHE;
+    else process.env.HF_HUB_CACHE = saved;
+  }
 });
