@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { loadFinetuned } from '../../src/engine/tasks/finetuned-model.js';
+import { predictLine } from '../../src/engine/tasks/predict.js';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
 import type { RunEvent, RunStatus } from '../../src/shared/run-directory.js';
 import { FIXTURE_SENTENCES, multiLabelRows, nerRows, scoreRows, sentimentRows, toJsonl } from '../fixtures/datasets.js';
@@ -79,6 +81,19 @@ for (const [family, task] of [
       id2label: Record<string, string>;
     };
     assert.ok(Object.keys(exported.id2label).length >= 2);
+    // predict truncates inputs longer than the model's positions, in both task shapes.
+    const model = await loadFinetuned(runDir, { device: 'cpu' });
+    try {
+      const words = Array.from({ length: 300 }, (_, i) => FIXTURE_SENTENCES[i % FIXTURE_SENTENCES.length] as string)
+        .join(' ')
+        .split(/\s+/)
+        .slice(0, 300);
+      const prediction = await predictLine(model, { text: words.join(' ') }, 'text', 'long:1');
+      if (task === 'token-classification') assert.equal((prediction as { labels: string[] }).labels.length, 300);
+      else assert.ok('logits' in prediction);
+    } finally {
+      await model.dispose();
+    }
   });
 }
 

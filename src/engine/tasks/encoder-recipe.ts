@@ -29,6 +29,8 @@ export interface EncoderRecipe extends TaskRecipe<EncodedExample> {
   model: EncoderTaskModel;
   problemType: ProblemType;
   collateOptions: CollateOptions;
+  /** Tokens per input: data.max_length, capped by the model's position embeddings. */
+  maxLength: number;
 }
 
 export interface EncoderRecipeOptions extends RecipeOptions {
@@ -210,6 +212,7 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
     labels,
     problemType,
     collateOptions,
+    maxLength,
     collate: (examples) => collateEncoded(examples, collateOptions),
     tokensOf: tokenCount,
     exportConfig: { problem_type: problemType },

@@ -35,7 +35,8 @@ export async function predictLine(
         ? (fields[textColumn] as string).split(/\s+/).filter(Boolean)
         : undefined;
     if (!words) throw new Error(`${where}: expected a "tokens" array or a "${textColumn}" string`);
-    const enc = tokenizer.encodeWords(words);
+    // Truncated to the model's length; words past it keep the default label 'O'.
+    const enc = tokenizer.encodeWords(words, null, { maxLength: recipe.maxLength });
     const { logits } = await model.evaluate(
       collateEncoded(
         [{ inputIds: enc.ids, tokenTypeIds: enc.tokenTypeIds, label: enc.ids.map(() => -100) }],
@@ -56,7 +57,7 @@ export async function predictLine(
   }
   const text = fields[textColumn];
   if (typeof text !== 'string') throw new Error(`${where}: expected a string in "${textColumn}"`);
-  const enc = tokenizer.encode(text, null, { maxLength: Math.min(512, recipe.model.arch.maxPositions) });
+  const enc = tokenizer.encode(text, null, { maxLength: recipe.maxLength });
   // The forward graph takes labels for its loss: a placeholder of the right kind (ignored here).
   const placeholder = recipe.problemType === 'multi_label_classification' ? recipe.labels.map(() => 0) : 0;
   const { logits } = await model.evaluate(
