@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tensorOf } from '../../src/engine/graph/types.js';
 import { maxSequenceLength } from '../../src/engine/models/encoder.js';
-import { familyOf } from '../../src/engine/models/families.js';
 import { HfConfigReader } from '../../src/engine/models/hf-config.js';
 import { initWeights } from '../../src/engine/models/init.js';
+import { encoderFamilyOf } from '../../src/engine/models/registry.js';
 import {
   IGNORE_INDEX,
   sequenceClassificationModel,
@@ -47,7 +47,7 @@ for (const name of FAMILY_NAMES) {
   for (const kind of ['sequence', 'token'] as const) {
     test(`${name} ${kind} classification trains: loss falls over 30 steps`, async () => {
       const config = new HfConfigReader(tinyConfig(name, VOCAB), `${name}/config.json`);
-      const family = familyOf(config);
+      const family = encoderFamilyOf(config);
       const opts = { family, config, numLabels: kind === 'token' ? 4 : 3, seed: 3 };
       const model =
         kind === 'token'
@@ -80,7 +80,7 @@ for (const name of FAMILY_NAMES) {
 test('maxSequenceLength: RoBERTa-style positions leave padding_idx + 1 slots, others use them all', () => {
   const lengthOf = (name: (typeof FAMILY_NAMES)[number], extra: Record<string, unknown>) => {
     const config = new HfConfigReader(tinyConfig(name, VOCAB, extra), `${name}/config.json`);
-    return maxSequenceLength(familyOf(config).arch(config));
+    return maxSequenceLength(encoderFamilyOf(config).arch(config));
   };
   // roberta-base, xlm-roberta-base and camembert-base: max_position_embeddings 514, pad_token_id 1.
   for (const model_type of ['roberta', 'xlm-roberta', 'camembert'])

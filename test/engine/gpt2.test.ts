@@ -6,7 +6,16 @@ import { after, before, test } from 'node:test';
 import type { Example } from '../../src/engine/data/records.js';
 import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, type Value } from '../../src/engine/graph/types.js';
-import { type Gpt2Arch, gpt2Context, gpt2Forward, gpt2Specs, lmHead } from '../../src/engine/models/gpt2.js';
+import { readHfConfig } from '../../src/engine/io/hf-config.js';
+import {
+  type Gpt2Arch,
+  gpt2Arch,
+  gpt2Context,
+  gpt2Forward,
+  gpt2Specs,
+  lmHead,
+} from '../../src/engine/models/gpt2/model.js';
+import { HfConfigReader } from '../../src/engine/models/hf-config.js';
 import { createSession, type Session } from '../../src/engine/runtime.js';
 import { type LoadedCausalLm, loadCausalLm, nextToken } from '../../src/engine/tasks/causal-lm-model.js';
 import {
@@ -27,6 +36,8 @@ import { gradCheck } from './helpers/gradcheck.js';
 
 let dir: string;
 let lm: LoadedCausalLm;
+/** The fixture's GPT-2 arch, for the plain-loop reference. */
+let arch: Gpt2Arch;
 let forward: Session;
 let evaluator: Evaluator;
 
@@ -34,6 +45,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gpt2-'));
   writeTinyGpt2(dir, GPT2_FIXTURE_SENTENCES, { seed: 3 });
   lm = await loadCausalLm(dir, { threads: 1 });
+  arch = gpt2Arch(new HfConfigReader(readHfConfig(dir), `${dir}/config.json`));
   const spec = buildForward({
     model: lm.model,
     weights: lm.weights,
@@ -72,7 +84,7 @@ test('gpt2: the graph matches a plain-loop GPT-2 on every real token, padded or 
   const [, T, V] = logits.dims as [number, number, number];
   assert.equal(V, lm.arch.vocabSize);
   examples.forEach((e, b) => {
-    const ref = referenceLogits(lm.arch, lm.weights, e.inputIds);
+    const ref = referenceLogits(arch, lm.weights, e.inputIds);
     e.inputIds.forEach((_, t) => {
       for (let k = 0; k < V; k += 7)
         assertClose(v[(b * T + t) * V + k] as number, ref[t]?.[k] as number, 1e-4, `logit b${b} t${t} k${k}`);
@@ -111,7 +123,7 @@ test('causal-lm: evaluation perplexity is token-weighted over two batches of dif
   const lengths = examples.map((e) => e.inputIds.length);
   assert.ok(new Set(lengths).size === 3, `distinct lengths ${lengths}`);
   // By hand: Σ over texts of Σ_t −log p(x_t | x_<t), over Σ (T − 1), from the plain-loop model.
-  const nll = examples.map((e) => referenceNll(referenceLogits(lm.arch, lm.weights, e.inputIds), e.inputIds));
+  const nll = examples.map((e) => referenceNll(referenceLogits(arch, lm.weights, e.inputIds), e.inputIds));
   const tokens = lengths.reduce((n, l) => n + l - 1, 0);
   const handLoss = nll.reduce((a, b) => a + b, 0) / tokens;
   // batch size 2: batches [text 0, text 1] and [text 2], of different lengths and token counts
@@ -160,7 +172,7 @@ test('generation: greedy with the KV cache equals recomputing the prefix, and sa
     // greedy = argmax of the plain-loop model's last logits, token by token
     const seq = ids(prompt);
     for (const id of cached.ids.slice(0, 3)) {
-      const ref = referenceLogits(lm.arch, lm.weights, seq).at(-1) as number[];
+      const ref = referenceLogits(arch, lm.weights, seq).at(-1) as number[];
       assert.equal(id, ref.indexOf(Math.max(...ref)));
       seq.push(id);
     }
@@ -250,6 +262,8 @@ test('gpt2: autodiff through the whole model (tied head, Conv1D, split q/k/v, ca
     hidden: 4,
     layers: 1,
     heads: 2,
+    kvHeads: 2,
+    headDim: 2,
     inner: 8,
     maxPositions: 5,
     eps: 1e-5,

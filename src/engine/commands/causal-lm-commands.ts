@@ -6,7 +6,6 @@ import { columnsFor } from '../data/records.js';
 import { encodeModel } from '../graph/onnx-codec.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
-import { GPT2_ARCHITECTURE } from '../models/gpt2.js';
 import { type GenerationOptions, type LoadedCausalLm, loadCausalLm } from '../tasks/causal-lm-model.js';
 import { buildInference } from '../train/step-graph.js';
 import { intOption, numberOption, UsageError } from './command.js';
@@ -117,7 +116,7 @@ export async function exportCausalLm(folder: string, format: 'onnx' | 'safetenso
     mkdirSync(out, { recursive: true });
     savePretrained(out, model.weights, readHfConfig(folder), {
       tokenizerFrom: folder,
-      architectures: [GPT2_ARCHITECTURE],
+      architectures: [model.architecture],
     });
     if (format === 'onnx') {
       writeFileSync(

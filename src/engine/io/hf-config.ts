@@ -1,38 +1,13 @@
 /**
- * `config.json` of a Hugging Face model folder. Typed loosely: the keys every encoder family
- * shares are named (and checked for type on read, so a wrong value fails here, naming the key,
- * rather than as a shape error deep in graph building); family-specific keys pass through as-is
- * and are written back unchanged.
+ * Reading and writing `config.json` (the type is models/hf-config.ts's `HfConfig`): a wrong value
+ * of a shared key fails here, naming the key, rather than as a shape error deep in graph building.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { HfConfig } from '../models/hf-config.js';
 import { writeTextAtomic } from './atomic.js';
 
 export const CONFIG_FILE = 'config.json';
-
-export interface HfConfig {
-  model_type?: string;
-  architectures?: string[];
-  hidden_size?: number;
-  num_hidden_layers?: number;
-  num_attention_heads?: number;
-  intermediate_size?: number;
-  hidden_act?: string;
-  hidden_dropout_prob?: number;
-  attention_probs_dropout_prob?: number;
-  max_position_embeddings?: number;
-  type_vocab_size?: number;
-  layer_norm_eps?: number;
-  initializer_range?: number;
-  vocab_size?: number;
-  pad_token_id?: number | null;
-  /** JSON object keys are strings: `{"0": "negative", "1": "positive"}`. */
-  id2label?: Record<string, string>;
-  label2id?: Record<string, number>;
-  torch_dtype?: string;
-  transformers_version?: string;
-  [key: string]: unknown;
-}
 
 const NUMBER_KEYS = [
   'hidden_size',

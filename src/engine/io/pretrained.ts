@@ -11,32 +11,14 @@
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TensorData } from '../graph/types.js';
+import type { HfConfig } from '../models/hf-config.js';
 import { initWeights } from '../models/init.js';
 import type { ParamSpec, Weights } from '../models/model.js';
+import { basePrefixOf } from '../models/registry.js';
 import { copyFileAtomic } from './atomic.js';
 import { Checkpoint, saveCheckpoint } from './checkpoint.js';
-import { type HfConfig, readHfConfig, writeHfConfig } from './hf-config.js';
+import { readHfConfig, writeHfConfig } from './hf-config.js';
 import { isFloatDtype } from './safetensors.js';
-
-/** transformers' `base_model_prefix` per `model_type`. */
-export const BASE_MODEL_PREFIX: Readonly<Record<string, string>> = {
-  bert: 'bert',
-  roberta: 'roberta',
-  'xlm-roberta': 'roberta',
-  camembert: 'roberta',
-  distilbert: 'distilbert',
-  albert: 'albert',
-  electra: 'electra',
-  deberta: 'deberta',
-  'deberta-v2': 'deberta',
-  mpnet: 'mpnet',
-  gpt2: 'transformer',
-  xlnet: 'transformer',
-  gpt_neox: 'gpt_neox',
-  llama: 'model',
-  mistral: 'model',
-  qwen2: 'model',
-};
 
 /** Modules transformers' task models put on top of the base model. */
 export const HEAD_MODULES: readonly string[] = [
@@ -69,7 +51,7 @@ export const TOKENIZER_FILES: readonly string[] = [
 ];
 
 export interface LoadPretrainedOptions {
-  /** Defaults to BASE_MODEL_PREFIX[config.model_type]; '' turns prefix handling off. */
+  /** Defaults to the family's base prefix (models/registry.ts); '' turns prefix handling off. */
   basePrefix?: string;
   /** Seed of the initialisation of missing and re-initialised parameters. */
   seed?: number;
@@ -134,7 +116,7 @@ export function loadPretrained(
   options: LoadPretrainedOptions = {},
 ): LoadedPretrained {
   const config = readHfConfig(folder);
-  const prefix = options.basePrefix ?? BASE_MODEL_PREFIX[config.model_type ?? ''] ?? '';
+  const prefix = options.basePrefix ?? basePrefixOf(config.model_type ?? '');
   const heads = options.headModules ?? HEAD_MODULES;
   const ckpt = Checkpoint.open(folder);
   const loaded = new Map<string, TensorData>();

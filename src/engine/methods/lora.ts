@@ -8,6 +8,7 @@ import { writeTextAtomic } from '../io/atomic.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { AdapterHook } from '../models/layers.js';
 import type { ParamSpec, TrainableModel, Weights } from '../models/model.js';
+import { findFamily } from '../models/registry.js';
 import { rng } from '../util/random.js';
 
 /**
@@ -34,20 +35,8 @@ export interface LoraSettings {
   targetModules: readonly string[];
 }
 
-/** Attention projections per model_type, as PEFT's default target modules. */
-export const DEFAULT_TARGET_MODULES: Readonly<Record<string, readonly string[]>> = {
-  bert: ['query', 'value'],
-  roberta: ['query', 'value'],
-  'xlm-roberta': ['query', 'value'],
-  camembert: ['query', 'value'],
-  electra: ['query', 'value'],
-  albert: ['query', 'value'],
-  distilbert: ['q_lin', 'v_lin'],
-  gpt2: ['c_attn'],
-};
-
 export function loraSettings(cfg: LoraConfig | undefined, modelType: string): LoraSettings {
-  const targets = cfg?.target_modules ?? DEFAULT_TARGET_MODULES[modelType];
+  const targets = cfg?.target_modules ?? findFamily(modelType)?.loraTargets;
   if (!targets || targets.length === 0) {
     throw new Error(
       `method lora: no default target modules for model_type '${modelType}'; set training.lora.target_modules to the names of its linear layers`,

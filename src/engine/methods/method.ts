@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { FinetuneConfig, MethodName } from '../../shared/config.js';
-import { BASE_MODEL_PREFIX } from '../io/pretrained.js';
 import type { TrainableModel, Weights } from '../models/model.js';
+import { basePrefixOf } from '../models/registry.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
 import type { TaskRecipe } from '../tasks/recipe.js';
 import { planFreeze } from './freeze.js';
@@ -97,7 +97,7 @@ export function prepareMethod(
   const t = config.training ?? {};
   const name = t.method ?? 'full';
   const archPrefix = (recipe.model as { arch?: { basePrefix?: string } }).arch?.basePrefix;
-  const basePrefix = archPrefix ?? BASE_MODEL_PREFIX[o.modelType] ?? '';
+  const basePrefix = archPrefix ?? basePrefixOf(o.modelType);
   const layout = modelLayout(recipe.model, basePrefix);
   const all = recipe.model.params.map((p) => p.name);
   const fresh = new Set([...recipe.loadReport.missing, ...recipe.loadReport.reinitialized]);

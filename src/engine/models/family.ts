@@ -1,21 +1,51 @@
+import type { Decoder } from './decoder.js';
 import type { EncoderArch } from './encoder.js';
 import type { Head } from './heads.js';
 import type { HfConfigReader } from './hf-config.js';
-import type { Activation } from './layers.js';
+import type { Activation, AdapterHook } from './layers.js';
 import { ACTIVATIONS } from './layers.js';
 
-/** What the engine knows about one Hugging Face model family (one file per family). */
-export interface ModelFamily {
+/**
+ * What the engine knows about one Hugging Face model family: one folder per family under
+ * `models/`, registered once in `registry.ts`. Every list keyed by `model_type` (base prefixes,
+ * LoRA targets, exported architectures) is read from here, never written elsewhere.
+ */
+export interface FamilyInfo {
+  /** The folder's name, used in messages. */
+  name: string;
   /** `model_type` values in config.json. */
   modelTypes: readonly string[];
+  /** transformers' `base_model_prefix`: the base model's weights inside a task model. */
+  basePrefix: string;
+  /** PEFT's default LoRA `target_modules` for the family (its attention projections). */
+  loraTargets: readonly string[];
+}
+
+export type TaskHeadKind = 'sequence' | 'token' | 'qa';
+
+/** A bidirectional encoder (BERT-like): a base model with task heads on top. */
+export interface EncoderFamily extends FamilyInfo {
+  kind: 'encoder';
   arch(cfg: HfConfigReader, dropoutOverride?: number): EncoderArch;
   sequenceHead: Head;
   tokenHead: Head;
-  /** Dropout before the head, from the config (overridden by training.dropout). */
-  headDropout(cfg: HfConfigReader, task: 'sequence' | 'token', dropoutOverride?: number): number;
-  /** `architectures` written into an exported config.json. */
-  architectures: { sequence: string; token: string };
+  /** Dropout before the head, from the config (overridden by training.dropout where the family reads one). */
+  headDropout(cfg: HfConfigReader, task: TaskHeadKind, dropoutOverride?: number): number;
+  /** `architectures` written into an exported config.json, per task head (by `model_type`). */
+  architectures(modelType: string): { sequence: string; token: string; qa: string };
 }
+
+/** An autoregressive decoder (GPT-2-like) with a language-model head. */
+export interface DecoderFamily extends FamilyInfo {
+  kind: 'decoder';
+  /** `architectures[0]` of a (fine-tuned) causal LM of the family, e.g. GPT2LMHeadModel. */
+  causalLmArchitecture: string;
+  /** The family's decoder for a config.json, with training.dropout overriding its dropouts. */
+  decoder(cfg: HfConfigReader, o?: { dropout?: number; adapters?: AdapterHook }): Decoder;
+}
+
+export type ModelFamily = EncoderFamily | DecoderFamily;
+export type FamilyKind = ModelFamily['kind'];
 
 export function hiddenAct(cfg: HfConfigReader, key = 'hidden_act', dflt: Activation = 'gelu'): Activation {
   const act = cfg.str(key, dflt);

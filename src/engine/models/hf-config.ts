@@ -2,11 +2,38 @@
  * Typed reads of a Hugging Face `config.json`. A missing or mistyped key is an error naming the key
  * and the file, so a broken model folder fails at load time, not mid-graph.
  */
-export type HfConfig = Readonly<Record<string, unknown>>;
+/**
+ * `config.json` of a Hugging Face model folder. Typed loosely: the keys every encoder family
+ * shares are named (and checked for type on read, so a wrong value fails there, naming the key);
+ * family-specific keys pass through as-is and are written back unchanged.
+ */
+export interface HfConfig {
+  model_type?: string;
+  architectures?: string[];
+  hidden_size?: number;
+  num_hidden_layers?: number;
+  num_attention_heads?: number;
+  intermediate_size?: number;
+  hidden_act?: string;
+  hidden_dropout_prob?: number;
+  attention_probs_dropout_prob?: number;
+  max_position_embeddings?: number;
+  type_vocab_size?: number;
+  layer_norm_eps?: number;
+  initializer_range?: number;
+  vocab_size?: number;
+  pad_token_id?: number | null;
+  /** JSON object keys are strings: `{"0": "negative", "1": "positive"}`. */
+  id2label?: Record<string, string>;
+  label2id?: Record<string, number>;
+  torch_dtype?: string;
+  transformers_version?: string;
+  [key: string]: unknown;
+}
 
 export class HfConfigReader {
   constructor(
-    readonly raw: HfConfig,
+    readonly raw: Readonly<HfConfig>,
     readonly source: string,
   ) {}
 
@@ -29,6 +56,12 @@ export class HfConfigReader {
     const v = this.raw[key];
     if (v === undefined || v === null) return dflt ?? this.fail(key, 'a string');
     return typeof v === 'string' ? v : this.fail(key, 'a string');
+  }
+
+  bool(key: string, dflt?: boolean): boolean {
+    const v = this.raw[key];
+    if (v === undefined || v === null) return dflt ?? this.fail(key, 'true or false');
+    return typeof v === 'boolean' ? v : this.fail(key, 'true or false');
   }
 
   has(key: string): boolean {

@@ -8,18 +8,15 @@ import { readHfConfig } from '../io/hf-config.js';
 import { loadPretrained } from '../io/pretrained.js';
 import {
   type CausalLmModel,
-  GPT2_BASE_PREFIX,
-  type Gpt2Arch,
-  gpt2Context,
-  gpt2Forward,
-  gpt2LmModel,
-  isGpt2Config,
+  causalLmModel,
+  type Decoder,
+  type DecoderArch,
   type KeyValue,
-  lmHead,
   lmLoss,
-} from '../models/gpt2.js';
+} from '../models/decoder.js';
 import { HfConfigReader } from '../models/hf-config.js';
 import type { Weights } from '../models/model.js';
+import { decoderFamilyOf, findFamily } from '../models/registry.js';
 import { createSession, type DeviceChoice, type Session } from '../runtime.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { rng } from '../util/random.js';
@@ -54,7 +51,7 @@ export function isCausalLmFolder(path: string): boolean {
   if (archs.some((a) => /LMHeadModel$|ForCausalLM$/.test(a))) return true;
   // A base GPT2Model folder runs as an LM through the tied head; one with another head does not.
   return (
-    config.model_type === 'gpt2' &&
+    findFamily(config.model_type ?? '')?.kind === 'decoder' &&
     !archs.some((a) => /For(SequenceClassification|TokenClassification|QuestionAnswering)$/.test(a))
   );
 }
@@ -90,7 +87,9 @@ export interface LoadedCausalLm {
   folder: string;
   tokenizer: Tokenizer;
   model: CausalLmModel;
-  arch: Gpt2Arch;
+  arch: DecoderArch;
+  /** `architectures[0]` of the family's LM class (GPT2LMHeadModel), written by export. */
+  architecture: string;
   weights: Weights;
   eosTokenId: number | null;
   padId: number;
@@ -117,15 +116,15 @@ function frozenParams(g: GraphBuilder, weights: Weights) {
  * Evaluation graph: input_ids, attention_mask, labels (shifted, -100 where nothing is predicted)
  * -> `nll_sum`, the summed NLL of the batch (reduction 'sum'), so no logits leave the graph.
  */
-export function evalSumGraph(arch: Gpt2Arch, weights: Weights): Graph {
+export function evalSumGraph(decoder: Decoder, weights: Weights): Graph {
   const g = new GraphBuilder(new Graph('causal_lm_eval'));
   const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
   const mask = g.input('attention_mask', 'int64', ['batch', 'seq']);
   const labels = g.input('labels', 'int64', ['batch', 'seq']);
-  const ctx = gpt2Context(g, frozenParams(g, weights), 'eval', arch);
-  const out = gpt2Forward(ctx, arch, { inputIds: ids, attentionMask: mask });
-  const logits = lmHead(ctx, arch, out.hidden);
-  const sum = lmLoss(g, arch, logits, labels, 'sum');
+  const ctx = decoder.context(g, frozenParams(g, weights), 'eval');
+  const out = decoder.forward(ctx, { inputIds: ids, attentionMask: mask });
+  const logits = decoder.lmHead(ctx, out.hidden);
+  const sum = lmLoss(g, decoder.arch, logits, labels, 'sum');
   g.output(g.op('Identity', [sum], {}, { outputNames: ['nll_sum'] })[0] as Value);
   return pruneToOutputs(g.graph);
 }
@@ -137,20 +136,20 @@ export const presentName = (i: number, kind: 'key' | 'value'): string => `presen
  * The cached decoder: input_ids [B, T], attention_mask [B, P + T], position_ids [B, T] and the
  * past keys/values -> `logits` of the last position [B, 1, V] and the present keys/values.
  */
-export function decoderGraph(arch: Gpt2Arch, weights: Weights): Graph {
+export function decoderGraph(decoder: Decoder, weights: Weights): Graph {
+  const { arch } = decoder;
   const g = new GraphBuilder(new Graph('causal_lm_decoder'));
   const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
   const mask = g.input('attention_mask', 'int64', ['batch', 'total']);
   const positions = g.input('position_ids', 'int64', ['batch', 'seq']);
-  const headDim = arch.hidden / arch.heads;
   const past: KeyValue[] = Array.from({ length: arch.layers }, (_, i) => ({
-    key: g.input(pastName(i, 'key'), 'float32', ['batch', arch.heads, 'past', headDim]),
-    value: g.input(pastName(i, 'value'), 'float32', ['batch', arch.heads, 'past', headDim]),
+    key: g.input(pastName(i, 'key'), 'float32', ['batch', arch.kvHeads, 'past', arch.headDim]),
+    value: g.input(pastName(i, 'value'), 'float32', ['batch', arch.kvHeads, 'past', arch.headDim]),
   }));
-  const ctx = gpt2Context(g, frozenParams(g, weights), 'eval', arch);
-  const out = gpt2Forward(ctx, arch, { inputIds: ids, attentionMask: mask, positionIds: positions, past });
+  const ctx = decoder.context(g, frozenParams(g, weights), 'eval');
+  const out = decoder.forward(ctx, { inputIds: ids, attentionMask: mask, positionIds: positions, past });
   const last = g.slice(out.hidden, [-1], [Number.MAX_SAFE_INTEGER], [1]); // [B, 1, H]
-  const logits = lmHead(ctx, arch, g.withShape(last, ['batch', 1, arch.hidden]));
+  const logits = decoder.lmHead(ctx, g.withShape(last, ['batch', 1, arch.hidden]));
   g.output(g.op('Identity', [logits], {}, { outputNames: ['logits'] })[0] as Value);
   out.present.forEach((kv, i) => {
     g.output(g.op('Identity', [kv.key], {}, { outputNames: [presentName(i, 'key')] })[0] as Value);
@@ -213,16 +212,14 @@ export async function loadCausalLm(
 ): Promise<LoadedCausalLm> {
   const folder = modelFolderOf(path);
   const cfg = new HfConfigReader(readHfConfig(folder), `${folder}/config.json`);
-  if (!isGpt2Config(cfg)) {
-    throw new Error(
-      `${folder}/config.json: model_type '${cfg.str('model_type', '')}' is not a causal LM this engine runs (it runs: gpt2)`,
-    );
-  }
-  const model = gpt2LmModel({ config: cfg });
-  const arch = model.arch;
-  const loaded = loadPretrained(folder, model.params, { basePrefix: GPT2_BASE_PREFIX });
+  const family = decoderFamilyOf(cfg);
+  const model = causalLmModel(family, { config: cfg });
+  const arch = model.decoder.arch;
+  const loaded = loadPretrained(folder, model.params, { basePrefix: family.basePrefix });
   if (loaded.missing.length > 0) {
-    throw new Error(`${folder}: the checkpoint lacks ${loaded.missing.join(', ')}: not a complete GPT-2 model`);
+    throw new Error(
+      `${folder}: the checkpoint lacks ${loaded.missing.join(', ')}: not a complete ${family.name} model`,
+    );
   }
   const tokenizer = Tokenizer.fromFolder(folder);
   const eosTokenId = lmEosId(tokenizer, arch.eosTokenId);
@@ -233,7 +230,7 @@ export async function loadCausalLm(
   const session = async (kind: 'evalSum' | 'decoder'): Promise<Session> => {
     const existing = sessions[kind];
     if (existing) return existing;
-    const graph = kind === 'evalSum' ? evalSumGraph(arch, weights) : decoderGraph(arch, weights);
+    const graph = kind === 'evalSum' ? evalSumGraph(model.decoder, weights) : decoderGraph(model.decoder, weights);
     const created = await createSession(encodeModel(graph), { device, ...(o.threads ? { threads: o.threads } : {}) });
     sessions[kind] = created;
     return created;
@@ -279,8 +276,11 @@ export async function loadCausalLm(
     const s = await session('decoder');
     const rand = rng(g.seed ?? 0);
     const useCache = g.useCache ?? true;
-    const headDim = arch.hidden / arch.heads;
-    const emptyPast: TensorData = { dtype: 'float32', dims: [1, arch.heads, 0, headDim], data: new Float32Array(0) };
+    const emptyPast: TensorData = {
+      dtype: 'float32',
+      dims: [1, arch.kvHeads, 0, arch.headDim],
+      data: new Float32Array(0),
+    };
     let past: Record<string, TensorData> = {};
     const resetPast = () => {
       past = {};
@@ -335,6 +335,7 @@ export async function loadCausalLm(
     tokenizer,
     model,
     arch,
+    architecture: family.causalLmArchitecture,
     weights,
     eosTokenId,
     padId,

@@ -2,16 +2,9 @@ import type { Example } from '../data/records.js';
 import { tensorOf } from '../graph/types.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { loadPretrained } from '../io/pretrained.js';
-import {
-  type CausalLmModel,
-  GPT2_ARCHITECTURE,
-  GPT2_BASE_PREFIX,
-  gpt2LmModel,
-  isGpt2Config,
-  isIgnoredGpt2Tensor,
-  LM_IGNORE_INDEX,
-} from '../models/gpt2.js';
+import { type CausalLmModel, causalLmModel, LM_IGNORE_INDEX } from '../models/decoder.js';
 import { HfConfigReader } from '../models/hf-config.js';
+import { decoderFamilyOf } from '../models/registry.js';
 import { ngramPerplexity } from '../ngram/perplexity.js';
 import type { Smoothing } from '../ngram/smoothing.js';
 import { NgramError } from '../ngram/tokens.js';
@@ -242,18 +235,14 @@ export function causalLmRecipe(o: RecipeOptions): CausalLmRecipe {
   if (o.config.task !== 'causal-lm') throw new Error(`task '${o.config.task}' is not trained by the causal-lm recipe`);
   const raw = readHfConfig(o.modelDir);
   const cfg = new HfConfigReader(raw, `${o.modelDir}/config.json`);
-  if (!isGpt2Config(cfg)) {
-    throw new Error(
-      `${o.modelDir}/config.json: model_type '${cfg.str('model_type', '')}' cannot be trained as a causal LM by this version of the engine (it trains: gpt2)`,
-    );
-  }
-  const model = gpt2LmModel({
+  const family = decoderFamilyOf(cfg);
+  const model = causalLmModel(family, {
     config: cfg,
     ...(o.config.training?.dropout === undefined ? {} : { dropout: o.config.training.dropout }),
     ...(o.adapters ? { adapters: o.adapters } : {}),
   });
-  const arch = model.arch;
-  const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed, basePrefix: GPT2_BASE_PREFIX });
+  const arch = model.decoder.arch;
+  const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed, basePrefix: family.basePrefix });
   const maxLength = Math.min(o.config.data.max_length ?? 128, arch.maxPositions);
   const packing = packingOf(o.config.data);
   const eos = lmEosId(o.tokenizer, arch.eosTokenId);
@@ -266,11 +255,11 @@ export function causalLmRecipe(o: RecipeOptions): CausalLmRecipe {
     weights: loaded.weights,
     loadReport: {
       missing: loaded.missing,
-      unexpected: loaded.unexpected.filter((n) => !isIgnoredGpt2Tensor(n, arch)),
+      unexpected: loaded.unexpected.filter((n) => !model.decoder.isIgnoredTensor(n)),
       reinitialized: loaded.reinitialized.map((r) => r.name),
     },
     labels: [],
-    architecture: GPT2_ARCHITECTURE,
+    architecture: family.causalLmArchitecture,
     exportConfig: {},
     encode: (examples) => encodeTexts(o.tokenizer, examples, { maxLength, packing, eos }),
     collate: (examples) => collateLm(examples, padId),

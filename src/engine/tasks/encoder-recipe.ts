@@ -3,9 +3,9 @@ import { type TensorData, tensorNumbers } from '../graph/types.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { loadPretrained } from '../io/pretrained.js';
 import { maxSequenceLength } from '../models/encoder.js';
-import { familyOf } from '../models/families.js';
-import type { ModelFamily } from '../models/family.js';
+import type { EncoderFamily } from '../models/family.js';
 import { HfConfigReader } from '../models/hf-config.js';
+import { encoderFamilyOf } from '../models/registry.js';
 import type { Evaluator } from '../train/step-runner.js';
 import { argmax } from './classification-metrics.js';
 import { type CollateOptions, collateEncoded, type EncodedExample, tokenCount } from './encoded.js';
@@ -25,7 +25,7 @@ import type { RecipeOptions, TaskRecipe } from './recipe.js';
  * evaluation metrics, as Hugging Face's Trainer recipes for these tasks do.
  */
 export interface EncoderRecipe extends TaskRecipe<EncodedExample> {
-  family: ModelFamily;
+  family: EncoderFamily;
   model: EncoderTaskModel;
   problemType: ProblemType;
   collateOptions: CollateOptions;
@@ -47,7 +47,7 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
   }
   const raw = readHfConfig(o.modelDir);
   const cfg = new HfConfigReader(raw, `${o.modelDir}/config.json`);
-  const family = familyOf(cfg);
+  const family = encoderFamilyOf(cfg);
   const labels = (o.labelSet?.labels ?? []).map(labelName);
   const fromConfig = task === 'text-classification' ? (raw.problem_type as ProblemType | undefined) : undefined;
   const fromData: ProblemType | undefined = o.labelSet?.regression
@@ -216,7 +216,7 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
     collate: (examples) => collateEncoded(examples, collateOptions),
     tokensOf: tokenCount,
     exportConfig: { problem_type: problemType },
-    architecture: task === 'token-classification' ? family.architectures.token : family.architectures.sequence,
+    architecture: family.architectures(cfg.str('model_type'))[task === 'token-classification' ? 'token' : 'sequence'],
     encode,
     evaluate,
   };

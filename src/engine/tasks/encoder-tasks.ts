@@ -1,7 +1,7 @@
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/types.js';
 import { type EncoderArch, encode, encoderBaseSpecs, encoderInputs } from '../models/encoder.js';
-import type { ModelFamily } from '../models/family.js';
+import type { EncoderFamily } from '../models/family.js';
 import type { Head } from '../models/heads.js';
 import type { HfConfigReader } from '../models/hf-config.js';
 import { type AdapterHook, type BlockContext, blockContext } from '../models/layers.js';
@@ -14,7 +14,7 @@ import type { BatchInput, ForwardMode, TrainableModel } from '../models/model.js
 export type ProblemType = 'single_label_classification' | 'multi_label_classification' | 'regression';
 
 export interface EncoderTaskOptions {
-  family: ModelFamily;
+  family: EncoderFamily;
   config: HfConfigReader;
   /** Classes (or 1 for regression). */
   numLabels: number;

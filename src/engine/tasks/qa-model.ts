@@ -1,11 +1,11 @@
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/types.js';
 import { encode, encoderBaseSpecs, encoderInputs } from '../models/encoder.js';
-import type { ModelFamily } from '../models/family.js';
+import type { EncoderFamily } from '../models/family.js';
 import type { HfConfigReader } from '../models/hf-config.js';
 import type { AdapterHook } from '../models/layers.js';
 import type { ForwardMode } from '../models/model.js';
-import { qaDropout, qaHead } from '../models/qa-head.js';
+import { qaHead } from '../models/qa-head.js';
 import { type EncoderTaskModel, encoderBlockContext } from './encoder-tasks.js';
 
 /**
@@ -16,7 +16,7 @@ import { type EncoderTaskModel, encoderBlockContext } from './encoder-tasks.js';
  * `start_logits` and `end_logits`.
  */
 export interface QaModelOptions {
-  family: ModelFamily;
+  family: EncoderFamily;
   config: HfConfigReader;
   /** training.dropout: overrides hidden, attention and head dropout. */
   dropout?: number;
@@ -43,7 +43,7 @@ function positionCrossEntropy(g: GraphBuilder, scores: Value, positions: Value):
 export function questionAnsweringModel(o: QaModelOptions): EncoderTaskModel {
   const arch = o.family.arch(o.config, o.dropout);
   const inputs = encoderInputs(arch);
-  const headDropout = qaDropout(arch, o.config, o.dropout);
+  const headDropout = o.family.headDropout(o.config, 'qa', o.dropout);
   return {
     arch,
     params: [...encoderBaseSpecs(arch), ...qaHead.params(arch, 2)],

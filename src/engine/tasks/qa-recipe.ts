@@ -4,10 +4,9 @@ import { tensorNumbers, tensorOf } from '../graph/types.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { loadPretrained } from '../io/pretrained.js';
 import { maxSequenceLength } from '../models/encoder.js';
-import { familyOf } from '../models/families.js';
-import type { ModelFamily } from '../models/family.js';
+import type { EncoderFamily } from '../models/family.js';
 import { HfConfigReader } from '../models/hf-config.js';
-import { qaArchitecture } from '../models/qa-head.js';
+import { encoderFamilyOf } from '../models/registry.js';
 import type { Batch, Evaluator } from '../train/step-runner.js';
 import { collateEncoded } from './encoded.js';
 import type { EncoderTaskModel } from './encoder-tasks.js';
@@ -34,7 +33,7 @@ import type { QaExample as ScoredQuestion } from './squad-metrics.js';
 export interface QaSettings extends QaWindowOptions, QaPostprocessOptions {}
 
 export interface QaRecipe extends TaskRecipe<QaWindow> {
-  family: ModelFamily;
+  family: EncoderFamily;
   model: EncoderTaskModel;
   settings: QaSettings;
   /** Windows through the eval forward: the mean window loss and the n-best answers of each example. */
@@ -78,14 +77,14 @@ export function qaRecipe(o: QaRecipeOptions): QaRecipe {
     throw new Error(`task '${o.config.task}' is not trained by the question-answering recipe`);
   const raw = readHfConfig(o.modelDir);
   const cfg = new HfConfigReader(raw, `${o.modelDir}/config.json`);
-  const family = familyOf(cfg);
+  const family = encoderFamilyOf(cfg);
   const model = questionAnsweringModel({
     family,
     config: cfg,
     ...(o.config.training?.dropout === undefined ? {} : { dropout: o.config.training.dropout }),
     ...(o.adapters ? { adapters: o.adapters } : {}),
   });
-  const architecture = qaArchitecture(model.arch);
+  const architecture = family.architectures(cfg.str('model_type')).qa;
   const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed });
   const maxLength = Math.min(o.settings?.maxLength ?? o.config.data.max_length ?? 128, maxSequenceLength(model.arch));
   const settings = qaSettings(o.config, maxLength, o.settings);

@@ -1,4 +1,4 @@
-import type { Gpt2Arch } from '../../../src/engine/models/gpt2.js';
+import type { Gpt2Arch } from '../../../src/engine/models/gpt2/model.js';
 import type { Weights } from '../../../src/engine/models/model.js';
 
 /**

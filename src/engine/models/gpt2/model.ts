@@ -1,7 +1,16 @@
-import type { GraphBuilder } from '../graph/builder.js';
-import type { Value } from '../graph/types.js';
-import { hiddenAct } from './family.js';
-import type { HfConfigReader } from './hf-config.js';
+import type { GraphBuilder } from '../../graph/builder.js';
+import type { Value } from '../../graph/types.js';
+import {
+  causalMask,
+  type Decoder,
+  type DecoderArch,
+  type DecoderInputs,
+  type DecoderOutput,
+  type KeyValue,
+  positionsFromMask,
+} from '../decoder.js';
+import { hiddenAct } from '../family.js';
+import type { HfConfigReader } from '../hf-config.js';
 import {
   type Activation,
   type AdapterHook,
@@ -11,8 +20,8 @@ import {
   conv1d,
   dropout,
   layerNorm,
-} from './layers.js';
-import type { BatchInput, ForwardMode, ParamSpec, TrainableModel } from './model.js';
+} from '../layers.js';
+import type { ForwardMode, ParamSpec } from '../model.js';
 
 /**
  * GPT-2 (`model_type: gpt2`) as transformers' GPT2LMHeadModel computes it:
@@ -40,14 +49,9 @@ import type { BatchInput, ForwardMode, ParamSpec, TrainableModel } from './model
  * masked. The cached inference graph (generation) takes `position_ids` as an input instead, so the
  * caller gives each new token its absolute position.
  */
-export interface Gpt2Arch {
-  vocabSize: number;
-  hidden: number;
-  layers: number;
-  heads: number;
+export interface Gpt2Arch extends DecoderArch {
   /** MLP width (n_inner, or 4 n_embd when null). */
   inner: number;
-  maxPositions: number;
   eps: number;
   act: Activation;
   embdDropout: number;
@@ -57,37 +61,16 @@ export interface Gpt2Arch {
   scaleAttnWeights: boolean;
   scaleByInverseLayerIdx: boolean;
   tied: boolean;
-  eosTokenId: number | null;
-  bosTokenId: number | null;
 }
 
 export const GPT2_BASE_PREFIX = 'transformer';
-export const GPT2_ARCHITECTURE = 'GPT2LMHeadModel';
-export const GPT2_MODEL_TYPES: readonly string[] = ['gpt2'];
 /** The tied output embedding: the head reads the token embedding. */
 export const GPT2_WTE = `${GPT2_BASE_PREFIX}.wte.weight`;
 export const GPT2_LM_HEAD = 'lm_head.weight';
 
-const FLOAT32_MIN = -3.4028234663852886e38;
-
-const bool = (cfg: HfConfigReader, key: string, dflt: boolean): boolean => {
-  const v = cfg.raw[key];
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'boolean')
-    throw new Error(`${cfg.source}: key '${key}' must be true or false, got ${JSON.stringify(v)}`);
-  return v;
-};
-
 const optionalInt = (cfg: HfConfigReader, key: string): number | null => (cfg.has(key) ? cfg.int(key) : null);
 
-export function isGpt2Config(cfg: HfConfigReader): boolean {
-  return GPT2_MODEL_TYPES.includes(cfg.str('model_type', ''));
-}
-
 export function gpt2Arch(cfg: HfConfigReader, dropoutOverride?: number): Gpt2Arch {
-  if (!isGpt2Config(cfg)) {
-    throw new Error(`${cfg.source}: model_type '${cfg.str('model_type', '')}' is not GPT-2 (expected gpt2)`);
-  }
   const hidden = cfg.int('n_embd');
   const heads = cfg.int('n_head');
   if (hidden % heads !== 0) throw new Error(`${cfg.source}: n_embd ${hidden} is not a multiple of n_head ${heads}`);
@@ -97,6 +80,8 @@ export function gpt2Arch(cfg: HfConfigReader, dropoutOverride?: number): Gpt2Arc
     hidden,
     layers: cfg.int('n_layer'),
     heads,
+    kvHeads: heads,
+    headDim: hidden / heads,
     inner: cfg.has('n_inner') ? cfg.int('n_inner') : 4 * hidden,
     maxPositions: cfg.has('n_positions') ? cfg.int('n_positions') : cfg.int('n_ctx', 1024),
     eps: cfg.num('layer_norm_epsilon', 1e-5),
@@ -105,9 +90,9 @@ export function gpt2Arch(cfg: HfConfigReader, dropoutOverride?: number): Gpt2Arc
     attnDropout: dropoutOverride ?? cfg.num('attn_pdrop', 0.1),
     residDropout: dropoutOverride ?? cfg.num('resid_pdrop', 0.1),
     initializerRange: cfg.num('initializer_range', 0.02),
-    scaleAttnWeights: bool(cfg, 'scale_attn_weights', true),
-    scaleByInverseLayerIdx: bool(cfg, 'scale_attn_by_inverse_layer_idx', false),
-    tied: bool(cfg, 'tie_word_embeddings', true),
+    scaleAttnWeights: cfg.bool('scale_attn_weights', true),
+    scaleByInverseLayerIdx: cfg.bool('scale_attn_by_inverse_layer_idx', false),
+    tied: cfg.bool('tie_word_embeddings', true),
     eosTokenId: optionalInt(cfg, 'eos_token_id'),
     bosTokenId: optionalInt(cfg, 'bos_token_id'),
   };
@@ -163,59 +148,6 @@ export function isIgnoredGpt2Tensor(name: string, arch: Gpt2Arch): boolean {
   return /(^|\.)attn\.(masked_)?bias$/.test(name) || (arch.tied && name === GPT2_LM_HEAD);
 }
 
-/** One layer's cached keys and values. // [B, heads, P, head_dim] each */
-export interface KeyValue {
-  key: Value;
-  value: Value;
-}
-
-export interface Gpt2Inputs {
-  /** [B, T] int64 */
-  inputIds: Value;
-  /** [B, P + T] int64, 1 for real tokens (the cached ones included), 0 for padding. */
-  attentionMask: Value;
-  /** [B, T] int64; computed from the mask when absent (then P must be 0). */
-  positionIds?: Value;
-  /** Keys and values of the P earlier positions, one per layer (the cached graph). */
-  past?: readonly KeyValue[];
-}
-
-export interface Gpt2Output {
-  /** ln_f output. // [B, T, H] */
-  hidden: Value;
-  /** Keys and values of all P + T positions, one per layer. */
-  present: KeyValue[];
-}
-
-/** cumsum of ones of `like`'s shape, minus 1, along axis 1: 0..T-1 per row. // [B, T] int64 */
-function arange(g: GraphBuilder, like: Value): Value {
-  const ones = g.constantOfShape(g.shape(like), 1, 'int64');
-  return g.sub(g.op('CumSum', [ones, g.scalar(1, 'int64')])[0] as Value, g.scalar(1, 'int64'));
-}
-
-/** cumsum(mask) - 1 clipped at 0. // [B, T] int64 */
-export function positionsFromMask(g: GraphBuilder, mask: Value): Value {
-  const counted = g.sub(g.op('CumSum', [mask, g.scalar(1, 'int64')])[0] as Value, g.scalar(1, 'int64'));
-  return g.max(counted, g.scalar(0, 'int64'));
-}
-
-/**
- * The additive attention mask: 0 where query t (at absolute position P + t) may attend key j
- * (j <= P + t and key j is not padding), float32 min elsewhere. // [B, 1, T, P + T]
- */
-function causalMask(g: GraphBuilder, ids: Value, mask: Value, withPast: boolean): Value {
-  const keys = arange(g, mask); // [B, L]
-  let queries = arange(g, ids); // [B, T]
-  if (withPast) {
-    const dim1 = (v: Value) => g.slice(g.shape(v), [1], [2]);
-    queries = g.add(queries, g.sub(dim1(mask), dim1(ids))); // + P
-  }
-  const causal = g.op('LessOrEqual', [g.unsqueeze(keys, [1, 2]), g.unsqueeze(queries, [1, 3])])[0] as Value;
-  const notPad = g.cast(g.unsqueeze(mask, [1, 2]), 'bool'); // [B, 1, 1, L]
-  const keep = g.op('And', [causal, notPad])[0] as Value; // [B, 1, T, L]
-  return g.where(keep, g.scalar(0, g.floatType), g.scalar(FLOAT32_MIN, g.floatType));
-}
-
 function attention(
   ctx: BlockContext,
   arch: Gpt2Arch,
@@ -248,7 +180,7 @@ function attention(
 }
 
 /** GPT2Model: embeddings, the pre-LayerNorm blocks and ln_f. */
-export function gpt2Forward(ctx: BlockContext, arch: Gpt2Arch, inputs: Gpt2Inputs): Gpt2Output {
+export function gpt2Forward(ctx: BlockContext, arch: Gpt2Arch, inputs: DecoderInputs): DecoderOutput {
   const { g, param } = ctx;
   const ids = inputs.inputIds;
   const withPast = inputs.past !== undefined;
@@ -286,18 +218,6 @@ export function lmHead(ctx: BlockContext, arch: Gpt2Arch, hidden: Value): Value 
   return g.reshape(logits, g.concat([lead, g.ints([arch.vocabSize])], 0));
 }
 
-/** Label of a position that predicts nothing (padding, a text's last token): PyTorch's ignore_index. */
-export const LM_IGNORE_INDEX = -100;
-
-export interface CausalLmModel extends TrainableModel {
-  readonly arch: Gpt2Arch;
-}
-
-export const CAUSAL_LM_INPUTS: readonly BatchInput[] = [
-  { name: 'input_ids', dtype: 'int64', shape: ['batch', 'seq'] },
-  { name: 'attention_mask', dtype: 'int64', shape: ['batch', 'seq'] },
-];
-
 /**
  * A block context for GPT-2: hidden dropout is resid_pdrop, attention dropout attn_pdrop.
  * Exported for graphs built outside the TrainableModel (evaluation sums, the cached decoder).
@@ -312,33 +232,15 @@ export function gpt2Context(
   return blockContext(g, param, mode, { hidden: arch.residDropout, attention: arch.attnDropout }, adapters);
 }
 
-/**
- * Cross-entropy of next-token predictions. `labels` are already shifted by the collator
- * (labels[t] = input_ids[t + 1], -100 where nothing is predicted), so logits and labels line up
- * position by position and no symbolic-length slicing is needed in the graph. // scalar
- */
-export function lmLoss(g: GraphBuilder, arch: Gpt2Arch, logits: Value, labels: Value, reduction: 'mean' | 'sum') {
-  const flat = g.reshape(logits, [-1, arch.vocabSize]); // [B*T, V]
-  return g.softmaxCrossEntropy(flat, g.reshape(labels, [-1]), { reduction, ignoreIndex: LM_IGNORE_INDEX }).loss;
-}
-
-/** GPT2LMHeadModel with the mean next-token cross-entropy as its loss. */
-export function gpt2LmModel(o: { config: HfConfigReader; dropout?: number; adapters?: AdapterHook }): CausalLmModel {
-  const arch = gpt2Arch(o.config, o.dropout);
+/** GPT-2's `Decoder`: what the causal-LM task and the generation graphs build on. */
+export function gpt2Decoder(cfg: HfConfigReader, o: { dropout?: number; adapters?: AdapterHook } = {}): Decoder {
+  const arch = gpt2Arch(cfg, o.dropout);
   return {
     arch,
     params: gpt2Specs(arch),
-    batchInputs: [...CAUSAL_LM_INPUTS, { name: 'labels', dtype: 'int64', shape: ['batch', 'seq'] }],
-    inferenceInputs: CAUSAL_LM_INPUTS.map((i) => i.name),
-    forward(g, param, values, mode) {
-      const ctx = gpt2Context(g, param, mode, arch, o.adapters);
-      const out = gpt2Forward(ctx, arch, {
-        inputIds: values.input_ids as Value,
-        attentionMask: values.attention_mask as Value,
-      });
-      const logits = g.scope('lm_head', () => lmHead(ctx, arch, out.hidden));
-      const loss = g.scope('loss', () => lmLoss(g, arch, logits, values.labels as Value, 'mean'));
-      return { loss, logits };
-    },
+    context: (g, param, mode) => gpt2Context(g, param, mode, arch, o.adapters),
+    forward: (ctx, inputs) => gpt2Forward(ctx, arch, inputs),
+    lmHead: (ctx, hidden) => lmHead(ctx, arch, hidden),
+    isIgnoredTensor: (name) => isIgnoredGpt2Tensor(name, arch),
   };
 }

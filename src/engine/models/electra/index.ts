@@ -1,13 +1,17 @@
-import { bertHeadDropout, bertLikeArch } from './bert.js';
-import type { ModelFamily } from './family.js';
-import { clsMlpHead, tokenClassifier } from './heads.js';
+import { bertLikeArch, bertLikeHeadDropout } from '../bert/index.js';
+import type { EncoderFamily } from '../family.js';
+import { clsMlpHead, tokenClassifier } from '../heads.js';
 
 /**
  * ELECTRA discriminator: BERT's layers with a separate embedding width projected to the hidden
  * size (`embeddings_project`), no pooler, and a dense + GELU classification head.
  */
-export const electra: ModelFamily = {
+export const electra: EncoderFamily = {
+  kind: 'encoder',
+  name: 'electra',
   modelTypes: ['electra'],
+  basePrefix: 'electra',
+  loraTargets: ['query', 'value'],
   arch(cfg, dropout) {
     const arch = bertLikeArch(cfg, 'electra', dropout);
     const projection = arch.embeddingSize !== arch.hidden ? 'embeddings_project' : undefined;
@@ -15,6 +19,10 @@ export const electra: ModelFamily = {
   },
   sequenceHead: clsMlpHead('gelu'),
   tokenHead: tokenClassifier,
-  headDropout: (cfg, _task, override) => bertHeadDropout(cfg, override),
-  architectures: { sequence: 'ElectraForSequenceClassification', token: 'ElectraForTokenClassification' },
+  headDropout: bertLikeHeadDropout,
+  architectures: () => ({
+    sequence: 'ElectraForSequenceClassification',
+    token: 'ElectraForTokenClassification',
+    qa: 'ElectraForQuestionAnswering',
+  }),
 };

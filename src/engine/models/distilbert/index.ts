@@ -1,13 +1,16 @@
-import type { ModelFamily } from './family.js';
-import { hiddenAct } from './family.js';
-import { distilClassifier, tokenClassifier } from './heads.js';
+import { type EncoderFamily, hiddenAct } from '../family.js';
+import { distilClassifier, tokenClassifier } from '../heads.js';
 
 /**
  * DistilBERT: its own weight names (q_lin, sa_layer_norm, ffn.lin1, ...), no token types, no
  * pooler; the sequence head is pre_classifier + ReLU. Sinusoidal positions are not supported.
  */
-export const distilbert: ModelFamily = {
+export const distilbert: EncoderFamily = {
+  kind: 'encoder',
+  name: 'distilbert',
   modelTypes: ['distilbert'],
+  basePrefix: 'distilbert',
+  loraTargets: ['q_lin', 'v_lin'],
   arch(cfg, dropout) {
     if (cfg.raw.sinusoidal_pos_embds === true) throw new Error(`${cfg.source}: sinusoidal_pos_embds is not supported`);
     const dim = cfg.int('dim');
@@ -49,7 +52,17 @@ export const distilbert: ModelFamily = {
   },
   sequenceHead: distilClassifier,
   tokenHead: tokenClassifier,
+  // The only family with a dropout before qa_outputs (qa_dropout).
   headDropout: (cfg, task, override) =>
-    override ?? (task === 'sequence' ? cfg.num('seq_classif_dropout', 0.2) : cfg.num('dropout', 0.1)),
-  architectures: { sequence: 'DistilBertForSequenceClassification', token: 'DistilBertForTokenClassification' },
+    override ??
+    (task === 'sequence'
+      ? cfg.num('seq_classif_dropout', 0.2)
+      : task === 'qa'
+        ? cfg.num('qa_dropout', 0.1)
+        : cfg.num('dropout', 0.1)),
+  architectures: () => ({
+    sequence: 'DistilBertForSequenceClassification',
+    token: 'DistilBertForTokenClassification',
+    qa: 'DistilBertForQuestionAnswering',
+  }),
 };

@@ -1,8 +1,8 @@
-import type { EncoderArch } from './encoder.js';
-import { hiddenAct, type ModelFamily } from './family.js';
-import { pooledClassifier, tokenClassifier } from './heads.js';
-import type { HfConfigReader } from './hf-config.js';
-import { BERT_LAYER_NAMES } from './layers.js';
+import type { EncoderArch } from '../encoder.js';
+import { type EncoderFamily, hiddenAct } from '../family.js';
+import { pooledClassifier, tokenClassifier } from '../heads.js';
+import type { HfConfigReader } from '../hf-config.js';
+import { BERT_LAYER_NAMES } from '../layers.js';
 
 /** BERT layout; RoBERTa and ELECTRA reuse it with their own prefix and positions. */
 export function bertLikeArch(cfg: HfConfigReader, basePrefix: string, dropoutOverride?: number): EncoderArch {
@@ -40,11 +40,27 @@ export function bertLikeArch(cfg: HfConfigReader, basePrefix: string, dropoutOve
 export const bertHeadDropout = (cfg: HfConfigReader, override?: number): number =>
   override ?? (cfg.has('classifier_dropout') ? cfg.num('classifier_dropout') : cfg.num('hidden_dropout_prob', 0.1));
 
-export const bert: ModelFamily = {
+/**
+ * Head dropout of the BERT-like families: classifier_dropout or hidden_dropout_prob before the
+ * sequence and token heads; none before the QA head (their *ForQuestionAnswering apply qa_outputs
+ * to the sequence output directly).
+ */
+export const bertLikeHeadDropout: EncoderFamily['headDropout'] = (cfg, task, override) =>
+  task === 'qa' ? 0 : bertHeadDropout(cfg, override);
+
+export const bert: EncoderFamily = {
+  kind: 'encoder',
+  name: 'bert',
   modelTypes: ['bert'],
+  basePrefix: 'bert',
+  loraTargets: ['query', 'value'],
   arch: (cfg, dropout) => bertLikeArch(cfg, 'bert', dropout),
   sequenceHead: pooledClassifier,
   tokenHead: tokenClassifier,
-  headDropout: (cfg, _task, override) => bertHeadDropout(cfg, override),
-  architectures: { sequence: 'BertForSequenceClassification', token: 'BertForTokenClassification' },
+  headDropout: bertLikeHeadDropout,
+  architectures: () => ({
+    sequence: 'BertForSequenceClassification',
+    token: 'BertForTokenClassification',
+    qa: 'BertForQuestionAnswering',
+  }),
 };

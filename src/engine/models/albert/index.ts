@@ -1,14 +1,17 @@
-import type { ModelFamily } from './family.js';
-import { hiddenAct } from './family.js';
-import { pooledClassifier, tokenClassifier } from './heads.js';
+import { type EncoderFamily, hiddenAct } from '../family.js';
+import { pooledClassifier, tokenClassifier } from '../heads.js';
 
 /**
  * ALBERT: factorised embeddings (embedding_size, projected by embedding_hidden_mapping_in) and one
  * layer shared by all num_hidden_layers (num_hidden_groups = 1): every use of the shared weights
  * adds its gradient, which autodiff accumulates.
  */
-export const albert: ModelFamily = {
+export const albert: EncoderFamily = {
+  kind: 'encoder',
+  name: 'albert',
   modelTypes: ['albert'],
+  basePrefix: 'albert',
+  loraTargets: ['query', 'value'],
   arch(cfg, dropout) {
     const groups = cfg.int('num_hidden_groups', 1);
     const inner = cfg.int('inner_group_num', 1);
@@ -55,6 +58,10 @@ export const albert: ModelFamily = {
   },
   sequenceHead: pooledClassifier,
   tokenHead: tokenClassifier,
-  headDropout: (cfg, _task, override) => override ?? cfg.num('classifier_dropout_prob', 0.1),
-  architectures: { sequence: 'AlbertForSequenceClassification', token: 'AlbertForTokenClassification' },
+  headDropout: (cfg, task, override) => (task === 'qa' ? 0 : (override ?? cfg.num('classifier_dropout_prob', 0.1))),
+  architectures: () => ({
+    sequence: 'AlbertForSequenceClassification',
+    token: 'AlbertForTokenClassification',
+    qa: 'AlbertForQuestionAnswering',
+  }),
 };
