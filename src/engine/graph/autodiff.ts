@@ -1,6 +1,6 @@
 import type { GraphBuilder } from './builder.js';
 import { dimsEqual } from './dims.js';
-import { type GradContext, gradientRegistry } from './gradients.js';
+import { type GradContext, gradientOf } from './gradients.js';
 import { formatShape, isFloat, type Node, type Value } from './types.js';
 
 /**
@@ -36,8 +36,8 @@ export function buildGradients(g: GraphBuilder, loss: Value, wrt: readonly Value
     if (!needs.some(Boolean)) continue;
     const dys = node.outputs.map((name) => (name === '' ? undefined : take(name)));
     if (dys.every((d) => d === undefined)) continue;
-    const builder = gradientRegistry[node.opType];
-    if (builder === undefined) {
+    const builder = gradientOf(node.opType);
+    if (builder === undefined || builder === 'not-implemented') {
       throw new Error(
         `autodiff: no gradient registered for op type '${node.opType}' (node '${node.name}'), which lies between a trained parameter and the loss`,
       );
@@ -73,7 +73,7 @@ function forwardReach(g: GraphBuilder, wrt: readonly Value[]): Set<string> {
   const set = new Set(wrt.map((v) => v.name));
   for (const node of g.graph.nodes) {
     if (!node.inputs.some((i) => set.has(i))) continue;
-    if (gradientRegistry[node.opType] === 'not-differentiable') continue;
+    if (gradientOf(node.opType) === 'not-differentiable') continue;
     for (const out of node.outputs) if (out !== '' && isFloat(g.graph.value(out).dtype)) set.add(out);
   }
   return set;

@@ -1,4 +1,5 @@
 import { Graph } from './graph.js';
+import type { OpType } from './ops.js';
 import { seededKeepMask } from './seeded-dropout.js';
 import { shapeInference } from './shape-inference.js';
 import {
@@ -116,15 +117,19 @@ export class GraphBuilder {
     return typeof x === 'number' ? this.scalar(x, like?.dtype ?? this.floatType) : x;
   }
 
-  /** Adds a node of any op type; shapes and dtypes of its outputs come from shape inference. */
+  /**
+   * Adds a node; shapes and dtypes of its outputs come from shape inference. Only op types of
+   * OP_TYPES (ops.ts) are accepted: each has a shape rule and a gradient entry by construction.
+   */
   op(
-    opType: string,
+    opType: OpType,
     inputs: readonly (Value | undefined)[],
     attrs: Record<string, Attr> = {},
     opts: OpOptions = {},
   ): Value[] {
     const infer = shapeInference[opType];
     const name = this.scoped(opts.name ?? opType.toLowerCase());
+    // Unreachable from typed code; kept for callers that cast a string to OpType.
     if (!infer) throw new Error(`node '${name}': op type '${opType}' has no shape inference entry`);
     const outputCount = opts.outputs ?? 1;
     const inferred = infer({ graph: this.graph, opType, nodeName: name, inputs, attrs, outputCount });
@@ -146,11 +151,11 @@ export class GraphBuilder {
     return outputs;
   }
 
-  private op1(opType: string, inputs: readonly (Value | undefined)[], attrs: Record<string, Attr> = {}): Value {
+  private op1(opType: OpType, inputs: readonly (Value | undefined)[], attrs: Record<string, Attr> = {}): Value {
     return this.op(opType, inputs, attrs)[0] as Value;
   }
 
-  private binary(opType: string, a: Operand, b: Operand): Value {
+  private binary(opType: OpType, a: Operand, b: Operand): Value {
     const av = this.operand(a, typeof b === 'number' ? undefined : b);
     return this.op1(opType, [av, this.operand(b, av)]);
   }

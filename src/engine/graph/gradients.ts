@@ -1,5 +1,6 @@
 import type { GraphBuilder } from './builder.js';
 import { normAxis } from './dims.js';
+import { isOpType, type OpType } from './ops.js';
 import { sumRowsById } from './segment-sum.js';
 import { attrFloat, attrInt, shapeTensorDims } from './shape-inference.js';
 import { formatShape, type Node, tensorNumbers, type Value } from './types.js';
@@ -24,6 +25,14 @@ export interface GradContext {
  * have the broadcast output shape: the autodiff driver reduces them to each input's shape.
  */
 export type GradientBuilder = (ctx: GradContext) => (Value | undefined)[];
+
+/**
+ * An op's gradient entry. 'not-differentiable': its outputs carry no gradient (integer or boolean
+ * results, constants), so autodiff stops there. 'not-implemented': differentiable in principle but
+ * no builder is written yet, so autodiff fails naming the op if one lies between a trained
+ * parameter and the loss (ops used only on integer data, or only outside autodiff, need none).
+ */
+export type GradientEntry = GradientBuilder | 'not-differentiable' | 'not-implemented';
 
 const fail = (node: Node, why: string): never => {
   throw new Error(`autodiff: ${node.opType} node '${node.name}': ${why}`);
@@ -201,10 +210,10 @@ function slice(ctx: GradContext): (Value | undefined)[] {
 }
 
 /**
- * The flat table of gradients: op type -> builder, or 'not-differentiable' for ops whose outputs
- * carry no gradient (integer or boolean results). A miss is an error naming the op and node.
+ * The gradient of every op type in OP_TYPES (ops.ts): a builder, or one of the explicit markers of
+ * GradientEntry. Typed as a Record over OpType so that the compiler refuses an op without one.
  */
-export const gradientRegistry: Readonly<Record<string, GradientBuilder | 'not-differentiable'>> = {
+export const gradientRegistry: Readonly<Record<OpType, GradientEntry>> = {
   Add: ({ dy }) => [dy(0), dy(0)],
   Sub: ({ g, dy, needs }) => [dy(0), needs(1) ? g.neg(dy(0) as Value) : undefined],
   Mul: ({ g, x, dy, needs }) => [
@@ -345,4 +354,23 @@ export const gradientRegistry: Readonly<Record<string, GradientBuilder | 'not-di
   ArgMax: 'not-differentiable',
   ConstantOfShape: 'not-differentiable',
   Range: 'not-differentiable',
+  Constant: 'not-differentiable',
+
+  // No gradient written yet: the engine builds these only on integer data (ids, positions, masks),
+  // inside gradients or the optimizer (after autodiff), or not at all (Abs: the autodiff tests).
+  Abs: 'not-implemented',
+  Max: 'not-implemented',
+  Min: 'not-implemented',
+  Mod: 'not-implemented',
+  ReduceMax: 'not-implemented',
+  CumSum: 'not-implemented',
+  TopK: 'not-implemented',
+  Unique: 'not-implemented',
+  ScatterND: 'not-implemented',
+  ScatterElements: 'not-implemented',
+  Pad: 'not-implemented',
 };
+
+/** The gradient entry of a node's op type; undefined for op types outside OP_TYPES (decoded graphs). */
+export const gradientOf = (opType: string): GradientEntry | undefined =>
+  isOpType(opType) ? gradientRegistry[opType] : undefined;

@@ -1,5 +1,6 @@
 import { broadcastShapes, divDims, mulDims, normAxis } from './dims.js';
 import type { Graph } from './graph.js';
+import type { OpType } from './ops.js';
 import {
   type Attr,
   type Dim,
@@ -19,7 +20,7 @@ export interface InferredValue {
 
 export interface InferContext {
   readonly graph: Graph;
-  readonly opType: string;
+  readonly opType: OpType;
   readonly nodeName: string;
   readonly inputs: readonly (Value | undefined)[];
   readonly attrs: Readonly<Record<string, Attr>>;
@@ -181,8 +182,11 @@ function slice(ctx: InferContext): InferredValue[] {
   return [{ dtype: x.dtype, shape }];
 }
 
-/** One entry per op type. Ops without an entry cannot be built (the builder names the op). */
-export const shapeInference: Readonly<Record<string, InferFn>> = {
+/**
+ * The shape rule of every op type in OP_TYPES (ops.ts): typed as a Record over OpType so that
+ * the compiler refuses an op without one.
+ */
+export const shapeInference: Readonly<Record<OpType, InferFn>> = {
   Identity: same,
   Neg: same,
   Abs: same,
