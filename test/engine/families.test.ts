@@ -5,12 +5,12 @@ import { maxSequenceLength } from '../../src/engine/models/encoder.js';
 import { HfConfigReader } from '../../src/engine/models/hf-config.js';
 import { initWeights } from '../../src/engine/models/init.js';
 import { encoderFamilyOf } from '../../src/engine/models/registry.js';
+import type { Batch } from '../../src/engine/step/batch.js';
 import {
   IGNORE_INDEX,
   sequenceClassificationModel,
   tokenClassificationModel,
-} from '../../src/engine/tasks/encoder-tasks.js';
-import type { Batch } from '../../src/engine/train/step-runner.js';
+} from '../../src/engine/tasks/encoder/task-models.js';
 import { StepRunner } from '../../src/engine/train/step-runner.js';
 import { type Example, markerTask } from '../../src/engine/train/synthetic.js';
 import { FAMILY_NAMES, tinyConfig } from '../fixtures/tiny-configs.js';

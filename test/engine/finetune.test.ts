@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadFinetuned } from '../../src/engine/tasks/finetuned-model.js';
-import { predictLine } from '../../src/engine/tasks/predict.js';
+import { loadFinetuned } from '../../src/engine/inference/finetuned-model.js';
+import { predictLine } from '../../src/engine/inference/predict.js';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
 import type { RunEvent, RunStatus } from '../../src/shared/run-directory.js';
 import { FIXTURE_SENTENCES, multiLabelRows, nerRows, scoreRows, sentimentRows, toJsonl } from '../fixtures/datasets.js';

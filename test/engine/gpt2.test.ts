@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import type { Example } from '../../src/engine/data/records.js';
 import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, type Value } from '../../src/engine/graph/types.js';
+import { type LoadedCausalLm, loadCausalLm, nextToken } from '../../src/engine/inference/causal-lm-model.js';
 import { readHfConfig } from '../../src/engine/io/hf-config.js';
 import {
   type Gpt2Arch,
@@ -17,7 +18,8 @@ import {
 } from '../../src/engine/models/gpt2/model.js';
 import { HfConfigReader } from '../../src/engine/models/hf-config.js';
 import { createSession, type Session } from '../../src/engine/runtime.js';
-import { type LoadedCausalLm, loadCausalLm, nextToken } from '../../src/engine/tasks/causal-lm-model.js';
+import type { Evaluator } from '../../src/engine/step/batch.js';
+import { buildForward } from '../../src/engine/step/step-graph.js';
 import {
   causalLmRecipe,
   collateLm,
@@ -25,10 +27,8 @@ import {
   evaluateLm,
   type LmExample,
   ngramBaseline,
-} from '../../src/engine/tasks/causal-lm-recipe.js';
+} from '../../src/engine/tasks/causal-lm/recipe.js';
 import { Tokenizer } from '../../src/engine/tokenize/index.js';
-import { buildForward } from '../../src/engine/train/step-graph.js';
-import type { Evaluator } from '../../src/engine/train/step-runner.js';
 import { rng } from '../../src/engine/util/random.js';
 import { GPT2_FIXTURE_SENTENCES, patternedSentences, writeTinyGpt2 } from '../fixtures/tiny-gpt2.js';
 import { referenceLogits, referenceNll } from './helpers/gpt2-reference.js';

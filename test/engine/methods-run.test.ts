@@ -9,10 +9,10 @@ import { type TensorData, tensorNumbers } from '../../src/engine/graph/types.js'
 import { readSafetensors } from '../../src/engine/io/safetensors.js';
 import { Lora, readPeftAdapter } from '../../src/engine/methods/lora.js';
 import { createSession } from '../../src/engine/runtime.js';
-import { encoderRecipe } from '../../src/engine/tasks/encoder-recipe.js';
+import { buildForward } from '../../src/engine/step/step-graph.js';
+import { encoderRecipe } from '../../src/engine/tasks/encoder/recipe.js';
 import { Tokenizer } from '../../src/engine/tokenize/index.js';
 import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
-import { buildForward } from '../../src/engine/train/step-graph.js';
 import { type RunEvent, STOP_REQUEST_FILE } from '../../src/shared/run-directory.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';

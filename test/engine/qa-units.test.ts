@@ -8,15 +8,15 @@ import { loadExamples } from '../../src/engine/data/load.js';
 import type { Example, QaExample } from '../../src/engine/data/records.js';
 import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, tensorOf } from '../../src/engine/graph/types.js';
+import { predictQa, type QaFinetunedModel } from '../../src/engine/inference/qa-model.js';
 import { initWeights } from '../../src/engine/models/init.js';
 import { createSession } from '../../src/engine/runtime.js';
-import { answerPositions, codePointIndex, qaWindows } from '../../src/engine/tasks/qa-data.js';
-import { predictQa, type QaFinetunedModel } from '../../src/engine/tasks/qa-finetuned.js';
-import { bestAnswers, type WindowLogits } from '../../src/engine/tasks/qa-postprocess.js';
-import { type QaRecipe, qaRecipe } from '../../src/engine/tasks/qa-recipe.js';
+import type { Batch, Evaluator } from '../../src/engine/step/batch.js';
+import { buildForward, buildInference } from '../../src/engine/step/step-graph.js';
+import { bestAnswers, type WindowLogits } from '../../src/engine/tasks/question-answering/postprocess.js';
+import { type QaRecipe, qaRecipe } from '../../src/engine/tasks/question-answering/recipe.js';
+import { answerPositions, codePointIndex, qaWindows } from '../../src/engine/tasks/question-answering/windows.js';
 import { Tokenizer } from '../../src/engine/tokenize/index.js';
-import { buildForward, buildInference } from '../../src/engine/train/step-graph.js';
-import type { Batch, Evaluator } from '../../src/engine/train/step-runner.js';
 import { SQUAD_SENTENCES, squadRows, writeTinyQaModel } from '../fixtures/qa-datasets.js';
 
 /**

@@ -14,6 +14,7 @@ import { appendOptimizer, clipGradients, type Gradient, isRowSparse } from '../.
 import { rowSparseGradient } from '../../src/engine/optim/sparse-grad.js';
 import { createSession } from '../../src/engine/runtime.js';
 import { SELFTEST_MODEL } from '../../src/engine/selftest.js';
+import type {} from '../../src/engine/step/batch.js';
 import { StepRunner, type StepRunnerOptions } from '../../src/engine/train/step-runner.js';
 import { collate, markerTask } from '../../src/engine/train/synthetic.js';
 import { rng, testSeed } from './helpers/random.js';

@@ -6,7 +6,8 @@ import { type EncoderConfig, encoderClassifier } from '../../src/engine/models/e
 import { initWeights } from '../../src/engine/models/init.js';
 import { createSession } from '../../src/engine/runtime.js';
 import { SELFTEST_MODEL, selftest } from '../../src/engine/selftest.js';
-import { buildTrainStep } from '../../src/engine/train/step-graph.js';
+import type {} from '../../src/engine/step/batch.js';
+import { buildTrainStep } from '../../src/engine/step/step-graph.js';
 import { StepRunner, type StepRunnerOptions } from '../../src/engine/train/step-runner.js';
 import { collate, markerTask } from '../../src/engine/train/synthetic.js';
 import { testSeed } from './helpers/random.js';

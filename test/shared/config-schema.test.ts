@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { metricDirection, metricNamesForTask } from '../../src/engine/tasks/metrics.js';
+import { metricDirection, metricNamesForTask } from '../../src/engine/tasks/metrics/registry.js';
 import type {
   CleanConfig,
   DataConfig,

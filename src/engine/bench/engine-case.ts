@@ -2,7 +2,7 @@ import { tensorOf } from '../graph/types.js';
 import { type EncoderConfig, encoderClassifier } from '../models/encoder-classifier.js';
 import { initWeights } from '../models/init.js';
 import type { TrainableModel, Weights } from '../models/model.js';
-import type { Batch } from '../train/step-runner.js';
+import type { Batch } from '../step/batch.js';
 import { StepRunner } from '../train/step-runner.js';
 import { rng } from '../util/random.js';
 import { median, peakRssMb } from './suite.js';

@@ -4,10 +4,10 @@ import { BadRows } from '../data/errors.js';
 import { loadExamples } from '../data/load.js';
 import { columnsFor } from '../data/records.js';
 import { encodeModel } from '../graph/onnx-codec.js';
+import { type GenerationOptions, type LoadedCausalLm, loadCausalLm } from '../inference/causal-lm-model.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
-import { type GenerationOptions, type LoadedCausalLm, loadCausalLm } from '../tasks/causal-lm-model.js';
-import { buildInference } from '../train/step-graph.js';
+import { buildInference } from '../step/step-graph.js';
 import { intOption, numberOption, UsageError } from './command.js';
 import { predictJsonl } from './jsonl-predict.js';
 

@@ -6,14 +6,14 @@ import { BadRows } from '../data/errors.js';
 import { loadExamples } from '../data/load.js';
 import { columnsFor, type Example } from '../data/records.js';
 import { encodeModel } from '../graph/onnx-codec.js';
+import { isCausalLmFolder } from '../inference/causal-lm-model.js';
+import { modelFolderOf } from '../inference/finetuned-model.js';
+import { type AnyFinetunedModel, isQaModel, openModel } from '../inference/open-model.js';
+import { predictLine } from '../inference/predict.js';
+import { predictQa } from '../inference/qa-model.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
-import { isCausalLmFolder } from '../tasks/causal-lm-model.js';
-import { modelFolderOf } from '../tasks/finetuned-model.js';
-import { type AnyFinetunedModel, isQaModel, openModel } from '../tasks/open-model.js';
-import { predictLine } from '../tasks/predict.js';
-import { predictQa } from '../tasks/qa-finetuned.js';
-import { buildInference } from '../train/step-graph.js';
+import { buildInference } from '../step/step-graph.js';
 import {
   evaluateCausalLm,
   exportCausalLm,

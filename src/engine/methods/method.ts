@@ -3,7 +3,7 @@ import type { FinetuneConfig, MethodName } from '../../shared/config.js';
 import type { TrainableModel, Weights } from '../models/model.js';
 import { basePrefixOf } from '../models/registry.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
-import type { TaskRecipe } from '../tasks/recipe.js';
+import type { TaskRecipe } from '../tasks/task.js';
 import { planFreeze } from './freeze.js';
 import { modelLayout } from './layout.js';
 import { Lora, loraSettings } from './lora.js';

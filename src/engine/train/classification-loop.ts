@@ -1,8 +1,9 @@
 import { type TensorData, tensorNumbers } from '../graph/types.js';
 import { learningRate, type ScheduleConfig } from '../optim/schedule.js';
+import type { Batch } from '../step/batch.js';
 import { rng, shuffle } from '../util/random.js';
 import { batchesOf } from './batching.js';
-import type { Batch, StepRunner } from './step-runner.js';
+import type { StepRunner } from './step-runner.js';
 
 /**
  * Epochs over in-memory examples for a classification model: shuffle, batch, step with the

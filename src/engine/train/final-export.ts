@@ -4,8 +4,8 @@ import { encodeModel } from '../graph/onnx-codec.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
 import type { Weights } from '../models/model.js';
-import type { TaskRecipe } from '../tasks/recipe.js';
-import { buildInference } from './step-graph.js';
+import { buildInference } from '../step/step-graph.js';
+import type { TaskRecipe } from '../tasks/task.js';
 
 /**
  * The run's final/ folder: a Hugging Face model folder (model.safetensors, config.json with

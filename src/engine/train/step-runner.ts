@@ -5,6 +5,7 @@ import type { Weights } from '../models/model.js';
 import { HostAdamW } from '../optim/host-adamw.js';
 import { ADAMW_MOMENTS, adamwBetas, stateName } from '../optim/optimizer.js';
 import { createSession, type DeviceChoice, disposeAll, type Session } from '../runtime.js';
+import type { Batch, Evaluator } from '../step/batch.js';
 import {
   buildAccumulateStep,
   buildForward,
@@ -13,7 +14,7 @@ import {
   type HostUpdate,
   type StepGraph,
   type StepGraphOptions,
-} from './step-graph.js';
+} from '../step/step-graph.js';
 
 export interface StepRunnerOptions extends StepGraphOptions {
   device: DeviceChoice;
@@ -26,15 +27,6 @@ export interface StepRunnerOptions extends StepGraphOptions {
    * {@link StepRunner.endProfiling} is called (benchmarks); the other sessions are not profiled.
    */
   profilePrefix?: string;
-}
-
-export type Batch = Readonly<Record<string, TensorData>>;
-
-/** Anything that runs the eval-mode forward of a batch: a StepRunner, or a loaded fine-tuned model. */
-export interface Evaluator {
-  evaluate(batch: Batch): Promise<{ loss: number; logits: TensorData }>;
-  /** The loss alone, where the evaluator can skip copying out the logits (a causal LM's are [B, T, vocab]). */
-  evaluateLoss?(batch: Batch): Promise<number>;
 }
 
 /** Everything a checkpoint needs to continue exactly where a runner stopped. */

@@ -1,6 +1,6 @@
 import { tensorOf } from '../graph/types.js';
+import type { Batch } from '../step/batch.js';
 import { rng } from '../util/random.js';
-import type { Batch } from './step-runner.js';
 
 /**
  * A synthetic sequence-classification task the selftest and the convergence test generate: random

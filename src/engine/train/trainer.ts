@@ -1,9 +1,10 @@
 import type { Weights } from '../models/model.js';
 import { learningRate, type SchedulerName } from '../optim/schedule.js';
+import type { Batch } from '../step/batch.js';
 import { epochBatches } from './batching.js';
 import { readCheckpointFiles, type TrainerProgress, writeCheckpointFiles } from './checkpoint-state.js';
 import type { RunDirectory } from './run-dir.js';
-import { type Batch, StepRunner, type StepRunnerOptions } from './step-runner.js';
+import { StepRunner, type StepRunnerOptions } from './step-runner.js';
 
 /**
  * The training loop over a run directory: epochs of (optionally shuffled) batches, gradient

@@ -8,7 +8,7 @@ import {
   multiLabelPredictions,
   multiLabelSubsetAccuracy,
   precisionRecallF1,
-} from '../../../src/engine/tasks/classification-metrics.js';
+} from '../../../src/engine/tasks/metrics/classification.js';
 import { near, nearAll } from './near.js';
 
 // A 3-class case worked by hand. Confusion matrix (rows true, columns predicted):

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { lmScores, perplexityOf } from '../../../src/engine/tasks/metrics/perplexity.js';
 import {
   computeMetrics,
   type EvalOutputs,
@@ -8,8 +9,7 @@ import {
   metricDocsForTask,
   metricNamesForTask,
   metricSpecs,
-} from '../../../src/engine/tasks/metrics.js';
-import { lmScores, perplexityOf } from '../../../src/engine/tasks/perplexity.js';
+} from '../../../src/engine/tasks/metrics/registry.js';
 import { near, nearAll } from './near.js';
 
 test('perplexity weighs batches by their tokens, not by batch', () => {

@@ -6,7 +6,7 @@ import {
   meanSquaredError,
   pearson,
   spearman,
-} from '../../../src/engine/tasks/regression-metrics.js';
+} from '../../../src/engine/tasks/metrics/regression.js';
 import { near } from './near.js';
 
 const TARGETS = [1, 2, 3, 4];

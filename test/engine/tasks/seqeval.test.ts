@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { getEntities, seqevalScores, tokenAccuracy } from '../../../src/engine/tasks/seqeval.js';
+import { getEntities, seqevalScores, tokenAccuracy } from '../../../src/engine/tasks/metrics/seqeval.js';
 import { near, nearAll } from './near.js';
 
 // Expected entities follow seqeval's default (conlleval) chunking rules; each case names the rule.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { exactMatch, normalizeAnswer, squadScores, tokenF1 } from '../../../src/engine/tasks/squad-metrics.js';
+import { exactMatch, normalizeAnswer, squadScores, tokenF1 } from '../../../src/engine/tasks/metrics/squad.js';
 import { near } from './near.js';
 
 // Expected strings are what the official script's `normalize_answer` returns for the same input.

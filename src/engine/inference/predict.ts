@@ -1,6 +1,6 @@
 import { tensorNumbers } from '../graph/types.js';
-import { argmax } from './classification-metrics.js';
-import { collateEncoded } from './encoded.js';
+import { collateEncoded } from '../tasks/encoder/encoded.js';
+import { argmax } from '../tasks/metrics/classification.js';
 import type { FinetunedModel } from './finetuned-model.js';
 
 /**

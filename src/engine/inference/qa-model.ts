@@ -6,11 +6,11 @@ import { RUN_FILES } from '../../shared/run-directory.js';
 import type { QaExample } from '../data/records.js';
 import type { TensorData } from '../graph/types.js';
 import type { DeviceChoice, Session } from '../runtime.js';
+import type { Batch } from '../step/batch.js';
+import { type QaRecipe, type QaSettings, qaRecipe } from '../tasks/question-answering/recipe.js';
+import { codePointIndex } from '../tasks/question-answering/windows.js';
 import { Tokenizer } from '../tokenize/index.js';
-import type { Batch } from '../train/step-runner.js';
 import { forwardSession, modelFolderOf } from './finetuned-model.js';
-import { codePointIndex } from './qa-data.js';
-import { type QaRecipe, type QaSettings, qaRecipe } from './qa-recipe.js';
 
 /**
  * A fine-tuned question-answering folder (architectures *ForQuestionAnswering) ready for predict,

@@ -18,7 +18,7 @@
  * - `loss` (the eval loss every task reports) is not listed in `eval.metrics`, but is a valid
  *   early-stopping metric and is minimised.
  */
-import type { TaskName } from '../../shared/config.js';
+import type { TaskName } from '../../../shared/config.js';
 import {
   type Average,
   accuracy,
@@ -26,11 +26,11 @@ import {
   multiLabelPrecisionRecallF1,
   multiLabelSubsetAccuracy,
   precisionRecallF1,
-} from './classification-metrics.js';
+} from './classification.js';
 import { lmScores, type NllBatch } from './perplexity.js';
-import { meanAbsoluteError, meanSquaredError, pearson, spearman } from './regression-metrics.js';
+import { meanAbsoluteError, meanSquaredError, pearson, spearman } from './regression.js';
 import { type SeqevalResult, seqevalScores } from './seqeval.js';
-import { type QaExample, squadScores } from './squad-metrics.js';
+import { type QaExample, squadScores } from './squad.js';
 
 /** What an evaluation produced, per kind of head; the trainer builds one of these per eval. */
 export type EvalOutputs =

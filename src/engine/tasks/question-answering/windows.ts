@@ -1,5 +1,5 @@
-import type { QaExample } from '../data/records.js';
-import type { Tokenizer } from '../tokenize/index.js';
+import type { QaExample } from '../../data/records.js';
+import type { Tokenizer } from '../../tokenize/index.js';
 
 /**
  * Extractive question answering preprocessing, as Hugging Face's run_qa.py does it: the question

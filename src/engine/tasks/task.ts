@@ -3,8 +3,8 @@ import type { LabelSet } from '../data/labels.js';
 import type { Example } from '../data/records.js';
 import type { AdapterHook } from '../models/layers.js';
 import type { TrainableModel, Weights } from '../models/model.js';
+import type { Batch, Evaluator } from '../step/batch.js';
 import type { Tokenizer } from '../tokenize/index.js';
-import type { Batch, Evaluator } from '../train/step-runner.js';
 
 /**
  * What training needs from a task on a model family: the graph, its pretrained weights, how

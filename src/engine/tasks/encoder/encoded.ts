@@ -1,5 +1,5 @@
-import { tensorOf } from '../graph/types.js';
-import type { Batch } from '../train/step-runner.js';
+import { tensorOf } from '../../graph/types.js';
+import type { Batch } from '../../step/batch.js';
 
 /**
  * A tokenized training example, ready for batching. `label` is a class id (single-label), a

@@ -1,11 +1,11 @@
-import type { GraphBuilder } from '../graph/builder.js';
-import type { Value } from '../graph/types.js';
-import { type EncoderArch, encode, encoderBaseSpecs, encoderInputs } from '../models/encoder.js';
-import type { EncoderFamily } from '../models/family.js';
-import type { Head } from '../models/heads.js';
-import type { HfConfigReader } from '../models/hf-config.js';
-import { type AdapterHook, type BlockContext, blockContext } from '../models/layers.js';
-import type { BatchInput, ForwardMode, TrainableModel } from '../models/model.js';
+import type { GraphBuilder } from '../../graph/builder.js';
+import type { Value } from '../../graph/types.js';
+import { type EncoderArch, encode, encoderBaseSpecs, encoderInputs } from '../../models/encoder.js';
+import type { EncoderFamily } from '../../models/family.js';
+import type { Head } from '../../models/heads.js';
+import type { HfConfigReader } from '../../models/hf-config.js';
+import { type AdapterHook, type BlockContext, blockContext } from '../../models/layers.js';
+import type { BatchInput, ForwardMode, TrainableModel } from '../../models/model.js';
 
 /**
  * Encoder models with a task head and its loss, as Hugging Face's *ForSequenceClassification and

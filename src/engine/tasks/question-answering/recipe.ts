@@ -1,27 +1,27 @@
-import type { FinetuneConfig } from '../../shared/config.js';
-import type { Example, QaExample } from '../data/records.js';
-import { tensorNumbers, tensorOf } from '../graph/types.js';
-import { readHfConfig } from '../io/hf-config.js';
-import { loadPretrained } from '../io/pretrained.js';
-import { maxSequenceLength } from '../models/encoder.js';
-import type { EncoderFamily } from '../models/family.js';
-import { HfConfigReader } from '../models/hf-config.js';
-import { encoderFamilyOf } from '../models/registry.js';
-import type { Batch, Evaluator } from '../train/step-runner.js';
-import { collateEncoded } from './encoded.js';
-import type { EncoderTaskModel } from './encoder-tasks.js';
-import { computeMetrics } from './metrics.js';
-import { type QaWindow, type QaWindowOptions, qaWindows } from './qa-data.js';
-import { questionAnsweringModel } from './qa-model.js';
+import type { FinetuneConfig } from '../../../shared/config.js';
+import type { Example, QaExample } from '../../data/records.js';
+import { tensorNumbers, tensorOf } from '../../graph/types.js';
+import { readHfConfig } from '../../io/hf-config.js';
+import { loadPretrained } from '../../io/pretrained.js';
+import { maxSequenceLength } from '../../models/encoder.js';
+import type { EncoderFamily } from '../../models/family.js';
+import { HfConfigReader } from '../../models/hf-config.js';
+import { encoderFamilyOf } from '../../models/registry.js';
+import type { Batch, Evaluator } from '../../step/batch.js';
+import { collateEncoded } from '../encoder/encoded.js';
+import type { EncoderTaskModel } from '../encoder/task-models.js';
+import { computeMetrics } from '../metrics/registry.js';
+import type { QaExample as ScoredQuestion } from '../metrics/squad.js';
+import type { RecipeOptions, TaskRecipe } from '../task.js';
+import { questionAnsweringModel } from './model.js';
 import {
   bestAnswers,
   type QaCandidate,
   type QaPostprocessOptions,
   splitQaLogits,
   type WindowLogits,
-} from './qa-postprocess.js';
-import type { RecipeOptions, TaskRecipe } from './recipe.js';
-import type { QaExample as ScoredQuestion } from './squad-metrics.js';
+} from './postprocess.js';
+import { type QaWindow, type QaWindowOptions, qaWindows } from './windows.js';
 
 /**
  * Extractive question answering (SQuAD format) on an encoder family, as Hugging Face's run_qa.py:

@@ -1,7 +1,7 @@
 import { readHfConfig } from '../io/hf-config.js';
 import type { DeviceChoice } from '../runtime.js';
 import { type FinetunedModel, loadFinetuned, modelFolderOf, taskOf } from './finetuned-model.js';
-import { loadQaModel, type QaFinetunedModel } from './qa-finetuned.js';
+import { loadQaModel, type QaFinetunedModel } from './qa-model.js';
 
 /**
  * A fine-tuned model folder (or run directory) of any task the CLI runs, loaded by the task its

@@ -18,12 +18,12 @@ import { HfConfigReader } from '../models/hf-config.js';
 import type { Weights } from '../models/model.js';
 import { decoderFamilyOf, findFamily } from '../models/registry.js';
 import { createSession, type DeviceChoice, type Session } from '../runtime.js';
+import { collateLm, type LmExample, lmEosId, lmPadId, predictedTokens } from '../tasks/causal-lm/recipe.js';
+import { argmax } from '../tasks/metrics/classification.js';
+import { lmScores, type NllBatch } from '../tasks/metrics/perplexity.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { rng } from '../util/random.js';
-import { collateLm, type LmExample, lmEosId, lmPadId, predictedTokens } from './causal-lm-recipe.js';
-import { argmax } from './classification-metrics.js';
 import { modelFolderOf } from './finetuned-model.js';
-import { lmScores, type NllBatch } from './perplexity.js';
 
 /**
  * A causal LM folder (GPT2LMHeadModel: a run's final/ or a Hugging Face GPT-2 folder) for

@@ -8,11 +8,11 @@ import type { TensorData } from '../graph/types.js';
 import { readHfConfig } from '../io/hf-config.js';
 import type { Weights } from '../models/model.js';
 import { createSession, type DeviceChoice, type Session } from '../runtime.js';
+import type { Batch } from '../step/batch.js';
+import { buildForward, type StepGraph } from '../step/step-graph.js';
+import { type EncoderRecipe, encoderRecipe } from '../tasks/encoder/recipe.js';
+import type { EncoderTaskModel, ProblemType } from '../tasks/encoder/task-models.js';
 import { Tokenizer } from '../tokenize/index.js';
-import { buildForward, type StepGraph } from '../train/step-graph.js';
-import type { Batch } from '../train/step-runner.js';
-import { type EncoderRecipe, encoderRecipe } from './encoder-recipe.js';
-import type { EncoderTaskModel, ProblemType } from './encoder-tasks.js';
 
 /**
  * A fine-tuned model folder (a run's final/, or any Hugging Face folder with a trained head) ready

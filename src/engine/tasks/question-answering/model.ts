@@ -1,12 +1,12 @@
-import type { GraphBuilder } from '../graph/builder.js';
-import type { Value } from '../graph/types.js';
-import { encode, encoderBaseSpecs, encoderInputs } from '../models/encoder.js';
-import type { EncoderFamily } from '../models/family.js';
-import type { HfConfigReader } from '../models/hf-config.js';
-import type { AdapterHook } from '../models/layers.js';
-import type { ForwardMode } from '../models/model.js';
-import { qaHead } from '../models/qa-head.js';
-import { type EncoderTaskModel, encoderBlockContext } from './encoder-tasks.js';
+import type { GraphBuilder } from '../../graph/builder.js';
+import type { Value } from '../../graph/types.js';
+import { encode, encoderBaseSpecs, encoderInputs } from '../../models/encoder.js';
+import type { EncoderFamily } from '../../models/family.js';
+import type { HfConfigReader } from '../../models/hf-config.js';
+import type { AdapterHook } from '../../models/layers.js';
+import type { ForwardMode } from '../../models/model.js';
+import { qaHead } from '../../models/qa-head.js';
+import { type EncoderTaskModel, encoderBlockContext } from '../encoder/task-models.js';
 
 /**
  * An encoder with the extractive QA head and the loss of Hugging Face's *ForQuestionAnswering:

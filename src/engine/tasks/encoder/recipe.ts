@@ -1,13 +1,15 @@
-import type { Example } from '../data/records.js';
-import { type TensorData, tensorNumbers } from '../graph/types.js';
-import { readHfConfig } from '../io/hf-config.js';
-import { loadPretrained } from '../io/pretrained.js';
-import { maxSequenceLength } from '../models/encoder.js';
-import type { EncoderFamily } from '../models/family.js';
-import { HfConfigReader } from '../models/hf-config.js';
-import { encoderFamilyOf } from '../models/registry.js';
-import type { Evaluator } from '../train/step-runner.js';
-import { argmax } from './classification-metrics.js';
+import type { Example } from '../../data/records.js';
+import { type TensorData, tensorNumbers } from '../../graph/types.js';
+import { readHfConfig } from '../../io/hf-config.js';
+import { loadPretrained } from '../../io/pretrained.js';
+import { maxSequenceLength } from '../../models/encoder.js';
+import type { EncoderFamily } from '../../models/family.js';
+import { HfConfigReader } from '../../models/hf-config.js';
+import { encoderFamilyOf } from '../../models/registry.js';
+import type { Evaluator } from '../../step/batch.js';
+import { argmax } from '../metrics/classification.js';
+import { computeMetrics, type EvalOutputs } from '../metrics/registry.js';
+import type { RecipeOptions, TaskRecipe } from '../task.js';
 import { type CollateOptions, collateEncoded, type EncodedExample, tokenCount } from './encoded.js';
 import {
   type EncoderTaskModel,
@@ -15,9 +17,7 @@ import {
   type ProblemType,
   sequenceClassificationModel,
   tokenClassificationModel,
-} from './encoder-tasks.js';
-import { computeMetrics, type EvalOutputs } from './metrics.js';
-import type { RecipeOptions, TaskRecipe } from './recipe.js';
+} from './task-models.js';
 
 /**
  * Text and token classification on an encoder family: from a model folder, a tokenizer and the

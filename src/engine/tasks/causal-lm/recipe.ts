@@ -1,18 +1,18 @@
-import type { Example } from '../data/records.js';
-import { tensorOf } from '../graph/types.js';
-import { readHfConfig } from '../io/hf-config.js';
-import { loadPretrained } from '../io/pretrained.js';
-import { type CausalLmModel, causalLmModel, LM_IGNORE_INDEX } from '../models/decoder.js';
-import { HfConfigReader } from '../models/hf-config.js';
-import { decoderFamilyOf } from '../models/registry.js';
-import { ngramPerplexity } from '../ngram/perplexity.js';
-import type { Smoothing } from '../ngram/smoothing.js';
-import { NgramError } from '../ngram/tokens.js';
-import type { Tokenizer } from '../tokenize/index.js';
-import type { Batch, Evaluator } from '../train/step-runner.js';
-import { computeMetrics } from './metrics.js';
-import { lmScores, type NllBatch } from './perplexity.js';
-import type { RecipeOptions, RunReporter, TaskRecipe } from './recipe.js';
+import type { Example } from '../../data/records.js';
+import { tensorOf } from '../../graph/types.js';
+import { readHfConfig } from '../../io/hf-config.js';
+import { loadPretrained } from '../../io/pretrained.js';
+import { type CausalLmModel, causalLmModel, LM_IGNORE_INDEX } from '../../models/decoder.js';
+import { HfConfigReader } from '../../models/hf-config.js';
+import { decoderFamilyOf } from '../../models/registry.js';
+import { ngramPerplexity } from '../../ngram/perplexity.js';
+import type { Smoothing } from '../../ngram/smoothing.js';
+import { NgramError } from '../../ngram/tokens.js';
+import type { Batch, Evaluator } from '../../step/batch.js';
+import type { Tokenizer } from '../../tokenize/index.js';
+import { lmScores, type NllBatch } from '../metrics/perplexity.js';
+import { computeMetrics } from '../metrics/registry.js';
+import type { RecipeOptions, RunReporter, TaskRecipe } from '../task.js';
 
 /**
  * Causal language modelling (`task: causal-lm`) on GPT-2, as Hugging Face's run_clm trains it:
