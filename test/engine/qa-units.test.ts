@@ -16,6 +16,7 @@ import { buildForward, buildInference } from '../../src/engine/step/step-graph.j
 import { bestAnswers, type WindowLogits } from '../../src/engine/tasks/question-answering/postprocess.js';
 import { type QaRecipe, qaRecipe } from '../../src/engine/tasks/question-answering/recipe.js';
 import { answerPositions, codePointIndex, qaWindows } from '../../src/engine/tasks/question-answering/windows.js';
+import { TASKS } from '../../src/engine/tasks/registry.js';
 import { Tokenizer } from '../../src/engine/tokenize/index.js';
 import { SQUAD_SENTENCES, squadRows, writeTinyQaModel } from '../fixtures/qa-datasets.js';
 
@@ -110,7 +111,11 @@ test('answer_start counts code points, as SQuAD: an emoji before the answer is h
   );
   const columns = { text: 'text', label: 'label', tokens: 'tokens', tags: 'tags' };
   const examples: Example[] = [];
-  for await (const e of loadExamples(file, { task: 'question-answering', columns, badRows: new BadRows('error') }))
+  for await (const e of loadExamples(file, {
+    rows: TASKS['question-answering'].data.rows,
+    columns,
+    badRows: new BadRows('error'),
+  }))
     examples.push(e);
   const e = examples[0] as QaExample;
   assert.equal(e.answers.answer_start[0], 17);

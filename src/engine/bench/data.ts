@@ -59,7 +59,7 @@ export const dataSuite: BenchSuite = {
       const t0 = performance.now();
       let examples = 0;
       for await (const batch of loadBatches(file, {
-        task: 'text-classification',
+        rows: 'labelled-text',
         columns: columnsFor({ train: file }),
         badRows: new BadRows('error'),
       })) {

@@ -8,6 +8,7 @@ import { type GenerationOptions, type LoadedCausalLm, loadCausalLm } from '../in
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
 import { buildInference } from '../step/step-graph.js';
+import { TASKS } from '../tasks/registry.js';
 import { intOption, numberOption, UsageError } from './command.js';
 import { predictJsonl } from './jsonl-predict.js';
 
@@ -93,7 +94,7 @@ export async function evaluateCausalLm(o: { model: string; data: string; textCol
   return withLm(o.model, async (model) => {
     const texts: string[] = [];
     for await (const e of loadExamples(resolve(o.data), {
-      task: 'causal-lm',
+      rows: TASKS['causal-lm'].data.rows,
       columns: columnsFor({ text_column: o.textColumn }),
       badRows: new BadRows('error'),
     })) {

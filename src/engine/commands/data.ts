@@ -6,6 +6,7 @@ import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
 import { type TokenCounter, whitespaceCounter } from '../data/stats.js';
 import { resolveModel } from '../io/hub-download.js';
+import { TASKS } from '../tasks/registry.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { absolutePaths, ConfigError, loadConfig } from '../train/finetune.js';
 import { type Command, UsageError } from './command.js';
@@ -57,6 +58,7 @@ export async function dataStats(configFile: string, json: boolean): Promise<stri
   const label2id = modelLabel2id(modelDir);
   const prepared = await prepareData(config.data, {
     task: config.task,
+    format: TASKS[config.task].data,
     baseDir,
     ...(config.training?.seed === undefined ? {} : { seed: config.training.seed }),
     ...(label2id ? { label2id } : {}),

@@ -1,7 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { TaskName } from '../../shared/config.js';
 import { BadRows } from '../data/errors.js';
 import { loadExamples } from '../data/load.js';
 import { columnsFor, type Example } from '../data/records.js';
@@ -14,6 +13,7 @@ import { predictQa } from '../inference/qa-model.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
 import { buildInference } from '../step/step-graph.js';
+import { TASK_NAMES, TASKS } from '../tasks/registry.js';
 import {
   evaluateCausalLm,
   exportCausalLm,
@@ -26,7 +26,6 @@ import { type Command, choiceOption, UsageError } from './command.js';
 import { predictJsonl } from './jsonl-predict.js';
 
 /** `predict`, `evaluate` and `export`: what a user does with a fine-tuned model folder or run. */
-const TASKS: readonly TaskName[] = ['text-classification', 'token-classification', 'question-answering', 'causal-lm'];
 const BATCH = 32;
 
 async function withModel<T>(path: string, body: (m: AnyFinetunedModel) => Promise<T>): Promise<T> {
@@ -110,7 +109,7 @@ over the file (Σ NLL / Σ predicted tokens), each text tokenized alone, truncat
       strict: true,
     });
     if (!values.model || !values.data) throw new UsageError('--model and --data are required');
-    const task = choiceOption(values.task, 'task', TASKS);
+    const task = choiceOption(values.task, 'task', TASK_NAMES);
     if (task === 'causal-lm' || isCausalLmFolder(values.model)) {
       if (task !== undefined && task !== 'causal-lm')
         throw new UsageError(`--task ${task} does not match the model's head (causal-lm)`);
@@ -122,22 +121,19 @@ over the file (Σ NLL / Σ predicted tokens), each text tokenized alone, truncat
       if (task && task !== model.task)
         throw new UsageError(`--task ${task} does not match the model's head (${model.task})`);
       const columns = columnsFor({ text_column: values['text-column'], label_column: values['label-column'] });
+      const metrics = values.metrics?.split(',').map((m) => m.trim()) ?? TASKS[model.task].evaluateMetrics;
       const examples: Example[] = [];
       for await (const e of loadExamples(resolve(values.data as string), {
-        task: model.task,
+        rows: TASKS[model.task].data.rows,
         columns,
         badRows: new BadRows('error'),
       }))
         examples.push(e);
       if (isQaModel(model)) {
-        const names = values.metrics?.split(',').map((m) => m.trim()) ?? ['exact_match', 'f1'];
-        const result = await model.recipe.evaluate(model, model.recipe.encode(examples), names, BATCH);
+        const result = await model.recipe.evaluate(model, model.recipe.encode(examples), metrics, BATCH);
         process.stdout.write(`${JSON.stringify(result)}\n`);
         return 0;
       }
-      const metrics =
-        values.metrics?.split(',').map((m) => m.trim()) ??
-        (model.task === 'text-classification' ? ['accuracy', 'f1'] : ['f1', 'precision', 'recall', 'accuracy']);
       const encoded = model.recipe.encode(examples);
       for (const e of encoded) {
         const bad = Array.isArray(e.label) ? e.label.some((l) => l === -1) : e.label === -1;

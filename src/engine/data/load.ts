@@ -1,9 +1,8 @@
 import { extname } from 'node:path';
-import type { TaskName } from '../../shared/config.js';
 import { csvRows } from './csv.js';
 import { type BadRows, DataError, type Source } from './errors.js';
 import { readLineChunks } from './lines.js';
-import { type Columns, type Example, type RawRow, requiredFields, toExample } from './records.js';
+import { type Columns, type Example, type RawRow, type RowLayout, requiredFields, toExample } from './records.js';
 
 /**
  * Streaming loaders: a data file becomes an async sequence of batches of examples (one batch per
@@ -29,7 +28,7 @@ export function formatOf(file: string): Format {
 }
 
 export interface LoadOptions {
-  task: TaskName;
+  rows: RowLayout;
   columns: Columns;
   badRows: BadRows;
   /** Bytes per read; tests make it small to cross chunk boundaries. */
@@ -113,7 +112,7 @@ export async function* loadBatches(file: string, opts: LoadOptions): AsyncGenera
       ? jsonlRows(file, opts)
       : csvRows(file, {
           delimiter: format === 'csv' ? ',' : '\t',
-          required: requiredFields(opts.task, opts.columns),
+          required: requiredFields(opts.rows, opts.columns),
           badRows: opts.badRows,
           ...(opts.chunkBytes === undefined ? {} : { chunkBytes: opts.chunkBytes }),
         });
@@ -121,7 +120,7 @@ export async function* loadBatches(file: string, opts: LoadOptions): AsyncGenera
     const examples: Example[] = [];
     for (const row of batch) {
       try {
-        examples.push(toExample(opts.task, opts.columns, row));
+        examples.push(toExample(opts.rows, opts.columns, row));
       } catch (err) {
         if (!(err instanceof DataError)) throw err;
         opts.badRows.report(err);

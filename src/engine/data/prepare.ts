@@ -5,7 +5,7 @@ import { type DedupReport, dedupExact, dedupNear, emptyDedupReport } from './ded
 import { BadRows, DataError } from './errors.js';
 import { buildLabelSet, checkTagScheme, checkValidationLabels, type LabelSet } from './labels.js';
 import { formatOf, loadBatches } from './load.js';
-import { columnsFor, type Example } from './records.js';
+import { columnsFor, type DataFormat, type Example } from './records.js';
 import type { DataReport, FileReport } from './report.js';
 import { checkLeakage, splitValidation } from './split.js';
 import { computeStats, type TokenCounter } from './stats.js';
@@ -16,7 +16,10 @@ import { computeStats, type TokenCounter } from './stats.js';
  * leakage, and (given a token counter) compute statistics. Everything it did is in `report`.
  */
 export interface PrepareOptions {
+  /** The task, as the report names it. */
   task: TaskName;
+  /** Its data format (the task plugin's). */
+  format: DataFormat;
   /** Folder the data paths are relative to (the config file's). */
   baseDir: string;
   /** training.seed; default 42. */
@@ -48,7 +51,7 @@ async function loadFile(path: string, cfg: DataConfig, opts: PrepareOptions, bad
   const before = badRows.perFile.get(path) ?? 0;
   let examples: Example[] = [];
   for await (const batch of loadBatches(path, {
-    task: opts.task,
+    rows: opts.format.rows,
     columns: columnsFor(cfg),
     badRows,
     ...(opts.chunkBytes === undefined ? {} : { chunkBytes: opts.chunkBytes }),
@@ -94,7 +97,7 @@ export async function prepareData(cfg: DataConfig, opts: PrepareOptions): Promis
     const regression = trainExamples.some(
       (e) => e.kind === 'text' && typeof e.label === 'number' && !Number.isInteger(e.label),
     );
-    const stratified = opts.task === 'text-classification' && !regression;
+    const stratified = opts.format.labels === 'classes' && !regression;
     const parts = splitValidation(trainExamples, cfg.validation_split, seed, stratified);
     if (parts.validation.length === 0 || parts.train.length === 0) {
       throw new DataError(
@@ -110,11 +113,11 @@ export async function prepareData(cfg: DataConfig, opts: PrepareOptions): Promis
   }
 
   let labels: LabelSet | undefined;
-  if (opts.task === 'text-classification' || opts.task === 'token-classification') {
+  if (opts.format.labels !== undefined) {
     labels = buildLabelSet(trainExamples, opts.label2id);
     checkValidationLabels(validationExamples, labels);
   }
-  const tagScheme = opts.task === 'token-classification' && labels ? checkTagScheme(trainExamples, labels) : undefined;
+  const tagScheme = opts.format.labels === 'tags' && labels ? checkTagScheme(trainExamples, labels) : undefined;
   const leakage = checkLeakage(trainExamples, validationExamples);
   const stats = opts.tokens
     ? computeStats(trainExamples, validationExamples, {

@@ -1,4 +1,4 @@
-import type { DataConfig, TaskName } from '../../shared/config.js';
+import type { DataConfig } from '../../shared/config.js';
 import { DataError, type Source, typeName } from './errors.js';
 
 /**
@@ -65,23 +65,40 @@ export function columnsFor(cfg: Partial<DataConfig>): Columns {
   };
 }
 
-/** The fields a row of this task must have, with the config key that names each (for messages). */
-export function requiredFields(task: TaskName, c: Columns): { name: string; key: string }[] {
-  switch (task) {
-    case 'text-classification':
+/**
+ * How a row of a data file reads: `labelled-text` (text, optional pair, label or list of labels),
+ * `text` (text only), `tagged-tokens` (a word list and its tags), `squad` (question, context,
+ * answers). Each task plugin names the layout its rows have (tasks/<task>/).
+ */
+export type RowLayout = 'labelled-text' | 'text' | 'tagged-tokens' | 'squad';
+
+/** What the data pipeline needs to know of a task's data: its rows, and the labels it fixes. */
+export interface DataFormat {
+  rows: RowLayout;
+  /**
+   * `classes`: one label per row, the label set fixed from the training data and the validation
+   * split stratified by class; `tags`: per-token tags, with the IOB2 scheme checked.
+   */
+  labels?: 'classes' | 'tags';
+}
+
+/** The fields a row of this layout must have, with the config key that names each (for messages). */
+export function requiredFields(layout: RowLayout, c: Columns): { name: string; key: string }[] {
+  switch (layout) {
+    case 'labelled-text':
       return [
         { name: c.text, key: 'data.text_column' },
         ...(c.pair ? [{ name: c.pair, key: 'data.text_pair_column' }] : []),
         { name: c.label, key: 'data.label_column' },
       ];
-    case 'causal-lm':
+    case 'text':
       return [{ name: c.text, key: 'data.text_column' }];
-    case 'token-classification':
+    case 'tagged-tokens':
       return [
         { name: c.tokens, key: 'data.tokens_column' },
         { name: c.tags, key: 'data.tags_column' },
       ];
-    case 'question-answering':
+    case 'squad':
       return [
         { name: QA_FIELDS.question, key: 'SQuAD field' },
         { name: QA_FIELDS.context, key: 'SQuAD field' },
@@ -251,10 +268,10 @@ function qaExample(row: RawRow): QaExample {
   };
 }
 
-/** Maps a row to an example of the task, or throws a row-level DataError. */
-export function toExample(task: TaskName, c: Columns, row: RawRow): Example {
-  switch (task) {
-    case 'text-classification': {
+/** Maps a row to an example of the layout, or throws a row-level DataError. */
+export function toExample(layout: RowLayout, c: Columns, row: RawRow): Example {
+  switch (layout) {
+    case 'labelled-text': {
       const t = text(row, c.text, 'data.text_column');
       const pair = c.pair ? text(row, c.pair, 'data.text_pair_column') : undefined;
       const raw = present(row, c.label, 'data.label_column');
@@ -264,11 +281,11 @@ export function toExample(task: TaskName, c: Columns, row: RawRow): Example {
         return { ...base, labels: raw.map((v, i) => label(v, row, c.label, `'${c.label}'[${i}]`)) };
       return { ...base, label: label(raw, row, c.label, `'${c.label}'`) };
     }
-    case 'causal-lm':
+    case 'text':
       return { kind: 'text', text: text(row, c.text, 'data.text_column'), source: row.source };
-    case 'token-classification':
+    case 'tagged-tokens':
       return tokensExample(row, c);
-    case 'question-answering':
+    case 'squad':
       return qaExample(row);
   }
 }

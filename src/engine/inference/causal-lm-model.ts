@@ -16,14 +16,15 @@ import {
 } from '../models/decoder.js';
 import { HfConfigReader } from '../models/hf-config.js';
 import type { Weights } from '../models/model.js';
-import { decoderFamilyOf, findFamily } from '../models/registry.js';
+import { decoderFamilyOf } from '../models/registry.js';
 import { createSession, type DeviceChoice, type Session } from '../runtime.js';
 import { collateLm, type LmExample, lmEosId, lmPadId, predictedTokens } from '../tasks/causal-lm/recipe.js';
 import { argmax } from '../tasks/metrics/classification.js';
 import { lmScores, type NllBatch } from '../tasks/metrics/perplexity.js';
+import { TASKS } from '../tasks/registry.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { rng } from '../util/random.js';
-import { modelFolderOf } from './finetuned-model.js';
+import { modelFolderOf, taskOf } from './finetuned-model.js';
 
 /**
  * A causal LM folder (GPT2LMHeadModel: a run's final/ or a Hugging Face GPT-2 folder) for
@@ -37,7 +38,7 @@ import { modelFolderOf } from './finetuned-model.js';
  * token through the same graph (P = 0), which the tests use to check the cache.
  */
 
-/** Whether a model folder (or run directory) holds a causal LM: GPT2LMHeadModel / *ForCausalLM, or a GPT-2 base model. */
+/** Whether a model folder (or run directory) holds a causal LM: GPT2LMHeadModel / *ForCausalLM, or a decoder's base model. */
 export function isCausalLmFolder(path: string): boolean {
   let folder: string;
   try {
@@ -46,14 +47,11 @@ export function isCausalLmFolder(path: string): boolean {
     return false;
   }
   if (!existsSync(join(folder, 'config.json'))) return false;
-  const config = readHfConfig(folder);
-  const archs = config.architectures ?? [];
-  if (archs.some((a) => /LMHeadModel$|ForCausalLM$/.test(a))) return true;
-  // A base GPT2Model folder runs as an LM through the tied head; one with another head does not.
-  return (
-    findFamily(config.model_type ?? '')?.kind === 'decoder' &&
-    !archs.some((a) => /For(SequenceClassification|TokenClassification|QuestionAnswering)$/.test(a))
-  );
+  try {
+    return TASKS[taskOf(readHfConfig(folder), folder)].inference === 'generation';
+  } catch {
+    return false;
+  }
 }
 
 export interface GenerationOptions {

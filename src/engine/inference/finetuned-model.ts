@@ -6,12 +6,15 @@ import type { LabelSet } from '../data/labels.js';
 import { encodeModel } from '../graph/onnx-codec.js';
 import type { TensorData } from '../graph/types.js';
 import { readHfConfig } from '../io/hf-config.js';
+import type { HfConfig } from '../models/hf-config.js';
 import type { Weights } from '../models/model.js';
+import { findFamily } from '../models/registry.js';
 import { createSession, type DeviceChoice, type Session } from '../runtime.js';
 import type { Batch } from '../step/batch.js';
 import { buildForward, type StepGraph } from '../step/step-graph.js';
 import { type EncoderRecipe, encoderRecipe } from '../tasks/encoder/recipe.js';
 import type { EncoderTaskModel, ProblemType } from '../tasks/encoder/task-models.js';
+import { TASKS, taskOfArchitectures } from '../tasks/registry.js';
 import { Tokenizer } from '../tokenize/index.js';
 
 /**
@@ -42,14 +45,16 @@ export function modelFolderOf(path: string): string {
   return abs;
 }
 
-/** The task of a fine-tuned folder, from config.json's `architectures[0]`. */
-export function taskOf(architectures: readonly string[] | undefined, folder: string): TaskName {
-  const arch = architectures?.[0] ?? '';
-  if (arch.endsWith('ForSequenceClassification')) return 'text-classification';
-  if (arch.endsWith('ForTokenClassification')) return 'token-classification';
-  if (arch.endsWith('ForQuestionAnswering')) return 'question-answering';
+/**
+ * The task of a fine-tuned folder, from config.json's `architectures[0]` (the task plugins' heads);
+ * a decoder's base model (GPT2Model, no head) runs as a causal LM through its tied head.
+ */
+export function taskOf(config: HfConfig, folder: string): TaskName {
+  const task = taskOfArchitectures(config.architectures);
+  if (task) return task;
+  if (findFamily(config.model_type ?? '')?.kind === 'decoder') return 'causal-lm';
   throw new Error(
-    `${folder}/config.json: architectures ${JSON.stringify(architectures ?? [])} has no task head to run (expected *ForSequenceClassification, *ForTokenClassification or *ForQuestionAnswering)`,
+    `${folder}/config.json: architectures ${JSON.stringify(config.architectures ?? [])} has no task head to run (expected *ForSequenceClassification, *ForTokenClassification, *ForQuestionAnswering or a causal LM)`,
   );
 }
 
@@ -59,7 +64,9 @@ export async function loadFinetuned(
 ): Promise<FinetunedModel> {
   const folder = modelFolderOf(path);
   const config = readHfConfig(folder);
-  const task = taskOf(config.architectures, folder);
+  const task = taskOf(config, folder);
+  if (TASKS[task].inference !== 'classification')
+    throw new Error(`${folder}: a ${task} model, not a classification model (open it with openModel)`);
   const problemType = (config.problem_type as ProblemType | undefined) ?? 'single_label_classification';
   const id2label = config.id2label ?? {};
   const labels = Object.keys(id2label)

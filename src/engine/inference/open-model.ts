@@ -1,5 +1,6 @@
 import { readHfConfig } from '../io/hf-config.js';
 import type { DeviceChoice } from '../runtime.js';
+import { TASKS } from '../tasks/registry.js';
 import { type FinetunedModel, loadFinetuned, modelFolderOf, taskOf } from './finetuned-model.js';
 import { loadQaModel, type QaFinetunedModel } from './qa-model.js';
 
@@ -9,10 +10,11 @@ import { loadQaModel, type QaFinetunedModel } from './qa-model.js';
  */
 export type AnyFinetunedModel = FinetunedModel | QaFinetunedModel;
 
-export const isQaModel = (m: AnyFinetunedModel): m is QaFinetunedModel => m.task === 'question-answering';
+export const isQaModel = (m: AnyFinetunedModel): m is QaFinetunedModel => TASKS[m.task].inference === 'extractive-qa';
 
+/** An encoder model of a classification or extractive-QA task; a causal LM opens with loadCausalLm. */
 export async function openModel(path: string, o: { device?: DeviceChoice } = {}): Promise<AnyFinetunedModel> {
   const folder = modelFolderOf(path);
-  const task = taskOf(readHfConfig(folder).architectures, folder);
-  return task === 'question-answering' ? loadQaModel(folder, o) : loadFinetuned(folder, o);
+  const task = taskOf(readHfConfig(folder), folder);
+  return TASKS[task].inference === 'extractive-qa' ? loadQaModel(folder, o) : loadFinetuned(folder, o);
 }

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LoraConfig, TaskName } from '../../shared/config.js';
+import type { LoraConfig } from '../../shared/config.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { Graph } from '../graph/graph.js';
 import type { TensorData, Value } from '../graph/types.js';
@@ -46,14 +46,6 @@ export function loraSettings(cfg: LoraConfig | undefined, modelType: string): Lo
   if (!Number.isInteger(r) || r < 1) throw new Error(`training.lora.r must be a whole number >= 1, got ${r}`);
   return { r, alpha: cfg?.alpha ?? 16, dropout: cfg?.dropout ?? 0.05, targetModules: [...targets] };
 }
-
-/** PEFT's TaskType of each task. */
-export const PEFT_TASK_TYPE: Readonly<Record<TaskName, string>> = {
-  'text-classification': 'SEQ_CLS',
-  'token-classification': 'TOKEN_CLS',
-  'question-answering': 'QUESTION_ANS',
-  'causal-lm': 'CAUSAL_LM',
-};
 
 export interface LinearDims {
   in: number;
@@ -231,7 +223,7 @@ export class Lora {
   writeAdapter(
     dir: string,
     weights: Weights,
-    o: { baseModel: string; task: TaskName; trainedInFull: readonly string[]; basePrefix: string },
+    o: { baseModel: string; peftTaskType: string; trainedInFull: readonly string[]; basePrefix: string },
   ): void {
     mkdirSync(dir, { recursive: true });
     writeSafetensors(join(dir, ADAPTER_WEIGHTS_FILE), this.peftTensors(weights, o.trainedInFull));
@@ -250,7 +242,7 @@ export class Lora {
       r: this.settings.r,
       revision: null,
       target_modules: [...this.settings.targetModules],
-      task_type: PEFT_TASK_TYPE[o.task],
+      task_type: o.peftTaskType,
     };
     writeTextAtomic(join(dir, ADAPTER_CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
   }

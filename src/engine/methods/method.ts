@@ -3,6 +3,7 @@ import type { FinetuneConfig, MethodName } from '../../shared/config.js';
 import type { TrainableModel, Weights } from '../models/model.js';
 import { basePrefixOf } from '../models/registry.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
+import { TASKS } from '../tasks/registry.js';
 import type { TaskRecipe } from '../tasks/task.js';
 import { planFreeze } from './freeze.js';
 import { modelLayout } from './layout.js';
@@ -174,7 +175,7 @@ export function prepareMethod(
       if (!lora) return;
       lora.writeAdapter(join(finalDir, 'adapter'), w, {
         baseModel: config.model,
-        task: config.task,
+        peftTaskType: TASKS[config.task].peftTaskType,
         trainedInFull,
         basePrefix,
       });

@@ -1,6 +1,6 @@
 import type { FinetuneConfig, TaskName } from '../../shared/config.js';
 import type { LabelSet } from '../data/labels.js';
-import type { Example } from '../data/records.js';
+import type { DataFormat, Example } from '../data/records.js';
 import type { AdapterHook } from '../models/layers.js';
 import type { TrainableModel, Weights } from '../models/model.js';
 import type { Batch, Evaluator } from '../step/batch.js';
@@ -57,12 +57,30 @@ export interface RecipeOptions {
 
 export type RecipeFactory = (o: RecipeOptions) => TaskRecipe;
 
-/** The recipe of each task: one entry per task the engine trains. */
-export function recipeFor(task: TaskName, registry: Partial<Record<TaskName, RecipeFactory>>): RecipeFactory {
-  const factory = registry[task];
-  if (!factory) {
-    const known = Object.keys(registry).join(', ');
-    throw new Error(`task '${task}' cannot be trained by this version of the engine (it trains: ${known})`);
-  }
-  return factory;
+/**
+ * How a fine-tuned model of the task is opened for predict, evaluate and export (inference/):
+ * `classification` (an encoder with a sequence or token head), `extractive-qa` (an encoder with
+ * start/end logits over context windows), `generation` (a decoder LM with a KV cache).
+ */
+export type InferenceKind = 'classification' | 'extractive-qa' | 'generation';
+
+/**
+ * One task the engine trains: one folder under `tasks/`, registered once in `registry.ts`. The
+ * trainer, the data pipeline, the CLI and LoRA's adapter export read a task only through this.
+ */
+export interface TaskPlugin {
+  name: TaskName;
+  /** How its data files read and which labels they fix. */
+  data: DataFormat;
+  /** The eval metrics a run computes when `eval.metrics` is absent. */
+  defaultMetrics: readonly string[];
+  /** The metrics `finetune evaluate` prints when `--metrics` is absent. */
+  evaluateMetrics: readonly string[];
+  /** Builds what training needs (graph, weights, encoding, evaluation). */
+  recipe: RecipeFactory;
+  /** Whether a config.json `architectures[0]` is this task's head (BertForTokenClassification, ...). */
+  isHead(architecture: string): boolean;
+  inference: InferenceKind;
+  /** PEFT's `task_type` written into a LoRA adapter's adapter_config.json. */
+  peftTaskType: string;
 }

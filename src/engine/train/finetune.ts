@@ -9,11 +9,8 @@ import { renderReport, reportJson } from '../data/report.js';
 import { resolveModel } from '../io/hub-download.js';
 import { loraFor, prepareMethod } from '../methods/method.js';
 import type { DeviceChoice } from '../runtime.js';
-import { causalLmRecipe } from '../tasks/causal-lm/recipe.js';
-import { encoderRecipe } from '../tasks/encoder/recipe.js';
 import { metricDirection } from '../tasks/metrics/registry.js';
-import { qaRecipe } from '../tasks/question-answering/recipe.js';
-import { type RecipeFactory, recipeFor } from '../tasks/task.js';
+import { TASKS } from '../tasks/registry.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { exportFinal } from './final-export.js';
 import { RunDirectory, runId } from './run-dir.js';
@@ -25,14 +22,6 @@ import { runTrainer, type TrainerOutcome } from './trainer.js';
  * task's graphs, trains, and exports the best model into final/. Any failure ends the run as
  * `failed` with the reason in status.json, the log and the events; checkpoints stay loadable.
  */
-/** The recipe that trains each task. */
-const RECIPES: Partial<Record<FinetuneConfig['task'], RecipeFactory>> = {
-  'text-classification': encoderRecipe,
-  'token-classification': encoderRecipe,
-  'causal-lm': causalLmRecipe,
-  'question-answering': qaRecipe,
-};
-
 export interface FinetuneOptions {
   device?: DeviceChoice;
   threads?: number;
@@ -149,8 +138,10 @@ async function train(
   };
   const modelType = modelConfig.model_type ?? '';
   const lora = loraFor(config, modelType);
+  const task = TASKS[config.task];
   const data = await prepareData(config.data, {
     task: config.task,
+    format: task.data,
     baseDir: process.cwd(), // unused: the data paths are absolute by now
     seed,
     ...(modelConfig.label2id ? { label2id: modelConfig.label2id } : {}),
@@ -161,10 +152,7 @@ async function train(
   });
   for (const line of renderReport(data.report).split('\n')) if (line) run.log('info', line);
   writeFileSync(run.file('data-report.json'), `${JSON.stringify(reportJson(data.report), null, 2)}\n`);
-  const recipe = recipeFor(
-    config.task,
-    RECIPES,
-  )({
+  const recipe = task.recipe({
     config,
     modelDir: model.folder,
     tokenizer,
@@ -192,13 +180,7 @@ async function train(
   const train = recipe.encode(data.train);
   const validation = data.validation.length > 0 ? recipe.encode(data.validation) : undefined;
   const ev = config.eval ?? {};
-  const metrics =
-    ev.metrics ??
-    (config.task === 'causal-lm'
-      ? ['perplexity']
-      : config.task === 'question-answering'
-        ? ['exact_match', 'f1']
-        : ['accuracy']);
+  const metrics = ev.metrics ?? task.defaultMetrics;
   if (!validation && (ev.metrics?.length || ev.early_stopping)) {
     run.log(
       'warn',

@@ -5,6 +5,7 @@ import { BAD_ROWS_LISTED, BadRows, DataError, type DataErrorKind } from '../../.
 import { loadExamples } from '../../../src/engine/data/load.js';
 import { prepareData } from '../../../src/engine/data/prepare.js';
 import { columnsFor } from '../../../src/engine/data/records.js';
+import { TASKS } from '../../../src/engine/tasks/registry.js';
 import type { TaskName } from '../../../src/shared/config.js';
 import { jsonl, tempDir } from './tmp.js';
 
@@ -90,7 +91,12 @@ const BROKEN: Broken[] = [
 
 async function drain(file: string, task: TaskName, badRows: BadRows): Promise<number> {
   let n = 0;
-  for await (const _ of loadExamples(file, { task, columns: columnsFor({ train: '' }), badRows })) n++;
+  for await (const _ of loadExamples(file, {
+    rows: TASKS[task].data.rows,
+    columns: columnsFor({ train: '' }),
+    badRows,
+  }))
+    n++;
   return n;
 }
 
@@ -149,7 +155,7 @@ test('on_bad_rows: skip lists the first 20 and counts all; an all-bad file is an
   const file = tmp.write('many-bad.jsonl', `${lines.join('\n')}\n`);
   const { report, train } = await prepareData(
     { train: file, on_bad_rows: 'skip' },
-    { task: 'text-classification', baseDir: tmp.dir },
+    { task: 'text-classification', format: TASKS['text-classification'].data, baseDir: tmp.dir },
   );
   assert.equal(train.length, 10);
   assert.equal(report.skipped.count, 20);
@@ -161,11 +167,17 @@ test('on_bad_rows: skip lists the first 20 and counts all; an all-bad file is an
   );
   const allBad = tmp.write('all-bad.jsonl', '{\n{\n');
   await assert.rejects(
-    prepareData({ train: allBad, on_bad_rows: 'skip' }, { task: 'text-classification', baseDir: tmp.dir }),
+    prepareData(
+      { train: allBad, on_bad_rows: 'skip' },
+      { task: 'text-classification', format: TASKS['text-classification'].data, baseDir: tmp.dir },
+    ),
     (e: DataError) => e.kind === 'empty-dataset' && /2 bad rows skipped/.test(e.message),
   );
   await assert.rejects(
-    prepareData({ train: file }, { task: 'text-classification', baseDir: tmp.dir }),
+    prepareData(
+      { train: file },
+      { task: 'text-classification', format: TASKS['text-classification'].data, baseDir: tmp.dir },
+    ),
     (e: DataError) => e.kind === 'malformed-json' && e.source?.line === 2,
   );
 });

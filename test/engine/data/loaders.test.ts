@@ -4,6 +4,7 @@ import { BadRows, type DataError } from '../../../src/engine/data/errors.js';
 import { readLineChunks } from '../../../src/engine/data/lines.js';
 import { formatOf, type LoadOptions, loadExamples } from '../../../src/engine/data/load.js';
 import { columnsFor, type Example } from '../../../src/engine/data/records.js';
+import { TASKS } from '../../../src/engine/tasks/registry.js';
 import type { DataConfig, TaskName } from '../../../src/shared/config.js';
 import { jsonl, tempDir } from './tmp.js';
 
@@ -11,7 +12,7 @@ const tmp = tempDir();
 
 function opts(task: TaskName = 'text-classification', cfg: Partial<DataConfig> = {}, chunkBytes?: number): LoadOptions {
   return {
-    task,
+    rows: TASKS[task].data.rows,
     columns: columnsFor({ train: '', ...cfg }),
     badRows: new BadRows('error'),
     ...(chunkBytes === undefined ? {} : { chunkBytes }),

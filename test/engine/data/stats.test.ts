@@ -7,6 +7,7 @@ import { prepareData } from '../../../src/engine/data/prepare.js';
 import type { Example } from '../../../src/engine/data/records.js';
 import { renderReport, reportJson } from '../../../src/engine/data/report.js';
 import { computeStats, percentile, renderStats, statsJson, whitespaceCounter } from '../../../src/engine/data/stats.js';
+import { TASKS } from '../../../src/engine/tasks/registry.js';
 import { writeBertTokenizer } from '../../fixtures/tokenizers.js';
 import { jsonl, tempDir } from './tmp.js';
 
@@ -91,7 +92,12 @@ test('prepareData: load, clean, de-duplicate, labels, leakage, stats, one report
     report,
   } = await prepareData(
     { train: 'p-train.jsonl', validation: 'p-val.csv', max_length: 2 },
-    { task: 'text-classification', baseDir: tmp.dir, tokens: { counter: whitespaceCounter, name: 'whitespace' } },
+    {
+      task: 'text-classification',
+      format: TASKS['text-classification'].data,
+      baseDir: tmp.dir,
+      tokens: { counter: whitespaceCounter, name: 'whitespace' },
+    },
   );
   assert.equal(tr.length, 5);
   assert.equal(validation.length, 2);
@@ -116,13 +122,16 @@ test('prepareData: validation_split is stratified and seeded; a split leaving no
   );
   const { report } = await prepareData(
     { train: 's-train.jsonl', validation_split: 0.2 },
-    { task: 'text-classification', baseDir: tmp.dir, seed: 3 },
+    { task: 'text-classification', format: TASKS['text-classification'].data, baseDir: tmp.dir, seed: 3 },
   );
   assert.deepEqual(report.sizes, { train: 32, validation: 8 });
   assert.deepEqual(report.split, { fraction: 0.2, seed: 3, stratified: true });
   tmp.write('tiny.jsonl', jsonl([{ text: 'only', label: 'a' }]));
   await assert.rejects(
-    prepareData({ train: 'tiny.jsonl', validation_split: 0.1 }, { task: 'text-classification', baseDir: tmp.dir }),
+    prepareData(
+      { train: 'tiny.jsonl', validation_split: 0.1 },
+      { task: 'text-classification', format: TASKS['text-classification'].data, baseDir: tmp.dir },
+    ),
     /leaves 0 for validation/,
   );
 });

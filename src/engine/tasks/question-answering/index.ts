@@ -1,0 +1,14 @@
+import type { TaskPlugin } from '../task.js';
+import { qaRecipe } from './recipe.js';
+
+/** Extractive question answering (SQuAD rows, doc_stride windows, EM/F1), as *ForQuestionAnswering. */
+export const questionAnswering: TaskPlugin = {
+  name: 'question-answering',
+  data: { rows: 'squad' },
+  defaultMetrics: ['exact_match', 'f1'],
+  evaluateMetrics: ['exact_match', 'f1'],
+  recipe: qaRecipe,
+  isHead: (architecture) => architecture.endsWith('ForQuestionAnswering'),
+  inference: 'extractive-qa',
+  peftTaskType: 'QUESTION_ANS',
+};

@@ -1,0 +1,26 @@
+import type { TaskName } from '../../shared/config.js';
+import { causalLm } from './causal-lm/index.js';
+import { questionAnswering } from './question-answering/index.js';
+import type { TaskPlugin } from './task.js';
+import { textClassification } from './text-classification/index.js';
+import { tokenClassification } from './token-classification/index.js';
+
+/**
+ * Every task the engine trains, one line each, keyed by the config's task names (src/shared owns
+ * the names: the config file is a contract). Adding a task = its folder under `tasks/` + its name in
+ * `TaskName` + one line here; the compiler then asks for nothing else.
+ */
+export const TASKS: Readonly<Record<TaskName, TaskPlugin>> = {
+  'text-classification': textClassification,
+  'token-classification': tokenClassification,
+  'question-answering': questionAnswering,
+  'causal-lm': causalLm,
+};
+
+export const TASK_NAMES = Object.keys(TASKS) as TaskName[];
+
+/** The task whose head a fine-tuned folder's config.json `architectures` names, if any. */
+export function taskOfArchitectures(architectures: readonly string[] | undefined): TaskName | undefined {
+  const arch = architectures?.[0] ?? '';
+  return TASK_NAMES.find((name) => TASKS[name].isHead(arch));
+}
