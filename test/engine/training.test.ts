@@ -168,8 +168,8 @@ test('updates written in place equal updates into fresh buffers, with and withou
       for (const b of batches) inPlace.push((await runner.step(b, 1e-2)).loss);
       await runner.dispose();
       // The reference: the same graph, every output in a buffer of its own, the state fed back.
-      // (hostAdamW off: the embedding table's update is then in the graph too, bit-identical.)
-      const spec = buildTrainStep({ ...opts, hostAdamW: false });
+      // (No placeOptimizer: the embedding table's update is then in the graph too, bit-identical.)
+      const spec = buildTrainStep(opts);
       const session = await createSession(encodeModel(spec.graph), { device: 'cpu', threads: 2 });
       const state = new Map(
         spec.state.map((s) => {
