@@ -13,9 +13,9 @@ import type { TrainableModel } from '../../src/engine/models/model.js';
 import { appendOptimizer, clipGradients, type Gradient, isRowSparse } from '../../src/engine/optim/optimizer.js';
 import { rowSparseGradient } from '../../src/engine/optim/sparse-grad.js';
 import { createSession, ortBackend } from '../../src/engine/runtime.js';
-import { SELFTEST_MODEL } from '../../src/engine/selftest.js';
 import { StepRunner, type StepRunnerOptions } from '../../src/engine/train/step-runner.js';
 import { collate, markerTask } from '../../src/engine/train/synthetic.js';
+import { SELFTEST_MODEL } from '../../src/tools/selftest.js';
 import { rng, testSeed } from './helpers/random.js';
 
 /**

@@ -5,10 +5,10 @@ import { type TensorData, tensorNumbers, tensorOf } from '../../src/engine/graph
 import { type EncoderConfig, encoderClassifier } from '../../src/engine/models/encoder-classifier.js';
 import { initWeights } from '../../src/engine/models/init.js';
 import { createSession } from '../../src/engine/runtime.js';
-import { SELFTEST_MODEL, selftest } from '../../src/engine/selftest.js';
 import { buildTrainStep } from '../../src/engine/train/step-graph.js';
 import { StepRunner, type StepRunnerOptions } from '../../src/engine/train/step-runner.js';
 import { collate, markerTask } from '../../src/engine/train/synthetic.js';
+import { SELFTEST_MODEL, selftest } from '../../src/tools/selftest.js';
 import { testSeed } from './helpers/random.js';
 
 const quiet = { write: () => true, isTTY: false };

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DEVICE_NAMES } from '../../shared/config.js';
-import { selftest } from '../selftest.js';
+import { selftest } from '../../tools/selftest.js';
 import { type Command, choiceOption, intOption } from './command.js';
 
 export const selftestCommand: Command = {
