@@ -28,7 +28,7 @@ const node = {
 /** @type {Array<{ name: string } & import('esbuild').BuildOptions>} */
 const bundles = [
   { name: 'engine CLI', ...node, entryPoints: ['src/engine/cli.ts'], outfile: 'dist/cli.js' },
-  { name: 'benchmarks', ...node, entryPoints: ['src/engine/bench/main.ts'], outfile: 'dist/bench.js' },
+  { name: 'benchmarks', ...node, entryPoints: ['src/tools/bench/main.ts'], outfile: 'dist/bench.js' },
   // The extension host: 'vscode' is provided by VS Code at run time. It never imports the engine;
   // onnxruntime-node stays external so that a stray import could not bundle the native addon.
   {

@@ -1,6 +1,7 @@
 /**
  * The engine's only door to onnxruntime-node: choosing the execution provider, creating sessions,
- * and moving tensors between our TensorData and ort.Tensor without copying.
+ * and moving tensors between our TensorData and ort.Tensor without copying. `ortBackend` is the
+ * engine's Backend (backend.ts) built on it.
  *
  * Bundling note: onnxruntime-node must stay external (it loads its native binding with a computed
  * require path), and `ort.Tensor` must come from that same copy, because the binding builds result
@@ -10,9 +11,15 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { DeviceName } from '../shared/config.js';
+import type { Backend, OptimizerPlacement, Session, SessionOptions } from './backend.js';
 import type { DType, TensorArray, TensorData } from './graph/types.js';
+import { hostAdamWCapacity } from './optim/host-adamw.js';
 
-export type DeviceChoice = 'auto' | 'cpu' | 'cuda';
+export type { Session, SessionOptions } from './backend.js';
+
+/** The config's `device` (shared/config.ts): the engine takes the same choices. */
+export type DeviceChoice = DeviceName;
 
 export interface ProviderChoice {
   providers: string[];
@@ -57,7 +64,7 @@ export function cudaProviderInstalled(): boolean {
   );
 }
 
-export function resolveExecutionProviders(device: DeviceChoice): ProviderChoice {
+export function resolveExecutionProviders(device: DeviceName): ProviderChoice {
   if (device === 'cpu') return { providers: ['cpu'], reason: 'device: cpu requested' };
   const installed = cudaProviderInstalled();
   if (device === 'cuda') {
@@ -114,27 +121,11 @@ const isOrtTensor = (x: Feed): x is ort.Tensor => x instanceof ort.Tensor;
 
 // ------------------------------------------------------------------ sessions
 
-export interface SessionOptions {
-  device: DeviceChoice;
-  /** Intra-op threads; omitted means ORT's default (one per physical core). */
-  threads?: number;
-  logLine?: (msg: string) => void;
-  /**
-   * Let idle pool threads spin between ops (ORT's default) instead of sleeping. Off by default: on a
-   * shared machine (the editor, other runs) spinning threads steal the cores the working ones need;
-   * measured on the 2-core bench machine, a train step took 1.2-1.4 s without spinning against
-   * 2.0-2.5 s with it, and 35% less CPU time.
-   */
-  spin?: boolean;
-  /** Write an ORT profile (JSON trace, per-node times) to `<prefix>_<date>.json`; see `Session.endProfiling`. */
-  profilePrefix?: string;
-}
-
 /**
  * An InferenceSession with TensorData in and out. Results are views on the buffers ORT returns,
  * so the caller owns them outright; nothing needs freeing except the session itself.
  */
-export class Session {
+class OrtSession implements Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   private disposed = false;
@@ -234,20 +225,30 @@ export async function createSession(modelBytes: Uint8Array, opts: SessionOptions
   try {
     const session = await createOrtSession(modelBytes, choice.providers, opts);
     opts.logLine?.(`onnxruntime: using ${primary} (${choice.reason})`);
-    return new Session(session, primary);
+    return new OrtSession(session, primary);
   } catch (err) {
     if (opts.device !== 'auto' || primary === 'cpu') throw err;
     const msg = err instanceof Error ? err.message : String(err);
     const session = await createOrtSession(modelBytes, ['cpu'], opts);
     opts.logLine?.(`onnxruntime: using cpu (auto: CUDA provider failed to start: ${msg.split('\n')[0]})`);
-    return new Session(session, 'cpu');
+    return new OrtSession(session, 'cpu');
   }
 }
 
-/** Disposes sessions, ignoring ones already disposed; errors from the others are collected. */
-export async function disposeAll(sessions: Iterable<Session | undefined>): Promise<void> {
-  const results = await Promise.allSettled([...sessions].map((s) => s?.dispose()));
-  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  const first = failed[0];
-  if (first) throw new Error(`onnxruntime: ${failed.length} session(s) failed to dispose`, { cause: first.reason });
-}
+// ------------------------------------------------------------------ backend
+
+/**
+ * The onnxruntime-node backend: sessions on the execution provider `device` resolves to, every
+ * tensor in host memory (ORT copies to and from a GPU within each run). Its optimizer policy: AdamW
+ * updates run in HostAdamW (one fused WebAssembly SIMD pass, after the step graph) for the
+ * parameters it can take (sizes in whole 4-float blocks, within wasm32 memory), since ORT's CPU
+ * build has no fused optimizer kernel; SGD and the rest stay in the graph.
+ */
+export const ortBackend: Backend = {
+  name: 'onnxruntime-node',
+  createSession,
+  placeOptimizer(params, optimizer): OptimizerPlacement[] {
+    if (optimizer.kind !== 'adamw') return params.map(() => 'graph');
+    return hostAdamWCapacity(params).map((host) => (host ? 'host' : 'graph'));
+  },
+};

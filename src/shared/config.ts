@@ -7,7 +7,9 @@
 export type TaskName = 'text-classification' | 'token-classification' | 'question-answering' | 'causal-lm';
 export type MethodName = 'full' | 'freeze' | 'lora';
 export type SchedulerName = 'linear' | 'cosine' | 'constant';
-export type DeviceName = 'auto' | 'cpu' | 'cuda';
+/** Where ONNX Runtime trains (`device` in the config, `--device` on the CLI). */
+export const DEVICE_NAMES = ['auto', 'cpu', 'cuda'] as const;
+export type DeviceName = (typeof DEVICE_NAMES)[number];
 
 export interface CleanConfig {
   normalize?: 'NFC' | 'NFKC' | 'none'; // Unicode normalisation (default NFC)

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type AdamWStepScalars, HostAdamW, hostable } from '../../src/engine/optim/host-adamw.js';
+import {
+  type AdamWStepScalars,
+  HOST_ADAMW_MAX_BYTES,
+  HostAdamW,
+  type HostParam,
+  hostable,
+} from '../../src/engine/optim/host-adamw.js';
+import { ortBackend } from '../../src/engine/runtime.js';
 import { rng, testSeed } from './helpers/random.js';
 
 const f = Math.fround;
@@ -106,4 +113,24 @@ test('gradient rows out of order or out of range are refused, naming the table',
   assert.throws(() => host.updateRows('emb', Int32Array.from([3, 2]), values, s), /table 'emb'.*sorted/);
   assert.throws(() => host.updateRows('emb', Int32Array.from([3, 10]), values, s), /below 10; got 10 at 1/);
   assert.throws(() => host.updateRows('emb', Int32Array.from([3]), values, s), /1 gradient rows but 8 values/);
+});
+
+test("the onnxruntime backend's optimizer policy: AdamW on the host where HostAdamW can take it, the rest in the graph", () => {
+  const adamw = { kind: 'adamw', weightDecay: 0.01 } as const;
+  const params: HostParam[] = [
+    { name: 'emb', dims: [30522, 256], kind: 'rows' },
+    { name: 'bias', dims: [3], kind: 'dense' },
+    { name: 'w', dims: [4, 4], kind: 'dense' },
+  ];
+  assert.deepEqual(ortBackend.placeOptimizer(params, adamw), ['host', 'graph', 'host']);
+  assert.deepEqual(ortBackend.placeOptimizer(params, { kind: 'sgd', weightDecay: 0 }), ['graph', 'graph', 'graph']);
+  // Beyond the wasm32 budget, in order: the first that no longer fits and what follows it stay in the graph.
+  // 2 GiB each with the gradient (p, m, v, g): one fits HOST_ADAMW_MAX_BYTES, two do not.
+  assert.ok(2 ** 31 < HOST_ADAMW_MAX_BYTES && 2 ** 32 > HOST_ADAMW_MAX_BYTES);
+  const big: HostParam[] = [
+    { name: 'a', dims: [2 ** 25, 4], kind: 'dense' },
+    { name: 'b', dims: [2 ** 25, 4], kind: 'dense' },
+    { name: 'c', dims: [4], kind: 'dense' },
+  ];
+  assert.deepEqual(ortBackend.placeOptimizer(big, adamw), ['host', 'graph', 'host']);
 });

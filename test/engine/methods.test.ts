@@ -11,7 +11,7 @@ import { modelLayout } from '../../src/engine/methods/layout.js';
 import { type Lora, loraSettings } from '../../src/engine/methods/lora.js';
 import { loraFor, prepareMethod } from '../../src/engine/methods/method.js';
 import type { TrainableModel } from '../../src/engine/models/model.js';
-import { createSession } from '../../src/engine/runtime.js';
+import { createSession, ortBackend } from '../../src/engine/runtime.js';
 import { buildForward, buildInference, buildTrainStep } from '../../src/engine/step/step-graph.js';
 import { causalLmRecipe } from '../../src/engine/tasks/causal-lm/recipe.js';
 import { type EncoderRecipe, encoderRecipe } from '../../src/engine/tasks/encoder/recipe.js';
@@ -249,6 +249,7 @@ function carriedBytesOfTrainStep(p: ReturnType<typeof plan>['plan'], accumulatio
     trainable: p.trainable,
     optimizer: adamw,
     gradientAccumulationSteps: accumulation,
+    placeOptimizer: ortBackend.placeOptimizer,
   });
   const batch = new Set(p.model.batchInputs.map((b) => b.name));
   let bytes = 0;

@@ -3,8 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { createRunner, randomBatch, type ThroughputCase } from '../../src/engine/bench/engine-case.js';
-import { profileTrainStep } from '../../src/engine/bench/profile.js';
+import { createRunner, randomBatch, type ThroughputCase } from '../../src/tools/bench/engine-case.js';
+import { profileTrainStep } from '../../src/tools/bench/profile.js';
 
 const TINY: ThroughputCase = {
   name: 'tiny',

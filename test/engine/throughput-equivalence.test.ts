@@ -12,11 +12,10 @@ import { additiveMask, BERT_LAYER_NAMES, type BlockContext, transformerLayer } f
 import type { TrainableModel } from '../../src/engine/models/model.js';
 import { appendOptimizer, clipGradients, type Gradient, isRowSparse } from '../../src/engine/optim/optimizer.js';
 import { rowSparseGradient } from '../../src/engine/optim/sparse-grad.js';
-import { createSession } from '../../src/engine/runtime.js';
-import { SELFTEST_MODEL } from '../../src/engine/selftest.js';
-import type {} from '../../src/engine/step/batch.js';
+import { createSession, ortBackend } from '../../src/engine/runtime.js';
 import { StepRunner, type StepRunnerOptions } from '../../src/engine/train/step-runner.js';
 import { collate, markerTask } from '../../src/engine/train/synthetic.js';
+import { SELFTEST_MODEL } from '../../src/tools/selftest.js';
 import { rng, testSeed } from './helpers/random.js';
 
 /**
@@ -263,8 +262,10 @@ test('training on 2 threads is bit-for-bit reproducible (embedding gradients wit
 test('AdamW outside the graph (HostAdamW: the row-sparse embedding table and dense parameters) equals the in-graph update, bit for bit', async () => {
   const model = encoderClassifier({ ...SELFTEST_MODEL, dropout: 0.1 });
   const batches = [0, 1, 2].map((i) => collate(markerTask({ ...TASK, count: 8, seed: 400 + i })));
+  // The same backend with every update placed in the graph.
+  const inGraph = { ...ortBackend, placeOptimizer: (params: readonly unknown[]) => params.map(() => 'graph' as const) };
   const run = async (hostAdamW: boolean) => {
-    const runner = await fullAdamWRunner(model, { hostAdamW });
+    const runner = await fullAdamWRunner(model, { backend: hostAdamW ? ortBackend : inGraph });
     const losses: number[] = [];
     for (const b of batches) losses.push((await runner.step(b, 1e-2)).loss);
     const state = new Map([...runner.exportState().tensors].map(([k, t]) => [k, Array.from(t.data as Float32Array)]));

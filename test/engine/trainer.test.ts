@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { encoderClassifier } from '../../src/engine/models/encoder-classifier.js';
 import { initWeights } from '../../src/engine/models/init.js';
-import { SELFTEST_MODEL } from '../../src/engine/selftest.js';
 import { evaluateAccuracy } from '../../src/engine/train/classification-loop.js';
 import { RunDirectory } from '../../src/engine/train/run-dir.js';
 import { collate, type Example, markerTask } from '../../src/engine/train/synthetic.js';
 import { runTrainer, type TrainerSettings, type TrainerSetup } from '../../src/engine/train/trainer.js';
 import type { RunEvent, RunStatus } from '../../src/shared/run-directory.js';
+import { SELFTEST_MODEL } from '../../src/tools/selftest.js';
 
 const task = { numLabels: 3, vocabSize: SELFTEST_MODEL.vocabSize, minLength: 5, maxLength: 12 };
 const train = markerTask({ ...task, count: 96, seed: 1 });

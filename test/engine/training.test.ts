@@ -5,11 +5,10 @@ import { type TensorData, tensorNumbers, tensorOf } from '../../src/engine/graph
 import { type EncoderConfig, encoderClassifier } from '../../src/engine/models/encoder-classifier.js';
 import { initWeights } from '../../src/engine/models/init.js';
 import { createSession } from '../../src/engine/runtime.js';
-import { SELFTEST_MODEL, selftest } from '../../src/engine/selftest.js';
-import type {} from '../../src/engine/step/batch.js';
 import { buildTrainStep } from '../../src/engine/step/step-graph.js';
 import { StepRunner, type StepRunnerOptions } from '../../src/engine/train/step-runner.js';
 import { collate, markerTask } from '../../src/engine/train/synthetic.js';
+import { SELFTEST_MODEL, selftest } from '../../src/tools/selftest.js';
 import { testSeed } from './helpers/random.js';
 
 const quiet = { write: () => true, isTTY: false };
@@ -169,8 +168,8 @@ test('updates written in place equal updates into fresh buffers, with and withou
       for (const b of batches) inPlace.push((await runner.step(b, 1e-2)).loss);
       await runner.dispose();
       // The reference: the same graph, every output in a buffer of its own, the state fed back.
-      // (hostAdamW off: the embedding table's update is then in the graph too, bit-identical.)
-      const spec = buildTrainStep({ ...opts, hostAdamW: false });
+      // (No placeOptimizer: the embedding table's update is then in the graph too, bit-identical.)
+      const spec = buildTrainStep(opts);
       const session = await createSession(encodeModel(spec.graph), { device: 'cpu', threads: 2 });
       const state = new Map(
         spec.state.map((s) => {

@@ -1,9 +1,7 @@
 import { parseArgs } from 'node:util';
-import type { DeviceChoice } from '../runtime.js';
-import { selftest } from '../selftest.js';
+import { DEVICE_NAMES } from '../../shared/config.js';
+import { selftest } from '../../tools/selftest.js';
 import { type Command, choiceOption, intOption } from './command.js';
-
-const DEVICES: readonly DeviceChoice[] = ['auto', 'cpu', 'cuda'];
 
 export const selftestCommand: Command = {
   summary: 'train a small transformer classifier on a synthetic task and report accuracy',
@@ -30,7 +28,7 @@ autodiff and AdamW on ONNX Runtime, and prints loss and validation accuracy per 
     });
     const reports = await selftest({
       epochs: intOption(values.epochs, 'epochs') ?? 6,
-      device: choiceOption(values.device, 'device', DEVICES) ?? 'auto',
+      device: choiceOption(values.device, 'device', DEVICE_NAMES) ?? 'auto',
       threads: intOption(values.threads, 'threads'),
       seed: intOption(values.seed, 'seed') ?? 42,
       out: process.stdout,

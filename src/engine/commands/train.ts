@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
-import type { DeviceChoice } from '../runtime.js';
+import { DEVICE_NAMES } from '../../shared/config.js';
 import { ConfigError, resumeRun, trainFromConfig } from '../train/finetune.js';
 import { type Command, choiceOption, intOption, UsageError } from './command.js';
 
-const DEVICES: readonly DeviceChoice[] = ['auto', 'cpu', 'cuda'];
 const options = { device: { type: 'string' }, threads: { type: 'string' }, 'run-dir': { type: 'string' } } as const;
 
 /** A one-line progress bar on a terminal; nothing when piped (the run directory has it all). */
@@ -20,7 +19,7 @@ function echo(level: string, message: string): void {
 }
 
 function common(values: { device?: string; threads?: string }) {
-  const device = choiceOption(values.device, 'device', DEVICES);
+  const device = choiceOption(values.device, 'device', DEVICE_NAMES);
   const threads = intOption(values.threads, 'threads');
   const show = progress();
   return {

@@ -218,6 +218,19 @@ export function hostable(dims: readonly number[], kind: 'rows' | 'dense'): boole
   return floats > 0 && floats % 4 === 0;
 }
 
+/**
+ * Which of a train step's parameters (in order) HostAdamW can take: those `hostable` accepts, while
+ * HOST_ADAMW_MAX_BYTES of WebAssembly memory lasts. The rest keep the in-graph update.
+ */
+export function hostAdamWCapacity(params: readonly HostParam[]): boolean[] {
+  let budget = HOST_ADAMW_MAX_BYTES;
+  return params.map((p) => {
+    if (!hostable(p.dims, p.kind) || hostBytes(p) > budget) return false;
+    budget -= hostBytes(p);
+    return true;
+  });
+}
+
 export class HostAdamW {
   private readonly memory: WasmMemory;
   private readonly kernel: Kernel;

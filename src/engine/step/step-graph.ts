@@ -1,9 +1,10 @@
+import type { Backend } from '../backend.js';
 import { buildGradients } from '../graph/autodiff.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { Graph, pruneToOutputs } from '../graph/graph.js';
 import type { Value } from '../graph/types.js';
 import type { TrainableModel, Weights } from '../models/model.js';
-import { HOST_ADAMW_MAX_BYTES, type HostParam, hostable, hostBytes } from '../optim/host-adamw.js';
+import type { HostParam } from '../optim/host-adamw.js';
 import {
   adamwStepScalars,
   appendOptimizer,
@@ -33,10 +34,11 @@ export interface StepGraphOptions {
   maxGradNorm?: number;
   gradientAccumulationSteps?: number;
   /**
-   * AdamW in one fused pass per parameter outside the graph (HostAdamW), bit-identical to the
-   * in-graph update and much faster; default true. False keeps every update in the graph.
+   * Where each trained parameter's optimizer update runs: the backend's policy (StepRunner passes
+   * its backend's). Parameters placed on the host are left to HostAdamW, which is bit-identical to
+   * the in-graph update. Omitted: every update in the graph.
    */
-  hostAdamW?: boolean;
+  placeOptimizer?: Backend['placeOptimizer'];
 }
 
 /** A piece of state carried between runs: fed under `input`, produced under `output`. */
@@ -124,18 +126,13 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
     grad: gradList[i] as Gradient,
     square: clipped.squares[i] as Value,
   }));
-  // Updates outside the graph, while the wasm memory budget lasts.
-  let budget = opts.hostAdamW === false || opts.optimizer.kind !== 'adamw' ? 0 : HOST_ADAMW_MAX_BYTES;
-  const onHost = units.map((u) => {
-    const hp: HostParam = {
-      name: u.param.name,
-      dims: staticDims(u.param),
-      kind: isRowSparse(u.grad) ? 'rows' : 'dense',
-    };
-    if (!hostable(hp.dims, hp.kind) || hostBytes(hp) > budget) return false;
-    budget -= hostBytes(hp);
-    return true;
-  });
+  // Updates outside the graph, where the backend places them.
+  const hostParams = units.map(
+    (u): HostParam => ({ name: u.param.name, dims: staticDims(u.param), kind: isRowSparse(u.grad) ? 'rows' : 'dense' }),
+  );
+  const onHost = (opts.placeOptimizer?.(hostParams, opts.optimizer) ?? []).map((p) => p === 'host');
+  if (onHost.some(Boolean) && opts.optimizer.kind !== 'adamw')
+    throw new Error(`the host optimizer is AdamW; '${opts.optimizer.kind}' updates run in the graph`);
   const bindings = appendOptimizer(
     g,
     units.filter((_, i) => !onHost[i]),

@@ -1,10 +1,11 @@
+import { type Backend, disposeAll, type Session } from '../backend.js';
 import { encodeModel } from '../graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, typedArrayFor } from '../graph/types.js';
 import { DROPOUT_SEED_INPUT } from '../models/layers.js';
 import type { Weights } from '../models/model.js';
 import { HostAdamW } from '../optim/host-adamw.js';
 import { ADAMW_MOMENTS, adamwBetas, stateName } from '../optim/optimizer.js';
-import { createSession, type DeviceChoice, disposeAll, type Session } from '../runtime.js';
+import { type DeviceChoice, ortBackend } from '../runtime.js';
 import type { Batch, Evaluator } from '../step/batch.js';
 import {
   buildAccumulateStep,
@@ -16,8 +17,10 @@ import {
   type StepGraphOptions,
 } from '../step/step-graph.js';
 
-export interface StepRunnerOptions extends StepGraphOptions {
+export interface StepRunnerOptions extends Omit<StepGraphOptions, 'placeOptimizer'> {
   device: DeviceChoice;
+  /** What runs the graphs and where optimizer state lives (default: ortBackend). */
+  backend?: Backend;
   /** Run seed: with the micro-step count it decides every dropout mask. */
   seed?: number;
   threads?: number;
@@ -48,9 +51,10 @@ const scalar = (v: number): TensorData => ({ dtype: 'float32', dims: [], data: n
 /**
  * Runs the step graphs and owns the state they carry: trained parameters, optimizer moments,
  * gradient sums. Each state tensor is one buffer for the runner's life.
- * - AdamW parameters (most of them, see HostAdamW): the buffers live in HostAdamW's WebAssembly
- *   memory; the graph writes their gradients there and HostAdamW updates them after the run.
- * - The others (SGD, odd sizes): fed as the input and passed as the preallocated output of their
+ * - Parameters the backend places on the host (ortBackend: most AdamW ones, see HostAdamW): the
+ *   buffers live in HostAdamW's WebAssembly memory; the graph writes their gradients there and
+ *   HostAdamW updates them after the run.
+ * - The others (in the graph: SGD, odd sizes): fed as the input and passed as the preallocated output of their
  *   in-graph update, so ORT writes the update in place. That is safe because every update depends
  *   on the loss and the gradient norm, which need the whole forward and backward pass.
  */
@@ -93,11 +97,12 @@ export class StepRunner implements Evaluator {
   }
 
   static async create(opts: StepRunnerOptions, restore?: RunnerState): Promise<StepRunner> {
+    const backend = opts.backend ?? ortBackend;
     const compile = async (spec: StepGraph): Promise<Compiled> => {
       const isTrain = spec.graph.name === 'train_step';
       return {
         spec,
-        session: await createSession(encodeModel(spec.graph), {
+        session: await backend.createSession(encodeModel(spec.graph), {
           device: opts.device,
           threads: opts.threads,
           // The provider line is logged once: every session of a runner uses the same choice.
@@ -107,7 +112,7 @@ export class StepRunner implements Evaluator {
       };
     };
     const accumulation = opts.gradientAccumulationSteps ?? 1;
-    let trainSpec = buildTrainStep(opts);
+    let trainSpec = buildTrainStep({ ...opts, placeOptimizer: (p, o) => backend.placeOptimizer(p, o) });
     let host: HostAdamW | undefined;
     try {
       const dims = (name: string) => (opts.weights.get(name) as TensorData).dims;
@@ -116,7 +121,7 @@ export class StepRunner implements Evaluator {
     } catch (err) {
       // No WebAssembly memory of that size here (a full machine): the updates stay in the graph.
       opts.log?.(`AdamW runs in the graph: ${err instanceof Error ? err.message : String(err)}`);
-      trainSpec = buildTrainStep({ ...opts, hostAdamW: false });
+      trainSpec = buildTrainStep(opts);
     }
     const sessions: Compiled[] = [];
     try {

@@ -2,10 +2,10 @@ import { createWriteStream, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BadRows } from '../data/errors.js';
-import { loadBatches } from '../data/load.js';
-import { columnsFor } from '../data/records.js';
-import { rng } from '../util/random.js';
+import { BadRows } from '../../engine/data/errors.js';
+import { loadBatches } from '../../engine/data/load.js';
+import { columnsFor } from '../../engine/data/records.js';
+import { rng } from '../../engine/util/random.js';
 import { type BenchSuite, peakRssMb } from './suite.js';
 
 /**

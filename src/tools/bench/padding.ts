@@ -1,5 +1,5 @@
-import { epochBatches } from '../train/batching.js';
-import { normal, rng } from '../util/random.js';
+import { epochBatches } from '../../engine/train/batching.js';
+import { normal, rng } from '../../engine/util/random.js';
 import { createRunner, randomBatch, THROUGHPUT_CASES, type ThroughputCase } from './engine-case.js';
 import type { BenchSuite } from './suite.js';
 

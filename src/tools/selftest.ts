@@ -1,9 +1,9 @@
-import { type EncoderConfig, encoderClassifier } from './models/encoder-classifier.js';
-import { initWeights } from './models/init.js';
-import type { DeviceChoice } from './runtime.js';
-import { type EpochReport, trainClassifier } from './train/classification-loop.js';
-import { StepRunner } from './train/step-runner.js';
-import { collate, markerTask } from './train/synthetic.js';
+import { type EncoderConfig, encoderClassifier } from '../engine/models/encoder-classifier.js';
+import { initWeights } from '../engine/models/init.js';
+import { type EpochReport, trainClassifier } from '../engine/train/classification-loop.js';
+import { StepRunner } from '../engine/train/step-runner.js';
+import { collate, markerTask } from '../engine/train/synthetic.js';
+import type { DeviceName } from '../shared/config.js';
 
 /**
  * `finetune selftest`: builds a small transformer encoder classifier with the graph builder, trains
@@ -12,7 +12,7 @@ import { collate, markerTask } from './train/synthetic.js';
  */
 export interface SelftestOptions {
   epochs: number;
-  device: DeviceChoice;
+  device: DeviceName;
   threads?: number;
   seed: number;
   /** Where progress goes; a TTY gets a live progress bar. */

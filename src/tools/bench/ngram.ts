@@ -1,7 +1,7 @@
-import { NgramModel } from '../ngram/model.js';
-import { evaluatePerplexity } from '../ngram/perplexity.js';
-import { Corpus } from '../ngram/tokens.js';
-import { rng } from '../util/random.js';
+import { NgramModel } from '../../engine/ngram/model.js';
+import { evaluatePerplexity } from '../../engine/ngram/perplexity.js';
+import { Corpus } from '../../engine/ngram/tokens.js';
+import { rng } from '../../engine/util/random.js';
 import { type BenchSuite, median, peakRssMb } from './suite.js';
 
 /**

@@ -1,10 +1,10 @@
-import { tensorOf } from '../graph/types.js';
-import { type EncoderConfig, encoderClassifier } from '../models/encoder-classifier.js';
-import { initWeights } from '../models/init.js';
-import type { TrainableModel, Weights } from '../models/model.js';
-import type { Batch } from '../step/batch.js';
-import { StepRunner } from '../train/step-runner.js';
-import { rng } from '../util/random.js';
+import { tensorOf } from '../../engine/graph/types.js';
+import { type EncoderConfig, encoderClassifier } from '../../engine/models/encoder-classifier.js';
+import { initWeights } from '../../engine/models/init.js';
+import type { TrainableModel, Weights } from '../../engine/models/model.js';
+import type { Batch } from '../../engine/step/batch.js';
+import { StepRunner } from '../../engine/train/step-runner.js';
+import { rng } from '../../engine/util/random.js';
 import { median, peakRssMb } from './suite.js';
 
 /**
