@@ -47,7 +47,6 @@ const PURE = [
   'configs/templates.ts',
   'runs/events.ts',
   'runs/progress.ts',
-  'runs/run-id.ts',
   'runs/run-state.ts',
   'runs/run-reader.ts',
   'runs/file-tail.ts',

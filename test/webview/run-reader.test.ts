@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { RunFollower, readRunInfo } from '../../src/extension/panel/run-reader.js';
 import { isRunEvent } from '../../src/extension/runs/events.js';
-import { configName } from '../../src/extension/runs/run-id.js';
 import type { RunInfo } from '../../src/shared/messages.js';
 import type { RunEvent } from '../../src/shared/run-directory.js';
 
@@ -53,11 +52,6 @@ test('unknown event types and malformed events are skipped', () => {
   assert.equal(isRunEvent({ type: 'gpu-temperature', t: 1 }), false);
   assert.equal(isRunEvent({ type: 'step' }), false);
   assert.equal(isRunEvent(null), false);
-});
-
-test('config names of run ids, as the engine names runs', () => {
-  assert.equal(configName('/w/bert.finetune.yaml'), 'bert');
-  assert.equal(configName('sst2.finetune.json'), 'sst2');
 });
 
 test('a status.json the runs view would reject is left out of the run info too', async () => {

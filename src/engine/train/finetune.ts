@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import type { FinetuneConfig } from '../../shared/config.js';
 import { type Diagnostic, formatOf, resolveConfig } from '../../shared/config-validate.js';
 import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import { runId } from '../../shared/run-id.js';
 import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
 import { resolveModel } from '../io/hub-download.js';
@@ -16,7 +17,7 @@ import { qaRecipe } from '../tasks/qa-recipe.js';
 import { type RecipeFactory, recipeFor } from '../tasks/recipe.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { exportFinal } from './final-export.js';
-import { RunDirectory, runId } from './run-dir.js';
+import { RunDirectory } from './run-dir.js';
 import { runTrainer, type TrainerOutcome } from './trainer.js';
 
 /**

@@ -14,8 +14,8 @@ import {
   type WebviewRequest,
 } from '../../shared/messages.js';
 import type { RunEvent } from '../../shared/run-directory.js';
+import { configName, latestRunOf } from '../../shared/run-id.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
-import { configName, latestRunOf } from '../runs/run-id.js';
 import { configRunsRoot } from '../settings.js';
 import { RecordingConfigFs } from '../validation/config-fs.js';
 import { ConfigEditError, configEdit } from './config-edit.js';

@@ -4,8 +4,8 @@ import { type FSWatcher, watch } from 'chokidar';
 import { parse as parseYaml } from 'yaml';
 import type { FinalMetrics, JsonValue, RunInfo } from '../../shared/messages.js';
 import { RUN_FILES, type RunEvent } from '../../shared/run-directory.js';
+import { isRunOf } from '../../shared/run-id.js';
 import { isRunEvent } from '../runs/events.js';
-import { isRunOf } from '../runs/run-id.js';
 import { parseStatus } from '../runs/run-reader.js';
 import { JsonlTail } from './jsonl-tail.js';
 

@@ -2,10 +2,10 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { RUN_FILES, type RunState, type RunStatus, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import { runIdTime } from '../../shared/run-id.js';
 import { EventsAccumulator } from './events.js';
 import { FileTail, lastLines } from './file-tail.js';
 import { estimateEta, type RunProgress } from './progress.js';
-import { runIdTime } from './run-id.js';
 import { effectiveState, RUN_STATES } from './run-state.js';
 
 /**
