@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { FinetuneConfig } from '../../shared/config.js';
 import { type Diagnostic, formatOf, resolveConfig } from '../../shared/config-validate.js';
-import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import { RUN_FILES, runsFolderOf, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { runId } from '../../shared/run-id.js';
 import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
@@ -88,7 +88,7 @@ export async function trainFromConfig(
   o: FinetuneOptions = {},
 ): Promise<{ runDir: string; outcome: TrainerOutcome }> {
   const config = absolutePaths(loadConfig(configPath), dirname(resolve(configPath)));
-  const runDir = runDirPath ? resolve(runDirPath) : resolve(config.output_dir ?? '.finetune/runs', runId(configPath));
+  const runDir = runDirPath ? resolve(runDirPath) : resolve(runsFolderOf(config.output_dir), runId(configPath));
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, RUN_FILES.config), `# resolved from ${resolve(configPath)}\n${stringify(config)}`);
   return { runDir, outcome: await runInDirectory(runDir, config, undefined, o) };
