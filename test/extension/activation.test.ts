@@ -50,6 +50,7 @@ const PURE = [
   'runs/run-state.ts',
   'runs/run-reader.ts',
   'runs/file-tail.ts',
+  'panel/run-follower.ts',
   'runs/engine-process.ts',
   'runs/run-queue.ts',
   'runs/run-session.ts',

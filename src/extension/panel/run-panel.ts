@@ -21,7 +21,7 @@ import { RecordingConfigFs } from '../validation/config-fs.js';
 import { ConfigEditError, configEdit } from './config-edit.js';
 import { buildPanelHtml, makeNonce } from './csp.js';
 import { EventBatcher } from './event-batcher.js';
-import { RunFollower, RunsFolderWatcher } from './run-reader.js';
+import { RunFollower, RunsFolderWatcher } from './run-follower.js';
 
 /**
  * The run panel's host side: one webview panel per config file (or per set of runs compared),
