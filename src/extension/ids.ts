@@ -42,8 +42,6 @@ export const SETTINGS = {
   engineThreads: 'engineThreads',
 } as const;
 
-export const DEFAULT_RUNS_FOLDER = '.finetune/runs';
-
 /** A config file by name: `*.finetune.yaml|yml|json` (DESIGN.md, "Config file"). */
 export const CONFIG_FILE_RE = /\.finetune\.(ya?ml|json)$/i;
 export const CONFIG_GLOB = '**/*.finetune.{yaml,yml,json}';

@@ -11,6 +11,7 @@
  * shows the first, the editor's JSON validation the second.
  */
 import { METRICS } from './config-metrics.js';
+import { DEFAULT_RUNS_FOLDER } from './run-directory.js';
 
 export { METRIC_TASKS, METRICS, type MetricDoc } from './config-metrics.js';
 
@@ -444,7 +445,7 @@ export const CONFIG_SCHEMA: JsonSchema = {
     output_dir: {
       type: 'string',
       minLength: 1,
-      default: '.finetune/runs',
+      default: DEFAULT_RUNS_FOLDER,
       description:
         'The output directory where the run directories (checkpoints, logs, final model) are written, relative to the workspace folder.',
     },

@@ -84,6 +84,6 @@ export interface FinetuneConfig {
   data: DataConfig;
   training?: TrainingConfig;
   eval?: EvalConfig;
-  output_dir?: string; // default .finetune/runs, relative to the workspace folder
+  output_dir?: string; // default DEFAULT_RUNS_FOLDER (run-directory.ts), relative to the workspace folder
   device?: DeviceName; // default auto
 }

@@ -33,6 +33,25 @@ export type RunEvent =
  */
 export const STOP_REQUEST_FILE = 'stop-requested';
 
+/**
+ * The runs folder (`<output_dir>` above) when neither the config's `output_dir` nor the extension's
+ * `finetune.runsFolder` setting names one. The config schema's default, the setting's default in
+ * package.json (checked by test/extension/manifest.test.ts) and the engine's fallback are this.
+ */
+export const DEFAULT_RUNS_FOLDER = '.finetune/runs';
+
+/**
+ * The runs folder a config's runs go to, as written (not yet resolved): its `output_dir` when set
+ * (a non-empty string), else `fallback` (the extension passes its `finetune.runsFolder` setting;
+ * the engine has none, so the default). A relative folder is relative to the workspace folder:
+ * the extension resolves it against the workspace folder, the engine against its working
+ * directory, which is the workspace folder when the extension starts it (and where a CLI user
+ * runs it from). The resolving is left to the callers because src/shared has no `node:path`.
+ */
+export function runsFolderOf(outputDir: string | undefined, fallback: string = DEFAULT_RUNS_FOLDER): string {
+  return outputDir ? outputDir : fallback;
+}
+
 /** Files of the run directory, by role. */
 export const RUN_FILES = {
   config: 'config.yaml',

@@ -2,14 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import {
-  COMMAND_IDS,
-  CONTEXT_KEYS,
-  DEFAULT_RUNS_FOLDER,
-  RUNS_VIEW_ID,
-  VIEW_CONTAINER_ID,
-} from '../../src/extension/ids.js';
+import { COMMAND_IDS, CONTEXT_KEYS, RUNS_VIEW_ID, VIEW_CONTAINER_ID } from '../../src/extension/ids.js';
 import { allows, contextValue, RUN_STATES } from '../../src/extension/runs/run-state.js';
+import { DEFAULT_RUNS_FOLDER } from '../../src/shared/run-directory.js';
 
 /**
  * package.json "contributes" against the code: stable ids, menus that name real commands and

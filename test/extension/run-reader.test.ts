@@ -10,6 +10,8 @@ import {
   parseStatus,
   RunReader,
   readRunConfig,
+  readRunInfo,
+  readStatusFile,
 } from '../../src/extension/runs/run-reader.js';
 import { isPidAlive } from '../../src/extension/runs/run-state.js';
 import type { RunStatus } from '../../src/shared/run-directory.js';
@@ -182,4 +184,62 @@ test('listRunDirs, listCheckpoints, listFinal, readRunConfig, configHighlights',
   ]);
   writeFileSync(join(dir, 'config.yaml'), '- a list\n');
   assert.equal(await readRunConfig(dir), undefined);
+});
+
+test('a run directory reads into status, config and final metrics, each optional', async (t) => {
+  const dir = runDir(t, 'demo-20250101-120000');
+  mkdirSync(join(dir, 'final'));
+  assert.deepEqual(await readRunInfo(dir), { id: 'demo-20250101-120000', dir });
+  writeFileSync(
+    join(dir, 'status.json'),
+    JSON.stringify({ state: 'completed', step: 9, totalSteps: 9, epoch: 1, pid: 1 }),
+  );
+  writeFileSync(join(dir, 'config.yaml'), 'model: x # comment\ntraining:\n  learning_rate: 3.0e-5\n');
+  writeFileSync(
+    join(dir, 'final', 'metrics.json'),
+    JSON.stringify({
+      accuracy: 0.9,
+      confusion_matrix: {
+        labels: ['neg', 'pos'],
+        matrix: [
+          [4, 1],
+          [0, 5],
+        ],
+      },
+    }),
+  );
+  const info = await readRunInfo(dir);
+  assert.equal(info.status?.state, 'completed');
+  assert.deepEqual(info.config, { model: 'x', training: { learning_rate: 3e-5 } });
+  assert.equal(info.finalMetrics?.accuracy, 0.9);
+  assert.deepEqual(info.finalMetrics?.confusion_matrix?.labels, ['neg', 'pos']);
+});
+
+test('a status.json the runs view would reject is left out of the run info too', async (t) => {
+  const dir = runDir(t, 'odd-20250101-120000');
+  writeFileSync(join(dir, 'status.json'), JSON.stringify({ state: 'exploded', step: 1 }));
+  assert.equal((await readRunInfo(dir)).status, undefined);
+  writeFileSync(join(dir, 'status.json'), JSON.stringify({ state: 'running' }));
+  assert.equal((await readRunInfo(dir)).status?.step, 0);
+});
+
+test('readStatusFile: missing is neither status nor error; broken says why', async (t) => {
+  const dir = runDir(t);
+  assert.deepEqual(await readStatusFile(dir), {});
+  writeFileSync(join(dir, 'status.json'), '{"state":');
+  assert.match((await readStatusFile(dir)).error ?? '', /not valid JSON/);
+  writeStatus(dir, { step: 7 });
+  assert.equal((await readStatusFile(dir)).status?.step, 7);
+  const odd = runDir(t, 'odd-20250101-120000');
+  mkdirSync(join(odd, 'status.json')); // unreadable as a file
+  assert.match((await readStatusFile(odd)).error ?? '', /^status\.json: /);
+});
+
+test('the panel gets config.yaml as parsed, the runs view only a mapping', async (t) => {
+  const dir = runDir(t);
+  writeFileSync(join(dir, 'config.yaml'), '- a list\n');
+  assert.deepEqual((await readRunInfo(dir)).config, ['a list']);
+  assert.equal(await readRunConfig(dir), undefined);
+  writeFileSync(join(dir, 'config.yaml'), 'model: [unclosed\n');
+  assert.equal('config' in (await readRunInfo(dir)), false);
 });

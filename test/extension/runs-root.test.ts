@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { normalizeRunsFolder, outputDirOf, resolveRunsRoot } from '../../src/extension/runs/runs-root.js';
+import { DEFAULT_RUNS_FOLDER, runsFolderOf } from '../../src/shared/run-directory.js';
 
 const folder = resolve('/work/project');
 
@@ -30,4 +31,16 @@ test('runs go to output_dir when set, else to the setting, relative to the works
   assert.equal(resolveRunsRoot(folder, '.finetune/runs', '../shared/runs'), resolve(folder, '../shared/runs'));
   assert.equal(resolveRunsRoot(folder, '.finetune/runs', resolve('/abs/out')), resolve('/abs/out'));
   assert.equal(resolveRunsRoot(folder, 'custom', ''), join(folder, 'custom'));
+  // Resolved like the engine resolves output_dir: normalized, whichever of the two decides.
+  assert.equal(resolveRunsRoot(folder, 'custom/'), join(folder, 'custom'));
+  assert.equal(resolveRunsRoot(folder, resolve('/elsewhere/runs'), 'mine/'), join(folder, 'mine'));
+});
+
+test('runsFolderOf: output_dir when set, else the fallback, else the default the engine uses', () => {
+  assert.equal(runsFolderOf('my/runs'), 'my/runs');
+  assert.equal(runsFolderOf('my/runs', 'setting'), 'my/runs');
+  assert.equal(runsFolderOf(undefined, 'setting'), 'setting');
+  assert.equal(runsFolderOf('', 'setting'), 'setting');
+  assert.equal(runsFolderOf(undefined), DEFAULT_RUNS_FOLDER);
+  assert.equal(DEFAULT_RUNS_FOLDER, '.finetune/runs');
 });

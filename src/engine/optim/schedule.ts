@@ -4,7 +4,10 @@
  * the base rate as a function of the optimizer step about to be taken (0-based: the first update
  * uses step 0).
  */
-export type SchedulerName = 'linear' | 'cosine' | 'constant';
+import type { SchedulerName } from '../../shared/config.js';
+
+/** The config's `training.scheduler` values: the shared type, re-exported for the engine's callers. */
+export type { SchedulerName };
 
 export interface ScheduleConfig {
   scheduler: SchedulerName;

@@ -3,7 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { FinetuneConfig } from '../../shared/config.js';
 import { type Diagnostic, formatOf, resolveConfig } from '../../shared/config-validate.js';
-import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import { RUN_FILES, runsFolderOf, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import { runId } from '../../shared/run-id.js';
 import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
 import { resolveModel } from '../io/hub-download.js';
@@ -13,7 +14,7 @@ import { metricDirection } from '../tasks/metrics/registry.js';
 import { TASKS } from '../tasks/registry.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { exportFinal } from './final-export.js';
-import { RunDirectory, runId } from './run-dir.js';
+import { RunDirectory } from './run-dir.js';
 import { runTrainer, type TrainerOutcome } from './trainer.js';
 
 /**
@@ -76,7 +77,7 @@ export async function trainFromConfig(
   o: FinetuneOptions = {},
 ): Promise<{ runDir: string; outcome: TrainerOutcome }> {
   const config = absolutePaths(loadConfig(configPath), dirname(resolve(configPath)));
-  const runDir = runDirPath ? resolve(runDirPath) : resolve(config.output_dir ?? '.finetune/runs', runId(configPath));
+  const runDir = runDirPath ? resolve(runDirPath) : resolve(runsFolderOf(config.output_dir), runId(configPath));
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, RUN_FILES.config), `# resolved from ${resolve(configPath)}\n${stringify(config)}`);
   return { runDir, outcome: await runInDirectory(runDir, config, undefined, o) };

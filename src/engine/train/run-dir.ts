@@ -1,5 +1,5 @@
 import { appendFileSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { RunEvent, RunState, RunStatus } from '../../shared/run-directory.js';
 import { writeTextAtomic } from '../io/atomic.js';
 
@@ -10,16 +10,6 @@ import { writeTextAtomic } from '../io/atomic.js';
  * and the last checkpoint loadable.
  */
 type EventBody = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 't'> : never) : never;
-
-/** `<config name>-<YYYYMMDD-HHMMSS>` in local time, as the contract names runs. */
-export function runId(configPath: string, now = new Date()): string {
-  const name = basename(configPath)
-    .replace(/\.finetune\.(ya?ml|json)$/i, '')
-    .replace(/\.(ya?ml|json)$/i, '');
-  const p = (n: number) => String(n).padStart(2, '0');
-  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
-  return `${name}-${stamp}`;
-}
 
 export class RunDirectory {
   private status: RunStatus;

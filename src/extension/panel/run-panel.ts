@@ -14,14 +14,14 @@ import {
   type WebviewRequest,
 } from '../../shared/messages.js';
 import type { RunEvent } from '../../shared/run-directory.js';
+import { configName, latestRunOf } from '../../shared/run-id.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
-import { configName, latestRunOf } from '../runs/run-id.js';
 import { configRunsRoot } from '../settings.js';
 import { RecordingConfigFs } from '../validation/config-fs.js';
 import { ConfigEditError, configEdit } from './config-edit.js';
 import { buildPanelHtml, makeNonce } from './csp.js';
 import { EventBatcher } from './event-batcher.js';
-import { RunFollower, RunsFolderWatcher } from './run-reader.js';
+import { RunFollower, RunsFolderWatcher } from './run-follower.js';
 
 /**
  * The run panel's host side: one webview panel per config file (or per set of runs compared),

@@ -1,45 +1,83 @@
 import { open, stat } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
+import { splitLines } from './events.js';
 
 /**
- * Reads what was appended to a file since the last read (engine.log, events.jsonl), so a file
- * that grows to many megabytes is read once in total rather than once per change. A file that
- * shrank or was replaced is read again from the start (`restarted`). Multi-byte UTF-8 characters
- * split across reads are kept whole. No 'vscode' import.
+ * Reads what another process appended to a file since the last read (engine.log, events.jsonl),
+ * so a file that grows to many megabytes is read once in total rather than once per change. The
+ * one tail of the extension: the run output channels read text, the runs view and the run panel
+ * read events.jsonl line by line. A file that shrank or was replaced (another inode under the same
+ * name) is read again from its start (`restarted`). Multi-byte UTF-8 characters split across reads
+ * are kept whole. No 'vscode' import.
  */
+export interface TextChunk {
+  /** The text appended since the last read ('' when none or the file is missing). */
+  text: string;
+  /** The file was rewritten: `text` starts from its beginning, and what was read before is stale. */
+  restarted: boolean;
+}
+
+export interface LinesChunk {
+  /**
+   * The lines completed since the last read, without their '\n' (a '\r' and blank lines are left
+   * for the caller, which trims). A last line without its newline is a write in progress: it is
+   * held back until the rest arrives.
+   */
+  lines: string[];
+  restarted: boolean;
+}
+
+/** Bytes read at most per read call, so a large append does not need one buffer of its size. */
+const CHUNK = 1 << 20;
+
 export class FileTail {
   private offset = 0;
-  private decoder = new StringDecoder('utf8');
   private ino: number | undefined;
+  private decoder = new StringDecoder('utf8');
+  /** The unfinished last line, for readLines(). */
+  private carry = '';
 
   constructor(readonly path: string) {}
 
-  /** New text since the last call ('' when none or the file is missing). */
-  async read(): Promise<{ text: string; restarted: boolean }> {
+  /** New text since the last call. Use one of read() and readLines() per tail, not both. */
+  async read(): Promise<TextChunk> {
     let info: Awaited<ReturnType<typeof stat>>;
     try {
       info = await stat(this.path);
     } catch {
-      return { text: '', restarted: false };
+      return { text: '', restarted: false }; // not written yet
     }
     let restarted = false;
     if (info.size < this.offset || (this.ino !== undefined && info.ino !== this.ino)) {
       this.offset = 0;
       this.decoder = new StringDecoder('utf8');
+      this.carry = '';
       restarted = true;
     }
     this.ino = info.ino;
     if (info.size === this.offset) return { text: '', restarted };
+    let text = '';
     const handle = await open(this.path, 'r');
     try {
-      const length = info.size - this.offset;
-      const buffer = Buffer.alloc(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, this.offset);
-      this.offset += bytesRead;
-      return { text: this.decoder.write(buffer.subarray(0, bytesRead)), restarted };
+      while (this.offset < info.size) {
+        const buffer = Buffer.alloc(Math.min(CHUNK, info.size - this.offset));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
+        if (bytesRead === 0) break;
+        this.offset += bytesRead;
+        text += this.decoder.write(buffer.subarray(0, bytesRead));
+      }
     } finally {
       await handle.close();
     }
+    return { text, restarted };
+  }
+
+  /** The lines completed since the last call (see LinesChunk). */
+  async readLines(): Promise<LinesChunk> {
+    const { text, restarted } = await this.read();
+    const { lines, carry } = splitLines(this.carry, text);
+    this.carry = carry;
+    return { lines, restarted };
   }
 }
 

@@ -1,17 +1,21 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import type { FinalMetrics, JsonValue, RunInfo } from '../../shared/messages.js';
 import { RUN_FILES, type RunState, type RunStatus, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import { runIdTime } from '../../shared/run-id.js';
 import { EventsAccumulator } from './events.js';
 import { FileTail, lastLines } from './file-tail.js';
 import { estimateEta, type RunProgress } from './progress.js';
-import { runIdTime } from './run-id.js';
 import { effectiveState, RUN_STATES } from './run-state.js';
 
 /**
- * Reads one run directory (DESIGN.md, "Run directory") into a snapshot. Everything may be
- * missing or half-written: a run that has just been created, a folder copied from another
- * machine, an engine killed mid-write. No 'vscode' import: unit-tested in plain Node.
+ * Reads run directories (DESIGN.md, "Run directory"), for the runs view (RunReader: a snapshot
+ * with the effective state, progress and ETA) and for the run panel (readRunInfo: status, config
+ * and final metrics; panel/run-follower.ts follows the events). Everything may be missing or
+ * half-written: a run that has just been created, a folder copied from another machine, an
+ * engine killed mid-write. Nothing here needs the engine's process. No 'vscode' import:
+ * unit-tested in plain Node.
  */
 export interface RunSnapshot extends RunProgress {
   id: string;
@@ -55,6 +59,21 @@ export function parseStatus(text: string): RunStatus | string {
   return status;
 }
 
+/**
+ * A run's status.json: `status` when it parses, `error` saying what is wrong when it exists but
+ * does not; neither while it is missing (not written yet).
+ */
+export async function readStatusFile(dir: string): Promise<{ status?: RunStatus; error?: string }> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, RUN_FILES.status), 'utf8');
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? {} : { error: `status.json: ${(err as Error).message}` };
+  }
+  const parsed = parseStatus(text);
+  return typeof parsed === 'string' ? { error: parsed } : { status: parsed };
+}
+
 export interface ReaderDeps {
   isAlive(pid: number): boolean;
 }
@@ -77,15 +96,7 @@ export class RunReader {
 
   /** `launchedPid`: the engine this window spawned for the run, before its status.json exists. */
   async read(launchedPid?: number): Promise<RunSnapshot> {
-    let status: RunStatus | undefined;
-    let statusError: string | undefined;
-    try {
-      const parsed = parseStatus(await readFile(join(this.dir, RUN_FILES.status), 'utf8'));
-      if (typeof parsed === 'string') statusError = parsed;
-      else status = parsed;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') statusError = `status.json: ${(err as Error).message}`;
-    }
+    const { status, error: statusError } = await readStatusFile(this.dir);
     const chunk = await this.events.read();
     if (chunk.restarted) this.acc.reset();
     this.acc.push(chunk.text);
@@ -186,13 +197,45 @@ export async function listFinal(dir: string): Promise<string[]> {
   }
 }
 
-/** The run's resolved config (config.yaml), or undefined when missing or unreadable. */
-export async function readRunConfig(dir: string): Promise<Record<string, unknown> | undefined> {
+/** config.yaml parsed, whatever its value; undefined when missing, unreadable or not YAML. */
+async function readConfigValue(dir: string): Promise<unknown> {
   try {
-    const value: unknown = parseYaml(await readFile(join(dir, RUN_FILES.config), 'utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
+    return parseYaml(await readFile(join(dir, RUN_FILES.config), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The run's resolved config (config.yaml), or undefined when missing, unreadable or not a mapping. */
+export async function readRunConfig(dir: string): Promise<Record<string, unknown> | undefined> {
+  const value = await readConfigValue(dir);
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+/** `final/metrics.json`, relative to the run directory. */
+export const FINAL_METRICS = `${RUN_FILES.final}/metrics.json`;
+
+/**
+ * What the run panel shows of a run besides its events: status, config and final metrics, each
+ * left out while missing or unreadable (a config that does not parse shows no hyperparameters;
+ * the run itself still shows).
+ */
+export async function readRunInfo(dir: string): Promise<RunInfo> {
+  const info: RunInfo = { id: basename(dir), dir };
+  const { status } = await readStatusFile(dir);
+  if (status) info.status = status;
+  const config = await readConfigValue(dir);
+  if (config !== undefined) info.config = config as JsonValue;
+  const metrics = await readJson(join(dir, FINAL_METRICS));
+  if (metrics && typeof metrics === 'object' && !Array.isArray(metrics)) info.finalMetrics = metrics as FinalMetrics;
+  return info;
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
   } catch {
     return undefined;
   }

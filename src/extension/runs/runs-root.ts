@@ -1,6 +1,6 @@
-import { isAbsolute, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { formatOf, nodeAt, parseConfigText } from '../../shared/config-tree.js';
-import { DEFAULT_RUNS_FOLDER } from '../ids.js';
+import { DEFAULT_RUNS_FOLDER, runsFolderOf } from '../../shared/run-directory.js';
 
 /**
  * Where a config's runs go, in one place: starting a run (the run manager) and the run panel
@@ -22,9 +22,10 @@ export function outputDirOf(text: string, fileName: string): string | undefined 
 
 /**
  * The runs folder: the config's `output_dir` when it sets one, else the (normalized) setting;
- * either relative to the workspace folder unless absolute.
+ * either relative to the workspace folder unless absolute. The choice is the engine's too
+ * (runsFolderOf, src/shared/run-directory.ts); the engine resolves against its working directory,
+ * which the extension sets to the workspace folder.
  */
 export function resolveRunsRoot(folderPath: string, runsFolder: string, outputDir?: string): string {
-  if (outputDir) return resolve(folderPath, outputDir);
-  return isAbsolute(runsFolder) ? runsFolder : join(folderPath, runsFolder);
+  return resolve(folderPath, runsFolderOf(outputDir, runsFolder));
 }

@@ -1,8 +1,9 @@
 /**
- * Run directory naming. This mirrors the contract in DESIGN.md ("run-id = <config name>-<YYYYMMDD-
- * HHMMSS>", local time) as the engine's runId() in src/engine/train/run-dir.ts implements it; the
- * extension may not import engine code (it runs in another process), so the few lines live here
- * too. Change both together. No 'vscode' import.
+ * Run directory naming, the contract in DESIGN.md ("run-id = <config name>-<YYYYMMDD-HHMMSS>",
+ * local time): the engine names the runs it starts from the CLI with runId(), the extension names
+ * the runs it starts with uniqueRunId() and finds a config's runs with isRunOf()/latestRunOf().
+ * One implementation for both sides, so they cannot drift apart. No Node or DOM types (the
+ * webview bundle may import src/shared): paths are split on both separators by hand.
  */
 
 /** `bert.finetune.yaml` -> `bert`. */
@@ -11,6 +12,7 @@ export function configName(configPath: string): string {
   return base.replace(/\.finetune\.(ya?ml|json)$/i, '').replace(/\.(ya?ml|json)$/i, '');
 }
 
+/** `<config name>-<YYYYMMDD-HHMMSS>` in local time, as the contract names runs. */
 export function runId(configPath: string, now = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;

@@ -3,13 +3,12 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { RunFollower, readRunInfo } from '../../src/extension/panel/run-reader.js';
+import { RunFollower } from '../../src/extension/panel/run-follower.js';
 import { isRunEvent } from '../../src/extension/runs/events.js';
-import { configName } from '../../src/extension/runs/run-id.js';
 import type { RunInfo } from '../../src/shared/messages.js';
 import type { RunEvent } from '../../src/shared/run-directory.js';
 
-const root = mkdtempSync(join(tmpdir(), 'run-reader-'));
+const root = mkdtempSync(join(tmpdir(), 'run-follower-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function runDir(name: string): string {
@@ -20,52 +19,11 @@ function runDir(name: string): string {
 
 const line = (e: object) => `${JSON.stringify(e)}\n`;
 
-test('a run directory reads into status, config and final metrics, each optional', async () => {
-  const dir = runDir('demo-20250101-120000');
-  assert.deepEqual(await readRunInfo(dir), { id: 'demo-20250101-120000', dir });
-  writeFileSync(
-    join(dir, 'status.json'),
-    JSON.stringify({ state: 'completed', step: 9, totalSteps: 9, epoch: 1, pid: 1 }),
-  );
-  writeFileSync(join(dir, 'config.yaml'), 'model: x # comment\ntraining:\n  learning_rate: 3.0e-5\n');
-  writeFileSync(
-    join(dir, 'final', 'metrics.json'),
-    JSON.stringify({
-      accuracy: 0.9,
-      confusion_matrix: {
-        labels: ['neg', 'pos'],
-        matrix: [
-          [4, 1],
-          [0, 5],
-        ],
-      },
-    }),
-  );
-  const info = await readRunInfo(dir);
-  assert.equal(info.status?.state, 'completed');
-  assert.deepEqual(info.config, { model: 'x', training: { learning_rate: 3e-5 } });
-  assert.equal(info.finalMetrics?.accuracy, 0.9);
-  assert.deepEqual(info.finalMetrics?.confusion_matrix?.labels, ['neg', 'pos']);
-});
-
 test('unknown event types and malformed events are skipped', () => {
   assert.ok(isRunEvent({ type: 'step', step: 1, t: 1 }));
   assert.equal(isRunEvent({ type: 'gpu-temperature', t: 1 }), false);
   assert.equal(isRunEvent({ type: 'step' }), false);
   assert.equal(isRunEvent(null), false);
-});
-
-test('config names of run ids, as the engine names runs', () => {
-  assert.equal(configName('/w/bert.finetune.yaml'), 'bert');
-  assert.equal(configName('sst2.finetune.json'), 'sst2');
-});
-
-test('a status.json the runs view would reject is left out of the run info too', async () => {
-  const dir = runDir('odd-20250101-120000');
-  writeFileSync(join(dir, 'status.json'), JSON.stringify({ state: 'exploded', step: 1 }));
-  assert.equal((await readRunInfo(dir)).status, undefined);
-  writeFileSync(join(dir, 'status.json'), JSON.stringify({ state: 'running' }));
-  assert.equal((await readRunInfo(dir)).status?.step, 0);
 });
 
 test('a follower reports appended events and status changes as they happen', async () => {

@@ -1,19 +1,18 @@
-import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
-import { parse as parseYaml } from 'yaml';
-import type { FinalMetrics, JsonValue, RunInfo } from '../../shared/messages.js';
+import type { RunInfo } from '../../shared/messages.js';
 import { RUN_FILES, type RunEvent } from '../../shared/run-directory.js';
-import { isRunEvent } from '../runs/events.js';
-import { isRunOf } from '../runs/run-id.js';
-import { parseStatus } from '../runs/run-reader.js';
-import { JsonlTail } from './jsonl-tail.js';
+import { isRunOf } from '../../shared/run-id.js';
+import { parseEventLine } from '../runs/events.js';
+import { FileTail } from '../runs/file-tail.js';
+import { FINAL_METRICS, readRunInfo } from '../runs/run-reader.js';
 
 /**
  * Follows one run directory for the panel: what the run is (status.json, config.yaml,
- * final/metrics.json) and what it did (events.jsonl, read incrementally). Nothing here needs the
- * engine's process: a run started from the CLI, before a reload or on another machine reads the
- * same (DESIGN.md, "Run directory"). No 'vscode' import, so it is tested in Node.
+ * final/metrics.json, read by readRunInfo, the runs view's reader) and what it did (events.jsonl,
+ * read incrementally through the runs view's FileTail). Nothing here needs the engine's process:
+ * a run started from the CLI, before a reload or on another machine reads the same (DESIGN.md,
+ * "Run directory"). No 'vscode' import, so it is tested in Node.
  *
  * Changes arrive from chokidar; a slow poll backs it up while the run is live, since file-change
  * notifications are unreliable on network and container file systems.
@@ -27,11 +26,15 @@ export interface RunListener {
 
 const POLL_MS = 2000;
 const INFO_MS = 250;
-const FINAL_METRICS = `${RUN_FILES.final}/metrics.json`;
+
+/** The events among lines of events.jsonl; other lines (not JSON, unknown types) are skipped. */
+function eventsOf(lines: readonly string[]): RunEvent[] {
+  return lines.map(parseEventLine).filter((e): e is RunEvent => e !== undefined);
+}
 
 export class RunFollower {
   readonly id: string;
-  private readonly tail: JsonlTail<RunEvent>;
+  private readonly tail: FileTail;
   private watcher: FSWatcher | undefined;
   private poll: ReturnType<typeof setInterval> | undefined;
   private reading: Promise<void> | undefined;
@@ -45,7 +48,7 @@ export class RunFollower {
     private readonly listener: RunListener,
   ) {
     this.id = basename(dir);
-    this.tail = new JsonlTail<RunEvent>(join(dir, RUN_FILES.events));
+    this.tail = new FileTail(join(dir, RUN_FILES.events));
     this.current = { id: this.id, dir };
   }
 
@@ -56,8 +59,8 @@ export class RunFollower {
   /** Reads everything there is so far; call once before start(). */
   async load(): Promise<{ info: RunInfo; events: RunEvent[] }> {
     this.current = await readRunInfo(this.dir);
-    const { values } = await this.tail.read();
-    return { info: this.current, events: values.filter(isRunEvent) };
+    const { lines } = await this.tail.readLines();
+    return { info: this.current, events: eventsOf(lines) };
   }
 
   /** Starts following changes, reported to the listener. */
@@ -98,9 +101,9 @@ export class RunFollower {
     this.reading = (async () => {
       do {
         this.again = false;
-        const { values, reset } = await this.tail.read().catch(() => ({ values: [], reset: false }));
-        const events = values.filter(isRunEvent);
-        if (!this.disposed && (events.length > 0 || reset)) this.listener.events(this.id, events, reset);
+        const { lines, restarted } = await this.tail.readLines().catch(() => ({ lines: [], restarted: false }));
+        const events = eventsOf(lines);
+        if (!this.disposed && (events.length > 0 || restarted)) this.listener.events(this.id, events, restarted);
       } while (this.again && !this.disposed);
       this.reading = undefined;
     })();
@@ -123,33 +126,6 @@ export class RunFollower {
     if (this.disposed || JSON.stringify(info) === JSON.stringify(this.current)) return;
     this.current = info;
     this.listener.info(info);
-  }
-}
-
-/** The run's status, config and final metrics; each is left out while missing or unreadable. */
-export async function readRunInfo(dir: string): Promise<RunInfo> {
-  const info: RunInfo = { id: basename(dir), dir };
-  const statusText = await readFile(join(dir, RUN_FILES.status), 'utf8').catch(() => undefined);
-  const status = statusText === undefined ? undefined : parseStatus(statusText);
-  if (typeof status === 'object') info.status = status;
-  const configText = await readFile(join(dir, RUN_FILES.config), 'utf8').catch(() => undefined);
-  if (configText !== undefined) {
-    try {
-      info.config = parseYaml(configText) as JsonValue;
-    } catch {
-      // A config that does not parse shows no hyperparameters; the run itself still shows.
-    }
-  }
-  const metrics = await readJson(join(dir, FINAL_METRICS));
-  if (metrics && typeof metrics === 'object' && !Array.isArray(metrics)) info.finalMetrics = metrics as FinalMetrics;
-  return info;
-}
-
-async function readJson(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8'));
-  } catch {
-    return undefined;
   }
 }
 
