@@ -161,7 +161,13 @@ function sampleColumns(head: string, name: string, truncated: boolean): Sample |
   return { columns, rows: lines.filter((l) => l.trim() !== '').length - 1 };
 }
 
-const ENCODER_TYPES = new Set([
+/**
+ * `model_type`s known as encoders or decoders, for the task/architecture warning: wider than what the
+ * engine trains (its registry, src/engine/models/registry.ts, which src/shared can't import), so a
+ * config for a family not yet supported still gets the right hint; a test checks that every engine
+ * family is listed under its kind.
+ */
+export const ENCODER_TYPES: ReadonlySet<string> = new Set([
   'bert',
   'roberta',
   'xlm-roberta',
@@ -173,7 +179,7 @@ const ENCODER_TYPES = new Set([
   'deberta-v2',
   'mpnet',
 ]);
-const DECODER_TYPES = new Set([
+export const DECODER_TYPES: ReadonlySet<string> = new Set([
   'gpt2',
   'gpt_neo',
   'gptj',
@@ -186,8 +192,11 @@ const DECODER_TYPES = new Set([
   'bloom',
   'falcon',
 ]);
-/** RoBERTa-style models offset positions by padding_idx + 1, so two embeddings are never used. */
-const OFFSET_POSITIONS = new Set(['roberta', 'xlm-roberta', 'camembert']);
+/**
+ * RoBERTa-style models offset positions by padding_idx + 1, so two embeddings are never used (the
+ * engine's families with padding-offset positions; a test holds the two together).
+ */
+export const OFFSET_POSITIONS: ReadonlySet<string> = new Set(['roberta', 'xlm-roberta', 'camembert']);
 
 async function checkModel(parsed: ParsedConfig, fs: ConfigFs, configDir: string, out: Diagnostic[]): Promise<void> {
   const node = nodeAt(parsed.root, ['model']);

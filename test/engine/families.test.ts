@@ -4,7 +4,7 @@ import { tensorOf } from '../../src/engine/graph/types.js';
 import { maxSequenceLength } from '../../src/engine/models/encoder.js';
 import { HfConfigReader } from '../../src/engine/models/hf-config.js';
 import { initWeights } from '../../src/engine/models/init.js';
-import { encoderFamilyOf } from '../../src/engine/models/registry.js';
+import { basePrefixOf, encoderFamilyOf, FAMILIES, findFamily, modelTypesOf } from '../../src/engine/models/registry.js';
 import type { Batch } from '../../src/engine/step/batch.js';
 import {
   IGNORE_INDEX,
@@ -13,7 +13,8 @@ import {
 } from '../../src/engine/tasks/encoder/task-models.js';
 import { StepRunner } from '../../src/engine/train/step-runner.js';
 import { type Example, markerTask } from '../../src/engine/train/synthetic.js';
-import { FAMILY_NAMES, tinyConfig } from '../fixtures/tiny-configs.js';
+import { DECODER_TYPES, ENCODER_TYPES, OFFSET_POSITIONS } from '../../src/shared/config-files.js';
+import { FAMILY_NAMES, type FamilyName, tinyConfig } from '../fixtures/tiny-configs.js';
 
 const VOCAB = 40;
 const task = { numLabels: 3, vocabSize: VOCAB, minLength: 5, maxLength: 10 };
@@ -88,4 +89,36 @@ test('maxSequenceLength: RoBERTa-style positions leave padding_idx + 1 slots, ot
   assert.equal(lengthOf('roberta', { pad_token_id: 1 }), 38); // the tiny fixture models: 40 - 2
   for (const name of ['bert', 'distilbert', 'albert', 'electra'] as const)
     assert.equal(lengthOf(name, { max_position_embeddings: 512 }), 512);
+});
+
+test('registry: the shared validator knows every engine family under its kind, and the offset-position types', () => {
+  for (const family of FAMILIES) {
+    const known = family.kind === 'encoder' ? ENCODER_TYPES : DECODER_TYPES;
+    for (const type of family.modelTypes)
+      assert.ok(known.has(type), `${type} (${family.kind}) missing in config-files`);
+  }
+  const offset = FAMILIES.flatMap((f) =>
+    f.kind === 'encoder'
+      ? f.modelTypes.filter((model_type) => {
+          const config = new HfConfigReader(tinyConfig(f.name as FamilyName, VOCAB, { model_type }), 'x');
+          return f.arch(config).positions.kind === 'padding-offset';
+        })
+      : [],
+  );
+  assert.deepEqual([...OFFSET_POSITIONS].sort(), offset.sort());
+});
+
+test('registry: every model_type belongs to one family; base prefixes and LoRA targets come from it', () => {
+  const types = FAMILIES.flatMap((f) => f.modelTypes);
+  assert.equal(new Set(types).size, types.length);
+  assert.equal(basePrefixOf('xlm-roberta'), 'roberta');
+  assert.equal(basePrefixOf('gpt2'), 'transformer');
+  assert.equal(basePrefixOf('no-such-type'), '');
+  assert.deepEqual(findFamily('distilbert')?.loraTargets, ['q_lin', 'v_lin']);
+  assert.deepEqual(modelTypesOf('decoder'), ['gpt2']);
+  const bad = new HfConfigReader({ model_type: 'gpt2' }, 'gpt2/config.json');
+  assert.throws(
+    () => encoderFamilyOf(bad),
+    /gpt2\/config\.json: model_type 'gpt2' is not supported for encoder tasks \(supported: bert, roberta/,
+  );
 });
