@@ -1,26 +1,58 @@
 /**
- * The metric names a config may list in `eval.metrics` (and name in `eval.early_stopping.metric`),
- * with the tasks that compute them and their direction. It mirrors the engine's metric registry
- * (src/engine/tasks/metrics.ts), which src/shared can't import; a test holds the two together.
+ * The metrics: the single source of each metric's name, the tasks whose evaluation computes it, its
+ * direction and its description. A config lists these names in `eval.metrics` (and names one, or
+ * `loss`, in `eval.early_stopping.metric`). The engine's registry (src/engine/tasks/metrics.ts)
+ * adds only how each is computed, keyed by `MetricName`, and tsc checks that it computes exactly
+ * these metrics for each task.
  */
+import type { TaskName } from './config.js';
+
+/** Whether a higher (`max`) or lower (`min`) value is better: early stopping's default mode and best-checkpoint order. */
+export type MetricDirection = 'max' | 'min';
+
 export interface MetricDoc {
   /** The tasks whose evaluation computes it. */
-  tasks: readonly string[];
-  /** Whether a higher value is better: early stopping's default mode and best-checkpoint order. */
-  direction: 'max' | 'min';
+  tasks: readonly TaskName[];
+  direction: MetricDirection;
   description: string;
 }
 
-const CLASSIFICATION = ['text-classification', 'token-classification'];
+/** The eval loss: reported for every task (by the trainer, not the metric registry), not listed in `eval.metrics`, minimised. */
+export const EVAL_LOSS = 'loss';
+
+const CLASSIFICATION = ['text-classification', 'token-classification'] as const;
+const SCORES = ['precision', 'recall', 'f1'] as const;
+const AVERAGES = ['macro', 'micro', 'weighted'] as const;
+const SCORE_WORDS = { precision: 'Precision', recall: 'Recall', f1: 'F1' };
 const AVERAGE_WORDS = {
   macro: 'unweighted mean over classes (entity types for token classification)',
   micro: 'computed from the total counts over all classes (entity types for token classification)',
   weighted: 'mean over classes weighted by their support',
 };
-const SCORE_WORDS = { precision: 'Precision', recall: 'Recall', f1: 'F1' };
 
-/** By name, in the engine registry's order (completion lists them in this order). */
-export const METRICS: Readonly<Record<string, MetricDoc>> = {
+/** `precision_macro`, `f1_weighted`, ...: a score with its average named explicitly. */
+export type AveragedMetricName = `${(typeof SCORES)[number]}_${(typeof AVERAGES)[number]}`;
+
+function averagedMetrics(): Record<
+  AveragedMetricName,
+  { tasks: typeof CLASSIFICATION; direction: 'max'; description: string }
+> {
+  return Object.fromEntries(
+    SCORES.flatMap((score) =>
+      AVERAGES.map((average) => [
+        `${score}_${average}`,
+        {
+          tasks: CLASSIFICATION,
+          direction: 'max',
+          description: `${SCORE_WORDS[score]}, ${average} average: ${AVERAGE_WORDS[average]}.`,
+        },
+      ]),
+    ),
+  ) as Record<AveragedMetricName, { tasks: typeof CLASSIFICATION; direction: 'max'; description: string }>;
+}
+
+/** By name, in the order completion lists them. */
+export const METRICS = {
   accuracy: {
     tasks: CLASSIFICATION,
     direction: 'max',
@@ -45,18 +77,7 @@ export const METRICS: Readonly<Record<string, MetricDoc>> = {
     description:
       'Harmonic mean of precision and recall: class 1 for two labels, else macro-averaged; entity-level for token classification; token overlap with the best reference answer (SQuAD) for question answering.',
   },
-  ...Object.fromEntries(
-    (['precision', 'recall', 'f1'] as const).flatMap((score) =>
-      (['macro', 'micro', 'weighted'] as const).map((average) => [
-        `${score}_${average}`,
-        {
-          tasks: CLASSIFICATION,
-          direction: 'max',
-          description: `${SCORE_WORDS[score]}, ${average} average: ${AVERAGE_WORDS[average]}.`,
-        } satisfies MetricDoc,
-      ]),
-    ),
-  ),
+  ...averagedMetrics(),
   mse: {
     tasks: ['text-classification'],
     direction: 'min',
@@ -87,9 +108,31 @@ export const METRICS: Readonly<Record<string, MetricDoc>> = {
     direction: 'min',
     description: 'Exponential of the mean negative log-likelihood per token on the validation set.',
   },
-};
+} as const satisfies Readonly<Record<string, MetricDoc>>;
 
-/** The tasks each metric is computed for. */
+/** A name valid in `eval.metrics`. */
+export type MetricName = keyof typeof METRICS;
+
+/** The metrics listed for task `T` (type level: the engine's registry is checked against it). */
+export type MetricOfTask<T extends TaskName> = {
+  [N in MetricName]: T extends (typeof METRICS)[N]['tasks'][number] ? N : never;
+}[MetricName];
+
+/** Every metric name, in the table's order. */
+export const METRIC_NAMES = Object.keys(METRICS) as readonly MetricName[];
+
+export function isMetricName(name: string): name is MetricName {
+  return Object.hasOwn(METRICS, name);
+}
+
+/** The tasks each metric is computed for, by any string (for checking what a config says). */
 export const METRIC_TASKS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
-  Object.entries(METRICS).map(([name, m]) => [name, m.tasks]),
+  METRIC_NAMES.map((name) => [name, METRICS[name].tasks]),
 );
+
+/** Whether a metric (or `loss`) improves upwards or downwards; an unknown name is an error. */
+export function metricDirection(name: string): MetricDirection {
+  if (name === EVAL_LOSS) return 'min';
+  if (!isMetricName(name)) throw new Error(`metrics: unknown metric '${name}'`);
+  return METRICS[name].direction;
+}

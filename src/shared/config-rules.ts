@@ -1,4 +1,5 @@
-import { METRIC_TASKS, METRICS } from './config-schema.js';
+import { EVAL_LOSS, METRIC_NAMES, metricDirection } from './config-metrics.js';
+import { METRIC_TASKS } from './config-schema.js';
 import { diag, type Path, removeEdit } from './config-schema-check.js';
 import {
   type ConfigNode,
@@ -28,10 +29,9 @@ export const TASK_COLUMNS: Readonly<Record<string, Readonly<Record<string, strin
 const ALL_COLUMNS = ['text_column', 'text_pair_column', 'label_column', 'tokens_column', 'tags_column'];
 
 /** Metrics where lower is better; early stopping defaults to mode `min` for these. */
-export const LOWER_IS_BETTER: ReadonlySet<string> = new Set([
-  'loss',
-  ...Object.keys(METRICS).filter((m) => METRICS[m]?.direction === 'min'),
-]);
+export const LOWER_IS_BETTER: ReadonlySet<string> = new Set(
+  [EVAL_LOSS, ...METRIC_NAMES].filter((m) => metricDirection(m) === 'min'),
+);
 
 export function checkRules(parsed: ParsedConfig): Diagnostic[] {
   const root = parsed.root;

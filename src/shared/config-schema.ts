@@ -10,7 +10,7 @@
  * by type). `enumDescriptions` and `patternErrorMessage` are VS Code's JSON extensions: completion
  * shows the first, the editor's JSON validation the second.
  */
-import { METRICS } from './config-metrics.js';
+import { METRIC_NAMES, METRICS } from './config-metrics.js';
 import { DEFAULT_RUNS_FOLDER } from './run-directory.js';
 
 export { METRIC_TASKS, METRICS, type MetricDoc } from './config-metrics.js';
@@ -42,8 +42,7 @@ export interface JsonSchema {
   anyOf?: readonly JsonSchema[];
 }
 
-const METRIC_NAMES = Object.keys(METRICS);
-const METRIC_DESCRIPTIONS = Object.values(METRICS).map((m) => m.description);
+const METRIC_DESCRIPTIONS = METRIC_NAMES.map((name) => METRICS[name].description);
 
 const fraction = { type: 'number', minimum: 0, exclusiveMaximum: 1 } as const;
 const columnName = { type: 'string', minLength: 1 } as const;

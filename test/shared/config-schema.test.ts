@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { metricDirection, metricNamesForTask } from '../../src/engine/tasks/metrics/registry.js';
 import type {
   CleanConfig,
   DataConfig,
@@ -16,7 +15,7 @@ import type {
   TaskName,
   TrainingConfig,
 } from '../../src/shared/config.js';
-import { CONFIG_SCHEMA, type JsonSchema, METRICS } from '../../src/shared/config-schema.js';
+import { CONFIG_SCHEMA, type JsonSchema } from '../../src/shared/config-schema.js';
 import { applyDefaults, validateConfigText } from '../../src/shared/config-validate.js';
 import { ROOT } from './helpers.js';
 
@@ -149,12 +148,4 @@ test('a config with every default filled in is valid', () => {
     const { diagnostics } = validateConfigText(JSON.stringify(config, null, 2), 'json');
     assert.deepEqual(diagnostics, [], task);
   }
-});
-
-test("eval.metrics lists the engine's metric registry, task by task, with its directions", () => {
-  for (const task of Object.keys(ENUMS.task ?? {}) as TaskName[]) {
-    const ours = Object.keys(METRICS).filter((m) => METRICS[m]?.tasks.includes(task));
-    assert.deepEqual(ours.sort(), metricNamesForTask(task).sort(), task);
-  }
-  for (const [name, m] of Object.entries(METRICS)) assert.equal(m.direction, metricDirection(name), name);
 });

@@ -1,7 +1,6 @@
 /**
- * The metric registry: the names a config may list in `eval.metrics` (and name in
- * `eval.early_stopping.metric`), what each computes, and whether higher or lower is better for
- * early stopping and best-checkpoint selection.
+ * The metric registry: how each metric a config may list in `eval.metrics` is computed, per kind
+ * of head.
  *
  * Naming conventions (Hugging Face `evaluate` / example scripts, with one deliberate choice):
  * - Single-label classification: `f1`, `precision`, `recall` are the binary scores of class 1 when
@@ -17,8 +16,12 @@
  * - Causal LM: `perplexity` = exp(token-weighted mean NLL).
  * - `loss` (the eval loss every task reports) is not listed in `eval.metrics`, but is a valid
  *   early-stopping metric and is minimised.
+ *
+ * Names, directions, descriptions and the tasks of each metric live in src/shared/config-metrics.ts;
+ * this registry adds how each is computed per kind of head, keyed by those names.
  */
 import type { TaskName } from '../../../shared/config.js';
+import { type MetricName, type MetricOfTask, metricDirection } from '../../../shared/config-metrics.js';
 import {
   type Average,
   accuracy,
@@ -52,32 +55,27 @@ export type EvalOutputs =
   | { kind: 'causal-lm'; batches: readonly NllBatch[] };
 
 export type EvalKind = EvalOutputs['kind'];
-export type Direction = 'max' | 'min';
+type OutputsOf<K extends EvalKind> = Extract<EvalOutputs, { kind: K }>;
+type Compute<K extends EvalKind> = (outputs: OutputsOf<K>) => number;
+/** The metrics one kind of head computes, by name: only names of the shared table. */
+type MetricTable<K extends EvalKind> = { readonly [N in MetricName]?: Compute<K> };
 
-export interface MetricSpec<K extends EvalKind = EvalKind> {
-  name: string;
-  direction: Direction;
-  description: string;
-  compute: (outputs: Extract<EvalOutputs, { kind: K }>) => number;
-}
-
-/** The eval loss, reported for every task by the trainer rather than computed here. */
-export const EVAL_LOSS = 'loss';
+// Direction (and its use by finetune.ts) comes from the shared table.
+export { metricDirection };
 
 /** Which heads each config task can have: text classification is single-label, multi-label or regression. */
-export const KINDS_OF_TASK: Readonly<Record<TaskName, readonly EvalKind[]>> = {
+export const KINDS_OF_TASK = {
   'text-classification': ['single-label', 'multi-label', 'regression'],
   'token-classification': ['token-classification'],
   'question-answering': ['question-answering'],
   'causal-lm': ['causal-lm'],
-};
+} as const satisfies Readonly<Record<TaskName, readonly EvalKind[]>>;
 
 type Scores = { precision: number; recall: number; f1: number };
 type Score = keyof Scores;
 type ExplicitAverage = Exclude<Average, 'binary'>;
 const SCORES: readonly Score[] = ['precision', 'recall', 'f1'];
 const AVERAGES: readonly ExplicitAverage[] = ['macro', 'micro', 'weighted'];
-const SCORE_WORDS: Record<Score, string> = { precision: 'Precision', recall: 'Recall', f1: 'F1' };
 
 // Every metric of one kind reads the same summary (a seqeval pass, a classification report), so
 // the summary is computed once per outputs object however many metrics ask for it.
@@ -93,196 +91,115 @@ function memo<O extends object, R>(f: (o: O) => R): (o: O) => R {
   };
 }
 
-type SingleLabel = Extract<EvalOutputs, { kind: 'single-label' }>;
-type MultiLabel = Extract<EvalOutputs, { kind: 'multi-label' }>;
-type TokenOutputs = Extract<EvalOutputs, { kind: 'token-classification' }>;
-
-const reportOf = memo((o: SingleLabel) => classificationReport(o.labels, o.predictions));
-const binaryOf = memo((o: SingleLabel) =>
+const reportOf = memo((o: OutputsOf<'single-label'>) => classificationReport(o.labels, o.predictions));
+const binaryOf = memo((o: OutputsOf<'single-label'>) =>
   precisionRecallF1(o.labels, o.predictions, { average: 'binary', posLabel: 1 }),
 );
-const multiLabelOf = memo((o: MultiLabel) => ({
+const multiLabelOf = memo((o: OutputsOf<'multi-label'>) => ({
   macro: multiLabelPrecisionRecallF1(o.labels, o.predictions, 'macro'),
   micro: multiLabelPrecisionRecallF1(o.labels, o.predictions, 'micro'),
   weighted: multiLabelPrecisionRecallF1(o.labels, o.predictions, 'weighted'),
 }));
-const seqevalOf = memo((o: TokenOutputs): SeqevalResult => seqevalScores(o.labels, o.predictions));
-const squadOf = memo((o: Extract<EvalOutputs, { kind: 'question-answering' }>) => squadScores(o.examples));
+const seqevalOf = memo((o: OutputsOf<'token-classification'>): SeqevalResult => seqevalScores(o.labels, o.predictions));
+const squadOf = memo((o: OutputsOf<'question-answering'>) => squadScores(o.examples));
 
-/** `precision_macro`, `f1_weighted`, ...: one spec per score and explicit average. */
-function averagedSpecs<K extends EvalKind>(
-  what: string,
-  pick: (o: Extract<EvalOutputs, { kind: K }>, average: ExplicitAverage) => Scores,
-): MetricSpec<K>[] {
-  return SCORES.flatMap((score) =>
-    AVERAGES.map((average) => ({
-      name: `${score}_${average}`,
-      direction: 'max' as const,
-      description: `${SCORE_WORDS[score]}, ${average} average over ${what}.`,
-      compute: (o: Extract<EvalOutputs, { kind: K }>) => pick(o, average)[score],
-    })),
-  );
+/** `precision`, `recall`, `f1`, read from one set of scores. */
+function plainScores<K extends EvalKind>(pick: (o: OutputsOf<K>) => Scores): Record<Score, Compute<K>> {
+  return { precision: (o) => pick(o).precision, recall: (o) => pick(o).recall, f1: (o) => pick(o).f1 };
 }
 
-const SINGLE_LABEL: MetricSpec<'single-label'>[] = [
-  {
-    name: 'accuracy',
-    direction: 'max',
-    description: 'Share of examples whose predicted class is the true class.',
-    compute: (o) => accuracy(o.labels, o.predictions),
-  },
-  ...SCORES.map(
-    (score): MetricSpec<'single-label'> => ({
-      name: score,
-      direction: 'max',
-      description: `${SCORE_WORDS[score]} of class 1 when the model has 2 labels (average 'binary', as Hugging Face evaluate), else the macro average over the classes present.`,
-      compute: (o) => (o.numLabels === 2 ? binaryOf(o) : reportOf(o).macro)[score],
-    }),
-  ),
-  ...averagedSpecs<'single-label'>(
-    'the classes present in labels or predictions',
-    (o, average) => reportOf(o)[average],
-  ),
-];
+/** `precision_macro`, `f1_weighted`, ...: one per score and explicit average. */
+function averagedScores<K extends EvalKind>(
+  pick: (o: OutputsOf<K>, average: ExplicitAverage) => Scores,
+): Record<`${Score}_${ExplicitAverage}`, Compute<K>> {
+  return Object.fromEntries(
+    SCORES.flatMap((score) =>
+      AVERAGES.map((average) => [`${score}_${average}`, (o: OutputsOf<K>) => pick(o, average)[score]]),
+    ),
+  ) as Record<`${Score}_${ExplicitAverage}`, Compute<K>>;
+}
 
-const MULTI_LABEL: MetricSpec<'multi-label'>[] = [
-  {
-    name: 'accuracy',
-    direction: 'max',
-    description: 'Subset accuracy: share of examples whose whole set of labels is predicted exactly.',
-    compute: (o) => multiLabelSubsetAccuracy(o.labels, o.predictions),
-  },
-  ...SCORES.map(
-    (score): MetricSpec<'multi-label'> => ({
-      name: score,
-      direction: 'max',
-      description: `${SCORE_WORDS[score]}, micro average over every (example, label) decision.`,
-      compute: (o) => multiLabelOf(o).micro[score],
-    }),
-  ),
-  ...averagedSpecs<'multi-label'>('all labels', (o, average) => multiLabelOf(o)[average]),
-];
+const SINGLE_LABEL = {
+  // Share of examples whose predicted class is the true class.
+  accuracy: (o) => accuracy(o.labels, o.predictions),
+  // Class 1 when the model has 2 labels (average 'binary', as Hugging Face evaluate), else the macro
+  // average over the classes present.
+  ...plainScores<'single-label'>((o) => (o.numLabels === 2 ? binaryOf(o) : reportOf(o).macro)),
+  // Over the classes present in labels or predictions.
+  ...averagedScores<'single-label'>((o, average) => reportOf(o)[average]),
+} satisfies MetricTable<'single-label'>;
 
-const REGRESSION: MetricSpec<'regression'>[] = [
-  {
-    name: 'mse',
-    direction: 'min',
-    description: 'Mean squared error.',
-    compute: (o) => meanSquaredError(o.labels, o.predictions),
-  },
-  {
-    name: 'mae',
-    direction: 'min',
-    description: 'Mean absolute error.',
-    compute: (o) => meanAbsoluteError(o.labels, o.predictions),
-  },
-  {
-    name: 'pearson',
-    direction: 'max',
-    description: "Pearson's correlation between predictions and targets (0 when either is constant).",
-    compute: (o) => pearson(o.labels, o.predictions),
-  },
-  {
-    name: 'spearmanr',
-    direction: 'max',
-    description: "Spearman's rank correlation, ties ranked by their average (0 when either is constant).",
-    compute: (o) => spearman(o.labels, o.predictions),
-  },
-];
+const MULTI_LABEL = {
+  // Subset accuracy: share of examples whose whole set of labels is predicted exactly.
+  accuracy: (o) => multiLabelSubsetAccuracy(o.labels, o.predictions),
+  // Micro average over every (example, label) decision.
+  ...plainScores<'multi-label'>((o) => multiLabelOf(o).micro),
+  // Over all labels.
+  ...averagedScores<'multi-label'>((o, average) => multiLabelOf(o)[average]),
+} satisfies MetricTable<'multi-label'>;
 
-const TOKEN: MetricSpec<'token-classification'>[] = [
-  {
-    name: 'accuracy',
-    direction: 'max',
-    description: 'Token accuracy (seqeval): share of tokens whose tag is right, O tags included.',
-    compute: (o) => seqevalOf(o).accuracy,
-  },
-  ...SCORES.map(
-    (score): MetricSpec<'token-classification'> => ({
-      name: score,
-      direction: 'max',
-      description: `Entity ${SCORE_WORDS[score]} (seqeval, default conlleval chunking), micro average over all entities.`,
-      compute: (o) => seqevalOf(o).micro[score],
-    }),
-  ),
-  ...averagedSpecs<'token-classification'>('entity types (seqeval)', (o, average) => seqevalOf(o)[average]),
-];
+const REGRESSION = {
+  mse: (o) => meanSquaredError(o.labels, o.predictions),
+  mae: (o) => meanAbsoluteError(o.labels, o.predictions),
+  // 0 when either side is constant.
+  pearson: (o) => pearson(o.labels, o.predictions),
+  // Ties ranked by their average; 0 when either side is constant.
+  spearmanr: (o) => spearman(o.labels, o.predictions),
+} satisfies MetricTable<'regression'>;
 
-const QA: MetricSpec<'question-answering'>[] = [
-  {
-    name: 'exact_match',
-    direction: 'max',
-    description: 'SQuAD v1.1 exact match in percent: normalised answer equals a gold answer.',
-    compute: (o) => squadOf(o).exact_match,
-  },
-  {
-    name: 'f1',
-    direction: 'max',
-    description: 'SQuAD v1.1 token F1 in percent, best over the gold answers.',
-    compute: (o) => squadOf(o).f1,
-  },
-];
+const TOKEN = {
+  // Token accuracy (seqeval): share of tokens whose tag is right, O tags included.
+  accuracy: (o) => seqevalOf(o).accuracy,
+  // Entity scores (seqeval, default conlleval chunking), micro average over all entities.
+  ...plainScores<'token-classification'>((o) => seqevalOf(o).micro),
+  // Over entity types (seqeval).
+  ...averagedScores<'token-classification'>((o, average) => seqevalOf(o)[average]),
+} satisfies MetricTable<'token-classification'>;
 
-const CAUSAL_LM: MetricSpec<'causal-lm'>[] = [
-  {
-    name: 'perplexity',
-    direction: 'min',
-    description: 'exp(mean negative log-likelihood per token), weighted by tokens across batches.',
-    compute: (o) => lmScores(o.batches).perplexity,
-  },
-];
+const QA = {
+  // SQuAD v1.1 in percent: normalised answer equals a gold answer; token F1, best over the gold answers.
+  exact_match: (o) => squadOf(o).exact_match,
+  f1: (o) => squadOf(o).f1,
+} satisfies MetricTable<'question-answering'>;
 
-const REGISTRY: { [K in EvalKind]: readonly MetricSpec<K>[] } = {
+const CAUSAL_LM = {
+  // exp(mean negative log-likelihood per token), weighted by tokens across batches.
+  perplexity: (o) => lmScores(o.batches).perplexity,
+} satisfies MetricTable<'causal-lm'>;
+
+const REGISTRY = {
   'single-label': SINGLE_LABEL,
   'multi-label': MULTI_LABEL,
   regression: REGRESSION,
   'token-classification': TOKEN,
   'question-answering': QA,
   'causal-lm': CAUSAL_LM,
+} satisfies { [K in EvalKind]: MetricTable<K> };
+
+/** The metrics the registry computes for a task's heads. */
+type ComputedFor<T extends TaskName> = {
+  [K in (typeof KINDS_OF_TASK)[T][number]]: keyof (typeof REGISTRY)[K];
+}[(typeof KINDS_OF_TASK)[T][number]];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/**
+ * Compile-time check: for each task the registry computes exactly the metrics the shared table
+ * lists for it (a `false` here names the task that disagrees).
+ */
+const _registryMatchesSharedTable: { readonly [T in TaskName]: Same<ComputedFor<T>, MetricOfTask<T>> } = {
+  'text-classification': true,
+  'token-classification': true,
+  'question-answering': true,
+  'causal-lm': true,
 };
 
-/** The metrics of one kind of head. */
-export function metricSpecs<K extends EvalKind>(kind: K): readonly MetricSpec<K>[] {
-  return REGISTRY[kind];
+/** The metric table of one kind of head, as names and computes. */
+function tableOf(kind: EvalKind): MetricTable<EvalKind> {
+  return REGISTRY[kind] as MetricTable<EvalKind>;
 }
 
-/** Names valid in `eval.metrics` for a task, in registry order (the config validator's list). */
-export function metricNamesForTask(task: TaskName): string[] {
-  return [...new Set(KINDS_OF_TASK[task].flatMap((kind) => REGISTRY[kind].map((s) => s.name)))];
-}
-
-/**
- * Name, direction and description of each metric of a task, for hover docs and completion. A name
- * shared by several heads of the task (text classification's `f1`) lists each head's meaning.
- */
-export function metricDocsForTask(task: TaskName): { name: string; direction: Direction; description: string }[] {
-  const kinds = KINDS_OF_TASK[task];
-  return metricNamesForTask(task).map((name) => {
-    const found = kinds.flatMap((kind) =>
-      REGISTRY[kind].filter((s) => s.name === name).map((s) => ({ kind, spec: s as MetricSpec })),
-    );
-    const first = (found[0] as { spec: MetricSpec }).spec;
-    const description =
-      found.length === 1 ? first.description : found.map((f) => `${f.kind}: ${f.spec.description}`).join(' ');
-    return { name, direction: first.direction, description };
-  });
-}
-
-const DIRECTIONS = new Map<string, Direction>([[EVAL_LOSS, 'min']]);
-for (const specs of Object.values(REGISTRY) as (readonly MetricSpec[])[]) {
-  for (const s of specs) {
-    const known = DIRECTIONS.get(s.name);
-    // A name means "higher is better" everywhere or nowhere, so early stopping needs only the name.
-    if (known !== undefined && known !== s.direction) throw new Error(`metrics: '${s.name}' has two directions`);
-    DIRECTIONS.set(s.name, s.direction);
-  }
-}
-
-/** Whether a metric improves upwards or downwards: early stopping's default `mode` and best-checkpoint order. */
-export function metricDirection(name: string): Direction {
-  const direction = DIRECTIONS.get(name);
-  if (direction === undefined) throw new Error(`metrics: unknown metric '${name}'`);
-  return direction;
+/** Names the registry computes for a task, in registry order. */
+export function metricNamesForTask(task: TaskName): MetricName[] {
+  return [...new Set(KINDS_OF_TASK[task].flatMap((kind) => Object.keys(tableOf(kind)) as MetricName[]))];
 }
 
 /** True when `candidate` beats `best` for this metric (NaN never wins, anything beats no best yet). */
@@ -294,16 +211,16 @@ export function isImprovement(name: string, candidate: number, best: number | un
 
 /** Computes the named metrics of one evaluation; names not defined for its kind are an error. */
 export function computeMetrics(outputs: EvalOutputs, names: readonly string[]): Record<string, number> {
-  const specs = REGISTRY[outputs.kind] as readonly MetricSpec[];
+  const table = tableOf(outputs.kind);
   const result: Record<string, number> = {};
   for (const name of names) {
-    const spec = specs.find((s) => s.name === name);
-    if (!spec) {
+    const compute = Object.hasOwn(table, name) ? table[name as MetricName] : undefined;
+    if (!compute) {
       throw new Error(
-        `metrics: '${name}' is not a ${outputs.kind} metric; choose from ${specs.map((s) => s.name).join(', ')}`,
+        `metrics: '${name}' is not a ${outputs.kind} metric; choose from ${Object.keys(table).join(', ')}`,
       );
     }
-    result[name] = (spec.compute as (o: EvalOutputs) => number)(outputs);
+    result[name] = (compute as (o: EvalOutputs) => number)(outputs);
   }
   return result;
 }
