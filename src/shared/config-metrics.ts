@@ -113,11 +113,6 @@ export const METRICS = {
 /** A name valid in `eval.metrics`. */
 export type MetricName = keyof typeof METRICS;
 
-/** The metrics listed for task `T` (type level: the engine's registry is checked against it). */
-export type MetricOfTask<T extends TaskName> = {
-  [N in MetricName]: T extends (typeof METRICS)[N]['tasks'][number] ? N : never;
-}[MetricName];
-
 /** Every metric name, in the table's order. */
 export const METRIC_NAMES = Object.keys(METRICS) as readonly MetricName[];
 

@@ -1,5 +1,7 @@
 import type { TaskName } from '../../shared/config.js';
+import type { MetricName } from '../../shared/config-metrics.js';
 import { causalLm } from './causal-lm/index.js';
+import { metricNamesOfKinds } from './metrics/registry.js';
 import { questionAnswering } from './question-answering/index.js';
 import type { TaskPlugin } from './task.js';
 import { textClassification } from './text-classification/index.js';
@@ -18,6 +20,11 @@ export const TASKS: Readonly<Record<TaskName, TaskPlugin>> = {
 };
 
 export const TASK_NAMES = Object.keys(TASKS) as TaskName[];
+
+/** The metrics the engine computes for a task (shared/config-metrics.ts lists the same; a test checks). */
+export function metricNamesForTask(task: TaskName): MetricName[] {
+  return metricNamesOfKinds(TASKS[task].evalKinds);
+}
 
 /** The task whose head a fine-tuned folder's config.json `architectures` names, if any. */
 export function taskOfArchitectures(architectures: readonly string[] | undefined): TaskName | undefined {

@@ -1,10 +1,12 @@
 import type { FinetuneConfig, TaskName } from '../../shared/config.js';
+import type { MetricName } from '../../shared/config-metrics.js';
 import type { LabelSet } from '../data/labels.js';
 import type { DataFormat, Example } from '../data/records.js';
 import type { AdapterHook } from '../models/layers.js';
 import type { TrainableModel, Weights } from '../models/model.js';
 import type { Batch, Evaluator } from '../step/batch.js';
 import type { Tokenizer } from '../tokenize/index.js';
+import type { EvalKind } from './metrics/registry.js';
 
 /**
  * What training needs from a task on a model family: the graph, its pretrained weights, how
@@ -72,10 +74,12 @@ export interface TaskPlugin {
   name: TaskName;
   /** How its data files read and which labels they fix. */
   data: DataFormat;
+  /** The kinds of eval output its heads produce (text classification: single-label, multi-label, regression). */
+  evalKinds: readonly EvalKind[];
   /** The eval metrics a run computes when `eval.metrics` is absent. */
-  defaultMetrics: readonly string[];
+  defaultMetrics: readonly MetricName[];
   /** The metrics `finetune evaluate` prints when `--metrics` is absent. */
-  evaluateMetrics: readonly string[];
+  evaluateMetrics: readonly MetricName[];
   /** Builds what training needs (graph, weights, encoding, evaluation). */
   recipe: RecipeFactory;
   /** Whether a config.json `architectures[0]` is this task's head (BertForTokenClassification, ...). */

@@ -5,11 +5,9 @@ import {
   computeMetrics,
   type EvalOutputs,
   isImprovement,
-  KINDS_OF_TASK,
   metricDirection,
-  metricNamesForTask,
 } from '../../../src/engine/tasks/metrics/registry.js';
-import type { TaskName } from '../../../src/shared/config.js';
+import { metricNamesForTask, TASK_NAMES, TASKS } from '../../../src/engine/tasks/registry.js';
 import { METRIC_NAMES, METRICS } from '../../../src/shared/config-metrics.js';
 import { near, nearAll } from './near.js';
 
@@ -169,11 +167,14 @@ test('directions: errors and perplexity and loss are minimised, scores maximised
   assert.ok(isImprovement('loss', 0.4, Number.NaN));
 });
 
-// tsc checks the registry against the shared table per task; this checks the same at run time,
-// where the generated `_macro`/`_micro`/`_weighted` names are cast to their types.
+// The shared table (what validation and completion offer) and the engine (what a task's heads
+// compute) must agree per task; a task's default metrics must be among them.
 test('per task, the registry computes exactly the metrics the shared table lists', () => {
-  for (const task of Object.keys(KINDS_OF_TASK) as TaskName[]) {
+  for (const task of TASK_NAMES) {
     const listed = METRIC_NAMES.filter((name) => (METRICS[name].tasks as readonly string[]).includes(task));
-    assert.deepEqual([...metricNamesForTask(task)].sort(), [...listed].sort(), task);
+    const computed = metricNamesForTask(task);
+    assert.deepEqual([...computed].sort(), [...listed].sort(), task);
+    for (const name of [...TASKS[task].defaultMetrics, ...TASKS[task].evaluateMetrics])
+      assert.ok(computed.includes(name), `${task}: default metric ${name}`);
   }
 });

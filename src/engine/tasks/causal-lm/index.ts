@@ -5,6 +5,7 @@ import { causalLmRecipe } from './recipe.js';
 export const causalLm: TaskPlugin = {
   name: 'causal-lm',
   data: { rows: 'text' },
+  evalKinds: ['causal-lm'],
   defaultMetrics: ['perplexity'],
   evaluateMetrics: ['perplexity'],
   recipe: causalLmRecipe,

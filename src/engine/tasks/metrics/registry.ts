@@ -20,8 +20,7 @@
  * Names, directions, descriptions and the tasks of each metric live in src/shared/config-metrics.ts;
  * this registry adds how each is computed per kind of head, keyed by those names.
  */
-import type { TaskName } from '../../../shared/config.js';
-import { type MetricName, type MetricOfTask, metricDirection } from '../../../shared/config-metrics.js';
+import { type MetricName, metricDirection } from '../../../shared/config-metrics.js';
 import {
   type Average,
   accuracy,
@@ -62,14 +61,6 @@ type MetricTable<K extends EvalKind> = { readonly [N in MetricName]?: Compute<K>
 
 // Direction (and its use by finetune.ts) comes from the shared table.
 export { metricDirection };
-
-/** Which heads each config task can have: text classification is single-label, multi-label or regression. */
-export const KINDS_OF_TASK = {
-  'text-classification': ['single-label', 'multi-label', 'regression'],
-  'token-classification': ['token-classification'],
-  'question-answering': ['question-answering'],
-  'causal-lm': ['causal-lm'],
-} as const satisfies Readonly<Record<TaskName, readonly EvalKind[]>>;
 
 type Scores = { precision: number; recall: number; f1: number };
 type Score = keyof Scores;
@@ -176,30 +167,14 @@ const REGISTRY = {
   'causal-lm': CAUSAL_LM,
 } satisfies { [K in EvalKind]: MetricTable<K> };
 
-/** The metrics the registry computes for a task's heads. */
-type ComputedFor<T extends TaskName> = {
-  [K in (typeof KINDS_OF_TASK)[T][number]]: keyof (typeof REGISTRY)[K];
-}[(typeof KINDS_OF_TASK)[T][number]];
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-/**
- * Compile-time check: for each task the registry computes exactly the metrics the shared table
- * lists for it (a `false` here names the task that disagrees).
- */
-const _registryMatchesSharedTable: { readonly [T in TaskName]: Same<ComputedFor<T>, MetricOfTask<T>> } = {
-  'text-classification': true,
-  'token-classification': true,
-  'question-answering': true,
-  'causal-lm': true,
-};
-
 /** The metric table of one kind of head, as names and computes. */
 function tableOf(kind: EvalKind): MetricTable<EvalKind> {
   return REGISTRY[kind] as MetricTable<EvalKind>;
 }
 
-/** Names the registry computes for a task, in registry order. */
-export function metricNamesForTask(task: TaskName): MetricName[] {
-  return [...new Set(KINDS_OF_TASK[task].flatMap((kind) => Object.keys(tableOf(kind)) as MetricName[]))];
+/** Names the registry computes for these kinds of head (a task's `evalKinds`), in registry order. */
+export function metricNamesOfKinds(kinds: readonly EvalKind[]): MetricName[] {
+  return [...new Set(kinds.flatMap((kind) => Object.keys(tableOf(kind)) as MetricName[]))];
 }
 
 /** True when `candidate` beats `best` for this metric (NaN never wins, anything beats no best yet). */

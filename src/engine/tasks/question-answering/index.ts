@@ -5,6 +5,7 @@ import { qaRecipe } from './recipe.js';
 export const questionAnswering: TaskPlugin = {
   name: 'question-answering',
   data: { rows: 'squad' },
+  evalKinds: ['question-answering'],
   defaultMetrics: ['exact_match', 'f1'],
   evaluateMetrics: ['exact_match', 'f1'],
   recipe: qaRecipe,

@@ -8,6 +8,7 @@ import type { TaskPlugin } from '../task.js';
 export const textClassification: TaskPlugin = {
   name: 'text-classification',
   data: { rows: 'labelled-text', labels: 'classes' },
+  evalKinds: ['single-label', 'multi-label', 'regression'],
   defaultMetrics: ['accuracy'],
   evaluateMetrics: ['accuracy', 'f1'],
   recipe: encoderRecipe,

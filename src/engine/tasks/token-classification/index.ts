@@ -5,6 +5,7 @@ import type { TaskPlugin } from '../task.js';
 export const tokenClassification: TaskPlugin = {
   name: 'token-classification',
   data: { rows: 'tagged-tokens', labels: 'tags' },
+  evalKinds: ['token-classification'],
   defaultMetrics: ['accuracy'],
   evaluateMetrics: ['f1', 'precision', 'recall', 'accuracy'],
   recipe: encoderRecipe,
