@@ -17,6 +17,7 @@ import { type QaRecipe, qaRecipe } from '../../src/engine/tasks/qa-recipe.js';
 import { Tokenizer } from '../../src/engine/tokenize/index.js';
 import { buildForward, buildInference } from '../../src/engine/train/step-graph.js';
 import type { Batch, Evaluator } from '../../src/engine/train/step-runner.js';
+import { applyDefaults } from '../../src/shared/config-validate.js';
 import { SQUAD_SENTENCES, squadRows, writeTinyQaModel } from '../fixtures/qa-datasets.js';
 
 /**
@@ -44,7 +45,7 @@ before(() => {
   writeTinyQaModel(dir, 'bert', [...SQUAD_SENTENCES, 'Rain 😀 falls on Kalo.'], 64);
   tokenizer = Tokenizer.fromFolder(dir);
   recipe = qaRecipe({
-    config: { model: dir, task: 'question-answering', data: { train: '', max_length: 32 } },
+    config: applyDefaults({ model: dir, task: 'question-answering', data: { train: '', max_length: 32 } }),
     modelDir: dir,
     tokenizer,
     labelSet: undefined,
@@ -341,7 +342,7 @@ for (const [family, architecture] of Object.entries(ARCHITECTURES)) {
     const folder = mkdtempSync(join(tmpdir(), `ft-qa-${family}-`));
     writeTinyQaModel(folder, family as keyof typeof ARCHITECTURES, SQUAD_SENTENCES, 64);
     const r = qaRecipe({
-      config: { model: folder, task: 'question-answering', data: { train: '', max_length: 48 } },
+      config: applyDefaults({ model: folder, task: 'question-answering', data: { train: '', max_length: 48 } }),
       modelDir: folder,
       tokenizer: Tokenizer.fromFolder(folder),
       labelSet: undefined,

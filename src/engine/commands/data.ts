@@ -58,7 +58,7 @@ export async function dataStats(configFile: string, json: boolean): Promise<stri
   const prepared = await prepareData(config.data, {
     task: config.task,
     baseDir,
-    ...(config.training?.seed === undefined ? {} : { seed: config.training.seed }),
+    seed: config.training.seed,
     ...(label2id ? { label2id } : {}),
     tokens: tokenCounterFor(config.model, modelDir),
   });

@@ -1,4 +1,4 @@
-import type { FinetuneConfig, TaskName } from '../../shared/config.js';
+import type { ResolvedConfig, TaskName } from '../../shared/config.js';
 import type { LabelSet } from '../data/labels.js';
 import type { Example } from '../data/records.js';
 import type { AdapterHook } from '../models/layers.js';
@@ -46,7 +46,7 @@ export interface RunReporter {
 }
 
 export interface RecipeOptions {
-  config: FinetuneConfig;
+  config: ResolvedConfig;
   modelDir: string;
   tokenizer: Tokenizer;
   labelSet: LabelSet | undefined;

@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import { csvRows } from '../../../src/engine/data/csv.js';
 import { BAD_ROWS_LISTED, BadRows, DataError, type DataErrorKind } from '../../../src/engine/data/errors.js';
 import { loadExamples } from '../../../src/engine/data/load.js';
-import { prepareData } from '../../../src/engine/data/prepare.js';
 import { columnsFor } from '../../../src/engine/data/records.js';
 import type { TaskName } from '../../../src/shared/config.js';
+import { prepare } from './resolved.js';
 import { jsonl, tempDir } from './tmp.js';
 
 const tmp = tempDir();
@@ -147,7 +147,7 @@ test('on_bad_rows: skip lists the first 20 and counts all; an all-bad file is an
   const lines: string[] = [];
   for (let i = 0; i < 30; i++) lines.push(i % 3 === 0 ? JSON.stringify({ text: `ok ${i}`, label: 'a' }) : '{broken');
   const file = tmp.write('many-bad.jsonl', `${lines.join('\n')}\n`);
-  const { report, train } = await prepareData(
+  const { report, train } = await prepare(
     { train: file, on_bad_rows: 'skip' },
     { task: 'text-classification', baseDir: tmp.dir },
   );
@@ -161,11 +161,11 @@ test('on_bad_rows: skip lists the first 20 and counts all; an all-bad file is an
   );
   const allBad = tmp.write('all-bad.jsonl', '{\n{\n');
   await assert.rejects(
-    prepareData({ train: allBad, on_bad_rows: 'skip' }, { task: 'text-classification', baseDir: tmp.dir }),
+    prepare({ train: allBad, on_bad_rows: 'skip' }, { task: 'text-classification', baseDir: tmp.dir }),
     (e: DataError) => e.kind === 'empty-dataset' && /2 bad rows skipped/.test(e.message),
   );
   await assert.rejects(
-    prepareData({ train: file }, { task: 'text-classification', baseDir: tmp.dir }),
+    prepare({ train: file }, { task: 'text-classification', baseDir: tmp.dir }),
     (e: DataError) => e.kind === 'malformed-json' && e.source?.line === 2,
   );
 });
