@@ -1,3 +1,4 @@
+import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { TASK_COLUMNS } from './config-rules.js';
 import { diag, replaceEdit } from './config-schema-check.js';
 import { closest, type Diagnostic, nodeAt, type ParsedConfig, type ScalarNode, type Span } from './config-tree.js';
@@ -22,7 +23,7 @@ const HEAD_BYTES = 64 * 1024;
 const HEAD_ROWS = 20;
 /** `org/name` or a legacy `name` on the Hub; anything starting with `.`, `/`, `~` or a drive is a path. */
 const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
-const DEFAULT_MAX_LENGTH = 128;
+const DEFAULT_MAX_LENGTH = CONFIG_DEFAULTS.data.max_length;
 
 export function isAbsolutePath(p: string): boolean {
   return /^([A-Za-z]:[\\/]|[\\/])/.test(p);

@@ -1,3 +1,4 @@
+import { COLUMN_DEFAULTS, CONFIG_DEFAULTS } from './config-defaults.js';
 import { EVAL_LOSS, METRIC_NAMES, metricDirection } from './config-metrics.js';
 import { METRIC_TASKS } from './config-schema.js';
 import { diag, type Path, removeEdit } from './config-schema-check.js';
@@ -19,11 +20,15 @@ import {
 
 /** The data columns each task reads, with their defaults. */
 export const TASK_COLUMNS: Readonly<Record<string, Readonly<Record<string, string | undefined>>>> = {
-  'text-classification': { text_column: 'text', text_pair_column: undefined, label_column: 'label' },
-  'token-classification': { tokens_column: 'tokens', tags_column: 'tags' },
+  'text-classification': {
+    text_column: COLUMN_DEFAULTS.text_column,
+    text_pair_column: undefined,
+    label_column: COLUMN_DEFAULTS.label_column,
+  },
+  'token-classification': { tokens_column: COLUMN_DEFAULTS.tokens_column, tags_column: COLUMN_DEFAULTS.tags_column },
   // Question answering reads SQuAD-style rows (question, context, answers), which have no keys here.
   'question-answering': {},
-  'causal-lm': { text_column: 'text' },
+  'causal-lm': { text_column: COLUMN_DEFAULTS.text_column },
 };
 
 const ALL_COLUMNS = ['text_column', 'text_pair_column', 'label_column', 'tokens_column', 'tags_column'];
@@ -54,7 +59,7 @@ export function checkRules(parsed: ParsedConfig): Diagnostic[] {
   exclusive(parsed, out, ['data', 'validation'], ['data', 'validation_split']);
 
   const task = str(['task']);
-  const method = str(['training', 'method']) ?? 'full';
+  const method = str(['training', 'method']) ?? CONFIG_DEFAULTS.training.method;
   const hasValidation =
     entry(['data', 'validation']) !== undefined || entry(['data', 'validation_split']) !== undefined;
   const metricsNode = nodeAt(root, ['eval', 'metrics']);

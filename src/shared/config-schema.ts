@@ -2,7 +2,8 @@
  * JSON Schema (draft-07) of the config file: the single source for validation (config-validate.ts),
  * completion and hover (config-assist.ts), the panel form, and `schemas/finetune.schema.json`
  * (a test keeps that file equal to this object, so package.json `jsonValidation` can point at it).
- * Must agree with the types in config.ts.
+ * Must agree with the types in config.ts. Every `default` is taken from config-defaults.ts, the one
+ * place default values are written.
  *
  * Only the subset that our own validator understands is used: type, enum, minimum, maximum,
  * exclusiveMinimum, exclusiveMaximum, minLength, pattern, required, properties,
@@ -10,8 +11,8 @@
  * by type). `enumDescriptions` and `patternErrorMessage` are VS Code's JSON extensions: completion
  * shows the first, the editor's JSON validation the second.
  */
+import { COLUMN_DEFAULTS, CONFIG_DEFAULTS, LORA_DEFAULTS, WARMUP_RATIO_DEFAULT } from './config-defaults.js';
 import { METRIC_NAMES, METRICS } from './config-metrics.js';
-import { DEFAULT_RUNS_FOLDER } from './run-directory.js';
 
 export { METRIC_TASKS, METRICS, type MetricDoc } from './config-metrics.js';
 
@@ -66,38 +67,38 @@ const clean: JsonSchema = {
         'Compatibility composition: also folds full-width forms, ligatures and superscripts to plain characters.',
         'Leave the text as it is.',
       ],
-      default: 'NFC',
+      default: CONFIG_DEFAULTS.data.clean.normalize,
       description: 'The Unicode normalization form applied to the text.',
     },
     lowercase: {
       type: 'boolean',
-      default: false,
+      default: CONFIG_DEFAULTS.data.clean.lowercase,
       description:
         'Whether to lowercase the text. Only useful for uncased models, whose tokenizer usually lowercases already.',
     },
     collapse_whitespace: {
       type: 'boolean',
-      default: true,
+      default: CONFIG_DEFAULTS.data.clean.collapse_whitespace,
       description: 'Whether to replace runs of whitespace with a single space and trim both ends.',
     },
     strip_control: {
       type: 'boolean',
-      default: true,
+      default: CONFIG_DEFAULTS.data.clean.strip_control,
       description: 'Whether to remove control characters (other than tab and newline) from the text.',
     },
     strip_html: {
       type: 'boolean',
-      default: false,
+      default: CONFIG_DEFAULTS.data.clean.strip_html,
       description: 'Whether to remove HTML tags and decode HTML entities, for text scraped from web pages.',
     },
     dedup: {
       type: 'boolean',
-      default: true,
+      default: CONFIG_DEFAULTS.data.clean.dedup,
       description: 'Whether to drop exact duplicate examples (same text after cleaning), keeping the first.',
     },
     near_dedup: {
       type: 'boolean',
-      default: false,
+      default: CONFIG_DEFAULTS.data.clean.near_dedup,
       description:
         'Whether to also drop near-duplicate examples (MinHash over word n-grams). Slower on large datasets.',
     },
@@ -128,7 +129,7 @@ const data: JsonSchema = {
     },
     text_column: {
       ...columnName,
-      default: 'text',
+      default: COLUMN_DEFAULTS.text_column,
       description: 'The name of the column containing the input text.',
     },
     text_pair_column: {
@@ -138,31 +139,31 @@ const data: JsonSchema = {
     },
     label_column: {
       ...columnName,
-      default: 'label',
+      default: COLUMN_DEFAULTS.label_column,
       description: 'The name of the column containing the label, for text classification.',
     },
     tokens_column: {
       ...columnName,
-      default: 'tokens',
+      default: COLUMN_DEFAULTS.tokens_column,
       description: 'The name of the column containing the list of words, for token classification.',
     },
     tags_column: {
       ...columnName,
-      default: 'tags',
+      default: COLUMN_DEFAULTS.tags_column,
       description:
         'The name of the column containing the list of tags (one per word, e.g. B-PER), for token classification.',
     },
     max_length: {
       type: 'integer',
       minimum: 1,
-      default: 128,
+      default: CONFIG_DEFAULTS.data.max_length,
       description:
         "The maximum total input sequence length after tokenization. Longer sequences are truncated; it can't exceed the model's maximum position embeddings.",
     },
     clean,
     shuffle: {
       type: 'boolean',
-      default: true,
+      default: CONFIG_DEFAULTS.data.shuffle,
       description: 'Whether to shuffle the training examples at every epoch (with the training seed).',
     },
     doc_stride: {
@@ -174,18 +175,18 @@ const data: JsonSchema = {
     max_answer_length: {
       type: 'integer',
       minimum: 1,
-      default: 30,
+      default: CONFIG_DEFAULTS.data.max_answer_length,
       description: 'question-answering only: the longest answer span, in tokens, that post-processing considers.',
     },
     n_best: {
       type: 'integer',
       minimum: 1,
-      default: 20,
+      default: CONFIG_DEFAULTS.data.n_best,
       description: 'question-answering only: how many start and end candidates post-processing combines per window.',
     },
     packing: {
       type: 'boolean',
-      default: false,
+      default: CONFIG_DEFAULTS.data.packing,
       description:
         'causal-lm only: concatenate short texts, separated by the end-of-sequence token, into blocks of max_length tokens (as run_clm.py groups texts), so no batch position is padding.',
     },
@@ -196,7 +197,7 @@ const data: JsonSchema = {
         'Stop with an error naming the file and line of the first bad row.',
         'Skip bad rows and report how many were skipped.',
       ],
-      default: 'error',
+      default: CONFIG_DEFAULTS.data.on_bad_rows,
       description: 'What to do with rows that cannot be read or lack a required column.',
     },
   },
@@ -211,18 +212,18 @@ const lora: JsonSchema = {
     r: {
       type: 'integer',
       minimum: 1,
-      default: 8,
+      default: LORA_DEFAULTS.r,
       description: 'The rank of the update matrices. Lower rank means fewer trainable parameters.',
     },
     alpha: {
       type: 'number',
       exclusiveMinimum: 0,
-      default: 16,
+      default: LORA_DEFAULTS.alpha,
       description: 'The scaling factor of the update matrices; the update is scaled by `alpha / r`.',
     },
     dropout: {
       ...fraction,
-      default: 0.05,
+      default: LORA_DEFAULTS.dropout,
       description: 'The dropout probability of the LoRA layers.',
     },
     target_modules: {
@@ -249,37 +250,37 @@ const training: JsonSchema = {
         'Freeze the embeddings and the bottom `freeze_layers` layers; train the rest and the head.',
         'Freeze the model and train low-rank adapters (see `lora`) and the head.',
       ],
-      default: 'full',
+      default: CONFIG_DEFAULTS.training.method,
       description: 'Which weights are trained.',
     },
     epochs: {
       type: 'integer',
       minimum: 1,
-      default: 3,
+      default: CONFIG_DEFAULTS.training.epochs,
       description: 'Total number of training epochs to perform.',
     },
     batch_size: {
       type: 'integer',
       minimum: 1,
-      default: 32,
+      default: CONFIG_DEFAULTS.training.batch_size,
       description: 'The batch size per optimizer step, before gradient accumulation.',
     },
     learning_rate: {
       type: 'number',
       exclusiveMinimum: 0,
-      default: 2e-5,
+      default: CONFIG_DEFAULTS.training.learning_rate,
       description: 'The initial learning rate for the AdamW optimizer.',
     },
     weight_decay: {
       type: 'number',
       minimum: 0,
-      default: 0.01,
+      default: CONFIG_DEFAULTS.training.weight_decay,
       description:
         'The weight decay to apply to all weights except biases and LayerNorm weights, decoupled from the gradient as in AdamW.',
     },
     warmup_ratio: {
       ...fraction,
-      default: 0,
+      default: WARMUP_RATIO_DEFAULT,
       description:
         'Ratio of total training steps used for a linear warmup from 0 to `learning_rate`. Use either this or `warmup_steps`.',
     },
@@ -297,26 +298,26 @@ const training: JsonSchema = {
         'Decays along a half cosine from the peak learning rate to 0 at the last step.',
         'Keeps the peak learning rate after warmup.',
       ],
-      default: 'linear',
+      default: CONFIG_DEFAULTS.training.scheduler,
       description: 'The learning rate schedule used after warmup.',
     },
     gradient_accumulation_steps: {
       type: 'integer',
       minimum: 1,
-      default: 1,
+      default: CONFIG_DEFAULTS.training.gradient_accumulation_steps,
       description:
         'Number of batches to accumulate the gradients for before performing an optimizer step. The effective batch size is `batch_size` times this.',
     },
     max_grad_norm: {
       type: 'number',
       minimum: 0,
-      default: 1,
+      default: CONFIG_DEFAULTS.training.max_grad_norm,
       description: 'Maximum gradient norm (for gradient clipping). 0 disables clipping.',
     },
     seed: {
       type: 'integer',
       minimum: 0,
-      default: 42,
+      default: CONFIG_DEFAULTS.training.seed,
       description:
         'Random seed that will be set at the beginning of training: head initialization, shuffling, dropout and the validation split.',
     },
@@ -342,7 +343,7 @@ const training: JsonSchema = {
     },
     group_by_length: {
       type: 'boolean',
-      default: false,
+      default: CONFIG_DEFAULTS.training.group_by_length,
       description:
         'Whether to group together examples of roughly the same length in the training set (to minimize padding and be more efficient).',
     },
@@ -363,7 +364,7 @@ const evaluation: JsonSchema = {
         },
         { type: 'integer', minimum: 1 },
       ],
-      default: 'epoch',
+      default: CONFIG_DEFAULTS.eval.every,
       description:
         'The evaluation strategy: `epoch` to evaluate at the end of each epoch, or a number of optimizer steps.',
     },
@@ -375,7 +376,7 @@ const evaluation: JsonSchema = {
         enumDescriptions: METRIC_DESCRIPTIONS,
       },
       uniqueItems: true,
-      default: [],
+      default: CONFIG_DEFAULTS.eval.metrics,
       description: 'The metrics computed at each evaluation, in addition to the validation loss.',
     },
     early_stopping: {
@@ -444,7 +445,7 @@ export const CONFIG_SCHEMA: JsonSchema = {
     output_dir: {
       type: 'string',
       minLength: 1,
-      default: DEFAULT_RUNS_FOLDER,
+      default: CONFIG_DEFAULTS.output_dir,
       description:
         'The output directory where the run directories (checkpoints, logs, final model) are written, relative to the workspace folder.',
     },
@@ -456,7 +457,7 @@ export const CONFIG_SCHEMA: JsonSchema = {
         'Always the CPU.',
         'The GPU through CUDA; fails if the CUDA execution provider is not installed.',
       ],
-      default: 'auto',
+      default: CONFIG_DEFAULTS.device,
       description: 'The device that ONNX Runtime trains on.',
     },
   },

@@ -1,4 +1,5 @@
-import type { FinetuneConfig } from './config.js';
+import type { ResolvedConfig } from './config.js';
+import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { type ConfigFs, checkConfigFiles } from './config-files.js';
 import { checkRules, LOWER_IS_BETTER, TASK_COLUMNS } from './config-rules.js';
 import { CONFIG_SCHEMA, type JsonSchema } from './config-schema.js';
@@ -63,14 +64,14 @@ export async function validateConfig(
   return sortDiagnostics([...diagnostics, ...(await checkConfigFiles(parsed, files.fs, files.configDir))]);
 }
 
-export interface ResolvedConfig {
+export interface ConfigResolution {
   /** The config with defaults applied; undefined when there is any error. */
-  config: FinetuneConfig | undefined;
+  config: ResolvedConfig | undefined;
   diagnostics: Diagnostic[];
 }
 
 /** What the engine runs: the validated config with every default filled in. */
-export function resolveConfig(text: string, format: ConfigFormat): ResolvedConfig {
+export function resolveConfig(text: string, format: ConfigFormat): ConfigResolution {
   const { parsed, diagnostics } = validateConfigText(text, format);
   const ok = !diagnostics.some((d) => d.severity === 'error');
   return { config: ok ? applyDefaults(toValue(parsed.root)) : undefined, diagnostics };
@@ -83,17 +84,19 @@ function isObject(v: unknown): v is Json {
 }
 
 /**
- * Fills in the schema's defaults. Sections a run always has (training, eval, data.clean, and lora
- * under method lora) are created; column defaults are applied only for the columns the task reads;
- * warmup_ratio's default only when warmup_steps is not set; early stopping's metric and mode are
- * derived from eval.metrics. Expects a value that passed validation.
+ * Fills in the schema's defaults (whose values come from config-defaults.ts), giving the
+ * ResolvedConfig the engine runs; configs built in code go through it too. Sections a run always
+ * has (training, eval, data.clean, and lora under method lora) are created; column defaults are
+ * applied only for the columns the task reads; warmup_ratio's default only when warmup_steps is not
+ * set; early stopping's metric and mode are derived from eval.metrics. Expects a value that passed
+ * validation.
  */
-export function applyDefaults(value: unknown): FinetuneConfig {
+export function applyDefaults(value: unknown): ResolvedConfig {
   const v = isObject(value) ? value : {};
   const task = typeof v.task === 'string' ? v.task : '';
   const training = isObject(v.training) ? v.training : {};
   const always = new Set(['training', 'eval', 'data.clean']);
-  if ((training.method ?? 'full') === 'lora') always.add('training.lora');
+  if ((training.method ?? CONFIG_DEFAULTS.training.method) === 'lora') always.add('training.lora');
   const columns = TASK_COLUMNS[task] ?? {};
   const skip = (path: string): boolean => {
     if (path === 'training.warmup_ratio') return training.warmup_steps !== undefined;
@@ -112,7 +115,7 @@ export function applyDefaults(value: unknown): FinetuneConfig {
       mode: ev.early_stopping.mode ?? (LOWER_IS_BETTER.has(metric) ? 'min' : 'max'),
     };
   }
-  return filled as unknown as FinetuneConfig;
+  return filled as unknown as ResolvedConfig;
 }
 
 function fill(

@@ -1,8 +1,12 @@
+import type { CONFIG_DEFAULTS, LORA_DEFAULTS } from './config-defaults.js';
+
 /**
  * The fine-tune config file (`*.finetune.yaml|yml|json`): the contract between the engine, the
- * extension and the webview (DESIGN.md, "Config file"). These types describe a config after
- * defaults are applied; the JSON Schema (config-schema.ts) is the single source of truth for
- * validation, completion, hover docs and the panel form, and must agree with these types.
+ * extension and the webview (DESIGN.md, "Config file"). FinetuneConfig is a config as written;
+ * ResolvedConfig is what the engine runs, after applyDefaults (config-validate.ts) with every
+ * default of config-defaults.ts filled in. The JSON Schema (config-schema.ts) is the single source
+ * of truth for validation, completion, hover docs and the panel form, and must agree with these
+ * types.
  */
 export type TaskName = 'text-classification' | 'token-classification' | 'question-answering' | 'causal-lm';
 export type MethodName = 'full' | 'freeze' | 'lora';
@@ -12,58 +16,58 @@ export const DEVICE_NAMES = ['auto', 'cpu', 'cuda'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
 
 export interface CleanConfig {
-  normalize?: 'NFC' | 'NFKC' | 'none'; // Unicode normalisation (default NFC)
-  lowercase?: boolean; // default false
-  collapse_whitespace?: boolean; // default true
-  strip_control?: boolean; // remove control characters (default true)
-  strip_html?: boolean; // default false
-  dedup?: boolean; // exact duplicates by content hash (default true)
-  near_dedup?: boolean; // near-duplicate removal (default false)
+  normalize?: 'NFC' | 'NFKC' | 'none'; // Unicode normalisation
+  lowercase?: boolean;
+  collapse_whitespace?: boolean;
+  strip_control?: boolean; // remove control characters
+  strip_html?: boolean;
+  dedup?: boolean; // exact duplicates by content hash
+  near_dedup?: boolean; // near-duplicate removal
 }
 
 export interface DataConfig {
   train: string; // jsonl | csv | tsv, relative to the config file's folder
   validation?: string;
   validation_split?: number; // fraction held out of train (stratified for classification)
-  text_column?: string; // default "text"
+  text_column?: string;
   text_pair_column?: string;
-  label_column?: string; // default "label"
-  tokens_column?: string; // token classification, default "tokens"
-  tags_column?: string; // token classification, default "tags"
-  max_length?: number; // default 128
+  label_column?: string;
+  tokens_column?: string; // token classification
+  tags_column?: string; // token classification
+  max_length?: number;
   clean?: CleanConfig;
-  shuffle?: boolean; // default true
-  packing?: boolean; // causal-lm: pack texts into max_length blocks (default false)
+  shuffle?: boolean;
+  packing?: boolean; // causal-lm: pack texts into max_length blocks
   doc_stride?: number; // question-answering: window overlap in tokens (default 128, capped at max_length / 3)
-  max_answer_length?: number; // question-answering: longest answer in tokens (default 30)
-  n_best?: number; // question-answering: candidates per window (default 20)
-  on_bad_rows?: 'error' | 'skip'; // default error
+  max_answer_length?: number; // question-answering: longest answer in tokens
+  n_best?: number; // question-answering: candidates per window
+  on_bad_rows?: 'error' | 'skip';
 }
 
 export interface LoraConfig {
-  r?: number; // default 8
-  alpha?: number; // default 16
-  dropout?: number; // default 0.05
+  r?: number;
+  alpha?: number;
+  dropout?: number;
   target_modules?: string[]; // Hugging Face module names, e.g. [query, value]
 }
 
 export interface TrainingConfig {
-  method?: MethodName; // default full
-  epochs?: number; // default 3
-  batch_size?: number; // default 32
-  learning_rate?: number; // default 2e-5
-  weight_decay?: number; // default 0.01
-  warmup_ratio?: number; // or warmup_steps (not both); default 0
+  method?: MethodName;
+  epochs?: number;
+  batch_size?: number;
+  learning_rate?: number;
+  weight_decay?: number;
+  warmup_ratio?: number; // or warmup_steps (not both)
   warmup_steps?: number;
-  scheduler?: SchedulerName; // default linear
-  gradient_accumulation_steps?: number; // default 1
-  max_grad_norm?: number; // default 1.0
-  seed?: number; // default 42
+  scheduler?: SchedulerName;
+  gradient_accumulation_steps?: number;
+  max_grad_norm?: number;
+  seed?: number;
   dropout?: number; // overrides the model's hidden and attention dropout
   freeze_layers?: number | 'all'; // method: freeze
   lora?: LoraConfig; // method: lora
   save_total_limit?: number; // checkpoints kept (the best is always kept)
-  group_by_length?: boolean; // batch examples of similar length together (default false)
+  group_by_length?: boolean; // batch examples of similar length together
 }
 
 export interface EarlyStoppingConfig {
@@ -73,7 +77,7 @@ export interface EarlyStoppingConfig {
 }
 
 export interface EvalConfig {
-  every?: 'epoch' | number; // "epoch" or a number of optimizer steps; default epoch
+  every?: 'epoch' | number; // "epoch" or a number of optimizer steps
   metrics?: string[]; // accuracy, f1, precision, recall, ...
   early_stopping?: EarlyStoppingConfig;
 }
@@ -84,6 +88,57 @@ export interface FinetuneConfig {
   data: DataConfig;
   training?: TrainingConfig;
   eval?: EvalConfig;
-  output_dir?: string; // default DEFAULT_RUNS_FOLDER (run-directory.ts), relative to the workspace folder
-  device?: DeviceName; // default auto
+  output_dir?: string; // relative to the workspace folder
+  device?: DeviceName;
 }
+
+/** T with every key that D (a section of the defaults) gives a value for made required. */
+type WithDefaults<T, D> = Omit<T, keyof D> & { [K in keyof D & keyof T]-?: Exclude<T[K], undefined> };
+
+type Defaults = typeof CONFIG_DEFAULTS;
+
+export type ResolvedCleanConfig = WithDefaults<CleanConfig, Defaults['data']['clean']>;
+
+/**
+ * data after defaults. The columns (text_column, ...) are filled in only for the columns the task
+ * reads, doc_stride never (question answering derives it from max_length), so they stay optional.
+ */
+export type ResolvedDataConfig = WithDefaults<Omit<DataConfig, 'clean'>, Defaults['data']> & {
+  clean: ResolvedCleanConfig;
+};
+
+/** training.lora after defaults; target_modules stays optional (the model family's default). */
+export type ResolvedLoraConfig = WithDefaults<LoraConfig, typeof LORA_DEFAULTS>;
+
+/** Exactly one of warmup_ratio (defaulted when warmup_steps is not set) and warmup_steps. */
+type ResolvedWarmup =
+  | { warmup_ratio: number; warmup_steps?: undefined }
+  | { warmup_steps: number; warmup_ratio?: undefined };
+
+/** training.lora is always there under method lora, resolved wherever it is given. */
+type ResolvedMethod =
+  | { method: 'lora'; lora: ResolvedLoraConfig }
+  | { method: Exclude<MethodName, 'lora'>; lora?: ResolvedLoraConfig };
+
+/** training after defaults; dropout, freeze_layers and save_total_limit have none and stay optional. */
+export type ResolvedTrainingConfig = WithDefaults<
+  Omit<TrainingConfig, 'method' | 'lora' | 'warmup_ratio' | 'warmup_steps'>,
+  Defaults['training']
+> &
+  ResolvedWarmup &
+  ResolvedMethod;
+
+/** early_stopping after defaults: metric (the first of eval.metrics, else loss) and mode derived. */
+export type ResolvedEarlyStoppingConfig = Required<EarlyStoppingConfig>;
+
+/** eval after defaults; early_stopping stays optional (no early stopping unless asked for). */
+export type ResolvedEvalConfig = WithDefaults<Omit<EvalConfig, 'early_stopping'>, Defaults['eval']> & {
+  early_stopping?: ResolvedEarlyStoppingConfig;
+};
+
+/** The config the engine runs: every key with a default is required (see applyDefaults). */
+export type ResolvedConfig = WithDefaults<Omit<FinetuneConfig, 'data' | 'training' | 'eval'>, Defaults> & {
+  data: ResolvedDataConfig;
+  training: ResolvedTrainingConfig;
+  eval: ResolvedEvalConfig;
+};

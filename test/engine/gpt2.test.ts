@@ -30,6 +30,7 @@ import {
 } from '../../src/engine/tasks/causal-lm/recipe.js';
 import { Tokenizer } from '../../src/engine/tokenize/index.js';
 import { rng } from '../../src/engine/util/random.js';
+import { applyDefaults } from '../../src/shared/config-validate.js';
 import { GPT2_FIXTURE_SENTENCES, patternedSentences, writeTinyGpt2 } from '../fixtures/tiny-gpt2.js';
 import { referenceLogits, referenceNll } from './helpers/gpt2-reference.js';
 import { gradCheck } from './helpers/gradcheck.js';
@@ -94,7 +95,7 @@ test('gpt2: the graph matches a plain-loop GPT-2 on every real token, padded or 
 
 test('gpt2: the tiny Hub-layout folder loads fully: no prefix, mask buffers ignored, tied head not expected', () => {
   const recipe = causalLmRecipe({
-    config: { model: dir, task: 'causal-lm', data: { train: 'x' } },
+    config: applyDefaults({ model: dir, task: 'causal-lm', data: { train: 'x' } }),
     modelDir: dir,
     tokenizer: lm.tokenizer,
     labelSet: undefined,

@@ -13,6 +13,7 @@ import { buildForward } from '../../src/engine/step/step-graph.js';
 import { encoderRecipe } from '../../src/engine/tasks/encoder/recipe.js';
 import { Tokenizer } from '../../src/engine/tokenize/index.js';
 import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
+import { applyDefaults } from '../../src/shared/config-validate.js';
 import { type RunEvent, STOP_REQUEST_FILE } from '../../src/shared/run-directory.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
@@ -215,7 +216,7 @@ test('lora: `export` gives the merged model, with the logits of the unmerged ada
   });
   const labels = JSON.parse(readFileSync(join(loraRun, 'final', 'labels.json'), 'utf8')) as string[];
   const recipe = encoderRecipe({
-    config: { model: modelDir(), task: 'text-classification', data: { train: '', max_length: 32 } },
+    config: applyDefaults({ model: modelDir(), task: 'text-classification', data: { train: '', max_length: 32 } }),
     modelDir: modelDir(),
     tokenizer: Tokenizer.fromFolder(modelDir()),
     labelSet: { labels, ids: new Map(labels.map((l, i) => [l, i])), order: 'model-config' },

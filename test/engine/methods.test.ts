@@ -17,7 +17,9 @@ import { causalLmRecipe } from '../../src/engine/tasks/causal-lm/recipe.js';
 import { type EncoderRecipe, encoderRecipe } from '../../src/engine/tasks/encoder/recipe.js';
 import { Tokenizer } from '../../src/engine/tokenize/index.js';
 import { rng } from '../../src/engine/util/random.js';
-import type { FinetuneConfig, TrainingConfig } from '../../src/shared/config.js';
+import type { ResolvedConfig, TrainingConfig } from '../../src/shared/config.js';
+import { LORA_DEFAULTS } from '../../src/shared/config-defaults.js';
+import { applyDefaults } from '../../src/shared/config-validate.js';
 import { FIXTURE_SENTENCES, sentimentRows } from '../fixtures/datasets.js';
 import type { FamilyName } from '../fixtures/tiny-configs.js';
 import { GPT2_FIXTURE_SENTENCES, patternedSentences, writeTinyGpt2 } from '../fixtures/tiny-gpt2.js';
@@ -40,8 +42,13 @@ function modelDir(family: FamilyName): string {
   return dir;
 }
 
-function configOf(family: FamilyName, training: TrainingConfig): FinetuneConfig {
-  return { model: modelDir(family), task: 'text-classification', data: { train: '', max_length: 32 }, training };
+function configOf(family: FamilyName, training: TrainingConfig): ResolvedConfig {
+  return applyDefaults({
+    model: modelDir(family),
+    task: 'text-classification',
+    data: { train: '', max_length: 32 },
+    training,
+  });
 }
 
 function recipeOf(family: FamilyName, training: TrainingConfig = {}, lora?: Lora): EncoderRecipe {
@@ -174,7 +181,7 @@ test('lora: target_modules match Hugging Face module names as PEFT does; errors 
     () => plan('bert', { method: 'lora', lora: { target_modules: ['classifier'] } }),
     /'classifier' matches only modules that are trained in full/,
   );
-  assert.throws(() => loraSettings(undefined, 'mystery'), /no default target modules for model_type 'mystery'/);
+  assert.throws(() => loraSettings(LORA_DEFAULTS, 'mystery'), /no default target modules for model_type 'mystery'/);
 });
 
 /** Random non-zero adapters (B starts at zero, which would make any merge look right). */
@@ -297,7 +304,7 @@ test('GPT-2: LoRA on c_attn adapts the Conv1D ([in, out], fan_in_fan_out) and me
   const dir = mkdtempSync(join(tmpdir(), 'ft-methods-gpt2-'));
   writeTinyGpt2(dir, GPT2_FIXTURE_SENTENCES, { seed: 3 });
   const training: TrainingConfig = { method: 'lora', lora: { r: 4, alpha: 8, target_modules: ['c_attn', 'c_fc'] } };
-  const config: FinetuneConfig = { model: dir, task: 'causal-lm', data: { train: '', max_length: 16 }, training };
+  const config = applyDefaults({ model: dir, task: 'causal-lm', data: { train: '', max_length: 16 }, training });
   const lora = loraFor(config, 'gpt2') as Lora;
   const recipe = causalLmRecipe({
     config,
@@ -347,7 +354,7 @@ test('GPT-2: LoRA on c_attn adapts the Conv1D ([in, out], fan_in_fan_out) and me
     assert.ok(Math.abs(v - (got[i] as number)) < 1e-5, `logit ${i}: ${v} vs ${got[i]}`);
   });
 
-  const frozenAll = { ...config, training: { method: 'freeze', freeze_layers: 'all' } } as FinetuneConfig;
+  const frozenAll = applyDefaults({ ...config, training: { method: 'freeze', freeze_layers: 'all' } });
   assert.throws(
     () => prepareMethod(frozenAll, recipe, { modelType: 'gpt2', seed: 1, optimizer: adamw, accumulation: 1 }),
     /no head weights of its own/,

@@ -18,6 +18,7 @@ import { type QaRecipe, qaRecipe } from '../../src/engine/tasks/question-answeri
 import { answerPositions, codePointIndex, qaWindows } from '../../src/engine/tasks/question-answering/windows.js';
 import { TASKS } from '../../src/engine/tasks/registry.js';
 import { Tokenizer } from '../../src/engine/tokenize/index.js';
+import { applyDefaults } from '../../src/shared/config-validate.js';
 import { SQUAD_SENTENCES, squadRows, writeTinyQaModel } from '../fixtures/qa-datasets.js';
 
 /**
@@ -45,7 +46,7 @@ before(() => {
   writeTinyQaModel(dir, 'bert', [...SQUAD_SENTENCES, 'Rain 😀 falls on Kalo.'], 64);
   tokenizer = Tokenizer.fromFolder(dir);
   recipe = qaRecipe({
-    config: { model: dir, task: 'question-answering', data: { train: '', max_length: 32 } },
+    config: applyDefaults({ model: dir, task: 'question-answering', data: { train: '', max_length: 32 } }),
     modelDir: dir,
     tokenizer,
     labelSet: undefined,
@@ -346,7 +347,7 @@ for (const [family, architecture] of Object.entries(ARCHITECTURES)) {
     const folder = mkdtempSync(join(tmpdir(), `ft-qa-${family}-`));
     writeTinyQaModel(folder, family as keyof typeof ARCHITECTURES, SQUAD_SENTENCES, 64);
     const r = qaRecipe({
-      config: { model: folder, task: 'question-answering', data: { train: '', max_length: 48 } },
+      config: applyDefaults({ model: folder, task: 'question-answering', data: { train: '', max_length: 48 } }),
       modelDir: folder,
       tokenizer: Tokenizer.fromFolder(folder),
       labelSet: undefined,

@@ -15,6 +15,12 @@ import type {
   TaskName,
   TrainingConfig,
 } from '../../src/shared/config.js';
+import {
+  COLUMN_DEFAULTS,
+  CONFIG_DEFAULTS,
+  LORA_DEFAULTS,
+  WARMUP_RATIO_DEFAULT,
+} from '../../src/shared/config-defaults.js';
 import { CONFIG_SCHEMA, type JsonSchema } from '../../src/shared/config-schema.js';
 import { applyDefaults, validateConfigText } from '../../src/shared/config-validate.js';
 import { ROOT } from './helpers.js';
@@ -140,6 +146,46 @@ test('every object is closed and every key is described, with one description pe
   walk(CONFIG_SCHEMA, '');
   assert.deepEqual(CONFIG_SCHEMA.required, ['model', 'task', 'data']);
   assert.deepEqual(at('data').required, ['train']);
+});
+
+/** The leaves of a defaults object by dotted path (arrays are leaves). */
+function leaves(o: object, prefix = ''): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(o)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const e of leaves(v, path)) out.set(...e);
+    else out.set(path, v);
+  }
+  return out;
+}
+
+test('every schema default comes from config-defaults.ts, and config-defaults.ts has no default the schema lacks', () => {
+  const inSchema = new Map<string, unknown>();
+  const walk = (s: JsonSchema, path: string) => {
+    if (s.default !== undefined) inSchema.set(path, s.default);
+    for (const [key, sub] of Object.entries(s.properties ?? {})) walk(sub, path ? `${path}.${key}` : key);
+  };
+  walk(CONFIG_SCHEMA, '');
+  const expected = new Map([
+    ...leaves(CONFIG_DEFAULTS),
+    ...leaves(COLUMN_DEFAULTS, 'data'),
+    ['training.warmup_ratio', WARMUP_RATIO_DEFAULT] as const,
+    ...leaves(LORA_DEFAULTS, 'training.lora'),
+  ]);
+  assert.deepEqual(new Map([...inSchema].sort()), new Map([...expected].sort()));
+});
+
+test('applyDefaults fills in every default ResolvedConfig requires, for every task and method', () => {
+  for (const task of Object.keys(ENUMS.task ?? {}))
+    for (const method of Object.keys(ENUMS['training.method'] ?? {})) {
+      const config = applyDefaults({ model: 'org/model', task, data: { train: 'train.jsonl' }, training: { method } });
+      const got = leaves(config);
+      for (const [path, value] of leaves(CONFIG_DEFAULTS))
+        if (path !== 'training.method') assert.deepEqual(got.get(path), value, `${task} ${method}: ${path}`);
+      assert.equal(config.training.warmup_ratio, WARMUP_RATIO_DEFAULT);
+      if (config.training.method === 'lora') assert.deepEqual(config.training.lora, LORA_DEFAULTS);
+      else assert.equal(config.training.lora, undefined);
+    }
 });
 
 test('a config with every default filled in is valid', () => {

@@ -60,7 +60,7 @@ export async function dataStats(configFile: string, json: boolean): Promise<stri
     task: config.task,
     format: TASKS[config.task].data,
     baseDir,
-    ...(config.training?.seed === undefined ? {} : { seed: config.training.seed }),
+    seed: config.training.seed,
     ...(label2id ? { label2id } : {}),
     tokens: tokenCounterFor(config.model, modelDir),
   });

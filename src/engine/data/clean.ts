@@ -1,16 +1,17 @@
-import type { CleanConfig } from '../../shared/config.js';
+import type { ResolvedCleanConfig } from '../../shared/config.js';
 import type { Example, QaExample, TokensExample } from './records.js';
 
 /**
- * `data.clean`: text cleaning applied to every text field of an example, in this order:
- *   1. strip_html (off by default): drop <script>/<style> blocks, comments and tags (block-level
+ * `data.clean`: text cleaning applied to every text field of an example, in this order (the steps
+ * the config turns on; their defaults are in config-defaults.ts):
+ *   1. strip_html: drop <script>/<style> blocks, comments and tags (block-level
  *      tags become a space so words on either side stay apart), decode the common entities;
- *   2. normalize (NFC by default, NFKC, or none): Unicode normalisation;
- *   3. strip_control (on): remove C0/C1 control characters other than tab, line feed, vertical
+ *   2. normalize (NFC, NFKC, or none): Unicode normalisation;
+ *   3. strip_control: remove C0/C1 control characters other than tab, line feed, vertical
  *      tab, form feed and carriage return (left to step 4), and stray U+FEFF byte-order marks;
- *   4. collapse_whitespace (on): a run of whitespace becomes one line break when it holds one
+ *   4. collapse_whitespace: a run of whitespace becomes one line break when it holds one
  *      (so causal-LM text keeps its lines), else one space; leading and trailing space is removed;
- *   5. lowercase (off).
+ *   5. lowercase.
  * Each count is the number of examples a step changed. An example left without text is dropped
  * and counted. For question answering each answer is found again in the cleaned context (the
  * occurrence nearest to where its cleaned prefix ends); an answer lost that way drops the example.
@@ -68,12 +69,12 @@ export class Cleaner {
   private readonly steps: { step: Step; apply: (s: string) => string }[] = [];
   private changed = new Set<Step>();
 
-  constructor(cfg: CleanConfig = {}) {
-    const form = cfg.normalize ?? 'NFC';
+  constructor(cfg: ResolvedCleanConfig) {
+    const form = cfg.normalize;
     if (cfg.strip_html) this.steps.push({ step: 'html', apply: stripHtml });
     if (form !== 'none') this.steps.push({ step: 'normalized', apply: (s) => s.normalize(form) });
-    if (cfg.strip_control ?? true) this.steps.push({ step: 'control', apply: (s) => s.replace(CONTROL, '') });
-    if (cfg.collapse_whitespace ?? true) this.steps.push({ step: 'whitespace', apply: collapse });
+    if (cfg.strip_control) this.steps.push({ step: 'control', apply: (s) => s.replace(CONTROL, '') });
+    if (cfg.collapse_whitespace) this.steps.push({ step: 'whitespace', apply: collapse });
     if (cfg.lowercase) this.steps.push({ step: 'lowercased', apply: (s) => s.toLowerCase() });
   }
 

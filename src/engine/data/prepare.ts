@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { DataConfig, TaskName } from '../../shared/config.js';
+import type { ResolvedDataConfig, TaskName } from '../../shared/config.js';
 import { Cleaner } from './clean.js';
 import { type DedupReport, dedupExact, dedupNear, emptyDedupReport } from './dedup.js';
 import { BadRows, DataError } from './errors.js';
@@ -22,8 +22,8 @@ export interface PrepareOptions {
   format: DataFormat;
   /** Folder the data paths are relative to (the config file's). */
   baseDir: string;
-  /** training.seed; default 42. */
-  seed?: number;
+  /** training.seed (the validation split's). */
+  seed: number;
   /** The model config's label2id, when it has one. */
   label2id?: Record<string, number>;
   /** Token counting for statistics; without it no statistics are computed. */
@@ -45,7 +45,12 @@ interface Loaded {
   duplicates: DedupReport;
 }
 
-async function loadFile(path: string, cfg: DataConfig, opts: PrepareOptions, badRows: BadRows): Promise<Loaded> {
+async function loadFile(
+  path: string,
+  cfg: ResolvedDataConfig,
+  opts: PrepareOptions,
+  badRows: BadRows,
+): Promise<Loaded> {
   const format = formatOf(path);
   const cleaner = new Cleaner(cfg.clean);
   const before = badRows.perFile.get(path) ?? 0;
@@ -63,8 +68,8 @@ async function loadFile(path: string, cfg: DataConfig, opts: PrepareOptions, bad
     }
   }
   const duplicates = emptyDedupReport();
-  if (cfg.clean?.dedup ?? true) examples = dedupExact(examples, duplicates);
-  if (cfg.clean?.near_dedup) examples = dedupNear(examples, duplicates);
+  if (cfg.clean.dedup) examples = dedupExact(examples, duplicates);
+  if (cfg.clean.near_dedup) examples = dedupNear(examples, duplicates);
   const skipped = (badRows.perFile.get(path) ?? 0) - before;
   const file: FileReport = { path, format, examples: cleaner.counts.examples, skipped };
   if (examples.length === 0) {
@@ -78,12 +83,12 @@ async function loadFile(path: string, cfg: DataConfig, opts: PrepareOptions, bad
   return { examples, file, clean: cleaner, duplicates };
 }
 
-export async function prepareData(cfg: DataConfig, opts: PrepareOptions): Promise<PreparedData> {
+export async function prepareData(cfg: ResolvedDataConfig, opts: PrepareOptions): Promise<PreparedData> {
   if (cfg.validation !== undefined && cfg.validation_split !== undefined) {
     throw new DataError('config', 'data.validation and data.validation_split are both set', undefined, 'one of them');
   }
-  const badRows = new BadRows(cfg.on_bad_rows ?? 'error');
-  const seed = opts.seed ?? 42;
+  const badRows = new BadRows(cfg.on_bad_rows);
+  const seed = opts.seed;
   const train = await loadFile(resolve(opts.baseDir, cfg.train), cfg, opts, badRows);
   let trainExamples = train.examples;
   let validationExamples: Example[] = [];
@@ -123,7 +128,7 @@ export async function prepareData(cfg: DataConfig, opts: PrepareOptions): Promis
     ? computeStats(trainExamples, validationExamples, {
         counter: opts.tokens.counter,
         counterName: opts.tokens.name,
-        maxLength: cfg.max_length ?? 128,
+        maxLength: cfg.max_length,
         ...(labels ? { labels } : {}),
       })
     : undefined;

@@ -1,4 +1,5 @@
 import type { DataConfig } from '../../shared/config.js';
+import { COLUMN_DEFAULTS } from '../../shared/config-defaults.js';
 import { DataError, type Source, typeName } from './errors.js';
 
 /**
@@ -54,14 +55,17 @@ export interface Columns {
 
 export const QA_FIELDS = { id: 'id', question: 'question', context: 'context', answers: 'answers' } as const;
 
-/** The column names of a data config (or of command-line flags shaped like one), defaults filled in. */
+/**
+ * The column names of a data config (or of command-line flags shaped like one), defaults filled in.
+ * A resolved config has only the columns its task reads, so the others come from the defaults here.
+ */
 export function columnsFor(cfg: Partial<DataConfig>): Columns {
   return {
-    text: cfg.text_column ?? 'text',
+    text: cfg.text_column ?? COLUMN_DEFAULTS.text_column,
     ...(cfg.text_pair_column ? { pair: cfg.text_pair_column } : {}),
-    label: cfg.label_column ?? 'label',
-    tokens: cfg.tokens_column ?? 'tokens',
-    tags: cfg.tags_column ?? 'tags',
+    label: cfg.label_column ?? COLUMN_DEFAULTS.label_column,
+    tokens: cfg.tokens_column ?? COLUMN_DEFAULTS.tokens_column,
+    tags: cfg.tags_column ?? COLUMN_DEFAULTS.tags_column,
   };
 }
 

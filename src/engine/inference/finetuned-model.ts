@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TaskName } from '../../shared/config.js';
+import { applyDefaults } from '../../shared/config-validate.js';
 import { RUN_FILES } from '../../shared/run-directory.js';
 import type { LabelSet } from '../data/labels.js';
 import { encodeModel } from '../graph/onnx-codec.js';
@@ -78,7 +79,7 @@ export async function loadFinetuned(
       : { labels, ids: new Map(labels.map((l, i) => [l, i])), order: 'model-config' };
   const tokenizer = Tokenizer.fromFolder(folder);
   const recipe = encoderRecipe({
-    config: { model: folder, task, data: { train: '', max_length: o.maxLength ?? 512 } },
+    config: applyDefaults({ model: folder, task, data: { train: '', max_length: o.maxLength ?? 512 } }),
     modelDir: folder,
     tokenizer,
     labelSet,

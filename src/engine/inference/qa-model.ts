@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { FinetuneConfig } from '../../shared/config.js';
-import { resolveConfig } from '../../shared/config-validate.js';
+import type { ResolvedConfig } from '../../shared/config.js';
+import { applyDefaults, resolveConfig } from '../../shared/config-validate.js';
 import { RUN_FILES } from '../../shared/run-directory.js';
 import type { QaExample } from '../data/records.js';
 import type { TensorData } from '../graph/types.js';
@@ -33,7 +33,7 @@ const DEFAULT_MAX_LENGTH = 384;
  * The config of the run a final/ folder comes from, when it has one: its max_length, doc_stride,
  * max_answer_length and n_best are what the model was trained and evaluated with.
  */
-function runConfigOf(folder: string): FinetuneConfig | undefined {
+function runConfigOf(folder: string): ResolvedConfig | undefined {
   const file = join(dirname(folder), RUN_FILES.config);
   if (basename(folder) !== RUN_FILES.final || !existsSync(file)) return undefined;
   const { config } = resolveConfig(readFileSync(file, 'utf8'), 'yaml');
@@ -48,7 +48,7 @@ export async function loadQaModel(
   const tokenizer = Tokenizer.fromFolder(folder);
   const run = runConfigOf(folder);
   const recipe = qaRecipe({
-    config: { model: folder, task: 'question-answering', data: { ...run?.data, train: '' } },
+    config: applyDefaults({ model: folder, task: 'question-answering', data: { ...run?.data, train: '' } }),
     modelDir: folder,
     tokenizer,
     labelSet: undefined,

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LoraConfig } from '../../shared/config.js';
+import type { ResolvedLoraConfig } from '../../shared/config.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { Graph } from '../graph/graph.js';
 import type { TensorData, Value } from '../graph/types.js';
@@ -35,16 +35,16 @@ export interface LoraSettings {
   targetModules: readonly string[];
 }
 
-export function loraSettings(cfg: LoraConfig | undefined, modelType: string): LoraSettings {
-  const targets = cfg?.target_modules ?? findFamily(modelType)?.loraTargets;
+export function loraSettings(cfg: ResolvedLoraConfig, modelType: string): LoraSettings {
+  const targets = cfg.target_modules ?? findFamily(modelType)?.loraTargets;
   if (!targets || targets.length === 0) {
     throw new Error(
       `method lora: no default target modules for model_type '${modelType}'; set training.lora.target_modules to the names of its linear layers`,
     );
   }
-  const r = cfg?.r ?? 8;
+  const r = cfg.r;
   if (!Number.isInteger(r) || r < 1) throw new Error(`training.lora.r must be a whole number >= 1, got ${r}`);
-  return { r, alpha: cfg?.alpha ?? 16, dropout: cfg?.dropout ?? 0.05, targetModules: [...targets] };
+  return { r, alpha: cfg.alpha, dropout: cfg.dropout, targetModules: [...targets] };
 }
 
 export interface LinearDims {

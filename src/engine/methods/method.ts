@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { FinetuneConfig, MethodName } from '../../shared/config.js';
+import type { MethodName, ResolvedConfig } from '../../shared/config.js';
 import type { TrainableModel, Weights } from '../models/model.js';
 import { basePrefixOf } from '../models/registry.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
@@ -54,10 +54,9 @@ export interface ParamCounts {
 }
 
 /** The adapters a LoRA run needs before its recipe builds the model (their hook goes into RecipeOptions). */
-export function loraFor(config: FinetuneConfig, modelType: string): Lora | undefined {
-  return (config.training?.method ?? 'full') === 'lora'
-    ? new Lora(loraSettings(config.training?.lora, modelType))
-    : undefined;
+export function loraFor(config: ResolvedConfig, modelType: string): Lora | undefined {
+  const t = config.training;
+  return t.method === 'lora' ? new Lora(loraSettings(t.lora, modelType)) : undefined;
 }
 
 /** State tensors per trained tensor the train step takes besides the parameter itself. */
@@ -91,12 +90,12 @@ const pct = (a: number, b: number) => {
 };
 
 export function prepareMethod(
-  config: FinetuneConfig,
+  config: ResolvedConfig,
   recipe: TaskRecipe,
   o: { modelType: string; seed: number; optimizer: OptimizerConfig; accumulation: number; lora?: Lora },
 ): MethodPlan {
-  const t = config.training ?? {};
-  const name = t.method ?? 'full';
+  const t = config.training;
+  const name = t.method;
   const archPrefix = (recipe.model as { arch?: { basePrefix?: string } }).arch?.basePrefix;
   const basePrefix = archPrefix ?? basePrefixOf(o.modelType);
   const layout = modelLayout(recipe.model, basePrefix);

@@ -1,4 +1,4 @@
-import type { FinetuneConfig, TaskName } from '../../shared/config.js';
+import type { ResolvedConfig, TaskName } from '../../shared/config.js';
 import type { MetricName } from '../../shared/config-metrics.js';
 import type { LabelSet } from '../data/labels.js';
 import type { DataFormat, Example } from '../data/records.js';
@@ -48,7 +48,7 @@ export interface RunReporter {
 }
 
 export interface RecipeOptions {
-  config: FinetuneConfig;
+  config: ResolvedConfig;
   modelDir: string;
   tokenizer: Tokenizer;
   labelSet: LabelSet | undefined;
@@ -76,8 +76,6 @@ export interface TaskPlugin {
   data: DataFormat;
   /** The kinds of eval output its heads produce (text classification: single-label, multi-label, regression). */
   evalKinds: readonly EvalKind[];
-  /** The eval metrics a run computes when `eval.metrics` is absent. */
-  defaultMetrics: readonly MetricName[];
   /** The metrics `finetune evaluate` prints when `--metrics` is absent. */
   evaluateMetrics: readonly MetricName[];
   /** Builds what training needs (graph, weights, encoding, evaluation). */

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import type { FinetuneConfig } from '../../shared/config.js';
+import type { ResolvedConfig } from '../../shared/config.js';
 import { type Diagnostic, formatOf, resolveConfig } from '../../shared/config-validate.js';
-import { RUN_FILES, runsFolderOf, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { runId } from '../../shared/run-id.js';
 import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
@@ -48,7 +48,8 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig(path: string): FinetuneConfig {
+/** A config file validated, with every default filled in (the engine reads defaults from nowhere else). */
+export function loadConfig(path: string): ResolvedConfig {
   const text = readFileSync(path, 'utf8');
   const { config, diagnostics } = resolveConfig(text, formatOf(path));
   if (!config) throw new ConfigError(path, diagnostics);
@@ -56,7 +57,7 @@ export function loadConfig(path: string): FinetuneConfig {
 }
 
 /** The config with model and data paths made absolute, so the run folder's copy works from anywhere. */
-export function absolutePaths(config: FinetuneConfig, configDir: string): FinetuneConfig {
+export function absolutePaths(config: ResolvedConfig, configDir: string): ResolvedConfig {
   const abs = (p: string | undefined) => (p === undefined ? undefined : resolve(configDir, p));
   const isPath =
     existsSync(resolve(configDir, config.model)) || config.model.startsWith('.') || config.model.startsWith('/');
@@ -77,7 +78,7 @@ export async function trainFromConfig(
   o: FinetuneOptions = {},
 ): Promise<{ runDir: string; outcome: TrainerOutcome }> {
   const config = absolutePaths(loadConfig(configPath), dirname(resolve(configPath)));
-  const runDir = runDirPath ? resolve(runDirPath) : resolve(runsFolderOf(config.output_dir), runId(configPath));
+  const runDir = runDirPath ? resolve(runDirPath) : resolve(config.output_dir, runId(configPath));
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, RUN_FILES.config), `# resolved from ${resolve(configPath)}\n${stringify(config)}`);
   return { runDir, outcome: await runInDirectory(runDir, config, undefined, o) };
@@ -96,7 +97,7 @@ export async function resumeRun(runDirPath: string, o: FinetuneOptions = {}): Pr
 
 async function runInDirectory(
   runDir: string,
-  config: FinetuneConfig,
+  config: ResolvedConfig,
   resumeFrom: string | undefined,
   o: FinetuneOptions,
 ): Promise<TrainerOutcome> {
@@ -123,13 +124,13 @@ async function runInDirectory(
 
 async function train(
   run: RunDirectory,
-  config: FinetuneConfig,
+  config: ResolvedConfig,
   resumeFrom: string | undefined,
   o: FinetuneOptions,
   shouldStop: () => boolean,
 ): Promise<TrainerOutcome> {
-  const t = config.training ?? {};
-  const seed = t.seed ?? 42;
+  const t = config.training;
+  const seed = t.seed;
   const model = await resolveModel(config.model);
   run.log('info', `model: ${config.model} -> ${model.folder}`);
   const tokenizer = Tokenizer.fromFolder(model.folder);
@@ -168,28 +169,28 @@ async function train(
   if (report.reinitialized.length > 0)
     run.log('warn', `re-initialised (shape differs from the checkpoint): ${report.reinitialized.join(', ')}`);
 
-  const optimizer = { kind: 'adamw', weightDecay: t.weight_decay ?? 0.01 } as const;
+  const optimizer = { kind: 'adamw', weightDecay: t.weight_decay } as const;
   const method = prepareMethod(config, recipe, {
     modelType,
     seed,
     optimizer,
-    accumulation: t.gradient_accumulation_steps ?? 1,
+    accumulation: t.gradient_accumulation_steps,
     ...(lora ? { lora } : {}),
   });
   for (const line of method.logLines) run.log('info', line);
   if (!resumeFrom) await recipe.beforeTraining?.(run, { train: data.train, validation: data.validation });
   const train = recipe.encode(data.train);
   const validation = data.validation.length > 0 ? recipe.encode(data.validation) : undefined;
-  const ev = config.eval ?? {};
-  const metrics = ev.metrics ?? task.defaultMetrics;
-  if (!validation && (ev.metrics?.length || ev.early_stopping)) {
+  const ev = config.eval;
+  const metrics = ev.metrics;
+  if (!validation && (ev.metrics.length || ev.early_stopping)) {
     run.log(
       'warn',
       'no validation data (data.validation or data.validation_split): evaluation settings are ignored and no evaluation runs',
     );
   }
   const bestMetric = ev.early_stopping?.metric ?? metrics[0] ?? 'loss';
-  const batchSize = t.batch_size ?? 32;
+  const batchSize = t.batch_size;
   return runTrainer({
     run,
     runner: {
@@ -197,25 +198,25 @@ async function train(
       weights: method.weights,
       trainable: method.trainable,
       optimizer,
-      maxGradNorm: t.max_grad_norm ?? 1,
-      gradientAccumulationSteps: t.gradient_accumulation_steps ?? 1,
+      maxGradNorm: t.max_grad_norm,
+      gradientAccumulationSteps: t.gradient_accumulation_steps,
       seed,
-      device: o.device ?? config.device ?? 'auto',
+      device: o.device ?? config.device,
       ...(o.threads === undefined ? {} : { threads: o.threads }),
       log: (line) => run.log('info', line),
     },
     settings: {
-      epochs: t.epochs ?? 3,
+      epochs: t.epochs,
       batchSize,
-      learningRate: t.learning_rate ?? 2e-5,
-      scheduler: t.scheduler ?? 'linear',
-      ...(t.warmup_steps === undefined ? { warmupRatio: t.warmup_ratio ?? 0 } : { warmupSteps: t.warmup_steps }),
-      gradientAccumulationSteps: t.gradient_accumulation_steps ?? 1,
-      shuffle: config.data.shuffle ?? true,
-      groupByLength: t.group_by_length ?? false,
+      learningRate: t.learning_rate,
+      scheduler: t.scheduler,
+      ...(t.warmup_steps === undefined ? { warmupRatio: t.warmup_ratio } : { warmupSteps: t.warmup_steps }),
+      gradientAccumulationSteps: t.gradient_accumulation_steps,
+      shuffle: config.data.shuffle,
+      groupByLength: t.group_by_length,
       seed,
       ...(t.save_total_limit === undefined ? {} : { saveTotalLimit: t.save_total_limit }),
-      ...(validation ? { evalEvery: ev.every ?? 'epoch' } : {}),
+      ...(validation ? { evalEvery: ev.every } : {}),
       bestMetric,
       bestMode: ev.early_stopping?.mode ?? metricDirection(bestMetric),
       ...(ev.early_stopping ? { earlyStoppingPatience: ev.early_stopping.patience } : {}),

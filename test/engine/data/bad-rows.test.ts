@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import { csvRows } from '../../../src/engine/data/csv.js';
 import { BAD_ROWS_LISTED, BadRows, DataError, type DataErrorKind } from '../../../src/engine/data/errors.js';
 import { loadExamples } from '../../../src/engine/data/load.js';
-import { prepareData } from '../../../src/engine/data/prepare.js';
 import { columnsFor } from '../../../src/engine/data/records.js';
 import { TASKS } from '../../../src/engine/tasks/registry.js';
 import type { TaskName } from '../../../src/shared/config.js';
+import { prepare } from './resolved.js';
 import { jsonl, tempDir } from './tmp.js';
 
 const tmp = tempDir();
@@ -153,9 +153,9 @@ test('on_bad_rows: skip lists the first 20 and counts all; an all-bad file is an
   const lines: string[] = [];
   for (let i = 0; i < 30; i++) lines.push(i % 3 === 0 ? JSON.stringify({ text: `ok ${i}`, label: 'a' }) : '{broken');
   const file = tmp.write('many-bad.jsonl', `${lines.join('\n')}\n`);
-  const { report, train } = await prepareData(
+  const { report, train } = await prepare(
     { train: file, on_bad_rows: 'skip' },
-    { task: 'text-classification', format: TASKS['text-classification'].data, baseDir: tmp.dir },
+    { task: 'text-classification', baseDir: tmp.dir },
   );
   assert.equal(train.length, 10);
   assert.equal(report.skipped.count, 20);
@@ -167,17 +167,11 @@ test('on_bad_rows: skip lists the first 20 and counts all; an all-bad file is an
   );
   const allBad = tmp.write('all-bad.jsonl', '{\n{\n');
   await assert.rejects(
-    prepareData(
-      { train: allBad, on_bad_rows: 'skip' },
-      { task: 'text-classification', format: TASKS['text-classification'].data, baseDir: tmp.dir },
-    ),
+    prepare({ train: allBad, on_bad_rows: 'skip' }, { task: 'text-classification', baseDir: tmp.dir }),
     (e: DataError) => e.kind === 'empty-dataset' && /2 bad rows skipped/.test(e.message),
   );
   await assert.rejects(
-    prepareData(
-      { train: file },
-      { task: 'text-classification', format: TASKS['text-classification'].data, baseDir: tmp.dir },
-    ),
+    prepare({ train: file }, { task: 'text-classification', baseDir: tmp.dir }),
     (e: DataError) => e.kind === 'malformed-json' && e.source?.line === 2,
   );
 });

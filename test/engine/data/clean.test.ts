@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { Cleaner } from '../../../src/engine/data/clean.js';
 import { dedupExact, dedupNear, emptyDedupReport, estimatedJaccard, minhash } from '../../../src/engine/data/dedup.js';
 import type { Example, QaExample, TextExample } from '../../../src/engine/data/records.js';
+import { resolvedClean } from './resolved.js';
 
 let line = 0;
 const t = (text: string, label: string | number = 'a', pair?: string): TextExample => ({
@@ -14,7 +15,7 @@ const t = (text: string, label: string | number = 'a', pair?: string): TextExamp
 });
 
 test('default cleaning: NFC, control characters, whitespace; each step counts the examples it changed', () => {
-  const c = new Cleaner();
+  const c = new Cleaner(resolvedClean());
   const out = [
     t('Cafe\u0301  au\tlait'), // NFC + whitespace
     t('ok\u0007 go\uFEFF'), // control + BOM
@@ -39,11 +40,11 @@ test('default cleaning: NFC, control characters, whitespace; each step counts th
 });
 
 test('optional steps: NFKC, lowercase, HTML stripping (block tags separate words, entities decoded)', () => {
-  const c = new Cleaner({ normalize: 'NFKC', lowercase: true, strip_html: true });
+  const c = new Cleaner(resolvedClean({ normalize: 'NFKC', lowercase: true, strip_html: true }));
   const e = c.example(t('<p>Ｆｕｌｌ</p><div>wid<b>th</b> &amp; &#233;&#x41;</div><script>x()</script> a < b'));
   assert.equal(e?.kind === 'text' && e.text, 'full width & éa a < b');
   assert.deepEqual([c.counts.html, c.counts.normalized, c.counts.lowercased], [1, 1, 1]);
-  const none = new Cleaner({ normalize: 'none', collapse_whitespace: false, strip_control: false });
+  const none = new Cleaner(resolvedClean({ normalize: 'none', collapse_whitespace: false, strip_control: false }));
   const raw = t('Cafe\u0301  \u0007');
   assert.equal(none.example(raw), raw);
 });
@@ -57,7 +58,7 @@ test('question answering: answers are found again in the cleaned context', () =>
     answers: { text: ['cat', 'The cat'], answer_start: [context.lastIndexOf('cat'), context.lastIndexOf('The cat')] },
     source: { file: 'q.jsonl', line: 1 },
   };
-  const c = new Cleaner({ strip_html: true });
+  const c = new Cleaner(resolvedClean({ strip_html: true }));
   const out = c.example(qa);
   assert.ok(out?.kind === 'qa');
   assert.equal(out.context, 'The cat sat. The cat ran.');
@@ -73,7 +74,7 @@ test('question answering: answers are found again in the cleaned context', () =>
 });
 
 test('token classification: tokens are cleaned one by one, an emptied token goes with its tag', () => {
-  const c = new Cleaner({ lowercase: true });
+  const c = new Cleaner(resolvedClean({ lowercase: true }));
   const out = c.example({
     kind: 'tokens',
     tokens: ['John', '\u0000', 'Smith '],

@@ -3,12 +3,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { dataCommand, dataStats } from '../../../src/engine/commands/data.js';
-import { prepareData } from '../../../src/engine/data/prepare.js';
 import type { Example } from '../../../src/engine/data/records.js';
 import { renderReport, reportJson } from '../../../src/engine/data/report.js';
 import { computeStats, percentile, renderStats, statsJson, whitespaceCounter } from '../../../src/engine/data/stats.js';
-import { TASKS } from '../../../src/engine/tasks/registry.js';
 import { writeBertTokenizer } from '../../fixtures/tokenizers.js';
+import { prepare } from './resolved.js';
 import { jsonl, tempDir } from './tmp.js';
 
 const tmp = tempDir();
@@ -90,11 +89,11 @@ test('prepareData: load, clean, de-duplicate, labels, leakage, stats, one report
     validation,
     labels,
     report,
-  } = await prepareData(
+  } = await prepare(
     { train: 'p-train.jsonl', validation: 'p-val.csv', max_length: 2 },
     {
       task: 'text-classification',
-      format: TASKS['text-classification'].data,
+
       baseDir: tmp.dir,
       tokens: { counter: whitespaceCounter, name: 'whitespace' },
     },
@@ -120,18 +119,15 @@ test('prepareData: validation_split is stratified and seeded; a split leaving no
     's-train.jsonl',
     jsonl(Array.from({ length: 40 }, (_, i) => ({ text: `t${i}`, label: i % 4 === 0 ? 'x' : 'y' }))),
   );
-  const { report } = await prepareData(
+  const { report } = await prepare(
     { train: 's-train.jsonl', validation_split: 0.2 },
-    { task: 'text-classification', format: TASKS['text-classification'].data, baseDir: tmp.dir, seed: 3 },
+    { task: 'text-classification', baseDir: tmp.dir, seed: 3 },
   );
   assert.deepEqual(report.sizes, { train: 32, validation: 8 });
   assert.deepEqual(report.split, { fraction: 0.2, seed: 3, stratified: true });
   tmp.write('tiny.jsonl', jsonl([{ text: 'only', label: 'a' }]));
   await assert.rejects(
-    prepareData(
-      { train: 'tiny.jsonl', validation_split: 0.1 },
-      { task: 'text-classification', format: TASKS['text-classification'].data, baseDir: tmp.dir },
-    ),
+    prepare({ train: 'tiny.jsonl', validation_split: 0.1 }, { task: 'text-classification', baseDir: tmp.dir }),
     /leaves 0 for validation/,
   );
 });

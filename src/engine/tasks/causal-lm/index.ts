@@ -6,7 +6,6 @@ export const causalLm: TaskPlugin = {
   name: 'causal-lm',
   data: { rows: 'text' },
   evalKinds: ['causal-lm'],
-  defaultMetrics: ['perplexity'],
   evaluateMetrics: ['perplexity'],
   recipe: causalLmRecipe,
   isHead: (architecture) => /LMHeadModel$|ForCausalLM$/.test(architecture),

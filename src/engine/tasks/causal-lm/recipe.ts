@@ -145,12 +145,6 @@ export async function evaluateLm(
   return { ...lmScores(batches), batches };
 }
 
-/** `data.packing` (default false). */
-export function packingOf(data: object): boolean {
-  const v = (data as { packing?: unknown }).packing;
-  return v === true;
-}
-
 /** Order-3 modified Kneser-Ney, then the fallbacks, first that the counts allow. */
 const NGRAM_TRIES: readonly { order: number; smoothing: Smoothing }[] = [
   { order: 3, smoothing: 'modified-kneser-ney' },
@@ -243,8 +237,8 @@ export function causalLmRecipe(o: RecipeOptions): CausalLmRecipe {
   });
   const arch = model.decoder.arch;
   const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed, basePrefix: family.basePrefix });
-  const maxLength = Math.min(o.config.data.max_length ?? 128, arch.maxPositions);
-  const packing = packingOf(o.config.data);
+  const maxLength = Math.min(o.config.data.max_length, arch.maxPositions);
+  const packing = o.config.data.packing;
   const eos = lmEosId(o.tokenizer, arch.eosTokenId);
   const padId = lmPadId(o.tokenizer, eos);
   return {

@@ -70,7 +70,7 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
       ? tokenClassificationModel(common)
       : sequenceClassificationModel({ ...common, problemType });
   const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed });
-  const maxLength = Math.min(o.config.data.max_length ?? 128, maxSequenceLength(model.arch));
+  const maxLength = Math.min(o.config.data.max_length, maxSequenceLength(model.arch));
   const withTokenTypes = model.batchInputs.some((b) => b.name === 'token_type_ids');
   const padId = o.tokenizer.padTokenId ?? 0;
   const labelId = (l: string | number): number => o.labelSet?.ids.get(l) ?? -1;

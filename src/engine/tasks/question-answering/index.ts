@@ -6,7 +6,6 @@ export const questionAnswering: TaskPlugin = {
   name: 'question-answering',
   data: { rows: 'squad' },
   evalKinds: ['question-answering'],
-  defaultMetrics: ['exact_match', 'f1'],
   evaluateMetrics: ['exact_match', 'f1'],
   recipe: qaRecipe,
   isHead: (architecture) => architecture.endsWith('ForQuestionAnswering'),

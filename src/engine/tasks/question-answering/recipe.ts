@@ -1,4 +1,4 @@
-import type { FinetuneConfig } from '../../../shared/config.js';
+import type { ResolvedConfig } from '../../../shared/config.js';
 import type { Example, QaExample } from '../../data/records.js';
 import { tensorNumbers, tensorOf } from '../../graph/types.js';
 import { readHfConfig } from '../../io/hf-config.js';
@@ -49,8 +49,8 @@ export interface QaRecipeOptions extends RecipeOptions {
   settings?: Partial<QaSettings>;
 }
 
-/** The QA keys of `data` (doc_stride, max_answer_length, n_best) when the config has them. */
-function dataKey(config: FinetuneConfig, key: string, min: number): number | undefined {
+/** A QA key of `data` without a config default (doc_stride) when the config has it. */
+function dataKey(config: ResolvedConfig, key: string, min: number): number | undefined {
   const v = (config.data as unknown as Record<string, unknown>)[key];
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
@@ -59,16 +59,16 @@ function dataKey(config: FinetuneConfig, key: string, min: number): number | und
 }
 
 /**
- * Settings with run_qa.py's defaults: doc_stride 128 (but at most a third of max_length, so the
- * default works with short windows: run_qa pairs 128 with max_seq_length 384), max_answer_length
- * 30, n_best_size 20.
+ * The settings of the config, overrides first. doc_stride, which has no config default, defaults as
+ * in run_qa.py to 128 (but at most a third of max_length, so the default works with short windows:
+ * run_qa pairs 128 with max_seq_length 384); max_answer_length and n_best come resolved.
  */
-export function qaSettings(config: FinetuneConfig, maxLength: number, overrides: Partial<QaSettings> = {}): QaSettings {
+export function qaSettings(config: ResolvedConfig, maxLength: number, overrides: Partial<QaSettings> = {}): QaSettings {
   return {
     maxLength,
     docStride: overrides.docStride ?? dataKey(config, 'doc_stride', 0) ?? Math.min(128, Math.floor(maxLength / 3)),
-    maxAnswerLength: overrides.maxAnswerLength ?? dataKey(config, 'max_answer_length', 1) ?? 30,
-    nBest: overrides.nBest ?? dataKey(config, 'n_best', 1) ?? 20,
+    maxAnswerLength: overrides.maxAnswerLength ?? config.data.max_answer_length,
+    nBest: overrides.nBest ?? config.data.n_best,
   };
 }
 
@@ -86,7 +86,7 @@ export function qaRecipe(o: QaRecipeOptions): QaRecipe {
   });
   const architecture = family.architectures(cfg.str('model_type')).qa;
   const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed });
-  const maxLength = Math.min(o.settings?.maxLength ?? o.config.data.max_length ?? 128, maxSequenceLength(model.arch));
+  const maxLength = Math.min(o.settings?.maxLength ?? o.config.data.max_length, maxSequenceLength(model.arch));
   const settings = qaSettings(o.config, maxLength, o.settings);
   const withTokenTypes = model.batchInputs.some((b) => b.name === 'token_type_ids');
   const padId = o.tokenizer.padTokenId ?? 0;

@@ -9,7 +9,6 @@ export const textClassification: TaskPlugin = {
   name: 'text-classification',
   data: { rows: 'labelled-text', labels: 'classes' },
   evalKinds: ['single-label', 'multi-label', 'regression'],
-  defaultMetrics: ['accuracy'],
   evaluateMetrics: ['accuracy', 'f1'],
   recipe: encoderRecipe,
   isHead: (architecture) => architecture.endsWith('ForSequenceClassification'),

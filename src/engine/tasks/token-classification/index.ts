@@ -6,7 +6,6 @@ export const tokenClassification: TaskPlugin = {
   name: 'token-classification',
   data: { rows: 'tagged-tokens', labels: 'tags' },
   evalKinds: ['token-classification'],
-  defaultMetrics: ['accuracy'],
   evaluateMetrics: ['f1', 'precision', 'recall', 'accuracy'],
   recipe: encoderRecipe,
   isHead: (architecture) => architecture.endsWith('ForTokenClassification'),

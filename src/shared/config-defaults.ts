@@ -1,0 +1,67 @@
+import type { CleanConfig, DataConfig, EvalConfig, FinetuneConfig, LoraConfig, TrainingConfig } from './config.js';
+import { DEFAULT_RUNS_FOLDER } from './run-directory.js';
+
+/**
+ * The config's default values, the one place they are written: the schema (config-schema.ts)
+ * takes each `default` from here, applyDefaults (config-validate.ts) fills them in through the
+ * schema, and the types of the resolved config (ResolvedConfig in config.ts) make every key
+ * defaulted here required. The engine reads them only from a resolved config.
+ *
+ * CONFIG_DEFAULTS holds the defaults every run gets. The others apply only in some configs, so
+ * their keys stay optional in ResolvedConfig.
+ */
+export const CONFIG_DEFAULTS = {
+  data: {
+    max_length: 128,
+    clean: {
+      normalize: 'NFC',
+      lowercase: false,
+      collapse_whitespace: true,
+      strip_control: true,
+      strip_html: false,
+      dedup: true,
+      near_dedup: false,
+    },
+    shuffle: true,
+    max_answer_length: 30,
+    n_best: 20,
+    packing: false,
+    on_bad_rows: 'error',
+  },
+  training: {
+    method: 'full',
+    epochs: 3,
+    batch_size: 32,
+    learning_rate: 2e-5,
+    weight_decay: 0.01,
+    scheduler: 'linear',
+    gradient_accumulation_steps: 1,
+    max_grad_norm: 1,
+    seed: 42,
+    group_by_length: false,
+  },
+  eval: {
+    every: 'epoch',
+    metrics: [],
+  },
+  output_dir: DEFAULT_RUNS_FOLDER,
+  device: 'auto',
+} as const satisfies {
+  data: Partial<Omit<DataConfig, 'clean'>> & { clean: Required<CleanConfig> };
+  training: Partial<TrainingConfig>;
+  eval: Partial<EvalConfig>;
+} & Partial<Omit<FinetuneConfig, 'data' | 'training' | 'eval'>>;
+
+/** data.*_column: filled in only for the columns the task reads (TASK_COLUMNS in config-rules.ts). */
+export const COLUMN_DEFAULTS = {
+  text_column: 'text',
+  label_column: 'label',
+  tokens_column: 'tokens',
+  tags_column: 'tags',
+} as const satisfies Partial<DataConfig>;
+
+/** training.warmup_ratio: filled in only when training.warmup_steps is not set (they exclude each other). */
+export const WARMUP_RATIO_DEFAULT = 0;
+
+/** training.lora: created under method lora, and filled in wherever it is given. */
+export const LORA_DEFAULTS = { r: 8, alpha: 16, dropout: 0.05 } as const satisfies Partial<LoraConfig>;
