@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { DeviceName } from '../shared/config.js';
+import { DEVICE_NAMES, type DeviceName } from '../shared/config.js';
 import { SETTINGS } from './ids.js';
 import { normalizeRunsFolder, outputDirOf, resolveRunsRoot } from './runs/runs-root.js';
 
@@ -11,15 +11,13 @@ export interface Settings {
   engineThreads: number;
 }
 
-const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'cuda'];
-
 export function readSettings(scope?: vscode.ConfigurationScope): Settings {
   const c = vscode.workspace.getConfiguration(SETTINGS.section, scope);
   const device = c.get<string>(SETTINGS.device, 'auto');
   const max = Math.floor(c.get<number>(SETTINGS.maxConcurrentRuns, 1));
   const threads = Math.floor(c.get<number>(SETTINGS.engineThreads, 0));
   return {
-    device: DEVICES.includes(device as DeviceName) ? (device as DeviceName) : 'auto',
+    device: (DEVICE_NAMES as readonly string[]).includes(device) ? (device as DeviceName) : 'auto',
     runsFolder: normalizeRunsFolder(c.get<unknown>(SETTINGS.runsFolder)),
     maxConcurrentRuns: Number.isFinite(max) && max >= 1 ? max : 1,
     engineThreads: Number.isFinite(threads) && threads >= 0 ? threads : 0,

@@ -11,6 +11,7 @@
  * by type). `enumDescriptions` and `patternErrorMessage` are VS Code's JSON extensions: completion
  * shows the first, the editor's JSON validation the second.
  */
+import { DEVICE_NAMES } from './config.js';
 import { COLUMN_DEFAULTS, CONFIG_DEFAULTS, LORA_DEFAULTS, WARMUP_RATIO_DEFAULT } from './config-defaults.js';
 import { METRIC_NAMES, METRICS } from './config-metrics.js';
 
@@ -451,7 +452,7 @@ export const CONFIG_SCHEMA: JsonSchema = {
     },
     device: {
       type: 'string',
-      enum: ['auto', 'cpu', 'cuda'],
+      enum: DEVICE_NAMES,
       enumDescriptions: [
         'CUDA when its ONNX Runtime execution provider is installed and a GPU is present, else the CPU.',
         'Always the CPU.',
