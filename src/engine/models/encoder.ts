@@ -18,7 +18,6 @@ import type { BatchInput, ParamSpec } from './model.js';
  * builder serves them all; each family's file maps its config.json onto an EncoderArch.
  */
 export interface EncoderArch {
-  family: string;
   /** Prefix of the base model's weights inside a task model (`bert`, `roberta`, ...). */
   basePrefix: string;
   vocabSize: number;

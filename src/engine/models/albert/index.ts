@@ -18,7 +18,6 @@ export const albert: EncoderFamily = {
     if (groups !== 1 || inner !== 1)
       throw new Error(`${cfg.source}: only num_hidden_groups = 1 and inner_group_num = 1 are supported`);
     return {
-      family: 'albert',
       basePrefix: 'albert',
       vocabSize: cfg.int('vocab_size'),
       embeddingSize: cfg.int('embedding_size', 128),

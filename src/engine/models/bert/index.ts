@@ -8,7 +8,6 @@ import { BERT_LAYER_NAMES } from '../layers.js';
 export function bertLikeArch(cfg: HfConfigReader, basePrefix: string, dropoutOverride?: number): EncoderArch {
   const hidden = cfg.int('hidden_size');
   return {
-    family: cfg.str('model_type'),
     basePrefix,
     vocabSize: cfg.int('vocab_size'),
     embeddingSize: cfg.int('embedding_size', hidden),

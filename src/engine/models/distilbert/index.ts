@@ -15,7 +15,6 @@ export const distilbert: EncoderFamily = {
     if (cfg.raw.sinusoidal_pos_embds === true) throw new Error(`${cfg.source}: sinusoidal_pos_embds is not supported`);
     const dim = cfg.int('dim');
     return {
-      family: 'distilbert',
       basePrefix: 'distilbert',
       vocabSize: cfg.int('vocab_size'),
       embeddingSize: dim,
