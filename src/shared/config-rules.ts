@@ -1,7 +1,8 @@
-import { COLUMN_DEFAULTS, CONFIG_DEFAULTS } from './config-defaults.js';
+import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { EVAL_LOSS, METRIC_NAMES, metricDirection } from './config-metrics.js';
 import { METRIC_TASKS } from './config-schema.js';
 import { diag, type Path, removeEdit } from './config-schema-check.js';
+import { TASK_DOCS, TASK_NAMES } from './config-tasks.js';
 import {
   type ConfigNode,
   type Diagnostic,
@@ -18,18 +19,10 @@ import {
  * hyperparameters. Values of the wrong type are left alone here: the schema check reports them.
  */
 
-/** The data columns each task reads, with their defaults. */
-export const TASK_COLUMNS: Readonly<Record<string, Readonly<Record<string, string | undefined>>>> = {
-  'text-classification': {
-    text_column: COLUMN_DEFAULTS.text_column,
-    text_pair_column: undefined,
-    label_column: COLUMN_DEFAULTS.label_column,
-  },
-  'token-classification': { tokens_column: COLUMN_DEFAULTS.tokens_column, tags_column: COLUMN_DEFAULTS.tags_column },
-  // Question answering reads SQuAD-style rows (question, context, answers), which have no keys here.
-  'question-answering': {},
-  'causal-lm': { text_column: COLUMN_DEFAULTS.text_column },
-};
+/** The data columns each task reads, with their defaults (config-tasks.ts). */
+export const TASK_COLUMNS: Readonly<Record<string, Readonly<Record<string, string | undefined>>>> = Object.fromEntries(
+  TASK_NAMES.map((name) => [name, TASK_DOCS[name].columns]),
+);
 
 const ALL_COLUMNS = ['text_column', 'text_pair_column', 'label_column', 'tokens_column', 'tags_column'];
 

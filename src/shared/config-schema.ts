@@ -14,6 +14,7 @@
 import { DEVICE_NAMES } from './config.js';
 import { COLUMN_DEFAULTS, CONFIG_DEFAULTS, LORA_DEFAULTS, WARMUP_RATIO_DEFAULT } from './config-defaults.js';
 import { METRIC_NAMES, METRICS } from './config-metrics.js';
+import { TASK_DOCS, TASK_NAMES } from './config-tasks.js';
 
 export { METRIC_TASKS, METRICS, type MetricDoc } from './config-metrics.js';
 
@@ -431,13 +432,8 @@ export const CONFIG_SCHEMA: JsonSchema = {
     },
     task: {
       type: 'string',
-      enum: ['text-classification', 'token-classification', 'question-answering', 'causal-lm'],
-      enumDescriptions: [
-        'Assign a label to a text or a pair of texts (sentiment, topic, natural language inference).',
-        'Assign a label to each word (named entity recognition, part-of-speech tagging).',
-        'Extract the span of a context that answers a question.',
-        'Predict the next token: continue pretraining or adapt a decoder to a domain.',
-      ],
+      enum: TASK_NAMES,
+      enumDescriptions: TASK_NAMES.map((name) => TASK_DOCS[name].description),
       description: 'The task, which decides the head put on the model, the loss and the available metrics.',
     },
     data,

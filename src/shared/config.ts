@@ -1,4 +1,5 @@
 import type { CONFIG_DEFAULTS, LORA_DEFAULTS } from './config-defaults.js';
+import type { TaskName } from './config-tasks.js';
 
 /**
  * The fine-tune config file (`*.finetune.yaml|yml|json`): the contract between the engine, the
@@ -8,7 +9,7 @@ import type { CONFIG_DEFAULTS, LORA_DEFAULTS } from './config-defaults.js';
  * of truth for validation, completion, hover docs and the panel form, and must agree with these
  * types.
  */
-export type TaskName = 'text-classification' | 'token-classification' | 'question-answering' | 'causal-lm';
+export type { TaskName };
 export type MethodName = 'full' | 'freeze' | 'lora';
 export type SchedulerName = 'linear' | 'cosine' | 'constant';
 /** Where ONNX Runtime trains (`device` in the config, `--device` on the CLI). */

@@ -9,8 +9,9 @@ import { tokenClassification } from './token-classification/index.js';
 
 /**
  * Every task the engine trains, one line each, keyed by the config's task names (src/shared owns
- * the names: the config file is a contract). Adding a task = its folder under `tasks/` + its name in
- * `TaskName` + one line here; the compiler then asks for nothing else.
+ * them, in config-tasks.ts: the config file is a contract). Adding a task = its folder under
+ * `tasks/` + its entry in config-tasks.ts (name, description, columns) + one line here; the
+ * compiler asks for the line once the name exists.
  */
 export const TASKS: Readonly<Record<TaskName, TaskPlugin>> = {
   'text-classification': textClassification,

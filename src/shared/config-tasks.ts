@@ -1,0 +1,38 @@
+import { COLUMN_DEFAULTS } from './config-defaults.js';
+
+/**
+ * The tasks a config may name (`task:`), once: their descriptions (completion and hover) and the
+ * data columns each reads, with their defaults. The engine's task registry
+ * (src/engine/tasks/registry.ts) is keyed by these names, so a task missing on either side does
+ * not compile.
+ */
+export const TASK_DOCS = {
+  'text-classification': {
+    description: 'Assign a label to a text or a pair of texts (sentiment, topic, natural language inference).',
+    columns: {
+      text_column: COLUMN_DEFAULTS.text_column,
+      text_pair_column: undefined,
+      label_column: COLUMN_DEFAULTS.label_column,
+    },
+  },
+  'token-classification': {
+    description: 'Assign a label to each word (named entity recognition, part-of-speech tagging).',
+    columns: { tokens_column: COLUMN_DEFAULTS.tokens_column, tags_column: COLUMN_DEFAULTS.tags_column },
+  },
+  'question-answering': {
+    description: 'Extract the span of a context that answers a question.',
+    // SQuAD-style rows (question, context, answers) have no column keys.
+    columns: {},
+  },
+  'causal-lm': {
+    description: 'Predict the next token: continue pretraining or adapt a decoder to a domain.',
+    columns: { text_column: COLUMN_DEFAULTS.text_column },
+  },
+} as const satisfies Readonly<
+  Record<string, { description: string; columns: Readonly<Record<string, string | undefined>> }>
+>;
+
+export type TaskName = keyof typeof TASK_DOCS;
+
+/** Every task name, in the table's order (the schema's enum). */
+export const TASK_NAMES = Object.keys(TASK_DOCS) as readonly TaskName[];
