@@ -39,6 +39,8 @@ export const CONFIG_DEFAULTS = {
     max_grad_norm: 1,
     seed: 42,
     group_by_length: false,
+    // A run killed after hours loses at most this much work, at the cost of one checkpoint write.
+    save_minutes: 30,
   },
   eval: {
     every: 'epoch',

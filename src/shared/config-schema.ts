@@ -343,6 +343,19 @@ const training: JsonSchema = {
       description:
         'If set, limits the total number of checkpoints kept in the run directory, deleting the oldest ones. The best checkpoint is always kept.',
     },
+    save_steps: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'Number of optimizer steps between two checkpoints, in addition to the checkpoints written at each evaluation. A killed run resumes from its latest checkpoint (`finetune resume`).',
+    },
+    save_minutes: {
+      type: 'number',
+      minimum: 0,
+      default: CONFIG_DEFAULTS.training.save_minutes,
+      description:
+        'Writes a checkpoint at the next optimizer step once this many minutes have passed since the last checkpoint, so a killed run loses at most that much work. 0 turns time-based checkpoints off.',
+    },
     group_by_length: {
       type: 'boolean',
       default: CONFIG_DEFAULTS.training.group_by_length,

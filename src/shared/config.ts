@@ -68,6 +68,8 @@ export interface TrainingConfig {
   freeze_layers?: number | 'all'; // method: freeze
   lora?: LoraConfig; // method: lora
   save_total_limit?: number; // checkpoints kept (the best is always kept)
+  save_steps?: number; // a checkpoint every N optimizer steps, besides those of evaluations
+  save_minutes?: number; // a checkpoint when this many minutes passed since the last one (0: never)
   group_by_length?: boolean; // batch examples of similar length together
 }
 
@@ -121,7 +123,7 @@ type ResolvedMethod =
   | { method: 'lora'; lora: ResolvedLoraConfig }
   | { method: Exclude<MethodName, 'lora'>; lora?: ResolvedLoraConfig };
 
-/** training after defaults; dropout, freeze_layers and save_total_limit have none and stay optional. */
+/** training after defaults; dropout, freeze_layers, save_total_limit and save_steps have none and stay optional. */
 export type ResolvedTrainingConfig = WithDefaults<
   Omit<TrainingConfig, 'method' | 'lora' | 'warmup_ratio' | 'warmup_steps'>,
   Defaults['training']

@@ -34,6 +34,8 @@ const TRAINING_KEYS = [
   'freeze_layers',
   'lora',
   'save_total_limit',
+  'save_steps',
+  'save_minutes',
   'group_by_length',
 ];
 

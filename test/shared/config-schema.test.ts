@@ -93,6 +93,8 @@ const KEYS: Record<string, Record<string, true>> = {
     freeze_layers: true,
     lora: true,
     save_total_limit: true,
+    save_steps: true,
+    save_minutes: true,
     group_by_length: true,
   } satisfies Record<keyof TrainingConfig, true>,
   'training.lora': { r: true, alpha: true, dropout: true, target_modules: true } satisfies Record<
