@@ -5,7 +5,17 @@
  * target, which POSIX and NTFS both make atomic.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** A hidden sibling of `target`; the random part keeps concurrent writers apart. */
@@ -55,4 +65,42 @@ export function copyFileAtomic(source: string, target: string): void {
     rmSync(temp, { force: true });
     throw error;
   }
+}
+
+/**
+ * Removes a folder so that no reader ever finds part of it under its name: renamed aside first
+ * (`<target>.deleted.tmp-<pid>`, which a killed removal leaves for the next run's clean-up,
+ * train/run-recovery.ts), then deleted file by file.
+ */
+export function removeDirAtomic(target: string): void {
+  if (!existsSync(target)) return;
+  const aside = `${target}.deleted.tmp-${process.pid}`;
+  rmSync(aside, { recursive: true, force: true });
+  renameSync(target, aside);
+  rmSync(aside, { recursive: true, force: true });
+}
+
+/** Puts the complete folder `temp` in the place of `target`, replacing an earlier one (see removeDirAtomic). */
+export function replaceDir(temp: string, target: string): void {
+  removeDirAtomic(target);
+  renameSync(temp, target);
+}
+
+/**
+ * Builds a folder through `write` in a temporary sibling (`<target>.tmp-<pid>`), then renames it
+ * into place, replacing an earlier one: a reader never finds a half-written folder under the real
+ * name (in between the two renames there is briefly none). A failed write removes the sibling; a
+ * killed one leaves it for the next run's clean-up.
+ */
+export async function writeDirAtomic(target: string, write: (dir: string) => void | Promise<void>): Promise<void> {
+  const temp = `${target}.tmp-${process.pid}`;
+  rmSync(temp, { recursive: true, force: true });
+  mkdirSync(temp, { recursive: true });
+  try {
+    await write(temp);
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true });
+    throw error;
+  }
+  replaceDir(temp, target);
 }

@@ -7,6 +7,7 @@ import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { runId } from '../../shared/run-id.js';
 import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
+import { writeDirAtomic, writeTextAtomic } from '../io/atomic.js';
 import { resolveModel } from '../io/hub-download.js';
 import { loraFor, prepareMethod } from '../methods/method.js';
 import type { DeviceChoice } from '../runtime.js';
@@ -80,7 +81,8 @@ export async function trainFromConfig(
   const config = absolutePaths(loadConfig(configPath), dirname(resolve(configPath)));
   const runDir = runDirPath ? resolve(runDirPath) : resolve(config.output_dir, runId(configPath));
   mkdirSync(runDir, { recursive: true });
-  writeFileSync(join(runDir, RUN_FILES.config), `# resolved from ${resolve(configPath)}\n${stringify(config)}`);
+  // Atomic: a run killed here must not leave a half config that makes it impossible to resume.
+  writeTextAtomic(join(runDir, RUN_FILES.config), `# resolved from ${resolve(configPath)}\n${stringify(config)}`);
   return { runDir, outcome: await runInDirectory(runDir, config, undefined, o) };
 }
 
@@ -227,9 +229,11 @@ async function train(
     tokensOf: (e) => recipe.tokensOf(e),
     evaluate: (runner, examples) => recipe.evaluate(runner, examples, metrics, batchSize),
     exportFinal: async (weights, best) => {
-      const final = run.file(RUN_FILES.final);
-      exportFinal(final, { recipe, weights: method.exportWeights(weights), modelDir: model.folder, metrics: best });
-      method.writeFinal(final, weights);
+      // Whole or not at all: a kill mid-export leaves the previous final/ (or none), never half of one.
+      await writeDirAtomic(run.file(RUN_FILES.final), (final) => {
+        exportFinal(final, { recipe, weights: method.exportWeights(weights), modelDir: model.folder, metrics: best });
+        method.writeFinal(final, weights);
+      });
       run.log('info', `exported the model to ${run.file(RUN_FILES.final)}`);
     },
     shouldStop,

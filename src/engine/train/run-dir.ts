@@ -1,7 +1,7 @@
-import { appendFileSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent, RunState, RunStatus } from '../../shared/run-directory.js';
-import { writeTextAtomic } from '../io/atomic.js';
+import { removeDirAtomic, replaceDir, writeTextAtomic } from '../io/atomic.js';
 
 /**
  * Writes a run directory exactly per the contract in DESIGN.md: `status.json` replaced atomically,
@@ -81,8 +81,7 @@ export class RunDirectory {
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
     write(tmp);
-    rmSync(final, { recursive: true, force: true });
-    renameSync(tmp, final);
+    replaceDir(tmp, final);
     this.event({ type: 'checkpoint', step, path: join('checkpoints', `step-${step}`) });
     return final;
   }
@@ -101,7 +100,8 @@ export class RunDirectory {
     const steps = this.checkpointSteps();
     const newest = new Set(steps.slice(Math.max(0, steps.length - limit)));
     for (const step of steps) {
-      if (!newest.has(step) && step !== keep) rmSync(this.checkpointPath(step), { recursive: true, force: true });
+      // Renamed aside before deletion: a kill mid-way must not leave half a checkpoint under its name.
+      if (!newest.has(step) && step !== keep) removeDirAtomic(this.checkpointPath(step));
     }
   }
 }
