@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { writeSafetensors } from '../../src/engine/io/safetensors.js';
 import { encoderClassifier } from '../../src/engine/models/encoder-classifier.js';
 import { initWeights } from '../../src/engine/models/init.js';
 import { evaluateAccuracy } from '../../src/engine/train/classification-loop.js';
@@ -152,4 +153,33 @@ test('early stopping ends the run when the metric stops improving, keeping the b
   assert.equal(evals.length, 3);
   const run = new RunDirectory(dir, { totalSteps: 0 });
   assert.deepEqual(run.checkpointSteps(), [3, 9], 'the best (step 3) and the newest are kept');
+});
+
+test('save_steps checkpoints between evaluations; a resume from a mid-epoch one gives the same losses and weights', async () => {
+  const keepFinal = (dir: string): Partial<TrainerSetup<Example>> => ({
+    exportFinal: async (weights) => writeSafetensors(join(dir, 'final.safetensors'), weights),
+  });
+  const straight = mkdtempSync(join(tmpdir(), 'run-'));
+  await runTrainer(setup(straight, keepFinal(straight), { saveSteps: 2 }));
+  const saved = events(straight).flatMap((e) => (e.type === 'checkpoint' ? [e.step] : []));
+  // 3 steps per epoch: 2, 4 and 8 by save_steps, 3, 6 and 9 by the epochs' evaluations (6 only once).
+  assert.deepEqual(saved, [2, 3, 4, 6, 8, 9]);
+  // As after a kill at step 5: the run directory holds the checkpoints up to step 4 (epoch 2, mid-way).
+  const resumed = mkdtempSync(join(tmpdir(), 'run-'));
+  cpSync(join(straight, 'checkpoints'), join(resumed, 'checkpoints'), {
+    recursive: true,
+    filter: (src) => !/step-[689]$/.test(src),
+  });
+  const from = join(resumed, 'checkpoints', 'step-4');
+  await runTrainer(setup(resumed, { ...keepFinal(resumed), resumeFrom: from }, { saveSteps: 2 }));
+  assert.deepEqual(stepLosses(resumed), stepLosses(straight).slice(4));
+  assert.ok(readFileSync(join(resumed, 'final.safetensors')).equals(readFileSync(join(straight, 'final.safetensors'))));
+});
+
+test('save_total_limit prunes step checkpoints too, never the best one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'run-'));
+  // Learning rate 0: the first evaluation (step 3) stays the best.
+  await runTrainer(setup(dir, {}, { learningRate: 0, saveSteps: 1, saveTotalLimit: 2 }));
+  assert.equal(events(dir).filter((e) => e.type === 'checkpoint').length, 9);
+  assert.deepEqual(new RunDirectory(dir, { totalSteps: 0 }).checkpointSteps(), [3, 8, 9]);
 });

@@ -218,6 +218,8 @@ async function train(
       groupByLength: t.group_by_length,
       seed,
       ...(t.save_total_limit === undefined ? {} : { saveTotalLimit: t.save_total_limit }),
+      ...(t.save_steps === undefined ? {} : { saveSteps: t.save_steps }),
+      saveMinutes: t.save_minutes,
       ...(validation ? { evalEvery: ev.every } : {}),
       bestMetric,
       bestMode: ev.early_stopping?.mode ?? metricDirection(bestMetric),

@@ -4,6 +4,7 @@ import type { Batch } from '../step/batch.js';
 import { epochBatches } from './batching.js';
 import { readCheckpointFiles, type TrainerProgress, writeCheckpointFiles } from './checkpoint-state.js';
 import type { RunDirectory } from './run-dir.js';
+import { SavePolicy } from './save-policy.js';
 import { StepRunner, type StepRunnerOptions } from './step-runner.js';
 
 /**
@@ -25,6 +26,9 @@ export interface TrainerSettings {
   groupByLength?: boolean;
   seed: number;
   saveTotalLimit?: number;
+  /** Checkpoints between evaluations: every N optimizer steps, and after N minutes without one. */
+  saveSteps?: number;
+  saveMinutes?: number;
   /** Evaluation cadence; undefined = no evaluation (no validation data). */
   evalEvery?: 'epoch' | number;
   /** Metric that picks the best checkpoint and drives early stopping. */
@@ -95,7 +99,14 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
   run.updateStatus({ totalSteps, step: progress.optimizerSteps, ...(progress.best ? { best: progress.best } : {}) });
   run.setState('running');
 
+  const saves = new SavePolicy({
+    ...(s.saveSteps === undefined ? {} : { steps: s.saveSteps }),
+    ...(s.saveMinutes === undefined ? {} : { minutes: s.saveMinutes }),
+  });
+  // The end of an epoch checkpoints by itself (see below): a step checkpoint there would be rewritten.
+  const epochEndCheckpoints = s.evalEvery === undefined || (s.evalEvery === 'epoch' && setup.validation !== undefined);
   const checkpoint = () => {
+    saves.saved(runner.steps);
     const state = runner.exportState();
     const { optimizerSteps, microSteps, pendingMicroSteps } = state;
     const snapshot = { ...progress, optimizerSteps, microSteps, pendingMicroSteps, pendingLosses: [...stepLosses] };
@@ -175,6 +186,7 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
           outcome = 'early-stopped';
           break training;
         }
+        if (saves.due(runner.steps) && !(lastOfEpoch && epochEndCheckpoints)) checkpoint();
       }
       // The epoch is done: a checkpoint from here on resumes at the next epoch's start, so a resumed
       // run does not evaluate this epoch's weights again.
