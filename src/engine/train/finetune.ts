@@ -16,6 +16,7 @@ import { TASKS } from '../tasks/registry.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { exportFinal } from './final-export.js';
 import { RunDirectory } from './run-dir.js';
+import { prepareResume } from './run-recovery.js';
 import { runTrainer, type TrainerOutcome } from './trainer.js';
 
 /**
@@ -91,10 +92,9 @@ export async function resumeRun(runDirPath: string, o: FinetuneOptions = {}): Pr
   const configFile = join(runDir, RUN_FILES.config);
   if (!existsSync(configFile)) throw new Error(`${runDir} is not a run directory: ${RUN_FILES.config} is missing`);
   const config = loadConfig(configFile);
-  const probe = new RunDirectory(runDir, { totalSteps: 0 });
-  const latest = probe.checkpointSteps().at(-1);
-  if (latest === undefined) throw new Error(`${runDir} has no checkpoint to resume from`);
-  return runInDirectory(runDir, config, probe.checkpointPath(latest), o);
+  // The newest sound checkpoint, or none: a run killed before its first one starts over from step 0.
+  const resumeFrom = prepareResume(new RunDirectory(runDir, { totalSteps: 0 }, o.echo));
+  return runInDirectory(runDir, config, resumeFrom, o);
 }
 
 async function runInDirectory(

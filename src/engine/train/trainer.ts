@@ -4,6 +4,7 @@ import type { Batch } from '../step/batch.js';
 import { epochBatches } from './batching.js';
 import { readCheckpointFiles, type TrainerProgress, writeCheckpointFiles } from './checkpoint-state.js';
 import type { RunDirectory } from './run-dir.js';
+import { removeStaleTemporaries } from './run-recovery.js';
 import { SavePolicy } from './save-policy.js';
 import { StepRunner, type StepRunnerOptions } from './step-runner.js';
 
@@ -217,6 +218,7 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
     await setup.exportFinal(finalWeights, bestMetrics ?? (best ? { [best.metric]: best.value } : undefined));
     if (outcome === 'early-stopped')
       run.log('info', `early stopping: no improvement of ${s.bestMetric} in ${s.earlyStoppingPatience} evaluations`);
+    removeStaleTemporaries(run.path, (line) => run.log('info', line));
     run.setState('completed');
     return outcome;
   } finally {

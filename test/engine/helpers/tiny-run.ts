@@ -1,0 +1,54 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunEvent } from '../../../src/shared/run-directory.js';
+import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../../fixtures/datasets.js';
+import { writeTinyModel } from '../../fixtures/tiny-models.js';
+
+/**
+ * A workspace for whole runs that take about a second: a tiny BERT, 128 training and 16 validation
+ * sentences, `tiny.finetune.yaml` (3 epochs of 16 steps, dropout on, shuffled, evaluations every 8
+ * steps, checkpoints every 2 steps, at most 2 kept besides the best). Returns the config's path.
+ */
+export function writeTinyRun(dir: string, training = ''): string {
+  mkdirSync(join(dir, 'model'), { recursive: true });
+  writeTinyModel(join(dir, 'model'), 'bert', FIXTURE_SENTENCES);
+  writeFileSync(join(dir, 'train.jsonl'), toJsonl(sentimentRows(128, 1)));
+  writeFileSync(join(dir, 'val.jsonl'), toJsonl(sentimentRows(16, 2)));
+  const config = join(dir, 'tiny.finetune.yaml');
+  writeFileSync(
+    config,
+    `model: ./model
+task: text-classification
+data:
+  train: train.jsonl
+  validation: val.jsonl
+  max_length: 32
+training:
+  epochs: 3
+  batch_size: 8
+  learning_rate: 3.0e-3
+  save_steps: 2
+  save_total_limit: 2
+${training}eval:
+  every: 8
+  metrics: [accuracy]
+device: cpu
+`,
+  );
+  return config;
+}
+
+/** The events of a run directory; a partial last line (an interrupted append) is left out. */
+export function readEvents(runDir: string): RunEvent[] {
+  const text = readFileSync(join(runDir, 'events.jsonl'), 'utf8');
+  const lines = text.split('\n');
+  if (!text.endsWith('\n')) lines.pop(); // partial (or, when empty, nothing)
+  return lines.filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
+}
+
+/** Loss by step as a reader sees it: a step logged again by a resumed run replaces the earlier line. */
+export function lossByStep(events: readonly RunEvent[]): Map<number, number> {
+  const losses = new Map<number, number>();
+  for (const e of events) if (e.type === 'step') losses.set(e.step, e.loss);
+  return new Map([...losses].sort(([a], [b]) => a - b));
+}
