@@ -65,11 +65,13 @@ Validates the config, prepares the data, fine-tunes, evaluates, and exports the 
 };
 
 export const resumeCommand: Command = {
-  summary: 'continue a stopped or failed run from its latest checkpoint',
+  summary: 'continue a stopped, failed or killed run from its latest checkpoint',
   usage: `usage: finetune resume <run-dir> [--device auto|cpu|cuda] [--threads N]
 
-Continues exactly where the latest checkpoint left off: the per-step losses are those an
-uninterrupted run would have logged.
+Continues exactly where the latest sound checkpoint left off (one whose files match the sha256
+its trainer_state.json records; a damaged one is named and skipped), or from step 0 when the run
+stopped before its first checkpoint: the per-step losses and the final model are those an
+uninterrupted run would have given.
 `,
   async run(args) {
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
