@@ -39,6 +39,7 @@ export const CONFIG_DEFAULTS = {
     max_grad_norm: 1,
     seed: 42,
     group_by_length: false,
+    on_nonfinite: 'stop',
   },
   eval: {
     every: 'epoch',

@@ -35,6 +35,7 @@ const TRAINING_KEYS = [
   'lora',
   'save_total_limit',
   'group_by_length',
+  'on_nonfinite',
 ];
 
 test('YAML keys: the section from indentation, without the keys already there', () => {
