@@ -220,6 +220,7 @@ async function train(
       bestMetric,
       bestMode: ev.early_stopping?.mode ?? metricDirection(bestMetric),
       ...(ev.early_stopping ? { earlyStoppingPatience: ev.early_stopping.patience } : {}),
+      onNonFinite: t.on_nonfinite,
     },
     train,
     ...(validation ? { validation } : {}),
