@@ -97,7 +97,7 @@ export function writeDirAtomic(target: string, write: (dir: string) => void): vo
     fail(error);
   }
   // A folder already there (the same checkpoint saved again) moves aside until the new one is in.
-  const previous = existsSync(target) ? `${target}.old-${process.pid}` : undefined;
+  const previous = existsSync(target) ? `${target}.tmp-old-${process.pid}` : undefined;
   try {
     if (previous) {
       rmSync(previous, { recursive: true, force: true });
