@@ -41,6 +41,7 @@ export const CONFIG_DEFAULTS = {
     group_by_length: false,
     // A run killed after hours loses at most this much work, at the cost of one checkpoint write.
     save_minutes: 30,
+    on_nonfinite: 'stop',
   },
   eval: {
     every: 'epoch',

@@ -362,6 +362,17 @@ const training: JsonSchema = {
       description:
         'Whether to group together examples of roughly the same length in the training set (to minimize padding and be more efficient).',
     },
+    on_nonfinite: {
+      type: 'string',
+      enum: ['stop', 'skip_step'],
+      enumDescriptions: [
+        'Stop the run as failed at the first such step, naming the step and the last good checkpoint.',
+        'Skip that optimizer step (weights and optimizer state stay as they were) and log it; the run fails after 10 skipped steps in a row.',
+      ],
+      default: CONFIG_DEFAULTS.training.on_nonfinite,
+      description:
+        'What to do when a training step has a NaN or infinite loss or gradient norm (usually a learning rate that is too high, fp16-overflowed data, or bad rows).',
+    },
   },
 };
 

@@ -12,6 +12,8 @@ import type { TaskName } from './config-tasks.js';
 export type { TaskName };
 export type MethodName = 'full' | 'freeze' | 'lora';
 export type SchedulerName = 'linear' | 'cosine' | 'constant';
+/** What a training step with a non-finite (NaN or infinite) loss or gradient norm does. */
+export type NonFinitePolicy = 'stop' | 'skip_step';
 /** Where ONNX Runtime trains (`device` in the config, `--device` on the CLI). */
 export const DEVICE_NAMES = ['auto', 'cpu', 'cuda'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
@@ -71,6 +73,7 @@ export interface TrainingConfig {
   save_steps?: number; // a checkpoint every N optimizer steps, besides those of evaluations
   save_minutes?: number; // a checkpoint when this many minutes passed since the last one (0: never)
   group_by_length?: boolean; // batch examples of similar length together
+  on_nonfinite?: NonFinitePolicy; // a NaN/Inf loss or gradient norm: fail the run, or skip that update
 }
 
 export interface EarlyStoppingConfig {

@@ -37,6 +37,7 @@ const TRAINING_KEYS = [
   'save_steps',
   'save_minutes',
   'group_by_length',
+  'on_nonfinite',
 ];
 
 test('YAML keys: the section from indentation, without the keys already there', () => {

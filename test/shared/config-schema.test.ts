@@ -11,6 +11,7 @@ import type {
   FinetuneConfig,
   LoraConfig,
   MethodName,
+  NonFinitePolicy,
   SchedulerName,
   TaskName,
   TrainingConfig,
@@ -96,6 +97,7 @@ const KEYS: Record<string, Record<string, true>> = {
     save_steps: true,
     save_minutes: true,
     group_by_length: true,
+    on_nonfinite: true,
   } satisfies Record<keyof TrainingConfig, true>,
   'training.lora': { r: true, alpha: true, dropout: true, target_modules: true } satisfies Record<
     keyof LoraConfig,
@@ -114,6 +116,7 @@ const ENUMS: Record<string, Record<string, true>> = {
   } satisfies Record<TaskName, true>,
   'training.method': { full: true, freeze: true, lora: true } satisfies Record<MethodName, true>,
   'training.scheduler': { linear: true, cosine: true, constant: true } satisfies Record<SchedulerName, true>,
+  'training.on_nonfinite': { stop: true, skip_step: true } satisfies Record<NonFinitePolicy, true>,
   device: { auto: true, cpu: true, cuda: true } satisfies Record<DeviceName, true>,
 };
 

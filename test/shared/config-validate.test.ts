@@ -257,6 +257,7 @@ test('resolveConfig fills in defaults, and returns no config when there is an er
       seed: 42,
       group_by_length: false,
       save_minutes: 30,
+      on_nonfinite: 'stop',
     },
     eval: { every: 500, metrics: ['f1'], early_stopping: { patience: 2, metric: 'f1', mode: 'max' } },
     output_dir: '.finetune/runs',

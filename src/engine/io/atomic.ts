@@ -2,14 +2,17 @@
  * Atomic file writes: a reader (the run monitor, a resumed run, `from_pretrained`) must never
  * see half a weights file or half a config. Everything is written to a temporary file in the
  * same folder (so the rename cannot cross file systems), flushed to disk, then renamed over the
- * target, which POSIX and NTFS both make atomic.
+ * target, which POSIX and NTFS both make atomic. A failed write never replaces the target and leaves
+ * no temporary file behind.
  */
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   copyFileSync,
   existsSync,
+  fstatSync,
   fsyncSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   renameSync,
@@ -17,6 +20,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { StorageError, storageError } from './storage-errors.js';
 
 /** A hidden sibling of `target`; the random part keeps concurrent writers apart. */
 export function tempPathFor(target: string): string {
@@ -31,24 +35,27 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
   }
 }
 
-/** Calls `write` with an open descriptor of a temporary file, then renames it to `target`. */
+/**
+ * Calls `write` with an open descriptor of a temporary file, then renames it to `target`. On any
+ * failure the temporary file is removed and `target` is left as it was; a storage failure (disk
+ * full, I/O error) is thrown as a StorageError naming `target`.
+ */
 export function writeFileAtomic(target: string, write: (fd: number) => void): void {
   const temp = tempPathFor(target);
-  const fd = openSync(temp, 'w');
+  let fd: number | undefined;
   try {
+    fd = openSync(temp, 'w');
     write(fd);
     fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    rmSync(temp, { force: true });
-    throw error;
-  }
-  closeSync(fd);
-  try {
+    const written = fd;
+    fd = undefined;
+    // close can report a deferred write error (NFS): the data is not safe, so no rename.
+    closeSync(written);
     renameSync(temp, target);
   } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
+    if (fd !== undefined) quietly(() => closeSync(fd as number));
+    quietly(() => rmSync(temp, { force: true }));
+    throw storageError(error, target);
   }
 }
 
@@ -62,8 +69,100 @@ export function copyFileAtomic(source: string, target: string): void {
     copyFileSync(source, temp);
     renameSync(temp, target);
   } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
+    quietly(() => rmSync(temp, { force: true }));
+    throw storageError(error, target);
+  }
+}
+
+/**
+ * Writes a folder through `write` into a temporary sibling, then puts it in place of `target`: a
+ * failure at any point removes the temporary folder and leaves `target` as it was. A storage
+ * failure names the file under `target` that was being written (or `target` itself).
+ */
+export function writeDirAtomic(target: string, write: (dir: string) => void): void {
+  const temp = `${target}.tmp-${process.pid}`;
+  // Errors name files inside the temporary folder: report them under their final names.
+  const finalName = (path: string) => (path.startsWith(temp) ? target + path.slice(temp.length) : path);
+  const fail = (error: unknown): never => {
+    quietly(() => rmSync(temp, { recursive: true, force: true }));
+    const path = (error as { path?: unknown } | null)?.path;
+    const mapped = storageError(error, finalName(typeof path === 'string' ? path : target));
+    throw mapped instanceof StorageError ? mapped.at(finalName(mapped.file)) : mapped;
+  };
+  try {
+    rmSync(temp, { recursive: true, force: true });
+    mkdirSync(temp, { recursive: true });
+    write(temp);
+  } catch (error) {
+    fail(error);
+  }
+  // A folder already there (the same checkpoint saved again) moves aside until the new one is in.
+  const previous = existsSync(target) ? `${target}.tmp-old-${process.pid}` : undefined;
+  try {
+    if (previous) {
+      rmSync(previous, { recursive: true, force: true });
+      renameSync(target, previous);
+    }
+    renameSync(temp, target);
+  } catch (error) {
+    if (previous && !existsSync(target)) quietly(() => renameSync(previous, target));
+    fail(error);
+  }
+  if (previous) rmSync(previous, { recursive: true, force: true });
+}
+
+/**
+ * Appends `text` to `file` as one unit: when the write fails part way (the disk fills up in the
+ * middle of a line), the file is cut back to its previous length, so no half line is left for the
+ * next append to run into. Storage failures come out as a StorageError naming `file`.
+ */
+export function appendAllOrNothing(file: string, text: string): void {
+  let fd: number | undefined;
+  let length: number | undefined;
+  try {
+    fd = openSync(file, 'a');
+    length = fstatSync(fd).size;
+    writeAll(fd, Buffer.from(text, 'utf8'));
+    const written = fd;
+    fd = undefined;
+    closeSync(written);
+  } catch (error) {
+    if (fd !== undefined) {
+      const open = fd;
+      if (length !== undefined) quietly(() => ftruncateSync(open, length));
+      quietly(() => closeSync(open));
+    }
+    throw storageError(error, file);
+  }
+}
+
+/**
+ * Rewrites `file` in place (no temporary file), for when a full disk refuses the temporary file
+ * that an atomic write needs: overwriting blocks the file already holds needs no new space, so this
+ * still records a run's last status. Not atomic: a reader can see it half written for a moment.
+ */
+export function overwriteInPlace(file: string, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, existsSync(file) ? 'r+' : 'w');
+    let done = 0;
+    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, done);
+    ftruncateSync(fd, bytes.length);
+    fsyncSync(fd);
+  } catch (error) {
+    throw storageError(error, file);
+  } finally {
+    if (fd !== undefined) quietly(() => closeSync(fd as number));
+  }
+}
+
+/** Runs clean-up that must not hide the error being handled. */
+function quietly(action: () => void): void {
+  try {
+    action();
+  } catch {
+    // The original failure is the one to report.
   }
 }
 
@@ -84,23 +183,4 @@ export function removeDirAtomic(target: string): void {
 export function replaceDir(temp: string, target: string): void {
   removeDirAtomic(target);
   renameSync(temp, target);
-}
-
-/**
- * Builds a folder through `write` in a temporary sibling (`<target>.tmp-<pid>`), then renames it
- * into place, replacing an earlier one: a reader never finds a half-written folder under the real
- * name (in between the two renames there is briefly none). A failed write removes the sibling; a
- * killed one leaves it for the next run's clean-up.
- */
-export async function writeDirAtomic(target: string, write: (dir: string) => void | Promise<void>): Promise<void> {
-  const temp = `${target}.tmp-${process.pid}`;
-  rmSync(temp, { recursive: true, force: true });
-  mkdirSync(temp, { recursive: true });
-  try {
-    await write(temp);
-  } catch (error) {
-    rmSync(temp, { recursive: true, force: true });
-    throw error;
-  }
-  replaceDir(temp, target);
 }

@@ -39,6 +39,13 @@ export interface StepGraphOptions {
    * the in-graph update. Omitted: every update in the graph.
    */
   placeOptimizer?: Backend['placeOptimizer'];
+  /**
+   * Hold the step's in-graph updates back when its loss or gradient norm is NaN or infinite: each
+   * updated parameter and state tensor becomes Where(finite, new, old), so a skipped step leaves
+   * them as they were (training.on_nonfinite: skip_step). HostAdamW's updates are the runner's to
+   * skip, on the same two scalars. Off: no extra nodes, as the default `stop` needs none.
+   */
+  skipNonFinite?: boolean;
 }
 
 /** A piece of state carried between runs: fed under `input`, produced under `output`. */
@@ -153,6 +160,11 @@ export function buildTrainStep(opts: StepGraphOptions): StepGraph {
         values: g.output(u.grad.values).name,
       };
     });
+  if (opts.skipNonFinite && bindings.length > 0) {
+    // x - x is 0 for a finite x and NaN for NaN or ±Inf: one comparison covers both scalars.
+    const finite = g.scope('nonfinite', () => g.equal(g.add(g.sub(loss, loss), g.sub(clipped.norm, clipped.norm)), 0));
+    for (const b of bindings) b.output = g.where(finite, b.output, b.input);
+  }
   let hostScalars: Value | undefined;
   if (host.length) {
     const s = adamwStepScalars(g, opts.optimizer, lr, step, scale);

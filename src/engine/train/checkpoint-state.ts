@@ -26,6 +26,8 @@ export interface TrainerProgress {
   seed: number;
   /** Losses of micro-batches accumulated toward the next optimizer step (its event's mean). */
   pendingLosses: number[];
+  /** Optimizer steps skipped for non-finite values (training.on_nonfinite); absent in older checkpoints. */
+  skippedSteps?: number;
 }
 
 export const STATE_FILE = 'trainer_state.json';
@@ -119,6 +121,7 @@ export function readCheckpointFiles(dir: string, trained: ReadonlySet<string>): 
       optimizerSteps: progress.optimizerSteps,
       microSteps: progress.microSteps,
       pendingMicroSteps: progress.pendingMicroSteps,
+      skippedSteps: progress.skippedSteps ?? 0,
     },
   };
 }

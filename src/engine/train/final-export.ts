@@ -1,6 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeModel } from '../graph/onnx-codec.js';
+import { writeAll, writeFileAtomic, writeTextAtomic } from '../io/atomic.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
 import type { Weights } from '../models/model.js';
@@ -28,10 +29,9 @@ export function exportFinal(dir: string, e: FinalExport): void {
     architectures: [e.recipe.architecture],
     ...(e.recipe.labels.length > 0 ? { labels: e.recipe.labels } : {}),
   });
-  writeFileSync(
-    join(dir, 'model.onnx'),
-    encodeModel(buildInference(e.recipe.model, e.weights), { producer: 'finetune-workbench' }),
-  );
-  writeFileSync(join(dir, 'labels.json'), `${JSON.stringify(e.recipe.labels, null, 2)}\n`);
-  writeFileSync(join(dir, 'metrics.json'), `${JSON.stringify(e.metrics ?? {}, null, 2)}\n`);
+  // Through writeFileAtomic for its error mapping: a full disk names the file it could not write.
+  const onnx = encodeModel(buildInference(e.recipe.model, e.weights), { producer: 'finetune-workbench' });
+  writeFileAtomic(join(dir, 'model.onnx'), (fd) => writeAll(fd, onnx));
+  writeTextAtomic(join(dir, 'labels.json'), `${JSON.stringify(e.recipe.labels, null, 2)}\n`);
+  writeTextAtomic(join(dir, 'metrics.json'), `${JSON.stringify(e.metrics ?? {}, null, 2)}\n`);
 }

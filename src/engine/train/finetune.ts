@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../../shared/config.js';
@@ -16,6 +16,7 @@ import { TASKS } from '../tasks/registry.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { exportFinal } from './final-export.js';
 import { RunDirectory } from './run-dir.js';
+import { failureReason, recordFailure } from './run-failure.js';
 import { prepareResume } from './run-recovery.js';
 import { runTrainer, type TrainerOutcome } from './trainer.js';
 
@@ -114,10 +115,10 @@ async function runInDirectory(
     run.setState('queued');
     return await train(run, config, resumeFrom, o, () => stopRequested || existsSync(join(runDir, STOP_REQUEST_FILE)));
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    run.log('error', reason);
-    run.setState('failed', reason);
-    throw err;
+    const reason = failureReason(err, run);
+    recordFailure(run, reason);
+    // A storage failure's reason says more than the bare error (the checkpoint to resume from).
+    throw reason === (err as Error)?.message ? err : new Error(reason, { cause: err });
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
@@ -155,7 +156,7 @@ async function train(
     },
   });
   for (const line of renderReport(data.report).split('\n')) if (line) run.log('info', line);
-  writeFileSync(run.file('data-report.json'), `${JSON.stringify(reportJson(data.report), null, 2)}\n`);
+  writeTextAtomic(run.file('data-report.json'), `${JSON.stringify(reportJson(data.report), null, 2)}\n`);
   const recipe = task.recipe({
     config,
     modelDir: model.folder,
@@ -224,6 +225,7 @@ async function train(
       bestMetric,
       bestMode: ev.early_stopping?.mode ?? metricDirection(bestMetric),
       ...(ev.early_stopping ? { earlyStoppingPatience: ev.early_stopping.patience } : {}),
+      onNonFinite: t.on_nonfinite,
     },
     train,
     ...(validation ? { validation } : {}),
@@ -231,10 +233,10 @@ async function train(
     tokensOf: (e) => recipe.tokensOf(e),
     evaluate: (runner, examples) => recipe.evaluate(runner, examples, metrics, batchSize),
     exportFinal: async (weights, best) => {
-      // Whole or not at all: a kill mid-export leaves the previous final/ (or none), never half of one.
-      await writeDirAtomic(run.file(RUN_FILES.final), (final) => {
-        exportFinal(final, { recipe, weights: method.exportWeights(weights), modelDir: model.folder, metrics: best });
-        method.writeFinal(final, weights);
+      // Into a temporary folder renamed into place: a failed export (a full disk) leaves no half model.
+      writeDirAtomic(run.file(RUN_FILES.final), (dir) => {
+        exportFinal(dir, { recipe, weights: method.exportWeights(weights), modelDir: model.folder, metrics: best });
+        method.writeFinal(dir, weights);
       });
       run.log('info', `exported the model to ${run.file(RUN_FILES.final)}`);
     },

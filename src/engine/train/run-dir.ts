@@ -1,13 +1,14 @@
-import { appendFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent, RunState, RunStatus } from '../../shared/run-directory.js';
-import { removeDirAtomic, replaceDir, writeTextAtomic } from '../io/atomic.js';
+import { appendAllOrNothing, removeDirAtomic, writeDirAtomic, writeTextAtomic } from '../io/atomic.js';
 
 /**
  * Writes a run directory exactly per the contract in DESIGN.md: `status.json` replaced atomically,
  * `events.jsonl` appended one flushed line per event, `engine.log` for people, checkpoints written
  * to a temporary folder and renamed into place, so a crash at any moment leaves the folder readable
- * and the last checkpoint loadable.
+ * and the last checkpoint loadable. A write the disk refuses (full, I/O error) throws a StorageError
+ * naming the file and leaves no part of it behind: no half line, no temporary file or folder.
  */
 type EventBody = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 't'> : never) : never;
 
@@ -54,12 +55,12 @@ export class RunDirectory {
   }
 
   event(body: EventBody): void {
-    appendFileSync(this.file('events.jsonl'), `${JSON.stringify({ ...body, t: Date.now() })}\n`);
+    appendAllOrNothing(this.file('events.jsonl'), `${JSON.stringify({ ...body, t: Date.now() })}\n`);
   }
 
   /** A line in engine.log, and a log event for the panel. */
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
-    appendFileSync(
+    appendAllOrNothing(
       this.file('engine.log'),
       `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`,
     );
@@ -77,11 +78,7 @@ export class RunDirectory {
    */
   writeCheckpoint(step: number, write: (dir: string) => void): string {
     const final = this.checkpointPath(step);
-    const tmp = `${final}.tmp-${process.pid}`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    write(tmp);
-    replaceDir(tmp, final);
+    writeDirAtomic(final, write);
     this.event({ type: 'checkpoint', step, path: join('checkpoints', `step-${step}`) });
     return final;
   }

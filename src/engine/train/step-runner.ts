@@ -39,6 +39,19 @@ export interface RunnerState {
   optimizerSteps: number;
   microSteps: number;
   pendingMicroSteps: number;
+  /** Optimizer steps skipped for a non-finite loss or gradient norm (not counted in AdamW's bias correction). */
+  skippedSteps?: number;
+}
+
+/** One micro-batch's outcome (see StepRunner.step). */
+export interface StepResult {
+  loss: number;
+  /** Global gradient norm (before clipping); on optimizer steps only. */
+  gradNorm?: number;
+  /** An optimizer step ran (else the gradients were accumulated). */
+  updated: boolean;
+  /** The optimizer step had a non-finite loss or gradient norm and was not applied (skipNonFinite). */
+  skipped?: boolean;
 }
 
 interface Compiled {
@@ -62,6 +75,8 @@ export class StepRunner implements Evaluator {
   /** Current value of every carried state input, by graph input name. */
   private readonly state = new Map<string, TensorData>();
   private optimizerSteps = 0;
+  /** Of those, the ones skipped: AdamW's step count (bias correction) is the difference. */
+  private skippedSteps = 0;
   private pendingMicroSteps = 0;
   /** Micro-batches seen: with the run seed, the dropout seed of the next one. */
   private microSteps = 0;
@@ -144,6 +159,7 @@ export class StepRunner implements Evaluator {
       optimizerSteps: this.optimizerSteps,
       microSteps: this.microSteps,
       pendingMicroSteps: this.pendingMicroSteps,
+      skippedSteps: this.skippedSteps,
     };
   }
 
@@ -162,6 +178,7 @@ export class StepRunner implements Evaluator {
     this.optimizerSteps = saved.optimizerSteps;
     this.microSteps = saved.microSteps;
     this.pendingMicroSteps = saved.pendingMicroSteps;
+    this.skippedSteps = saved.skippedSteps ?? 0;
   }
 
   /** Optimizer steps taken so far. */
@@ -203,8 +220,10 @@ export class StepRunner implements Evaluator {
   /**
    * One micro-batch. With gradient accumulation k, every k-th call (or a `flush`) updates the
    * weights; the others add to the gradient sums. Returns the micro-batch loss (and the grad norm on updates).
+   * With `skipNonFinite`, an optimizer step whose loss or gradient norm is NaN or infinite changes no
+   * parameter or optimizer state (it still counts as a step, and the gradient sums are cleared).
    */
-  async step(batch: Batch, lr: number, flush = false): Promise<{ loss: number; gradNorm?: number; updated: boolean }> {
+  async step(batch: Batch, lr: number, flush = false): Promise<StepResult> {
     const k = this.opts.gradientAccumulationSteps ?? 1;
     // `flush` updates early (an epoch's last, partial accumulation); the sum is still divided by k.
     if (this.accumulate && this.pendingMicroSteps < k - 1 && !flush) {
@@ -216,10 +235,15 @@ export class StepRunner implements Evaluator {
     }
     const feeds = this.feeds(batch, this.train.session.inputNames);
     feeds.lr = scalar(lr);
-    feeds.step = scalar(this.optimizerSteps + 1);
+    feeds.step = scalar(this.optimizerSteps - this.skippedSteps + 1);
     const spec = this.train.spec;
     const out = await this.train.session.run(feeds, this.trainFetches);
-    if (spec.host?.length) this.updateOnHost(spec.host, out[spec.hostScalars as string] as TensorData, out);
+    const num = (name: string | undefined) => tensorNumbers(out[name as string] as TensorData)[0] as number;
+    const loss = num(spec.loss);
+    const gradNorm = num(spec.gradNorm);
+    // The two scalars already fetched decide; the graph held its own updates back on the same test.
+    const skipped = this.opts.skipNonFinite === true && !(Number.isFinite(loss) && Number.isFinite(gradNorm));
+    if (spec.host?.length && !skipped) this.updateOnHost(spec.host, out[spec.hostScalars as string] as TensorData, out);
     if (this.accumulate) {
       for (const s of this.accumulate.spec.state) {
         const sum = this.state.get(s.input);
@@ -228,9 +252,9 @@ export class StepRunner implements Evaluator {
       this.pendingMicroSteps = 0;
     }
     this.optimizerSteps++;
+    if (skipped) this.skippedSteps++;
     this.microSteps++;
-    const num = (name: string | undefined) => tensorNumbers(out[name as string] as TensorData)[0] as number;
-    return { loss: num(this.train.spec.loss), gradNorm: num(this.train.spec.gradNorm), updated: true };
+    return { loss, gradNorm, updated: true, ...(skipped ? { skipped } : {}) };
   }
 
   private updateOnHost(host: readonly HostUpdate[], scalars: TensorData, out: Record<string, TensorData>): void {

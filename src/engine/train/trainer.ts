@@ -1,8 +1,10 @@
+import type { NonFinitePolicy } from '../../shared/config.js';
 import type { Weights } from '../models/model.js';
 import { learningRate, type SchedulerName } from '../optim/schedule.js';
 import type { Batch } from '../step/batch.js';
 import { epochBatches } from './batching.js';
 import { readCheckpointFiles, type TrainerProgress, writeCheckpointFiles } from './checkpoint-state.js';
+import { NonFiniteWatch } from './nonfinite.js';
 import type { RunDirectory } from './run-dir.js';
 import { removeStaleTemporaries } from './run-recovery.js';
 import { SavePolicy } from './save-policy.js';
@@ -36,6 +38,8 @@ export interface TrainerSettings {
   bestMetric: string;
   bestMode: 'max' | 'min';
   earlyStoppingPatience?: number;
+  /** A step with a NaN or infinite loss or gradient norm: fail the run (default), or skip its update. */
+  onNonFinite?: NonFinitePolicy;
 }
 
 export interface TrainerSetup<E> {
@@ -73,6 +77,9 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
     warmupRatio: s.warmupRatio,
   };
   const trained = setup.runner.trainable;
+  const onNonFinite = s.onNonFinite ?? 'stop';
+  const runnerOptions = { ...setup.runner, skipNonFinite: onNonFinite === 'skip_step' };
+  const nonFinite = new NonFiniteWatch(onNonFinite, run, s.learningRate);
 
   let progress: TrainerProgress = {
     optimizerSteps: 0,
@@ -88,14 +95,14 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
   if (setup.resumeFrom) {
     const ckpt = readCheckpointFiles(setup.resumeFrom, trained);
     for (const [name, t] of ckpt.weights) if (setup.runner.weights.has(name)) setup.runner.weights.set(name, t);
-    runner = await StepRunner.create(setup.runner, ckpt.runner);
+    runner = await StepRunner.create(runnerOptions, ckpt.runner);
     progress = ckpt.progress;
     run.log(
       'info',
       `resumed from ${setup.resumeFrom} at step ${progress.optimizerSteps} (epoch ${progress.epoch}, batch ${progress.batchInEpoch})`,
     );
   } else {
-    runner = await StepRunner.create(setup.runner);
+    runner = await StepRunner.create(runnerOptions);
   }
   run.updateStatus({ totalSteps, step: progress.optimizerSteps, ...(progress.best ? { best: progress.best } : {}) });
   run.setState('running');
@@ -109,8 +116,15 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
   const checkpoint = () => {
     saves.saved(runner.steps);
     const state = runner.exportState();
-    const { optimizerSteps, microSteps, pendingMicroSteps } = state;
-    const snapshot = { ...progress, optimizerSteps, microSteps, pendingMicroSteps, pendingLosses: [...stepLosses] };
+    const { optimizerSteps, microSteps, pendingMicroSteps, skippedSteps } = state;
+    const snapshot = {
+      ...progress,
+      optimizerSteps,
+      microSteps,
+      pendingMicroSteps,
+      skippedSteps,
+      pendingLosses: [...stepLosses],
+    };
     run.writeCheckpoint(runner.steps, (dir) => writeCheckpointFiles(dir, runner.weights(), state, snapshot));
     if (s.saveTotalLimit !== undefined) run.pruneCheckpoints(s.saveTotalLimit, progress.best?.step);
   };
@@ -173,13 +187,19 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
         progress.batchInEpoch++;
         stepLosses.push(result.loss);
         stepTokens += examples.reduce((n, e) => n + setup.tokensOf(e), 0);
-        if (!result.updated) continue;
+        if (!result.updated) {
+          nonFinite.microBatch(result.loss, runner.steps + 1);
+          continue;
+        }
+        // A skipped step has no loss to plot: its log line (NonFiniteWatch) stands for its event.
+        const skipped = nonFinite.afterStep(result, runner.steps);
         const seconds = (performance.now() - stepStart) / 1000;
         const loss = stepLosses.reduce((a, b) => a + b, 0) / stepLosses.length;
         const epoch = progress.epoch - 1 + progress.batchInEpoch / micro.length;
-        run.event({ type: 'step', step: runner.steps, epoch, loss, lr, tokensPerSec: stepTokens / seconds });
+        if (!skipped)
+          run.event({ type: 'step', step: runner.steps, epoch, loss, lr, tokensPerSec: stepTokens / seconds });
         run.updateStatus({ step: runner.steps, epoch });
-        setup.onStep?.(runner.steps, totalSteps, loss);
+        if (!skipped) setup.onStep?.(runner.steps, totalSteps, loss);
         stepLosses = [];
         stepTokens = 0;
         stepStart = performance.now();
