@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../../shared/config.js';
 import { type Diagnostic, formatOf, resolveConfig } from '../../shared/config-validate.js';
 import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
-import { runId } from '../../shared/run-id.js';
+import { describeLock } from '../../shared/run-lock.js';
 import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
 import { resolveModel } from '../io/hub-download.js';
@@ -15,6 +15,7 @@ import { TASKS } from '../tasks/registry.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { exportFinal } from './final-export.js';
 import { RunDirectory } from './run-dir.js';
+import { acquireRunLock, createRunDirectory, type HeldLock } from './run-lock.js';
 import { runTrainer, type TrainerOutcome } from './trainer.js';
 
 /**
@@ -78,10 +79,14 @@ export async function trainFromConfig(
   o: FinetuneOptions = {},
 ): Promise<{ runDir: string; outcome: TrainerOutcome }> {
   const config = absolutePaths(loadConfig(configPath), dirname(resolve(configPath)));
-  const runDir = runDirPath ? resolve(runDirPath) : resolve(config.output_dir, runId(configPath));
+  // A new run gets a folder no concurrent run can share; a named one may exist (the extension
+  // creates it), and its lock keeps a second engine out.
+  const runDir = runDirPath ? resolve(runDirPath) : createRunDirectory(resolve(config.output_dir), configPath);
   mkdirSync(runDir, { recursive: true });
-  writeFileSync(join(runDir, RUN_FILES.config), `# resolved from ${resolve(configPath)}\n${stringify(config)}`);
-  return { runDir, outcome: await runInDirectory(runDir, config, undefined, o) };
+  return withRunLock(runDir, 'train', async (lock) => {
+    writeFileSync(join(runDir, RUN_FILES.config), `# resolved from ${resolve(configPath)}\n${stringify(config)}`);
+    return { runDir, outcome: await runInDirectory(runDir, config, undefined, o, lock) };
+  });
 }
 
 export async function resumeRun(runDirPath: string, o: FinetuneOptions = {}): Promise<TrainerOutcome> {
@@ -89,10 +94,33 @@ export async function resumeRun(runDirPath: string, o: FinetuneOptions = {}): Pr
   const configFile = join(runDir, RUN_FILES.config);
   if (!existsSync(configFile)) throw new Error(`${runDir} is not a run directory: ${RUN_FILES.config} is missing`);
   const config = loadConfig(configFile);
-  const probe = new RunDirectory(runDir, { totalSteps: 0 });
-  const latest = probe.checkpointSteps().at(-1);
-  if (latest === undefined) throw new Error(`${runDir} has no checkpoint to resume from`);
-  return runInDirectory(runDir, config, probe.checkpointPath(latest), o);
+  return withRunLock(runDir, 'resume', (lock) => {
+    const probe = new RunDirectory(runDir, { totalSteps: 0 });
+    const latest = probe.checkpointSteps().at(-1);
+    if (latest === undefined) throw new Error(`${runDir} has no checkpoint to resume from`);
+    return runInDirectory(runDir, config, probe.checkpointPath(latest), o, lock);
+  });
+}
+
+/**
+ * Runs `body` holding the run's lock (run-lock.ts), taken before anything in the folder is written
+ * and removed however the run ends: completed, stopped, failed, an exception, or process.exit.
+ * Another engine's live lock throws RunLockedError before `body` runs.
+ */
+async function withRunLock<T>(
+  runDir: string,
+  command: 'train' | 'resume',
+  body: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
+  const lock = acquireRunLock(runDir, command);
+  const onExit = () => lock.release();
+  process.once('exit', onExit);
+  try {
+    return await body(lock);
+  } finally {
+    process.off('exit', onExit);
+    lock.release();
+  }
 }
 
 async function runInDirectory(
@@ -100,8 +128,11 @@ async function runInDirectory(
   config: ResolvedConfig,
   resumeFrom: string | undefined,
   o: FinetuneOptions,
+  lock: HeldLock,
 ): Promise<TrainerOutcome> {
   const run = new RunDirectory(runDir, { totalSteps: 0 }, o.echo);
+  if (lock.tookOver)
+    run.log('warn', `took over a stale lock of ${describeLock(lock.tookOver.previous)}: ${lock.tookOver.why}`);
   let stopRequested = false;
   const onSignal = () => {
     stopRequested = true;
