@@ -56,6 +56,8 @@ const PURE = [
   'runs/run-session.ts',
   'runs/runs-watcher.ts',
   'runs/runs-root.ts',
+  'runs/run-owner.ts',
+  'runs/engine-launcher.ts',
   'validation/config-fs.ts',
 ];
 
