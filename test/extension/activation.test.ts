@@ -51,6 +51,7 @@ const PURE = [
   'runs/run-reader.ts',
   'runs/file-tail.ts',
   'panel/run-follower.ts',
+  'panel/panel-requests.ts',
   'runs/engine-process.ts',
   'runs/run-queue.ts',
   'runs/run-session.ts',
