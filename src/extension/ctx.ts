@@ -49,7 +49,7 @@ export class Ctx extends Disposable {
     this._register(new RunsStatusBar(this.runs));
     this.notifications = this._register(new RunNotifications(this.runs, actions));
     // Run panels open before a window reload come back (activation event onWebviewPanel).
-    this._register(registerRunPanelSerializer(extensionContext));
+    this._register(registerRunPanelSerializer(extensionContext, this.log));
     this._register(this.runs.onDidChangeRun(() => this.updateRunContext()));
     this.watchConfigFiles();
   }

@@ -60,4 +60,6 @@ export const RUN_FILES = {
   log: 'engine.log',
   checkpoints: 'checkpoints',
   final: 'final',
+  /** `{pid, host, startedAt}` while an engine owns the run (run-lock.ts). */
+  lock: 'lock',
 } as const;

@@ -21,7 +21,9 @@ export function runId(configPath: string, now = new Date()): string {
 
 /**
  * A run id that is not taken yet: two starts of the same config within one second get `-2`, `-3`…
- * rather than writing into each other's folder.
+ * rather than writing into each other's folder. Candidates are asked in order and the first not
+ * taken wins, so `taken` may claim the name itself (an exclusive mkdir that reports "taken" when
+ * it fails with EEXIST): check and claim in one step, which two processes cannot both win.
  */
 export function uniqueRunId(configPath: string, taken: (id: string) => boolean, now = new Date()): string {
   const base = runId(configPath, now);

@@ -1,10 +1,5 @@
-import {
-  type HostMessage,
-  isHostMessage,
-  type ReplyMessage,
-  type RequestBody,
-  type WebviewMessage,
-} from '../shared/messages.js';
+import { checkHostMessage } from '../shared/message-guards.js';
+import type { HostMessage, ReplyMessage, RequestBody, WebviewMessage } from '../shared/messages.js';
 
 /**
  * The webview's end of the protocol (src/shared/messages.ts): typed posting, requests whose
@@ -27,10 +22,23 @@ export class HostConnection<S> {
   constructor(onMessage: (message: Exclude<HostMessage, ReplyMessage>) => void) {
     this.api = acquireVsCodeApi<S>();
     window.addEventListener('message', (event: MessageEvent<unknown>) => {
-      const data = event.data;
-      if (!isHostMessage(data)) return;
-      if (data.type === 'reply') this.settle(data);
-      else onMessage(data);
+      // Checked in full: a malformed message is ignored (and said so in the webview's console)
+      // rather than half applied, which would leave the panel broken for every later message.
+      const checked = checkHostMessage(event.data);
+      if ('problem' in checked) {
+        console.warn(`Fine-tune panel: ignored a host message: ${checked.problem}`);
+        return;
+      }
+      const { message, dropped } = checked;
+      if (dropped > 0)
+        console.warn(`Fine-tune panel: left out ${dropped} malformed part(s) of a ${message.type} message`);
+      if (message.type === 'reply') return this.settle(message);
+      try {
+        onMessage(message);
+      } catch (err) {
+        // A view's bug must not stop the next messages; the tests treat this line as a failure.
+        console.error('Fine-tune panel: handling a host message failed:', err);
+      }
     });
   }
 

@@ -51,11 +51,14 @@ const PURE = [
   'runs/run-reader.ts',
   'runs/file-tail.ts',
   'panel/run-follower.ts',
+  'panel/panel-requests.ts',
   'runs/engine-process.ts',
   'runs/run-queue.ts',
   'runs/run-session.ts',
   'runs/runs-watcher.ts',
   'runs/runs-root.ts',
+  'runs/run-owner.ts',
+  'runs/engine-launcher.ts',
   'validation/config-fs.ts',
 ];
 

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { DEVICE_NAMES } from '../../shared/config.js';
+import { LOCKED_EXIT_CODE } from '../../shared/run-lock.js';
 import { ConfigError, resumeRun, trainFromConfig } from '../train/finetune.js';
+import { RunLockedError } from '../train/run-lock.js';
 import { type Command, choiceOption, intOption, UsageError } from './command.js';
 
 const options = { device: { type: 'string' }, threads: { type: 'string' }, 'run-dir': { type: 'string' } } as const;
@@ -43,7 +45,9 @@ export const trainCommand: Command = {
 Validates the config, prepares the data, fine-tunes, evaluates, and exports the best model to
 <run-dir>/final. Relative paths in the config resolve against the config file's folder.
 
-  --run-dir DIR   write the run directory here (default: <output_dir>/<config name>-<timestamp>)
+  --run-dir DIR   write the run directory here (default: <output_dir>/<config name>-<timestamp>,
+                  with -2, -3... when another run took that name); refused (exit code 3) while
+                  another engine owns DIR
   --device D      overrides the config's device
   --threads N     ONNX Runtime intra-op threads (default: one per core)
 `,
@@ -59,7 +63,7 @@ Validates the config, prepares the data, fine-tunes, evaluates, and exports the 
         process.stderr.write(`${err.message}\n`);
         return 1;
       }
-      throw err;
+      return refused(err);
     }
   },
 };
@@ -71,13 +75,24 @@ export const resumeCommand: Command = {
 Continues exactly where the latest sound checkpoint left off (one whose files match the sha256
 its trainer_state.json records; a damaged one is named and skipped), or from step 0 when the run
 stopped before its first checkpoint: the per-step losses and the final model are those an
-uninterrupted run would have given.
+uninterrupted run would have given; refused (exit code 3)
+while another engine owns the run (its lock file names the pid and host).
 `,
   async run(args) {
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
     const [runDir, ...extra] = positionals;
     if (!runDir || extra.length > 0) throw new UsageError('expected exactly one run directory');
-    const outcome = await resumeRun(runDir, common(values));
-    return report(runDir, outcome);
+    try {
+      return report(runDir, await resumeRun(runDir, common(values)));
+    } catch (err) {
+      return refused(err);
+    }
   },
 };
+
+/** Another engine owns the run: its own exit code, which the extension tells from a failure. */
+function refused(err: unknown): number {
+  if (!(err instanceof RunLockedError)) throw err;
+  process.stderr.write(`finetune: ${err.message}\n`);
+  return LOCKED_EXIT_CODE;
+}

@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../../shared/config.js';
 import { type Diagnostic, formatOf, resolveConfig } from '../../shared/config-validate.js';
 import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
-import { runId } from '../../shared/run-id.js';
+import { describeLock } from '../../shared/run-lock.js';
 import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
 import { writeDirAtomic, writeTextAtomic } from '../io/atomic.js';
@@ -17,6 +17,7 @@ import { Tokenizer } from '../tokenize/index.js';
 import { exportFinal } from './final-export.js';
 import { RunDirectory } from './run-dir.js';
 import { failureReason, recordFailure } from './run-failure.js';
+import { acquireRunLock, createRunDirectory, type HeldLock } from './run-lock.js';
 import { prepareResume } from './run-recovery.js';
 import { runTrainer, type TrainerOutcome } from './trainer.js';
 
@@ -81,11 +82,15 @@ export async function trainFromConfig(
   o: FinetuneOptions = {},
 ): Promise<{ runDir: string; outcome: TrainerOutcome }> {
   const config = absolutePaths(loadConfig(configPath), dirname(resolve(configPath)));
-  const runDir = runDirPath ? resolve(runDirPath) : resolve(config.output_dir, runId(configPath));
+  // A new run gets a folder no concurrent run can share; a named one may exist (the extension
+  // creates it), and its lock keeps a second engine out.
+  const runDir = runDirPath ? resolve(runDirPath) : createRunDirectory(resolve(config.output_dir), configPath);
   mkdirSync(runDir, { recursive: true });
-  // Atomic: a run killed here must not leave a half config that makes it impossible to resume.
-  writeTextAtomic(join(runDir, RUN_FILES.config), `# resolved from ${resolve(configPath)}\n${stringify(config)}`);
-  return { runDir, outcome: await runInDirectory(runDir, config, undefined, o) };
+  return withRunLock(runDir, 'train', async (lock) => {
+    // Atomic: a run killed here must not leave a half config that makes it impossible to resume.
+    writeTextAtomic(join(runDir, RUN_FILES.config), `# resolved from ${resolve(configPath)}\n${stringify(config)}`);
+    return { runDir, outcome: await runInDirectory(runDir, config, undefined, o, lock) };
+  });
 }
 
 export async function resumeRun(runDirPath: string, o: FinetuneOptions = {}): Promise<TrainerOutcome> {
@@ -93,9 +98,32 @@ export async function resumeRun(runDirPath: string, o: FinetuneOptions = {}): Pr
   const configFile = join(runDir, RUN_FILES.config);
   if (!existsSync(configFile)) throw new Error(`${runDir} is not a run directory: ${RUN_FILES.config} is missing`);
   const config = loadConfig(configFile);
-  // The newest sound checkpoint, or none: a run killed before its first one starts over from step 0.
-  const resumeFrom = prepareResume(new RunDirectory(runDir, { totalSteps: 0 }, o.echo));
-  return runInDirectory(runDir, config, resumeFrom, o);
+  return withRunLock(runDir, 'resume', (lock) => {
+    // The newest sound checkpoint, or none: a run killed before its first one starts over from step 0.
+    const resumeFrom = prepareResume(new RunDirectory(runDir, { totalSteps: 0 }, o.echo));
+    return runInDirectory(runDir, config, resumeFrom, o, lock);
+  });
+}
+
+/**
+ * Runs `body` holding the run's lock (run-lock.ts), taken before anything in the folder is written
+ * and removed however the run ends: completed, stopped, failed, an exception, or process.exit.
+ * Another engine's live lock throws RunLockedError before `body` runs.
+ */
+async function withRunLock<T>(
+  runDir: string,
+  command: 'train' | 'resume',
+  body: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
+  const lock = acquireRunLock(runDir, command);
+  const onExit = () => lock.release();
+  process.once('exit', onExit);
+  try {
+    return await body(lock);
+  } finally {
+    process.off('exit', onExit);
+    lock.release();
+  }
 }
 
 async function runInDirectory(
@@ -103,8 +131,11 @@ async function runInDirectory(
   config: ResolvedConfig,
   resumeFrom: string | undefined,
   o: FinetuneOptions,
+  lock: HeldLock,
 ): Promise<TrainerOutcome> {
   const run = new RunDirectory(runDir, { totalSteps: 0 }, o.echo);
+  if (lock.tookOver)
+    run.log('warn', `took over a stale lock of ${describeLock(lock.tookOver.previous)}: ${lock.tookOver.why}`);
   let stopRequested = false;
   const onSignal = () => {
     stopRequested = true;

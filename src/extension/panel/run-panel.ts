@@ -7,7 +7,6 @@ import {
   type ConfigState,
   EVENT_BATCH_MS,
   type HostMessage,
-  isWebviewMessage,
   type JsonValue,
   type RunCommand,
   type RunSnapshot,
@@ -18,9 +17,10 @@ import { configName, latestRunOf } from '../../shared/run-id.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
 import { configRunsRoot } from '../settings.js';
 import { RecordingConfigFs } from '../validation/config-fs.js';
-import { ConfigEditError, configEdit } from './config-edit.js';
+import { configEdit } from './config-edit.js';
 import { buildPanelHtml, makeNonce } from './csp.js';
 import { EventBatcher } from './event-batcher.js';
+import { receiveWebviewMessage } from './panel-requests.js';
 import { RunFollower, RunsFolderWatcher } from './run-follower.js';
 
 /**
@@ -43,6 +43,8 @@ const COMMAND_IDS: Readonly<Record<RunCommand, string>> = {
 const CONFIG_DELAY_MS = 150;
 
 const open = new Map<string, RunPanel>();
+/** The extension's log, for what a panel's page posts that is not a message (set on activation). */
+let panelLog: vscode.LogOutputChannel | undefined;
 
 function keyOf(target: RunPanelTarget): string {
   return target.configUri ? target.configUri.toString() : [...target.runDirs].sort().join('\n');
@@ -70,7 +72,11 @@ export function showRunPanel(context: vscode.ExtensionContext, target: RunPanelT
  * Restores panels after a window reload (VS Code calls it with the state the page saved); the
  * extension registers it on activation, with `onWebviewPanel:finetune.runPanel` as an activation event.
  */
-export function registerRunPanelSerializer(context: vscode.ExtensionContext): vscode.Disposable {
+export function registerRunPanelSerializer(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+): vscode.Disposable {
+  panelLog = log;
   return vscode.window.registerWebviewPanelSerializer(RUN_PANEL_VIEW_TYPE, {
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
       const saved = (state as { target?: { runDirs?: unknown; configUri?: unknown } } | undefined)?.target;
@@ -265,16 +271,15 @@ class RunPanel extends Disposable {
   }
 
   private receive(message: unknown): void {
-    if (!isWebviewMessage(message)) return;
-    if (message.type === 'ready') {
-      this.ready = true;
-      void this.loaded.then(() => this.sendInit());
-      return;
-    }
-    void this.handle(message).then(
-      () => this.post({ type: 'reply', id: message.id, ok: true }),
-      (err: unknown) => this.post({ type: 'reply', id: message.id, ok: false, error: errorText(err) }),
-    );
+    receiveWebviewMessage(message, {
+      onReady: () => {
+        this.ready = true;
+        void this.loaded.then(() => this.sendInit());
+      },
+      handle: (request) => this.handle(request),
+      reply: (reply) => this.post(reply),
+      onInvalid: (description) => panelLog?.warn(description),
+    });
   }
 
   private async handle(request: WebviewRequest): Promise<void> {
@@ -326,9 +331,4 @@ class RunPanel extends Disposable {
     const bytes = Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
     await vscode.workspace.fs.writeFile(target, bytes);
   }
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof ConfigEditError) return err.message;
-  return err instanceof Error ? err.message : String(err);
 }

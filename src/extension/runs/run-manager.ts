@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, rm } from 'node:fs/promises';
-import { dirname, join, sep } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { basename, dirname, join, sep } from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_FILES, type RunState, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
-import { uniqueRunId } from '../../shared/run-id.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
 import { localFolders, readSettings, runsRootOf } from '../settings.js';
-import { DEFAULT_STOP_PLAN, requestStop, resumeArgs, signalPid, spawnDetached, trainArgs } from './engine-process.js';
+import { EngineLauncher } from './engine-launcher.js';
+import { DEFAULT_STOP_PLAN, requestStop, signalPid } from './engine-process.js';
+import { createRunDir, ownerMessage, type RunOwner } from './run-owner.js';
 import { type QueuedJob, RunQueue, setExtensionState } from './run-queue.js';
 import { listRunDirs, RunReader, type RunSnapshot } from './run-reader.js';
 import { RunSession } from './run-session.js';
@@ -47,8 +48,7 @@ export class RunManager extends Disposable {
   private readonly readers = new Map<string, RunReader>();
   private readonly runs = new Map<string, RunSnapshot>();
   private readonly sessions = new Map<string, RunSession>();
-  /** Engines spawned by this window whose status.json does not carry their pid yet. */
-  private readonly launched = new Map<string, number>();
+  private readonly launcher: EngineLauncher;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly reads = new Map<string, Promise<void>>();
   private readonly queue: RunQueue;
@@ -61,11 +61,25 @@ export class RunManager extends Disposable {
   readonly onDidChangeLog = this.logChanges.event;
 
   constructor(
-    private readonly cliPath: string,
+    cliPath: string,
     private readonly state: vscode.Memento,
     private readonly log: vscode.LogOutputChannel,
   ) {
     super();
+    this.launcher = new EngineLauncher({
+      cliPath,
+      onRefused: (dir, child) => {
+        // This window's session watched the refused process: the owner needs a watchdog instead.
+        const session = this.sessions.get(dir);
+        if (session && session.processId === child.pid) {
+          session.dispose();
+          this.sessions.delete(dir);
+        }
+        void this.launcher.owner(dir).then((owner) => this.reportOwner(dir, owner));
+      },
+      onSpawnError: (dir) => this.scheduleRead(dir),
+      log: (message) => this.log.info(message),
+    });
     this.queue = new RunQueue({
       load: () => state.get<QueuedJob[]>(QUEUE_KEY, []),
       save: (jobs) => void state.update(QUEUE_KEY, jobs),
@@ -151,18 +165,21 @@ export class RunManager extends Disposable {
       await this.state.update(EXTRA_ROOTS_KEY, [...this.state.get<string[]>(EXTRA_ROOTS_KEY, []), root]);
       this.watcher.setRoots(this.roots());
     }
-    await mkdir(root, { recursive: true });
-    const runDir = join(
-      root,
-      uniqueRunId(configPath, (id) => existsSync(join(root, id))),
-    );
-    await mkdir(runDir);
+    const runDir = createRunDir(root, configPath); // exclusive: a same-second clash gets -2
     await this.state.update(SOURCES_KEY, { ...this.state.get(SOURCES_KEY, {}), [runDir]: configPath });
     await this.enqueueOrLaunch({ kind: 'train', runDir, configPath, cwd: folder.uri.fsPath });
     return runDir;
   }
 
-  async resume(dir: string): Promise<void> {
+  /** Resumes a stopped or failed run; one a live engine owns (another window's) is followed instead. */
+  async resume(dir: string): Promise<RunOwner | undefined> {
+    const owner = await this.launcher.owner(dir);
+    if (owner) {
+      this.reportOwner(dir, owner);
+      return owner;
+    }
+    // What the folder says now, not at the last file event: another window may have just resumed it.
+    await this.read(dir);
     const run = this.runs.get(dir);
     if (!run) throw new Error(`No run at ${dir}.`);
     if (!allows(run.state, 'resume'))
@@ -171,6 +188,15 @@ export class RunManager extends Disposable {
     await rm(join(dir, STOP_REQUEST_FILE), { force: true });
     const folder = localFolders().find((f) => dir.startsWith(f.uri.fsPath + sep));
     await this.enqueueOrLaunch({ kind: 'resume', runDir: dir, cwd: folder?.uri.fsPath ?? dirname(dir) });
+    return undefined;
+  }
+
+  /** Another engine owns the run: say so, and show that engine's run. */
+  private reportOwner(dir: string, owner: RunOwner | undefined): void {
+    const message = ownerMessage(basename(dir), owner);
+    this.log.info(message);
+    void vscode.window.showInformationMessage(`Fine-tune: ${message}`);
+    this.scheduleRead(dir);
   }
 
   /** Asks the engine to stop at its next step boundary; SIGTERM, then SIGKILL, if it does not. */
@@ -250,32 +276,12 @@ export class RunManager extends Disposable {
   }
 
   private async launch(job: QueuedJob): Promise<void> {
-    if (!existsSync(this.cliPath))
-      throw new Error(
-        `The engine is not built: ${this.cliPath} is missing (run "npm run build" in the extension folder).`,
-      );
     const { device, engineThreads } = readSettings(vscode.Uri.file(job.cwd));
-    const args =
-      job.kind === 'train' && job.configPath
-        ? trainArgs(this.cliPath, job.configPath, job.runDir, { device, threads: engineThreads })
-        : resumeArgs(this.cliPath, job.runDir, { device, threads: engineThreads });
-    const logPath = join(job.runDir, RUN_FILES.log);
-    const note = (level: string, message: string) =>
-      appendFile(logPath, `${new Date().toISOString()} ${level.padEnd(5)} [extension] ${message}\n`).catch(() => {});
-    await note('INFO', `starting: finetune ${args.slice(1).join(' ')}`);
-    const child = spawnDetached(args, job.runDir, job.cwd);
-    child.on('error', (err) => {
-      void note('ERROR', `could not start the engine (${process.execPath}): ${err.message}`);
-      this.scheduleRead(job.runDir);
-    });
-    child.on('exit', (code, signal) => {
-      if (code !== 0) void note('ERROR', `the engine exited with ${signal ? `signal ${signal}` : `code ${code}`}`);
-    });
-    const session = new RunSession(job.runDir, this.sessionDeps(job.runDir), child);
+    const started = await this.launcher.launch(job, { device, threads: engineThreads });
+    if (started.kind === 'owned') return this.reportOwner(job.runDir, started.owner);
+    const session = new RunSession(job.runDir, this.sessionDeps(job.runDir), started.child);
     this.sessions.get(job.runDir)?.dispose();
     this.sessions.set(job.runDir, session);
-    if (child.pid !== undefined) this.launched.set(job.runDir, child.pid);
-    this.log.info(`Started engine pid ${child.pid ?? '?'}: ${args.slice(1).join(' ')}`);
   }
 
   private sessionDeps(dir: string) {
@@ -319,15 +325,17 @@ export class RunManager extends Disposable {
       reader = new RunReader(dir, { isAlive: isPidAlive });
       this.readers.set(dir, reader);
     }
-    const launchedPid = this.launched.get(dir);
+    const launchedPid = this.launcher.pendingPid(dir);
     let run = await reader.read(launchedPid);
-    if (launchedPid !== undefined && run.status?.pid === launchedPid) this.launched.delete(dir);
+    if (launchedPid !== undefined && run.status?.pid === launchedPid) this.launcher.settle(dir, launchedPid);
     else if (launchedPid !== undefined && run.died) {
       // Our engine died before writing its own status: write the final state for it, so the
       // folder says failed after a reload too (status.json would otherwise still be the last
-      // attempt's, or missing). The state left is that of the engine it launched: running.
-      this.launched.delete(dir);
-      await this.setState(dir, 'failed', launchedPid, run.reason, 'running');
+      // attempt's, or missing). The state left is that of the engine it launched: running. Not
+      // when it lost the run to another live engine (another window's): that one's is the truth.
+      this.launcher.settle(dir, launchedPid);
+      if (await this.launcher.diedOwning(dir, launchedPid))
+        await this.setState(dir, 'failed', launchedPid, run.reason, 'running');
       run = await reader.read();
     }
     const previous = this.runs.get(dir);
@@ -350,7 +358,7 @@ export class RunManager extends Disposable {
       session = new RunSession(run.dir, this.sessionDeps(run.dir));
       this.sessions.set(run.dir, session);
     }
-    const pid = this.launched.get(run.dir) ?? run.status?.pid;
+    const pid = this.launcher.pendingPid(run.dir) ?? run.status?.pid;
     if (pid !== undefined && pid > 0) session.attach(pid);
     // A stop this workspace requested before a reload keeps its deadlines. A stop-request file
     // alone (e.g. committed to a repository) never makes the extension signal anything.
@@ -379,7 +387,7 @@ export class RunManager extends Disposable {
     this.forgetStopRequest(dir);
     this.sessions.get(dir)?.dispose();
     this.sessions.delete(dir);
-    this.launched.delete(dir);
+    this.launcher.settle(dir);
     this.readers.delete(dir);
     const previous = this.runs.get(dir);
     if (this.runs.delete(dir)) this.changes.fire({ dir, run: undefined, previous });

@@ -1,0 +1,178 @@
+import type { Diagnostic } from './config-tree.js';
+import type { ConfigState, HostMessage, JsonValue, RunInfo, RunSnapshot } from './messages.js';
+import type { RunEvent, RunStatus } from './run-directory.js';
+
+/**
+ * The webview's full check of what the host posts (isHostMessage only looks at `type`). The host is
+ * ours, but what it forwards comes from run folders on disk: an events.jsonl line of another
+ * engine version, a half-written status.json, a folder copied from elsewhere. A message the panel
+ * cannot act on is rejected whole, with the reason; inside an acceptable one, the parts that are
+ * not well-formed (an event, a run of `init`, the diagnostics of a config) are left out and
+ * counted, so that one bad line on disk does not blank the panel. The views can then rely on the
+ * types of src/shared/messages.ts. No DOM or Node types: a pure function, fuzzed in the tests.
+ */
+export type HostMessageCheck = { message: HostMessage; dropped: number } | { problem: string };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+/** loss, lr and metric values: JSON writes NaN and infinities as null. */
+const isNumOrNull = (v: unknown) => v === null || isNum(v);
+const LEVELS = new Set(['debug', 'info', 'warn', 'error']);
+const SEVERITIES = new Set(['error', 'warning', 'info', 'hint']);
+
+export function checkHostMessage(data: unknown): HostMessageCheck {
+  if (!isObj(data)) return { problem: 'not an object' };
+  let dropped = 0;
+  /** The well-formed items of an array, counting the others. */
+  const keep = <T>(items: unknown[], ok: (v: unknown) => v is T): T[] => {
+    const kept = items.filter(ok);
+    dropped += items.length - kept.length;
+    return kept;
+  };
+  const events = (v: unknown): RunEvent[] | undefined => (Array.isArray(v) ? keep(v, isRunEvent) : undefined);
+  switch (data.type) {
+    case 'init': {
+      if (!Array.isArray(data.runs)) return { problem: 'init: runs is not an array' };
+      if (typeof data.trusted !== 'boolean') return { problem: 'init: trusted is not a boolean' };
+      const target = data.target;
+      if (!isObj(target) || !isStrArray(target.runDirs) || !(target.configUri === undefined || isStr(target.configUri)))
+        return { problem: 'init: target is not {runDirs: string[], configUri?: string}' };
+      const runs: RunSnapshot[] = [];
+      for (const r of data.runs) {
+        const info = runInfo(r);
+        const evs = isObj(r) ? events(r.events) : undefined;
+        if (info && evs) runs.push({ ...info, events: evs });
+        else dropped++;
+      }
+      const config = data.config === undefined ? undefined : configState(data.config, () => dropped++);
+      if (data.config !== undefined && !config) return { problem: 'init: config is not a config state' };
+      const { runDirs, configUri } = target;
+      return {
+        message: {
+          type: 'init',
+          runs,
+          trusted: data.trusted,
+          target: isStr(configUri) ? { runDirs, configUri } : { runDirs },
+          ...(config ? { config } : {}),
+        },
+        dropped,
+      };
+    }
+    case 'config': {
+      const config = configState(data.config, () => dropped++);
+      return config ? { message: { type: 'config', config }, dropped } : { problem: 'config: not a config state' };
+    }
+    case 'events': {
+      if (!Array.isArray(data.runs)) return { problem: 'events: runs is not an array' };
+      const runs: { runId: string; events: RunEvent[] }[] = [];
+      for (const r of data.runs) {
+        const evs = isObj(r) && isStr(r.runId) ? events(r.events) : undefined;
+        if (isObj(r) && isStr(r.runId) && evs) runs.push({ runId: r.runId, events: evs });
+        else dropped++;
+      }
+      return { message: { type: 'events', runs }, dropped };
+    }
+    case 'run': {
+      const run = runInfo(data.run);
+      if (!run) return { problem: 'run: not a run (id, dir, status...)' };
+      if (data.events === undefined) return { message: { type: 'run', run }, dropped };
+      const evs = events(data.events);
+      return evs ? { message: { type: 'run', run, events: evs }, dropped } : { problem: 'run: events is not an array' };
+    }
+    case 'runRemoved':
+      return isStr(data.runId)
+        ? { message: { type: 'runRemoved', runId: data.runId }, dropped }
+        : { problem: 'runRemoved: runId is not a string' };
+    case 'reply': {
+      if (!Number.isInteger(data.id)) return { problem: 'reply: id is not an integer' };
+      const id = data.id as number;
+      if (data.ok === true) return { message: { type: 'reply', id, ok: true }, dropped };
+      if (data.ok === false && isStr(data.error))
+        return { message: { type: 'reply', id, ok: false, error: data.error }, dropped };
+      return { problem: 'reply: ok is not true, or false with an error text' };
+    }
+    default:
+      return { problem: `unknown type ${JSON.stringify(data.type)?.slice(0, 40)}` };
+  }
+}
+
+function isStrArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every(isStr);
+}
+
+/** An event with every field its type has (DESIGN.md, "Run directory"). */
+export function isRunEvent(v: unknown): v is RunEvent {
+  if (!isObj(v) || !isNum(v.t)) return false;
+  switch (v.type) {
+    case 'step':
+      return isNum(v.step) && isNum(v.epoch) && isNumOrNull(v.loss) && isNumOrNull(v.lr) && isNum(v.tokensPerSec);
+    case 'eval':
+      return isNum(v.step) && isObj(v.metrics) && Object.values(v.metrics).every(isNumOrNull);
+    case 'log':
+      return isStr(v.level) && LEVELS.has(v.level) && isStr(v.message);
+    case 'checkpoint':
+      return isNum(v.step) && isStr(v.path);
+    case 'status':
+      return isStr(v.state) && (v.reason === undefined || isStr(v.reason));
+    default:
+      return false;
+  }
+}
+
+/**
+ * status.json as the host read it. `state` may be any string: states the contract adds later
+ * (`cancelled`) show as they are rather than hide the run.
+ */
+function isRunStatus(v: unknown): v is RunStatus {
+  if (!isObj(v)) return false;
+  const best = v.best;
+  return (
+    isStr(v.state) &&
+    isNum(v.pid) &&
+    isStr(v.startedAt) &&
+    isStr(v.updatedAt) &&
+    isNum(v.step) &&
+    isNum(v.totalSteps) &&
+    isNum(v.epoch) &&
+    (best === undefined || (isObj(best) && isStr(best.metric) && isNum(best.value) && isNum(best.step))) &&
+    (v.reason === undefined || isStr(v.reason))
+  );
+}
+
+function runInfo(v: unknown): RunInfo | undefined {
+  if (!isObj(v) || !isStr(v.id) || !isStr(v.dir)) return undefined;
+  if (v.status !== undefined && !isRunStatus(v.status)) return undefined;
+  const metrics = v.finalMetrics;
+  if (metrics !== undefined && !(isObj(metrics) && isConfusion(metrics.confusion_matrix))) return undefined;
+  const info: RunInfo = { id: v.id, dir: v.dir };
+  if (v.status !== undefined) info.status = v.status as RunStatus;
+  if (v.config !== undefined) info.config = v.config as JsonValue;
+  if (metrics !== undefined) info.finalMetrics = metrics;
+  return info;
+}
+
+function isConfusion(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (!isObj(v) || !Array.isArray(v.labels) || !Array.isArray(v.matrix)) return false;
+  return v.labels.every((l) => isStr(l) || isNum(l)) && v.matrix.every((row) => Array.isArray(row) && row.every(isNum));
+}
+
+/** The config state, without its diagnostics when they are malformed (the webview then validates). */
+function configState(v: unknown, droppedDiagnostics: () => void): ConfigState | undefined {
+  if (!isObj(v) || !isStr(v.uri) || !isStr(v.fileName) || !isStr(v.text) || !isNum(v.version)) return undefined;
+  if (v.format !== 'yaml' && v.format !== 'json') return undefined;
+  const state: ConfigState = { uri: v.uri, fileName: v.fileName, format: v.format, text: v.text, version: v.version };
+  if (Array.isArray(v.diagnostics) && v.diagnostics.every(isDiagnostic)) state.diagnostics = v.diagnostics;
+  else if (v.diagnostics !== undefined) droppedDiagnostics();
+  return state;
+}
+
+function isDiagnostic(v: unknown): v is Diagnostic {
+  if (!isObj(v) || !isStr(v.severity) || !SEVERITIES.has(v.severity) || !isStr(v.message) || !isStr(v.code))
+    return false;
+  if (!Array.isArray(v.path) || !v.path.every((p) => isStr(p) || isNum(p))) return false;
+  const pos = (p: unknown) => isObj(p) && isNum(p.line) && isNum(p.character);
+  return isObj(v.range) && pos(v.range.start) && pos(v.range.end) && (v.fixes === undefined || Array.isArray(v.fixes));
+}

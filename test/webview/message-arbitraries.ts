@@ -1,0 +1,220 @@
+import fc from 'fast-check';
+
+/**
+ * Random messages of the panel protocol (src/shared/messages.ts) for the fuzz tests, as JSON values
+ * (VS Code carries webview messages as JSON): mostly well-formed, with any field now and then
+ * replaced by any JSON value or left out, and now and then no message shape at all. Well-formed
+ * parts keep the messages deep enough to reach the handlers behind the shape checks.
+ */
+const json = fc.jsonValue({ maxDepth: 3 });
+
+/** `valid` most of the time, else any JSON value. */
+function maybe<T>(valid: fc.Arbitrary<T>): fc.Arbitrary<T | unknown> {
+  return fc.oneof({ arbitrary: valid, weight: 6 }, { arbitrary: json, weight: 1 });
+}
+
+const finite = fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e9, max: 1e9 });
+const count = fc.nat({ max: 5000 });
+const time = fc.integer({ min: 1_700_000_000_000, max: 1_800_000_000_000 });
+const iso = time.map((t) => new Date(t).toISOString());
+const runId = fc.constantFrom('demo-20250101-120000', 'demo-20250101-130000', 'other-20250102-090000');
+const metricName = fc.constantFrom('loss', 'accuracy', 'f1', 'perplexity', 'mse', 'x');
+
+/** A record whose keys are each present only sometimes (some required ones dropped). */
+function partial<T extends Record<string, fc.Arbitrary<unknown>>>(fields: T, required: (keyof T)[]) {
+  return fc.oneof(
+    { arbitrary: fc.record(fields, { requiredKeys: required as (keyof T & string)[] }), weight: 8 },
+    { arbitrary: fc.record(fields, { requiredKeys: [] }), weight: 1 },
+  );
+}
+
+const status = partial(
+  {
+    state: maybe(fc.constantFrom('queued', 'running', 'completed', 'failed', 'stopped')),
+    pid: maybe(fc.nat()),
+    startedAt: maybe(iso),
+    updatedAt: maybe(iso),
+    step: maybe(count),
+    totalSteps: maybe(count),
+    epoch: maybe(finite),
+    best: maybe(fc.record({ metric: metricName, value: finite, step: count })),
+    reason: maybe(fc.string()),
+  },
+  ['state', 'pid', 'startedAt', 'updatedAt', 'step', 'totalSteps', 'epoch'],
+);
+
+/** Events as the engine writes them; loss and lr may be null (NaN through JSON). */
+export const runEvent = fc.oneof(
+  partial(
+    {
+      type: fc.constant('step'),
+      step: maybe(count),
+      epoch: maybe(finite),
+      loss: maybe(fc.option(finite)),
+      lr: maybe(fc.option(finite)),
+      tokensPerSec: maybe(finite),
+      t: maybe(time),
+    },
+    ['type', 'step', 'epoch', 'loss', 'lr', 'tokensPerSec', 't'],
+  ),
+  partial(
+    {
+      type: fc.constant('eval'),
+      step: maybe(count),
+      metrics: maybe(fc.dictionary(metricName, finite)),
+      t: maybe(time),
+    },
+    ['type', 'step', 'metrics', 't'],
+  ),
+  partial(
+    {
+      type: fc.constant('log'),
+      level: maybe(fc.constantFrom('debug', 'info', 'warn', 'error')),
+      message: maybe(fc.string()),
+      t: maybe(time),
+    },
+    ['type', 'level', 'message', 't'],
+  ),
+  partial({ type: fc.constant('checkpoint'), step: maybe(count), path: maybe(fc.string()), t: maybe(time) }, [
+    'type',
+    'step',
+    'path',
+    't',
+  ]),
+  partial({ type: fc.constant('status'), state: maybe(fc.string()), t: maybe(time) }, ['type', 'state', 't']),
+  json,
+);
+
+const confusion = fc.record({
+  labels: maybe(fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 4 })),
+  matrix: maybe(fc.array(fc.array(fc.nat(), { maxLength: 4 }), { maxLength: 4 })),
+});
+
+const runInfo = partial(
+  {
+    id: maybe(runId),
+    dir: maybe(runId.map((id) => `/ws/.finetune/runs/${id}`)),
+    status: maybe(status),
+    config: json,
+    finalMetrics: maybe(
+      fc.oneof(fc.dictionary(metricName, finite), fc.record({ accuracy: finite, confusion_matrix: confusion })),
+    ),
+  },
+  ['id', 'dir'],
+);
+
+const events = maybe(fc.array(runEvent, { maxLength: 12 }));
+const runSnapshot = fc.tuple(runInfo, events).map(([info, e]) => (isRecord(info) ? { ...info, events: e } : info));
+
+const diagnostic = partial(
+  {
+    severity: maybe(fc.constantFrom('error', 'warning', 'info')),
+    message: maybe(fc.string()),
+    code: maybe(fc.string()),
+    path: maybe(
+      fc.array(fc.oneof(fc.constantFrom('training', 'epochs', 'data'), fc.nat({ max: 3 })), { maxLength: 3 }),
+    ),
+    range: maybe(
+      fc.record({
+        start: fc.record({ line: fc.nat({ max: 20 }), character: fc.nat({ max: 40 }) }),
+        end: fc.record({ line: fc.nat({ max: 20 }), character: fc.nat({ max: 40 }) }),
+      }),
+    ),
+  },
+  ['severity', 'message', 'code', 'path', 'range'],
+);
+
+const CONFIG_TEXTS = [
+  'model: ./m\ntask: text-classification\ndata:\n  train: t.jsonl\ntraining:\n  epochs: 3\n',
+  '{"model": "m", "task": "causal-lm", "training": {"learning_rate": "fast"}}',
+  'training: [1, 2\n',
+  '',
+];
+const configState = partial(
+  {
+    uri: maybe(fc.constant('file:///ws/demo.finetune.yaml')),
+    fileName: maybe(fc.constant('demo.finetune.yaml')),
+    format: maybe(fc.constantFrom('yaml', 'json')),
+    text: maybe(fc.oneof(fc.constantFrom(...CONFIG_TEXTS), fc.string())),
+    version: maybe(fc.nat()),
+    diagnostics: maybe(fc.array(diagnostic, { maxLength: 3 })),
+  },
+  ['uri', 'fileName', 'format', 'text', 'version'],
+);
+
+/** Host -> webview messages. */
+export const hostMessage: fc.Arbitrary<unknown> = fc.oneof(
+  partial(
+    {
+      type: fc.constant('init'),
+      config: maybe(configState),
+      runs: maybe(fc.array(runSnapshot, { maxLength: 3 })),
+      trusted: maybe(fc.boolean()),
+      target: maybe(fc.record({ runDirs: maybe(fc.array(fc.string(), { maxLength: 2 })) })),
+    },
+    ['type', 'runs', 'trusted', 'target'],
+  ),
+  partial({ type: fc.constant('config'), config: maybe(configState) }, ['type', 'config']),
+  partial(
+    {
+      type: fc.constant('events'),
+      runs: maybe(fc.array(fc.record({ runId: maybe(runId), events }), { maxLength: 3 })),
+    },
+    ['type', 'runs'],
+  ),
+  partial({ type: fc.constant('run'), run: maybe(runInfo), events }, ['type', 'run']),
+  partial({ type: fc.constant('runRemoved'), runId: maybe(runId) }, ['type', 'runId']),
+  partial(
+    { type: fc.constant('reply'), id: maybe(fc.nat({ max: 5 })), ok: maybe(fc.boolean()), error: maybe(fc.string()) },
+    ['type', 'id', 'ok'],
+  ),
+  json,
+);
+
+/** Webview -> host messages. */
+export const webviewMessage: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constant({ type: 'ready' }),
+  partial(
+    {
+      type: fc.constant('editConfig'),
+      id: maybe(fc.nat()),
+      path: maybe(
+        fc.array(
+          fc.oneof(
+            fc.constantFrom('training', 'epochs', 'data', 'lora', '__proto__'),
+            fc.integer({ min: -2, max: 3 }),
+            fc.string(),
+          ),
+          {
+            maxLength: 4,
+          },
+        ),
+      ),
+      value: fc.option(json, { nil: undefined }),
+    },
+    ['type', 'id', 'path'],
+  ),
+  partial(
+    {
+      type: fc.constant('command'),
+      id: maybe(fc.nat()),
+      command: maybe(fc.constantFrom('start', 'stop', 'resume')),
+      runId: maybe(runId),
+    },
+    ['type', 'id', 'command'],
+  ),
+  partial(
+    {
+      type: fc.constant('exportPng'),
+      id: maybe(fc.nat()),
+      fileName: maybe(fc.constantFrom('loss.png', '../../etc/passwd', '')),
+      dataUrl: maybe(fc.base64String({ maxLength: 16 }).map((b) => `data:image/png;base64,${b}`)),
+    },
+    ['type', 'id', 'fileName', 'dataUrl'],
+  ),
+  json,
+);
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
