@@ -19,7 +19,7 @@ import {
   withFlowRemoval,
 } from './config-nodes.js';
 import { parseYaml } from './config-yaml.js';
-import { formatBytes, MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, utf8Length } from './limits.js';
+import { formatBytes, formatOver, MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, utf8Length } from './limits.js';
 
 /**
  * The config file as a small format-neutral tree with source offsets (config-nodes.ts): YAML
@@ -52,7 +52,7 @@ export function formatOf(fileName: string): ConfigFormat {
 
 /** The one diagnostic of a config file over MAX_CONFIG_BYTES, which is not parsed (nor, from disk, read). */
 export function tooLargeDiagnostic(bytes: number): Diagnostic {
-  const message = `The config file is ${formatBytes(bytes)}, over the ${formatBytes(MAX_CONFIG_BYTES)} a config may have: it is not read.`;
+  const message = `The config file is ${formatOver(bytes, MAX_CONFIG_BYTES)}, over the ${formatBytes(MAX_CONFIG_BYTES)} a config may have: it is not read.`;
   const at = { line: 0, character: 0 };
   return { severity: 'error', message, code: 'too-large', path: [], range: { start: at, end: at } };
 }

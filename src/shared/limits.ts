@@ -67,7 +67,7 @@ export function utf8Length(s: string, stop = Number.POSITIVE_INFINITY): number {
   return n;
 }
 
-/** Bytes as a person reads them: `1.5 MB`, `800 bytes` (powers of 1024, as the limits are). */
+/** Bytes as a person reads them: `1.5 MB`, `256 KB`, `800 bytes` (powers of 1024, as the limits are). */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} bytes`;
   const units = ['KB', 'MB', 'GB', 'TB'];
@@ -77,5 +77,11 @@ export function formatBytes(bytes: number): string {
     v /= 1024;
     u++;
   }
-  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
+  return `${Number(v.toFixed(1))} ${units[u]}`;
+}
+
+/** The size of something over `limit`, exact where rounding would make it read as the limit itself. */
+export function formatOver(size: number, limit: number): string {
+  const text = formatBytes(size);
+  return text === formatBytes(limit) ? `${size} bytes` : text;
 }
