@@ -17,23 +17,10 @@ import {
   MAX_DIAGNOSTICS,
   MAX_MODEL_JSON_BYTES,
 } from '../../src/shared/limits.js';
-import { r } from './helpers.js';
+import { aliasBomb, CONFIG_HEAD as HEAD, r } from './helpers.js';
 
 // The validator runs in the extension host on every edit: whatever the text, it must answer with
 // located diagnostics after bounded work (src/shared/limits.ts), never hang or overflow the stack.
-
-const HEAD = 'model: m\ntask: text-classification\ndata:\n  train: t.jsonl\n';
-
-/** `a: &a [x, x, ...]`, `b: &b [*a, *a, ...]`, ...: `width ** levels` values once expanded. */
-export function aliasBomb(levels: number, width: number): string {
-  const names = 'abcdefghijklmnop';
-  let text = HEAD;
-  for (let i = 0; i < levels; i++) {
-    const item = i === 0 ? 'x' : `*${names[i - 1]}`;
-    text += `${names[i]}: &${names[i]} [${Array(width).fill(item).join(', ')}]\n`;
-  }
-  return text;
-}
 
 const brief = (list: Diagnostic[]) => list.map((d) => ({ code: d.code, path: d.path, range: d.range }));
 
