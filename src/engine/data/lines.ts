@@ -31,6 +31,7 @@ export interface LineChunk {
 
 const CHUNK_BYTES = 1 << 20;
 const NEWLINE = 0x0a;
+const CR = 0x0d;
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
 
 /** Fails with a clear message when the file is missing or is not a regular file. */
@@ -70,7 +71,9 @@ function dropLongLines(bytes: Buffer, firstLine: number, max: number): { bytes: 
     const end = nl === -1 ? bytes.length : nl;
     if (end - start > max) {
       longLines.push(line);
-      kept.push(bytes.subarray(end, nl === -1 ? end : end + 1));
+      // The line's own break stays (CRLF too): CSV reads only the break the file uses as one.
+      const cr = nl !== -1 && end > start && bytes[end - 1] === CR ? 1 : 0;
+      kept.push(bytes.subarray(end - cr, nl === -1 ? end : end + 1));
     } else kept.push(bytes.subarray(start, nl === -1 ? end : end + 1));
     start = nl === -1 ? bytes.length : nl + 1;
   }
@@ -87,9 +90,9 @@ export function lineTooLong(file: string, line: number, max: number): DataError 
   );
 }
 
-/** A line dropped whole (too long) as a chunk of its own: one empty line. */
-function longLineChunk(line: number, newline: boolean): LineChunk {
-  const bytes = Buffer.from(newline ? '\n' : '');
+/** A line dropped whole (too long) as a chunk of its own: one empty line, with the line's break. */
+function longLineChunk(line: number, ending: '\r\n' | '\n' | ''): LineChunk {
+  const bytes = Buffer.from(ending);
   return { text: bytes.toString(), bytes, firstLine: line, lineCount: 1, badLines: [], longLines: [line] };
 }
 
@@ -143,6 +146,8 @@ export async function* readLineChunks(
   let line = 1;
   /** While the line being read is over the limit: its bytes are dropped up to its line break. */
   let dropping = false;
+  /** The last byte dropped, to tell a CRLF whose CR was in an earlier read. */
+  let lastDropped = 0;
   try {
     for await (const piece of stream as AsyncIterable<Buffer>) {
       let buf = carry.length > 0 ? Buffer.concat([carry, piece]) : piece;
@@ -158,17 +163,23 @@ export async function* readLineChunks(
       if (dropping) {
         const nl = buf.indexOf(NEWLINE);
         carry = Buffer.alloc(0);
-        if (nl === -1) continue;
+        if (nl === -1) {
+          lastDropped = buf[buf.length - 1] ?? lastDropped;
+          continue;
+        }
         dropping = false;
-        yield longLineChunk(line, true);
+        const cr = (nl > 0 ? buf[nl - 1] : lastDropped) === CR;
+        yield longLineChunk(line, cr ? '\r\n' : '\n');
         line++;
         buf = buf.subarray(nl + 1);
       }
       const lastNewline = buf.lastIndexOf(NEWLINE);
       if (lastNewline === -1) {
         // One line longer than a chunk: keep reading until it ends, or drop it once over the limit.
-        if (buf.length > maxLineBytes) dropping = true;
-        else carry = buf;
+        if (buf.length > maxLineBytes) {
+          dropping = true;
+          lastDropped = buf[buf.length - 1] ?? 0;
+        } else carry = buf;
         continue;
       }
       // Copy the tail so the chunk's larger buffer can be freed.
@@ -180,7 +191,7 @@ export async function* readLineChunks(
   } finally {
     stream.destroy();
   }
-  if (dropping) yield longLineChunk(line, false);
+  if (dropping) yield longLineChunk(line, '');
   else {
     if (first) carry = stripBom(file, carry);
     if (carry.length > 0) yield decodeChunk(carry, line, maxLineBytes);

@@ -106,3 +106,24 @@ for (const format of ['jsonl', 'csv'] as const) {
     );
   });
 }
+
+test('a dropped line keeps its CRLF, so CSV records after it keep their lines', async () => {
+  // The fuzz test found it: with a bare LF left in its place, csv-parse (reading CRLF as the
+  // record delimiter) joined the next record to it, one line early.
+  for (const chunkBytes of [16, 4096]) {
+    const file = tmp.write('crlf.csv', `text,label\r\none,a\r\n${'x'.repeat(600)},b\r\n,c\r\nfour,d\r\n`);
+    const o = { ...options('skip'), chunkBytes };
+    const es = await load(file, o);
+    assert.deepEqual(
+      es.map((e) => e.source.line),
+      [2, 5],
+    );
+    assert.deepEqual(
+      o.badRows.listed.map((b) => [b.kind, b.line]),
+      [
+        ['line-too-long', 3],
+        ['empty-text', 4],
+      ],
+    );
+  }
+});
