@@ -49,6 +49,16 @@ export async function checkProperty<T>(
   console.log(
     `# fuzz ${name}: ${details.numRuns} inputs tried, ${stats.crashes} crashes, ${stats.hangs} hangs (over ${hangMs} ms), slowest ${Math.round(stats.slowest)} ms (seed ${seed})`,
   );
-  if (details.failed)
-    throw new Error(`${name}: ${fc.defaultReportMessage(details)}\nreplay with FINETUNE_TEST_SEED=${seed}`);
+  if (details.failed) {
+    const cause = details.errorInstance;
+    const error = cause instanceof Error ? `${cause.stack ?? cause.message}\n` : '';
+    throw new Error(`${name}: ${fc.defaultReportMessage(details)}\n${error}replay with FINETUNE_TEST_SEED=${seed}`, {
+      cause,
+    });
+  }
+}
+
+/** A function (an edit an arbitrary made) that prints as `what` in fast-check's counterexamples. */
+export function named<F extends object>(what: string, f: F): F {
+  return Object.assign(f, { [fc.toStringMethod]: () => what });
 }

@@ -13,7 +13,7 @@ import {
   validateConfig,
 } from '../../src/shared/config-validate.js';
 import { MAX_CONFIG_BYTES } from '../../src/shared/limits.js';
-import { checkProperty } from '../property.js';
+import { checkProperty, named } from '../property.js';
 import { CONFIG_FIXTURES } from './config-fixtures.js';
 import { CONFIG_HEAD } from './helpers.js';
 
@@ -37,11 +37,6 @@ const at = (t: string, n: number) => n % (t.length + 1);
 const lineList = (t: string) => t.split('\n');
 
 type Edit = (text: string) => string;
-
-/** A function that prints as `what` in fast-check's counterexamples. */
-function named<F extends object>(what: string, f: F): F {
-  return Object.assign(f, { [fc.toStringMethod]: () => what });
-}
 
 const textEdit: fc.Arbitrary<Edit> = fc.oneof(
   fc.nat().map((n) => named(`truncate at ${n}`, (t: string) => t.slice(0, at(t, n)))),
