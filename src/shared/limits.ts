@@ -40,6 +40,12 @@ export const MAX_DIAGNOSTICS = 1000;
  */
 export const MAX_MODEL_JSON_BYTES = 4 << 20;
 
+/**
+ * A file of a run directory the extension reads whole (status.json, config.yaml,
+ * final/metrics.json): the engine writes a few KB.
+ */
+export const MAX_RUN_FILE_BYTES = 4 << 20;
+
 /** `tokenizer.json`: the largest published ones (256k-token vocabularies) are about 35 MB. */
 export const MAX_TOKENIZER_BYTES = 64 << 20;
 
