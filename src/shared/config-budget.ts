@@ -1,10 +1,11 @@
 import type { Diagnostic } from './config-nodes.js';
 
 /**
- * A time budget for one validation, checked between its phases (parse, schema, rules, each file
- * check): the extension validates as the user types, in the extension host, which must not stall.
- * Each phase is bounded by the input's limits (limits.ts), so checking between them bounds the
- * whole; what did not run is said in a diagnostic. The clock is injectable for tests.
+ * A time budget for one validation, checked between its synchronous phases (parse, schema, rules):
+ * the extension validates as the user types, in the extension host, which must not stall. Each
+ * phase is bounded by the input's limits (limits.ts), so checking between them bounds the whole;
+ * what did not run is said in a diagnostic, and the file checks (I/O, which does not stall the
+ * host) are then skipped too. The clock is injectable for tests.
  */
 export class Budget {
   private readonly start: number;

@@ -1,4 +1,3 @@
-import type { Budget } from './config-budget.js';
 import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { TASK_COLUMNS } from './config-rules.js';
 import { diag, replaceEdit } from './config-schema-check.js';
@@ -47,13 +46,7 @@ export function resolvePath(dir: string, p: string): string {
   return `${lead.replace('\\', '/')}${parts.join('/')}`;
 }
 
-/** The file checks, each in turn while `budget` (when given) is not spent. */
-export async function checkConfigFiles(
-  parsed: ParsedConfig,
-  fs: ConfigFs,
-  configDir: string,
-  budget?: Budget,
-): Promise<Diagnostic[]> {
+export async function checkConfigFiles(parsed: ParsedConfig, fs: ConfigFs, configDir: string): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
   const scalar = (path: string[]): ScalarNode | undefined => {
     const n = nodeAt(parsed.root, path);
@@ -64,13 +57,8 @@ export async function checkConfigFiles(
     return typeof v === 'string' && v !== '' ? v : undefined;
   };
   const task = str(['task']);
-  if (budget?.over) return [budget.stopped('the checks of the model and data files')];
   await checkModel(parsed, fs, configDir, out);
   for (const key of ['train', 'validation']) {
-    if (budget?.over) {
-      out.push(budget.stopped(`the check of data.${key}`));
-      break;
-    }
     const node = scalar(['data', key]);
     const rel = str(['data', key]);
     if (!node || rel === undefined) continue;

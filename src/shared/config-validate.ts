@@ -49,9 +49,9 @@ export function validateConfigText(text: string, format: ConfigFormat, budget?: 
   const parsed = parseConfigText(text, format);
   const done = (list: Diagnostic[]) => ({ parsed, diagnostics: capDiagnostics(sortDiagnostics(list)) });
   if (parsed.syntax.some((d) => d.severity === 'error')) return done(parsed.syntax);
-  if (budget?.over) return done([...parsed.syntax, budget.stopped('the schema and rule checks')]);
+  if (budget?.over) return done([...parsed.syntax, budget.stopped('the checks after the parse')]);
   const diagnostics = [...parsed.syntax, ...checkSchema(parsed, CONFIG_SCHEMA)];
-  if (budget?.over) return done([...diagnostics, budget.stopped('the rule checks')]);
+  if (budget?.over) return done([...diagnostics, budget.stopped('the checks after the schema')]);
   if (parsed.root?.kind === 'object') diagnostics.push(...checkRules(parsed));
   return done(diagnostics);
 }
@@ -72,7 +72,9 @@ export async function validateConfig(
   const { parsed, diagnostics } = validateConfigText(text, format, budget);
   if (!files || parsed.root?.kind !== 'object' || parsed.syntax.some((d) => d.severity === 'error')) return diagnostics;
   if (diagnostics.some((d) => d.code === 'validation-stopped')) return diagnostics;
-  const found = await checkConfigFiles(parsed, files.fs, files.configDir, budget);
+  // Not cut by the budget: file checks wait on I/O, which does not stall the host (a slow disk
+  // would otherwise lose them), and each of their steps is bounded by the readers' limits.
+  const found = await checkConfigFiles(parsed, files.fs, files.configDir);
   return capDiagnostics(sortDiagnostics([...diagnostics, ...found]));
 }
 
