@@ -2,6 +2,7 @@ import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { TASK_COLUMNS } from './config-rules.js';
 import { diag, replaceEdit } from './config-schema-check.js';
 import { closest, type Diagnostic, nodeAt, type ParsedConfig, type ScalarNode, type Span } from './config-tree.js';
+import { formatBytes, MAX_MODEL_JSON_BYTES, utf8Length } from './limits.js';
 
 /**
  * Checks of what the config names on disk: the model folder, the data files and their columns,
@@ -97,21 +98,6 @@ export async function checkConfigFiles(parsed: ParsedConfig, fs: ConfigFs, confi
     }
   }
   return out;
-}
-
-/** Bytes of a string in UTF-8 (TextEncoder is not in this program's lib). */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c < 0xdc00) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
 }
 
 interface Sample {
@@ -214,9 +200,22 @@ async function checkModel(parsed: ParsedConfig, fs: ConfigFs, configDir: string,
     return;
   }
   const has = async (file: string) => (listing ? listing.includes(file) : fs.exists(resolvePath(dir, file)));
-  const configText = await fs.readText(resolvePath(dir, 'config.json'));
+  // Read no more than the limit (and a few bytes to tell a file over it), whatever its size.
+  const configPath = resolvePath(dir, 'config.json');
+  const configText = fs.readHead
+    ? await fs.readHead(configPath, MAX_MODEL_JSON_BYTES + 4)
+    : await fs.readText(configPath);
   if (configText === undefined) {
     at('error', `'${rel}' has no config.json: it is not a Hugging Face model folder.`, 'model-config-missing');
+    return;
+  }
+  if (utf8Length(configText, MAX_MODEL_JSON_BYTES) > MAX_MODEL_JSON_BYTES) {
+    const limit = formatBytes(MAX_MODEL_JSON_BYTES);
+    at(
+      'error',
+      `${rel}/config.json is larger than ${limit}, the most a model's config.json may have.`,
+      'model-config-too-large',
+    );
     return;
   }
   if (!(await has('model.safetensors')) && !(await has('model.safetensors.index.json'))) {

@@ -224,6 +224,9 @@ function checkObject(ctx: Context, node: ObjectNode, schema: JsonSchema, path: P
   const props = schema.properties ?? {};
   const allowed = Object.keys(props);
   const seen = new Map<string, number>();
+  // The keys a "did you mean" may suggest: allowed ones not already present (computed once, not
+  // per unknown key: a mapping may hold many thousands of them).
+  let unused: string[] | undefined;
   node.entries.forEach((entry, i) => {
     const entryPath = [...path, entry.key];
     const before = seen.get(entry.key);
@@ -239,7 +242,11 @@ function checkObject(ctx: Context, node: ObjectNode, schema: JsonSchema, path: P
       return;
     }
     if (schema.additionalProperties !== false) return;
-    ctx.out.push(unknownKey(ctx, node, entry.key, entry.keySpan, entry.removeSpan, allowed, entryPath));
+    if (!unused) {
+      const present = new Set(node.entries.map((e) => e.key));
+      unused = allowed.filter((k) => !present.has(k));
+    }
+    ctx.out.push(unknownKey(ctx, entry.key, entry.keySpan, entry.removeSpan, allowed, unused, entryPath));
   });
   for (const key of schema.required ?? []) {
     if (seen.has(key)) continue;
@@ -251,38 +258,47 @@ function checkObject(ctx: Context, node: ObjectNode, schema: JsonSchema, path: P
 
 function unknownKey(
   ctx: Context,
-  node: ObjectNode,
   key: string,
   keySpan: Span,
   removeSpan: Span,
   allowed: string[],
+  unused: string[],
   path: Path,
 ): Diagnostic {
   const where = path.length > 1 ? ` in ${label(path.slice(0, -1))}` : '';
-  const present = new Set(node.entries.map((e) => e.key));
-  const guess = closest(
-    key,
-    allowed.filter((k) => !present.has(k)),
-  );
+  const guess = closest(key, unused);
   const remove = { title: `Remove '${key}'`, edits: [removeEdit(ctx.parsed, removeSpan)] };
   if (guess) {
     const rename = { title: `Change to '${guess}'`, edits: [replaceEdit(ctx.parsed, keySpan, guess)] };
     const msg = `Unknown key '${key}'${where}; did you mean '${guess}'?`;
     return diag(ctx.parsed, 'error', msg, 'unknown-key', path, keySpan, [rename, remove]);
   }
-  const home = homeOf(ctx.root, key, []);
+  const home = homeOf(ctx.root, key);
   const msg = home
     ? `Unknown key '${key}'${where}; it belongs in '${home}'.`
     : `Unknown key '${key}'${where}. Allowed keys: ${allowed.filter((k) => k !== '$schema').join(', ')}.`;
   return diag(ctx.parsed, 'error', msg, 'unknown-key', path, keySpan, [remove]);
 }
 
-/** The dotted path of the object where a key is defined (first found), for keys put at the wrong level. */
-function homeOf(schema: JsonSchema, key: string, at: string[]): string | undefined {
-  for (const [name, sub] of Object.entries(schema.properties ?? {})) {
-    if (name === key && at.length > 0) return at.join('.');
-    const found = homeOf(sub, key, [...at, name]);
-    if (found) return found;
+/**
+ * The dotted path of the object where a key is defined (first found, depth first), for keys put at
+ * the wrong level; computed once per schema, since a file may have thousands of unknown keys.
+ */
+function homeOf(schema: JsonSchema, key: string): string | undefined {
+  let homes = HOMES.get(schema);
+  if (!homes) {
+    const found = new Map<string, string>();
+    const walk = (s: JsonSchema, at: string[]) => {
+      for (const [name, sub] of Object.entries(s.properties ?? {})) {
+        if (at.length > 0 && !found.has(name)) found.set(name, at.join('.'));
+        walk(sub, [...at, name]);
+      }
+    };
+    walk(schema, []);
+    homes = found;
+    HOMES.set(schema, homes);
   }
-  return undefined;
+  return homes.get(key);
 }
+
+const HOMES = new WeakMap<JsonSchema, Map<string, string>>();

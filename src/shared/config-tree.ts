@@ -1,262 +1,70 @@
 import {
+  createScanner,
   type Node as JsonNode,
   type ParseError as JsonParseError,
   parseTree as parseJsonTree,
   printParseErrorCode,
+  type SyntaxKind,
 } from 'jsonc-parser';
-import { type Document, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Node as YamlNode } from 'yaml';
+import {
+  type ConfigFormat,
+  type ConfigNode,
+  type Diagnostic,
+  type Entry,
+  LineIndex,
+  type ObjectNode,
+  type ParsedConfig,
+  parseDiagnostic,
+  type Span,
+  withFlowRemoval,
+} from './config-nodes.js';
+import { parseYaml } from './config-yaml.js';
+import { formatBytes, formatOver, MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, utf8Length } from './limits.js';
 
 /**
- * The config file as a small format-neutral tree with source offsets: YAML and JSON are both read
- * into it, so validation, quick fixes, completion and hover are written once. Positions follow the
- * Language Server Protocol (0-based line, character in UTF-16 code units, which is what JavaScript
- * string indices count), so the extension passes them to VS Code unchanged.
+ * The config file as a small format-neutral tree with source offsets (config-nodes.ts): YAML
+ * (config-yaml.ts) and JSON are both read into it, so validation, quick fixes, completion and
+ * hover are written once. Reading is bounded: a text over MAX_CONFIG_BYTES or nested deeper than
+ * MAX_CONFIG_DEPTH is refused with one diagnostic and no tree.
  */
-export type ConfigFormat = 'yaml' | 'json';
-
-export interface Position {
-  line: number;
-  character: number;
-}
-
-export interface Range {
-  start: Position;
-  end: Position;
-}
-
-export interface TextEdit {
-  range: Range;
-  newText: string;
-}
-
-export interface Fix {
-  title: string;
-  edits: TextEdit[];
-}
-
-export type Severity = 'error' | 'warning' | 'info' | 'hint';
-
-export interface Diagnostic {
-  severity: Severity;
-  message: string;
-  code: string;
-  /** Keys and array indices from the root to the offending value; [] for the whole file. */
-  path: (string | number)[];
-  range: Range;
-  fixes?: Fix[];
-}
-
-/** [start, end) offsets into the text. */
-export type Span = readonly [number, number];
-
-export interface ScalarNode {
-  kind: 'scalar';
-  span: Span;
-  value: string | number | boolean | null;
-}
-
-export interface ArrayNode {
-  kind: 'array';
-  span: Span;
-  items: ConfigNode[];
-}
-
-export interface Entry {
-  key: string;
-  keySpan: Span;
-  value: ConfigNode;
-  /** What to delete to remove the whole entry, separators and line included. */
-  removeSpan: Span;
-}
-
-export interface ObjectNode {
-  kind: 'object';
-  span: Span;
-  entries: Entry[];
-}
-
-export type ConfigNode = ScalarNode | ArrayNode | ObjectNode;
-
-export interface ParsedConfig {
-  format: ConfigFormat;
-  text: string;
-  lines: LineIndex;
-  /** Undefined for an empty document. */
-  root: ConfigNode | undefined;
-  /** Syntax errors and warnings of the parser. */
-  syntax: Diagnostic[];
-}
-
-/** Offset <-> position conversion for one text. */
-export class LineIndex {
-  private readonly starts: number[] = [0];
-
-  constructor(private readonly text: string) {
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      // \r\n counts once; a lone \r ends a line too, as in the LSP.
-      if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) this.starts.push(i + 1);
-    }
-  }
-
-  get lineCount(): number {
-    return this.starts.length;
-  }
-
-  lineStart(line: number): number {
-    return this.starts[Math.max(0, Math.min(line, this.starts.length - 1))] ?? 0;
-  }
-
-  /** Offset just past the line's content, before its line break. */
-  lineEnd(line: number): number {
-    if (line + 1 >= this.starts.length) return this.text.length;
-    let end = this.lineStart(line + 1) - 1;
-    if (end > 0 && this.text[end] === '\n' && this.text[end - 1] === '\r') end--;
-    return end;
-  }
-
-  positionAt(offset: number): Position {
-    const o = Math.max(0, Math.min(offset, this.text.length));
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((this.starts[mid] ?? 0) <= o) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo, character: o - (this.starts[lo] ?? 0) };
-  }
-
-  offsetAt(p: Position): number {
-    if (p.line >= this.starts.length) return this.text.length;
-    return Math.min(this.lineStart(p.line) + p.character, this.lineEnd(p.line));
-  }
-
-  range(span: Span): Range {
-    return { start: this.positionAt(span[0]), end: this.positionAt(span[1]) };
-  }
-}
+export type {
+  ArrayNode,
+  ConfigFormat,
+  ConfigNode,
+  Diagnostic,
+  Entry,
+  Fix,
+  ObjectNode,
+  ParsedConfig,
+  Position,
+  Range,
+  ScalarNode,
+  Severity,
+  Span,
+  TextEdit,
+} from './config-nodes.js';
+export { LineIndex } from './config-nodes.js';
 
 /** The format a config file name implies: JSON for `.json`, YAML otherwise. */
 export function formatOf(fileName: string): ConfigFormat {
   return /\.jsonc?$/i.test(fileName) ? 'json' : 'yaml';
 }
 
+/** The one diagnostic of a config file over MAX_CONFIG_BYTES, which is not parsed (nor, from disk, read). */
+export function tooLargeDiagnostic(bytes: number): Diagnostic {
+  const message = `The config file is ${formatOver(bytes, MAX_CONFIG_BYTES)}, over the ${formatBytes(MAX_CONFIG_BYTES)} a config may have: it is not read.`;
+  const at = { line: 0, character: 0 };
+  return { severity: 'error', message, code: 'too-large', path: [], range: { start: at, end: at } };
+}
+
 export function parseConfigText(text: string, format: ConfigFormat): ParsedConfig {
-  return format === 'json' ? parseJson(text) : parseYaml(text);
-}
-
-function syntaxDiagnostic(lines: LineIndex, severity: Severity, message: string, span: Span): Diagnostic {
-  return { severity, message, code: 'syntax', path: [], range: lines.range(span) };
-}
-
-function parseYaml(text: string): ParsedConfig {
   const lines = new LineIndex(text);
-  // Duplicate keys are reported by the validator, for both formats alike.
-  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
-  const sentence = (m: string) => (m.endsWith('.') ? m : `${m}.`);
-  const syntax: Diagnostic[] = [
-    ...doc.errors.map((e) => {
-      const quote = unclosedQuote(doc, text, e);
-      if (quote) return syntaxDiagnostic(lines, 'error', 'This string has no closing quote.', quote);
-      return syntaxDiagnostic(lines, 'error', sentence(e.message), e.pos);
-    }),
-    ...doc.warnings.map((e) => syntaxDiagnostic(lines, 'warning', sentence(e.message), e.pos)),
-  ];
-  const root = doc.contents === null ? undefined : fromYaml(doc.contents, doc, text, lines, 0);
-  return { format: 'yaml', text, lines, root, syntax };
-}
-
-/**
- * An unclosed quote is reported at the end of the file, where the string ends; the quote that
- * opens it, up to the end of its line, is where the user has to look.
- */
-function unclosedQuote(doc: Document, text: string, error: { code: string; pos: [number, number] }): Span | undefined {
-  if (error.code !== 'MISSING_CHAR') return undefined;
-  let found: Span | undefined;
-  visit(doc, {
-    Scalar(_, node) {
-      const r = node.range;
-      if (!r || found || (node.type !== 'QUOTE_DOUBLE' && node.type !== 'QUOTE_SINGLE') || r[1] !== error.pos[0])
-        return;
-      const eol = text.slice(r[0]).search(/\r?\n/);
-      found = [r[0], eol < 0 ? text.length : r[0] + eol];
-    },
-  });
-  return found;
-}
-
-function yamlSpan(node: YamlNode): Span {
-  const r = node.range ?? [0, 0, 0];
-  return [r[0], r[1]];
-}
-
-function fromYaml(node: YamlNode, doc: Document, text: string, lines: LineIndex, depth: number): ConfigNode {
-  const span = yamlSpan(node);
-  // Aliases are followed (bounded, since an alias may point at its own ancestor).
-  if (isAlias(node)) {
-    const target = depth < 32 ? node.resolve(doc) : undefined;
-    return target ? { ...fromYaml(target, doc, text, lines, depth + 1), span } : { kind: 'scalar', span, value: null };
+  const bytes = utf8Length(text, MAX_CONFIG_BYTES);
+  if (bytes > MAX_CONFIG_BYTES) {
+    // The exact size is only worth counting once it is known to be over.
+    return { format, text, lines, root: undefined, syntax: [tooLargeDiagnostic(utf8Length(text))] };
   }
-  if (isScalar(node)) {
-    const v = node.value;
-    const value =
-      v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : String(v);
-    return { kind: 'scalar', span, value };
-  }
-  if (isSeq(node)) {
-    const items = node.items.map((item) =>
-      item && typeof item === 'object' && 'range' in item
-        ? fromYaml(item as YamlNode, doc, text, lines, depth + 1)
-        : ({ kind: 'scalar', span, value: null } as const),
-    );
-    return { kind: 'array', span, items };
-  }
-  if (isMap(node)) {
-    const pairs = node.items.map((pair) => {
-      const keyNode = pair.key as YamlNode | null;
-      const keySpan: Span = keyNode?.range ? [keyNode.range[0], keyNode.range[1]] : [span[0], span[0]];
-      const key = keyNode && isScalar(keyNode) ? String(keyNode.value ?? '') : text.slice(keySpan[0], keySpan[1]);
-      const valueNode = pair.value as YamlNode | null;
-      // `key:` with nothing after it is null; it is placed right after the key's colon.
-      const value: ConfigNode = valueNode
-        ? fromYaml(valueNode, doc, text, lines, depth + 1)
-        : { kind: 'scalar', span: [keySpan[1], keySpan[1]], value: null };
-      return { key, keySpan, value };
-    });
-    const entries = node.flow
-      ? withFlowRemoval(pairs)
-      : pairs.map((p) => ({ ...p, removeSpan: blockRemoval(p, text, lines) }));
-    return { kind: 'object', span, entries };
-  }
-  return { kind: 'scalar', span, value: null };
-}
-
-/** In a block mapping an entry owns whole lines: from its key's line to its value's last line. */
-function blockRemoval(p: { keySpan: Span; value: ConfigNode }, text: string, lines: LineIndex): Span {
-  const keyLine = lines.positionAt(p.keySpan[0]).line;
-  const lineStart = lines.lineStart(keyLine);
-  // The key shares its line with something else (e.g. `- key: v`): take just the entry.
-  if (text.slice(lineStart, p.keySpan[0]).trim() !== '') return [p.keySpan[0], p.value.span[1]];
-  const last = Math.max(p.keySpan[1], p.value.span[1]) - 1;
-  const lastLine = lines.positionAt(Math.max(last, p.keySpan[0])).line;
-  const end = lastLine + 1 < lines.lineCount ? lines.lineStart(lastLine + 1) : text.length;
-  return [lineStart, end];
-}
-
-/** In flow mappings and JSON objects an entry takes one comma with it: the next one, else the previous. */
-function withFlowRemoval(pairs: { key: string; keySpan: Span; value: ConfigNode }[]): Entry[] {
-  return pairs.map((p, i) => {
-    const next = pairs[i + 1];
-    const prev = pairs[i - 1];
-    const end = Math.max(p.keySpan[1], p.value.span[1]);
-    const removeSpan: Span = next
-      ? [p.keySpan[0], next.keySpan[0]]
-      : prev
-        ? [Math.max(prev.keySpan[1], prev.value.span[1]), end]
-        : [p.keySpan[0], end];
-    return { ...p, removeSpan };
-  });
+  return format === 'json' ? parseJson(text, lines) : parseYaml(text, lines);
 }
 
 const JSON_ERRORS: Record<string, string> = {
@@ -278,8 +86,36 @@ const JSON_ERRORS: Record<string, string> = {
   InvalidCharacter: 'Invalid character in string',
 };
 
-function parseJson(text: string): ParsedConfig {
-  const lines = new LineIndex(text);
+/** The offset of the first `[` or `{` nested deeper than MAX_CONFIG_DEPTH (jsonc-parser's tree builder recurses per level). */
+// SyntaxKind is a const enum, which isolatedModules can't read: its values, from jsonc-parser's typings.
+const OPEN_BRACE = 1 as SyntaxKind;
+const CLOSE_BRACE = 2 as SyntaxKind;
+const OPEN_BRACKET = 3 as SyntaxKind;
+const CLOSE_BRACKET = 4 as SyntaxKind;
+const EOF = 17 as SyntaxKind;
+
+function jsonTooDeep(text: string): number | undefined {
+  const scanner = createScanner(text, false);
+  // Open brackets; a closer that does not match the innermost is not counted as closing anything
+  // (the parser skips it), so this never counts fewer levels than the parser recurses into.
+  const open: SyntaxKind[] = [];
+  for (let kind = scanner.scan(); kind !== EOF; kind = scanner.scan()) {
+    if (kind === OPEN_BRACE || kind === OPEN_BRACKET) {
+      open.push(kind);
+      if (open.length > MAX_CONFIG_DEPTH) return scanner.getTokenOffset();
+    } else if (kind === CLOSE_BRACE && open[open.length - 1] === OPEN_BRACE) open.pop();
+    else if (kind === CLOSE_BRACKET && open[open.length - 1] === OPEN_BRACKET) open.pop();
+  }
+  return undefined;
+}
+
+function parseJson(text: string, lines: LineIndex): ParsedConfig {
+  const deep = jsonTooDeep(text);
+  if (deep !== undefined) {
+    const message = `This value is nested more than ${MAX_CONFIG_DEPTH} levels deep; a config nests 3 or 4.`;
+    const syntax = [parseDiagnostic(lines, 'error', message, [deep, deep + 1], 'too-deep')];
+    return { format: 'json', text, lines, root: undefined, syntax };
+  }
   const errors: JsonParseError[] = [];
   // Comments and trailing commas are accepted: VS Code edits *.json settings-like files as JSONC.
   const tree = parseJsonTree(text, errors, { allowTrailingComma: true, disallowComments: false });
@@ -290,7 +126,7 @@ function parseJson(text: string): ParsedConfig {
     if (e.offset === last) continue;
     last = e.offset;
     const name = printParseErrorCode(e.error);
-    syntax.push(syntaxDiagnostic(lines, 'error', `${JSON_ERRORS[name] ?? name}.`, [e.offset, e.offset + e.length]));
+    syntax.push(parseDiagnostic(lines, 'error', `${JSON_ERRORS[name] ?? name}.`, [e.offset, e.offset + e.length]));
   }
   return { format: 'json', text, lines, root: tree ? fromJson(tree) : undefined, syntax };
 }
@@ -383,7 +219,10 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let best: string | undefined;
   let bestDistance = limit + 1;
   for (const c of candidates) {
-    const d = editDistance(w, norm(c));
+    const n = norm(c);
+    // The distance is at least the difference in length: a long word is not compared cell by cell.
+    if (Math.abs(n.length - w.length) >= bestDistance) continue;
+    const d = editDistance(w, n);
     if (d < bestDistance) {
       best = c;
       bestDistance = d;

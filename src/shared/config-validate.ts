@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from './config.js';
+import type { Budget } from './config-budget.js';
 import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { type ConfigFs, checkConfigFiles } from './config-files.js';
 import { checkRules, LOWER_IS_BETTER, TASK_COLUMNS } from './config-rules.js';
@@ -12,6 +13,7 @@ import {
   parseConfigText,
   toValue,
 } from './config-tree.js';
+import { MAX_DIAGNOSTICS } from './limits.js';
 
 /**
  * Validation of a config file's text, shared by `finetune validate`, the extension's diagnostics
@@ -19,6 +21,7 @@ import {
  * (config-rules.ts), and, given a file system, what the config names on disk (config-files.ts).
  * Browser-safe: no Node APIs.
  */
+export { Budget } from './config-budget.js';
 export type { ConfigFs } from './config-files.js';
 export { checkConfigFiles, resolvePath } from './config-files.js';
 export type {
@@ -31,20 +34,26 @@ export type {
   Severity,
   TextEdit,
 } from './config-tree.js';
-export { formatOf, parseConfigText } from './config-tree.js';
+export { formatOf, parseConfigText, tooLargeDiagnostic } from './config-tree.js';
 
 export interface TextValidation {
   parsed: ParsedConfig;
   diagnostics: Diagnostic[];
 }
 
-/** Syntax, schema and cross-key diagnostics, sorted by position. A file that doesn't parse gets only its syntax errors. */
-export function validateConfigText(text: string, format: ConfigFormat): TextValidation {
+/**
+ * Syntax, schema and cross-key diagnostics, sorted by position (at most MAX_DIAGNOSTICS). A file
+ * that doesn't parse gets only its syntax errors.
+ */
+export function validateConfigText(text: string, format: ConfigFormat, budget?: Budget): TextValidation {
   const parsed = parseConfigText(text, format);
-  if (parsed.syntax.some((d) => d.severity === 'error')) return { parsed, diagnostics: sortDiagnostics(parsed.syntax) };
+  const done = (list: Diagnostic[]) => ({ parsed, diagnostics: capDiagnostics(sortDiagnostics(list)) });
+  if (parsed.syntax.some((d) => d.severity === 'error')) return done(parsed.syntax);
+  if (budget?.over) return done([...parsed.syntax, budget.stopped('the checks after the parse')]);
   const diagnostics = [...parsed.syntax, ...checkSchema(parsed, CONFIG_SCHEMA)];
+  if (budget?.over) return done([...diagnostics, budget.stopped('the checks after the schema')]);
   if (parsed.root?.kind === 'object') diagnostics.push(...checkRules(parsed));
-  return { parsed, diagnostics: sortDiagnostics(diagnostics) };
+  return done(diagnostics);
 }
 
 export interface FileCheckOptions {
@@ -58,10 +67,15 @@ export async function validateConfig(
   text: string,
   format: ConfigFormat,
   files?: FileCheckOptions,
+  budget?: Budget,
 ): Promise<Diagnostic[]> {
-  const { parsed, diagnostics } = validateConfigText(text, format);
+  const { parsed, diagnostics } = validateConfigText(text, format, budget);
   if (!files || parsed.root?.kind !== 'object' || parsed.syntax.some((d) => d.severity === 'error')) return diagnostics;
-  return sortDiagnostics([...diagnostics, ...(await checkConfigFiles(parsed, files.fs, files.configDir))]);
+  if (diagnostics.some((d) => d.code === 'validation-stopped')) return diagnostics;
+  // Not cut by the budget: file checks wait on I/O, which does not stall the host (a slow disk
+  // would otherwise lose them), and each of their steps is bounded by the readers' limits.
+  const found = await checkConfigFiles(parsed, files.fs, files.configDir);
+  return capDiagnostics(sortDiagnostics([...diagnostics, ...found]));
 }
 
 export interface ConfigResolution {
@@ -146,4 +160,17 @@ function before(a: Position, b: Position): number {
 
 export function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
   return [...list].sort((a, b) => before(a.range.start, b.range.start) || before(a.range.end, b.range.end));
+}
+
+/**
+ * The first MAX_DIAGNOSTICS of a sorted list, and one more that counts the rest (an error if any
+ * of them is one, so a capped list still says whether the config has errors).
+ */
+export function capDiagnostics(list: Diagnostic[]): Diagnostic[] {
+  if (list.length <= MAX_DIAGNOSTICS) return list;
+  const rest = list.slice(MAX_DIAGNOSTICS);
+  const first = rest[0] as Diagnostic;
+  const severity = rest.some((d) => d.severity === 'error') ? 'error' : 'warning';
+  const message = `${rest.length} more problems from here on are not listed (the first ${MAX_DIAGNOSTICS} are).`;
+  return [...list.slice(0, MAX_DIAGNOSTICS), { severity, message, code: 'too-many', path: [], range: first.range }];
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import { predictJsonl } from '../../src/engine/commands/jsonl-predict.js';
-import { textLines } from '../../src/engine/util/text-lines.js';
+import { LineTooLongError, textLines } from '../../src/engine/util/text-lines.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jsonl-predict-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,6 +29,24 @@ test('textLines: LF and CRLF ends, a leading BOM stripped, a later U+FEFF kept',
   const bytes = Buffer.from('\uFEFF{"a":1}\n', 'utf8');
   const chunks = [bytes.subarray(0, 2), bytes.subarray(2)];
   assert.deepEqual(await collect(textLines(Readable.from(chunks))), ['{"a":1}']);
+});
+
+test('textLines: lone CR ends, a CRLF or a character split across chunks, and a bound on a line', async () => {
+  const bytes = Buffer.from('a\rb\r\nc€\nd', 'utf8');
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    const chunks = [bytes.subarray(0, cut), bytes.subarray(cut)];
+    assert.deepEqual(await collect(textLines(Readable.from(chunks))), ['a', 'b', 'c€', 'd'], `cut at ${cut}`);
+  }
+  // Over the bound, in one chunk or growing over many: an error with the line's number.
+  const long = ['ok\n', 'x'.repeat(50), 'x'.repeat(60), '\nnever\n'].map((s) => Buffer.from(s));
+  await assert.rejects(collect(textLines(Readable.from(long), 100)), (e: unknown) => {
+    assert.ok(e instanceof LineTooLongError);
+    assert.equal(e.line, 2);
+    return true;
+  });
+  await assert.rejects(collect(textLines(Readable.from([Buffer.from(`ok\n${'y'.repeat(101)}\n`)]), 100)), {
+    message: 'line 2 is longer than 100 bytes, the most a line may have',
+  });
 });
 
 test('predict reads a JSONL file that starts with a UTF-8 byte-order mark', async () => {

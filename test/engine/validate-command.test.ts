@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { validateFile } from '../../src/engine/commands/validate.js';
-import { fixture, ROOT } from '../shared/helpers.js';
+import { aliasBomb, fixture, ROOT } from '../shared/helpers.js';
 
 let dir = '';
 
@@ -74,4 +74,37 @@ test('the CLI runs `finetune validate`; warnings alone exit 0', () => {
     child.stdout,
     'warn.finetune.yaml:4:1: warning: There is no validation set, so no evaluation runs: set data.validation or data.validation_split. [no-validation]\nwarn.finetune.yaml: 0 error(s), 1 warning(s)\n',
   );
+});
+
+test('an alias bomb is one located error, found in well under a second', async () => {
+  const file = join(dir, 'bomb.finetune.yaml');
+  writeFileSync(file, aliasBomb(8, 9));
+  const started = Date.now();
+  const { code, out } = await run(file);
+  const ms = Date.now() - started;
+  assert.equal(code, 1);
+  assert.deepEqual(out.trimEnd().split('\n'), [
+    `${file}:9:8: error: The aliases of this file expand to more than 10000 values (reached here, *d at e[0]): write the values out instead. [alias-limit]`,
+    `${file}: 1 error(s), 0 warning(s)`,
+  ]);
+  console.log(`# alias bomb (8 levels of 9): finetune validate answered in ${ms} ms`);
+  // A hang guard (before the bound it ran for minutes), generous for a loaded machine.
+  assert.ok(ms < 5000, `${ms} ms`);
+});
+
+test('a config over the size limit is reported without being read; a folder as data file is no crash', async () => {
+  const big = join(dir, 'big.finetune.yaml');
+  writeFileSync(big, 'model: m\n');
+  truncateSync(big, 2 ** 40);
+  const { code, out } = await run(big);
+  assert.equal(code, 1);
+  assert.match(
+    out,
+    /big\.finetune\.yaml:1:1: error: The config file is 1 TB, over the 256 KB a config may have: it is not read\. \[too-large\]/,
+  );
+
+  mkdirSync(join(dir, 'folder.jsonl'));
+  const file = join(dir, 'folder.finetune.yaml');
+  writeFileSync(file, 'model: org/model\ntask: causal-lm\ndata: {train: folder.jsonl}\n');
+  assert.equal((await run(file)).code, 0);
 });

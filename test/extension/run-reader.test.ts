@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -15,6 +15,7 @@ import {
 } from '../../src/extension/runs/run-reader.js';
 import { isPidAlive } from '../../src/extension/runs/run-state.js';
 import type { RunStatus } from '../../src/shared/run-directory.js';
+import { aliasBomb } from '../shared/helpers.js';
 import { deadPid, tempDir } from './helpers.js';
 
 function writeStatus(dir: string, fields: Partial<RunStatus>): void {
@@ -242,4 +243,19 @@ test('the panel gets config.yaml as parsed, the runs view only a mapping', async
   assert.equal(await readRunConfig(dir), undefined);
   writeFileSync(join(dir, 'config.yaml'), 'model: [unclosed\n');
   assert.equal('config' in (await readRunInfo(dir)), false);
+});
+
+test('run files are read within bounds: a huge status.json is an error, an alias bomb config is left out', async (t) => {
+  const dir = runDir(t);
+  writeFileSync(join(dir, 'status.json'), '{"state": "running"}');
+  truncateSync(join(dir, 'status.json'), 2 ** 40); // sparse: only a reader that measures first is quick
+  assert.equal(
+    (await readStatusFile(dir)).error,
+    'status.json: the file is 1 TB, more than the 4 MB a run file may have',
+  );
+  // yaml's parse() would throw on it (its maxAliasCount); the bounded parse says so without expanding it.
+  writeFileSync(join(dir, 'config.yaml'), aliasBomb(9, 9));
+  assert.equal('config' in (await readRunInfo(dir)), false);
+  writeFileSync(join(dir, 'config.yaml'), 'model: m\nshared: &s {r: 4}\nlora: *s\n');
+  assert.deepEqual((await readRunInfo(dir)).config, { model: 'm', shared: { r: 4 }, lora: { r: 4 } });
 });

@@ -32,3 +32,17 @@ export function cursor(marked: string): { text: string; position: Position } {
   const text = marked.slice(0, i) + marked.slice(i + 1);
   return { text, position: new LineIndex(text).positionAt(i) };
 }
+
+/** The start of a config with its required keys. */
+export const CONFIG_HEAD = 'model: m\ntask: text-classification\ndata:\n  train: t.jsonl\n';
+
+/** `a: &a [x, x, ...]`, `b: &b [*a, *a, ...]`, ...: `width ** levels` values once expanded. */
+export function aliasBomb(levels: number, width: number): string {
+  const names = 'abcdefghijklmnop';
+  let text = CONFIG_HEAD;
+  for (let i = 0; i < levels; i++) {
+    const item = i === 0 ? 'x' : `*${names[i - 1]}`;
+    text += `${names[i]}: &${names[i]} [${Array(width).fill(item).join(', ')}]\n`;
+  }
+  return text;
+}

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
 import { DataError } from '../data/errors.js';
 import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
@@ -9,6 +10,7 @@ import { resolveModel } from '../io/hub-download.js';
 import { TASKS } from '../tasks/registry.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { absolutePaths, ConfigError, loadConfig } from '../train/finetune.js';
+import { readJsonBounded } from '../util/bounded-read.js';
 import { type Command, UsageError } from './command.js';
 
 /**
@@ -27,7 +29,7 @@ async function localModelFolder(model: string): Promise<string | undefined> {
 function modelLabel2id(modelDir: string | undefined): Record<string, number> | undefined {
   const file = modelDir && resolve(modelDir, 'config.json');
   if (!file || !existsSync(file)) return undefined;
-  const l2i = (JSON.parse(readFileSync(file, 'utf8')) as { label2id?: unknown }).label2id;
+  const l2i = (readJsonBounded(file, MAX_MODEL_JSON_BYTES, "a model's config.json") as { label2id?: unknown }).label2id;
   return l2i !== null && typeof l2i === 'object' ? (l2i as Record<string, number>) : undefined;
 }
 

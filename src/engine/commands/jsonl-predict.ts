@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { textLines } from '../util/text-lines.js';
+import { LineTooLongError, textLines } from '../util/text-lines.js';
 
 /**
  * The loop every `predict` shares: one JSON object per input line (blank lines skipped), one JSON
@@ -14,16 +14,21 @@ export async function predictJsonl(
 ): Promise<void> {
   const out = output ? createWriteStream(output) : process.stdout;
   let lineNo = 0;
-  for await (const line of textLines(createReadStream(input))) {
-    lineNo++;
-    if (line.trim() === '') continue;
-    let row: unknown;
-    try {
-      row = JSON.parse(line);
-    } catch (err) {
-      throw new Error(`${input}:${lineNo}: not valid JSON (${(err as Error).message})`);
+  try {
+    for await (const line of textLines(createReadStream(input))) {
+      lineNo++;
+      if (line.trim() === '') continue;
+      let row: unknown;
+      try {
+        row = JSON.parse(line);
+      } catch (err) {
+        throw new Error(`${input}:${lineNo}: not valid JSON (${(err as Error).message})`);
+      }
+      out.write(`${JSON.stringify(await predict(row, `${input}:${lineNo}`))}\n`);
     }
-    out.write(`${JSON.stringify(await predict(row, `${input}:${lineNo}`))}\n`);
+  } catch (err) {
+    if (err instanceof LineTooLongError) throw new Error(`${input}:${err.line}: ${err.message}`);
+    throw err;
   }
   if (out !== process.stdout) await new Promise<void>((done) => (out as NodeJS.WritableStream).end(() => done()));
 }

@@ -1,7 +1,14 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type ConfigFs, type Diagnostic, formatOf, validateConfig } from '../../shared/config-validate.js';
+import {
+  type ConfigFs,
+  type Diagnostic,
+  formatOf,
+  tooLargeDiagnostic,
+  validateConfig,
+} from '../../shared/config-validate.js';
+import { MAX_CONFIG_BYTES } from '../../shared/limits.js';
 import { type Command, choiceOption, UsageError } from './command.js';
 
 /** ConfigFs over Node's file system, for the engine and the CLI. */
@@ -25,6 +32,8 @@ export const nodeConfigFs: ConfigFs = {
       const buffer = Buffer.alloc(bytes);
       const { bytesRead } = await file.read(buffer, 0, bytes, 0);
       return buffer.subarray(0, bytesRead).toString('utf8');
+    } catch {
+      return undefined; // a folder opens, and fails here
     } finally {
       await file.close();
     }
@@ -44,10 +53,18 @@ export interface ValidateOptions {
 /** Validates one config file and prints its diagnostics; resolves to the exit code. */
 export async function validateFile(file: string, o: ValidateOptions): Promise<number> {
   const path = resolve(file);
-  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+  const cannot = (err: NodeJS.ErrnoException) => {
     throw new UsageError(`can't read ${file}: ${err.code ?? err.message}`);
-  });
-  const diagnostics = await validateConfig(text, formatOf(path), { fs: nodeConfigFs, configDir: dirname(path) });
+  };
+  // A file over the limit is reported, not read (the same diagnostic the editor shows).
+  const { size } = await stat(path).catch(cannot);
+  const diagnostics =
+    size > MAX_CONFIG_BYTES
+      ? [tooLargeDiagnostic(size)]
+      : await validateConfig(await readFile(path, 'utf8').catch(cannot), formatOf(path), {
+          fs: nodeConfigFs,
+          configDir: dirname(path),
+        });
   if (o.format === 'json') {
     const list = diagnostics.map(({ severity, message, code, range }) => ({ severity, message, code, range }));
     o.out.write(`${JSON.stringify(list, null, 2)}\n`);

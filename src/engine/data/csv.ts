@@ -1,6 +1,7 @@
 import { type CsvError, type Parser, parse } from 'csv-parse';
+import { MAX_LINE_BYTES } from '../../shared/limits.js';
 import { type BadRows, DataError, type Source } from './errors.js';
-import { type LineChunk, readLineChunks } from './lines.js';
+import { type LineChunk, lineTooLong, readLineChunks } from './lines.js';
 import type { RawRow } from './records.js';
 
 /**
@@ -20,11 +21,14 @@ export interface CsvOptions {
   required: { name: string; key: string }[];
   badRows: BadRows;
   chunkBytes?: number;
-  /** Longest record accepted (default MAX_RECORD); tests make it small. */
+  /** Longest record accepted (default MAX_LINE_BYTES); tests make it small. */
   maxRecord?: number;
+  /** Longest line read (default MAX_LINE_BYTES); tests make it small. */
+  maxLineBytes?: number;
 }
 
-const MAX_RECORD = 16 << 20;
+/** A record may span lines (quoted line breaks), but is bounded like one line. */
+const MAX_RECORD = MAX_LINE_BYTES;
 const QUOTING_CODES = new Set([
   'CSV_INVALID_CLOSING_QUOTE',
   'INVALID_OPENING_QUOTE',
@@ -97,6 +101,7 @@ function sliceFrom(from: number, chunks: LineChunk[]): LineChunk[] {
       firstLine: from,
       lineCount: last - from + 1,
       badLines: c.badLines.filter((l) => l >= from),
+      longLines: c.longLines.filter((l) => l >= from),
     });
   }
   return out;
@@ -107,7 +112,10 @@ function isBlank(fields: string[]): boolean {
 }
 
 export async function* csvRows(file: string, opts: CsvOptions): AsyncGenerator<RawRow[]> {
-  const source = readLineChunks(file, opts.chunkBytes)[Symbol.asyncIterator]();
+  const maxLine = opts.maxLineBytes ?? MAX_LINE_BYTES;
+  const source = readLineChunks(file, opts.chunkBytes, maxLine)[Symbol.asyncIterator]();
+  // Long lines are reported when their chunk first arrives; a chunk replayed after a quoting error is not reported twice.
+  const reportedLong = new Set<number>();
   let queue: LineChunk[] = [];
   let pending: LineChunk[] = [];
   const maxRecord = opts.maxRecord ?? MAX_RECORD;
@@ -247,6 +255,11 @@ export async function* csvRows(file: string, opts: CsvOptions): AsyncGenerator<R
       }
       pending.push(chunk);
       for (const line of chunk.badLines) badLines.add(line);
+      for (const line of chunk.longLines) {
+        if (reportedLong.has(line)) continue;
+        reportedLong.add(line);
+        opts.badRows.report(lineTooLong(file, line, maxLine));
+      }
       await write(session, chunk.bytes);
       const rows = drain();
       if (rows.length > 0) yield rows;

@@ -18,6 +18,7 @@ export type DataErrorKind =
   | 'format' // unsupported extension, JSON array instead of JSON lines, UTF-16 file
   | 'encoding' // bytes that are not valid UTF-8
   | 'malformed-json'
+  | 'line-too-long' // a line over MAX_LINE_BYTES (its bytes are not read into memory)
   | 'field-count' // CSV row with more or fewer fields than the header
   | 'quoting' // CSV quote not closed, or a quote where RFC 4180 allows none
   | 'missing-column'
@@ -33,6 +34,7 @@ export type DataErrorKind =
 const ROW_KINDS: ReadonlySet<DataErrorKind> = new Set([
   'encoding',
   'malformed-json',
+  'line-too-long',
   'field-count',
   'quoting',
   'missing-column',

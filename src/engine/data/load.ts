@@ -1,7 +1,8 @@
 import { extname } from 'node:path';
+import { MAX_LINE_BYTES } from '../../shared/limits.js';
 import { csvRows } from './csv.js';
 import { type BadRows, DataError, type Source } from './errors.js';
-import { readLineChunks } from './lines.js';
+import { lineTooLong, readLineChunks } from './lines.js';
 import { type Columns, type Example, type RawRow, type RowLayout, requiredFields, toExample } from './records.js';
 
 /**
@@ -33,6 +34,8 @@ export interface LoadOptions {
   badRows: BadRows;
   /** Bytes per read; tests make it small to cross chunk boundaries. */
   chunkBytes?: number;
+  /** Longest line (and CSV record) read, MAX_LINE_BYTES unless set; tests make it small. */
+  maxLineBytes?: number;
 }
 
 /** Where JSON.parse stopped, when the message says (V8 reports "at position N"). */
@@ -53,14 +56,20 @@ function jsonRow(obj: Record<string, unknown>, source: Source): RawRow {
 
 async function* jsonlRows(file: string, opts: LoadOptions): AsyncGenerator<RawRow[]> {
   let seenData = false;
-  for await (const chunk of readLineChunks(file, opts.chunkBytes)) {
+  const maxLine = opts.maxLineBytes ?? MAX_LINE_BYTES;
+  for await (const chunk of readLineChunks(file, opts.chunkBytes, maxLine)) {
     const lines = chunk.text.split('\n');
     const bad = chunk.badLines.length > 0 ? new Set(chunk.badLines) : undefined;
+    const long = chunk.longLines.length > 0 ? new Set(chunk.longLines) : undefined;
     const rows: RawRow[] = [];
     for (let i = 0; i < chunk.lineCount; i++) {
       const line = chunk.firstLine + i;
       let s = lines[i] as string;
       if (s.endsWith('\r')) s = s.slice(0, -1);
+      if (long?.has(line)) {
+        opts.badRows.report(lineTooLong(file, line, maxLine));
+        continue;
+      }
       if (bad?.has(line)) {
         opts.badRows.report(new DataError('encoding', 'bytes that are not valid UTF-8', { file, line }, 'UTF-8 text'));
         continue;
@@ -115,6 +124,7 @@ export async function* loadBatches(file: string, opts: LoadOptions): AsyncGenera
           required: requiredFields(opts.rows, opts.columns),
           badRows: opts.badRows,
           ...(opts.chunkBytes === undefined ? {} : { chunkBytes: opts.chunkBytes }),
+          ...(opts.maxLineBytes === undefined ? {} : { maxLineBytes: opts.maxLineBytes }),
         });
   for await (const batch of rows) {
     const examples: Example[] = [];

@@ -6,9 +6,12 @@
  *
  * Pickle checkpoints are refused, never read: unpickling runs arbitrary code from the file.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
 import type { TensorData } from '../graph/types.js';
+import { FileTooLargeError, readTextBounded } from '../util/bounded-read.js';
 import { writeTextAtomic } from './atomic.js';
 import { pythonJson } from './hf-config.js';
 import { type SafetensorsEntry, SafetensorsFile, storedBytes, writeSafetensors } from './safetensors.js';
@@ -41,8 +44,9 @@ function readIndex(folder: string): Record<string, string> {
   const path = join(folder, WEIGHTS_INDEX);
   let index: unknown;
   try {
-    index = JSON.parse(readFileSync(path, 'utf8'));
+    index = JSON.parse(readTextBounded(path, MAX_MODEL_JSON_BYTES, 'a model.safetensors.index.json'));
   } catch (error) {
+    if (error instanceof FileTooLargeError) throw error;
     throw new Error(`${path} is not valid JSON (${(error as Error).message}); re-download or re-save the model`);
   }
   const map = (index as { weight_map?: unknown } | null)?.weight_map;

@@ -2,9 +2,10 @@
  * Reading and writing `config.json` (the type is models/hf-config.ts's `HfConfig`): a wrong value
  * of a shared key fails here, naming the key, rather than as a shape error deep in graph building.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
 import type { HfConfig } from '../models/hf-config.js';
+import { FileTooLargeError, readTextBounded } from '../util/bounded-read.js';
 import { writeTextAtomic } from './atomic.js';
 
 export const CONFIG_FILE = 'config.json';
@@ -28,8 +29,9 @@ export function readHfConfig(folder: string): HfConfig {
   const path = join(folder, CONFIG_FILE);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
+    text = readTextBounded(path, MAX_MODEL_JSON_BYTES, "a model's config.json");
+  } catch (error) {
+    if (error instanceof FileTooLargeError) throw error;
     throw new Error(`${path} not found: a Hugging Face model folder needs its config.json next to the weights`);
   }
   let config: unknown;

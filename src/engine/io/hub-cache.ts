@@ -9,9 +9,12 @@
  * <cache> is HF_HUB_CACHE, else HUGGINGFACE_HUB_CACHE (older name), else $HF_HOME/hub, else
  * $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub.
  */
+
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
+import { readJsonBounded } from '../util/bounded-read.js';
 import { WEIGHTS_FILE, WEIGHTS_INDEX } from './checkpoint.js';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
@@ -119,7 +122,7 @@ export function snapshotComplete(folder: string): boolean {
   if (!has('config.json')) return false;
   if (has(WEIGHTS_INDEX)) {
     try {
-      const index = JSON.parse(readFileSync(join(folder, WEIGHTS_INDEX), 'utf8')) as {
+      const index = readJsonBounded(join(folder, WEIGHTS_INDEX), MAX_MODEL_JSON_BYTES, `a ${WEIGHTS_INDEX}`) as {
         weight_map?: Record<string, string>;
       };
       const shards = new Set(Object.values(index.weight_map ?? {}));

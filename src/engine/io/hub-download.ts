@@ -9,22 +9,16 @@
  * relative symlink (a copy where symlinks are not allowed, e.g. Windows without developer mode).
  * refs/<revision> is written last, so an interrupted download is resumed, not trusted.
  */
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-} from 'node:fs';
+
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { downloadFile, HubApiError, type ListFileEntry, listFiles, modelInfo } from '@huggingface/hub';
+import { MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
+import { readJsonBounded } from '../util/bounded-read.js';
 import { writeTextAtomic } from './atomic.js';
 import { pickleRefusal, WEIGHTS_FILE, WEIGHTS_INDEX } from './checkpoint.js';
 import {
@@ -168,7 +162,7 @@ export async function downloadToCache(
     await fetchFile('config.json');
     if (listing.has(WEIGHTS_INDEX)) {
       await fetchFile(WEIGHTS_INDEX);
-      const index = JSON.parse(readFileSync(join(snapshot, WEIGHTS_INDEX), 'utf8')) as {
+      const index = readJsonBounded(join(snapshot, WEIGHTS_INDEX), MAX_MODEL_JSON_BYTES, `a ${WEIGHTS_INDEX}`) as {
         weight_map?: Record<string, string>;
       };
       for (const shard of new Set(Object.values(index.weight_map ?? {}))) await fetchFile(shard);

@@ -14,13 +14,14 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { MAX_SAFETENSORS_HEADER_BYTES } from '../../shared/limits.js';
 import type { DType, TensorArray, TensorData } from '../graph/types.js';
 import { numel } from '../graph/types.js';
 import { writeAll, writeFileAtomic } from './atomic.js';
 import { bf16ToF32, f16ToF32 } from './half.js';
 
 /** The format's own limit (MAX_HEADER_SIZE in the Rust crate): larger means not safetensors. */
-const MAX_HEADER_BYTES = 100_000_000;
+const MAX_HEADER_BYTES = MAX_SAFETENSORS_HEADER_BYTES;
 
 /** Bytes per element of every dtype the format defines. */
 const DTYPE_BYTES: Readonly<Record<string, number>> = {
@@ -219,9 +220,14 @@ function parseHeader(
   }
   if (size < 8) throw new Error(`${file} is ${size} bytes: too short to be a safetensors file`);
   const headerLength = Number(Buffer.from(prefix).readBigUInt64LE(0));
+  // Checked before anything is allocated for the header: its length comes from the file.
   if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > size) {
+    const why =
+      headerLength > MAX_HEADER_BYTES
+        ? `over the format's limit of ${MAX_HEADER_BYTES} bytes`
+        : `past the end of the file (${size} bytes)`;
     throw new Error(
-      `${file} is not a safetensors file (its first 8 bytes give a header of ${headerLength} bytes in a file of ${size})`,
+      `${file} is not a safetensors file: its first 8 bytes give a header of ${headerLength} bytes, ${why}`,
     );
   }
   const headerBytes = new Uint8Array(headerLength);

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedLoraConfig } from '../../shared/config.js';
+import { MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { Graph } from '../graph/graph.js';
 import type { TensorData, Value } from '../graph/types.js';
@@ -9,6 +10,7 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { AdapterHook } from '../models/layers.js';
 import type { ParamSpec, TrainableModel, Weights } from '../models/model.js';
 import { findFamily } from '../models/registry.js';
+import { readJsonBounded } from '../util/bounded-read.js';
 import { rng } from '../util/random.js';
 
 /**
@@ -286,7 +288,10 @@ export function readPeftAdapter(dir: string): { config: Record<string, unknown>;
   const configFile = join(dir, ADAPTER_CONFIG_FILE);
   if (!existsSync(configFile))
     throw new Error(`${dir} is not a PEFT adapter folder: ${ADAPTER_CONFIG_FILE} is missing`);
-  const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+  const config = readJsonBounded(configFile, MAX_MODEL_JSON_BYTES, `a ${ADAPTER_CONFIG_FILE}`) as Record<
+    string,
+    unknown
+  >;
   const weights: Weights = new Map();
   for (const [name, t] of readSafetensors(join(dir, ADAPTER_WEIGHTS_FILE)).tensors) {
     weights.set(name.startsWith(PEFT_PREFIX) ? name.slice(PEFT_PREFIX.length) : name, t);

@@ -3,8 +3,10 @@
 // sequence ids, truncation, overflow windows and padding that fine-tuning needs and the library
 // does not give. The library supplies the models and the vocabulary; normalization and
 // pre-tokenization are redone on aligned text (see aligned.ts) so each token knows its characters.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { MAX_MODEL_JSON_BYTES, MAX_TOKENIZER_BYTES } from '../../shared/limits.js';
+import { readJsonBounded } from '../util/bounded-read.js';
 import { AddedTokenSplitter, type Section } from './added-tokens.js';
 import { type Aligned, identity, lowercase, mapCodePoints, replaceAll, slice, spanOf, trim } from './aligned.js';
 import { createLibTokenizer, type Json, type LibAddedToken, type LibTokenizer } from './library.js';
@@ -52,8 +54,9 @@ const NO_MAX_LENGTH = 1e29;
 const BYTE_SPACE = '\u0120';
 const SPACE = /\s/u;
 
-function readJson(path: string): Json {
-  return JSON.parse(readFileSync(path, 'utf8')) as Json;
+/** tokenizer.json, or one of the small JSON files beside it, read within its size limit. */
+function readJson(path: string, limit = MAX_MODEL_JSON_BYTES): Json {
+  return readJsonBounded(path, limit, `a ${basename(path)}`) as Json;
 }
 
 /** A special token as tokenizer_config writes it: a string or an AddedToken object. */
@@ -96,7 +99,11 @@ export class Tokenizer {
       throw new Error(`${dir}: no tokenizer.json (save the tokenizer with a fast tokenizer to create one)`);
     }
     const optional = (name: string) => (existsSync(join(dir, name)) ? readJson(join(dir, name)) : {});
-    return new Tokenizer(readJson(path), optional('tokenizer_config.json'), optional('special_tokens_map.json'));
+    return new Tokenizer(
+      readJson(path, MAX_TOKENIZER_BYTES),
+      optional('tokenizer_config.json'),
+      optional('special_tokens_map.json'),
+    );
   }
 
   constructor(tokenizerJson: Json, tokenizerConfig: Json = {}, specialTokensMap: Json = {}) {

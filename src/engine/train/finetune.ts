@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../../shared/config.js';
-import { type Diagnostic, formatOf, resolveConfig } from '../../shared/config-validate.js';
+import { type Diagnostic, formatOf, resolveConfig, tooLargeDiagnostic } from '../../shared/config-validate.js';
+import { MAX_CONFIG_BYTES, MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
 import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { describeLock } from '../../shared/run-lock.js';
 import { prepareData } from '../data/prepare.js';
@@ -14,6 +15,7 @@ import type { DeviceChoice } from '../runtime.js';
 import { metricDirection } from '../tasks/metrics/registry.js';
 import { TASKS } from '../tasks/registry.js';
 import { Tokenizer } from '../tokenize/index.js';
+import { FileTooLargeError, readJsonBounded, readTextBounded } from '../util/bounded-read.js';
 import { exportFinal } from './final-export.js';
 import { RunDirectory } from './run-dir.js';
 import { failureReason, recordFailure } from './run-failure.js';
@@ -54,7 +56,13 @@ export class ConfigError extends Error {
 
 /** A config file validated, with every default filled in (the engine reads defaults from nowhere else). */
 export function loadConfig(path: string): ResolvedConfig {
-  const text = readFileSync(path, 'utf8');
+  let text: string;
+  try {
+    text = readTextBounded(path, MAX_CONFIG_BYTES, 'a config file');
+  } catch (error) {
+    if (error instanceof FileTooLargeError) throw new ConfigError(path, [tooLargeDiagnostic(error.size)]);
+    throw error;
+  }
   const { config, diagnostics } = resolveConfig(text, formatOf(path));
   if (!config) throw new ConfigError(path, diagnostics);
   return config;
@@ -168,7 +176,11 @@ async function train(
   const model = await resolveModel(config.model);
   run.log('info', `model: ${config.model} -> ${model.folder}`);
   const tokenizer = Tokenizer.fromFolder(model.folder);
-  const modelConfig = JSON.parse(readFileSync(join(model.folder, 'config.json'), 'utf8')) as {
+  const modelConfig = readJsonBounded(
+    join(model.folder, 'config.json'),
+    MAX_MODEL_JSON_BYTES,
+    "a model's config.json",
+  ) as {
     label2id?: Record<string, number>;
     model_type?: string;
   };

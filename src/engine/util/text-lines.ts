@@ -1,23 +1,55 @@
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { formatBytes, MAX_LINE_BYTES } from '../../shared/limits.js';
+
+/** A line longer than the limit; `line` is its 1-based number, for the caller's file:line message. */
+export class LineTooLongError extends Error {
+  override readonly name = 'LineTooLongError';
+  constructor(
+    readonly line: number,
+    readonly limit: number,
+  ) {
+    super(`line ${line} is longer than ${formatBytes(limit)}, the most a line may have`);
+  }
+}
 
 /**
- * The lines of a UTF-8 text stream (LF or CRLF ends), with a leading byte-order mark stripped,
- * read as they arrive so a large file is never held whole. The stream is destroyed when the
- * iteration ends, early or not; its errors (e.g. a file that cannot be opened) are thrown from the
- * iteration as they are.
+ * The lines of a UTF-8 text stream (LF, CRLF or CR ends, as readline reads them), with a leading
+ * byte-order mark stripped, read as they arrive so a large file is never held whole, nor a line
+ * longer than `maxChars` (MAX_LINE_BYTES: a character is at least a byte), which throws
+ * LineTooLongError instead of growing without bound. The stream is destroyed when the iteration
+ * ends, early or not; its errors (e.g. a file that cannot be opened) are thrown as they are.
  */
-export async function* textLines(input: Readable): AsyncGenerator<string> {
-  input.setEncoding('utf8');
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  let first = true;
+export async function* textLines(input: Readable, maxChars = MAX_LINE_BYTES): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let partial = '';
+  let number = 1;
+  /** The last chunk ended in CR: an LF starting the next one belongs to it. */
+  let afterCr = false;
+  const emit = (line: string) => {
+    const text = number === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
+    number++;
+    return text;
+  };
   try {
-    for await (const line of lines) {
-      yield first && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
-      first = false;
+    for await (const chunk of input as AsyncIterable<Buffer | string>) {
+      let text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+      if (afterCr && text.startsWith('\n')) text = text.slice(1);
+      if (text !== '') afterCr = text.endsWith('\r');
+      let start = 0;
+      for (const m of text.matchAll(/\r\n|\r|\n/g)) {
+        const line = partial + text.slice(start, m.index);
+        partial = '';
+        if (line.length > maxChars) throw new LineTooLongError(number, maxChars);
+        yield emit(line);
+        start = m.index + m[0].length;
+      }
+      partial += text.slice(start);
+      if (partial.length > maxChars) throw new LineTooLongError(number, maxChars);
     }
+    partial += decoder.end();
+    if (partial !== '') yield emit(partial);
   } finally {
-    lines.close();
     input.destroy();
   }
 }

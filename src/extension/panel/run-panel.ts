@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { formatOf, validateConfig } from '../../shared/config-validate.js';
+import { formatOf } from '../../shared/config-validate.js';
 import {
   type ConfigPath,
   type ConfigState,
@@ -16,7 +16,7 @@ import type { RunEvent } from '../../shared/run-directory.js';
 import { configName, latestRunOf } from '../../shared/run-id.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
 import { configRunsRoot } from '../settings.js';
-import { RecordingConfigFs } from '../validation/config-fs.js';
+import { RecordingConfigFs, validateInEditor } from '../validation/config-fs.js';
 import { configEdit } from './config-edit.js';
 import { buildPanelHtml, makeNonce } from './csp.js';
 import { EventBatcher } from './event-batcher.js';
@@ -243,7 +243,7 @@ class RunPanel extends Disposable {
     const text = doc.getText();
     const format = formatOf(uri.path);
     const files = uri.scheme === 'file' ? { fs: new RecordingConfigFs(), configDir: dirname(uri.fsPath) } : undefined;
-    const diagnostics = await validateConfig(text, format, files);
+    const diagnostics = await validateInEditor(text, format, files);
     return { uri: uri.toString(), fileName: basename(uri.path), format, text, version: doc.version, diagnostics };
   }
 

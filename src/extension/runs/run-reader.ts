@@ -1,6 +1,7 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseConfigText, toValue } from '../../shared/config-tree.js';
+import { formatBytes, formatOver, MAX_RUN_FILE_BYTES } from '../../shared/limits.js';
 import type { FinalMetrics, JsonValue, RunInfo } from '../../shared/messages.js';
 import { RUN_FILES, type RunState, type RunStatus, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { runIdTime } from '../../shared/run-id.js';
@@ -66,7 +67,7 @@ export function parseStatus(text: string): RunStatus | string {
 export async function readStatusFile(dir: string): Promise<{ status?: RunStatus; error?: string }> {
   let text: string;
   try {
-    text = await readFile(join(dir, RUN_FILES.status), 'utf8');
+    text = await readRunFile(join(dir, RUN_FILES.status));
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? {} : { error: `status.json: ${(err as Error).message}` };
   }
@@ -197,10 +198,33 @@ export async function listFinal(dir: string): Promise<string[]> {
   }
 }
 
-/** config.yaml parsed, whatever its value; undefined when missing, unreadable or not YAML. */
+/**
+ * A run file's text, refused over MAX_RUN_FILE_BYTES: run folders are read in the extension host,
+ * in untrusted workspaces too, so a huge file there must not be loaded whole.
+ */
+async function readRunFile(path: string): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size > MAX_RUN_FILE_BYTES)
+      throw new Error(
+        `the file is ${formatOver(size, MAX_RUN_FILE_BYTES)}, more than the ${formatBytes(MAX_RUN_FILE_BYTES)} a run file may have`,
+      );
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * config.yaml parsed, whatever its value; undefined when missing, unreadable, not YAML, or over a
+ * bound of the config parser (aliases, nesting: it is the validator's bounded parse, not toJS).
+ */
 async function readConfigValue(dir: string): Promise<unknown> {
   try {
-    return parseYaml(await readFile(join(dir, RUN_FILES.config), 'utf8'));
+    const parsed = parseConfigText(await readRunFile(join(dir, RUN_FILES.config)), 'yaml');
+    if (parsed.syntax.some((d) => d.severity === 'error')) return undefined;
+    return toValue(parsed.root) ?? null;
   } catch {
     return undefined;
   }
@@ -235,7 +259,7 @@ export async function readRunInfo(dir: string): Promise<RunInfo> {
 
 async function readJson(path: string): Promise<unknown> {
   try {
-    return JSON.parse(await readFile(path, 'utf8'));
+    return JSON.parse(await readRunFile(path));
   } catch {
     return undefined;
   }

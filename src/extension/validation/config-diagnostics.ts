@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import * as vscode from 'vscode';
-import { type Diagnostic, type Fix, formatOf, type Range, validateConfig } from '../../shared/config-validate.js';
+import { type Diagnostic, type Fix, formatOf, type Range } from '../../shared/config-validate.js';
 import { isConfigFile } from '../configs/discovery.js';
 import { Disposable } from '../lifecycle.js';
-import { RecordingConfigFs } from './config-fs.js';
+import { RecordingConfigFs, readConfigFile, validateInEditor } from './config-fs.js';
 
 /**
  * Inline validation of config files: the shared validator (src/shared/config-validate.ts, the
@@ -77,16 +76,16 @@ export class ConfigDiagnostics extends Disposable {
     const gen = (this.generation.get(key) ?? 0) + 1;
     this.generation.set(key, gen);
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
-    let text: string;
-    if (open) text = open.getText();
-    else if (uri.scheme === 'file' && existsSync(uri.fsPath)) text = await readFile(uri.fsPath, 'utf8');
-    else {
+    // A file on disk is read only when it is within the config size limit.
+    const read = open ? { text: open.getText() } : uri.scheme === 'file' ? await readConfigFile(uri.fsPath) : undefined;
+    if (!read) {
       this.forget(uri);
       return [];
     }
     const fs = new RecordingConfigFs();
     const files = uri.scheme === 'file' ? { fs, configDir: dirname(uri.fsPath) } : undefined;
-    const diagnostics = await validateConfig(text, formatOf(uri.path), files);
+    // Within a time budget: this runs in the extension host on every edit.
+    const diagnostics = 'text' in read ? await validateInEditor(read.text, formatOf(uri.path), files) : [read.tooLarge];
     if (this.generation.get(key) !== gen) return diagnostics;
     this.results.set(key, diagnostics);
     this.collection.set(uri, diagnostics.map(toVscodeDiagnostic));

@@ -1,6 +1,50 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { ConfigFs } from '../../shared/config-validate.js';
+import {
+  Budget,
+  type ConfigFormat,
+  type ConfigFs,
+  type Diagnostic,
+  type FileCheckOptions,
+  tooLargeDiagnostic,
+  validateConfig,
+} from '../../shared/config-validate.js';
+import { MAX_CONFIG_BYTES } from '../../shared/limits.js';
+
+/**
+ * How long one validation in the editor may take before its remaining checks are skipped (and a
+ * diagnostic says so): it runs in the extension host, on every edit. Each phase is bounded by the
+ * input limits, so this bounds the stall; a normal config takes a few milliseconds.
+ */
+export const EDITOR_VALIDATION_BUDGET_MS = 1000;
+
+/** The shared validator as the editor runs it: within EDITOR_VALIDATION_BUDGET_MS (the clock is for tests). */
+export function validateInEditor(
+  text: string,
+  format: ConfigFormat,
+  files: FileCheckOptions | undefined,
+  now?: () => number,
+): Promise<Diagnostic[]> {
+  return validateConfig(text, format, files, new Budget(EDITOR_VALIDATION_BUDGET_MS, now));
+}
+
+/**
+ * A config file from disk (one not open in an editor): its text, or, over MAX_CONFIG_BYTES, the
+ * diagnostic that says so without reading it; undefined when it can't be read.
+ */
+export async function readConfigFile(path: string): Promise<{ text: string } | { tooLarge: Diagnostic } | undefined> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(path, 'r');
+    const { size } = await handle.stat();
+    if (size > MAX_CONFIG_BYTES) return { tooLarge: tooLargeDiagnostic(size) };
+    return { text: await handle.readFile('utf8') };
+  } catch {
+    return undefined;
+  } finally {
+    await handle?.close();
+  }
+}
 
 /**
  * The file system the shared validator's file checks read (model folder, data files), over

@@ -223,6 +223,31 @@ test('damaged files fail with the file name and what is wrong', () => {
   }
 });
 
+test('a header length past the end of the file or over 100 MB is an error naming the file', () => {
+  const withLength = (name: string, length: bigint, rest: number) => {
+    const prefix = Buffer.alloc(8);
+    prefix.writeBigUInt64LE(length);
+    const path = join(dir, name);
+    writeFileSync(path, Buffer.concat([prefix, Buffer.from('{}'.padEnd(rest, ' '))]));
+    return path;
+  };
+  // 2^60: a buffer of that length would fail to allocate, or take the machine's memory.
+  for (const [name, length, why] of [
+    ['past-end.safetensors', 4096n, /header of 4096 bytes, past the end of the file \(72 bytes\)/],
+    ['huge.safetensors', 2n ** 60n, /header of \d+ bytes, over the format's limit of 100000000 bytes/],
+    ['just-over.safetensors', 100_000_001n, /over the format's limit/],
+  ] as const) {
+    const path = withLength(name, length, 64);
+    assert.throws(
+      () => SafetensorsFile.open(path),
+      (e: Error) => e.message.startsWith(`${path} is not a safetensors file`) && why.test(e.message),
+    );
+  }
+  // The same header length with the bytes there is read.
+  const fits = withLength('fits.safetensors', 64n, 64);
+  SafetensorsFile.open(fits).close();
+});
+
 test('writing rejects a reserved name and data that does not fill the shape', () => {
   const path = join(dir, 'reject.safetensors');
   assert.throws(() => writeSafetensors(path, [['__metadata__', tensorOf('float32', [1], [1])]]), /reserved/);

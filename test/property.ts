@@ -1,0 +1,64 @@
+import fc from 'fast-check';
+import { testSeed } from './engine/helpers/random.js';
+
+/**
+ * A property-based check with fast-check for inputs that must never crash or hang a reader (the
+ * config validator, the data loaders). The seed is FINETUNE_TEST_SEED when set, else random, and
+ * every check prints one line with its counts,
+ *   # fuzz <name>: <N> inputs tried, <C> crashes, <H> hangs (over <T> ms), slowest <S> ms (seed <seed>)
+ * and on failure fast-check's shrunk counterexample and how to replay it. A crash is any exception
+ * the body lets through; a hang is an input the body takes longer than `hangMs` on (measured after
+ * it returns: a guard for inputs that would otherwise take minutes, not a benchmark).
+ */
+export interface PropertyOptions {
+  numRuns: number;
+  /** Longer than this on one input is a hang. */
+  hangMs?: number;
+  seed?: number;
+}
+
+export async function checkProperty<T>(
+  name: string,
+  arb: fc.Arbitrary<T>,
+  body: (value: T) => void | Promise<void>,
+  options: PropertyOptions,
+): Promise<void> {
+  const seed = options.seed ?? testSeed();
+  const hangMs = options.hangMs ?? 2000;
+  const stats = { crashes: 0, hangs: 0, slowest: 0 };
+  // Counted until the first failure: the runs after it are fast-check shrinking that input.
+  let failed = false;
+  const property = fc.asyncProperty(arb, async (value) => {
+    const started = performance.now();
+    try {
+      await body(value);
+    } catch (error) {
+      if (!failed) stats.crashes++;
+      failed = true;
+      throw error;
+    }
+    const ms = performance.now() - started;
+    if (!failed) stats.slowest = Math.max(stats.slowest, ms);
+    if (ms > hangMs) {
+      if (!failed) stats.hangs++;
+      failed = true;
+      throw new Error(`took ${Math.round(ms)} ms (a hang: over ${hangMs} ms)`);
+    }
+  });
+  const details = await fc.check(property, { seed, numRuns: options.numRuns });
+  console.log(
+    `# fuzz ${name}: ${details.numRuns} inputs tried, ${stats.crashes} crashes, ${stats.hangs} hangs (over ${hangMs} ms), slowest ${Math.round(stats.slowest)} ms (seed ${seed})`,
+  );
+  if (details.failed) {
+    const cause = details.errorInstance;
+    const error = cause instanceof Error ? `${cause.stack ?? cause.message}\n` : '';
+    throw new Error(`${name}: ${fc.defaultReportMessage(details)}\n${error}replay with FINETUNE_TEST_SEED=${seed}`, {
+      cause,
+    });
+  }
+}
+
+/** A function (an edit an arbitrary made) that prints as `what` in fast-check's counterexamples. */
+export function named<F extends object>(what: string, f: F): F {
+  return Object.assign(f, { [fc.toStringMethod]: () => what });
+}
