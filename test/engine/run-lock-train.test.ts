@@ -138,7 +138,8 @@ test('a run that fails leaves no lock, and a failed resume attempt leaves none e
   await assert.rejects(trainFromConfig(config, runDir, { threads: 1 }));
   assert.equal(JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')).state, 'failed');
   assert.equal(existsSync(join(runDir, 'lock')), false);
-  await assert.rejects(resumeRun(runDir, { threads: 1 }), /no checkpoint to resume from/);
+  // No checkpoint: the resume starts over from step 0 (run-recovery.ts) and fails on the data again.
+  await assert.rejects(resumeRun(runDir, { threads: 1 }), /cannot read .*missing\.jsonl/);
   assert.equal(existsSync(join(runDir, 'lock')), false);
 });
 
