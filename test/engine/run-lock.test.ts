@@ -5,13 +5,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import {
-  acquireRunLock,
-  createRunDirectory,
-  hostLockDeps,
-  type LockDeps,
-  RunLockedError,
-} from '../../src/engine/train/run-lock.js';
+import { acquireRunLock, hostLockDeps, type LockDeps, RunLockedError } from '../../src/engine/train/run-lock.js';
+import { createRunDirectory } from '../../src/shared/node/run-claims.js';
 import { FOREIGN_SILENCE_MS, parseRunLock } from '../../src/shared/run-lock.js';
 
 /**

@@ -12,7 +12,7 @@ import {
   spawnDetached,
   trainArgs,
 } from '../../src/extension/runs/engine-process.js';
-import { isPidAlive } from '../../src/extension/runs/run-state.js';
+import { isPidAlive } from '../../src/shared/node/run-claims.js';
 import { deadPid, tempDir, waitFor } from './helpers.js';
 
 test('engine command lines follow the CLI contract', () => {

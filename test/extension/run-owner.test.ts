@@ -4,7 +4,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { acquireRunLock, hostLockDeps } from '../../src/engine/train/run-lock.js';
-import { createRunDir, ownerMessage, runOwner } from '../../src/extension/runs/run-owner.js';
+import { ownerMessage, runOwner } from '../../src/extension/runs/run-owner.js';
+import { createRunDirectory } from '../../src/shared/node/run-claims.js';
 import { deadPid, tempDir } from './helpers.js';
 
 /**
@@ -59,11 +60,11 @@ test('ownerMessage names the run and the engine, and says nothing was started', 
 test('createRunDir: windows starting runs of same-named configs in the same second get their own folders', (t) => {
   const root = join(tempDir(t), 'runs');
   const at = new Date(2025, 0, 2, 3, 4, 5);
-  const a = createRunDir(root, '/ws1/demo.finetune.yaml', at);
-  const b = createRunDir(root, '/ws2/demo.finetune.yaml', at);
+  const a = createRunDirectory(root, '/ws1/demo.finetune.yaml', at);
+  const b = createRunDirectory(root, '/ws2/demo.finetune.yaml', at);
   assert.equal(a, join(root, 'demo-20250102-030405'));
   assert.equal(b, join(root, 'demo-20250102-030405-2'));
   // A name taken by something that is not a run folder yet (an engine mid-mkdir) is skipped too.
   mkdirSync(join(root, 'demo-20250102-030405-3'));
-  assert.equal(createRunDir(root, '/ws3/demo.finetune.yaml', at), join(root, 'demo-20250102-030405-4'));
+  assert.equal(createRunDirectory(root, '/ws3/demo.finetune.yaml', at), join(root, 'demo-20250102-030405-4'));
 });

@@ -13,7 +13,7 @@ import {
   readRunInfo,
   readStatusFile,
 } from '../../src/extension/runs/run-reader.js';
-import { isPidAlive } from '../../src/extension/runs/run-state.js';
+import { isPidAlive } from '../../src/shared/node/run-claims.js';
 import type { RunStatus } from '../../src/shared/run-directory.js';
 import { aliasBomb } from '../shared/helpers.js';
 import { deadPid, tempDir } from './helpers.js';

@@ -6,9 +6,9 @@ import {
   contextValue,
   effectiveState,
   isActive,
-  isPidAlive,
   RUN_STATES,
 } from '../../src/extension/runs/run-state.js';
+import { isPidAlive } from '../../src/shared/node/run-claims.js';
 import type { RunState, RunStatus } from '../../src/shared/run-directory.js';
 import { deadPid } from './helpers.js';
 

@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../../shared/config.js';
 import { type Diagnostic, formatOf, resolveConfig, tooLargeDiagnostic } from '../../shared/config-validate.js';
 import { MAX_CONFIG_BYTES, MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
+import { createRunDirectory } from '../../shared/node/run-claims.js';
 import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { describeLock } from '../../shared/run-lock.js';
 import { prepareData } from '../data/prepare.js';
@@ -19,7 +20,7 @@ import { FileTooLargeError, readJsonBounded, readTextBounded } from '../util/bou
 import { exportFinal } from './final-export.js';
 import { RunDirectory } from './run-dir.js';
 import { failureReason, recordFailure } from './run-failure.js';
-import { acquireRunLock, createRunDirectory, type HeldLock } from './run-lock.js';
+import { acquireRunLock, type HeldLock } from './run-lock.js';
 import { prepareResume } from './run-recovery.js';
 import { runTrainer, type TrainerOutcome } from './trainer.js';
 

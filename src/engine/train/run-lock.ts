@@ -1,8 +1,8 @@
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { hostname, uptime } from 'node:os';
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { type HostFacts, hostFacts } from '../../shared/node/run-claims.js';
 import { RUN_FILES } from '../../shared/run-directory.js';
-import { uniqueRunId } from '../../shared/run-id.js';
 import { describeLock, judgeLock, type LockFacts, parseRunLock, type RunLock } from '../../shared/run-lock.js';
 
 /**
@@ -16,13 +16,8 @@ import { describeLock, judgeLock, type LockFacts, parseRunLock, type RunLock } f
  * cannot remove each other's fresh one. A takeover lasts milliseconds; a `lock.takeover` older
  * than TAKEOVER_STALE_MS was left by a crash and is removed.
  */
-export interface LockDeps {
+export interface LockDeps extends HostFacts {
   pid: number;
-  host: string;
-  isAlive(pid: number): boolean;
-  now(): number;
-  /** ms since the epoch at this machine's last boot. */
-  bootTime: number;
   /** Called between judging a lock stale and replacing it: tests widen the race window here. */
   onStale?: () => void;
 }
@@ -30,22 +25,8 @@ export interface LockDeps {
 export function hostLockDeps(): LockDeps {
   return {
     pid: process.pid,
-    host: hostname(),
-    isAlive: isPidAlive,
-    now: Date.now,
-    bootTime: Date.now() - uptime() * 1000,
+    ...hostFacts(),
   };
-}
-
-/** `process.kill(pid, 0)`: true when the process exists (EPERM means it exists but is not ours). */
-export function isPidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Another engine owns the run: what the CLI reports, with LOCKED_EXIT_CODE. */
@@ -195,26 +176,4 @@ function unlinkQuiet(path: string): void {
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/**
- * Creates `<root>/<run id>` for a new run, exclusively: mkdir without `recursive` on the last
- * component fails when another run (another process, the same second) took the name, and the
- * next `-N` is tried. Claiming the name inside uniqueRunId's `taken` makes the check and the claim
- * one step.
- */
-export function createRunDirectory(root: string, configPath: string, now = new Date()): string {
-  mkdirSync(root, { recursive: true });
-  const id = uniqueRunId(configPath, (candidate) => !claimDir(join(root, candidate)), now);
-  return join(root, id);
-}
-
-function claimDir(path: string): boolean {
-  try {
-    mkdirSync(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new Error(`could not create the run directory ${path}: ${(err as Error).message}`);
-  }
 }

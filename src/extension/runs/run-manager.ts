@@ -2,16 +2,17 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import * as vscode from 'vscode';
+import { createRunDirectory, isPidAlive } from '../../shared/node/run-claims.js';
 import { RUN_FILES, type RunState, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
 import { localFolders, readSettings, runsRootOf } from '../settings.js';
 import { EngineLauncher } from './engine-launcher.js';
 import { DEFAULT_STOP_PLAN, requestStop, signalPid } from './engine-process.js';
-import { createRunDir, ownerMessage, type RunOwner } from './run-owner.js';
+import { ownerMessage, type RunOwner } from './run-owner.js';
 import { type QueuedJob, RunQueue, setExtensionState } from './run-queue.js';
 import { listRunDirs, RunReader, type RunSnapshot } from './run-reader.js';
 import { RunSession } from './run-session.js';
-import { allows, canTransition, isActive, isPidAlive } from './run-state.js';
+import { allows, canTransition, isActive } from './run-state.js';
 import { RunsWatcher } from './runs-watcher.js';
 
 /**
@@ -165,7 +166,7 @@ export class RunManager extends Disposable {
       await this.state.update(EXTRA_ROOTS_KEY, [...this.state.get<string[]>(EXTRA_ROOTS_KEY, []), root]);
       this.watcher.setRoots(this.roots());
     }
-    const runDir = createRunDir(root, configPath); // exclusive: a same-second clash gets -2
+    const runDir = createRunDirectory(root, configPath); // exclusive: a same-second clash gets -2
     await this.state.update(SOURCES_KEY, { ...this.state.get(SOURCES_KEY, {}), [runDir]: configPath });
     await this.enqueueOrLaunch({ kind: 'train', runDir, configPath, cwd: folder.uri.fsPath });
     return runDir;

@@ -1,12 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
+import { type HostFacts, hostFacts } from '../../shared/node/run-claims.js';
 import { RUN_FILES } from '../../shared/run-directory.js';
-import { uniqueRunId } from '../../shared/run-id.js';
 import { describeLock, judgeLock, type LockFacts, parseRunLock, type RunLock } from '../../shared/run-lock.js';
 import { readStatusFile } from './run-reader.js';
-import { isPidAlive } from './run-state.js';
 
 /**
  * Which engine owns a run, read from its `lock` (DESIGN.md, "Run directory") with the engine's own
@@ -21,16 +18,9 @@ export interface RunOwner {
   why: string;
 }
 
-export interface OwnerDeps {
-  host: string;
-  isAlive(pid: number): boolean;
-  now(): number;
-  bootTime: number;
-}
+export type OwnerDeps = HostFacts;
 
-export function hostOwnerDeps(): OwnerDeps {
-  return { host: hostname(), isAlive: isPidAlive, now: Date.now, bootTime: Date.now() - uptime() * 1000 };
-}
+export const hostOwnerDeps = hostFacts;
 
 /** The live engine that owns the run, or undefined when no lock is held (none, or a stale one). */
 export async function runOwner(dir: string, deps: OwnerDeps = hostOwnerDeps()): Promise<RunOwner | undefined> {
@@ -65,28 +55,4 @@ export async function runOwner(dir: string, deps: OwnerDeps = hostOwnerDeps()): 
 export function ownerMessage(runId: string, owner: RunOwner | undefined): string {
   const who = owner ? describeLock(owner.lock) : 'another engine';
   return `Run ${runId} is already being trained by ${who}: showing that engine's progress instead of starting a second one.`;
-}
-
-/**
- * Creates `<root>/<run id>` for a new run, exclusively: mkdir without `recursive` on the last
- * component fails when another run (another window, the same second) took the name, and the next
- * `-N` is tried (uniqueRunId lets `taken` claim the name). The engine does the same for runs
- * started from the CLI (src/engine/train/run-lock.ts).
- */
-export function createRunDir(root: string, configPath: string, now = new Date()): string {
-  mkdirSync(root, { recursive: true });
-  return join(
-    root,
-    uniqueRunId(configPath, (id) => !claimDir(join(root, id)), now),
-  );
-}
-
-function claimDir(path: string): boolean {
-  try {
-    mkdirSync(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new Error(`Could not create the run folder ${path}: ${(err as Error).message}`);
-  }
 }

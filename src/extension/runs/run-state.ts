@@ -93,14 +93,3 @@ export function effectiveState(input: LivenessInput): EffectiveState {
     ? { state: status.state, died: false }
     : { state: status.state, reason: status.reason, died: false };
 }
-
-/** `process.kill(pid, 0)`: true when the process exists (EPERM means it exists but is not ours). */
-export function isPidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

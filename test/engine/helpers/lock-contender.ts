@@ -4,12 +4,8 @@
 // Waits until <go-file> exists, so that every contender acts at the same moment once loaded,
 // then prints one JSON line with what it got.
 import { existsSync } from 'node:fs';
-import {
-  acquireRunLock,
-  createRunDirectory,
-  hostLockDeps,
-  RunLockedError,
-} from '../../../src/engine/train/run-lock.js';
+import { acquireRunLock, hostLockDeps, RunLockedError } from '../../../src/engine/train/run-lock.js';
+import { createRunDirectory } from '../../../src/shared/node/run-claims.js';
 
 const [mode, target, go, ...rest] = process.argv.slice(2) as [string, string, string, ...string[]];
 
