@@ -7,13 +7,16 @@ import { testSeed } from './engine/helpers/random.js';
  * every check prints one line with its counts,
  *   # fuzz <name>: <N> inputs tried, <C> crashes, <H> hangs (over <T> ms), slowest <S> ms (seed <seed>)
  * and on failure fast-check's shrunk counterexample and how to replay it. A crash is any exception
- * the body lets through; a hang is an input the body takes longer than `hangMs` on (measured after
- * it returns: a guard for inputs that would otherwise take minutes, not a benchmark).
+ * the body lets through. Inputs slower than `slowMs` are counted in that line, not failed: speed
+ * is the benchmark's business, and an input that really hangs trips the test's own timeout
+ * (FUZZ_HANG_GUARD).
  */
+export const FUZZ_HANG_GUARD = { timeout: 600_000 };
+
 export interface PropertyOptions {
   numRuns: number;
-  /** Longer than this on one input is a hang. */
-  hangMs?: number;
+  /** Inputs slower than this are counted as slow in the printed line. */
+  slowMs?: number;
   seed?: number;
 }
 
@@ -24,8 +27,8 @@ export async function checkProperty<T>(
   options: PropertyOptions,
 ): Promise<void> {
   const seed = options.seed ?? testSeed();
-  const hangMs = options.hangMs ?? 2000;
-  const stats = { crashes: 0, hangs: 0, slowest: 0 };
+  const slowMs = options.slowMs ?? 2000;
+  const stats = { crashes: 0, slow: 0, slowest: 0 };
   // Counted until the first failure: the runs after it are fast-check shrinking that input.
   let failed = false;
   const property = fc.asyncProperty(arb, async (value) => {
@@ -38,16 +41,13 @@ export async function checkProperty<T>(
       throw error;
     }
     const ms = performance.now() - started;
-    if (!failed) stats.slowest = Math.max(stats.slowest, ms);
-    if (ms > hangMs) {
-      if (!failed) stats.hangs++;
-      failed = true;
-      throw new Error(`took ${Math.round(ms)} ms (a hang: over ${hangMs} ms)`);
-    }
+    if (failed) return;
+    stats.slowest = Math.max(stats.slowest, ms);
+    if (ms > slowMs) stats.slow++;
   });
   const details = await fc.check(property, { seed, numRuns: options.numRuns });
   console.log(
-    `# fuzz ${name}: ${details.numRuns} inputs tried, ${stats.crashes} crashes, ${stats.hangs} hangs (over ${hangMs} ms), slowest ${Math.round(stats.slowest)} ms (seed ${seed})`,
+    `# fuzz ${name}: ${details.numRuns} inputs tried, ${stats.crashes} crashes, ${stats.slow} slow (over ${slowMs} ms), slowest ${Math.round(stats.slowest)} ms (seed ${seed})`,
   );
   if (details.failed) {
     const cause = details.errorInstance;

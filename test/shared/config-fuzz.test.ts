@@ -13,7 +13,7 @@ import {
   validateConfig,
 } from '../../src/shared/config-validate.js';
 import { MAX_CONFIG_BYTES } from '../../src/shared/limits.js';
-import { checkProperty, named } from '../property.js';
+import { checkProperty, FUZZ_HANG_GUARD, named } from '../property.js';
 import { CONFIG_FIXTURES } from './config-fixtures.js';
 import { CONFIG_HEAD } from './helpers.js';
 
@@ -249,7 +249,7 @@ async function editorRuns(text: string, format: ConfigFormat, fs: ConfigFs, curs
   hoverConfig(text, format, position);
 }
 
-test('mutated config texts: never a crash, every diagnostic located, no hang', async () => {
+test('mutated config texts: never a crash, every diagnostic located, no hang', FUZZ_HANG_GUARD, async () => {
   await checkProperty(
     'config text mutations',
     fc.tuple(mutatedText, fakeFs, fc.nat()),
@@ -261,21 +261,25 @@ test('mutated config texts: never a crash, every diagnostic located, no hang', a
   );
 });
 
-test('mutated config values (types, ranges, unicode, keys, aliases): never a crash, located, no hang', async () => {
-  await checkProperty(
-    'config value mutations',
-    fc.tuple(mutatedValue, fakeFs, fc.nat()),
-    async ([{ seed, edits, format }, fs, cursor]) => {
-      const root = structuredClone(seed) as Record<string, Json>;
-      for (const edit of edits) edit(root);
-      const text = format === 'json' ? JSON.stringify(root, null, 2) : yamlText(root);
-      await everything(text, format, fs, cursor);
-    },
-    { numRuns: 400 },
-  );
-});
+test(
+  'mutated config values (types, ranges, unicode, keys, aliases): never a crash, located, no hang',
+  FUZZ_HANG_GUARD,
+  async () => {
+    await checkProperty(
+      'config value mutations',
+      fc.tuple(mutatedValue, fakeFs, fc.nat()),
+      async ([{ seed, edits, format }, fs, cursor]) => {
+        const root = structuredClone(seed) as Record<string, Json>;
+        for (const edit of edits) edit(root);
+        const text = format === 'json' ? JSON.stringify(root, null, 2) : yamlText(root);
+        await everything(text, format, fs, cursor);
+      },
+      { numRuns: 400 },
+    );
+  },
+);
 
-test('alias bombs and deep nesting anywhere in a config: answered quickly, located', async () => {
+test('alias bombs and deep nesting anywhere in a config: answered quickly, located', FUZZ_HANG_GUARD, async () => {
   await checkProperty(
     'config alias bombs and nesting',
     fc.tuple(pathological, fakeFs, fc.nat()),

@@ -6,7 +6,7 @@ import { type LoadOptions, loadExamples } from '../../../src/engine/data/load.js
 import { columnsFor } from '../../../src/engine/data/records.js';
 import { TASKS } from '../../../src/engine/tasks/registry.js';
 import type { TaskName } from '../../../src/shared/config.js';
-import { checkProperty, named } from '../../property.js';
+import { checkProperty, FUZZ_HANG_GUARD, named } from '../../property.js';
 import { tempDir } from './tmp.js';
 
 // Data files as bytes (rows of each task's layout, with wrong types and missing fields, then cut,
@@ -117,39 +117,46 @@ function render(format: string, rows: Record<string, unknown>[]): Buffer {
 
 let inputs = 0;
 
-test('data files of every kind of damage: examples or a DataError at file:line, nothing else', async () => {
-  await checkProperty(
-    'data loaders',
-    dataFile,
-    async ({ f, rows }) => {
-      const bytes = f.edits.reduce((b, edit) => edit(b), render(f.format, rows));
-      const file = tmp.write(`d${inputs++}.${f.format}`, bytes);
-      // Lines as an editor counts them (a lone CR ends one too). csv-parse, on a file whose lines
-      // end in CR CR LF (a CRLF file converted twice), counts the CR and the LF apart: its lines
-      // are then bounded by the count of both.
-      const text = bytes.toString('latin1');
-      const lines = (f.format === 'jsonl' ? text.split(/\r\n|\r|\n/) : text.split(/\r|\n/)).length;
-      const located = (s: Source | undefined, what: string) => {
-        assert.ok(s, `${what} has no place`);
-        assert.equal(s.file, file);
-        assert.ok(Number.isInteger(s.line) && s.line >= 1 && s.line <= lines, `${what} at line ${s.line} of ${lines}`);
-      };
-      const opts: LoadOptions = {
-        rows: TASKS[f.task].data.rows,
-        columns: columnsFor({ train: '' }),
-        badRows: new BadRows(f.mode),
-        chunkBytes: f.chunkBytes,
-        maxLineBytes: MAX_LINE,
-      };
-      try {
-        for await (const e of loadExamples(file, opts)) located(e.source, 'an example');
-      } catch (error) {
-        if (!(error instanceof DataError)) throw error;
-        located(error.source, `DataError '${error.message}'`);
-        assert.ok(error.message.startsWith(`${file}:${error.source?.line}`), error.message);
-      }
-      for (const bad of opts.badRows.listed) located(bad, `skipped row '${bad.message}'`);
-    },
-    { numRuns: 300 },
-  );
-});
+test(
+  'data files of every kind of damage: examples or a DataError at file:line, nothing else',
+  FUZZ_HANG_GUARD,
+  async () => {
+    await checkProperty(
+      'data loaders',
+      dataFile,
+      async ({ f, rows }) => {
+        const bytes = f.edits.reduce((b, edit) => edit(b), render(f.format, rows));
+        const file = tmp.write(`d${inputs++}.${f.format}`, bytes);
+        // Lines as an editor counts them (a lone CR ends one too). csv-parse, on a file whose lines
+        // end in CR CR LF (a CRLF file converted twice), counts the CR and the LF apart: its lines
+        // are then bounded by the count of both.
+        const text = bytes.toString('latin1');
+        const lines = (f.format === 'jsonl' ? text.split(/\r\n|\r|\n/) : text.split(/\r|\n/)).length;
+        const located = (s: Source | undefined, what: string) => {
+          assert.ok(s, `${what} has no place`);
+          assert.equal(s.file, file);
+          assert.ok(
+            Number.isInteger(s.line) && s.line >= 1 && s.line <= lines,
+            `${what} at line ${s.line} of ${lines}`,
+          );
+        };
+        const opts: LoadOptions = {
+          rows: TASKS[f.task].data.rows,
+          columns: columnsFor({ train: '' }),
+          badRows: new BadRows(f.mode),
+          chunkBytes: f.chunkBytes,
+          maxLineBytes: MAX_LINE,
+        };
+        try {
+          for await (const e of loadExamples(file, opts)) located(e.source, 'an example');
+        } catch (error) {
+          if (!(error instanceof DataError)) throw error;
+          located(error.source, `DataError '${error.message}'`);
+          assert.ok(error.message.startsWith(`${file}:${error.source?.line}`), error.message);
+        }
+        for (const bad of opts.badRows.listed) located(bad, `skipped row '${bad.message}'`);
+      },
+      { numRuns: 300 },
+    );
+  },
+);
