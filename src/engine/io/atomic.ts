@@ -96,8 +96,9 @@ export function writeDirAtomic(target: string, write: (dir: string) => void): vo
   } catch (error) {
     fail(error);
   }
-  // A folder already there (the same checkpoint saved again) moves aside until the new one is in.
-  const previous = existsSync(target) ? `${target}.tmp-old-${process.pid}` : undefined;
+  // A folder already there (the same checkpoint saved again) moves aside until the new one is in,
+  // under removeDirAtomic's name for it, which the resume's clean-up knows (train/run-recovery.ts).
+  const previous = existsSync(target) ? `${target}.deleted.tmp-${process.pid}` : undefined;
   try {
     if (previous) {
       rmSync(previous, { recursive: true, force: true });
