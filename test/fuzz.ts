@@ -1,16 +1,12 @@
 import fc from 'fast-check';
+import { testSeed } from './seed.js';
 
 /**
  * Property-based tests with fast-check, the project's way: the seed is FINETUNE_TEST_SEED when
  * set (to replay a failure), else random, and every property prints one line with its counts,
  *   # fuzz <name>: <N> inputs tried, <K> failed (seed S)
  * and on failure fast-check's report (the shrunk counterexample) and how to replay it.
- * (test/engine/helpers/random.ts reads the same variable; the webview tests cannot import it.)
  */
-export function fuzzSeed(): number {
-  const env = process.env.FINETUNE_TEST_SEED;
-  return env ? Number(env) : Math.floor(Math.random() * 2 ** 31);
-}
 
 export interface FuzzOptions {
   numRuns?: number;
@@ -24,7 +20,7 @@ export function fuzz<T>(
   predicate: (value: T) => boolean | undefined,
   options: FuzzOptions = {},
 ): void {
-  const seed = options.seed ?? fuzzSeed();
+  const seed = options.seed ?? testSeed();
   const details = fc.check(fc.property(arb, predicate), { seed, numRuns: options.numRuns ?? 200 });
   report(name, seed, details);
 }
@@ -36,7 +32,7 @@ export async function fuzzAsync<T>(
   predicate: (value: T) => Promise<boolean | undefined>,
   options: FuzzOptions = {},
 ): Promise<void> {
-  const seed = options.seed ?? fuzzSeed();
+  const seed = options.seed ?? testSeed();
   const details = await fc.check(fc.asyncProperty(arb, predicate), { seed, numRuns: options.numRuns ?? 200 });
   report(name, seed, details);
 }

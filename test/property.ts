@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { testSeed } from './engine/helpers/random.js';
+import { testSeed } from './seed.js';
 
 /**
  * A property-based check with fast-check for inputs that must never crash or hang a reader (the

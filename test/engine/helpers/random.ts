@@ -1,7 +1,2 @@
 export { normal, rng } from '../../../src/engine/util/random.js';
-
-/** The seed of a test run: FINETUNE_TEST_SEED when set (to replay a failure), else random. */
-export function testSeed(): number {
-  const env = process.env.FINETUNE_TEST_SEED;
-  return env ? Number(env) : Math.floor(Math.random() * 2 ** 31);
-}
+export { testSeed } from '../../seed.js';
