@@ -90,6 +90,12 @@ function paths(v: unknown, at: (string | number)[] = []): (string | number)[][] 
   return out;
 }
 
+/** Whether `node` is `v` or lies anywhere within it. */
+function contains(v: unknown, node: unknown): boolean {
+  if (v === node) return true;
+  return v !== null && typeof v === 'object' && Object.values(v).some((x) => contains(x, node));
+}
+
 type ValueEdit = (root: Record<string, Json>) => void;
 
 function withParent(
@@ -143,10 +149,10 @@ const valueEdit: fc.Arbitrary<ValueEdit> = fc.oneof(
       });
       if (shared === null || typeof shared !== 'object') return;
       const to = ps[j % ps.length] ?? [];
-      // Not inside itself: no config (nor JSON) holds a value within itself.
-      if (to.length >= from.length && from.every((step, n) => step === to[n])) return;
+      // Not inside itself: no config (nor JSON) holds a value within itself. Compared by identity, since
+      // an earlier share makes one object reachable by two paths.
       withParent(root, to, (p, k) => {
-        p[k] = shared;
+        if (!contains(shared, p)) p[k] = shared;
       });
     }),
   ),
