@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
-import { type TensorData, tensorNumbers, tensorOf } from '../../src/engine/graph/types.js';
+import { type TensorData, tensorNumbers } from '../../src/engine/graph/types.js';
 import { type LoadedCausalLm, loadCausalLm } from '../../src/engine/inference/causal-lm-model.js';
 import type { LlamaArch } from '../../src/engine/models/llama/arch.js';
 import { createSession } from '../../src/engine/runtime.js';
 import type { Batch } from '../../src/engine/step/batch.js';
 import { buildForward } from '../../src/engine/step/step-graph.js';
 import { LLAMA_LIKE_TYPES, type LlamaLikeType, referenceBatch, writeTinyDecoder } from '../fixtures/tiny-decoders.js';
+import { batchOf } from './helpers/decoder-batch.js';
 import { referenceNll } from './helpers/gpt2-reference.js';
 import { referenceLlamaLogits } from './helpers/llama-reference.js';
 
@@ -30,16 +31,6 @@ after(async () => {
 });
 
 const lmOf = (type: LlamaLikeType) => models.get(type) as LoadedCausalLm;
-
-export function batchOf(b: ReturnType<typeof referenceBatch>): Batch {
-  const B = b.input_ids.length;
-  const T = (b.input_ids[0] as number[]).length;
-  return {
-    input_ids: tensorOf('int64', [B, T], b.input_ids.flat()),
-    attention_mask: tensorOf('int64', [B, T], b.attention_mask.flat()),
-    labels: tensorOf('int64', [B, T], b.labels.flat()),
-  };
-}
 
 /** Loss and logits of the training model's forward graph (eval mode) on a batch. */
 async function forwardOf(lm: LoadedCausalLm, batch: Batch): Promise<{ loss: number; logits: TensorData }> {
