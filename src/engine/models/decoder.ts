@@ -31,6 +31,15 @@ export interface DecoderArch {
 }
 
 /**
+ * The longest sequence the engine computes exactly as transformers does: max_position_embeddings,
+ * bounded by a sliding attention window (inside it, sliding-window attention is full causal
+ * attention). Evaluation truncates to it and generation stops at it.
+ */
+export function contextLength(arch: DecoderArch): number {
+  return Math.min(arch.maxPositions, arch.attentionWindow?.tokens ?? Number.POSITIVE_INFINITY);
+}
+
+/**
  * Refuses `length` tokens (what `what` allows, e.g. `data.max_length 8192`) when they exceed the
  * model's sliding attention window: past it transformers masks the keys older than the window, which
  * the engine does not, so the results would silently differ.
