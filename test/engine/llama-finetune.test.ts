@@ -3,11 +3,23 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
+import { type TensorData, tensorNumbers } from '../../src/engine/graph/types.js';
+import { loadPretrained } from '../../src/engine/io/pretrained.js';
 import { readSafetensors } from '../../src/engine/io/safetensors.js';
+import { ALL_LINEAR, Lora } from '../../src/engine/methods/lora.js';
+import { causalLmModel } from '../../src/engine/models/decoder.js';
+import { HfConfigReader } from '../../src/engine/models/hf-config.js';
+import type { TrainableModel, Weights } from '../../src/engine/models/model.js';
+import { decoderFamilyOf } from '../../src/engine/models/registry.js';
+import { createSession } from '../../src/engine/runtime.js';
+import { buildForward } from '../../src/engine/step/step-graph.js';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
+import { normal, rng } from '../../src/engine/util/random.js';
 import { toJsonl } from '../fixtures/datasets.js';
-import { type LlamaLikeType, writeTinyDecoder } from '../fixtures/tiny-decoders.js';
+import { type LlamaLikeType, referenceBatch, writeTinyDecoder } from '../fixtures/tiny-decoders.js';
 import { GPT2_FIXTURE_SENTENCES, patternedSentences } from '../fixtures/tiny-gpt2.js';
+import { batchOf } from './helpers/decoder-batch.js';
 import { lossByStep, readEvents } from './helpers/tiny-run.js';
 
 /** A folder with a tiny `type` model, patterned training texts and a config; returns the run's folder. */
@@ -111,4 +123,42 @@ test('lora target_modules by Hugging Face names on Phi-3 and Llama: only the nam
     .map((n) => n.split('.').slice(-3, -2)[0]);
   assert.deepEqual([...new Set(adapted)].sort(), ['k_proj', 'o_proj', 'up_proj']);
   assert.equal(adapted.length, 6);
+});
+
+test('lora all-linear on Llama: the merged weights compute what the adapter graph computes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lora-merge-'));
+  const config = writeTinyDecoder(dir, 'llama', { seed: 6 });
+  const cfg = new HfConfigReader(config, `${dir}/config.json`);
+  const lora = new Lora({ r: 2, alpha: 6, dropout: 0, targetModules: ALL_LINEAR, useRslora: true });
+  const base = causalLmModel(decoderFamilyOf(cfg), { config: cfg, adapters: lora.hook });
+  const weights = loadPretrained(dir, base.params, { basePrefix: 'model' }).weights;
+  assert.equal(lora.plan(base, new Set()).length, 2 * 7);
+  const adapters = lora.initWeights(3);
+  // B starts at zero (the adapter adds nothing): filled here so the comparison means something.
+  const rand = rng(5);
+  for (const m of lora.modules) {
+    const b = adapters.get(m.B)?.data as Float32Array;
+    for (let i = 0; i < b.length; i++) b[i] = 0.3 * normal(rand);
+  }
+  const batch = batchOf(referenceBatch(config.vocab_size as number));
+  const lossOf = async (model: TrainableModel, w: Weights) => {
+    const spec = buildForward({
+      model,
+      weights: w,
+      trainable: new Set(),
+      optimizer: { kind: 'adamw', weightDecay: 0 },
+    });
+    const session = await createSession(encodeModel(spec.graph), { device: 'cpu', threads: 1 });
+    try {
+      return tensorNumbers((await session.run(batch))[spec.loss] as TensorData)[0] as number;
+    } finally {
+      await session.dispose();
+    }
+  };
+  const all = new Map([...weights, ...adapters]);
+  const adapted = await lossOf(lora.wrap(base), all);
+  const merged = await lossOf(base, lora.merge(all));
+  const plain = await lossOf(base, weights);
+  assert.ok(Math.abs(adapted - plain) > 1e-2, `the adapters change the loss (${plain} -> ${adapted})`);
+  assert.ok(Math.abs(adapted - merged) < 1e-5, `adapter graph ${adapted} vs merged ${merged}`);
 });
