@@ -155,7 +155,20 @@ test('config: unsupported rope_scaling types and bad head counts are refused nam
   // linear scaling divides every frequency by the factor
   const plain = (arch({}) as LlamaArch).rope.invFreq;
   const linear = (arch({ rope_scaling: { type: 'linear', factor: 4 } }) as LlamaArch).rope.invFreq;
-  plain.forEach((f, i) => assert.equal(linear[i], Math.fround(f / 4)));
+  assert.deepEqual(
+    Array.from(linear),
+    Array.from(plain, (f) => Math.fround(f / 4)),
+  );
+  // transformers 5's rope_parameters: the same frequencies as rope_theta + rope_scaling
+  const llama3 = { factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 };
+  const legacy = (arch({ rope_theta: 500000, rope_scaling: { rope_type: 'llama3', ...llama3 } }) as LlamaArch).rope;
+  const v5 = (arch({ rope_parameters: { rope_type: 'llama3', rope_theta: 500000, ...llama3 } }) as LlamaArch).rope;
+  assert.deepEqual(v5.invFreq, legacy.invFreq);
+  assert.notDeepEqual(v5.invFreq, plain);
+  assert.throws(
+    () => arch({ rope_parameters: { rope_type: 'llama3', rope_theta: 1e4, factor: 8 } }),
+    /m\/config\.json: rope_parameters\.low_freq_factor must be a number/,
+  );
   // Llama 3.1 lists its EOS ids: the first is the arch's
   assert.equal(arch({ eos_token_id: [128001, 128008, 128009] }).eosTokenId, 128001);
 });

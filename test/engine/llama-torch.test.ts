@@ -87,12 +87,10 @@ for (const [name, fixture] of Object.entries(REFERENCE_FIXTURES)) {
     const batch = batchOf(referenceBatch(config.vocab_size as number));
     const arch = lm.model.decoder.arch as LlamaArch;
     assert.equal(arch.rope.invFreq.length, expected.invFreq.length);
-    arch.rope.invFreq.forEach((f, i) =>
-      assert.ok(
-        Math.abs(f - (expected.invFreq[i] as number)) <= 1e-7 * f,
-        `inv_freq[${i}] ${f} vs ${expected.invFreq[i]}`,
-      ),
-    );
+    for (const [i, f] of arch.rope.invFreq.entries()) {
+      const want = expected.invFreq[i] as number;
+      assert.ok(Math.abs(f - want) <= 1e-7 * f, `inv_freq[${i}] ${f} vs ${want}`);
+    }
     const runner = await StepRunner.create({
       model: lm.model,
       weights: lm.weights,

@@ -1,6 +1,6 @@
 import type { GraphBuilder } from '../../graph/builder.js';
 import type { Value } from '../../graph/types.js';
-import type { HfConfigReader } from '../hf-config.js';
+import { HfConfigReader } from '../hf-config.js';
 
 /**
  * Rotary position embeddings as transformers' modeling_rope_utils computes them: inverse
@@ -37,7 +37,7 @@ function defaultInvFreq(theta: number, dims: number): Float32Array {
 function llama3InvFreq(inv: Float32Array, scaling: Record<string, unknown>, where: string): Float32Array {
   const num = (key: string): number => {
     const v = scaling[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: rope_scaling.${key} must be a number`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}.${key} must be a number`);
     return v;
   };
   const factor = f32(num('factor'));
@@ -61,30 +61,41 @@ function llama3InvFreq(inv: Float32Array, scaling: Record<string, unknown>, wher
  * 1), `rope_scaling` (null, or `{rope_type | type: linear | llama3, ...}`).
  */
 export function ropeSpec(cfg: HfConfigReader, headDim: number): RopeSpec {
-  const dims = Math.trunc(headDim * cfg.num('partial_rotary_factor', 1));
+  // transformers 5 writes `rope_parameters: {rope_type, rope_theta, ...}` instead of rope_theta and
+  // rope_scaling: read from it when present, so its theta is never silently replaced by the default.
+  const params = cfg.raw.rope_parameters;
+  const nested =
+    typeof params === 'object' && params !== null && !Array.isArray(params) ? (params as Record<string, unknown>) : {};
+  const inner = new HfConfigReader(nested, `${cfg.source} (rope_parameters)`);
+  const factor = inner.has('partial_rotary_factor')
+    ? inner.num('partial_rotary_factor')
+    : cfg.num('partial_rotary_factor', 1);
+  const dims = Math.trunc(headDim * factor);
   if (dims < 2 || dims % 2 !== 0) {
     throw new Error(
       `${cfg.source}: partial_rotary_factor gives ${dims} rotated dims of head_dim ${headDim}; need an even number >= 2`,
     );
   }
-  const inv = defaultInvFreq(cfg.num('rope_theta', 10000), dims);
-  const scaling = cfg.raw.rope_scaling;
+  const theta = inner.has('rope_theta') ? inner.num('rope_theta') : cfg.num('rope_theta', 10000);
+  const inv = defaultInvFreq(theta, dims);
+  const key = cfg.has('rope_scaling') ? 'rope_scaling' : 'rope_parameters';
+  const scaling = cfg.raw[key];
   if (scaling === undefined || scaling === null) return { dims, invFreq: inv };
   if (typeof scaling !== 'object' || Array.isArray(scaling)) {
-    throw new Error(`${cfg.source}: key 'rope_scaling' must be an object or null`);
+    throw new Error(`${cfg.source}: key '${key}' must be an object or null`);
   }
   const s = scaling as Record<string, unknown>;
-  const type = s.rope_type ?? s.type;
+  const type = s.rope_type ?? s.type ?? 'default';
   if (type === 'default') return { dims, invFreq: inv };
   if (type === 'linear') {
     const factor = s.factor;
     if (typeof factor !== 'number' || !(factor > 0))
-      throw new Error(`${cfg.source}: rope_scaling.factor must be a positive number`);
+      throw new Error(`${cfg.source}: ${key}.factor must be a positive number`);
     return { dims, invFreq: inv.map((f) => f32(f / f32(factor))) };
   }
-  if (type === 'llama3') return { dims, invFreq: llama3InvFreq(inv, s, cfg.source) };
+  if (type === 'llama3') return { dims, invFreq: llama3InvFreq(inv, s, `${cfg.source}: ${key}`) };
   throw new Error(
-    `${cfg.source}: key 'rope_scaling' has type ${JSON.stringify(type)}, which is not supported (supported: ${ROPE_SCALING_TYPES.join(', ')}, or null)`,
+    `${cfg.source}: key '${key}' has type ${JSON.stringify(type)}, which is not supported (supported: ${ROPE_SCALING_TYPES.join(', ')}, or null)`,
   );
 }
 
