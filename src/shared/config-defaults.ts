@@ -67,4 +67,9 @@ export const COLUMN_DEFAULTS = {
 export const WARMUP_RATIO_DEFAULT = 0;
 
 /** training.lora: created under method lora, and filled in wherever it is given. */
-export const LORA_DEFAULTS = { r: 8, alpha: 16, dropout: 0.05 } as const satisfies Partial<LoraConfig>;
+export const LORA_DEFAULTS = {
+  r: 8,
+  alpha: 16,
+  dropout: 0.05,
+  use_rslora: false,
+} as const satisfies Partial<LoraConfig>;

@@ -229,12 +229,21 @@ const lora: JsonSchema = {
       description: 'The dropout probability of the LoRA layers.',
     },
     target_modules: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      minItems: 1,
-      uniqueItems: true,
+      anyOf: [
+        { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, uniqueItems: true },
+        {
+          type: 'string',
+          enum: ['all-linear'],
+          enumDescriptions: ["Every linear layer except the output head (`lm_head`), as PEFT's `all-linear`."],
+        },
+      ],
       description:
-        'The names of the modules to apply LoRA to, as Hugging Face names them (e.g. `[query, value]` for BERT, `[c_attn]` for GPT-2). Defaults to the attention projections of the model family.',
+        'The names of the modules to apply LoRA to, as Hugging Face names them (e.g. `[query, value]` for BERT, `[c_attn]` for GPT-2, `[q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj]` for Llama, Mistral, Qwen), or `all-linear` for every linear layer but the output head. Defaults to the attention projections of the model family.',
+    },
+    use_rslora: {
+      type: 'boolean',
+      default: LORA_DEFAULTS.use_rslora,
+      description: 'Rank-stabilized LoRA: scale the update by `alpha / sqrt(r)` instead of `alpha / r`.',
     },
   },
 };

@@ -51,7 +51,9 @@ export interface LoraConfig {
   r?: number;
   alpha?: number;
   dropout?: number;
-  target_modules?: string[]; // Hugging Face module names, e.g. [query, value]
+  /** Hugging Face module names, e.g. [query, value], or PEFT's `all-linear` (every linear layer but the output head). */
+  target_modules?: string[] | 'all-linear';
+  use_rslora?: boolean; // scale alpha / sqrt(r) instead of alpha / r
 }
 
 export interface TrainingConfig {

@@ -115,7 +115,10 @@ test('registry: every model_type belongs to one family; base prefixes and LoRA t
   assert.equal(basePrefixOf('gpt2'), 'transformer');
   assert.equal(basePrefixOf('no-such-type'), '');
   assert.deepEqual(findFamily('distilbert')?.loraTargets, ['q_lin', 'v_lin']);
-  assert.deepEqual(modelTypesOf('decoder'), ['gpt2']);
+  assert.deepEqual(modelTypesOf('decoder'), ['gpt2', 'llama', 'mistral', 'qwen2', 'qwen3', 'phi3']);
+  assert.equal(basePrefixOf('qwen2'), 'model');
+  assert.deepEqual(findFamily('phi3')?.loraTargets, ['qkv_proj']);
+  assert.deepEqual(findFamily('llama')?.loraTargets, ['q_proj', 'v_proj']);
   const bad = new HfConfigReader({ model_type: 'gpt2' }, 'gpt2/config.json');
   assert.throws(
     () => encoderFamilyOf(bad),

@@ -38,6 +38,8 @@ const cases: GradCase[] = [
   { op: 'Exp', name: 'Exp [2,3]', inputs: [x(2, 3)], build: (g, xs) => g.exp(v(xs, 0)) },
   { op: 'Log', name: 'Log [2,3]', inputs: [pos(2, 3)], build: (g, xs) => g.log(v(xs, 0)) },
   { op: 'Tanh', name: 'Tanh [2,3]', inputs: [x(2, 3)], build: (g, xs) => g.tanh(v(xs, 0)) },
+  { op: 'Sin', name: 'Sin [2,3]', inputs: [x(2, 3)], build: (g, xs) => g.sin(v(xs, 0)) },
+  { op: 'Cos', name: 'Cos [3,2]', inputs: [x(3, 2)], build: (g, xs) => g.cos(v(xs, 0)) },
   // ORT's CPU Erf is float32 only: checked in float32 with a step and tolerance to match.
   {
     op: 'Erf',

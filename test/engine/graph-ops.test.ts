@@ -64,6 +64,8 @@ const exercise: Record<BuilderMethod, (g: GraphBuilder) => unknown> = {
   log: (g) => g.log(x(g)),
   tanh: (g) => g.tanh(x(g)),
   erf: (g) => g.erf(x(g)),
+  sin: (g) => g.sin(x(g)),
+  cos: (g) => g.cos(x(g)),
   sigmoid: (g) => g.sigmoid(x(g)),
   relu: (g) => g.relu(x(g)),
   identity: (g) => g.identity(x(g)),

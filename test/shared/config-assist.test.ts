@@ -57,7 +57,12 @@ test('YAML keys: the section from indentation, without the keys already there', 
     documentation: 'The initial learni',
     insertText: 'learning_rate: ',
   });
-  assert.deepEqual(labels('training:\n  lora:\n    r: 8\n    |\n'), ['alpha', 'dropout', 'target_modules']);
+  assert.deepEqual(labels('training:\n  lora:\n    r: 8\n    |\n'), [
+    'alpha',
+    'dropout',
+    'target_modules',
+    'use_rslora',
+  ]);
   assert.equal(complete('data:\n  |').items.find((i) => i.label === 'clean')?.insertText, 'clean:\n    ');
 });
 

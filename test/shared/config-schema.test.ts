@@ -99,7 +99,7 @@ const KEYS: Record<string, Record<string, true>> = {
     group_by_length: true,
     on_nonfinite: true,
   } satisfies Record<keyof TrainingConfig, true>,
-  'training.lora': { r: true, alpha: true, dropout: true, target_modules: true } satisfies Record<
+  'training.lora': { r: true, alpha: true, dropout: true, target_modules: true, use_rslora: true } satisfies Record<
     keyof LoraConfig,
     true
   >,

@@ -247,7 +247,7 @@ test('resolveConfig fills in defaults, and returns no config when there is an er
       method: 'lora',
       learning_rate: 3e-4,
       warmup_steps: 100,
-      lora: { r: 16, alpha: 16, dropout: 0.05, target_modules: ['query', 'value'] },
+      lora: { r: 16, alpha: 16, dropout: 0.05, target_modules: ['query', 'value'], use_rslora: false },
       epochs: 3,
       batch_size: 32,
       weight_decay: 0.01,

@@ -7,6 +7,7 @@ import { encodeModel } from '../graph/onnx-codec.js';
 import { type GenerationOptions, type LoadedCausalLm, loadCausalLm } from '../inference/causal-lm-model.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
+import { contextLength } from '../models/decoder.js';
 import { buildInference } from '../step/step-graph.js';
 import { TASKS } from '../tasks/registry.js';
 import { intOption, numberOption, UsageError } from './command.js';
@@ -103,7 +104,7 @@ export async function evaluateCausalLm(o: { model: string; data: string; textCol
     const result = await model.evaluateTexts(texts);
     if (result.truncated > 0) {
       process.stderr.write(
-        `finetune evaluate: ${result.truncated} text(s) longer than the model's context (${model.arch.maxPositions} tokens) were truncated to it\n`,
+        `finetune evaluate: ${result.truncated} text(s) longer than the model's context (${contextLength(model.arch)} tokens) were truncated to it\n`,
       );
     }
     process.stdout.write(`${JSON.stringify({ loss: result.loss, perplexity: result.perplexity })}\n`);

@@ -175,6 +175,8 @@ export class GraphBuilder {
   log = (x: Value): Value => this.op1('Log', [x]);
   tanh = (x: Value): Value => this.op1('Tanh', [x]);
   erf = (x: Value): Value => this.op1('Erf', [x]);
+  sin = (x: Value): Value => this.op1('Sin', [x]);
+  cos = (x: Value): Value => this.op1('Cos', [x]);
   sigmoid = (x: Value): Value => this.op1('Sigmoid', [x]);
   relu = (x: Value): Value => this.op1('Relu', [x]);
   identity = (x: Value): Value => this.op1('Identity', [x]);

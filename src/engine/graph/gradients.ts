@@ -235,6 +235,8 @@ export const gradientRegistry: Readonly<Record<OpType, GradientEntry>> = {
   Exp: ({ g, y, dy }) => [g.mul(dy(0) as Value, y(0))],
   Log: ({ g, x, dy }) => [g.div(dy(0) as Value, x(0))],
   Tanh: ({ g, y, dy }) => [g.mul(dy(0) as Value, g.sub(1, g.mul(y(0), y(0))))],
+  Sin: ({ g, x, dy }) => [g.mul(dy(0) as Value, g.cos(x(0)))],
+  Cos: ({ g, x, dy }) => [g.neg(g.mul(dy(0) as Value, g.sin(x(0))))],
   Erf: ({ g, x, dy }) => [g.mul(g.mul(dy(0) as Value, 2 / Math.sqrt(Math.PI)), g.exp(g.neg(g.mul(x(0), x(0)))))],
   // d/dx x Φ(x) = Φ(x) + x φ(x) = (1 + erf(a) + (2/√π) a e^(-a²)) / 2 with a = x/√2. Nine passes over
   // x's shape instead of eleven: e^(-a²) is a division by e^(a²) (no negation pass), one Sum adds three.

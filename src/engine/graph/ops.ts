@@ -21,6 +21,8 @@ export const OP_TYPES = [
   'Exp',
   'Log',
   'Tanh',
+  'Sin',
+  'Cos',
   'Erf',
   'Gelu', // com.microsoft contrib op
   'Sigmoid',

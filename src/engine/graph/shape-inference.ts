@@ -195,6 +195,8 @@ export const shapeInference: Readonly<Record<OpType, InferFn>> = {
   Exp: same,
   Log: same,
   Tanh: same,
+  Sin: same,
+  Cos: same,
   Erf: same,
   Gelu: same,
   Sigmoid: same,

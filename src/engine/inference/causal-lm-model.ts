@@ -9,6 +9,7 @@ import { loadPretrained } from '../io/pretrained.js';
 import {
   type CausalLmModel,
   causalLmModel,
+  contextLength,
   type Decoder,
   type DecoderArch,
   type KeyValue,
@@ -223,6 +224,7 @@ export async function loadCausalLm(
   const eosTokenId = lmEosId(tokenizer, arch.eosTokenId);
   const padId = lmPadId(tokenizer, eosTokenId);
   const weights = loaded.weights;
+  const context = contextLength(arch);
   const device = o.device ?? 'cpu';
   const sessions: { evalSum?: Session; decoder?: Session } = {};
   const session = async (kind: 'evalSum' | 'decoder'): Promise<Session> => {
@@ -238,8 +240,8 @@ export async function loadCausalLm(
     let truncated = 0;
     const examples: LmExample[] = texts.map((text) => {
       const ids = tokenizer.encode(text, null).ids;
-      if (ids.length > arch.maxPositions) truncated++;
-      return { inputIds: ids.slice(0, arch.maxPositions) };
+      if (ids.length > context) truncated++;
+      return { inputIds: ids.slice(0, context) };
     });
     // Similar lengths together, a bounded number of tokens per batch: padding and memory stay small.
     const scored = examples.filter((e) => predictedTokens(e) > 0).sort((a, b) => a.inputIds.length - b.inputIds.length);
@@ -270,7 +272,7 @@ export async function loadCausalLm(
     // An empty prompt starts from BOS (GPT-2's is <|endoftext|>), as transformers' generate does.
     if (ids.length === 0) ids = [arch.bosTokenId ?? eos ?? 0];
     // Room for at least one new token inside the context: keep the end of a too-long prompt.
-    if (ids.length >= arch.maxPositions) ids = ids.slice(ids.length - arch.maxPositions + 1);
+    if (ids.length >= context) ids = ids.slice(ids.length - context + 1);
     const s = await session('decoder');
     const rand = rng(g.seed ?? 0);
     const useCache = g.useCache ?? true;
@@ -310,8 +312,9 @@ export async function loadCausalLm(
         break;
       }
       generated.push(next);
-      // The sequence fills the context: another token would need a position the model has not.
-      if (ids.length + generated.length >= arch.maxPositions && generated.length < maxNew) {
+      // The sequence fills the context: another token would need a position the model has not (or
+      // one past its sliding attention window, where the full-prefix attention here would differ).
+      if (ids.length + generated.length >= context && generated.length < maxNew) {
         stoppedBy = 'context';
         break;
       }

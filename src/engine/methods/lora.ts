@@ -34,8 +34,18 @@ export interface LoraSettings {
   r: number;
   alpha: number;
   dropout: number;
-  targetModules: readonly string[];
+  /** Module names (matched as PEFT's list form), or `all-linear`. */
+  targetModules: readonly string[] | typeof ALL_LINEAR;
+  /** rsLoRA: scale alpha / sqrt(r) instead of alpha / r. */
+  useRslora?: boolean;
 }
+
+/**
+ * PEFT's `target_modules="all-linear"`: every linear layer except the output head. The heads here
+ * never reach the adapter hook (the LM head is a plain product, classifier heads are trained in
+ * full), so it is every linear module the probe sees that is not trained in full.
+ */
+export const ALL_LINEAR = 'all-linear';
 
 export function loraSettings(cfg: ResolvedLoraConfig, modelType: string): LoraSettings {
   const targets = cfg.target_modules ?? findFamily(modelType)?.loraTargets;
@@ -46,7 +56,13 @@ export function loraSettings(cfg: ResolvedLoraConfig, modelType: string): LoraSe
   }
   const r = cfg.r;
   if (!Number.isInteger(r) || r < 1) throw new Error(`training.lora.r must be a whole number >= 1, got ${r}`);
-  return { r, alpha: cfg.alpha, dropout: cfg.dropout, targetModules: [...targets] };
+  return {
+    r,
+    alpha: cfg.alpha,
+    dropout: cfg.dropout,
+    targetModules: targets === ALL_LINEAR ? ALL_LINEAR : [...targets],
+    useRslora: cfg.use_rslora,
+  };
 }
 
 export interface LinearDims {
@@ -78,7 +94,18 @@ export class Lora {
   constructor(readonly settings: LoraSettings) {}
 
   get scale(): number {
-    return this.settings.alpha / this.settings.r;
+    const { alpha, r, useRslora } = this.settings;
+    return useRslora ? alpha / Math.sqrt(r) : alpha / r;
+  }
+
+  /**
+   * target_modules as adapter_config.json records it: the list given, or for `all-linear` the
+   * distinct last name parts of the adapted modules, the set PEFT expands it to before saving.
+   */
+  get savedTargets(): string[] {
+    const { targetModules } = this.settings;
+    if (targetModules !== ALL_LINEAR) return [...targetModules];
+    return [...new Set(this.modules.map((m) => m.module.slice(m.module.lastIndexOf('.') + 1)))].sort();
   }
 
   get modules(): AdaptedModule[] {
@@ -129,8 +156,9 @@ export class Lora {
     }
     const { targetModules } = this.settings;
     this.planned.clear();
-    for (const target of targetModules) {
-      const matched = [...linear.keys()].filter((m) => matchesTarget(m, target));
+    const all = targetModules === ALL_LINEAR;
+    for (const target of all ? [ALL_LINEAR] : targetModules) {
+      const matched = [...linear.keys()].filter((m) => all || matchesTarget(m, target));
       const frozen = matched.filter((m) => !trained.has(`${m}.weight`));
       if (frozen.length === 0) {
         const names = [...new Set([...linear.keys()].map((m) => m.slice(m.lastIndexOf('.') + 1)))].join(', ');
@@ -243,8 +271,9 @@ export class Lora {
       peft_type: 'LORA',
       r: this.settings.r,
       revision: null,
-      target_modules: [...this.settings.targetModules],
+      target_modules: this.savedTargets,
       task_type: o.peftTaskType,
+      use_rslora: this.settings.useRslora ?? false,
     };
     writeTextAtomic(join(dir, ADAPTER_CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
   }

@@ -127,15 +127,23 @@ export function prepareMethod(
     what = plan.description;
   } else {
     if (!lora) throw new Error('method lora: the adapters were not handed to the recipe');
-    const fullyTrained = new Set([...layout.head, ...freshBase]);
+    // PEFT's CAUSAL_LM adapters save no modules_to_save: a pretrained LM head (untied lm_head) stays
+    // frozen like the rest of the base; only one the checkpoint lacked is trained.
+    const causal = TASKS[config.task].peftTaskType === 'CAUSAL_LM';
+    const head = causal ? layout.head.filter((p) => fresh.has(p)) : layout.head;
+    const fullyTrained = new Set([...head, ...freshBase]);
     lora.plan(recipe.model, fullyTrained);
     model = lora.wrap(recipe.model);
     weights = new Map([...recipe.weights, ...lora.initWeights(o.seed * 7919 + 104729)]);
     trainable = new Set([...fullyTrained, ...lora.specs().map((s) => s.name)]);
     const { r, alpha, dropout, targetModules } = lora.settings;
+    const targets =
+      typeof targetModules === 'string'
+        ? `${targetModules}: ${lora.savedTargets.join(', ')}`
+        : targetModules.join(', ');
     what =
       `r ${r}, alpha ${alpha} (scale ${lora.scale}), dropout ${dropout}, on ${lora.modules.length} modules ` +
-      `(target_modules: ${targetModules.join(', ')}); base model frozen, head trained (${layout.head.length > 0 ? layout.head.join(', ') : 'none'})`;
+      `(target_modules: ${targets}); base model frozen, head trained (${head.length > 0 ? head.join(', ') : 'none'})`;
   }
   if (trainable.size === 0)
     throw new Error(`method ${name}: nothing left to train (the model has no weights outside the frozen ones)`);

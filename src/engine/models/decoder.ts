@@ -22,6 +22,37 @@ export interface DecoderArch {
   maxPositions: number;
   eosTokenId: number | null;
   bosTokenId: number | null;
+  /**
+   * Sliding-window attention's span (Mistral's `sliding_window`), where the family has one. The
+   * engine attends to the whole causal prefix, so longer sequences are refused
+   * (`checkAttentionWindow`) instead of being computed differently from transformers.
+   */
+  attentionWindow?: { tokens: number; source: string };
+}
+
+/**
+ * The longest sequence the engine computes exactly as transformers does: max_position_embeddings,
+ * bounded by a sliding attention window (inside it, sliding-window attention is full causal
+ * attention). Evaluation truncates to it and generation stops at it.
+ */
+export function contextLength(arch: DecoderArch): number {
+  return Math.min(arch.maxPositions, arch.attentionWindow?.tokens ?? Number.POSITIVE_INFINITY);
+}
+
+/**
+ * Refuses `length` tokens (what `what` allows, e.g. `data.max_length 8192`) when they exceed the
+ * model's sliding attention window: past it transformers masks the keys older than the window, which
+ * the engine does not, so the results would silently differ.
+ */
+export function checkAttentionWindow(arch: DecoderArch, length: number, what: string): void {
+  const window = arch.attentionWindow;
+  if (window && length > window.tokens) {
+    throw new Error(
+      `${what}: longer than the model's sliding attention window of ${window.tokens} tokens (${window.source}); ` +
+        'sliding-window attention is not implemented, so sequences must fit in the window (lower it to at most ' +
+        `${window.tokens})`,
+    );
+  }
 }
 
 /** One layer's cached keys and values. // [B, kvHeads, P, headDim] each */
@@ -96,6 +127,18 @@ export function causalMask(g: GraphBuilder, ids: Value, mask: Value, withPast: b
   const notPad = g.cast(g.unsqueeze(mask, [1, 2]), 'bool'); // [B, 1, 1, L]
   const keep = g.op('And', [causal, notPad])[0] as Value; // [B, 1, T, L]
   return g.where(keep, g.scalar(0, g.floatType), g.scalar(FLOAT32_MIN, g.floatType));
+}
+
+/**
+ * The LM head's product: hidden states times `weight` [V, H] (the tied token embedding or its own
+ * `lm_head.weight`), no bias. // [B, T, H] -> [B, T, V]
+ */
+export function lmHeadProjection(g: GraphBuilder, hidden: Value, weight: Value): Value {
+  const [vocab, width] = weight.shape as [number, number];
+  const lead = g.slice(g.shape(hidden), [0], [-1]);
+  const flat = g.reshape(hidden, [-1, width]); // [N, H]
+  const logits = g.gemm(flat, weight, undefined, { transB: true }); // [N, V]
+  return g.reshape(logits, g.concat([lead, g.ints([vocab])], 0));
 }
 
 /** Label of a position that predicts nothing (padding, a text's last token): PyTorch's ignore_index. */

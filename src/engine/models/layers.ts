@@ -124,14 +124,18 @@ export function activation(g: GraphBuilder, x: Value, act: Activation, mode?: Fo
   }
 }
 
-/** y = x W^T + b over the last axis of x, for any number of leading axes. // [..., in] -> [..., out] */
-export function linear(ctx: BlockContext, x: Value, prefix: string): Value {
+/**
+ * y = x W^T + b over the last axis of x, for any number of leading axes; `bias: false` for a
+ * module built with `bias=False` (no `.bias` parameter). // [..., in] -> [..., out]
+ */
+export function linear(ctx: BlockContext, x: Value, prefix: string, o: { bias?: boolean } = {}): Value {
   const { g, param } = ctx;
   const w = param(`${prefix}.weight`);
   const [outDim, inDim] = w.shape as [number, number];
   const lead = g.slice(g.shape(x), [0], [-1]);
   const flat = g.reshape(x, [-1, inDim]); // [N, in]
-  let y = g.gemm(flat, w, param(`${prefix}.bias`), { transB: true }); // [N, out]
+  const bias = o.bias === false ? undefined : param(`${prefix}.bias`);
+  let y = g.gemm(flat, w, bias, { transB: true }); // [N, out]
   const lora = adapterTerm(ctx, flat, prefix, { in: inDim, out: outDim, fanInFanOut: false });
   if (lora) y = g.add(y, lora);
   return g.reshape(y, g.concat([lead, g.ints([outDim])], 0));
@@ -160,6 +164,17 @@ export function dropout(ctx: BlockContext, x: Value, ratio = ctx.dropout): Value
 
 export const layerNorm = (ctx: BlockContext, x: Value, prefix: string, eps: number): Value =>
   ctx.g.layerNorm(x, ctx.param(`${prefix}.weight`), ctx.param(`${prefix}.bias`), eps);
+
+/**
+ * RMSNorm as transformers' LlamaRMSNorm computes it: w · (x · rsqrt(mean(x²) + eps)) over the last
+ * axis, no bias, no mean subtraction. Built from elementwise ops (each with its gradient) rather than
+ * a fused kernel. // [..., H]
+ */
+export function rmsNorm(ctx: BlockContext, x: Value, weight: string, eps: number): Value {
+  const { g } = ctx;
+  const variance = g.reduceMean(g.mul(x, x), [-1]); // [..., 1]
+  return g.mul(ctx.param(weight), g.mul(x, g.reciprocal(g.sqrt(g.add(variance, eps)))));
+}
 
 /** Additive attention mask from a [B, T] 0/1 mask: 0 where attended, float32 min where padded. // [B, 1, 1, T] */
 export function additiveMask(g: GraphBuilder, attentionMask: Value): Value {

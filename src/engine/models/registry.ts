@@ -5,6 +5,11 @@ import { electra } from './electra/index.js';
 import type { DecoderFamily, EncoderFamily, FamilyKind, ModelFamily } from './family.js';
 import { gpt2 } from './gpt2/index.js';
 import type { HfConfigReader } from './hf-config.js';
+import { llama } from './llama/index.js';
+import { mistral } from './mistral/index.js';
+import { phi3 } from './phi3/index.js';
+import { qwen2 } from './qwen2/index.js';
+import { qwen3 } from './qwen3/index.js';
 import { roberta } from './roberta/index.js';
 
 /**
@@ -12,7 +17,19 @@ import { roberta } from './roberta/index.js';
  * `models/` + one line here; base prefixes, LoRA targets, exported architectures and the lists of
  * supported `model_type`s are all read from these entries.
  */
-export const FAMILIES: readonly ModelFamily[] = [bert, roberta, distilbert, albert, electra, gpt2];
+export const FAMILIES: readonly ModelFamily[] = [
+  bert,
+  roberta,
+  distilbert,
+  albert,
+  electra,
+  gpt2,
+  llama,
+  mistral,
+  qwen2,
+  qwen3,
+  phi3,
+];
 
 /** The family whose `modelTypes` include `modelType`, if any. */
 export function findFamily(modelType: string): ModelFamily | undefined {

@@ -7,6 +7,7 @@ import {
   type DecoderInputs,
   type DecoderOutput,
   type KeyValue,
+  lmHeadProjection,
   positionsFromMask,
 } from '../decoder.js';
 import { hiddenAct } from '../family.js';
@@ -210,12 +211,7 @@ export function gpt2Forward(ctx: BlockContext, arch: Gpt2Arch, inputs: DecoderIn
 
 /** The LM head: hidden states times the (tied) token embedding, no bias. // [B, T, H] -> [B, T, V] */
 export function lmHead(ctx: BlockContext, arch: Gpt2Arch, hidden: Value): Value {
-  const { g, param } = ctx;
-  const w = param(arch.tied ? GPT2_WTE : GPT2_LM_HEAD); // [V, H]
-  const lead = g.slice(g.shape(hidden), [0], [-1]);
-  const flat = g.reshape(hidden, [-1, arch.hidden]); // [N, H]
-  const logits = g.gemm(flat, w, undefined, { transB: true }); // [N, V]
-  return g.reshape(logits, g.concat([lead, g.ints([arch.vocabSize])], 0));
+  return lmHeadProjection(ctx.g, hidden, ctx.param(arch.tied ? GPT2_WTE : GPT2_LM_HEAD));
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Example } from '../../data/records.js';
 import { tensorOf } from '../../graph/types.js';
 import { readHfConfig } from '../../io/hf-config.js';
 import { loadPretrained } from '../../io/pretrained.js';
-import { type CausalLmModel, causalLmModel, LM_IGNORE_INDEX } from '../../models/decoder.js';
+import { type CausalLmModel, causalLmModel, checkAttentionWindow, LM_IGNORE_INDEX } from '../../models/decoder.js';
 import { HfConfigReader } from '../../models/hf-config.js';
 import { decoderFamilyOf } from '../../models/registry.js';
 import { ngramPerplexity } from '../../ngram/perplexity.js';
@@ -238,6 +238,7 @@ export function causalLmRecipe(o: RecipeOptions): CausalLmRecipe {
   const arch = model.decoder.arch;
   const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed, basePrefix: family.basePrefix });
   const maxLength = Math.min(o.config.data.max_length, arch.maxPositions);
+  checkAttentionWindow(arch, maxLength, `data.max_length ${maxLength}`);
   const packing = o.config.data.packing;
   const eos = lmEosId(o.tokenizer, arch.eosTokenId);
   const padId = lmPadId(o.tokenizer, eos);
