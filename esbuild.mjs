@@ -38,6 +38,15 @@ const bundles = [
     entryPoints: ['src/extension/extension.ts'],
     outfile: 'dist/extension.js',
   },
+  // The extension host's config validation worker thread (src/extension/validation/config-worker.ts):
+  // the host starts it from this file, so it is a bundle of its own.
+  {
+    name: 'config validation worker',
+    ...node,
+    external: ['vscode', 'onnxruntime-node'],
+    entryPoints: ['src/extension/validation/config-worker.ts'],
+    outfile: 'dist/config-worker.js',
+  },
   // The run panel (browser); the CSS it imports (uPlot's) is written next to it as dist/webview.css.
   {
     name: 'webview',

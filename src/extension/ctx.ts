@@ -7,6 +7,7 @@ import { RunManager } from './runs/run-manager.js';
 import { RunOutputs } from './runs/run-output.js';
 import { ConfigDiagnostics } from './validation/config-diagnostics.js';
 import { registerConfigProviders } from './validation/config-providers.js';
+import { ConfigValidator, startConfigWorker } from './validation/worker-client.js';
 import { type NotificationActions, RunNotifications } from './views/run-notifications.js';
 import { createRunsView, type RunsNode, RunsTreeProvider } from './views/runs-tree.js';
 import { RunsStatusBar } from './views/status-bar.js';
@@ -21,6 +22,8 @@ export class Ctx extends Disposable {
   readonly log: vscode.LogOutputChannel;
   readonly runs: RunManager;
   readonly outputs: RunOutputs;
+  /** The config validation worker thread, shared by the diagnostics and the run panels. */
+  readonly validator: ConfigValidator;
   readonly diagnostics: ConfigDiagnostics;
   readonly tree: RunsTreeProvider;
   readonly view: vscode.TreeView<RunsNode>;
@@ -42,14 +45,18 @@ export class Ctx extends Disposable {
       new RunManager(extensionContext.asAbsolutePath('dist/cli.js'), extensionContext.workspaceState, this.log),
     );
     this.outputs = this._register(new RunOutputs(this.runs));
-    this.diagnostics = this._register(new ConfigDiagnostics(this.log));
+    const workerFile = extensionContext.asAbsolutePath('dist/config-worker.js');
+    this.validator = this._register(
+      new ConfigValidator({ start: () => startConfigWorker(workerFile), log: (line) => this.log.warn(line) }),
+    );
+    this.diagnostics = this._register(new ConfigDiagnostics(this.validator, this.log));
     for (const d of registerConfigProviders(this.diagnostics)) this._register(d);
     this.tree = this._register(new RunsTreeProvider(this.runs));
     this.view = this._register(createRunsView(this.tree));
     this._register(new RunsStatusBar(this.runs));
     this.notifications = this._register(new RunNotifications(this.runs, actions));
     // Run panels open before a window reload come back (activation event onWebviewPanel).
-    this._register(registerRunPanelSerializer(extensionContext, this.log));
+    this._register(registerRunPanelSerializer(extensionContext, this.log, this.validator));
     this._register(this.runs.onDidChangeRun(() => this.updateRunContext()));
     this.watchConfigFiles();
   }

@@ -5,11 +5,15 @@ import type { Diagnostic } from './config-nodes.js';
  * the extension validates as the user types, in the extension host, which must not stall. Each
  * phase is bounded by the input's limits (limits.ts), so checking between them bounds the whole;
  * what did not run is said in a diagnostic, and the file checks (I/O, which does not stall the
- * host) are then skipped too. The clock is injectable for tests.
+ * host) are then skipped too. The clock is injectable for tests. The validator also tells the
+ * budget which phase it enters: the extension's validation worker passes that on, so that a
+ * validation it has to stop can say where it was.
  */
 export class Budget {
   private readonly start: number;
   private lastSpent = 0;
+  /** Called as each phase starts, with its name (e.g. "the schema checks"). */
+  onPhase: ((phase: string) => void) | undefined;
 
   constructor(
     readonly ms: number,
@@ -26,6 +30,11 @@ export class Budget {
   get over(): boolean {
     this.lastSpent = this.spent;
     return this.lastSpent > this.ms;
+  }
+
+  /** Marks the start of a phase of the validation (for onPhase). */
+  enter(phase: string): void {
+    this.onPhase?.(phase);
   }
 
   /** The diagnostic of a validation stopped for time before `what`. */

@@ -46,12 +46,15 @@ export interface TextValidation {
  * that doesn't parse gets only its syntax errors.
  */
 export function validateConfigText(text: string, format: ConfigFormat, budget?: Budget): TextValidation {
+  budget?.enter('the parse');
   const parsed = parseConfigText(text, format);
   const done = (list: Diagnostic[]) => ({ parsed, diagnostics: capDiagnostics(sortDiagnostics(list)) });
   if (parsed.syntax.some((d) => d.severity === 'error')) return done(parsed.syntax);
   if (budget?.over) return done([...parsed.syntax, budget.stopped('the checks after the parse')]);
+  budget?.enter('the schema checks');
   const diagnostics = [...parsed.syntax, ...checkSchema(parsed, CONFIG_SCHEMA)];
   if (budget?.over) return done([...diagnostics, budget.stopped('the checks after the schema')]);
+  budget?.enter('the rules across keys');
   if (parsed.root?.kind === 'object') diagnostics.push(...checkRules(parsed));
   return done(diagnostics);
 }
@@ -74,6 +77,7 @@ export async function validateConfig(
   if (diagnostics.some((d) => d.code === 'validation-stopped')) return diagnostics;
   // Not cut by the budget: file checks wait on I/O, which does not stall the host (a slow disk
   // would otherwise lose them), and each of their steps is bounded by the readers' limits.
+  budget?.enter('the checks of the files the config names');
   const found = await checkConfigFiles(parsed, files.fs, files.configDir);
   return capDiagnostics(sortDiagnostics([...diagnostics, ...found]));
 }

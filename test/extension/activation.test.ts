@@ -60,6 +60,9 @@ const PURE = [
   'runs/run-owner.ts',
   'runs/engine-launcher.ts',
   'validation/config-fs.ts',
+  // A worker thread has no 'vscode' module at all.
+  'validation/config-worker.ts',
+  'validation/worker-client.ts',
 ];
 
 test('the pure modules do not reach vscode', () => {

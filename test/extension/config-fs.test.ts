@@ -66,7 +66,7 @@ test('validation in the editor stops within its time budget, before the file che
     return now;
   };
   const fs = new RecordingConfigFs();
-  const stopped = await validateInEditor(text, 'yaml', { fs, configDir: dir }, slow);
+  const stopped = await validateInEditor(text, 'yaml', { fs, configDir: dir }, { now: slow });
   assert.deepEqual(
     stopped.map((d) => d.code),
     ['validation-stopped'],

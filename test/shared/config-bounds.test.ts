@@ -188,6 +188,25 @@ test('a validation over its time budget stops between phases and says so', async
   assert.ok(touched > 0);
 });
 
+test('the validator tells its budget each phase it enters (what a stopped validation names)', async () => {
+  const fs: ConfigFs = { exists: async () => false, readText: async () => undefined };
+  const entered = async (text: string) => {
+    const budget = new Budget(10_000);
+    const phases: string[] = [];
+    budget.onPhase = (phase) => phases.push(phase);
+    await validateConfig(text, 'yaml', { fs, configDir: '/x' }, budget);
+    return phases;
+  };
+  assert.deepEqual(await entered(`${HEAD}training:\n  epochs: 2\n`), [
+    'the parse',
+    'the schema checks',
+    'the rules across keys',
+    'the checks of the files the config names',
+  ]);
+  // A syntax error ends it after the parse.
+  assert.deepEqual(await entered('model: [\n'), ['the parse']);
+});
+
 test("a model's config.json over its limit is reported on the model, not read whole", async () => {
   let asked = 0;
   const fs: ConfigFs = {

@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
 import { LineIndex, type Position, type TextEdit } from '../../src/shared/config-tree.js';
+import { MAX_CONFIG_BYTES } from '../../src/shared/limits.js';
 import { CONFIG_FIXTURES } from './config-fixtures.js';
 
 export const ROOT = dirname(dirname(__dirname));
@@ -45,4 +46,20 @@ export function aliasBomb(levels: number, width: number): string {
     text += `${names[i]}: &${names[i]} [${Array(width).fill(item).join(', ')}]\n`;
   }
   return text;
+}
+
+/**
+ * `text` followed by as many `line(i)` as fit within the config size limit: the largest config the
+ * validator accepts, for what it costs at that size (e.g. `n${i}: [[[...]]]`, seconds of parsing).
+ */
+export function fillToLimit(text: string, line: (i: number) => string): string {
+  let out = text;
+  let bytes = Buffer.byteLength(out);
+  for (let i = 0; ; i++) {
+    const next = line(i);
+    const size = Buffer.byteLength(next);
+    if (bytes + size > MAX_CONFIG_BYTES) return out;
+    out += next;
+    bytes += size;
+  }
 }

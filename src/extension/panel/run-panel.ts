@@ -16,7 +16,7 @@ import type { RunEvent } from '../../shared/run-directory.js';
 import { configName, latestRunOf } from '../../shared/run-id.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
 import { configRunsRoot } from '../settings.js';
-import { RecordingConfigFs, validateInEditor } from '../validation/config-fs.js';
+import type { ConfigValidator } from '../validation/worker-client.js';
 import { configEdit } from './config-edit.js';
 import { buildPanelHtml, makeNonce } from './csp.js';
 import { EventBatcher } from './event-batcher.js';
@@ -45,6 +45,8 @@ const CONFIG_DELAY_MS = 150;
 const open = new Map<string, RunPanel>();
 /** The extension's log, for what a panel's page posts that is not a message (set on activation). */
 let panelLog: vscode.LogOutputChannel | undefined;
+/** The extension's config validation worker (set on activation). */
+let panelValidator: ConfigValidator | undefined;
 
 function keyOf(target: RunPanelTarget): string {
   return target.configUri ? target.configUri.toString() : [...target.runDirs].sort().join('\n');
@@ -75,8 +77,10 @@ export function showRunPanel(context: vscode.ExtensionContext, target: RunPanelT
 export function registerRunPanelSerializer(
   context: vscode.ExtensionContext,
   log: vscode.LogOutputChannel,
+  validator: ConfigValidator,
 ): vscode.Disposable {
   panelLog = log;
+  panelValidator = validator;
   return vscode.window.registerWebviewPanelSerializer(RUN_PANEL_VIEW_TYPE, {
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
       const saved = (state as { target?: { runDirs?: unknown; configUri?: unknown } } | undefined)?.target;
@@ -238,13 +242,17 @@ class RunPanel extends Disposable {
   /** The config's text with the editor's diagnostics (the same validator, files checked too). */
   private async configState(): Promise<ConfigState | undefined> {
     const uri = this.target.configUri;
-    if (!uri) return undefined;
+    if (!uri || !panelValidator) return undefined;
     const doc = await vscode.workspace.openTextDocument(uri);
-    const text = doc.getText();
     const format = formatOf(uri.path);
-    const files = uri.scheme === 'file' ? { fs: new RecordingConfigFs(), configDir: dirname(uri.fsPath) } : undefined;
-    const diagnostics = await validateInEditor(text, format, files);
-    return { uri: uri.toString(), fileName: basename(uri.path), format, text, version: doc.version, diagnostics };
+    // Its own key: the diagnostics' validations of this file must not replace the panel's.
+    const job = { key: `panel:${uri.toString()}`, version: doc.version, text: doc.getText(), format };
+    const { job: validated, diagnostics } = await panelValidator.validate(
+      uri.scheme === 'file' ? { ...job, configDir: dirname(uri.fsPath) } : job,
+    );
+    // The text and the diagnostics of one version, which may be newer than the one asked for.
+    const { text, version } = validated;
+    return { uri: uri.toString(), fileName: basename(uri.path), format, text, version, diagnostics };
   }
 
   private async sendInit(): Promise<void> {

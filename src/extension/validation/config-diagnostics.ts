@@ -5,14 +5,16 @@ import * as vscode from 'vscode';
 import { type Diagnostic, type Fix, formatOf, type Range } from '../../shared/config-validate.js';
 import { isConfigFile } from '../configs/discovery.js';
 import { Disposable } from '../lifecycle.js';
-import { RecordingConfigFs, readConfigFile, validateInEditor } from './config-fs.js';
+import { readConfigFile } from './config-fs.js';
+import type { ConfigValidator } from './worker-client.js';
 
 /**
  * Inline validation of config files: the shared validator (src/shared/config-validate.ts, the
  * same code as `finetune validate`) run on open, on edit (debounced), and when a file the config
  * refers to changes on disk (the model folder, the data files: chokidar, since they may lie
- * outside the workspace where VS Code's own watcher does not look). Pure reading: it also runs
- * in untrusted workspaces.
+ * outside the workspace where VS Code's own watcher does not look). It runs in the validation
+ * worker (worker-client.ts), off the extension host's thread. Pure reading: it also runs in
+ * untrusted workspaces.
  */
 const EDIT_DELAY_MS = 300;
 export const DIAGNOSTIC_SOURCE = 'finetune';
@@ -39,7 +41,10 @@ export class ConfigDiagnostics extends Disposable {
   /** Bumped per validation, so a slow file check never overwrites a newer result. */
   private readonly generation = new Map<string, number>();
 
-  constructor(private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    private readonly validator: ConfigValidator,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     super();
     const ws = vscode.workspace;
     this._register(ws.onDidOpenTextDocument((doc) => this.schedule(doc.uri, 0)));
@@ -82,14 +87,20 @@ export class ConfigDiagnostics extends Disposable {
       this.forget(uri);
       return [];
     }
-    const fs = new RecordingConfigFs();
-    const files = uri.scheme === 'file' ? { fs, configDir: dirname(uri.fsPath) } : undefined;
-    // Within a time budget: this runs in the extension host on every edit.
-    const diagnostics = 'text' in read ? await validateInEditor(read.text, formatOf(uri.path), files) : [read.tooLarge];
+    let diagnostics: Diagnostic[];
+    let touched: readonly string[] = [];
+    if ('tooLarge' in read) diagnostics = [read.tooLarge];
+    else {
+      const configDir = uri.scheme === 'file' ? dirname(uri.fsPath) : undefined;
+      const job = { key, version: gen, text: read.text, format: formatOf(uri.path) };
+      const outcome = await this.validator.validate(configDir === undefined ? job : { ...job, configDir });
+      ({ diagnostics, touched } = outcome);
+    }
+    // A newer validation of this config has started (and its answer may be this one): it sets the results.
     if (this.generation.get(key) !== gen) return diagnostics;
     this.results.set(key, diagnostics);
     this.collection.set(uri, diagnostics.map(toVscodeDiagnostic));
-    this.setDependencies(key, fs.touched);
+    this.setDependencies(key, new Set(touched));
     return diagnostics;
   }
 
@@ -116,7 +127,9 @@ export class ConfigDiagnostics extends Disposable {
       key,
       setTimeout(() => {
         this.timers.delete(key);
-        this.validate(uri).catch((err: unknown) => this.log.error(`Validating ${uri.fsPath}: ${String(err)}`));
+        this.validate(uri).catch((err: unknown) => {
+          if (!this.isDisposed) this.log.error(`Validating ${uri.fsPath}: ${String(err)}`);
+        });
       }, delay),
     );
   }

@@ -12,20 +12,31 @@ import {
 import { MAX_CONFIG_BYTES } from '../../shared/limits.js';
 
 /**
- * How long one validation in the editor may take before its remaining checks are skipped (and a
- * diagnostic says so): it runs in the extension host, on every edit. Each phase is bounded by the
- * input limits, so this bounds the stall; a normal config takes a few milliseconds.
+ * How long the synchronous phases of one validation in the editor may take before the remaining
+ * ones are skipped (and a diagnostic says so): the editor validates on every edit. Each phase is
+ * bounded by the input limits, so this bounds the work; a normal config takes a few milliseconds.
+ * It runs in the validation worker (config-worker.ts), which the extension host stops outright
+ * past CONFIG_WORKER_TIMEOUT_MS (worker-client.ts), since one phase alone can take seconds.
  */
 export const EDITOR_VALIDATION_BUDGET_MS = 1000;
 
-/** The shared validator as the editor runs it: within EDITOR_VALIDATION_BUDGET_MS (the clock is for tests). */
+export interface EditorValidationOptions {
+  /** The budget's clock (tests). */
+  now?: () => number;
+  /** Told the name of each phase as it starts. */
+  onPhase?: (phase: string) => void;
+}
+
+/** The shared validator as the editor runs it: within EDITOR_VALIDATION_BUDGET_MS. */
 export function validateInEditor(
   text: string,
   format: ConfigFormat,
   files: FileCheckOptions | undefined,
-  now?: () => number,
+  options: EditorValidationOptions = {},
 ): Promise<Diagnostic[]> {
-  return validateConfig(text, format, files, new Budget(EDITOR_VALIDATION_BUDGET_MS, now));
+  const budget = new Budget(EDITOR_VALIDATION_BUDGET_MS, options.now);
+  budget.onPhase = options.onPhase;
+  return validateConfig(text, format, files, budget);
 }
 
 /**
