@@ -85,16 +85,21 @@ export function parseChatRequest(line: string): Parsed<ChatRequest> {
     messages.push({ role: m.role as ChatRole, content: m.content });
   }
   const raw = data.options ?? {};
-  if (!isObj(raw)) return fail('generate: "options" must be an object');
-  const options: ChatOptions = {};
+  const problem = checkChatOptions(raw);
+  if (problem) return fail(`generate: ${problem}`);
+  return { ok: true, value: { type: 'generate', id: data.id, messages, options: { ...(raw as ChatOptions) } } };
+}
+
+/** What is wrong with generation options, or undefined when they are well-formed. */
+export function checkChatOptions(raw: unknown): string | undefined {
+  if (!isObj(raw)) return '"options" must be an object';
   for (const [key, value] of Object.entries(raw)) {
     const rule = OPTION_RULES[key as keyof ChatOptions];
-    if (!rule) return fail(`generate: unknown option "${key}" (known: ${Object.keys(OPTION_RULES).join(', ')})`);
+    if (!rule) return `unknown option "${key}" (known: ${Object.keys(OPTION_RULES).join(', ')})`;
     if (typeof value !== 'number' || !Number.isFinite(value) || !rule[0](value))
-      return fail(`generate: options.${key} must be ${rule[1]}, got ${JSON.stringify(value)}`);
-    options[key as keyof ChatOptions] = value;
+      return `options.${key} must be ${rule[1]}, got ${JSON.stringify(value)}`;
   }
-  return { ok: true, value: { type: 'generate', id: data.id, messages, options } };
+  return undefined;
 }
 
 /** A reply line as the extension reads it; anything else is a protocol problem. */

@@ -60,6 +60,8 @@ const PURE = [
   'runs/run-owner.ts',
   'runs/engine-launcher.ts',
   'validation/config-fs.ts',
+  'chat/chat-session.ts',
+  'chat/chat-models.ts',
 ];
 
 test('the pure modules do not reach vscode', () => {
