@@ -1,3 +1,4 @@
+import { chatCommand } from './commands/chat.js';
 import { type Command, UsageError } from './commands/command.js';
 import { dataCommand } from './commands/data.js';
 import { evaluateCommand, exportCommand, predictCommand } from './commands/model-commands.js';
@@ -20,6 +21,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   validate: validateCommand,
   data: dataCommand,
   ngram: ngramCommand,
+  chat: chatCommand,
 };
 
 function help(): string {

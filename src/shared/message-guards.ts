@@ -1,5 +1,14 @@
+import type { ChatStopReason } from './chat-protocol.js';
 import type { Diagnostic } from './config-tree.js';
-import type { ConfigState, HostMessage, JsonValue, RunInfo, RunSnapshot } from './messages.js';
+import type {
+  ChatModelChoice,
+  ChatModelsMessage,
+  ConfigState,
+  HostMessage,
+  JsonValue,
+  RunInfo,
+  RunSnapshot,
+} from './messages.js';
 import type { RunEvent, RunStatus } from './run-directory.js';
 
 /**
@@ -21,6 +30,8 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 const isNumOrNull = (v: unknown) => v === null || isNum(v);
 const LEVELS = new Set(['debug', 'info', 'warn', 'error']);
 const SEVERITIES = new Set(['error', 'warning', 'info', 'hint']);
+const STOP_REASONS = new Set(['eos', 'max_new_tokens', 'context', 'stopped']);
+const isChatId = (v: unknown): v is number => Number.isSafeInteger(v);
 
 export function checkHostMessage(data: unknown): HostMessageCheck {
   if (!isObj(data)) return { problem: 'not an object' };
@@ -93,6 +104,35 @@ export function checkHostMessage(data: unknown): HostMessageCheck {
         return { message: { type: 'reply', id, ok: false, error: data.error }, dropped };
       return { problem: 'reply: ok is not true, or false with an error text' };
     }
+    case 'chatModels': {
+      if (!isStr(data.runId) || !Array.isArray(data.models)) return { problem: 'chatModels: runId or models missing' };
+      if (data.unavailable !== undefined && !isStr(data.unavailable))
+        return { problem: 'chatModels: unavailable is not a string' };
+      const models = keep(data.models, (m): m is ChatModelChoice => isObj(m) && isStr(m.key) && isStr(m.label));
+      const message: ChatModelsMessage = { type: 'chatModels', runId: data.runId, models };
+      if (isStr(data.unavailable)) message.unavailable = data.unavailable;
+      return { message, dropped };
+    }
+    case 'chatReady':
+      return isChatId(data.chatId) && typeof data.chat === 'boolean'
+        ? { message: { type: 'chatReady', chatId: data.chatId, chat: data.chat }, dropped }
+        : { problem: 'chatReady: chatId or chat missing' };
+    case 'chatToken':
+      return isChatId(data.chatId) && isStr(data.text)
+        ? { message: { type: 'chatToken', chatId: data.chatId, text: data.text }, dropped }
+        : { problem: 'chatToken: chatId or text missing' };
+    case 'chatDone':
+      return isChatId(data.chatId) && isStr(data.stoppedBy) && STOP_REASONS.has(data.stoppedBy) && isNum(data.tokens)
+        ? {
+            message: {
+              type: 'chatDone',
+              chatId: data.chatId,
+              stoppedBy: data.stoppedBy as ChatStopReason,
+              tokens: data.tokens,
+            },
+            dropped,
+          }
+        : { problem: 'chatDone: chatId, stoppedBy or tokens missing' };
     default:
       return { problem: `unknown type ${JSON.stringify(data.type)?.slice(0, 40)}` };
   }

@@ -1,3 +1,4 @@
+import { type ChatMessage, type ChatOptions, type ChatStopReason, checkChatOptions } from './chat-protocol.js';
 import type { ConfigFormat, Diagnostic } from './config-tree.js';
 import type { RunEvent, RunStatus } from './run-directory.js';
 
@@ -16,6 +17,13 @@ import type { RunEvent, RunStatus } from './run-directory.js';
  * Updates: after `init` the host sends only what is new. `events` carries the events appended to
  * each run's `events.jsonl` since the last message, batched by the host (at most one message per
  * EVENT_BATCH_MS) so a fast run cannot flood the webview with one message per step.
+ *
+ * Chat (the Chat tab; the engine side is src/shared/chat-protocol.ts): `chatModels` asks for the
+ * models of a run the tab can talk to, which the host posts as a `chatModels` message before its
+ * reply. `chatSend` starts a reply under a `chatId` the page chooses: the host posts `chatReady`
+ * (the model is loaded), `chatToken` deltas and `chatDone`, and replies to the request once the
+ * generation has ended, `ok: false` with the reason when it could not run or failed. `chatStop`
+ * ends the generation under way at the next token.
  */
 export const EVENT_BATCH_MS = 100;
 
@@ -118,7 +126,50 @@ export type ReplyMessage =
   | { type: 'reply'; id: number; ok: true }
   | { type: 'reply'; id: number; ok: false; error: string };
 
-export type HostMessage = InitMessage | ConfigMessage | EventsMessage | RunMessage | RunRemovedMessage | ReplyMessage;
+/** A model of a run the Chat tab can talk to: `final` or a checkpoint's folder name (`step-<N>`). */
+export interface ChatModelChoice {
+  key: string;
+  label: string;
+}
+
+export interface ChatModelsMessage {
+  type: 'chatModels';
+  runId: string;
+  models: ChatModelChoice[];
+  /** Why the run has no model to chat with (its task, no checkpoint yet); absent when it has. */
+  unavailable?: string;
+}
+
+/** The engine has loaded the model; `chat` false: no chat template, replies continue the text. */
+export interface ChatReadyMessage {
+  type: 'chatReady';
+  chatId: number;
+  chat: boolean;
+}
+
+export interface ChatTokenMessage {
+  type: 'chatToken';
+  chatId: number;
+  text: string;
+}
+
+export interface ChatDoneMessage {
+  type: 'chatDone';
+  chatId: number;
+  stoppedBy: ChatStopReason;
+  tokens: number;
+}
+
+export type ChatHostMessage = ChatModelsMessage | ChatReadyMessage | ChatTokenMessage | ChatDoneMessage;
+
+export type HostMessage =
+  | InitMessage
+  | ConfigMessage
+  | EventsMessage
+  | RunMessage
+  | RunRemovedMessage
+  | ReplyMessage
+  | ChatHostMessage;
 
 // ---- webview -> host ------------------------------------------------------------------------
 
@@ -152,14 +203,64 @@ export interface ExportPngRequest {
   dataUrl: string;
 }
 
-export type WebviewRequest = EditConfigRequest | CommandRequest | ExportPngRequest;
+export interface ChatModelsRequest {
+  type: 'chatModels';
+  id: number;
+  runId: string;
+}
+
+/** A conversation's next reply; `messages` are the user and assistant turns, the system prompt apart. */
+export interface ChatSendRequest {
+  type: 'chatSend';
+  id: number;
+  chatId: number;
+  runId: string;
+  /** A ChatModelChoice key of the run. */
+  model: string;
+  system: string;
+  messages: ChatMessage[];
+  options: ChatOptions;
+}
+
+export interface ChatStopRequest {
+  type: 'chatStop';
+  id: number;
+  chatId: number;
+}
+
+export type WebviewRequest =
+  | EditConfigRequest
+  | CommandRequest
+  | ExportPngRequest
+  | ChatModelsRequest
+  | ChatSendRequest
+  | ChatStopRequest;
 export type WebviewMessage = ReadyMessage | WebviewRequest;
 
 /** A request as the webview writes it, before its id is assigned. */
 export type RequestBody = WebviewRequest extends infer R ? (R extends WebviewRequest ? Omit<R, 'id'> : never) : never;
 
-const HOST_TYPES: ReadonlySet<string> = new Set(['init', 'config', 'events', 'run', 'runRemoved', 'reply']);
-const WEBVIEW_TYPES: ReadonlySet<string> = new Set(['ready', 'editConfig', 'command', 'exportPng']);
+const HOST_TYPES: ReadonlySet<string> = new Set([
+  'init',
+  'config',
+  'events',
+  'run',
+  'runRemoved',
+  'reply',
+  'chatModels',
+  'chatReady',
+  'chatToken',
+  'chatDone',
+]);
+const WEBVIEW_TYPES: ReadonlySet<string> = new Set([
+  'ready',
+  'editConfig',
+  'command',
+  'exportPng',
+  'chatModels',
+  'chatSend',
+  'chatStop',
+]);
 
 /**
  * Shape checks at the boundary: a message posted to a webview can come from anything that runs
@@ -181,6 +282,22 @@ export function isWebviewMessage(data: unknown): data is WebviewMessage {
         (data.command === 'start' || data.command === 'stop' || data.command === 'resume') &&
         (data.runId === undefined || typeof data.runId === 'string')
       );
+    case 'chatModels':
+      return typeof data.runId === 'string';
+    case 'chatSend':
+      return (
+        Number.isSafeInteger(data.chatId) &&
+        typeof data.runId === 'string' &&
+        typeof data.model === 'string' &&
+        typeof data.system === 'string' &&
+        Array.isArray(data.messages) &&
+        data.messages.every(
+          (m) => isObject(m) && (m.role === 'user' || m.role === 'assistant') && typeof m.content === 'string',
+        ) &&
+        checkChatOptions(data.options) === undefined
+      );
+    case 'chatStop':
+      return Number.isSafeInteger(data.chatId);
     default:
       return (
         typeof data.fileName === 'string' &&

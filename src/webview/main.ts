@@ -2,6 +2,7 @@ import type { ConfigState, HostMessage, PanelTarget, ReplyMessage, RunInfo } fro
 import type { RunEvent } from '../shared/run-directory.js';
 import type { ChartSettings } from './charts-view.js';
 import { ChartsView } from './charts-view.js';
+import { CHAT_DEFAULTS, type ChatSettings, ChatView } from './chat-view.js';
 import { differingHyperparameters, legendLabel } from './compare.js';
 import { registerComponents, tabs } from './components.js';
 import { clear, h } from './dom.js';
@@ -24,6 +25,7 @@ interface PanelState {
   tab: string;
   charts: ChartSettings;
   logs: LogSettings;
+  chat: ChatSettings;
   selectedRun: string | undefined;
 }
 
@@ -31,6 +33,7 @@ const DEFAULTS: PanelState = {
   tab: 'charts',
   charts: { xAxis: 'step', smoothing: 0.6, hiddenRuns: [] },
   logs: { level: 'info', search: '', follow: true },
+  chat: CHAT_DEFAULTS,
   selectedRun: undefined,
 };
 
@@ -46,6 +49,7 @@ class Panel {
   private readonly charts: ChartsView;
   private readonly logs: LogsView;
   private readonly metrics = new MetricsView();
+  private readonly chat: ChatView;
   private readonly notice = h('div', { class: 'notice', role: 'status' });
 
   constructor(root: HTMLElement) {
@@ -56,6 +60,7 @@ class Panel {
       ...saved,
       charts: { ...DEFAULTS.charts, ...saved?.charts },
       logs: { ...DEFAULTS.logs, ...saved?.logs },
+      chat: { ...DEFAULTS.chat, ...saved?.chat, transcript: [...(saved?.chat?.transcript ?? [])] },
     };
     const panel = this;
     this.header = new Header({
@@ -95,6 +100,13 @@ class Panel {
       },
       saveSettings: (logs) => this.save({ logs }),
     });
+    this.chat = new ChatView({
+      get settings() {
+        return panel.state.chat;
+      },
+      saveSettings: (chat) => this.save({ chat }),
+      request: (body) => this.connection.request(body),
+    });
     clear(root);
     this.notice.hidden = true;
     root.append(
@@ -106,6 +118,7 @@ class Panel {
           { id: 'config', label: 'Hyperparameters', content: this.form.element },
           { id: 'logs', label: 'Logs', content: this.logs.element },
           { id: 'metrics', label: 'Metrics', content: this.metrics.element },
+          { id: 'chat', label: 'Chat', content: this.chat.element },
         ],
         this.state.tab,
         (tab) => this.save({ tab }),
@@ -160,6 +173,18 @@ class Panel {
         this.runs.delete(m.runId);
         this.runsChanged();
         break;
+      case 'chatModels':
+        this.chat.models(m);
+        break;
+      case 'chatReady':
+        this.chat.ready(m.chatId, m.chat);
+        break;
+      case 'chatToken':
+        this.chat.token(m.chatId, m.text);
+        break;
+      case 'chatDone':
+        this.chat.done(m.chatId, m.stoppedBy, m.tokens);
+        break;
     }
   }
 
@@ -182,6 +207,13 @@ class Panel {
     if (changes.train || changes.evals) this.charts.schedule();
     if (changes.logs) this.logs.appended(runId);
     if (changes.evals || changes.info) this.metrics.render(this.ordered(), this.labels);
+    // A new checkpoint or the run's end (final/) is a new model to chat with.
+    if (runId === this.selectedId() && events.some((e) => e.type === 'checkpoint' || e.type === 'status'))
+      this.chat.refreshModels();
+  }
+
+  private selectedId(): string | undefined {
+    return (this.runs.get(this.state.selectedRun ?? '') ?? this.ordered().at(-1))?.info.id;
   }
 
   /** Runs oldest first: by start time, then by id (which ends in the start time). */
@@ -202,6 +234,7 @@ class Panel {
     this.charts.setRuns(runs, this.labels);
     this.logs.setRun(selected);
     this.metrics.render(runs, this.labels);
+    this.chat.setRun(selected?.info.id);
   }
 
   private showNotice(text: string): void {

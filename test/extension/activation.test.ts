@@ -63,6 +63,8 @@ const PURE = [
   // A worker thread has no 'vscode' module at all.
   'validation/config-worker.ts',
   'validation/worker-client.ts',
+  'chat/chat-session.ts',
+  'chat/chat-models.ts',
 ];
 
 test('the pure modules do not reach vscode', () => {

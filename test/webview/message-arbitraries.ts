@@ -142,6 +142,26 @@ const configState = partial(
   ['uri', 'fileName', 'format', 'text', 'version'],
 );
 
+const chatId = fc.nat({ max: 5 });
+const chatModel = fc.record({
+  key: fc.constantFrom('final', 'step-4', 'step-12', '../../etc'),
+  label: fc.constantFrom('final model', 'checkpoint step 4'),
+});
+const chatOptions = fc.record(
+  {
+    max_new_tokens: maybe(fc.integer({ min: 0, max: 300 })),
+    temperature: maybe(fc.double({ min: -1, max: 2, noNaN: true })),
+    top_p: maybe(fc.double({ min: 0, max: 1.5, noNaN: true })),
+    top_k: maybe(fc.integer({ min: -1, max: 50 })),
+    seed: maybe(fc.nat()),
+  },
+  { requiredKeys: [] },
+);
+const chatTurn = fc.record({
+  role: maybe(fc.constantFrom('user', 'assistant', 'system')),
+  content: maybe(fc.string()),
+});
+
 /** Host -> webview messages. */
 export const hostMessage: fc.Arbitrary<unknown> = fc.oneof(
   partial(
@@ -167,6 +187,34 @@ export const hostMessage: fc.Arbitrary<unknown> = fc.oneof(
   partial(
     { type: fc.constant('reply'), id: maybe(fc.nat({ max: 5 })), ok: maybe(fc.boolean()), error: maybe(fc.string()) },
     ['type', 'id', 'ok'],
+  ),
+  partial(
+    {
+      type: fc.constant('chatModels'),
+      runId: maybe(runId),
+      models: maybe(fc.array(maybe(chatModel), { maxLength: 3 })),
+      unavailable: maybe(fc.string()),
+    },
+    ['type', 'runId', 'models'],
+  ),
+  partial({ type: fc.constant('chatReady'), chatId: maybe(chatId), chat: maybe(fc.boolean()) }, [
+    'type',
+    'chatId',
+    'chat',
+  ]),
+  partial({ type: fc.constant('chatToken'), chatId: maybe(chatId), text: maybe(fc.string()) }, [
+    'type',
+    'chatId',
+    'text',
+  ]),
+  partial(
+    {
+      type: fc.constant('chatDone'),
+      chatId: maybe(chatId),
+      stoppedBy: maybe(fc.constantFrom('eos', 'max_new_tokens', 'context', 'stopped')),
+      tokens: maybe(count),
+    },
+    ['type', 'chatId', 'stoppedBy', 'tokens'],
   ),
   json,
 );
@@ -212,6 +260,21 @@ export const webviewMessage: fc.Arbitrary<unknown> = fc.oneof(
     },
     ['type', 'id', 'fileName', 'dataUrl'],
   ),
+  partial({ type: fc.constant('chatModels'), id: maybe(fc.nat()), runId: maybe(runId) }, ['type', 'id', 'runId']),
+  partial(
+    {
+      type: fc.constant('chatSend'),
+      id: maybe(fc.nat()),
+      chatId: maybe(chatId),
+      runId: maybe(runId),
+      model: maybe(chatModel.map((m) => m.key)),
+      system: maybe(fc.string()),
+      messages: maybe(fc.array(chatTurn, { maxLength: 3 })),
+      options: maybe(chatOptions),
+    },
+    ['type', 'id', 'chatId', 'runId', 'model', 'system', 'messages', 'options'],
+  ),
+  partial({ type: fc.constant('chatStop'), id: maybe(fc.nat()), chatId: maybe(chatId) }, ['type', 'id', 'chatId']),
   json,
 );
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { chatModelPath } from '../../src/extension/chat/chat-models.js';
 import { ConfigEditError, configEdit } from '../../src/extension/panel/config-edit.js';
 import { receiveWebviewMessage } from '../../src/extension/panel/panel-requests.js';
 import { checkHostMessage } from '../../src/shared/message-guards.js';
@@ -41,6 +42,18 @@ async function handle(request: WebviewRequest): Promise<void> {
       return;
     case 'exportPng':
       if (request.fileName === '') throw new Error('Export cancelled.');
+      return;
+    case 'chatModels':
+    case 'chatSend':
+      if (!RUNS.has(request.runId)) throw new Error(`Unknown run ${request.runId}.`);
+      // The page names a model by key; only final and step-<N> become folders, inside the run.
+      if (request.type === 'chatSend') {
+        const dir = chatModelPath('/ws/runs/demo', request.model);
+        assert.ok(dir.startsWith('/ws/runs/demo/'), dir);
+      }
+      return;
+    case 'chatStop':
+      return;
   }
 }
 

@@ -72,6 +72,10 @@ export interface GenerationOptions {
   useCache?: boolean;
   /** Overrides the stop token (config.json's eos_token_id, else the tokenizer's EOS). null: never stop early. */
   eosTokenId?: number | null;
+  /** Called with each generated token as it is chosen (streaming); not with the EOS that stops it. */
+  onToken?: (id: number) => void;
+  /** Checked before each token: aborted, generation ends with stoppedBy 'stopped'. */
+  signal?: AbortSignal;
 }
 
 export interface Generation {
@@ -79,7 +83,7 @@ export interface Generation {
   ids: number[];
   /** The decoded continuation (special tokens skipped). */
   text: string;
-  stoppedBy: 'eos' | 'max_new_tokens' | 'context';
+  stoppedBy: 'eos' | 'max_new_tokens' | 'context' | 'stopped';
 }
 
 export interface LoadedCausalLm {
@@ -294,6 +298,10 @@ export async function loadCausalLm(
     let pending = ids; // tokens to feed in the next call
     let stoppedBy: Generation['stoppedBy'] = 'max_new_tokens';
     while (generated.length < maxNew) {
+      if (g.signal?.aborted) {
+        stoppedBy = 'stopped';
+        break;
+      }
       const total = ids.length + generated.length;
       const start = total - pending.length; // absolute position of pending[0]
       const feeds: Record<string, TensorData> = {
@@ -312,6 +320,7 @@ export async function loadCausalLm(
         break;
       }
       generated.push(next);
+      g.onToken?.(next);
       // The sequence fills the context: another token would need a position the model has not (or
       // one past its sliding attention window, where the full-prefix attention here would differ).
       if (ids.length + generated.length >= context && generated.length < maxNew) {

@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { formatOf } from '../../shared/config-validate.js';
 import {
+  type ChatSendRequest,
   type ConfigPath,
   type ConfigState,
   EVENT_BATCH_MS,
@@ -14,8 +15,11 @@ import {
 } from '../../shared/messages.js';
 import type { RunEvent } from '../../shared/run-directory.js';
 import { configName, latestRunOf } from '../../shared/run-id.js';
+import { chatModelPath, chatModelsOf } from '../chat/chat-models.js';
+import { ChatSession } from '../chat/chat-session.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
-import { configRunsRoot } from '../settings.js';
+import { chatArgs, spawnAttached } from '../runs/engine-process.js';
+import { configRunsRoot, readSettings } from '../settings.js';
 import type { ConfigValidator } from '../validation/worker-client.js';
 import { configEdit } from './config-edit.js';
 import { buildPanelHtml, makeNonce } from './csp.js';
@@ -117,6 +121,8 @@ class RunPanel extends Disposable {
   private ready = false;
   /** Settles when the runs named at creation are read: `init` waits for it. */
   private readonly loaded: Promise<void>;
+  /** The Chat tab's engine process, started on its first message and killed with the panel. */
+  private readonly chat: ChatSession;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -138,6 +144,20 @@ class RunPanel extends Disposable {
     this._register(
       toDisposable(() => {
         for (const f of this.followers.values()) f.dispose();
+      }),
+    );
+    this.chat = this._register(
+      new ChatSession({
+        start: (modelDir) => {
+          const settings = readSettings(target.configUri);
+          const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? dirname(modelDir);
+          const cli = context.asAbsolutePath('dist/cli.js');
+          return spawnAttached(
+            chatArgs(cli, modelDir, { device: settings.device, threads: settings.engineThreads }),
+            cwd,
+          );
+        },
+        log: (line) => panelLog?.info(line),
       }),
     );
     this._register(panel.onDidDispose(() => this.dispose()));
@@ -298,7 +318,39 @@ class RunPanel extends Disposable {
         return this.command(request.command, request.runId);
       case 'exportPng':
         return this.exportPng(request.fileName, request.dataUrl);
+      case 'chatModels': {
+        const follower = this.followerOf(request.runId);
+        const config = follower.info.config;
+        const task = config && typeof config === 'object' && !Array.isArray(config) ? config.task : undefined;
+        this.post({ type: 'chatModels', runId: request.runId, ...(await chatModelsOf(follower.dir, task)) });
+        return;
+      }
+      case 'chatSend':
+        return this.chatSend(request);
+      case 'chatStop':
+        this.chat.stop();
+        return;
     }
+  }
+
+  private followerOf(runId: string): RunFollower {
+    const follower = this.followers.get(runId);
+    if (!follower) throw new Error(`Unknown run ${runId}.`);
+    return follower;
+  }
+
+  /** One reply of the Chat tab, streamed to the page as the engine generates it. */
+  private async chatSend(request: ChatSendRequest): Promise<void> {
+    if (!vscode.workspace.isTrusted)
+      throw new Error('Chat runs the engine, which an untrusted workspace does not allow: trust the workspace first.');
+    const modelDir = chatModelPath(this.followerOf(request.runId).dir, request.model);
+    const { chatId } = request;
+    const system = request.system.trim() ? [{ role: 'system' as const, content: request.system }] : [];
+    await this.chat.send(modelDir, [...system, ...request.messages], request.options, {
+      ready: (chat) => this.post({ type: 'chatReady', chatId, chat }),
+      token: (text) => this.post({ type: 'chatToken', chatId, text }),
+      done: (stoppedBy, tokens) => this.post({ type: 'chatDone', chatId, stoppedBy, tokens }),
+    });
   }
 
   /** One form edit as a WorkspaceEdit on the document: undoable, and dirty until saved like any edit. */
@@ -323,8 +375,7 @@ class RunPanel extends Disposable {
       await vscode.commands.executeCommand(COMMAND_IDS.start, this.target.configUri);
       return;
     }
-    const follower = runId === undefined ? undefined : this.followers.get(runId);
-    if (!follower) throw new Error(`Unknown run ${runId ?? ''}.`);
+    const follower = this.followerOf(runId ?? '');
     await vscode.commands.executeCommand(COMMAND_IDS[command], follower.dir);
   }
 

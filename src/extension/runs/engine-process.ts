@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -34,6 +34,19 @@ export function trainArgs(cli: string, configPath: string, runDir: string, opts:
 /** `finetune resume <run-dir> [--device D] [--threads N]`: continues from the latest checkpoint. */
 export function resumeArgs(cli: string, runDir: string, opts: EngineOptions): string[] {
   return [cli, 'resume', runDir, ...engineFlags(opts)];
+}
+
+/** `finetune chat --model <dir> [--device D] [--threads N]`: the Chat tab's engine (src/shared/chat-protocol.ts). */
+export function chatArgs(cli: string, modelDir: string, opts: EngineOptions): string[] {
+  return [cli, 'chat', '--model', modelDir, ...engineFlags(opts)];
+}
+
+/**
+ * Starts an engine that lives and dies with its owner (the Chat tab's), talking over its stdio:
+ * not detached, so it never outlives the window. Spawn errors arrive as the 'error' event.
+ */
+export function spawnAttached(args: string[], cwd: string): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, args, { cwd, stdio: 'pipe', env: engineEnv(), windowsHide: true });
 }
 
 export type ExportFormat = 'onnx' | 'safetensors';

@@ -19,6 +19,14 @@
     violations,
     /** Error text for the next request's reply; undefined answers ok. */
     failNext: undefined,
+    /** Request types whose replies wait for release(id) (a chatSend is answered when its reply ends). */
+    hold: new Set(),
+    held: new Map(),
+    release(id, error) {
+      if (!harness.held.delete(id)) throw new Error(`no held request ${id}`);
+      const reply = error === undefined ? { type: 'reply', id, ok: true } : { type: 'reply', id, ok: false, error };
+      harness.send(reply);
+    },
     send(message) {
       window.dispatchEvent(new MessageEvent('message', { data: message }));
     },
@@ -35,7 +43,8 @@
     return {
       postMessage(message) {
         posted.push(structuredClone(message));
-        if (typeof message.id === 'number') {
+        if (typeof message.id === 'number' && harness.hold.has(message.type)) harness.held.set(message.id, true);
+        else if (typeof message.id === 'number') {
           const error = harness.failNext;
           harness.failNext = undefined;
           const reply =

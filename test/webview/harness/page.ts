@@ -11,6 +11,8 @@ interface HarnessWindow {
     posted: WebviewMessage[];
     violations: { directive: string; blocked: string; sample: string }[];
     failNext: string | undefined;
+    hold: Set<string>;
+    release(id: number, error?: string): void;
     send(message: HostMessage): void;
   };
 }
@@ -137,4 +139,16 @@ export function status(fields: Partial<RunStatus> = {}): RunStatus {
 
 export function run(id: string, fields: Partial<RunSnapshot> = {}): RunSnapshot {
   return { id, dir: `/work/space/.finetune/runs/${id}`, events: [], ...fields };
+}
+
+/** Replies to requests of `type` wait until `releaseReply` (the host answers chatSend when its reply ends). */
+export async function holdReplies(page: Page, type: WebviewMessage['type']): Promise<void> {
+  await page.evaluate((t) => (window as unknown as HarnessWindow).harness.hold.add(t), type);
+}
+
+export async function releaseReply(page: Page, id: number, error?: string): Promise<void> {
+  await page.evaluate(([i, e]) => (window as unknown as HarnessWindow).harness.release(i as number, e), [
+    id,
+    error,
+  ] as const);
 }
