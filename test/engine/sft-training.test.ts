@@ -102,8 +102,9 @@ test('accumulation 2 × B equals one batch of 2B: the step loss and the updated 
   }
   assert.ok(worst < 1e-5, `largest weight difference ${worst}`);
   // The old semantics (the mean of the micro-batch means) differ here, so the test can tell them apart.
-  const means = [first.loss, second.loss].map((l, i) => (l * (counts[0] + counts[1])) / (2 * (counts[i] as number)));
-  assert.ok(Math.abs((means[0] + means[1]) / 2 - one.loss) > 1e-3);
+  const [n0, n1] = counts as [number, number];
+  const meanOfMeans = ((first.loss * (n0 + n1)) / (2 * n0) + (second.loss * (n0 + n1)) / (2 * n1)) / 2;
+  assert.ok(Math.abs(meanOfMeans - one.loss) > 1e-3, `mean of micro-batch means ${meanOfMeans}`);
   await accumulated.dispose();
   await whole.dispose();
 });
