@@ -27,6 +27,7 @@ export const CONFIG_DEFAULTS = {
     n_best: 20,
     packing: false,
     on_bad_rows: 'error',
+    on_long_rows: 'truncate',
   },
   training: {
     method: 'full',
@@ -42,6 +43,9 @@ export const CONFIG_DEFAULTS = {
     // A run killed after hours loses at most this much work, at the cost of one checkpoint write.
     save_minutes: 30,
     on_nonfinite: 'stop',
+    // TRL's SFTConfig defaults: train on what the model should say, not on what it is given.
+    completion_only_loss: true,
+    assistant_only_loss: true,
   },
   eval: {
     every: 'epoch',

@@ -202,6 +202,28 @@ const data: JsonSchema = {
       default: CONFIG_DEFAULTS.data.on_bad_rows,
       description: 'What to do with rows that cannot be read or lack a required column.',
     },
+    format: {
+      type: 'string',
+      enum: ['text', 'prompt-completion', 'messages'],
+      enumDescriptions: [
+        'Plain text (`text_column`): language modelling on every token.',
+        '`prompt` and `completion` columns: supervised fine-tuning on the completion (see `training.completion_only_loss`).',
+        "`messages` (a list of `{role, content}`, or ShareGPT `conversations` of `{from, value}`) rendered with the model's chat template (see `training.assistant_only_loss`).",
+      ],
+      description:
+        "causal-lm only: how the rows read, as TRL's SFTTrainer formats. When not set, detected from the first training row: `messages` or `conversations`, else `prompt` with `completion`, else text.",
+    },
+    on_long_rows: {
+      type: 'string',
+      enum: ['truncate', 'skip'],
+      enumDescriptions: [
+        'Cut the row to max_length tokens from the right; the data report counts such rows.',
+        'Leave the row out of training; the data report counts such rows.',
+      ],
+      default: CONFIG_DEFAULTS.data.on_long_rows,
+      description:
+        'causal-lm prompt-completion and messages rows: what to do with a row longer than max_length tokens.',
+    },
   },
 };
 
@@ -381,6 +403,18 @@ const training: JsonSchema = {
       default: CONFIG_DEFAULTS.training.on_nonfinite,
       description:
         'What to do when a training step has a NaN or infinite loss or gradient norm (usually a learning rate that is too high, fp16-overflowed data, or bad rows).',
+    },
+    completion_only_loss: {
+      type: 'boolean',
+      default: CONFIG_DEFAULTS.training.completion_only_loss,
+      description:
+        'causal-lm with prompt-completion rows: compute the loss on the completion (and its end-of-sequence token) only, as TRL does; false trains on the prompt too.',
+    },
+    assistant_only_loss: {
+      type: 'boolean',
+      default: CONFIG_DEFAULTS.training.assistant_only_loss,
+      description:
+        'causal-lm with messages rows: compute the loss on the assistant turns only (each reply and its end-of-turn token, as the chat template renders them); false trains on the whole conversation.',
     },
   },
 };

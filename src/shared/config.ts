@@ -45,6 +45,8 @@ export interface DataConfig {
   max_answer_length?: number; // question-answering: longest answer in tokens
   n_best?: number; // question-answering: candidates per window
   on_bad_rows?: 'error' | 'skip';
+  format?: 'text' | 'prompt-completion' | 'messages'; // causal-lm: the rows' layout (default: detected from the first row)
+  on_long_rows?: 'truncate' | 'skip'; // causal-lm prompt-completion / messages: a row over max_length
 }
 
 export interface LoraConfig {
@@ -76,6 +78,8 @@ export interface TrainingConfig {
   save_minutes?: number; // a checkpoint when this many minutes passed since the last one (0: never)
   group_by_length?: boolean; // batch examples of similar length together
   on_nonfinite?: NonFinitePolicy; // a NaN/Inf loss or gradient norm: fail the run, or skip that update
+  completion_only_loss?: boolean; // causal-lm prompt-completion: the loss covers the completion only
+  assistant_only_loss?: boolean; // causal-lm messages: the loss covers the assistant turns only
 }
 
 export interface EarlyStoppingConfig {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -11,6 +11,7 @@ import { SafetensorsFile } from '../../src/engine/io/safetensors.js';
 import { createSession } from '../../src/engine/runtime.js';
 import { buildInference } from '../../src/engine/step/step-graph.js';
 import { collateLm } from '../../src/engine/tasks/causal-lm/recipe.js';
+import { Tokenizer } from '../../src/engine/tokenize/index.js';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
 import type { RunEvent, RunStatus } from '../../src/shared/run-directory.js';
 import { toJsonl } from '../fixtures/datasets.js';
@@ -169,8 +170,12 @@ test('finetune evaluate --task causal-lm prints one JSON line with loss and perp
   assert.equal(code, 0);
   const lines = out.trim().split('\n');
   assert.equal(lines.length, 1);
-  const result = JSON.parse(lines[0] as string) as { loss: number; perplexity: number };
+  const result = JSON.parse(lines[0] as string) as { loss: number; perplexity: number; tokens: number };
   assert.equal(typeof result.loss, 'number');
+  // GPT-2's post-processor adds no token: every text predicts all of its tokens but the first.
+  const tokenizer = Tokenizer.fromFolder(join(dir, 'model'));
+  const predicted = val.reduce((n, text) => n + tokenizer.encode(text, null).ids.length - 1, 0);
+  assert.equal(result.tokens, predicted);
   assert.ok(Math.abs(Math.exp(result.loss) - result.perplexity) < 1e-9 * result.perplexity);
   // a plain Hugging Face GPT-2 folder too (no run, no fine-tuning), and a run directory
   const base = JSON.parse(
@@ -185,6 +190,29 @@ test('finetune evaluate --task causal-lm prints one JSON line with loss and perp
     (await capture(() => evaluateCommand.run(['--model', runDir, '--data', join(dir, 'val.jsonl')]))).out,
   ) as { loss: number };
   assert.equal(viaRun.loss, result.loss);
+  // A tokenizer whose post-processor adds a BOS (Llama's TemplateProcessing): one more predicted token per text.
+  const withBos = join(dir, 'model-bos');
+  cpSync(join(dir, 'model'), withBos, { recursive: true });
+  const tokPath = join(withBos, 'tokenizer.json');
+  const tok = JSON.parse(readFileSync(tokPath, 'utf8')) as Record<string, unknown>;
+  tok.post_processor = {
+    type: 'TemplateProcessing',
+    single: [{ SpecialToken: { id: '<|endoftext|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+    pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+    special_tokens: {
+      '<|endoftext|>': { id: '<|endoftext|>', ids: [tokenizer.eosTokenId], tokens: ['<|endoftext|>'] },
+    },
+  };
+  writeFileSync(tokPath, JSON.stringify(tok));
+  const bos = JSON.parse(
+    (
+      await capture(() =>
+        evaluateCommand.run(['--model', withBos, '--task', 'causal-lm', '--data', join(dir, 'val.jsonl')]),
+      )
+    ).out,
+  ) as { loss: number; tokens: number };
+  assert.equal(bos.tokens, predicted + val.length);
+  assert.notEqual(bos.loss, base.loss);
 });
 
 test('finetune predict on a causal LM returns {"text"} continuations; export keeps the head tied', async () => {

@@ -392,6 +392,11 @@ test('parameter groups: decays() follows DEFAULT_NO_DECAY, and custom noDecay pa
     'transformer.h.0.attn.c_attn.weight',
     'lm_head.weight',
     'dense.weight',
+    // Llama-family decoders: every matrix and the embedding table.
+    'model.embed_tokens.weight',
+    'model.layers.0.self_attn.q_proj.weight',
+    'model.layers.0.mlp.gate_proj.weight',
+    'model.layers.0.self_attn.qkv_proj.weight',
   ];
   const notDecayed = [
     'encoder.layer.0.attention.self.query.bias',
@@ -404,6 +409,11 @@ test('parameter groups: decays() follows DEFAULT_NO_DECAY, and custom noDecay pa
     'model.layers.0.input_layernorm.weight',
     'model.norm.weight',
     'norm.weight',
+    'model.layers.0.post_attention_layernorm.weight',
+    'model.layers.0.self_attn.q_norm.weight',
+    'model.layers.0.self_attn.k_norm.weight',
+    'model.layers.0.self_attn.q_proj.bias',
+    'encoder.norm.bias',
   ];
   for (const name of decayed) assert.equal(decays(cfg, name), true, name);
   for (const name of notDecayed) assert.equal(decays(cfg, name), false, name);

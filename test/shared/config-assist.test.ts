@@ -38,6 +38,8 @@ const TRAINING_KEYS = [
   'save_minutes',
   'group_by_length',
   'on_nonfinite',
+  'completion_only_loss',
+  'assistant_only_loss',
 ];
 
 test('YAML keys: the section from indentation, without the keys already there', () => {

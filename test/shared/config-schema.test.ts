@@ -68,6 +68,8 @@ const KEYS: Record<string, Record<string, true>> = {
     max_answer_length: true,
     n_best: true,
     on_bad_rows: true,
+    format: true,
+    on_long_rows: true,
   } satisfies Record<keyof DataConfig, true>,
   'data.clean': {
     normalize: true,
@@ -98,6 +100,8 @@ const KEYS: Record<string, Record<string, true>> = {
     save_minutes: true,
     group_by_length: true,
     on_nonfinite: true,
+    completion_only_loss: true,
+    assistant_only_loss: true,
   } satisfies Record<keyof TrainingConfig, true>,
   'training.lora': { r: true, alpha: true, dropout: true, target_modules: true, use_rslora: true } satisfies Record<
     keyof LoraConfig,

@@ -242,6 +242,7 @@ test('resolveConfig fills in defaults, and returns no config when there is an er
       n_best: 20,
       packing: false,
       on_bad_rows: 'error',
+      on_long_rows: 'truncate',
     },
     training: {
       method: 'lora',
@@ -258,6 +259,8 @@ test('resolveConfig fills in defaults, and returns no config when there is an er
       group_by_length: false,
       save_minutes: 30,
       on_nonfinite: 'stop',
+      completion_only_loss: true,
+      assistant_only_loss: true,
     },
     eval: { every: 500, metrics: ['f1'], early_stopping: { patience: 2, metric: 'f1', mode: 'max' } },
     output_dir: '.finetune/runs',

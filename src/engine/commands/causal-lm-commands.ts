@@ -9,7 +9,6 @@ import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
 import { contextLength } from '../models/decoder.js';
 import { buildInference } from '../step/step-graph.js';
-import { TASKS } from '../tasks/registry.js';
 import { intOption, numberOption, UsageError } from './command.js';
 import { predictJsonl } from './jsonl-predict.js';
 
@@ -88,14 +87,17 @@ export async function predictCausalLm(o: {
 
 /**
  * `finetune evaluate --task causal-lm`: loss = Σ over texts Σ_t −log p(x_t | x_<t) / Σ over texts
- * (T − 1), perplexity = exp(loss), in eval mode; each text tokenized alone (no BOS/EOS added), no
- * packing, truncated only at the model's context (n_positions), which stderr reports.
+ * (T − 1), perplexity = exp(loss), in eval mode; each text tokenized alone with what the
+ * tokenizer's post-processor adds (a Llama tokenizer's BOS; nothing for GPT-2), no packing,
+ * truncated only at the model's context (n_positions), which stderr reports. Prints the loss,
+ * the perplexity and `tokens`, the number of predicted tokens they average over.
  */
 export async function evaluateCausalLm(o: { model: string; data: string; textColumn: string }): Promise<number> {
   return withLm(o.model, async (model) => {
     const texts: string[] = [];
     for await (const e of loadExamples(resolve(o.data), {
-      rows: TASKS['causal-lm'].data.rows,
+      // Plain texts, whatever other columns the file has (evaluate scores every token).
+      rows: 'text',
       columns: columnsFor({ text_column: o.textColumn }),
       badRows: new BadRows('error'),
     })) {
@@ -107,7 +109,9 @@ export async function evaluateCausalLm(o: { model: string; data: string; textCol
         `finetune evaluate: ${result.truncated} text(s) longer than the model's context (${contextLength(model.arch)} tokens) were truncated to it\n`,
       );
     }
-    process.stdout.write(`${JSON.stringify({ loss: result.loss, perplexity: result.perplexity })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ loss: result.loss, perplexity: result.perplexity, tokens: result.tokens })}\n`,
+    );
     return 0;
   });
 }

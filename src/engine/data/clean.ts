@@ -111,6 +111,18 @@ export class Cleaner {
         return this.tokens(e);
       case 'qa':
         return this.qa(e);
+      case 'completion': {
+        const prompt = this.text(e.prompt);
+        const completion = this.text(e.completion);
+        if (prompt === '' || completion === '') return this.drop('emptied');
+        return { ...e, prompt, completion };
+      }
+      case 'chat': {
+        const messages = e.messages.map((m) => ({ ...m, content: this.text(m.content) }));
+        // A turn the cleaning empties: the conversation is no longer the one written.
+        if (messages.some((m, i) => m.content === '' && e.messages[i]?.content !== '')) return this.drop('emptied');
+        return { ...e, messages };
+      }
     }
   }
 

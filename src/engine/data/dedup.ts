@@ -30,6 +30,10 @@ export function contentKey(e: Example): string {
       return e.tokens.join('\u0001');
     case 'qa':
       return `${e.question}\u0000${e.context}`;
+    case 'completion':
+      return `${e.prompt}\u0000${e.completion}`;
+    case 'chat':
+      return JSON.stringify(e.messages.map((m) => [m.role, m.content]));
   }
 }
 
@@ -42,6 +46,10 @@ export function labelKey(e: Example): string {
       return JSON.stringify(e.tags);
     case 'qa':
       return JSON.stringify(e.answers);
+    case 'completion':
+    case 'chat':
+      // The target is part of the content: duplicates never conflict.
+      return '';
   }
 }
 

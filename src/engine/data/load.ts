@@ -3,7 +3,15 @@ import { MAX_LINE_BYTES } from '../../shared/limits.js';
 import { csvRows } from './csv.js';
 import { type BadRows, DataError, type Source } from './errors.js';
 import { lineTooLong, readLineChunks } from './lines.js';
-import { type Columns, type Example, type RawRow, type RowLayout, requiredFields, toExample } from './records.js';
+import {
+  type Columns,
+  detectSftLayout,
+  type Example,
+  type RawRow,
+  type RowLayout,
+  requiredFields,
+  toExample,
+} from './records.js';
 
 /**
  * Streaming loaders: a data file becomes an async sequence of batches of examples (one batch per
@@ -29,7 +37,10 @@ export function formatOf(file: string): Format {
 }
 
 export interface LoadOptions {
-  rows: RowLayout;
+  /** `sft`: the layout of the first row (detectSftLayout) for every row of the file. */
+  rows: RowLayout | 'sft';
+  /** Told the layout the rows are read with, once it is known (the detected one for `sft`). */
+  onLayout?: (layout: RowLayout) => void;
   columns: Columns;
   badRows: BadRows;
   /** Bytes per read; tests make it small to cross chunk boundaries. */
@@ -121,16 +132,23 @@ export async function* loadBatches(file: string, opts: LoadOptions): AsyncGenera
       ? jsonlRows(file, opts)
       : csvRows(file, {
           delimiter: format === 'csv' ? ',' : '\t',
-          required: requiredFields(opts.rows, opts.columns),
+          // A detected layout is known only at the first row: its fields are checked row by row.
+          required: opts.rows === 'sft' ? [] : requiredFields(opts.rows, opts.columns),
           badRows: opts.badRows,
           ...(opts.chunkBytes === undefined ? {} : { chunkBytes: opts.chunkBytes }),
           ...(opts.maxLineBytes === undefined ? {} : { maxLineBytes: opts.maxLineBytes }),
         });
+  let layout: RowLayout | undefined = opts.rows === 'sft' ? undefined : opts.rows;
+  if (layout) opts.onLayout?.(layout);
   for await (const batch of rows) {
     const examples: Example[] = [];
     for (const row of batch) {
+      if (!layout) {
+        layout = detectSftLayout(row);
+        opts.onLayout?.(layout);
+      }
       try {
-        examples.push(toExample(opts.rows, opts.columns, row));
+        examples.push(toExample(layout, opts.columns, row));
       } catch (err) {
         if (!(err instanceof DataError)) throw err;
         opts.badRows.report(err);

@@ -5,7 +5,7 @@ import { type DedupReport, dedupExact, dedupNear, emptyDedupReport } from './ded
 import { BadRows, DataError } from './errors.js';
 import { buildLabelSet, checkTagScheme, checkValidationLabels, type LabelSet } from './labels.js';
 import { formatOf, loadBatches } from './load.js';
-import { columnsFor, type DataFormat, type Example } from './records.js';
+import { columnsFor, type DataFormat, type Example, type RowLayout } from './records.js';
 import type { DataReport, FileReport } from './report.js';
 import { checkLeakage, splitValidation } from './split.js';
 import { computeStats, type TokenCounter } from './stats.js';
@@ -40,6 +40,8 @@ export interface PreparedData {
 
 interface Loaded {
   examples: Example[];
+  /** The layout its rows were read with (detected from the first row for `sft`). */
+  layout: RowLayout | undefined;
   file: FileReport;
   clean: Cleaner;
   duplicates: DedupReport;
@@ -50,13 +52,18 @@ async function loadFile(
   cfg: ResolvedDataConfig,
   opts: PrepareOptions,
   badRows: BadRows,
+  rows: RowLayout | 'sft',
 ): Promise<Loaded> {
   const format = formatOf(path);
+  let layout: RowLayout | undefined;
   const cleaner = new Cleaner(cfg.clean);
   const before = badRows.perFile.get(path) ?? 0;
   let examples: Example[] = [];
   for await (const batch of loadBatches(path, {
-    rows: opts.format.rows,
+    rows,
+    onLayout: (l) => {
+      layout = l;
+    },
     columns: columnsFor(cfg),
     badRows,
     ...(opts.chunkBytes === undefined ? {} : { chunkBytes: opts.chunkBytes }),
@@ -80,7 +87,7 @@ async function loadFile(
       'at least one usable example',
     );
   }
-  return { examples, file, clean: cleaner, duplicates };
+  return { examples, layout, file, clean: cleaner, duplicates };
 }
 
 export async function prepareData(cfg: ResolvedDataConfig, opts: PrepareOptions): Promise<PreparedData> {
@@ -89,13 +96,16 @@ export async function prepareData(cfg: ResolvedDataConfig, opts: PrepareOptions)
   }
   const badRows = new BadRows(cfg.on_bad_rows);
   const seed = opts.seed;
-  const train = await loadFile(resolve(opts.baseDir, cfg.train), cfg, opts, badRows);
+  // A language-modelling dataset is read in data.format's layout, else the first training row's;
+  // the validation file is read in the training file's.
+  const rows = opts.format.rows === 'sft' ? (cfg.format ?? 'sft') : opts.format.rows;
+  const train = await loadFile(resolve(opts.baseDir, cfg.train), cfg, opts, badRows, rows);
   let trainExamples = train.examples;
   let validationExamples: Example[] = [];
   let validation: Loaded | undefined;
   let split: DataReport['split'];
   if (cfg.validation !== undefined) {
-    validation = await loadFile(resolve(opts.baseDir, cfg.validation), cfg, opts, badRows);
+    validation = await loadFile(resolve(opts.baseDir, cfg.validation), cfg, opts, badRows, train.layout ?? rows);
     validationExamples = validation.examples;
   } else if (cfg.validation_split !== undefined) {
     // Stratify classes, not regression targets (a float label is its own stratum of one).
@@ -148,6 +158,7 @@ export async function prepareData(cfg: ResolvedDataConfig, opts: PrepareOptions)
 
   const report: DataReport = {
     task: opts.task,
+    ...(opts.format.rows === 'sft' && train.layout ? { layout: train.layout } : {}),
     files: { train: train.file, ...(validation ? { validation: validation.file } : {}) },
     ...(split ? { split } : {}),
     skipped: { count: badRows.count, rows: badRows.listed },

@@ -1,5 +1,6 @@
 import type { DataConfig } from '../../shared/config.js';
 import { COLUMN_DEFAULTS } from '../../shared/config-defaults.js';
+import { type ChatMessage, conversationProblem, toMessages } from '../chat/messages.js';
 import { DataError, type Source, typeName } from './errors.js';
 
 /**
@@ -42,7 +43,22 @@ export interface QaExample {
   source: Source;
 }
 
-export type Example = TextExample | TokensExample | QaExample;
+/** Supervised fine-tuning, `prompt-completion` rows: the loss may cover the completion only. */
+export interface CompletionExample {
+  kind: 'completion';
+  prompt: string;
+  completion: string;
+  source: Source;
+}
+
+/** Supervised fine-tuning, `messages` rows (OpenAI chat format, or ShareGPT converted). */
+export interface ChatExample {
+  kind: 'chat';
+  messages: ChatMessage[];
+  source: Source;
+}
+
+export type Example = TextExample | TokensExample | QaExample | CompletionExample | ChatExample;
 
 /** Field names in the files, from the config (QA uses the fixed SQuAD names). */
 export interface Columns {
@@ -54,6 +70,15 @@ export interface Columns {
 }
 
 export const QA_FIELDS = { id: 'id', question: 'question', context: 'context', answers: 'answers' } as const;
+
+/** TRL's column names of the supervised fine-tuning formats (fixed, as TRL fixes them). */
+export const SFT_FIELDS = {
+  prompt: 'prompt',
+  completion: 'completion',
+  messages: 'messages',
+  /** ShareGPT's list of {from, value}, read as messages. */
+  conversations: 'conversations',
+} as const;
 
 /**
  * The column names of a data config (or of command-line flags shaped like one), defaults filled in.
@@ -72,13 +97,30 @@ export function columnsFor(cfg: Partial<DataConfig>): Columns {
 /**
  * How a row of a data file reads: `labelled-text` (text, optional pair, label or list of labels),
  * `text` (text only), `tagged-tokens` (a word list and its tags), `squad` (question, context,
- * answers). Each task plugin names the layout its rows have (tasks/<task>/).
+ * answers), `prompt-completion` and `messages` (TRL's supervised fine-tuning formats). Each task
+ * plugin names the layout its rows have (tasks/<task>/).
  */
-export type RowLayout = 'labelled-text' | 'text' | 'tagged-tokens' | 'squad';
+export type RowLayout = 'labelled-text' | 'text' | 'tagged-tokens' | 'squad' | SftLayout;
+
+/** The layouts of a language-modelling dataset (`data.format`). */
+export type SftLayout = 'text' | 'prompt-completion' | 'messages';
+export const SFT_LAYOUTS: readonly SftLayout[] = ['text', 'prompt-completion', 'messages'];
+
+/**
+ * The layout of a language-modelling row by its fields, as TRL tells its formats apart:
+ * `messages` (or ShareGPT `conversations`), else `prompt` with `completion`, else plain text.
+ */
+export function detectSftLayout(row: RawRow): SftLayout {
+  if (row.get(SFT_FIELDS.messages) !== undefined || row.get(SFT_FIELDS.conversations) !== undefined) return 'messages';
+  if (row.get(SFT_FIELDS.prompt) !== undefined && row.get(SFT_FIELDS.completion) !== undefined)
+    return 'prompt-completion';
+  return 'text';
+}
 
 /** What the data pipeline needs to know of a task's data: its rows, and the labels it fixes. */
 export interface DataFormat {
-  rows: RowLayout;
+  /** `sft`: one of SFT_LAYOUTS, set by data.format or detected from the first training row. */
+  rows: RowLayout | 'sft';
   /**
    * `classes`: one label per row, the label set fixed from the training data and the validation
    * split stratified by class; `tags`: per-token tags, with the IOB2 scheme checked.
@@ -108,6 +150,13 @@ export function requiredFields(layout: RowLayout, c: Columns): { name: string; k
         { name: QA_FIELDS.context, key: 'SQuAD field' },
         { name: QA_FIELDS.answers, key: 'SQuAD field' },
       ];
+    case 'prompt-completion':
+      return [
+        { name: SFT_FIELDS.prompt, key: 'data.format prompt-completion' },
+        { name: SFT_FIELDS.completion, key: 'data.format prompt-completion' },
+      ];
+    case 'messages':
+      return [{ name: SFT_FIELDS.messages, key: 'data.format messages' }];
   }
 }
 
@@ -272,6 +321,40 @@ function qaExample(row: RawRow): QaExample {
   };
 }
 
+/**
+ * A conversation row: `messages` ({role, content}) or ShareGPT `conversations` ({from, value}).
+ * Every assistant turn must say something: an empty one would train the model to stop at once.
+ */
+function chatExample(row: RawRow): ChatExample {
+  const sharegpt = row.get(SFT_FIELDS.messages) === undefined && row.get(SFT_FIELDS.conversations) !== undefined;
+  const name = sharegpt ? SFT_FIELDS.conversations : SFT_FIELDS.messages;
+  let value = present(row, name, 'data.format messages');
+  if (row.textual && typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new DataError('wrong-type', `'${name}' is not valid JSON`, at(row, name), 'a JSON list of messages');
+    }
+  }
+  const [roleKey, contentKey] = sharegpt ? ['from', 'value'] : ['role', 'content'];
+  const problem = conversationProblem(value, name, roleKey, contentKey);
+  if (problem) {
+    throw new DataError(
+      'wrong-type',
+      problem,
+      at(row, name),
+      `a list of {"${roleKey}": string, "${contentKey}": string}`,
+    );
+  }
+  const messages = toMessages(value as Record<string, unknown>[], sharegpt);
+  messages.forEach((m, i) => {
+    if (m.role === 'assistant' && m.content.trim() === '') {
+      throw new DataError('empty-text', `'${name}'[${i}] is an empty assistant turn`, at(row, name), 'a reply');
+    }
+  });
+  return { kind: 'chat', messages, source: row.source };
+}
+
 /** Maps a row to an example of the layout, or throws a row-level DataError. */
 export function toExample(layout: RowLayout, c: Columns, row: RawRow): Example {
   switch (layout) {
@@ -291,5 +374,14 @@ export function toExample(layout: RowLayout, c: Columns, row: RawRow): Example {
       return tokensExample(row, c);
     case 'squad':
       return qaExample(row);
+    case 'prompt-completion':
+      return {
+        kind: 'completion',
+        prompt: text(row, SFT_FIELDS.prompt, 'data.format prompt-completion'),
+        completion: text(row, SFT_FIELDS.completion, 'data.format prompt-completion'),
+        source: row.source,
+      };
+    case 'messages':
+      return chatExample(row);
   }
 }

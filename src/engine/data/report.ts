@@ -4,7 +4,7 @@ import type { DedupReport } from './dedup.js';
 import { type BadRow, formatSource } from './errors.js';
 import type { LabelSet, TagSchemeReport } from './labels.js';
 import type { Format } from './load.js';
-import type { Label } from './records.js';
+import type { Label, RowLayout } from './records.js';
 import type { LeakageReport } from './split.js';
 import { type DataStats, renderStats } from './stats.js';
 
@@ -23,6 +23,8 @@ export interface FileReport {
 
 export interface DataReport {
   task: TaskName;
+  /** The rows' layout where the data decides it (causal-lm: text, prompt-completion or messages). */
+  layout?: RowLayout;
   files: { train: FileReport; validation?: FileReport };
   split?: { fraction: number; seed: number; stratified: boolean };
   skipped: { count: number; rows: BadRow[] };
@@ -59,7 +61,7 @@ function fileLine(name: string, f: FileReport): string {
 }
 
 export function renderReport(r: DataReport): string {
-  const lines = [`data (${r.task}):`, fileLine('train', r.files.train)];
+  const lines = [`data (${r.task}${r.layout ? `, ${r.layout} rows` : ''}):`, fileLine('train', r.files.train)];
   if (r.files.validation) lines.push(fileLine('validation', r.files.validation));
   if (r.split) {
     lines.push(

@@ -59,7 +59,16 @@ const LISTED = 5;
 const EXCERPT = 80;
 
 function excerpt(e: Example): string {
-  const s = e.kind === 'text' ? e.text : e.kind === 'tokens' ? e.tokens.join(' ') : e.question;
+  const s =
+    e.kind === 'text'
+      ? e.text
+      : e.kind === 'tokens'
+        ? e.tokens.join(' ')
+        : e.kind === 'qa'
+          ? e.question
+          : e.kind === 'completion'
+            ? e.prompt
+            : (e.messages[0]?.content ?? '');
   return s.length > EXCERPT ? `${s.slice(0, EXCERPT - 1)}…` : s;
 }
 

@@ -55,6 +55,11 @@ export function tokenLength(e: Example, counter: TokenCounter): number {
       return counter.countTokens(e.tokens.join(' '));
     case 'qa':
       return counter.countTokens(e.question, e.context);
+    case 'completion':
+      return counter.countTokens(e.prompt + e.completion);
+    case 'chat':
+      // Without the template (the counter knows only text): the turns' contents, a lower bound.
+      return counter.countTokens(e.messages.map((m) => m.content).join('\n'));
   }
 }
 

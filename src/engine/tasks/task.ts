@@ -25,6 +25,18 @@ export interface TaskRecipe<E = unknown> {
   exportConfig: Record<string, unknown>;
   encode(examples: readonly Example[]): E[];
   collate(examples: readonly E[]): Batch;
+  /**
+   * The micro-batches of one optimizer step collated together, where the task's loss is a mean
+   * over the whole step rather than over each micro-batch (causal LM: over every label token of
+   * the step, transformers' num_items_in_batch). Each micro-batch's loss is then its share of the
+   * step's, and the step's loss is their sum over the configured gradient accumulation.
+   */
+  collateStep?(micro: readonly (readonly E[])[]): Batch[];
+  /**
+   * What encoding did beyond the data report, as report lines (causal-lm: supervised rows cut to
+   * max_length or left out); empty when there is nothing to say.
+   */
+  encodeReport?(): string[];
   /** Tokens of an example that count toward throughput (non-padding). */
   tokensOf(example: E): number;
   /** Eval loss and the named metrics over examples. */

@@ -228,6 +228,12 @@ async function train(
   if (!resumeFrom) await recipe.beforeTraining?.(run, { train: data.train, validation: data.validation });
   const train = recipe.encode(data.train);
   const validation = data.validation.length > 0 ? recipe.encode(data.validation) : undefined;
+  const encoding = recipe.encodeReport?.() ?? [];
+  if (encoding.length > 0) {
+    for (const line of encoding) run.log('info', line);
+    const json = { ...reportJson(data.report), encoding };
+    writeTextAtomic(run.file('data-report.json'), `${JSON.stringify(json, null, 2)}\n`);
+  }
   const ev = config.eval;
   const metrics = ev.metrics;
   if (!validation && (ev.metrics.length || ev.early_stopping)) {
@@ -274,6 +280,7 @@ async function train(
     train,
     ...(validation ? { validation } : {}),
     collate: (examples) => recipe.collate(examples),
+    ...(recipe.collateStep ? { collateStep: recipe.collateStep } : {}),
     tokensOf: (e) => recipe.tokensOf(e),
     evaluate: (runner, examples) => recipe.evaluate(runner, examples, metrics, batchSize),
     exportFinal: async (weights, best) => {

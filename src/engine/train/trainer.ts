@@ -49,6 +49,12 @@ export interface TrainerSetup<E> {
   train: readonly E[];
   validation?: readonly E[];
   collate: (examples: readonly E[]) => Batch;
+  /**
+   * Collates the micro-batches of one optimizer step together (TaskRecipe.collateStep): the task's
+   * loss is then a mean over the whole step, and a step's loss is the sum of its micro-batch
+   * losses over the configured accumulation (not their mean).
+   */
+  collateStep?: (micro: readonly (readonly E[])[]) => Batch[];
   /** Tokens that count toward throughput (non-padding). */
   tokensOf: (example: E) => number;
   /** Metrics (including `loss`) of the current weights on the validation set. */
@@ -175,6 +181,18 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
       );
       let stepTokens = 0;
       let stepStart = performance.now();
+      // The optimizer step's micro-batches, collated together (collateStep), by their first index.
+      let stepBatches: { start: number; batches: Batch[] } | undefined;
+      const k = s.gradientAccumulationSteps;
+      const collateAt = (b: number): Batch => {
+        if (!setup.collateStep) return setup.collate(micro[b] as E[]);
+        // Steps cut at multiples of k from each epoch's start (an epoch's last step may be shorter).
+        const start = b - (b % k);
+        if (stepBatches?.start !== start) {
+          stepBatches = { start, batches: setup.collateStep(micro.slice(start, Math.min(start + k, micro.length))) };
+        }
+        return stepBatches.batches[b - start] as Batch;
+      };
       while (progress.batchInEpoch < micro.length) {
         if (setup.shouldStop()) {
           outcome = 'stopped';
@@ -183,7 +201,7 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
         const examples = micro[progress.batchInEpoch] as E[];
         const lastOfEpoch = progress.batchInEpoch === micro.length - 1;
         const lr = learningRate(schedule, runner.steps);
-        const result = await runner.step(setup.collate(examples), lr, lastOfEpoch);
+        const result = await runner.step(collateAt(progress.batchInEpoch), lr, lastOfEpoch);
         progress.batchInEpoch++;
         stepLosses.push(result.loss);
         stepTokens += examples.reduce((n, e) => n + setup.tokensOf(e), 0);
@@ -194,7 +212,7 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
         // A skipped step has no loss to plot: its log line (NonFiniteWatch) stands for its event.
         const skipped = nonFinite.afterStep(result, runner.steps);
         const seconds = (performance.now() - stepStart) / 1000;
-        const loss = stepLosses.reduce((a, b) => a + b, 0) / stepLosses.length;
+        const loss = stepLosses.reduce((a, b) => a + b, 0) / (setup.collateStep ? k : stepLosses.length);
         const epoch = progress.epoch - 1 + progress.batchInEpoch / micro.length;
         if (!skipped)
           run.event({ type: 'step', step: runner.steps, epoch, loss, lr, tokensPerSec: stepTokens / seconds });

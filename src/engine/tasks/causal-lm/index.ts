@@ -4,7 +4,7 @@ import { causalLmRecipe } from './recipe.js';
 /** Causal language modelling on a decoder (run_clm's recipe; token-weighted perplexity). */
 export const causalLm: TaskPlugin = {
   name: 'causal-lm',
-  data: { rows: 'text' },
+  data: { rows: 'sft' },
   evalKinds: ['causal-lm'],
   evaluateMetrics: ['perplexity'],
   recipe: causalLmRecipe,

@@ -1,18 +1,20 @@
+import { ChatTemplate } from '../../chat/template.js';
 import type { Example } from '../../data/records.js';
-import { tensorOf } from '../../graph/types.js';
 import { readHfConfig } from '../../io/hf-config.js';
 import { loadPretrained } from '../../io/pretrained.js';
-import { type CausalLmModel, causalLmModel, checkAttentionWindow, LM_IGNORE_INDEX } from '../../models/decoder.js';
+import { type CausalLmModel, causalLmModel, checkAttentionWindow } from '../../models/decoder.js';
 import { HfConfigReader } from '../../models/hf-config.js';
 import { decoderFamilyOf } from '../../models/registry.js';
 import { ngramPerplexity } from '../../ngram/perplexity.js';
 import type { Smoothing } from '../../ngram/smoothing.js';
 import { NgramError } from '../../ngram/tokens.js';
-import type { Batch, Evaluator } from '../../step/batch.js';
+import type { Evaluator } from '../../step/batch.js';
 import type { Tokenizer } from '../../tokenize/index.js';
 import { lmScores, type NllBatch } from '../metrics/perplexity.js';
 import { computeMetrics } from '../metrics/registry.js';
 import type { RecipeOptions, RunReporter, TaskRecipe } from '../task.js';
+import { collateStep, collateWeighted, type LmExample, predictedTokens, tokenWeighted } from './batches.js';
+import { encodeChat, encodeCompletion, LongRows, type SftOptions } from './sft.js';
 
 /**
  * Causal language modelling (`task: causal-lm`) on GPT-2, as Hugging Face's run_clm trains it:
@@ -29,17 +31,21 @@ import type { RecipeOptions, RunReporter, TaskRecipe } from '../task.js';
  *   token-weighted over the whole set: loss = Σ NLL / Σ predicted tokens, perplexity = exp(loss).
  *
  * Texts with fewer than 2 tokens predict nothing and are left out of training (without packing).
+ *
+ * Supervised fine-tuning rows (prompt-completion, messages) are encoded as TRL's SFTTrainer does,
+ * with a loss mask (sft.ts); they are never packed. The loss of an optimizer step is the mean over
+ * all of its label tokens across gradient-accumulation micro-batches (batches.ts, tokenWeighted).
  */
-export interface LmExample {
-  inputIds: number[];
-  line?: number;
-}
+export type { LmExample } from './batches.js';
+export { collateLm, predictedTokens } from './batches.js';
 
 export interface CausalLmRecipe extends TaskRecipe<LmExample> {
   model: CausalLmModel;
   maxLength: number;
   packing: boolean;
   padId: number;
+  /** Supervised rows cut or left out by the encodings so far (see sft.ts). */
+  longRows: LongRows;
 }
 
 /** The pad id of a causal LM batch: the tokenizer's pad token, else EOS, else 0 (masked either way). */
@@ -52,39 +58,13 @@ export function lmEosId(tokenizer: Tokenizer, configEos: number | null): number 
   return configEos ?? tokenizer.eosTokenId;
 }
 
-/**
- * Right-padded batch with shifted labels: labels[b, t] = input_ids[b, t + 1] where both are real
- * tokens, -100 elsewhere.
- */
-export function collateLm(examples: readonly LmExample[], padId: number): Batch {
-  const T = Math.max(1, ...examples.map((e) => e.inputIds.length));
-  const B = examples.length;
-  const ids = new Array<number>(B * T).fill(padId);
-  const mask = new Array<number>(B * T).fill(0);
-  const labels = new Array<number>(B * T).fill(LM_IGNORE_INDEX);
-  examples.forEach((e, b) => {
-    const n = e.inputIds.length;
-    for (let t = 0; t < n; t++) {
-      ids[b * T + t] = e.inputIds[t] as number;
-      mask[b * T + t] = 1;
-      if (t + 1 < n) labels[b * T + t] = e.inputIds[t + 1] as number;
-    }
-  });
-  return {
-    input_ids: tensorOf('int64', [B, T], ids),
-    attention_mask: tensorOf('int64', [B, T], mask),
-    labels: tensorOf('int64', [B, T], labels),
-  };
-}
-
-/** Tokens an example predicts: every token but its first. */
-export const predictedTokens = (e: LmExample): number => Math.max(0, e.inputIds.length - 1);
-
-/** The texts of causal-lm examples. */
+/** The texts of causal-lm examples (a supervised row's prompt and reply, or its turns, one after the other). */
 function textsOf(examples: readonly Example[]): string[] {
   return examples.map((e) => {
-    if (e.kind !== 'text') throw new Error(`causal-lm needs text examples, got ${e.kind}`);
-    return e.text;
+    if (e.kind === 'text') return e.text;
+    if (e.kind === 'completion') return `${e.prompt}${e.completion}`;
+    if (e.kind === 'chat') return e.messages.map((m) => m.content).join('\n');
+    throw new Error(`causal-lm needs text, prompt-completion or messages examples, got ${e.kind}`);
   });
 }
 
@@ -138,7 +118,7 @@ export async function evaluateLm(
   for (let i = 0; i < scored.length; i += batchSize) {
     const chunk = scored.slice(i, i + batchSize);
     const tokens = chunk.reduce((n, e) => n + predictedTokens(e), 0);
-    const batch = collateLm(chunk, padId);
+    const batch = collateWeighted(chunk, padId);
     const loss = evaluator.evaluateLoss ? await evaluator.evaluateLoss(batch) : (await evaluator.evaluate(batch)).loss;
     batches.push({ nllSum: loss * tokens, tokens });
   }
@@ -230,11 +210,12 @@ export function causalLmRecipe(o: RecipeOptions): CausalLmRecipe {
   const raw = readHfConfig(o.modelDir);
   const cfg = new HfConfigReader(raw, `${o.modelDir}/config.json`);
   const family = decoderFamilyOf(cfg);
-  const model = causalLmModel(family, {
+  const base = causalLmModel(family, {
     config: cfg,
     ...(o.config.training?.dropout === undefined ? {} : { dropout: o.config.training.dropout }),
     ...(o.adapters ? { adapters: o.adapters } : {}),
   });
+  const model = tokenWeighted(base);
   const arch = model.decoder.arch;
   const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed, basePrefix: family.basePrefix });
   const maxLength = Math.min(o.config.data.max_length, arch.maxPositions);
@@ -242,11 +223,28 @@ export function causalLmRecipe(o: RecipeOptions): CausalLmRecipe {
   const packing = o.config.data.packing;
   const eos = lmEosId(o.tokenizer, arch.eosTokenId);
   const padId = lmPadId(o.tokenizer, eos);
+  const t = o.config.training;
+  let template: ChatTemplate | undefined | null = null;
+  const sft: SftOptions = {
+    maxLength,
+    eos,
+    onLongRows: o.config.data.on_long_rows,
+    completionOnlyLoss: t.completion_only_loss,
+    assistantOnlyLoss: t.assistant_only_loss,
+    // Read once, and only for messages rows: a base model without a template trains on text.
+    template: () => {
+      if (template === null) template = ChatTemplate.fromFolder(o.modelDir);
+      return template;
+    },
+  };
+  const longRows = new LongRows();
+  const accumulation = t.gradient_accumulation_steps;
   return {
     model,
     maxLength,
     packing,
     padId,
+    longRows,
     weights: loaded.weights,
     loadReport: {
       missing: loaded.missing,
@@ -256,8 +254,24 @@ export function causalLmRecipe(o: RecipeOptions): CausalLmRecipe {
     labels: [],
     architecture: family.causalLmArchitecture,
     exportConfig: {},
-    encode: (examples) => encodeTexts(o.tokenizer, examples, { maxLength, packing, eos }),
-    collate: (examples) => collateLm(examples, padId),
+    encode: (examples) => {
+      const texts = examples.filter((e) => e.kind === 'text');
+      if (texts.length === examples.length) return encodeTexts(o.tokenizer, examples, { maxLength, packing, eos });
+      if (texts.length > 0) throw new Error('causal-lm: text rows mixed with prompt-completion or messages rows');
+      if (packing) throw new Error('data.packing joins text rows; prompt-completion and messages rows are not packed');
+      const out: LmExample[] = [];
+      for (const e of examples) {
+        let encoded: LmExample | undefined;
+        if (e.kind === 'completion') encoded = encodeCompletion(o.tokenizer, e, sft, longRows);
+        else if (e.kind === 'chat') encoded = encodeChat(o.tokenizer, e, sft, longRows);
+        else throw new Error(`causal-lm needs text, prompt-completion or messages examples, got ${e.kind}`);
+        if (encoded) out.push(encoded);
+      }
+      return out;
+    },
+    encodeReport: () => longRows.lines(maxLength),
+    collate: (examples) => collateWeighted(examples, padId),
+    collateStep: (micro) => collateStep(micro, padId, accumulation),
     tokensOf: (e) => e.inputIds.length,
     async evaluate(evaluator, examples, metrics, batchSize) {
       const scores = await evaluateLm(evaluator, examples, batchSize, padId);
