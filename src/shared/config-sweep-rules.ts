@@ -120,7 +120,10 @@ export function checkSweep(parsed: ParsedConfig, hasValidation: boolean, metricN
     if (type === 'choice' || type === 'grid') {
       needs('values');
       const values = at('values');
-      if (values?.kind === 'array') values.items.forEach((v, j) => against(v, found.schema, path('values', j)));
+      if (values?.kind === 'array')
+        values.items.forEach((v, j) => {
+          against(v, found.schema, path('values', j));
+        });
       return;
     }
     if (!NUMERIC.has(type)) return;
