@@ -4,6 +4,7 @@ import { dataCommand } from './commands/data.js';
 import { evaluateCommand, exportCommand, predictCommand } from './commands/model-commands.js';
 import { ngramCommand } from './commands/ngram.js';
 import { selftestCommand } from './commands/selftest.js';
+import { sweepCommand } from './commands/sweep.js';
 import { resumeCommand, trainCommand } from './commands/train.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -14,6 +15,7 @@ import { validateCommand } from './commands/validate.js';
 const COMMANDS: Readonly<Record<string, Command>> = {
   train: trainCommand,
   resume: resumeCommand,
+  sweep: sweepCommand,
   predict: predictCommand,
   evaluate: evaluateCommand,
   export: exportCommand,

@@ -1,4 +1,5 @@
 import type { CleanConfig, DataConfig, EvalConfig, FinetuneConfig, LoraConfig, TrainingConfig } from './config.js';
+import type { SweepConfig } from './config-sweep.js';
 import { DEFAULT_RUNS_FOLDER } from './run-directory.js';
 
 /**
@@ -77,3 +78,21 @@ export const LORA_DEFAULTS = {
   dropout: 0.05,
   use_rslora: false,
 } as const satisfies Partial<LoraConfig>;
+
+/**
+ * sweep: filled in wherever a sweep block is given. The TPE, median and ASHA values are Optuna's
+ * defaults (TPESampler, MedianPruner, SuccessiveHalvingPruner), so a sweep behaves as the same
+ * study in Optuna would.
+ */
+export const SWEEP_DEFAULTS = {
+  strategy: 'tpe',
+  seed: 0,
+  parallel: 1,
+  pruner: 'none',
+  tpe: { n_startup_trials: 10, n_ei_candidates: 24, prior_weight: 1 },
+  median: { n_startup_trials: 5, n_warmup_steps: 0, interval_steps: 1 },
+  asha: { min_resource: 'auto', reduction_factor: 4, min_early_stopping_rate: 0 },
+} as const satisfies Partial<SweepConfig>;
+
+/** sweep.max_trials when not set and the strategy is not grid (a grid runs every point). */
+export const SWEEP_MAX_TRIALS_DEFAULT = 10;

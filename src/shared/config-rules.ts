@@ -2,6 +2,7 @@ import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { EVAL_LOSS, METRIC_NAMES, metricDirection } from './config-metrics.js';
 import { METRIC_TASKS } from './config-schema.js';
 import { diag, type Path, removeEdit } from './config-schema-check.js';
+import { checkSweep } from './config-sweep-rules.js';
 import { TASK_DOCS, TASK_NAMES } from './config-tasks.js';
 import {
   type ConfigNode,
@@ -124,6 +125,7 @@ export function checkRules(parsed: ParsedConfig): Diagnostic[] {
   }
 
   methodRules(parsed, out, method, entry);
+  out.push(...checkSweep(parsed, hasValidation, metricNames));
   return out;
 }
 

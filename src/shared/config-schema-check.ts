@@ -36,6 +36,22 @@ export function checkSchema(parsed: ParsedConfig, schema: JsonSchema): Diagnosti
   return out;
 }
 
+/**
+ * Diagnostics of one value against a part of the schema (a sweep's values against the schema of the
+ * key they are for), located on the value itself; `root` is the whole schema.
+ */
+export function checkValue(
+  parsed: ParsedConfig,
+  node: ConfigNode,
+  schema: JsonSchema,
+  path: Path,
+  root: JsonSchema,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  check({ parsed, root, out }, node, schema, path, undefined);
+  return out;
+}
+
 export function diag(
   parsed: ParsedConfig,
   severity: Diagnostic['severity'],

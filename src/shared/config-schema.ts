@@ -14,6 +14,7 @@
 import { DEVICE_NAMES } from './config.js';
 import { COLUMN_DEFAULTS, CONFIG_DEFAULTS, LORA_DEFAULTS, WARMUP_RATIO_DEFAULT } from './config-defaults.js';
 import { METRIC_NAMES, METRICS } from './config-metrics.js';
+import { SWEEP_SCHEMA } from './config-sweep-schema.js';
 import { TASK_DOCS, TASK_NAMES } from './config-tasks.js';
 
 export { METRIC_TASKS, METRICS, type MetricDoc } from './config-metrics.js';
@@ -506,6 +507,7 @@ export const CONFIG_SCHEMA: JsonSchema = {
     data,
     training,
     eval: evaluation,
+    sweep: SWEEP_SCHEMA,
     output_dir: {
       type: 'string',
       minLength: 1,

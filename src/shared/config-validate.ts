@@ -1,10 +1,11 @@
 import type { ResolvedConfig } from './config.js';
 import type { Budget } from './config-budget.js';
-import { CONFIG_DEFAULTS } from './config-defaults.js';
+import { CONFIG_DEFAULTS, SWEEP_MAX_TRIALS_DEFAULT } from './config-defaults.js';
 import { type ConfigFs, checkConfigFiles } from './config-files.js';
 import { checkRules, LOWER_IS_BETTER, TASK_COLUMNS } from './config-rules.js';
 import { CONFIG_SCHEMA, type JsonSchema } from './config-schema.js';
 import { checkSchema } from './config-schema-check.js';
+import { gridSize, type SweepParameter } from './config-sweep.js';
 import {
   type ConfigFormat,
   type Diagnostic,
@@ -115,6 +116,7 @@ export function applyDefaults(value: unknown): ResolvedConfig {
   const training = isObject(v.training) ? v.training : {};
   const always = new Set(['training', 'eval', 'data.clean']);
   if ((training.method ?? CONFIG_DEFAULTS.training.method) === 'lora') always.add('training.lora');
+  if (isObject(v.sweep)) for (const part of ['tpe', 'median', 'asha']) always.add(`sweep.${part}`);
   const columns = TASK_COLUMNS[task] ?? {};
   const skip = (path: string): boolean => {
     if (path === 'training.warmup_ratio') return training.warmup_steps !== undefined;
@@ -133,7 +135,26 @@ export function applyDefaults(value: unknown): ResolvedConfig {
       mode: ev.early_stopping.mode ?? (LOWER_IS_BETTER.has(metric) ? 'min' : 'max'),
     };
   }
+  if (isObject(filled.sweep)) filled.sweep = sweepDerived(filled.sweep, ev);
   return filled as unknown as ResolvedConfig;
+}
+
+/**
+ * The sweep's objective defaults to the metric that picks the run's best checkpoint, so a trial's
+ * objective is the value of the model it delivers; max_trials to every point of a grid.
+ */
+function sweepDerived(sweep: Json, ev: Json): Json {
+  const early = isObject(ev.early_stopping) ? ev.early_stopping : {};
+  const metrics = Array.isArray(ev.metrics) ? ev.metrics : [];
+  const metric = (sweep.metric ?? early.metric ?? metrics[0] ?? 'loss') as string;
+  const parameters = Array.isArray(sweep.parameters) ? (sweep.parameters as SweepParameter[]) : [];
+  const trials = sweep.strategy === 'grid' ? gridSize(parameters) : SWEEP_MAX_TRIALS_DEFAULT;
+  return {
+    ...sweep,
+    metric,
+    mode: sweep.mode ?? (LOWER_IS_BETTER.has(metric) ? 'min' : 'max'),
+    max_trials: sweep.max_trials ?? trials,
+  };
 }
 
 function fill(

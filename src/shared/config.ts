@@ -1,4 +1,5 @@
 import type { CONFIG_DEFAULTS, LORA_DEFAULTS } from './config-defaults.js';
+import type { ResolvedSweepConfig, SweepConfig } from './config-sweep.js';
 import type { TaskName } from './config-tasks.js';
 
 /**
@@ -100,9 +101,12 @@ export interface FinetuneConfig {
   data: DataConfig;
   training?: TrainingConfig;
   eval?: EvalConfig;
+  sweep?: SweepConfig; // `finetune sweep`: trials of this config with other values (config-sweep.ts)
   output_dir?: string; // relative to the workspace folder
   device?: DeviceName;
 }
+
+export type { ResolvedSweepConfig, SweepConfig, SweepParameter } from './config-sweep.js';
 
 /** T with every key that D (a section of the defaults) gives a value for made required. */
 type WithDefaults<T, D> = Omit<T, keyof D> & { [K in keyof D & keyof T]-?: Exclude<T[K], undefined> };
@@ -149,8 +153,10 @@ export type ResolvedEvalConfig = WithDefaults<Omit<EvalConfig, 'early_stopping'>
 };
 
 /** The config the engine runs: every key with a default is required (see applyDefaults). */
-export type ResolvedConfig = WithDefaults<Omit<FinetuneConfig, 'data' | 'training' | 'eval'>, Defaults> & {
+export type ResolvedConfig = WithDefaults<Omit<FinetuneConfig, 'data' | 'training' | 'eval' | 'sweep'>, Defaults> & {
   data: ResolvedDataConfig;
   training: ResolvedTrainingConfig;
   eval: ResolvedEvalConfig;
+  /** Only in a config that has a `sweep:` block; `finetune train` ignores it. */
+  sweep?: ResolvedSweepConfig;
 };

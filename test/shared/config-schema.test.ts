@@ -20,9 +20,18 @@ import {
   COLUMN_DEFAULTS,
   CONFIG_DEFAULTS,
   LORA_DEFAULTS,
+  SWEEP_DEFAULTS,
   WARMUP_RATIO_DEFAULT,
 } from '../../src/shared/config-defaults.js';
 import { CONFIG_SCHEMA, type JsonSchema } from '../../src/shared/config-schema.js';
+import type {
+  AshaSettings,
+  MedianSettings,
+  SweepConfig,
+  SweepPrunerName,
+  SweepStrategy,
+  TpeSettings,
+} from '../../src/shared/config-sweep.js';
 import { applyDefaults, validateConfigText } from '../../src/shared/config-validate.js';
 import { ROOT } from './helpers.js';
 
@@ -48,9 +57,36 @@ const KEYS: Record<string, Record<string, true>> = {
     data: true,
     training: true,
     eval: true,
+    sweep: true,
     output_dir: true,
     device: true,
   } satisfies Record<keyof FinetuneConfig, true>,
+  sweep: {
+    parameters: true,
+    strategy: true,
+    seed: true,
+    metric: true,
+    mode: true,
+    max_trials: true,
+    parallel: true,
+    timeout: true,
+    pruner: true,
+    tpe: true,
+    median: true,
+    asha: true,
+  } satisfies Record<keyof SweepConfig, true>,
+  'sweep.tpe': { n_startup_trials: true, n_ei_candidates: true, prior_weight: true } satisfies Record<
+    keyof TpeSettings,
+    true
+  >,
+  'sweep.median': { n_startup_trials: true, n_warmup_steps: true, interval_steps: true } satisfies Record<
+    keyof MedianSettings,
+    true
+  >,
+  'sweep.asha': { min_resource: true, reduction_factor: true, min_early_stopping_rate: true } satisfies Record<
+    keyof AshaSettings,
+    true
+  >,
   data: {
     train: true,
     validation: true,
@@ -122,6 +158,8 @@ const ENUMS: Record<string, Record<string, true>> = {
   'training.scheduler': { linear: true, cosine: true, constant: true } satisfies Record<SchedulerName, true>,
   'training.on_nonfinite': { stop: true, skip_step: true } satisfies Record<NonFinitePolicy, true>,
   device: { auto: true, cpu: true, cuda: true } satisfies Record<DeviceName, true>,
+  'sweep.strategy': { tpe: true, random: true, grid: true } satisfies Record<SweepStrategy, true>,
+  'sweep.pruner': { none: true, median: true, asha: true } satisfies Record<SweepPrunerName, true>,
 };
 
 function at(path: string): JsonSchema {
@@ -180,6 +218,7 @@ test('every schema default comes from config-defaults.ts, and config-defaults.ts
     ...leaves(COLUMN_DEFAULTS, 'data'),
     ['training.warmup_ratio', WARMUP_RATIO_DEFAULT] as const,
     ...leaves(LORA_DEFAULTS, 'training.lora'),
+    ...leaves(SWEEP_DEFAULTS, 'sweep'),
   ]);
   assert.deepEqual(new Map([...inSchema].sort()), new Map([...expected].sort()));
 });

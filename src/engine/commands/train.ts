@@ -4,6 +4,7 @@ import { LOCKED_EXIT_CODE } from '../../shared/run-lock.js';
 import { ConfigError, resumeRun, trainFromConfig } from '../train/finetune.js';
 import { RunLockedError } from '../train/run-lock.js';
 import { type Command, choiceOption, intOption, UsageError } from './command.js';
+import { isSweepDir, resumeSweepCommand } from './sweep.js';
 
 const options = { device: { type: 'string' }, threads: { type: 'string' }, 'run-dir': { type: 'string' } } as const;
 
@@ -70,18 +71,20 @@ Validates the config, prepares the data, fine-tunes, evaluates, and exports the 
 
 export const resumeCommand: Command = {
   summary: 'continue a stopped, failed or killed run from its latest checkpoint',
-  usage: `usage: finetune resume <run-dir> [--device auto|cpu|cuda] [--threads N]
+  usage: `usage: finetune resume <run-dir | sweep-dir> [--device auto|cpu|cuda] [--threads N]
 
 Continues exactly where the latest sound checkpoint left off (one whose files match the sha256
 its trainer_state.json records; a damaged one is named and skipped), or from step 0 when the run
 stopped before its first checkpoint: the per-step losses and the final model are those an
 uninterrupted run would have given; refused (exit code 3)
-while another engine owns the run (its lock file names the pid and host).
+while another engine owns the run (its lock file names the pid and host). Given a sweep's folder
+(it has sweep.json), continues the sweep as 'finetune sweep --resume' does.
 `,
   async run(args) {
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
     const [runDir, ...extra] = positionals;
     if (!runDir || extra.length > 0) throw new UsageError('expected exactly one run directory');
+    if (isSweepDir(runDir)) return resumeSweepCommand(runDir, values);
     try {
       return report(runDir, await resumeRun(runDir, common(values)));
     } catch (err) {

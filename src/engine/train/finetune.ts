@@ -70,7 +70,10 @@ export function loadConfig(path: string): ResolvedConfig {
 }
 
 /** The config with model and data paths made absolute, so the run folder's copy works from anywhere. */
-export function absolutePaths(config: ResolvedConfig, configDir: string): ResolvedConfig {
+export function absolutePaths<C extends { model: string; data: { train: string; validation?: string | undefined } }>(
+  config: C,
+  configDir: string,
+): C {
   const abs = (p: string | undefined) => (p === undefined ? undefined : resolve(configDir, p));
   const isPath =
     existsSync(resolve(configDir, config.model)) || config.model.startsWith('.') || config.model.startsWith('/');
