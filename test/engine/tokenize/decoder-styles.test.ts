@@ -68,7 +68,7 @@ function byteLevelJson(qwen: boolean) {
   const vocab: Record<string, number> = {};
   for (const c of byteChars()) vocab[c] = Object.keys(vocab).length;
   for (const [a, b] of BYTE_MERGES) vocab[`${a}${b}`] = Object.keys(vocab).length;
-  vocab['Ġthere'] = Object.keys(vocab).length;
+  vocab.Ġthere = Object.keys(vocab).length;
   const n = Object.keys(vocab).length;
   const specials = qwen
     ? ['<|endoftext|>', '<|im_start|>', '<|im_end|>']
