@@ -135,17 +135,35 @@ test('chat: a second generate while one runs is refused; malformed requests name
   }
 });
 
-test('chat: completion mode prompts with the last user message; a chat template is refused, not ignored', () => {
+test('chat: completion mode prompts with the last user message; a chat template renders the whole conversation', () => {
   const messages = [
     { role: 'system', content: 'be brief' },
     { role: 'user', content: 'first' },
     { role: 'assistant', content: 'reply' },
     { role: 'user', content: 'the cat' },
   ] as const;
-  assert.equal(conversationPrompt({ folder: dir }, [...messages]), 'the cat');
+  assert.equal(conversationPrompt(lm, [...messages]), 'the cat');
+  // The same GPT-2 folder with a template: the rendered text with the generation prompt, tokenized
+  // without special tokens (the template writes its own), as apply_chat_template(tokenize=True).
   const templated = mkdtempSync(join(tmpdir(), 'chat-template-'));
-  writeFileSync(join(templated, 'tokenizer_config.json'), JSON.stringify({ chat_template: '{{ messages }}' }));
-  assert.throws(() => conversationPrompt({ folder: templated }, [...messages]), /chat templates are not supported/);
+  writeTinyGpt2(templated, GPT2_FIXTURE_SENTENCES, { seed: 3 });
+  const template =
+    '{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}';
+  writeFileSync(join(templated, 'tokenizer_config.json'), JSON.stringify({ chat_template: template }));
+  const rendered = 'system: be brief\nuser: first\nassistant: reply\nuser: the cat\nassistant:';
+  assert.deepEqual(
+    conversationPrompt({ folder: templated, tokenizer: lm.tokenizer }, [...messages]),
+    lm.tokenizer.encode(rendered, null, { addSpecialTokens: false }).ids,
+  );
+  // A template that refuses the conversation: its own message, no silent fallback.
+  writeFileSync(
+    join(templated, 'tokenizer_config.json'),
+    JSON.stringify({ chat_template: "{{ raise_exception('roles must alternate') }}" }),
+  );
+  assert.throws(
+    () => conversationPrompt({ folder: templated, tokenizer: lm.tokenizer }, [...messages]),
+    /roles must alternate/,
+  );
 });
 
 test('text stream: a character split across byte tokens is held back until whole', () => {

@@ -72,6 +72,8 @@ export interface GenerationOptions {
   useCache?: boolean;
   /** Overrides the stop token (config.json's eos_token_id, else the tokenizer's EOS). null: never stop early. */
   eosTokenId?: number | null;
+  /** More ids that end the generation like EOS (generation_config.json's eos_token_id list). */
+  stopTokenIds?: readonly number[];
   /** Called with each generated token as it is chosen (streaming); not with the EOS that stops it. */
   onToken?: (id: number) => void;
   /** Checked before each token: aborted, generation ends with stoppedBy 'stopped'. */
@@ -315,7 +317,7 @@ export async function loadCausalLm(
       };
       const out = await s.run(feeds);
       const next = nextToken(tensorNumbers(out.logits as TensorData), g, rand);
-      if (eos !== null && next === eos) {
+      if ((eos !== null && next === eos) || g.stopTokenIds?.includes(next)) {
         stoppedBy = 'eos';
         break;
       }

@@ -1,4 +1,5 @@
 import { type ChatOptions, type ChatReply, parseChatRequest } from '../../shared/chat-protocol.js';
+import { generationStopIds } from '../chat/generation-config.js';
 import type { GenerationOptions, LoadedCausalLm } from './causal-lm-model.js';
 import { conversationPrompt } from './chat-prompt.js';
 import { TextStream } from './text-stream.js';
@@ -8,7 +9,7 @@ import { TextStream } from './text-stream.js';
  * generation at a time, tokens streamed as text deltas, `stop` honoured between tokens. Pure of
  * stdio: the command feeds it lines and writes what it replies, so tests drive it directly.
  */
-export type ChatModel = Pick<LoadedCausalLm, 'folder' | 'tokenizer' | 'generate'>;
+export type ChatModel = Pick<LoadedCausalLm, 'folder' | 'tokenizer' | 'generate' | 'eosTokenId'>;
 
 /** The protocol's options as generate() takes them: temperature > 0 samples, otherwise greedy. */
 export function generationOf(o: ChatOptions): GenerationOptions {
@@ -25,11 +26,15 @@ export function generationOf(o: ChatOptions): GenerationOptions {
 
 export class ChatServer {
   private running: { id: number; abort: AbortController; done: Promise<void> } | undefined;
+  /** Every id a reply ends on: a chat model's end of turn is often not its tokenizer's EOS. */
+  private readonly stopIds: number[];
 
   constructor(
     private readonly model: ChatModel,
     private readonly reply: (r: ChatReply) => void,
-  ) {}
+  ) {
+    this.stopIds = generationStopIds(model.folder, [model.eosTokenId]);
+  }
 
   handleLine(line: string): void {
     if (line.trim() === '') return;
@@ -85,6 +90,7 @@ export class ChatServer {
       };
       const result = await this.model.generate(prompt, {
         ...generationOf(options),
+        stopTokenIds: this.stopIds,
         signal,
         onToken: (token) => send(stream.push(token)),
       });
