@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { dataSuite } from './data.js';
+import { DECODER_CASES, decodersSuite, measureDecoder } from './decoders.js';
 import { measureEngine, THROUGHPUT_CASES } from './engine-case.js';
 import { MEMORY_CASE, measureMemory, memorySuite } from './memory.js';
 import { ngramSuite } from './ngram.js';
@@ -18,11 +19,15 @@ import { trainStepSuite } from './train-step.js';
  * throughput suite spawns per measurement; `--profile` adds ORT's per-op profile of its train step;
  * `--case memory-small` is the memory suite's child).
  */
-const SUITES: readonly BenchSuite[] = [trainStepSuite, paddingSuite, memorySuite, dataSuite, ngramSuite];
+const SUITES: readonly BenchSuite[] = [trainStepSuite, decodersSuite, paddingSuite, memorySuite, dataSuite, ngramSuite];
 
 async function runCase(name: string, args: BenchArgs, json: boolean): Promise<void> {
   if (name === MEMORY_CASE.name) {
     process.stdout.write(`${JSON.stringify(await measureMemory())}\n`);
+    return;
+  }
+  if (DECODER_CASES.some((d) => d.name === name)) {
+    process.stdout.write(`${JSON.stringify(await measureDecoder(name, args.steps))}\n`);
     return;
   }
   const c = THROUGHPUT_CASES.find((x) => x.name === name);
