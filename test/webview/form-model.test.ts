@@ -26,6 +26,7 @@ test('sections: model and task first, then data, training, evaluation, then the 
       ['Data', undefined],
       ['Training', undefined],
       ['Evaluation', undefined],
+      ['Sweep', undefined],
       ['Method: freeze', 'freeze'],
       ['Method: LoRA', 'lora'],
     ],
@@ -52,7 +53,8 @@ test('widgets follow the schema types, with help text and defaults from the sche
   assert.equal(spec(['training', 'learning_rate']).placeholder, 'default: 0.00002');
   assert.equal(spec(['training', 'learning_rate']).description, training.properties?.learning_rate?.description);
   assert.equal(spec(['eval', 'metrics']).kind, 'multiEnum');
-  assert.equal(spec(['training', 'lora', 'target_modules']).kind, 'list');
+  // A list of module names, or PEFT's 'all-linear'.
+  assert.equal(spec(['training', 'lora', 'target_modules']).kind, 'union');
   assert.equal(spec(['eval', 'every']).kind, 'union');
   assert.deepEqual(
     spec(['eval', 'every']).options.map((o) => o.value),
