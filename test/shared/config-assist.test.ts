@@ -44,7 +44,14 @@ const TRAINING_KEYS = [
 
 test('YAML keys: the section from indentation, without the keys already there', () => {
   assert.deepEqual(labels('|'), ['model', 'task', 'data', 'training', 'eval', 'sweep', 'output_dir', 'device']);
-  assert.deepEqual(labels('model: m\ntask: causal-lm\n|\n'), ['data', 'training', 'eval', 'sweep', 'output_dir', 'device']);
+  assert.deepEqual(labels('model: m\ntask: causal-lm\n|\n'), [
+    'data',
+    'training',
+    'eval',
+    'sweep',
+    'output_dir',
+    'device',
+  ]);
   const half = complete('model: x\ntraining:\n  epochs: 3\n  lea|\neval:\n  every: 3\n');
   assert.deepEqual(
     half.items.map((i) => i.label),
