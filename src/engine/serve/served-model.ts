@@ -1,0 +1,60 @@
+import type { TaskName } from '../../shared/config.js';
+import { isCausalLmFolder, loadCausalLm } from '../inference/causal-lm-model.js';
+import { isQaModel, openModel } from '../inference/open-model.js';
+import { contextLength } from '../models/decoder.js';
+import type { DeviceChoice } from '../runtime.js';
+import type { ServedLm } from './completion-routes.js';
+import { questionAnswering } from './question-answering.js';
+import type { TaskPipeline } from './task-pipeline.js';
+import { textClassification } from './text-classification.js';
+import { tokenClassification } from './token-classification.js';
+
+/**
+ * The model a server serves, opened once: a causal LM answers the OpenAI routes, an encoder
+ * model of a classification or extractive-QA task answers /predict through its task's pipeline.
+ */
+export type ServedModel =
+  | { kind: 'causal-lm'; id: string; lm: ServedLm; dispose(): Promise<void> }
+  | {
+      kind: 'encoder';
+      id: string;
+      task: TaskName;
+      pipeline: TaskPipeline<unknown, unknown>;
+      dispose(): Promise<void>;
+    };
+
+/** Opens a model folder (or a run directory's final/); `id` is the name the API reports for it. */
+export async function loadServedModel(
+  folder: string,
+  id: string,
+  o: { device?: DeviceChoice; threads?: number } = {},
+): Promise<ServedModel> {
+  if (isCausalLmFolder(folder)) {
+    const lm = await loadCausalLm(folder, o);
+    return {
+      kind: 'causal-lm',
+      id,
+      lm: {
+        folder: lm.folder,
+        tokenizer: lm.tokenizer,
+        eosTokenId: lm.eosTokenId,
+        contextLength: contextLength(lm.arch),
+        generate: (prompt, g) => lm.generate(prompt, g),
+      },
+      dispose: () => lm.dispose(),
+    };
+  }
+  const model = await openModel(folder, { device: o.device ?? 'cpu' });
+  const pipeline = isQaModel(model)
+    ? questionAnswering(model)
+    : model.task === 'token-classification'
+      ? tokenClassification(model)
+      : textClassification(model);
+  return {
+    kind: 'encoder',
+    id,
+    task: model.task,
+    pipeline: pipeline as TaskPipeline<unknown, unknown>,
+    dispose: () => model.dispose(),
+  };
+}
