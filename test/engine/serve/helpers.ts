@@ -1,0 +1,63 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_MAX_BODY_BYTES, ServeApp, type ServeOptions } from '../../../src/engine/serve/app.js';
+import type { ServedModel } from '../../../src/engine/serve/served-model.js';
+import { encoderRecipe } from '../../../src/engine/tasks/encoder/recipe.js';
+import { Tokenizer } from '../../../src/engine/tokenize/index.js';
+import { exportFinal } from '../../../src/engine/train/final-export.js';
+import { applyDefaults } from '../../../src/shared/config-validate.js';
+import { FIXTURE_SENTENCES } from '../../fixtures/datasets.js';
+import { writeTinyModel } from '../../fixtures/tiny-models.js';
+
+/** A server over `model` on 127.0.0.1, a free port; `close` drains it. */
+export async function startServer(
+  model: ServedModel,
+  o: Partial<ServeOptions> = {},
+): Promise<{ app: ServeApp; url: string; close: () => Promise<void> }> {
+  const app = new ServeApp(model, {
+    maxBatch: 16,
+    maxWaitMs: 5,
+    maxConcurrency: 64,
+    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    ...o,
+  });
+  const { url } = await app.listen('127.0.0.1', 0);
+  return { app, url, close: () => app.drain() };
+}
+
+/**
+ * A fine-tuned encoder folder without training: a tiny random BERT with a randomly initialised
+ * head of `labels`, written as a run's final/ is (config.json with architectures and id2label).
+ */
+export function writeTinyFinetuned(
+  dir: string,
+  task: 'text-classification' | 'token-classification',
+  labels: readonly string[],
+  seed = 5,
+): string {
+  const base = join(dir, 'base');
+  mkdirSync(base, { recursive: true });
+  writeTinyModel(base, 'bert', FIXTURE_SENTENCES, seed);
+  const recipe = encoderRecipe({
+    config: applyDefaults({ model: base, task, data: { train: '', max_length: 32 } }),
+    modelDir: base,
+    tokenizer: Tokenizer.fromFolder(base),
+    labelSet: { labels: [...labels], ids: new Map(labels.map((l, i) => [l, i])), order: 'model-config' },
+    seed,
+  });
+  const final = join(dir, 'final');
+  exportFinal(final, { recipe, weights: recipe.weights, modelDir: base, metrics: undefined });
+  return final;
+}
+
+/** Reads a metric's value (summed over the series whose labels include `labels`) from /metrics text. */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = m[2] ?? '';
+    if (Object.entries(labels).every(([k, v]) => have.includes(`${k}="${v}"`))) total += Number(m[3]);
+  }
+  return total;
+}
