@@ -97,7 +97,7 @@ test('serve: streamed chat chunks concatenate to the non-streamed reply; usage i
     stream: true,
     stream_options: { include_usage: true },
   });
-  const chunks = [];
+  const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
   for await (const chunk of stream) chunks.push(chunk);
   assert.ok(chunks.length >= 3, 'role chunk, content, finish');
   assert.ok(chunks.every((c) => c.object === 'chat.completion.chunk' && c.id === chunks[0]?.id));
