@@ -12,7 +12,8 @@ export type Prediction =
   | { labels: string[]; scores: number[]; logits: number[] }
   | { tokens: string[]; labels: string[] };
 
-function softmax(xs: readonly number[]): number[] {
+/** Probabilities of logits (max-shifted for stability). */
+export function softmax(xs: readonly number[]): number[] {
   const max = Math.max(...xs);
   const exps = xs.map((x) => Math.exp(x - max));
   const sum = exps.reduce((a, b) => a + b, 0);

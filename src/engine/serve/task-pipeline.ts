@@ -51,10 +51,3 @@ export function textInput(v: unknown, where: string): string {
   if (typeof v !== 'string') throw invalidRequest(`${where} must be a string`, where);
   return v;
 }
-
-export function softmax(xs: readonly number[]): number[] {
-  const max = Math.max(...xs);
-  const exps = xs.map((x) => Math.exp(x - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
-}

@@ -1,8 +1,9 @@
 import { tensorNumbers } from '../graph/types.js';
 import type { FinetunedModel } from '../inference/finetuned-model.js';
+import { softmax } from '../inference/predict.js';
 import { collateEncoded } from '../tasks/encoder/encoded.js';
 import { invalidRequest } from './api-error.js';
-import { predictBody, softmax, type TaskPipeline, textInput } from './task-pipeline.js';
+import { predictBody, type TaskPipeline, textInput } from './task-pipeline.js';
 
 /**
  * Text classification as transformers' TextClassificationPipeline answers it: `[{label, score}]`

@@ -1,9 +1,10 @@
 import { tensorNumbers } from '../graph/types.js';
 import type { FinetunedModel } from '../inference/finetuned-model.js';
+import { softmax } from '../inference/predict.js';
 import { collateEncoded } from '../tasks/encoder/encoded.js';
 import { codePointIndex } from '../tasks/question-answering/windows.js';
 import { invalidRequest } from './api-error.js';
-import { predictBody, softmax, type TaskPipeline, textInput } from './task-pipeline.js';
+import { predictBody, type TaskPipeline, textInput } from './task-pipeline.js';
 
 /**
  * Token classification as transformers' TokenClassificationPipeline answers it. Each non-special
