@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import type { ChatMessage } from '../../src/engine/chat/messages.js';
+import { BadRows } from '../../src/engine/data/errors.js';
 import type { Example } from '../../src/engine/data/records.js';
 import { tensorNumbers } from '../../src/engine/graph/types.js';
 import { type CausalLmRecipe, causalLmRecipe } from '../../src/engine/tasks/causal-lm/recipe.js';
@@ -36,6 +37,11 @@ function recipe(data: Partial<DataConfig> = {}, training: TrainingConfig = {}, m
 }
 
 const chat = (messages: ChatMessage[]): Example => ({ kind: 'chat', messages, source });
+/** A user turn and the assistant's reply. */
+const turns = (user: string, reply: string): ChatMessage[] => [
+  { role: 'user', content: user },
+  { role: 'assistant', content: reply },
+];
 const completion = (prompt: string, text: string): Example => ({
   kind: 'completion',
   prompt,
@@ -298,4 +304,26 @@ test('data: the format is detected from the first row or set; bad rows are locat
     prepare({ train: shape }, { task: 'causal-lm', baseDir: data }),
     /shape\.jsonl:1: 'messages'\[0\]\.content is not a string/,
   );
+});
+
+test('encode with the run’s BadRows: skip drops a row the template cannot mask, error throws it, no template is never skipped', () => {
+  const counting = mkdtempSync(join(tmpdir(), 'sft-counting-'));
+  writeChatGpt2(counting, GPT2_FIXTURE_SENTENCES, {
+    template: '{{ messages | length }}{% for m in messages %}{{ m.content }}{% endfor %}',
+  });
+  const rows = [chat(turns('a', 'b')), completion('the cat', ' sees')];
+  const skip = new BadRows('skip');
+  assert.equal(recipe({}, {}, counting).encode(rows, skip).length, 1);
+  assert.equal(skip.count, 1);
+  assert.deepEqual(
+    skip.listed.map((r) => [r.kind, r.file, r.line]),
+    [['inconsistent', 'sft.jsonl', 3]],
+  );
+  assert.match(skip.listed[0]?.message ?? '', /^sft\.jsonl:3: the chat template's rendering of messages\[:1\]/);
+  assert.throws(() => recipe({}, {}, counting).encode(rows, new BadRows('error')), /sft\.jsonl:3: the chat template's/);
+
+  const bare = mkdtempSync(join(tmpdir(), 'sft-bare-'));
+  writeChatGpt2(bare, GPT2_FIXTURE_SENTENCES);
+  writeFileSync(join(bare, 'tokenizer_config.json'), JSON.stringify({ eos_token: '<|endoftext|>' }));
+  assert.throws(() => recipe({}, {}, bare).encode(rows, new BadRows('skip')), /messages rows need a chat template/);
 });
