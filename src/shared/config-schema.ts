@@ -201,7 +201,8 @@ const data: JsonSchema = {
         'Skip bad rows and report how many were skipped.',
       ],
       default: CONFIG_DEFAULTS.data.on_bad_rows,
-      description: 'What to do with rows that cannot be read or lack a required column.',
+      description:
+        'What to do with rows that cannot be read or lack a required column, and (causal-lm) conversations the chat template refuses.',
     },
     format: {
       type: 'string',

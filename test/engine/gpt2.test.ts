@@ -8,14 +8,8 @@ import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, type Value } from '../../src/engine/graph/types.js';
 import { type LoadedCausalLm, loadCausalLm, nextToken } from '../../src/engine/inference/causal-lm-model.js';
 import { readHfConfig } from '../../src/engine/io/hf-config.js';
-import {
-  type Gpt2Arch,
-  gpt2Arch,
-  gpt2Context,
-  gpt2Forward,
-  gpt2Specs,
-  lmHead,
-} from '../../src/engine/models/gpt2/model.js';
+import { decoderContext } from '../../src/engine/models/decoder.js';
+import { type Gpt2Arch, gpt2Arch, gpt2Forward, gpt2Specs, lmHead } from '../../src/engine/models/gpt2/model.js';
 import { HfConfigReader } from '../../src/engine/models/hf-config.js';
 import { createSession, type Session } from '../../src/engine/runtime.js';
 import type { Evaluator } from '../../src/engine/step/batch.js';
@@ -294,7 +288,7 @@ test('gpt2: autodiff through the whole model (tied head, Conv1D, split q/k/v, ca
       ],
       build(g, xs) {
         const byName = new Map(specs.map((s, i) => [s.name, xs[i + 2] as Value]));
-        const ctx = gpt2Context(g, (n) => byName.get(n) as Value, 'eval', arch);
+        const ctx = decoderContext(g, (n) => byName.get(n) as Value, 'eval', arch);
         const out = gpt2Forward(ctx, arch, { inputIds: xs[0] as Value, attentionMask: xs[1] as Value });
         return lmHead(ctx, arch, out.hidden); // [2, 5, 7]
       },

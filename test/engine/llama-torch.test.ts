@@ -77,6 +77,20 @@ const TORCH: Record<string, { evalLoss: number; invFreq: number[]; trajectory: n
   },
 };
 
+/** Each of `got` within `tolerance(want)` of PyTorch's `want`, in order. */
+function assertNear(
+  what: string,
+  got: readonly number[] | Float32Array,
+  want: readonly number[],
+  tolerance: (want: number) => number,
+): void {
+  assert.equal(got.length, want.length, `${what}: ${got.length} values, PyTorch has ${want.length}`);
+  want.forEach((w, i) => {
+    const g = got[i] as number;
+    assert.ok(Math.abs(g - w) <= tolerance(w), `${what}[${i}] ${g} vs ${w}`);
+  });
+}
+
 for (const [name, fixture] of Object.entries(REFERENCE_FIXTURES)) {
   test(`${name}: eval loss, rotary frequencies and a full fine-tune's losses match PyTorch`, async () => {
     const expected = TORCH[name];
@@ -86,11 +100,7 @@ for (const [name, fixture] of Object.entries(REFERENCE_FIXTURES)) {
     const lm = await loadCausalLm(dir, { threads: 1 });
     const batch = batchOf(referenceBatch(config.vocab_size as number));
     const arch = lm.model.decoder.arch as LlamaArch;
-    assert.equal(arch.rope.invFreq.length, expected.invFreq.length);
-    for (const [i, f] of arch.rope.invFreq.entries()) {
-      const want = expected.invFreq[i] as number;
-      assert.ok(Math.abs(f - want) <= 1e-7 * f, `inv_freq[${i}] ${f} vs ${want}`);
-    }
+    assertNear('inv_freq', arch.rope.invFreq, expected.invFreq, (want) => 1e-7 * want);
     const runner = await StepRunner.create({
       model: lm.model,
       weights: lm.weights,
@@ -101,12 +111,10 @@ for (const [name, fixture] of Object.entries(REFERENCE_FIXTURES)) {
       threads: 1,
     });
     try {
-      const evalLoss = (await runner.evaluate(batch)).loss;
-      assert.ok(Math.abs(evalLoss - expected.evalLoss) <= 1e-4, `eval loss ${evalLoss} vs ${expected.evalLoss}`);
-      for (const [step, want] of expected.trajectory.entries()) {
-        const { loss } = await runner.step(batch, 1e-2);
-        assert.ok(Math.abs(loss - want) <= 1e-3, `step ${step}: loss ${loss} vs ${want}`);
-      }
+      assertNear('eval loss', [(await runner.evaluate(batch)).loss], [expected.evalLoss], () => 1e-4);
+      const losses: number[] = [];
+      for (const _ of expected.trajectory) losses.push((await runner.step(batch, 1e-2)).loss);
+      assertNear('step loss', losses, expected.trajectory, () => 1e-3);
     } finally {
       await runner.dispose();
       await lm.dispose();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import type { ChatMessage } from '../../src/engine/chat/messages.js';
+import { BadRows } from '../../src/engine/data/errors.js';
 import type { Example } from '../../src/engine/data/records.js';
 import { tensorNumbers } from '../../src/engine/graph/types.js';
 import { type CausalLmRecipe, causalLmRecipe } from '../../src/engine/tasks/causal-lm/recipe.js';
@@ -36,6 +37,11 @@ function recipe(data: Partial<DataConfig> = {}, training: TrainingConfig = {}, m
 }
 
 const chat = (messages: ChatMessage[]): Example => ({ kind: 'chat', messages, source });
+/** A user turn and the assistant's reply. */
+const turns = (user: string, reply: string): ChatMessage[] => [
+  { role: 'user', content: user },
+  { role: 'assistant', content: reply },
+];
 const completion = (prompt: string, text: string): Example => ({
   kind: 'completion',
   prompt,
@@ -103,22 +109,12 @@ test('messages: the loss covers each assistant reply and its <|im_end|>\\n, noth
     ...learned(['f', 'inds', 'Ġthe', 'Ġriver', '<|im_end|>', 'Ċ']),
   ]);
   // The ids are the whole rendering tokenized without special tokens (GPT-2 adds none anyway).
-  const [e] = r.encode([
-    chat([
-      { role: 'user', content: 'x' },
-      { role: 'assistant', content: 'y' },
-    ]),
-  ]);
+  const [e] = r.encode([chat(turns('x', 'y'))]);
   const text =
     '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nx<|im_end|>\n<|im_start|>assistant\ny<|im_end|>\n';
   assert.deepEqual(e?.inputIds, tokenizer.encode(text, null, { addSpecialTokens: false }).ids);
   // assistant_only_loss: false trains on the whole conversation.
-  const whole = recipe({}, { assistant_only_loss: false }).encode([
-    chat([
-      { role: 'user', content: 'x' },
-      { role: 'assistant', content: 'y' },
-    ]),
-  ])[0];
+  const whole = recipe({}, { assistant_only_loss: false }).encode([chat(turns('x', 'y'))])[0];
   assert.ok(whole?.lossMask?.every((m) => m === 1));
 });
 
@@ -162,64 +158,51 @@ test('long rows: truncated from the right and counted, or left out with data.on_
   assert.equal(none.longRows.noTargets, 1);
 });
 
+/** Chat models whose templates fail in each way, written once: Mistral's, one whose prefixes differ, none. */
+const models = {
+  mistral: () => chatModel('sft-mistral-', MISTRAL_TEMPLATE),
+  counting: () =>
+    chatModel('sft-counting-', '{{ messages | length }}{% for m in messages %}{{ m.content }}{% endfor %}'),
+  bare: () => {
+    const folder = chatModel('sft-bare-');
+    writeFileSync(join(folder, 'tokenizer_config.json'), JSON.stringify({ eos_token: '<|endoftext|>' }));
+    return folder;
+  },
+};
+const written = new Map<string, string>();
+function chatModel(prefix: string, template?: string): string {
+  let folder = written.get(prefix);
+  if (!folder) {
+    folder = mkdtempSync(join(tmpdir(), prefix));
+    writeChatGpt2(folder, GPT2_FIXTURE_SENTENCES, template === undefined ? {} : { template });
+    written.set(prefix, folder);
+  }
+  return folder;
+}
+
+/** The one-turn conversation "a" -> "b" encoded under the model in `modelDir`. */
+const encodeAb = (modelDir: string, training: TrainingConfig = {}) =>
+  recipe({}, training, modelDir).encode([chat(turns('a', 'b'))]);
+
 test('located errors: a refused role sequence, a template whose prefixes differ, no template', () => {
-  const mistral = mkdtempSync(join(tmpdir(), 'sft-mistral-'));
-  writeChatGpt2(mistral, GPT2_FIXTURE_SENTENCES, { template: MISTRAL_TEMPLATE });
+  const refused = chat([
+    { role: 'user', content: 'a' },
+    { role: 'user', content: 'b' },
+  ]);
   assert.throws(
-    () =>
-      recipe({}, {}, mistral).encode([
-        chat([
-          { role: 'user', content: 'a' },
-          { role: 'user', content: 'b' },
-        ]),
-      ]),
+    () => recipe({}, {}, models.mistral()).encode([refused]),
     /^DataError: sft\.jsonl:3: the chat template refused the conversation \(user, user\): Conversation roles must alternate user\/assistant\/user\/assistant\/\.\.\./,
   );
   // Mistral's template passes the prefix check: "<s>[INST] a [/INST]" then "b</s>".
-  const ok = recipe({}, {}, mistral).encode([
-    chat([
-      { role: 'user', content: 'a' },
-      { role: 'assistant', content: 'b' },
-    ]),
-  ]);
-  assert.equal(ok.length, 1);
-
-  const counting = mkdtempSync(join(tmpdir(), 'sft-counting-'));
-  writeChatGpt2(counting, GPT2_FIXTURE_SENTENCES, {
-    template: '{{ messages | length }}{% for m in messages %}{{ m.content }}{% endfor %}',
-  });
+  assert.equal(encodeAb(models.mistral()).length, 1);
   assert.throws(
-    () =>
-      recipe({}, {}, counting).encode([
-        chat([
-          { role: 'user', content: 'a' },
-          { role: 'assistant', content: 'b' },
-        ]),
-      ]),
+    () => encodeAb(models.counting()),
     /sft\.jsonl:3: the chat template's rendering of messages\[:1\] with the generation prompt does not tokenize to a prefix/,
   );
   // Without assistant_only_loss the prefixes are not needed.
-  assert.equal(
-    recipe({}, { assistant_only_loss: false }, counting).encode([
-      chat([
-        { role: 'user', content: 'a' },
-        { role: 'assistant', content: 'b' },
-      ]),
-    ]).length,
-    1,
-  );
-
-  const bare = mkdtempSync(join(tmpdir(), 'sft-bare-'));
-  writeChatGpt2(bare, GPT2_FIXTURE_SENTENCES);
-  writeFileSync(join(bare, 'tokenizer_config.json'), JSON.stringify({ eos_token: '<|endoftext|>' }));
+  assert.equal(encodeAb(models.counting(), { assistant_only_loss: false }).length, 1);
   assert.throws(
-    () =>
-      recipe({}, {}, bare).encode([
-        chat([
-          { role: 'user', content: 'a' },
-          { role: 'assistant', content: 'b' },
-        ]),
-      ]),
+    () => encodeAb(models.bare()),
     /sft\.jsonl:3: messages rows need a chat template, and the model has none/,
   );
 });
@@ -230,12 +213,7 @@ test('data: the format is detected from the first row or set; bad rows are locat
   writeFileSync(
     file,
     toJsonl([
-      {
-        messages: [
-          { role: 'user', content: 'hi' },
-          { role: 'assistant', content: 'hello' },
-        ],
-      },
+      { messages: turns('hi', 'hello') },
       {
         conversations: [
           { from: 'human', value: 'hi' },
@@ -248,54 +226,41 @@ test('data: the format is detected from the first row or set; bad rows are locat
   assert.equal(chatData.report.layout, 'messages');
   assert.deepEqual(
     chatData.train.map((e) => (e.kind === 'chat' ? e.messages : e.kind)),
-    [
-      [
-        { role: 'user', content: 'hi' },
-        { role: 'assistant', content: 'hello' },
-      ],
-      [
-        { role: 'user', content: 'hi' },
-        { role: 'assistant', content: 'hey' },
-      ],
-    ],
+    [turns('hi', 'hello'), turns('hi', 'hey')],
   );
+  /** Preparing `train` (with `format`) stops at the located row error `error`. */
+  const rejects = (train: string, error: RegExp, format?: DataConfig['format']) =>
+    assert.rejects(
+      prepare({ train, ...(format === undefined ? {} : { format }) }, { task: 'causal-lm', baseDir: data }),
+      error,
+    );
   const pc = join(data, 'pc.jsonl');
   writeFileSync(pc, toJsonl([{ prompt: 'a', completion: 'b' }, { prompt: 'c' }]));
-  await assert.rejects(
-    prepare({ train: pc }, { task: 'causal-lm', baseDir: data }),
-    new RegExp(`${pc.replaceAll('.', '\\.')}:2: no 'completion' field \\(fields: prompt\\)`),
-  );
+  await rejects(pc, new RegExp(`${pc.replaceAll('.', '\\.')}:2: no 'completion' field \\(fields: prompt\\)`));
   // data.format: text reads the same file as text rows, which it lacks.
-  await assert.rejects(
-    prepare({ train: pc, format: 'text' }, { task: 'causal-lm', baseDir: data }),
-    /pc\.jsonl:1: no 'text' field/,
-  );
+  await rejects(pc, /pc\.jsonl:1: no 'text' field/, 'text');
   const empty = join(data, 'empty.jsonl');
-  writeFileSync(
-    empty,
-    toJsonl([
-      {
-        messages: [
-          { role: 'user', content: 'hi' },
-          { role: 'assistant', content: 'ok' },
-        ],
-      },
-      {
-        messages: [
-          { role: 'user', content: 'hi' },
-          { role: 'assistant', content: ' ' },
-        ],
-      },
-    ]),
-  );
-  await assert.rejects(
-    prepare({ train: empty }, { task: 'causal-lm', baseDir: data }),
-    /empty\.jsonl:2: 'messages'\[1\] is an empty assistant turn/,
-  );
+  writeFileSync(empty, toJsonl([{ messages: turns('hi', 'ok') }, { messages: turns('hi', ' ') }]));
+  await rejects(empty, /empty\.jsonl:2: 'messages'\[1\] is an empty assistant turn/);
   const shape = join(data, 'shape.jsonl');
   writeFileSync(shape, toJsonl([{ messages: [{ role: 'user', text: 'hi' }] }]));
-  await assert.rejects(
-    prepare({ train: shape }, { task: 'causal-lm', baseDir: data }),
-    /shape\.jsonl:1: 'messages'\[0\]\.content is not a string/,
+  await rejects(shape, /shape\.jsonl:1: 'messages'\[0\]\.content is not a string/);
+});
+
+test('encode with the run’s BadRows: skip drops a row the template cannot mask, error throws it, no template is never skipped', () => {
+  const counting = models.counting();
+  const rows = [chat(turns('a', 'b')), completion('the cat', ' sees')];
+  const skip = new BadRows('skip');
+  assert.equal(recipe({}, {}, counting).encode(rows, skip).length, 1);
+  assert.equal(skip.count, 1);
+  assert.deepEqual(
+    skip.listed.map((r) => [r.kind, r.file, r.line]),
+    [['inconsistent', 'sft.jsonl', 3]],
+  );
+  assert.match(skip.listed[0]?.message ?? '', /^sft\.jsonl:3: the chat template's rendering of messages\[:1\]/);
+  assert.throws(() => recipe({}, {}, counting).encode(rows, new BadRows('error')), /sft\.jsonl:3: the chat template's/);
+  assert.throws(
+    () => recipe({}, {}, models.bare()).encode(rows, new BadRows('skip')),
+    /messages rows need a chat template/,
   );
 });

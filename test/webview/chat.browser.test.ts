@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { type Browser, browserUnavailable, buildWebview, launchChromium } from './harness/browser.js';
 import {
   holdReplies,
   nextPosted,
@@ -15,40 +13,28 @@ import {
   status,
   waitForReady,
 } from './harness/page.js';
-import { type Harness, startHarness } from './harness/server.js';
+import { ARTIFACTS, browserSkip, openPanel, type PanelSession } from './harness/session.js';
 
 /**
  * The Chat tab (src/webview/chat-view.ts) in headless Chromium, the harness playing the host: the
  * messages it posts, tokens appended as they stream, Stop, the completion-mode note, errors, and
  * the conversation kept across a reload. Screenshots go to test-artifacts/webview/.
  */
-const ROOT = resolve(__dirname, '..', '..');
-const ARTIFACTS = join(ROOT, 'test-artifacts', 'webview');
-const skip = browserUnavailable();
-if (skip) console.log(`# skipping the Chat tab browser tests: ${skip}`);
+const skip = browserSkip('the Chat tab browser tests');
 
 describe('Chat tab in Chromium', { skip }, () => {
-  let harness: Harness;
-  let browser: Browser;
+  let session: PanelSession | undefined;
   let page: Page;
   const lm = 'lm-20250101-120000';
   const cls = 'cls-20250101-130000';
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await buildWebview(ROOT);
-    harness = await startHarness(ROOT);
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    await page.goto(`${harness.origin}/?theme=dark`);
-    await waitForReady(page);
+    session = await openPanel();
+    page = session.page;
     await holdReplies(page, 'chatSend');
   });
 
-  after(async () => {
-    await browser?.close();
-    await harness?.close();
-  });
+  after(() => session?.close());
 
   const sendButton = () => page.locator('.chat-actions vscode-button', { hasText: 'Send' });
   const stopButton = () => page.locator('.chat-actions vscode-button', { hasText: 'Stop' });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { configEdit } from '../../src/extension/panel/config-edit.js';
@@ -8,7 +8,6 @@ import { CONFIG_SCHEMA } from '../../src/shared/config-schema.js';
 import { validateConfigText } from '../../src/shared/config-validate.js';
 import type { ConfigState, JsonValue } from '../../src/shared/messages.js';
 import { applyEdits } from '../shared/helpers.js';
-import { type Browser, browserUnavailable, buildWebview, launchChromium } from './harness/browser.js';
 import {
   failNextRequest,
   nextPosted,
@@ -24,7 +23,7 @@ import {
   waitForPoints,
   waitForReady,
 } from './harness/page.js';
-import { type Harness, startHarness } from './harness/server.js';
+import { ARTIFACTS, browserSkip, openPanel, type PanelSession } from './harness/session.js';
 import { schemaLeaves } from './helpers.js';
 
 /**
@@ -32,10 +31,7 @@ import { schemaLeaves } from './helpers.js';
  * extension's own HTML and Content Security Policy, with the harness playing the host. Each state
  * is saved as a screenshot in test-artifacts/webview/.
  */
-const ROOT = resolve(__dirname, '..', '..');
-const ARTIFACTS = join(ROOT, 'test-artifacts', 'webview');
-const skip = browserUnavailable();
-if (skip) console.log(`# skipping the run panel browser tests: ${skip}`);
+const skip = browserSkip('the run panel browser tests');
 
 const BLUE: [number, number, number] = [0x37, 0x94, 0xff]; // --vscode-charts-blue (harness dark theme)
 const ORANGE: [number, number, number] = [0xd1, 0x86, 0x16]; // --vscode-charts-orange
@@ -79,30 +75,19 @@ function unexpectedViolations(list: Awaited<ReturnType<typeof violations>>) {
 }
 
 describe('run panel in Chromium', { skip }, () => {
-  let harness: Harness;
-  let browser: Browser;
+  let session: PanelSession | undefined;
   let page: Page;
   let text = CONFIG_TEXT;
   const runA = 'demo-20250101-120000';
   const runB = 'demo-20250101-130000';
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await buildWebview(ROOT);
-    harness = await startHarness(ROOT);
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${harness.origin}/?theme=dark`);
-    await waitForReady(page);
-    assert.deepEqual(errors, []);
+    session = await openPanel();
+    page = session.page;
+    assert.deepEqual(session.errors, []);
   });
 
-  after(async () => {
-    await browser?.close();
-    await harness?.close();
-  });
+  after(() => session?.close());
 
   test('the form renders every schema field, with help text and the validator messages', async () => {
     await send(page, {
@@ -368,9 +353,7 @@ describe('run panel in Chromium', { skip }, () => {
 
   test('light and high-contrast themes', async () => {
     for (const theme of ['light', 'high-contrast']) {
-      const other = await browser.context.newPage();
-      await other.goto(`${harness.origin}/?theme=${theme}`);
-      await waitForReady(other);
+      const other = await (session as PanelSession).openPage(theme);
       await send(other, {
         type: 'init',
         config: configState(text),

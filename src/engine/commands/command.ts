@@ -1,3 +1,8 @@
+import { DEVICE_NAMES, type DeviceName } from '../../shared/config.js';
+import { LOCKED_EXIT_CODE } from '../../shared/run-lock.js';
+import { ConfigError } from '../train/finetune.js';
+import { RunLockedError } from '../train/run-lock.js';
+
 /** One `finetune <name>` command: how it is described in help and what it runs. */
 export interface Command {
   /** One line for `finetune help`. */
@@ -40,4 +45,36 @@ export function choiceOption<T extends string>(
   if (!choices.includes(value as T))
     throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${value}'`);
   return value as T;
+}
+
+/** The options of every command that starts an engine run (train, resume, sweep). */
+export const ENGINE_OPTIONS = { device: { type: 'string' }, threads: { type: 'string' } } as const;
+
+/** --device and --threads, checked; absent ones are left out. */
+export function engineOptions(values: { device?: string; threads?: string }): {
+  device?: DeviceName;
+  threads?: number;
+} {
+  const device = choiceOption(values.device, 'device', DEVICE_NAMES);
+  const threads = intOption(values.threads, 'threads');
+  return { ...(device ? { device } : {}), ...(threads === undefined ? {} : { threads }) };
+}
+
+/**
+ * Runs a command's body, turning the two failures a user fixes without a stack into exit codes:
+ * a config with errors (its diagnostics, exit 1) and a run or sweep folder another engine owns
+ * (LOCKED_EXIT_CODE, which the extension tells from a failure).
+ */
+export async function withEngineExit(body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    if (!(err instanceof RunLockedError)) throw err;
+    process.stderr.write(`finetune: ${err.message}\n`);
+    return LOCKED_EXIT_CODE;
+  }
 }

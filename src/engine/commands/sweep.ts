@@ -1,17 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEVICE_NAMES } from '../../shared/config.js';
-import { LOCKED_EXIT_CODE } from '../../shared/run-lock.js';
 import { resumeSweep, type SweepOptions, startSweep } from '../sweep/runner.js';
 import { SWEEP_FILE, type SweepRecord } from '../sweep/state.js';
-import { ConfigError } from '../train/finetune.js';
-import { RunLockedError } from '../train/run-lock.js';
-import { type Command, choiceOption, intOption, UsageError } from './command.js';
+import { type Command, ENGINE_OPTIONS, engineOptions, UsageError, withEngineExit } from './command.js';
 
 const options = {
-  device: { type: 'string' },
-  threads: { type: 'string' },
+  ...ENGINE_OPTIONS,
   'sweep-dir': { type: 'string' },
   resume: { type: 'boolean' },
 } as const;
@@ -22,8 +17,7 @@ export function isSweepDir(dir: string): boolean {
 }
 
 function sweepOptions(values: { device?: string; threads?: string }): SweepOptions {
-  const device = choiceOption(values.device, 'device', DEVICE_NAMES);
-  const threads = intOption(values.threads, 'threads');
+  const { device, threads } = engineOptions(values);
   return {
     engineArgs: [
       ...(device ? ['--device', device] : []),
@@ -54,12 +48,10 @@ export async function resumeSweepCommand(
   sweepDir: string,
   values: { device?: string; threads?: string },
 ): Promise<number> {
-  try {
+  return withEngineExit(async () => {
     const { record } = await resumeSweep(sweepDir, sweepOptions(values));
     return summary(sweepDir, record);
-  } catch (err) {
-    return refused(err);
-  }
+  });
 }
 
 export const sweepCommand: Command = {
@@ -84,22 +76,9 @@ space, the settings, every trial's parameters, state, evaluations and objective,
     if (!target || extra.length > 0)
       throw new UsageError(values.resume ? 'expected exactly one sweep folder' : 'expected exactly one config file');
     if (values.resume) return resumeSweepCommand(target, values);
-    try {
+    return withEngineExit(async () => {
       const { sweepDir, record } = await startSweep(target, values['sweep-dir'], sweepOptions(values));
       return summary(sweepDir, record);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`${err.message}\n`);
-        return 1;
-      }
-      return refused(err);
-    }
+    });
   },
 };
-
-/** Another sweep process owns the folder: the same exit code as a locked run. */
-function refused(err: unknown): number {
-  if (!(err instanceof RunLockedError)) throw err;
-  process.stderr.write(`finetune: ${err.message}\n`);
-  return LOCKED_EXIT_CODE;
-}

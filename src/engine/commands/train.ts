@@ -1,12 +1,9 @@
 import { parseArgs } from 'node:util';
-import { DEVICE_NAMES } from '../../shared/config.js';
-import { LOCKED_EXIT_CODE } from '../../shared/run-lock.js';
-import { ConfigError, resumeRun, trainFromConfig } from '../train/finetune.js';
-import { RunLockedError } from '../train/run-lock.js';
-import { type Command, choiceOption, intOption, UsageError } from './command.js';
+import { resumeRun, trainFromConfig } from '../train/finetune.js';
+import { type Command, ENGINE_OPTIONS, engineOptions, UsageError, withEngineExit } from './command.js';
 import { isSweepDir, resumeSweepCommand } from './sweep.js';
 
-const options = { device: { type: 'string' }, threads: { type: 'string' }, 'run-dir': { type: 'string' } } as const;
+const options = { ...ENGINE_OPTIONS, 'run-dir': { type: 'string' } } as const;
 
 /** A one-line progress bar on a terminal; nothing when piped (the run directory has it all). */
 function progress(): ((line: string) => void) | undefined {
@@ -22,15 +19,8 @@ function echo(level: string, message: string): void {
 }
 
 function common(values: { device?: string; threads?: string }) {
-  const device = choiceOption(values.device, 'device', DEVICE_NAMES);
-  const threads = intOption(values.threads, 'threads');
   const show = progress();
-  return {
-    ...(device ? { device } : {}),
-    ...(threads === undefined ? {} : { threads }),
-    ...(show ? { progress: show } : {}),
-    echo,
-  };
+  return { ...engineOptions(values), ...(show ? { progress: show } : {}), echo };
 }
 
 async function report(runDir: string, outcome: string): Promise<number> {
@@ -56,16 +46,10 @@ Validates the config, prepares the data, fine-tunes, evaluates, and exports the 
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
     const [config, ...extra] = positionals;
     if (!config || extra.length > 0) throw new UsageError('expected exactly one config file');
-    try {
+    return withEngineExit(async () => {
       const { runDir, outcome } = await trainFromConfig(config, values['run-dir'], common(values));
       return report(runDir, outcome);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`${err.message}\n`);
-        return 1;
-      }
-      return refused(err);
-    }
+    });
   },
 };
 
@@ -85,17 +69,6 @@ while another engine owns the run (its lock file names the pid and host). Given 
     const [runDir, ...extra] = positionals;
     if (!runDir || extra.length > 0) throw new UsageError('expected exactly one run directory');
     if (isSweepDir(runDir)) return resumeSweepCommand(runDir, values);
-    try {
-      return report(runDir, await resumeRun(runDir, common(values)));
-    } catch (err) {
-      return refused(err);
-    }
+    return withEngineExit(async () => report(runDir, await resumeRun(runDir, common(values))));
   },
 };
-
-/** Another engine owns the run: its own exit code, which the extension tells from a failure. */
-function refused(err: unknown): number {
-  if (!(err instanceof RunLockedError)) throw err;
-  process.stderr.write(`finetune: ${err.message}\n`);
-  return LOCKED_EXIT_CODE;
-}

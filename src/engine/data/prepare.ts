@@ -6,7 +6,7 @@ import { BadRows, DataError } from './errors.js';
 import { buildLabelSet, checkTagScheme, checkValidationLabels, type LabelSet } from './labels.js';
 import { formatOf, loadBatches } from './load.js';
 import { columnsFor, type DataFormat, type Example, type RowLayout } from './records.js';
-import type { DataReport, FileReport } from './report.js';
+import { type DataReport, type FileReport, skippedWarning } from './report.js';
 import { checkLeakage, splitValidation } from './split.js';
 import { computeStats, type TokenCounter } from './stats.js';
 
@@ -144,7 +144,7 @@ export async function prepareData(cfg: ResolvedDataConfig, opts: PrepareOptions)
     : undefined;
 
   const warnings: string[] = [];
-  if (badRows.count > 0) warnings.push(`${badRows.count} bad rows were skipped (data.on_bad_rows: skip)`);
+  if (badRows.count > 0) warnings.push(skippedWarning(badRows.count));
   const conflicting = train.duplicates.conflicting + (validation?.duplicates.conflicting ?? 0);
   if (conflicting > 0) warnings.push(`${conflicting} duplicated texts have different labels (first one kept)`);
   if (leakage.count > 0) warnings.push(`${leakage.count} validation examples also occur in the training data`);

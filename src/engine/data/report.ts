@@ -1,7 +1,7 @@
 import type { TaskName } from '../../shared/config.js';
 import type { CleanCounts } from './clean.js';
 import type { DedupReport } from './dedup.js';
-import { type BadRow, formatSource } from './errors.js';
+import { BAD_ROWS_LISTED, type BadRow, type BadRows, formatSource } from './errors.js';
 import type { LabelSet, TagSchemeReport } from './labels.js';
 import type { Format } from './load.js';
 import type { Label, RowLayout } from './records.js';
@@ -37,6 +37,29 @@ export interface DataReport {
   tagScheme?: TagSchemeReport;
   stats?: DataStats;
   warnings: string[];
+}
+
+/** The report's warning for skipped bad rows. */
+export function skippedWarning(count: number): string {
+  return `${count} bad rows were skipped (data.on_bad_rows: skip)`;
+}
+
+/**
+ * The report with rows skipped after preparation added (causal-lm: supervised rows the chat
+ * template refuses, found when the rows are encoded): the count, the listed rows (still at most
+ * BAD_ROWS_LISTED in all), each file's count and the warning.
+ */
+export function withSkipped(r: DataReport, later: BadRows): DataReport {
+  if (later.count === 0) return r;
+  const count = r.skipped.count + later.count;
+  const file = (f: FileReport): FileReport => ({ ...f, skipped: f.skipped + (later.perFile.get(f.path) ?? 0) });
+  const validation = r.files.validation;
+  return {
+    ...r,
+    files: { train: file(r.files.train), ...(validation ? { validation: file(validation) } : {}) },
+    skipped: { count, rows: [...r.skipped.rows, ...later.listed].slice(0, BAD_ROWS_LISTED) },
+    warnings: [skippedWarning(count), ...r.warnings.filter((w) => w !== skippedWarning(r.skipped.count))],
+  };
 }
 
 function cleanLine(name: string, c: CleanCounts): string {

@@ -2,7 +2,7 @@ import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/types.js';
 import type { DecoderFamily } from './family.js';
 import type { HfConfigReader } from './hf-config.js';
-import type { AdapterHook, BlockContext } from './layers.js';
+import { type AdapterHook, type BlockContext, blockContext } from './layers.js';
 import type { BatchInput, ForwardMode, ParamSpec, TrainableModel } from './model.js';
 
 /**
@@ -91,6 +91,39 @@ export interface Decoder {
   lmHead(ctx: BlockContext, hidden: Value): Value;
   /** Checkpoint tensors the family's LM class ignores on load (buffers, a tied head's copy). */
   isIgnoredTensor(name: string): boolean;
+}
+
+/**
+ * What every family's forward checks first: a cached forward (the generation graph) brings one
+ * cache entry per layer and the new tokens' absolute positions. True when there is a cache.
+ */
+export function checkPast(arch: DecoderArch, inputs: DecoderInputs, family: string): boolean {
+  if (inputs.past === undefined) return false;
+  if (inputs.past.length !== arch.layers) {
+    throw new Error(`${family}: ${inputs.past.length} cached layers given, the model has ${arch.layers}`);
+  }
+  if (!inputs.positionIds) throw new Error(`${family}: a cached forward needs position_ids`);
+  return true;
+}
+
+/** A layer's keys and values with its cached ones of the P earlier positions in front. // [B, kv, P + T, d] */
+export function appendPast(g: GraphBuilder, past: KeyValue | undefined, current: KeyValue): KeyValue {
+  if (!past) return current;
+  return { key: g.concat([past.key, current.key], 2), value: g.concat([past.value, current.value], 2) };
+}
+
+/**
+ * A decoder's block context: hidden dropout the family's residual dropout, attention dropout its
+ * attention-probability dropout (both 0 in eval mode), and the LoRA hook.
+ */
+export function decoderContext(
+  g: GraphBuilder,
+  param: (name: string) => Value,
+  mode: ForwardMode,
+  dropouts: { residDropout: number; attnDropout: number },
+  adapters?: AdapterHook,
+): BlockContext {
+  return blockContext(g, param, mode, { hidden: dropouts.residDropout, attention: dropouts.attnDropout }, adapters);
 }
 
 const FLOAT32_MIN = -3.4028234663852886e38;

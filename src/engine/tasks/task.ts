@@ -1,5 +1,6 @@
 import type { ResolvedConfig, TaskName } from '../../shared/config.js';
 import type { MetricName } from '../../shared/config-metrics.js';
+import type { BadRows } from '../data/errors.js';
 import type { LabelSet } from '../data/labels.js';
 import type { DataFormat, Example } from '../data/records.js';
 import type { AdapterHook } from '../models/layers.js';
@@ -23,7 +24,12 @@ export interface TaskRecipe<E = unknown> {
   architecture: string;
   /** Keys the exported config.json gets besides architectures and labels (e.g. problem_type). */
   exportConfig: Record<string, unknown>;
-  encode(examples: readonly Example[]): E[];
+  /**
+   * The examples as the model takes them. A row found bad only now (causal-lm: a conversation the
+   * chat template refuses) goes to `badRows`, which drops it with `data.on_bad_rows: skip` and
+   * throws the located error otherwise; without `badRows` the error is thrown.
+   */
+  encode(examples: readonly Example[], badRows?: BadRows): E[];
   collate(examples: readonly E[]): Batch;
   /**
    * The micro-batches of one optimizer step collated together, where the task's loss is a mean

@@ -7,8 +7,9 @@ import { MAX_CONFIG_BYTES, MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
 import { createRunDirectory } from '../../shared/node/run-claims.js';
 import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { describeLock } from '../../shared/run-lock.js';
+import { BadRows, DataError } from '../data/errors.js';
 import { prepareData } from '../data/prepare.js';
-import { renderReport, reportJson } from '../data/report.js';
+import { renderReport, reportJson, withSkipped } from '../data/report.js';
 import { writeDirAtomic, writeTextAtomic } from '../io/atomic.js';
 import { resolveModel } from '../io/hub-download.js';
 import { loraFor, prepareMethod } from '../methods/method.js';
@@ -229,13 +230,27 @@ async function train(
   });
   for (const line of method.logLines) run.log('info', line);
   if (!resumeFrom) await recipe.beforeTraining?.(run, { train: data.train, validation: data.validation });
-  const train = recipe.encode(data.train);
-  const validation = data.validation.length > 0 ? recipe.encode(data.validation) : undefined;
+  // Rows found bad only by encoding follow data.on_bad_rows as the loader's do.
+  const encodingBadRows = new BadRows(config.data.on_bad_rows);
+  const train = recipe.encode(data.train, encodingBadRows);
+  const validation = data.validation.length > 0 ? recipe.encode(data.validation, encodingBadRows) : undefined;
   const encoding = recipe.encodeReport?.() ?? [];
-  if (encoding.length > 0) {
-    for (const line of encoding) run.log('info', line);
-    const json = { ...reportJson(data.report), encoding };
+  for (const line of encoding) run.log('info', line);
+  if (encodingBadRows.count > 0) {
+    run.log('warn', `skipped rows while encoding: ${encodingBadRows.count} (data.on_bad_rows: skip)`);
+    for (const row of encodingBadRows.listed) run.log('warn', `  ${row.message}`);
+  }
+  if (encoding.length > 0 || encodingBadRows.count > 0) {
+    const json = { ...reportJson(withSkipped(data.report, encodingBadRows)), ...(encoding.length ? { encoding } : {}) };
     writeTextAtomic(run.file('data-report.json'), `${JSON.stringify(json, null, 2)}\n`);
+  }
+  if (train.length === 0) {
+    throw new DataError(
+      'empty-dataset',
+      `no training examples left after encoding (${data.train.length} prepared, ${encodingBadRows.count} skipped as bad${encoding.length ? `; ${encoding[0]}` : ''})`,
+      undefined,
+      'at least one row the model can learn from',
+    );
   }
   const ev = config.eval;
   const metrics = ev.metrics;

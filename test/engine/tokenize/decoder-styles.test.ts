@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Tokenizer } from '../../../src/engine/tokenize/index.js';
+import { addedToken, BYTE_CHARS } from '../../fixtures/tokenizers.js';
 
 /**
  * The tokenizer.json styles of today's decoder chat models, as tiny hand-made files: byte-level BPE
@@ -10,31 +11,10 @@ import { Tokenizer } from '../../../src/engine/tokenize/index.js';
  * and against ids written out by hand.
  */
 
-/** GPT-2's bytes_to_unicode: printable bytes as themselves, the others from U+0100 on. */
-function byteChars(): string[] {
-  const chars: string[] = new Array(256);
-  let next = 256;
-  for (let b = 0; b < 256; b++) {
-    const printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-    chars[b] = String.fromCodePoint(printable ? b : next++);
-  }
-  return chars;
-}
-
 const LLAMA3_REGEX =
   "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const QWEN2_REGEX =
   "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-
-const added = (id: number, content: string) => ({
-  id,
-  content,
-  single_word: false,
-  lstrip: false,
-  rstrip: false,
-  normalized: false,
-  special: true,
-});
 
 const template = (bos: string, id: number) => ({
   type: 'TemplateProcessing',
@@ -66,7 +46,7 @@ const BYTE_MERGES = [
 /** Llama 3 (Qwen2 with `qwen`): the byte alphabet, the merges' results, `Ġworld!` reachable only by ignore_merges. */
 function byteLevelJson(qwen: boolean) {
   const vocab: Record<string, number> = {};
-  for (const c of byteChars()) vocab[c] = Object.keys(vocab).length;
+  for (const c of BYTE_CHARS) vocab[c] = Object.keys(vocab).length;
   for (const [a, b] of BYTE_MERGES) vocab[`${a}${b}`] = Object.keys(vocab).length;
   vocab.Ġthere = Object.keys(vocab).length;
   const n = Object.keys(vocab).length;
@@ -78,7 +58,7 @@ function byteLevelJson(qwen: boolean) {
       version: '1.0',
       truncation: null,
       padding: null,
-      added_tokens: specials.map((s, i) => added(n + i, s)),
+      added_tokens: specials.map((s, i) => addedToken(n + i, s)),
       normalizer: qwen ? { type: 'NFC' } : null,
       pre_tokenizer: {
         type: 'Sequence',
@@ -143,7 +123,7 @@ function sentencePieceJson(style: 'llama2' | 'mistral', byteFallback = true) {
       version: '1.0',
       truncation: null,
       padding: null,
-      added_tokens: [added(0, '<unk>'), added(1, '<s>'), added(2, '</s>')],
+      added_tokens: [addedToken(0, '<unk>'), addedToken(1, '<s>'), addedToken(2, '</s>')],
       normalizer: llama2
         ? {
             type: 'Sequence',

@@ -1,11 +1,13 @@
-import type { GraphBuilder } from '../../graph/builder.js';
 import type { Value } from '../../graph/types.js';
 import {
+  appendPast,
   causalMask,
+  checkPast,
   type Decoder,
   type DecoderArch,
   type DecoderInputs,
   type DecoderOutput,
+  decoderContext,
   type KeyValue,
   lmHeadProjection,
   positionsFromMask,
@@ -17,12 +19,11 @@ import {
   type AdapterHook,
   activation,
   type BlockContext,
-  blockContext,
   conv1d,
   dropout,
   layerNorm,
 } from '../layers.js';
-import type { ForwardMode, ParamSpec } from '../model.js';
+import type { ParamSpec } from '../model.js';
 
 /**
  * GPT-2 (`model_type: gpt2`) as transformers' GPT2LMHeadModel computes it:
@@ -164,12 +165,7 @@ function attention(
   const qkv = conv1d(ctx, x, `${p}.attn.c_attn`); // [B, T, 3H]
   const [q, k, v] = g.split(qkv, [H, H, H], -1) as [Value, Value, Value];
   const heads = (t: Value) => g.transpose(g.reshape(t, [0, 0, arch.heads, headDim]), [0, 2, 1, 3]); // [B, nh, T, hd]
-  let key = heads(k);
-  let value = heads(v);
-  if (past) {
-    key = g.concat([past.key, key], 2); // [B, nh, P + T, hd]
-    value = g.concat([past.value, value], 2);
-  }
+  const { key, value } = appendPast(g, past, { key: heads(k), value: heads(v) }); // [B, nh, P + T, hd]
   let scale = arch.scaleAttnWeights ? 1 / Math.sqrt(headDim) : 1;
   if (arch.scaleByInverseLayerIdx) scale /= layer + 1;
   let scores = g.matmul(heads(q), g.transpose(key, [0, 1, 3, 2])); // [B, nh, T, P + T]
@@ -184,11 +180,7 @@ function attention(
 export function gpt2Forward(ctx: BlockContext, arch: Gpt2Arch, inputs: DecoderInputs): DecoderOutput {
   const { g, param } = ctx;
   const ids = inputs.inputIds;
-  const withPast = inputs.past !== undefined;
-  if (withPast && inputs.past?.length !== arch.layers) {
-    throw new Error(`gpt2: ${inputs.past?.length} cached layers given, the model has ${arch.layers}`);
-  }
-  if (withPast && !inputs.positionIds) throw new Error('gpt2: a cached forward needs position_ids');
+  const withPast = checkPast(arch, inputs, 'gpt2');
   let h = g.scope('embeddings', () => {
     const positions = inputs.positionIds ?? positionsFromMask(g, inputs.attentionMask);
     const e = g.add(g.gather(param(GPT2_WTE), ids), g.gather(param(base('wpe.weight')), positions)); // [B, T, H]
@@ -214,27 +206,13 @@ export function lmHead(ctx: BlockContext, arch: Gpt2Arch, hidden: Value): Value 
   return lmHeadProjection(ctx.g, hidden, ctx.param(arch.tied ? GPT2_WTE : GPT2_LM_HEAD));
 }
 
-/**
- * A block context for GPT-2: hidden dropout is resid_pdrop, attention dropout attn_pdrop.
- * Exported for graphs built outside the TrainableModel (evaluation sums, the cached decoder).
- */
-export function gpt2Context(
-  g: GraphBuilder,
-  param: (name: string) => Value,
-  mode: ForwardMode,
-  arch: Gpt2Arch,
-  adapters?: AdapterHook,
-): BlockContext {
-  return blockContext(g, param, mode, { hidden: arch.residDropout, attention: arch.attnDropout }, adapters);
-}
-
 /** GPT-2's `Decoder`: what the causal-LM task and the generation graphs build on. */
 export function gpt2Decoder(cfg: HfConfigReader, o: { dropout?: number; adapters?: AdapterHook } = {}): Decoder {
   const arch = gpt2Arch(cfg, o.dropout);
   return {
     arch,
     params: gpt2Specs(arch),
-    context: (g, param, mode) => gpt2Context(g, param, mode, arch, o.adapters),
+    context: (g, param, mode) => decoderContext(g, param, mode, arch, o.adapters),
     forward: (ctx, inputs) => gpt2Forward(ctx, arch, inputs),
     lmHead: (ctx, hidden) => lmHead(ctx, arch, hidden),
     isIgnoredTensor: (name) => isIgnoredGpt2Tensor(name, arch),

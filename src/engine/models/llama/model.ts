@@ -1,15 +1,18 @@
 import type { Value } from '../../graph/types.js';
 import {
+  appendPast,
   causalMask,
+  checkPast,
   type Decoder,
   type DecoderInputs,
   type DecoderOutput,
+  decoderContext,
   type KeyValue,
   lmHeadProjection,
   positionsFromMask,
 } from '../decoder.js';
 import type { HfConfigReader } from '../hf-config.js';
-import { type AdapterHook, activation, type BlockContext, blockContext, dropout, linear, rmsNorm } from '../layers.js';
+import { type AdapterHook, activation, type BlockContext, dropout, linear, rmsNorm } from '../layers.js';
 import type { ParamSpec } from '../model.js';
 import { type LlamaArch, type LlamaLayout, llamaArch } from './arch.js';
 import { rotaryTables, rotate } from './rope.js';
@@ -131,12 +134,7 @@ function attention(
   const attn = `${p}.self_attn`;
   const [q0, k0, v] = projections(ctx, arch, x, attn);
   const q = rotate(g, q0, rope, arch.rope.dims, d);
-  let key = rotate(g, k0, rope, arch.rope.dims, d);
-  let value = v;
-  if (past) {
-    key = g.concat([past.key, key], 2); // [B, kv, P + T, d]
-    value = g.concat([past.value, value], 2);
-  }
+  const { key, value } = appendPast(g, past, { key: rotate(g, k0, rope, arch.rope.dims, d), value: v }); // [B, kv, P + T, d]
   const grouped = kvHeads !== heads;
   // Grouped: [B, heads, T, d] viewed as [B, kv, r·T, d] (see the file comment), and back.
   const byKv = (t: Value) => (grouped ? g.reshape(t, [0, kvHeads, -1, 0]) : t);
@@ -167,11 +165,7 @@ function mlp(ctx: BlockContext, arch: LlamaArch, x: Value, p: string): Value {
 export function llamaForward(ctx: BlockContext, arch: LlamaArch, inputs: DecoderInputs): DecoderOutput {
   const { g, param } = ctx;
   const ids = inputs.inputIds;
-  const withPast = inputs.past !== undefined;
-  if (withPast && inputs.past?.length !== arch.layers) {
-    throw new Error(`${arch.family}: ${inputs.past?.length} cached layers given, the model has ${arch.layers}`);
-  }
-  if (withPast && !inputs.positionIds) throw new Error(`${arch.family}: a cached forward needs position_ids`);
+  const withPast = checkPast(arch, inputs, arch.family);
   let h = g.scope('embeddings', () => g.gather(param(LLAMA_EMBED), ids)); // [B, T, H]
   const rope = g.scope('rotary', () =>
     rotaryTables(g, arch.rope, inputs.positionIds ?? positionsFromMask(g, inputs.attentionMask)),
@@ -198,8 +192,7 @@ export function llamaLikeDecoder(family: string, layoutOf: (cfg: HfConfigReader)
     return {
       arch,
       params: llamaSpecs(arch),
-      context: (g, param, mode) =>
-        blockContext(g, param, mode, { hidden: arch.residDropout, attention: arch.attnDropout }, o.adapters),
+      context: (g, param, mode) => decoderContext(g, param, mode, arch, o.adapters),
       forward: (ctx, inputs) => llamaForward(ctx, arch, inputs),
       lmHead: (ctx, hidden) => lmHeadProjection(ctx.g, hidden, ctx.param(arch.tied ? LLAMA_EMBED : LLAMA_LM_HEAD)),
       isIgnoredTensor: (name) => isIgnoredLlamaTensor(name, arch),

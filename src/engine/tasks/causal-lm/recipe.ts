@@ -1,4 +1,5 @@
 import { ChatTemplate } from '../../chat/template.js';
+import { DataError } from '../../data/errors.js';
 import type { Example } from '../../data/records.js';
 import { readHfConfig } from '../../io/hf-config.js';
 import { loadPretrained } from '../../io/pretrained.js';
@@ -254,18 +255,27 @@ export function causalLmRecipe(o: RecipeOptions): CausalLmRecipe {
     labels: [],
     architecture: family.causalLmArchitecture,
     exportConfig: {},
-    encode: (examples) => {
+    encode: (examples, badRows) => {
       const texts = examples.filter((e) => e.kind === 'text');
       if (texts.length === examples.length) return encodeTexts(o.tokenizer, examples, { maxLength, packing, eos });
       if (texts.length > 0) throw new Error('causal-lm: text rows mixed with prompt-completion or messages rows');
       if (packing) throw new Error('data.packing joins text rows; prompt-completion and messages rows are not packed');
       const out: LmExample[] = [];
       for (const e of examples) {
-        let encoded: LmExample | undefined;
-        if (e.kind === 'completion') encoded = encodeCompletion(o.tokenizer, e, sft, longRows);
-        else if (e.kind === 'chat') encoded = encodeChat(o.tokenizer, e, sft, longRows);
-        else throw new Error(`causal-lm needs text, prompt-completion or messages examples, got ${e.kind}`);
-        if (encoded) out.push(encoded);
+        if (e.kind !== 'completion' && e.kind !== 'chat')
+          throw new Error(`causal-lm needs text, prompt-completion or messages examples, got ${e.kind}`);
+        try {
+          const encoded =
+            e.kind === 'completion'
+              ? encodeCompletion(o.tokenizer, e, sft, longRows)
+              : encodeChat(o.tokenizer, e, sft, longRows);
+          if (encoded) out.push(encoded);
+        } catch (err) {
+          // A row the template refuses or cannot mask is a bad row; a model without a template
+          // is not (its error is not skippable, so badRows throws it).
+          if (!(badRows && err instanceof DataError)) throw err;
+          badRows.report(err);
+        }
       }
       return out;
     },

@@ -17,6 +17,9 @@ import type { LmExample } from './recipe.js';
  *   and its end-of-turn token. That needs each such rendering to tokenize to a prefix of the whole
  *   conversation's tokens; a template for which it fails is an error naming the row.
  *
+ * A conversation the template refuses (raise_exception) or cannot mask is a row-level DataError:
+ * the recipe hands it to the run's BadRows, so `data.on_bad_rows: skip` drops and lists it.
+ *
  * A row longer than max_length is cut from the right (`truncate`) or left out (`skip`), counted in
  * LongRows; a row left with no token to learn is left out and counted as well.
  */
