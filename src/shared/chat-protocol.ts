@@ -30,6 +30,8 @@ export interface ChatOptions {
   top_p?: number;
   top_k?: number;
   seed?: number;
+  /** transformers' repetition_penalty, greedy or sampled: 1 or absent is off, > 1 discourages repeats. */
+  repetition_penalty?: number;
 }
 
 export type ChatStopReason = 'eos' | 'max_new_tokens' | 'context' | 'stopped';
@@ -56,6 +58,7 @@ const OPTION_RULES: Record<keyof ChatOptions, [(v: number) => boolean, string]> 
   top_p: [(v) => v > 0 && v <= 1, 'a number in (0, 1]'],
   top_k: [(v) => Number.isInteger(v) && v >= 0, 'an integer >= 0'],
   seed: [(v) => Number.isInteger(v) && v >= 0, 'an integer >= 0'],
+  repetition_penalty: [(v) => v > 0, 'a number > 0 (1: off)'],
 };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; id?: number; problem: string };

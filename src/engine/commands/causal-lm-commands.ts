@@ -34,6 +34,7 @@ export const GENERATION_OPTIONS = {
   'top-k': { type: 'string' },
   'top-p': { type: 'string' },
   seed: { type: 'string' },
+  'repetition-penalty': { type: 'string' },
   'no-cache': { type: 'boolean' },
 } as const;
 
@@ -43,6 +44,8 @@ export const GENERATION_USAGE = `  causal LM (GPT-2):       {"text": <generated 
                            after --max-new-tokens (default 50) or at the model's context.
                            --seed N makes sampling reproducible (default 0); --no-cache recomputes
                            the prefix per token instead of using the KV cache.
+                           --repetition-penalty P (transformers' repetition_penalty, greedy or
+                           sampled; 1 = off, > 1 discourages tokens already in prompt or reply).
 `;
 
 export function generationOptions(values: Record<string, string | boolean | undefined>): GenerationOptions {
@@ -52,8 +55,11 @@ export function generationOptions(values: Record<string, string | boolean | unde
   const topP = numberOption(str('top-p'), 'top-p');
   const maxNewTokens = intOption(str('max-new-tokens'), 'max-new-tokens');
   const seed = intOption(str('seed'), 'seed');
+  const repetitionPenalty = numberOption(str('repetition-penalty'), 'repetition-penalty');
   if (temperature !== undefined && temperature < 0) throw new UsageError('--temperature must be >= 0');
   if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new UsageError('--top-p must be in (0, 1]');
+  if (repetitionPenalty !== undefined && !(repetitionPenalty > 0))
+    throw new UsageError(`--repetition-penalty must be > 0 (1 = off), got ${repetitionPenalty}`);
   const doSample =
     values['do-sample'] === true || temperature !== undefined || topK !== undefined || topP !== undefined;
   return {
@@ -63,6 +69,7 @@ export function generationOptions(values: Record<string, string | boolean | unde
     ...(topP === undefined ? {} : { topP }),
     ...(maxNewTokens === undefined ? {} : { maxNewTokens }),
     ...(seed === undefined ? {} : { seed }),
+    ...(repetitionPenalty === undefined ? {} : { repetitionPenalty }),
     useCache: values['no-cache'] !== true,
   };
 }

@@ -21,6 +21,7 @@ export function generationOf(o: ChatOptions): GenerationOptions {
     ...(sample && o.top_k !== undefined ? { topK: o.top_k } : {}),
     ...(sample && o.top_p !== undefined ? { topP: o.top_p } : {}),
     ...(o.seed === undefined ? {} : { seed: o.seed }),
+    ...(o.repetition_penalty === undefined ? {} : { repetitionPenalty: o.repetition_penalty }),
   };
 }
 
