@@ -35,6 +35,7 @@ export const GENERATION_OPTIONS = {
   'top-p': { type: 'string' },
   seed: { type: 'string' },
   'repetition-penalty': { type: 'string' },
+  stop: { type: 'string', multiple: true },
   'no-cache': { type: 'boolean' },
 } as const;
 
@@ -46,9 +47,12 @@ export const GENERATION_USAGE = `  causal LM (GPT-2):       {"text": <generated 
                            the prefix per token instead of using the KV cache.
                            --repetition-penalty P (transformers' repetition_penalty, greedy or
                            sampled; 1 = off, > 1 discourages tokens already in prompt or reply).
+                           --stop TEXT (repeatable) ends the generation where the text reaches TEXT,
+                           which is cut off (OpenAI's stop). Each line also gets "finish_reason":
+                           "stop" (EOS or a stop string) or "length" (the token limit or context).
 `;
 
-export function generationOptions(values: Record<string, string | boolean | undefined>): GenerationOptions {
+export function generationOptions(values: Record<string, string | string[] | boolean | undefined>): GenerationOptions {
   const str = (k: string) => values[k] as string | undefined;
   const temperature = numberOption(str('temperature'), 'temperature');
   const topK = intOption(str('top-k'), 'top-k');
@@ -58,6 +62,8 @@ export function generationOptions(values: Record<string, string | boolean | unde
   const repetitionPenalty = numberOption(str('repetition-penalty'), 'repetition-penalty');
   if (temperature !== undefined && temperature < 0) throw new UsageError('--temperature must be >= 0');
   if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new UsageError('--top-p must be in (0, 1]');
+  const stop = (values.stop as string[] | undefined) ?? [];
+  if (stop.includes('')) throw new UsageError('--stop needs a non-empty text');
   if (repetitionPenalty !== undefined && !(repetitionPenalty > 0))
     throw new UsageError(`--repetition-penalty must be > 0 (1 = off), got ${repetitionPenalty}`);
   const doSample =
@@ -70,6 +76,7 @@ export function generationOptions(values: Record<string, string | boolean | unde
     ...(maxNewTokens === undefined ? {} : { maxNewTokens }),
     ...(seed === undefined ? {} : { seed }),
     ...(repetitionPenalty === undefined ? {} : { repetitionPenalty }),
+    ...(stop.length === 0 ? {} : { stopStrings: stop }),
     useCache: values['no-cache'] !== true,
   };
 }
@@ -86,7 +93,8 @@ export async function predictCausalLm(o: {
     await predictJsonl(o.input, o.output, async (row, where) => {
       const prompt = row && typeof row === 'object' ? (row as Record<string, unknown>)[o.textColumn] : undefined;
       if (typeof prompt !== 'string') throw new Error(`${where}: expected a string in "${o.textColumn}"`);
-      return { text: (await model.generate(prompt, o.generation)).text };
+      const g = await model.generate(prompt, o.generation);
+      return { text: g.text, finish_reason: g.finishReason };
     });
     return 0;
   });

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { type ChatStopReason, type FinishReason, finishReasonOf } from '../../shared/chat-protocol.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { Graph, pruneToOutputs } from '../graph/graph.js';
 import { encodeModel } from '../graph/onnx-codec.js';
@@ -26,6 +27,7 @@ import { Tokenizer } from '../tokenize/index.js';
 import { rng } from '../util/random.js';
 import { modelFolderOf, taskOf } from './finetuned-model.js';
 import { checkDecoding, type DecodingOptions, nextToken } from './next-token.js';
+import { TextStream } from './text-stream.js';
 
 export { nextToken };
 
@@ -68,18 +70,30 @@ export interface GenerationOptions extends DecodingOptions {
   eosTokenId?: number | null;
   /** More ids that end the generation like EOS (generation_config.json's eos_token_id list). */
   stopTokenIds?: readonly number[];
-  /** Called with each generated token as it is chosen (streaming); not with the EOS that stops it. */
+  /**
+   * Generation ends as soon as the decoded text contains one of these (OpenAI's / vLLM's `stop`);
+   * the returned text is cut before it (the stop string is not included).
+   */
+  stopStrings?: readonly string[];
+  /** Called with each generated token id as it is chosen; not with the EOS that stops it. */
   onToken?: (id: number) => void;
+  /**
+   * Called with text deltas as they become final (streaming): never half a character, never text
+   * that may still turn out to be part of a stop string. They concatenate to the result's `text`.
+   */
+  onText?: (delta: string) => void;
   /** Checked before each token: aborted, generation ends with stoppedBy 'stopped'. */
   signal?: AbortSignal;
 }
 
 export interface Generation {
-  /** Generated token ids, without the prompt and without the EOS that stopped it. */
+  /** Generated token ids, without the prompt and without the EOS that stopped it (with the tokens of a stop string). */
   ids: number[];
-  /** The decoded continuation (special tokens skipped). */
+  /** The decoded continuation (special tokens skipped), cut before a stop string. */
   text: string;
-  stoppedBy: 'eos' | 'max_new_tokens' | 'context' | 'stopped';
+  stoppedBy: ChatStopReason;
+  /** OpenAI's name for why it ended (finishReasonOf(stoppedBy)). */
+  finishReason: FinishReason;
 }
 
 export interface LoadedCausalLm {
@@ -220,6 +234,10 @@ export async function loadCausalLm(
 
   async function generate(prompt: string | readonly number[], g: GenerationOptions = {}): Promise<Generation> {
     checkDecoding(g);
+    const stopStrings = g.stopStrings ?? [];
+    for (const stop of stopStrings)
+      if (typeof stop !== 'string' || stop === '')
+        throw new Error(`generation: stop strings must be non-empty, got ${JSON.stringify(stop)}`);
     const eos = g.eosTokenId === undefined ? eosTokenId : g.eosTokenId;
     const maxNew = g.maxNewTokens ?? 50;
     let ids = typeof prompt === 'string' ? tokenizer.encode(prompt, null).ids : [...prompt];
@@ -248,6 +266,8 @@ export async function loadCausalLm(
     const seen = new Set(ids); // the sequence's distinct ids, for the repetition penalty
     let pending = ids; // tokens to feed in the next call
     let stoppedBy: Generation['stoppedBy'] = 'max_new_tokens';
+    const decode = (ids: readonly number[]) => tokenizer.decode(ids, true);
+    const stream = g.onText || stopStrings.length > 0 ? new TextStream(decode, stopStrings) : undefined;
     while (generated.length < maxNew) {
       if (g.signal?.aborted) {
         stoppedBy = 'stopped';
@@ -273,6 +293,14 @@ export async function loadCausalLm(
       generated.push(next);
       seen.add(next);
       g.onToken?.(next);
+      if (stream) {
+        const delta = stream.push(next);
+        if (stream.stopAt >= 0) {
+          stoppedBy = 'stop_string';
+          break;
+        }
+        if (delta) g.onText?.(delta);
+      }
       // The sequence fills the context: another token would need a position the model has not (or
       // one past its sliding attention window, where the full-prefix attention here would differ).
       if (ids.length + generated.length >= context && generated.length < maxNew) {
@@ -289,7 +317,11 @@ export async function loadCausalLm(
         pending = [...ids, ...generated];
       }
     }
-    return { ids: generated, text: tokenizer.decode(generated, true), stoppedBy };
+    const full = decode(generated);
+    const text = stream && stream.stopAt >= 0 ? full.slice(0, stream.stopAt) : full;
+    const rest = stream?.finish(text);
+    if (rest) g.onText?.(rest);
+    return { ids: generated, text, stoppedBy, finishReason: finishReasonOf(stoppedBy) };
   }
 
   return {
