@@ -1,10 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { generationStopIds } from '../chat/generation-config.js';
 import { BadRows } from '../data/errors.js';
 import { loadExamples } from '../data/load.js';
 import { columnsFor } from '../data/records.js';
 import { encodeModel } from '../graph/onnx-codec.js';
 import { type GenerationOptions, type LoadedCausalLm, loadCausalLm } from '../inference/causal-lm-model.js';
+import { predictLmRow } from '../inference/lm-predict.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
 import { contextLength } from '../models/decoder.js';
@@ -39,8 +41,13 @@ export const GENERATION_OPTIONS = {
   'no-cache': { type: 'boolean' },
 } as const;
 
-export const GENERATION_USAGE = `  causal LM (GPT-2):       {"text": <generated continuation>} for a line whose "text" (or
-                           --text-column) is the prompt. Greedy unless --do-sample (or any of
+export const GENERATION_USAGE = `  causal LM:               {"text": <generated continuation>} for a line whose "text" (or
+                           --text-column) is the prompt; {"completion"} for a "prompt" string;
+                           {"message": {"role": "assistant", "content"}} for "messages" (OpenAI) or
+                           "conversations" (ShareGPT), rendered with the model's chat template and
+                           its generation prompt (a trailing assistant turn is left out and
+                           generated anew; a model without a chat template is an error).
+                           Greedy unless --do-sample (or any of
                            --temperature, --top-k, --top-p) is given; stops at EOS (not included),
                            after --max-new-tokens (default 50) or at the model's context.
                            --seed N makes sampling reproducible (default 0); --no-cache recomputes
@@ -81,7 +88,7 @@ export function generationOptions(values: Record<string, string | string[] | boo
   };
 }
 
-/** `finetune predict` on a causal LM: one {"text"} line per input line, in order. */
+/** `finetune predict` on a causal LM: one line per input line, in order (lm-predict.ts: by the row's layout). */
 export async function predictCausalLm(o: {
   model: string;
   input: string;
@@ -90,12 +97,11 @@ export async function predictCausalLm(o: {
   generation: GenerationOptions;
 }): Promise<number> {
   return withLm(o.model, async (model) => {
-    await predictJsonl(o.input, o.output, async (row, where) => {
-      const prompt = row && typeof row === 'object' ? (row as Record<string, unknown>)[o.textColumn] : undefined;
-      if (typeof prompt !== 'string') throw new Error(`${where}: expected a string in "${o.textColumn}"`);
-      const g = await model.generate(prompt, o.generation);
-      return { text: g.text, finish_reason: g.finishReason };
-    });
+    // generation_config.json's eos ids, as transformers' generate stops on them (a chat model's end of turn).
+    const generation = { ...o.generation, stopTokenIds: generationStopIds(model.folder, [model.eosTokenId]) };
+    await predictJsonl(o.input, o.output, (row, where) =>
+      predictLmRow(model, row, { textColumn: o.textColumn, where, generation }),
+    );
     return 0;
   });
 }
