@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { predictCommand } from '../../../src/engine/commands/model-commands.js';
 import { type LoadedCausalLm, loadCausalLm } from '../../../src/engine/inference/causal-lm-model.js';
-import { CHATML_TEMPLATE, writeChatGpt2 } from '../../fixtures/chat.js';
+import { writeChatGpt2 } from '../../fixtures/chat.js';
 import { writeTinyDecoder } from '../../fixtures/tiny-decoders.js';
 import { GPT2_FIXTURE_SENTENCES, writeTinyGpt2 } from '../../fixtures/tiny-gpt2.js';
 
