@@ -7,6 +7,7 @@ import { columnsFor } from '../data/records.js';
 import { encodeModel } from '../graph/onnx-codec.js';
 import { type GenerationOptions, type LoadedCausalLm, loadCausalLm } from '../inference/causal-lm-model.js';
 import { predictLmRow } from '../inference/lm-predict.js';
+import type { SavedFloatDtype } from '../io/half.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
 import { contextLength } from '../models/decoder.js';
@@ -138,12 +139,18 @@ export async function evaluateCausalLm(o: { model: string; data: string; textCol
 }
 
 /** `finetune export` of a causal LM: the weights (tied head not stored) and, for onnx, model.onnx (logits [B, T, V]). */
-export async function exportCausalLm(folder: string, format: 'onnx' | 'safetensors', out: string): Promise<number> {
+export async function exportCausalLm(
+  folder: string,
+  format: 'onnx' | 'safetensors',
+  out: string,
+  dtype: SavedFloatDtype = 'float32',
+): Promise<number> {
   return withLm(folder, async (model) => {
     mkdirSync(out, { recursive: true });
     savePretrained(out, model.weights, readHfConfig(folder), {
       tokenizerFrom: folder,
       architectures: [model.architecture],
+      dtype,
     });
     if (format === 'onnx') {
       writeFileSync(
