@@ -47,8 +47,8 @@ export function f32ToBf16(values: Float32Array, out: Uint16Array = new Uint16Arr
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   for (let i = 0; i < bits.length; i++) {
     const b = bits[i] as number;
-    const v = values[i] as number;
-    out[i] = v !== v ? 0x7fc0 : (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+    const nan = (b & 0x7fffffff) >>> 0 > 0x7f800000;
+    out[i] = nan ? 0x7fc0 : (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
   }
   return out;
 }
