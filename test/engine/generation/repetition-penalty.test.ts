@@ -85,24 +85,19 @@ test('repetition penalty: <= 0 is an error naming the option, in generate, on th
   await assert.rejects(lm.generate('the cat', { repetitionPenalty: -1 }), /repetition_penalty must be > 0/);
   assert.throws(() => generationOptions({ 'repetition-penalty': '0' }), /--repetition-penalty must be > 0/);
   assert.equal(generationOptions({ 'repetition-penalty': '1.3' }).repetitionPenalty, 1.3);
-  const bad = parseChatRequest(
-    JSON.stringify({
-      type: 'generate',
-      id: 1,
-      messages: [{ role: 'user', content: 'hi' }],
-      options: { repetition_penalty: 0 },
-    }),
-  );
+  const request = (repetition_penalty: number) =>
+    parseChatRequest(
+      JSON.stringify({
+        type: 'generate',
+        id: 1,
+        messages: [{ role: 'user', content: 'hi' }],
+        options: { repetition_penalty },
+      }),
+    );
+  const bad = request(0);
   assert.equal(bad.ok, false);
   assert.match(bad.ok ? '' : bad.problem, /options\.repetition_penalty must be a number > 0/);
-  const good = parseChatRequest(
-    JSON.stringify({
-      type: 'generate',
-      id: 1,
-      messages: [{ role: 'user', content: 'hi' }],
-      options: { repetition_penalty: 1.2 },
-    }),
-  );
+  const good = request(1.2);
   assert.ok(good.ok && good.value.type === 'generate');
   if (good.ok && good.value.type === 'generate') assert.equal(generationOf(good.value.options).repetitionPenalty, 1.2);
 });
