@@ -90,6 +90,9 @@ export type Feed = TensorData | ort.Tensor;
 
 /** ort.Tensor over the same typed array (no copy). bool and uint8 share Uint8Array storage. */
 export function toOrt(t: TensorData): ort.Tensor {
+  // bfloat16 lives only in exported files: no session graph the engine builds takes it.
+  if (t.dtype === 'bfloat16')
+    throw new Error('onnxruntime sessions take no bfloat16 tensors (the engine computes in float32)');
   return new ort.Tensor(t.dtype, t.data as ort.Tensor['data'], [...t.dims]);
 }
 

@@ -8,7 +8,7 @@
  * Replies:   {type:'ready', model, architecture, chat}   {type:'token', id, text}
  *            {type:'done', id, stoppedBy, tokens}        {type:'error', id?, message}
  *
- * `token` texts are deltas: their concatenation is the reply. `chat` false means the model has no
+ * `token` texts are deltas: their concatenation is the reply (never including a stop string). `chat` false means the model has no
  * chat template and a reply continues the text of the last user message (completion mode). A
  * `stop` whose id is not the running generation (it just ended) is ignored: the race is normal.
  * Both ends check what they read here, so neither has to trust the other's version.
@@ -30,9 +30,41 @@ export interface ChatOptions {
   top_p?: number;
   top_k?: number;
   seed?: number;
+  /** transformers' repetition_penalty, greedy or sampled: 1 or absent is off, > 1 discourages repeats. */
+  repetition_penalty?: number;
+  /** OpenAI's `stop`: a string or a list of them; the reply ends before the first one generated. */
+  stop?: string | string[];
 }
 
-export type ChatStopReason = 'eos' | 'max_new_tokens' | 'context' | 'stopped';
+/** Why a generation ended: `stop_string` when the text reached one of the request's stop strings. */
+export type ChatStopReason = 'eos' | 'stop_string' | 'max_new_tokens' | 'context' | 'stopped';
+export const CHAT_STOP_REASONS: readonly ChatStopReason[] = [
+  'eos',
+  'stop_string',
+  'max_new_tokens',
+  'context',
+  'stopped',
+];
+
+/**
+ * OpenAI's `finish_reason`: `stop` for an end-of-sequence token or a stop string, `length` for the
+ * token limit (max_new_tokens, or the model's context); `abort` (vLLM's name; OpenAI has none) for
+ * a generation cancelled before it finished.
+ */
+export type FinishReason = 'stop' | 'length' | 'abort';
+
+export function finishReasonOf(stoppedBy: ChatStopReason): FinishReason {
+  switch (stoppedBy) {
+    case 'eos':
+    case 'stop_string':
+      return 'stop';
+    case 'max_new_tokens':
+    case 'context':
+      return 'length';
+    case 'stopped':
+      return 'abort';
+  }
+}
 
 export type ChatRequest =
   | { type: 'generate'; id: number; messages: ChatMessage[]; options: ChatOptions }
@@ -47,15 +79,16 @@ export type ChatReply =
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const STOP_REASONS: ReadonlySet<string> = new Set(['eos', 'max_new_tokens', 'context', 'stopped']);
+const STOP_REASONS: ReadonlySet<string> = new Set(CHAT_STOP_REASONS);
 
-/** Option name -> whether the value is acceptable, and what it should be. */
-const OPTION_RULES: Record<keyof ChatOptions, [(v: number) => boolean, string]> = {
+/** Numeric option name -> whether the value is acceptable, and what it should be. */
+const OPTION_RULES: Record<Exclude<keyof ChatOptions, 'stop'>, [(v: number) => boolean, string]> = {
   max_new_tokens: [(v) => Number.isInteger(v) && v >= 1, 'an integer >= 1'],
   temperature: [(v) => v >= 0, 'a number >= 0'],
   top_p: [(v) => v > 0 && v <= 1, 'a number in (0, 1]'],
   top_k: [(v) => Number.isInteger(v) && v >= 0, 'an integer >= 0'],
   seed: [(v) => Number.isInteger(v) && v >= 0, 'an integer >= 0'],
+  repetition_penalty: [(v) => v > 0, 'a number > 0 (1: off)'],
 };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; id?: number; problem: string };
@@ -94,10 +127,27 @@ export function parseChatRequest(line: string): Parsed<ChatRequest> {
 export function checkChatOptions(raw: unknown): string | undefined {
   if (!isObj(raw)) return '"options" must be an object';
   for (const [key, value] of Object.entries(raw)) {
-    const rule = OPTION_RULES[key as keyof ChatOptions];
-    if (!rule) return `unknown option "${key}" (known: ${Object.keys(OPTION_RULES).join(', ')})`;
+    if (key === 'stop') {
+      const problem = stopProblem(value, 'options.stop');
+      if (problem) return problem;
+      continue;
+    }
+    const rule = OPTION_RULES[key as keyof typeof OPTION_RULES];
+    if (!rule) return `unknown option "${key}" (known: ${[...Object.keys(OPTION_RULES), 'stop'].join(', ')})`;
     if (typeof value !== 'number' || !Number.isFinite(value) || !rule[0](value))
       return `options.${key} must be ${rule[1]}, got ${JSON.stringify(value)}`;
+  }
+  return undefined;
+}
+
+/** Why a `stop` value (a string or a list of strings, none empty) is not one, or undefined; `name` starts the message. */
+export function stopProblem(value: unknown, name = 'stop'): string | undefined {
+  if (value === '') return `${name} is empty (a stop string needs text)`;
+  if (typeof value === 'string') return undefined;
+  if (!Array.isArray(value)) return `${name} must be a string or a list of strings, got ${JSON.stringify(value)}`;
+  for (const [i, s] of value.entries()) {
+    if (typeof s !== 'string') return `${name}[${i}] must be a string, got ${JSON.stringify(s)}`;
+    if (s === '') return `${name}[${i}] is empty (a stop string needs text)`;
   }
   return undefined;
 }

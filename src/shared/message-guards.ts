@@ -1,4 +1,4 @@
-import type { ChatStopReason } from './chat-protocol.js';
+import { CHAT_STOP_REASONS, type ChatStopReason } from './chat-protocol.js';
 import type { Diagnostic } from './config-tree.js';
 import type {
   ChatModelChoice,
@@ -30,7 +30,7 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 const isNumOrNull = (v: unknown) => v === null || isNum(v);
 const LEVELS = new Set(['debug', 'info', 'warn', 'error']);
 const SEVERITIES = new Set(['error', 'warning', 'info', 'hint']);
-const STOP_REASONS = new Set(['eos', 'max_new_tokens', 'context', 'stopped']);
+const STOP_REASONS: ReadonlySet<string> = new Set(CHAT_STOP_REASONS);
 const isChatId = (v: unknown): v is number => Number.isSafeInteger(v);
 
 export function checkHostMessage(data: unknown): HostMessageCheck {

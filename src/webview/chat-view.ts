@@ -160,6 +160,7 @@ export class ChatView {
     if (this.streaming?.chatId !== chatId) return;
     const notes: Record<ChatStopReason, string | undefined> = {
       eos: undefined,
+      stop_string: undefined,
       max_new_tokens: `(cut at ${tokens} tokens: raise Max new tokens for longer replies)`,
       context: "(the model's context is full)",
       stopped: '(stopped)',

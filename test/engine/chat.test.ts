@@ -119,7 +119,8 @@ test('chat: a second generate while one runs is refused; malformed requests name
       {
         type: 'error',
         id: 8,
-        message: 'generate: unknown option "beams" (known: max_new_tokens, temperature, top_p, top_k, seed)',
+        message:
+          'generate: unknown option "beams" (known: max_new_tokens, temperature, top_p, top_k, seed, repetition_penalty, stop)',
       },
     ],
     [

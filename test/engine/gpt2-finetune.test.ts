@@ -215,7 +215,7 @@ test('finetune evaluate --task causal-lm prints one JSON line with loss and perp
   assert.notEqual(bos.loss, base.loss);
 });
 
-test('finetune predict on a causal LM returns {"text"} continuations; export keeps the head tied', async () => {
+test('finetune predict on a causal LM returns {"text", "finish_reason"} continuations; export keeps the head tied', async () => {
   const input = join(dir, 'prompts.jsonl');
   writeFileSync(input, toJsonl([{ text: 'the cat sees' }, { text: 'my friend' }]));
   const { code, out } = await capture(() =>
@@ -228,8 +228,9 @@ test('finetune predict on a causal LM returns {"text"} continuations; export kee
     .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(rows.length, 2);
   for (const r of rows) {
-    assert.deepEqual(Object.keys(r), ['text']);
+    assert.deepEqual(Object.keys(r), ['text', 'finish_reason']);
     assert.equal(typeof r.text, 'string');
+    assert.ok(r.finish_reason === 'stop' || r.finish_reason === 'length', String(r.finish_reason));
     assert.ok((r.text as string).length > 0);
   }
   // sampled with a seed: reproducible

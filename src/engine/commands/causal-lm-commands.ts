@@ -1,10 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { generationStopIds } from '../chat/generation-config.js';
 import { BadRows } from '../data/errors.js';
 import { loadExamples } from '../data/load.js';
 import { columnsFor } from '../data/records.js';
 import { encodeModel } from '../graph/onnx-codec.js';
 import { type GenerationOptions, type LoadedCausalLm, loadCausalLm } from '../inference/causal-lm-model.js';
+import { predictLmRow } from '../inference/lm-predict.js';
+import type { SavedFloatDtype } from '../io/half.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
 import { contextLength } from '../models/decoder.js';
@@ -34,26 +37,43 @@ export const GENERATION_OPTIONS = {
   'top-k': { type: 'string' },
   'top-p': { type: 'string' },
   seed: { type: 'string' },
+  'repetition-penalty': { type: 'string' },
+  stop: { type: 'string', multiple: true },
   'no-cache': { type: 'boolean' },
 } as const;
 
-export const GENERATION_USAGE = `  causal LM (GPT-2):       {"text": <generated continuation>} for a line whose "text" (or
-                           --text-column) is the prompt. Greedy unless --do-sample (or any of
+export const GENERATION_USAGE = `  causal LM:               {"text": <generated continuation>} for a line whose "text" (or
+                           --text-column) is the prompt; {"completion"} for a "prompt" string;
+                           {"message": {"role": "assistant", "content"}} for "messages" (OpenAI) or
+                           "conversations" (ShareGPT), rendered with the model's chat template and
+                           its generation prompt (a trailing assistant turn is left out and
+                           generated anew; a model without a chat template is an error).
+                           Greedy unless --do-sample (or any of
                            --temperature, --top-k, --top-p) is given; stops at EOS (not included),
                            after --max-new-tokens (default 50) or at the model's context.
                            --seed N makes sampling reproducible (default 0); --no-cache recomputes
                            the prefix per token instead of using the KV cache.
+                           --repetition-penalty P (transformers' repetition_penalty, greedy or
+                           sampled; 1 = off, > 1 discourages tokens already in prompt or reply).
+                           --stop TEXT (repeatable) ends the generation where the text reaches TEXT,
+                           which is cut off (OpenAI's stop). Each line also gets "finish_reason":
+                           "stop" (EOS or a stop string) or "length" (the token limit or context).
 `;
 
-export function generationOptions(values: Record<string, string | boolean | undefined>): GenerationOptions {
+export function generationOptions(values: Record<string, string | string[] | boolean | undefined>): GenerationOptions {
   const str = (k: string) => values[k] as string | undefined;
   const temperature = numberOption(str('temperature'), 'temperature');
   const topK = intOption(str('top-k'), 'top-k');
   const topP = numberOption(str('top-p'), 'top-p');
   const maxNewTokens = intOption(str('max-new-tokens'), 'max-new-tokens');
   const seed = intOption(str('seed'), 'seed');
+  const repetitionPenalty = numberOption(str('repetition-penalty'), 'repetition-penalty');
   if (temperature !== undefined && temperature < 0) throw new UsageError('--temperature must be >= 0');
   if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new UsageError('--top-p must be in (0, 1]');
+  const stop = (values.stop as string[] | undefined) ?? [];
+  if (stop.includes('')) throw new UsageError('--stop needs a non-empty text');
+  if (repetitionPenalty !== undefined && !(repetitionPenalty > 0))
+    throw new UsageError(`--repetition-penalty must be > 0 (1 = off), got ${repetitionPenalty}`);
   const doSample =
     values['do-sample'] === true || temperature !== undefined || topK !== undefined || topP !== undefined;
   return {
@@ -63,11 +83,13 @@ export function generationOptions(values: Record<string, string | boolean | unde
     ...(topP === undefined ? {} : { topP }),
     ...(maxNewTokens === undefined ? {} : { maxNewTokens }),
     ...(seed === undefined ? {} : { seed }),
+    ...(repetitionPenalty === undefined ? {} : { repetitionPenalty }),
+    ...(stop.length === 0 ? {} : { stopStrings: stop }),
     useCache: values['no-cache'] !== true,
   };
 }
 
-/** `finetune predict` on a causal LM: one {"text"} line per input line, in order. */
+/** `finetune predict` on a causal LM: one line per input line, in order (lm-predict.ts: by the row's layout). */
 export async function predictCausalLm(o: {
   model: string;
   input: string;
@@ -76,11 +98,11 @@ export async function predictCausalLm(o: {
   generation: GenerationOptions;
 }): Promise<number> {
   return withLm(o.model, async (model) => {
-    await predictJsonl(o.input, o.output, async (row, where) => {
-      const prompt = row && typeof row === 'object' ? (row as Record<string, unknown>)[o.textColumn] : undefined;
-      if (typeof prompt !== 'string') throw new Error(`${where}: expected a string in "${o.textColumn}"`);
-      return { text: (await model.generate(prompt, o.generation)).text };
-    });
+    // generation_config.json's eos ids, as transformers' generate stops on them (a chat model's end of turn).
+    const generation = { ...o.generation, stopTokenIds: generationStopIds(model.folder, [model.eosTokenId]) };
+    await predictJsonl(o.input, o.output, (row, where) =>
+      predictLmRow(model, row, { textColumn: o.textColumn, where, generation }),
+    );
     return 0;
   });
 }
@@ -117,12 +139,18 @@ export async function evaluateCausalLm(o: { model: string; data: string; textCol
 }
 
 /** `finetune export` of a causal LM: the weights (tied head not stored) and, for onnx, model.onnx (logits [B, T, V]). */
-export async function exportCausalLm(folder: string, format: 'onnx' | 'safetensors', out: string): Promise<number> {
+export async function exportCausalLm(
+  folder: string,
+  format: 'onnx' | 'safetensors',
+  out: string,
+  dtype: SavedFloatDtype = 'float32',
+): Promise<number> {
   return withLm(folder, async (model) => {
     mkdirSync(out, { recursive: true });
     savePretrained(out, model.weights, readHfConfig(folder), {
       tokenizerFrom: folder,
       architectures: [model.architecture],
+      dtype,
     });
     if (format === 'onnx') {
       writeFileSync(

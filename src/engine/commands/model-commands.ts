@@ -10,6 +10,7 @@ import { modelFolderOf } from '../inference/finetuned-model.js';
 import { type AnyFinetunedModel, isQaModel, openModel } from '../inference/open-model.js';
 import { predictLine } from '../inference/predict.js';
 import { predictQa } from '../inference/qa-model.js';
+import { SAVED_FLOAT_DTYPES } from '../io/half.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { savePretrained } from '../io/pretrained.js';
 import { buildInference } from '../step/step-graph.js';
@@ -151,18 +152,22 @@ over the file (Σ NLL / Σ predicted tokens), each text tokenized alone, truncat
 
 export const exportCommand: Command = {
   summary: 'export a fine-tuned model as ONNX (inference) or as a safetensors model folder',
-  usage: `usage: finetune export <run-dir|folder> --format onnx|safetensors --out <dir>
+  usage: `usage: finetune export <run-dir|folder> --format onnx|safetensors --out <dir> [--dtype float32|float16|bfloat16]
 
   onnx          model.onnx with inputs input_ids, attention_mask (and token_type_ids where the family
                 uses them), dynamic batch and sequence axes, output logits (start_logits and
                 end_logits for question answering: Optimum's layout), plus config.json and the
                 tokenizer files
   safetensors   a Hugging Face folder: model.safetensors, config.json, tokenizer files
+
+  --dtype       the dtype of the saved weights (default float32, what training computes in), rounded
+                to nearest even as torch's tensor.to(dtype); config.json's torch_dtype says it. A
+                LoRA run's final model has its adapters merged before. model.onnx stays float32.
 `,
   async run(args) {
     const { values, positionals } = parseArgs({
       args,
-      options: { format: { type: 'string' }, out: { type: 'string' } },
+      options: { format: { type: 'string' }, out: { type: 'string' }, dtype: { type: 'string' } },
       allowPositionals: true,
       strict: true,
     });
@@ -170,13 +175,14 @@ export const exportCommand: Command = {
     if (!source || extra.length > 0) throw new UsageError('expected exactly one run directory or model folder');
     const format = choiceOption(values.format, 'format', ['onnx', 'safetensors'] as const);
     if (!format || !values.out) throw new UsageError('--format and --out are required');
+    const dtype = choiceOption(values.dtype, 'dtype', SAVED_FLOAT_DTYPES) ?? 'float32';
     const out = resolve(values.out);
     const folder = modelFolderOf(source);
-    if (isCausalLmFolder(folder)) return exportCausalLm(folder, format, out);
+    if (isCausalLmFolder(folder)) return exportCausalLm(folder, format, out, dtype);
     return withModel(folder, async (model) => {
       mkdirSync(out, { recursive: true });
       const config = readHfConfig(folder);
-      savePretrained(out, model.recipe.weights, config, { tokenizerFrom: folder });
+      savePretrained(out, model.recipe.weights, config, { tokenizerFrom: folder, dtype });
       if (format === 'onnx') {
         writeFileSync(
           join(out, 'model.onnx'),

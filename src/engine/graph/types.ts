@@ -6,7 +6,11 @@
  */
 
 /** Element types we use. Names follow the ONNX TensorProto.DataType spelling in lower case. */
-export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8';
+/**
+ * Element types. float16 and bfloat16 data are their raw 16-bit patterns (Uint16Array); the engine
+ * computes in float32 and meets bfloat16 only in files it writes (safetensors export).
+ */
+export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8';
 
 /** A dimension: a fixed size, or a symbol such as "batch" or "batch*seq". */
 export type Dim = number | string;
@@ -57,7 +61,8 @@ export interface Node {
   readonly domain: string;
 }
 
-export const isFloat = (dtype: DType): boolean => dtype === 'float32' || dtype === 'float64' || dtype === 'float16';
+export const isFloat = (dtype: DType): boolean =>
+  dtype === 'float32' || dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16';
 
 export function typedArrayFor(dtype: DType, size: number): TensorArray {
   switch (dtype) {
@@ -66,6 +71,7 @@ export function typedArrayFor(dtype: DType, size: number): TensorArray {
     case 'float64':
       return new Float64Array(size);
     case 'float16':
+    case 'bfloat16':
       return new Uint16Array(size);
     case 'int64':
       return new BigInt64Array(size);
@@ -112,6 +118,7 @@ export const ONNX_DTYPE_CODE: Readonly<Record<DType, number>> = {
   bool: 9,
   float16: 10,
   float64: 11,
+  bfloat16: 16,
 };
 
 const DTYPE_OF_CODE = new Map<number, DType>(Object.entries(ONNX_DTYPE_CODE).map(([k, v]) => [v, k as DType]));

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { type ChatStopReason, type FinishReason, finishReasonOf } from '../../shared/chat-protocol.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { Graph, pruneToOutputs } from '../graph/graph.js';
 import { encodeModel } from '../graph/onnx-codec.js';
@@ -20,12 +21,15 @@ import type { Weights } from '../models/model.js';
 import { decoderFamilyOf } from '../models/registry.js';
 import { createSession, type DeviceChoice, type Session } from '../runtime.js';
 import { collateLm, type LmExample, lmEosId, lmPadId, predictedTokens } from '../tasks/causal-lm/recipe.js';
-import { argmax } from '../tasks/metrics/classification.js';
 import { lmScores, type NllBatch } from '../tasks/metrics/perplexity.js';
 import { TASKS } from '../tasks/registry.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { rng } from '../util/random.js';
 import { modelFolderOf, taskOf } from './finetuned-model.js';
+import { checkDecoding, type DecodingOptions, nextToken } from './next-token.js';
+import { TextStream } from './text-stream.js';
+
+export { nextToken };
 
 /**
  * A causal LM folder (GPT2LMHeadModel: a run's final/ or a Hugging Face GPT-2 folder) for
@@ -55,17 +59,9 @@ export function isCausalLmFolder(path: string): boolean {
   }
 }
 
-export interface GenerationOptions {
+export interface GenerationOptions extends DecodingOptions {
   /** Tokens to generate at most (default 50); generation also stops at EOS and at n_positions. */
   maxNewTokens?: number;
-  /** Sample instead of greedy decoding (default: greedy). */
-  doSample?: boolean;
-  /** Logits are divided by it before sampling (default 1; 0 means greedy). */
-  temperature?: number;
-  /** Sample among the k most likely tokens only (0 or absent: no limit). */
-  topK?: number;
-  /** Sample among the most likely tokens whose probabilities add up to top_p (1 or absent: no limit). */
-  topP?: number;
   /** Seed of the sampling (default 0): the same seed gives the same text. */
   seed?: number;
   /** KV cache (default true); false recomputes the whole prefix per token. */
@@ -74,18 +70,30 @@ export interface GenerationOptions {
   eosTokenId?: number | null;
   /** More ids that end the generation like EOS (generation_config.json's eos_token_id list). */
   stopTokenIds?: readonly number[];
-  /** Called with each generated token as it is chosen (streaming); not with the EOS that stops it. */
+  /**
+   * Generation ends as soon as the decoded text contains one of these (OpenAI's / vLLM's `stop`);
+   * the returned text is cut before it (the stop string is not included).
+   */
+  stopStrings?: readonly string[];
+  /** Called with each generated token id as it is chosen; not with the EOS that stops it. */
   onToken?: (id: number) => void;
+  /**
+   * Called with text deltas as they become final (streaming): never half a character, never text
+   * that may still turn out to be part of a stop string. They concatenate to the result's `text`.
+   */
+  onText?: (delta: string) => void;
   /** Checked before each token: aborted, generation ends with stoppedBy 'stopped'. */
   signal?: AbortSignal;
 }
 
 export interface Generation {
-  /** Generated token ids, without the prompt and without the EOS that stopped it. */
+  /** Generated token ids, without the prompt and without the EOS that stopped it (with the tokens of a stop string). */
   ids: number[];
-  /** The decoded continuation (special tokens skipped). */
+  /** The decoded continuation (special tokens skipped), cut before a stop string. */
   text: string;
-  stoppedBy: 'eos' | 'max_new_tokens' | 'context' | 'stopped';
+  stoppedBy: ChatStopReason;
+  /** OpenAI's name for why it ended (finishReasonOf(stoppedBy)). */
+  finishReason: FinishReason;
 }
 
 export interface LoadedCausalLm {
@@ -163,52 +171,6 @@ export function decoderGraph(decoder: Decoder, weights: Weights): Graph {
   return pruneToOutputs(g.graph);
 }
 
-/**
- * The next token from one position's logits: greedy argmax, or a sample after transformers'
- * sampling warpers in their order (temperature, top-k, top-p; at least one token is kept).
- */
-export function nextToken(logits: ArrayLike<number>, o: GenerationOptions, rand: () => number): number {
-  const temperature = o.temperature ?? 1;
-  if (!o.doSample || temperature === 0) return argmax(logits);
-  const V = logits.length;
-  const order = Array.from({ length: V }, (_, i) => i).sort(
-    (a, b) => (logits[b] as number) - (logits[a] as number) || a - b,
-  );
-  let keep = o.topK && o.topK > 0 ? Math.min(o.topK, V) : V;
-  const scaled = order.slice(0, keep).map((i) => (logits[i] as number) / temperature);
-  const max = scaled[0] as number;
-  const exps = scaled.map((s) => Math.exp(s - max));
-  const total = exps.reduce((a, b) => a + b, 0);
-  const probs = exps.map((e) => e / total);
-  if (o.topP !== undefined && o.topP < 1) {
-    let cum = 0;
-    let n = 0;
-    while (n < probs.length && cum < o.topP) cum += probs[n++] as number;
-    keep = Math.max(1, n);
-  }
-  const kept = probs.slice(0, keep);
-  const mass = kept.reduce((a, b) => a + b, 0);
-  let u = rand() * mass;
-  for (let j = 0; j < kept.length; j++) {
-    u -= kept[j] as number;
-    if (u < 0) return order[j] as number;
-  }
-  return order[kept.length - 1] as number;
-}
-
-function checkGeneration(o: GenerationOptions): void {
-  const bad = (what: string) => {
-    throw new Error(`generation: ${what}`);
-  };
-  if (o.maxNewTokens !== undefined && !(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 0))
-    bad(`max_new_tokens must be a non-negative integer, got ${o.maxNewTokens}`);
-  if (o.temperature !== undefined && !(o.temperature >= 0 && Number.isFinite(o.temperature)))
-    bad(`temperature must be >= 0, got ${o.temperature}`);
-  if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 0))
-    bad(`top_k must be a non-negative integer, got ${o.topK}`);
-  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) bad(`top_p must be in (0, 1], got ${o.topP}`);
-}
-
 const int64 = (dims: number[], values: ArrayLike<number>): TensorData => tensorOf('int64', dims, values);
 
 export async function loadCausalLm(
@@ -271,7 +233,11 @@ export async function loadCausalLm(
   }
 
   async function generate(prompt: string | readonly number[], g: GenerationOptions = {}): Promise<Generation> {
-    checkGeneration(g);
+    checkDecoding(g);
+    const stopStrings = g.stopStrings ?? [];
+    for (const stop of stopStrings)
+      if (typeof stop !== 'string' || stop === '')
+        throw new Error(`generation: stop strings must be non-empty, got ${JSON.stringify(stop)}`);
     const eos = g.eosTokenId === undefined ? eosTokenId : g.eosTokenId;
     const maxNew = g.maxNewTokens ?? 50;
     let ids = typeof prompt === 'string' ? tokenizer.encode(prompt, null).ids : [...prompt];
@@ -297,8 +263,11 @@ export async function loadCausalLm(
     };
     resetPast();
     const generated: number[] = [];
+    const seen = new Set(ids); // the sequence's distinct ids, for the repetition penalty
     let pending = ids; // tokens to feed in the next call
     let stoppedBy: Generation['stoppedBy'] = 'max_new_tokens';
+    const decode = (ids: readonly number[]) => tokenizer.decode(ids, true);
+    const stream = g.onText || stopStrings.length > 0 ? new TextStream(decode, stopStrings) : undefined;
     while (generated.length < maxNew) {
       if (g.signal?.aborted) {
         stoppedBy = 'stopped';
@@ -316,13 +285,22 @@ export async function loadCausalLm(
         ...past,
       };
       const out = await s.run(feeds);
-      const next = nextToken(tensorNumbers(out.logits as TensorData), g, rand);
+      const next = nextToken(tensorNumbers(out.logits as TensorData), g, rand, seen);
       if ((eos !== null && next === eos) || g.stopTokenIds?.includes(next)) {
         stoppedBy = 'eos';
         break;
       }
       generated.push(next);
+      seen.add(next);
       g.onToken?.(next);
+      if (stream) {
+        const delta = stream.push(next);
+        if (stream.stopAt >= 0) {
+          stoppedBy = 'stop_string';
+          break;
+        }
+        if (delta) g.onText?.(delta);
+      }
       // The sequence fills the context: another token would need a position the model has not (or
       // one past its sliding attention window, where the full-prefix attention here would differ).
       if (ids.length + generated.length >= context && generated.length < maxNew) {
@@ -339,7 +317,11 @@ export async function loadCausalLm(
         pending = [...ids, ...generated];
       }
     }
-    return { ids: generated, text: tokenizer.decode(generated, true), stoppedBy };
+    const full = decode(generated);
+    const text = stream && stream.stopAt >= 0 ? full.slice(0, stream.stopAt) : full;
+    const rest = stream?.finish(text);
+    if (rest) g.onText?.(rest);
+    return { ids: generated, text, stoppedBy, finishReason: finishReasonOf(stoppedBy) };
   }
 
   return {

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../shared/chat-protocol.js';
+import type { ChatMessage } from '../chat/messages.js';
 import { ChatTemplate } from '../chat/template.js';
 import type { Tokenizer } from '../tokenize/index.js';
 

@@ -2,11 +2,10 @@ import { type ChatOptions, type ChatReply, parseChatRequest } from '../../shared
 import { generationStopIds } from '../chat/generation-config.js';
 import type { GenerationOptions, LoadedCausalLm } from './causal-lm-model.js';
 import { conversationPrompt } from './chat-prompt.js';
-import { TextStream } from './text-stream.js';
 
 /**
  * The request loop of `finetune chat` (src/shared/chat-protocol.ts), over a loaded model: one
- * generation at a time, tokens streamed as text deltas, `stop` honoured between tokens. Pure of
+ * generation at a time, text deltas streamed (stop strings held back), `stop` honoured between tokens. Pure of
  * stdio: the command feeds it lines and writes what it replies, so tests drive it directly.
  */
 export type ChatModel = Pick<LoadedCausalLm, 'folder' | 'tokenizer' | 'generate' | 'eosTokenId'>;
@@ -21,6 +20,8 @@ export function generationOf(o: ChatOptions): GenerationOptions {
     ...(sample && o.top_k !== undefined ? { topK: o.top_k } : {}),
     ...(sample && o.top_p !== undefined ? { topP: o.top_p } : {}),
     ...(o.seed === undefined ? {} : { seed: o.seed }),
+    ...(o.repetition_penalty === undefined ? {} : { repetitionPenalty: o.repetition_penalty }),
+    ...(o.stop === undefined ? {} : { stopStrings: typeof o.stop === 'string' ? [o.stop] : o.stop }),
   };
 }
 
@@ -84,17 +85,12 @@ export class ChatServer {
   ): Promise<void> {
     try {
       const prompt = conversationPrompt(this.model, messages);
-      const stream = new TextStream((ids) => this.model.tokenizer.decode(ids, true));
-      const send = (text: string) => {
-        if (text) this.reply({ type: 'token', id, text });
-      };
       const result = await this.model.generate(prompt, {
         ...generationOf(options),
         stopTokenIds: this.stopIds,
         signal,
-        onToken: (token) => send(stream.push(token)),
+        onText: (text) => this.reply({ type: 'token', id, text }),
       });
-      send(stream.finish(result.text));
       this.reply({ type: 'done', id, stoppedBy: result.stoppedBy, tokens: result.ids.length });
     } catch (err) {
       this.reply({ type: 'error', id, message: err instanceof Error ? err.message : String(err) });

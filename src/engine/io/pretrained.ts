@@ -17,6 +17,7 @@ import type { ParamSpec, Weights } from '../models/model.js';
 import { basePrefixOf } from '../models/registry.js';
 import { copyFileAtomic } from './atomic.js';
 import { Checkpoint, saveCheckpoint } from './checkpoint.js';
+import { type SavedFloatDtype, toStoredDtype } from './half.js';
 import { readHfConfig, writeHfConfig } from './hf-config.js';
 import { isFloatDtype } from './safetensors.js';
 
@@ -190,14 +191,17 @@ export interface SavePretrainedOptions {
   /** Label names by class index; written as id2label and label2id. */
   labels?: readonly string[];
   maxShardSize?: number | string;
+  /** The dtype the weights are stored in (default float32, the engine's): rounded as torch's `.to(dtype)`. */
+  dtype?: SavedFloatDtype;
 }
 
 /** The transformers version written when the source config names none. */
 const DEFAULT_TRANSFORMERS_VERSION = '4.46.3';
 
 /**
- * Writes a folder `from_pretrained` loads: weights (sharded above maxShardSize), config.json
- * with architectures, labels and torch_dtype float32, and the tokenizer files of the source.
+ * Writes a folder `from_pretrained` loads: weights (sharded above maxShardSize) in `dtype`
+ * (default float32), config.json with architectures, labels and torch_dtype (and transformers 5's
+ * `dtype`, where the source config has it) naming that dtype, and the tokenizer files of the source.
  * Weights first, config last: a folder with a config is complete.
  */
 export function savePretrained(
@@ -217,9 +221,11 @@ export function savePretrained(
     if (t.dtype !== 'float32')
       throw new Error(`savePretrained: weight "${name}" is ${t.dtype}; weights are saved as float32`);
   }
+  const dtype = options.dtype ?? 'float32';
+  const stored = dtype === 'float32' ? weights : new Map([...weights].map(([n, t]) => [n, toStoredDtype(t, dtype)]));
   const saved = saveCheckpoint(
     folder,
-    weights,
+    stored,
     options.maxShardSize === undefined ? {} : { maxShardSize: options.maxShardSize },
   );
   const files = [...saved.files, ...(saved.index ? [saved.index] : [])];
@@ -230,7 +236,8 @@ export function savePretrained(
       files.push(name);
     }
   }
-  const out: HfConfig = { ...config, torch_dtype: 'float32' };
+  const out: HfConfig = { ...config, torch_dtype: dtype };
+  if ('dtype' in config) out.dtype = dtype; // transformers >= 5 writes `dtype` (torch_dtype kept for older readers)
   out.transformers_version = config.transformers_version ?? DEFAULT_TRANSFORMERS_VERSION;
   if (options.architectures) out.architectures = [...options.architectures];
   if (options.labels) {

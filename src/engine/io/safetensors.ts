@@ -59,11 +59,12 @@ const LOADED_AS: Readonly<Record<string, DType>> = {
   BOOL: 'bool',
 };
 
-/** Our dtype -> the format's name, for writing. float16 data is raw binary16 bits. */
+/** Our dtype -> the format's name, for writing. float16 and bfloat16 data are raw 16-bit patterns. */
 const STORED_AS: Readonly<Record<DType, string>> = {
   float32: 'F32',
   float64: 'F64',
   float16: 'F16',
+  bfloat16: 'BF16',
   int64: 'I64',
   int32: 'I32',
   uint8: 'U8',
@@ -81,6 +82,7 @@ const ALIGNMENT_RANK: Readonly<Record<string, number>> = {
   U8: 1,
   I8: 2,
   F16: 7,
+  BF16: 8,
   I32: 9,
   F32: 11,
   F64: 12,
