@@ -116,7 +116,9 @@ function checkTrial(t: unknown): string | undefined {
   if (t.value !== undefined && !isNum(t.value)) return 'value is not a number';
   if (
     !Array.isArray(t.intermediate) ||
-    !t.intermediate.every((x) => isObj(x) && isNum(x.step) && (isNum(x.value) || x.value === null))
+    !t.intermediate.every(
+      (x) => isObj(x) && isNum(x.step) && (isNum(x.value) || x.value === null || Number.isNaN(x.value)),
+    )
   )
     return 'intermediate is not a list of {step, value}';
   // An evaluation that was NaN is written by JSON.stringify as null: it is NaN again here.

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bestTrial, finishedTrials, parseSweepRecord, sourceConfigOf } from '../../src/shared/sweep-record.js';
+import {
+  bestTrial,
+  checkSweepRecord,
+  finishedTrials,
+  parseSweepRecord,
+  sourceConfigOf,
+} from '../../src/shared/sweep-record.js';
 import { sweepJson } from '../fixtures/sweep.js';
 
 test('a sweep.json as the engine writes it reads back whole', () => {
@@ -16,6 +22,8 @@ test('a NaN evaluation (written by JSON as null) reads back as NaN', () => {
   const parsed = parseSweepRecord(JSON.stringify(record));
   assert.ok(typeof parsed !== 'string');
   assert.ok(Number.isNaN(parsed.trials[2]?.intermediate[0]?.value));
+  // Checked again (the webview checks what the host read), the NaN stays accepted.
+  assert.equal(checkSweepRecord(parsed), parsed);
 });
 
 test('what is wrong with a sweep.json is named by its path', () => {
