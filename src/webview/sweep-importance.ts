@@ -1,3 +1,5 @@
+import { rng } from '../shared/random.js';
+
 /**
  * Per-parameter importance of a sweep, the way Optuna's FanovaImportanceEvaluator computes it
  * (Hutter, Hoos and Leyton-Brown 2014, "An Efficient Approach for Assessing Hyperparameter
@@ -75,18 +77,6 @@ function sse(values: number[]): number {
   return values.reduce((s, v) => s + (v - mean) ** 2, 0);
 }
 
-/** mulberry32: a small seeded generator, so the same trials give the same importances. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Leaf {
   box: [number, number][];
   value: number;
@@ -152,7 +142,7 @@ export function fanovaImportance(
   options: ImportanceOptions = {},
 ): number[] | undefined {
   const trees = options.trees ?? FOREST_TREES;
-  const rand = seededRandom(options.seed ?? 0);
+  const rand = rng(options.seed ?? 0);
   const sums = bounds.map(() => 0);
   let counted = 0;
   for (let t = 0; t < trees; t++) {

@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { type Browser, browserUnavailable, buildWebview, launchChromium } from './harness/browser.js';
+import { browserUnavailable } from './harness/browser.js';
+import { openPanelPage, type PanelPage } from './harness/open.js';
 import {
   holdReplies,
   nextPosted,
@@ -15,7 +16,6 @@ import {
   status,
   waitForReady,
 } from './harness/page.js';
-import { type Harness, startHarness } from './harness/server.js';
 
 /**
  * The Chat tab (src/webview/chat-view.ts) in headless Chromium, the harness playing the host: the
@@ -28,27 +28,19 @@ const skip = browserUnavailable();
 if (skip) console.log(`# skipping the Chat tab browser tests: ${skip}`);
 
 describe('Chat tab in Chromium', { skip }, () => {
-  let harness: Harness;
-  let browser: Browser;
+  let panel: PanelPage | undefined;
   let page: Page;
   const lm = 'lm-20250101-120000';
   const cls = 'cls-20250101-130000';
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    await buildWebview(ROOT);
-    harness = await startHarness(ROOT);
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    await page.goto(`${harness.origin}/?theme=dark`);
-    await waitForReady(page);
+    panel = await openPanelPage(ROOT);
+    page = panel.page;
     await holdReplies(page, 'chatSend');
   });
 
-  after(async () => {
-    await browser?.close();
-    await harness?.close();
-  });
+  after(() => panel?.close());
 
   const sendButton = () => page.locator('.chat-actions vscode-button', { hasText: 'Send' });
   const stopButton = () => page.locator('.chat-actions vscode-button', { hasText: 'Stop' });

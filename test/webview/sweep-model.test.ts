@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { rng } from '../../src/shared/random.js';
 import type { TrialRecord } from '../../src/shared/sweep-record.js';
-import { fanovaImportance, fitTree, seededRandom, treeMainEffects } from '../../src/webview/sweep-importance.js';
+import { fanovaImportance, fitTree, treeMainEffects } from '../../src/webview/sweep-importance.js';
 import {
   type Axis,
   axesOf,
@@ -67,7 +68,7 @@ test('a CART tree splits at the midpoint of the feature that separates the objec
 
 test('fANOVA finds the one parameter the objective depends on', () => {
   // 40 trials over three parameters in [0, 1]; the objective is a function of x1 alone.
-  const rand = seededRandom(7);
+  const rand = rng(7);
   const x = Array.from({ length: 40 }, () => [rand(), rand(), rand()]);
   const bounds: [number, number][] = [
     [0, 1],

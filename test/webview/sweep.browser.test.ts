@@ -7,9 +7,9 @@ import type { SweepInfo } from '../../src/shared/messages.js';
 import type { SweepRecord, TrialRecord } from '../../src/shared/sweep-record.js';
 import { IMPORTANCE_METHOD } from '../../src/webview/sweep-model.js';
 import { sweepJson } from '../fixtures/sweep.js';
-import { type Browser, browserUnavailable, buildWebview, launchChromium } from './harness/browser.js';
-import { nextPosted, posted, send, settle, violations, waitForReady } from './harness/page.js';
-import { type Harness, startHarness } from './harness/server.js';
+import { browserUnavailable } from './harness/browser.js';
+import { openPanelPage, type PanelPage } from './harness/open.js';
+import { nextPosted, posted, send, settle, violations } from './harness/page.js';
 
 /**
  * The Sweep tab (src/webview/sweep-view.ts) in headless Chromium, the harness playing the host:
@@ -60,26 +60,16 @@ function sweepInfo(trials: TrialRecord[]): SweepInfo {
 }
 
 describe('Sweep tab in Chromium', { skip }, () => {
-  let harness: Harness;
-  let browser: Browser;
+  let panel: PanelPage | undefined;
   let page: Page;
-  const errors: string[] = [];
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    await buildWebview(ROOT);
-    harness = await startHarness(ROOT);
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${harness.origin}/?theme=dark`);
-    await waitForReady(page);
+    panel = await openPanelPage(ROOT);
+    page = panel.page;
   });
 
-  after(async () => {
-    await browser?.close();
-    await harness?.close();
-  });
+  after(() => panel?.close());
 
   const rowNumbers = () =>
     page.locator('.sweep-table tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-trial'))));
@@ -187,7 +177,7 @@ describe('Sweep tab in Chromium', { skip }, () => {
     assert.equal(await page.locator('.sweep-table tr.best').getAttribute('data-trial'), '5');
     assert.equal(await page.locator('.objective-chart .point').count(), 6, 'the running trial has no objective');
     assert.match((await page.locator('.sweep-summary').textContent()) ?? '', /6\/6 trials · best accuracy 0\.95/);
-    assert.deepEqual(errors, []);
+    assert.deepEqual(panel?.errors, []);
     const unexpected = (await violations(page)).filter(
       (v) => !(v.directive === 'style-src-elem' && v.blocked === 'inline' && v.sample === ''),
     );

@@ -1,6 +1,6 @@
 import type { ParameterValue } from '../../shared/config-sweep.js';
 import { applyTextEdits, type ConfigFormat, LineIndex, type TextEdit } from '../../shared/config-tree.js';
-import { configEdit } from './config-edit.js';
+import { configEdit, minimalEdit } from './config-edit.js';
 
 /**
  * "Apply best to config": the best trial's values written into the sweep's source config, each at
@@ -17,20 +17,9 @@ export function applyBestEdit(
   let next = text;
   for (const [key, value] of Object.entries(params))
     next = applyTextEdits(next, configEdit(next, format, key.split('.'), value));
-  if (next === text) return undefined;
-  // The smallest region that differs: the common prefix and suffix stay untouched.
-  let start = 0;
-  while (start < text.length && start < next.length && text[start] === next[start]) start++;
-  let end = 0;
-  while (
-    end < text.length - start &&
-    end < next.length - start &&
-    text[text.length - 1 - end] === next[next.length - 1 - end]
-  )
-    end++;
+  const [change] = minimalEdit(text, next);
+  if (!change) return undefined;
+  const [start, end, newText] = change;
   const lines = new LineIndex(text);
-  return {
-    range: { start: lines.positionAt(start), end: lines.positionAt(text.length - end) },
-    newText: next.slice(start, next.length - end),
-  };
+  return { range: { start: lines.positionAt(start), end: lines.positionAt(end) }, newText };
 }

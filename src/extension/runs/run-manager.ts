@@ -9,6 +9,7 @@ import { Disposable, toDisposable } from '../lifecycle.js';
 import { localFolders, readSettings, runsRootOf } from '../settings.js';
 import { EngineLauncher } from './engine-launcher.js';
 import { DEFAULT_STOP_PLAN, requestStop, signalPid } from './engine-process.js';
+import { KeyedThrottle } from './keyed-throttle.js';
 import { ownerMessage, type RunOwner } from './run-owner.js';
 import { type QueuedJob, RunQueue, setExtensionState } from './run-queue.js';
 import { listRunDirs, RunReader, type RunSnapshot } from './run-reader.js';
@@ -53,7 +54,7 @@ export class RunManager extends Disposable {
   private readonly runs = new Map<string, RunSnapshot>();
   private readonly sessions = new Map<string, RunSession>();
   private readonly launcher: EngineLauncher;
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly readSoon = new KeyedThrottle(READ_DELAY_MS, (dir) => void this.read(dir));
   private readonly reads = new Map<string, Promise<void>>();
   private readonly queue: RunQueue;
   private readonly watcher: RunsWatcher;
@@ -119,7 +120,7 @@ export class RunManager extends Disposable {
     this._register(
       toDisposable(() => {
         this.sweeps.dispose();
-        for (const timer of this.timers.values()) clearTimeout(timer);
+        this.readSoon.dispose();
         for (const session of this.sessions.values()) session.dispose();
         this.sessions.clear();
       }),
@@ -327,19 +328,9 @@ export class RunManager extends Disposable {
     };
   }
 
-  /**
-   * Reads a run soon, at most once per READ_DELAY_MS: a throttle, not a debounce, since a
-   * training run writes every few milliseconds and a debounce would wait until it pauses.
-   */
+  /** Reads a run soon, at most once per READ_DELAY_MS (keyed-throttle.ts). */
   private scheduleRead(dir: string): void {
-    if (this.timers.has(dir)) return;
-    this.timers.set(
-      dir,
-      setTimeout(() => {
-        this.timers.delete(dir);
-        void this.read(dir);
-      }, READ_DELAY_MS),
-    );
+    this.readSoon.schedule(dir);
   }
 
   /** Reads one run; reads of the same run are serialized (the events reader keeps a file offset). */

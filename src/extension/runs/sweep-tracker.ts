@@ -3,6 +3,7 @@ import { sep } from 'node:path';
 import type { SweepInfo } from '../../shared/messages.js';
 import { isPidAlive } from '../../shared/node/run-claims.js';
 import { runIdTime } from '../../shared/run-id.js';
+import { KeyedThrottle } from './keyed-throttle.js';
 import { isSweepDir, listTrialDirs, readSweepInfo, trialsFolder } from './sweep-reader.js';
 
 /**
@@ -25,7 +26,7 @@ const READ_MS = 200;
 
 export class SweepTracker {
   private readonly sweeps = new Map<string, SweepSnapshot>();
-  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly readSoon = new KeyedThrottle(READ_MS, (dir) => void this.read(dir));
   private readonly reads = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: SweepTrackerDeps) {}
@@ -56,14 +57,7 @@ export class SweepTracker {
 
   /** Reads soon, coalescing the bursts of a sweep rewriting its record. */
   schedule(dir: string): void {
-    if (this.timers.has(dir)) return;
-    this.timers.set(
-      dir,
-      setTimeout(() => {
-        this.timers.delete(dir);
-        void this.read(dir);
-      }, READ_MS),
-    );
+    this.readSoon.schedule(dir);
   }
 
   /** Reads one sweep now; reads of one sweep are serialized. */
@@ -80,8 +74,7 @@ export class SweepTracker {
   }
 
   dispose(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
+    this.readSoon.dispose();
   }
 
   private async readNow(dir: string): Promise<void> {
