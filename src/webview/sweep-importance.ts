@@ -7,14 +7,17 @@ import { rng } from '../shared/random.js';
  * → objective), and for each tree the variance of its prediction over the whole search space is
  * decomposed exactly: the variance of the marginal prediction of one parameter (the others
  * integrated out, uniformly over their ranges), divided by the tree's total variance, is that
- * parameter's first-order (main-effect) fraction. The fractions are averaged over the trees and
- * normalized to sum to 1 (Optuna's `get_param_importances(normalize=True)`).
+ * parameter's first-order (main-effect) fraction. The fractions are averaged over the trees that
+ * vary and normalized to sum to 1 (as FanovaImportanceEvaluator.evaluate does).
  *
- * As in Optuna: 64 trees, bootstrap samples, every feature tried at every split, splits at the
- * midpoint between neighbouring values, the sum of squared errors as criterion, a leaf may hold one
- * trial. Unlike Optuna, a categorical parameter is one ordinal feature (its choice's index, each
- * choice an equal share of the range) instead of one-hot columns: a tree can still isolate any
- * choice, with more splits. Pure functions, no DOM: unit-tested in Node.
+ * As in Optuna (scikit-learn's RandomForestRegressor with its settings): 64 trees, bootstrap
+ * samples, every feature tried at every split, splits at the midpoint between neighbouring
+ * values, the sum of squared errors as criterion, a leaf may hold one trial; parameters on the
+ * scale they are sampled on (a loguniform one is not log-transformed: transform_log=False).
+ * Unlike Optuna, a categorical parameter is one ordinal feature (its choice's index, each choice
+ * an equal share of the range) instead of one-hot columns: a tree can still isolate any choice,
+ * with more splits. The forest's random draws are ours (seeded), so the numbers are not Optuna's
+ * digit for digit. Pure functions, no DOM: unit-tested in Node.
  */
 export type TreeNode = { value: number } | { feature: number; threshold: number; left: TreeNode; right: TreeNode };
 

@@ -155,14 +155,22 @@ export function importances(record: SweepRecord): { key: string; importance: num
   if (done.length < MIN_IMPORTANCE_TRIALS)
     return `Importance needs at least ${MIN_IMPORTANCE_TRIALS} completed trials (${done.length} so far).`;
   const axes = axesOf(record).filter((a) => a.key !== OBJECTIVE);
-  const rows = done.map((t) => axes.map((a) => axisValue(a, t)));
+  // Optuna fits its forest on the parameters as sampled (_SearchSpaceTransform with
+  // transform_log=False): a loguniform parameter on its own scale there, not the plot's log10.
+  const raw = (a: Axis, v: number) => (a.kind === 'log' ? 10 ** v : v);
+  const rows = done.map((t) =>
+    axes.map((a) => {
+      const v = axisValue(a, t);
+      return v === undefined ? undefined : raw(a, v);
+    }),
+  );
   const usable = rows.flatMap((r, i) => (r.every((v) => v !== undefined) ? [i] : []));
   const x = usable.map((i) => rows[i] as number[]);
   const y = usable.map((i) => done[i]?.value as number);
   const result = fanovaImportance(
     x,
     y,
-    axes.map((a) => a.domain),
+    axes.map((a) => [raw(a, a.domain[0]), raw(a, a.domain[1])] as [number, number]),
     { seed: record.settings.seed },
   );
   if (!result) return 'Every completed trial has the same objective: no parameter explains any of it.';
