@@ -8,8 +8,8 @@ import { describeRun, formatDuration, formatNumber } from '../runs/progress.js';
 import type { RunManager } from '../runs/run-manager.js';
 import { configHighlights, listCheckpoints, listFinal, type RunSnapshot, readRunConfig } from '../runs/run-reader.js';
 import { contextValue } from '../runs/run-state.js';
-import type { SweepSnapshot } from '../runs/sweep-tracker.js';
 import { escapeMarkdown, STATE_ICONS } from './item-style.js';
+import { topLevel, trialOf, trialsOf } from './runs-grouping.js';
 import { sweepItem } from './sweep-item.js';
 
 /**
@@ -79,13 +79,9 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
       for (const dir of this.runNodes.keys()) if (!live.has(dir)) this.runNodes.delete(dir);
       for (const dir of this.sweepNodes.keys()) if (!live.has(dir)) this.sweepNodes.delete(dir);
       // A sweep's trials are under it; the sweeps sit among the runs, newest first.
-      const top: { startedAt: number; node: RunsNode }[] = [
-        ...list
-          .filter((r) => !this.runs.sweepOf(r.dir))
-          .map((r) => ({ startedAt: r.startedAt, node: this.runNode(r.dir) })),
-        ...sweeps.map((s) => ({ startedAt: s.startedAt, node: this.sweepNode(s.dir) })),
-      ];
-      return top.sort((a, b) => b.startedAt - a.startedAt).map((t) => t.node);
+      return topLevel(list, sweeps, (dir) => this.runs.sweepOf(dir)).map((t) =>
+        t.kind === 'sweep' ? this.sweepNode(t.dir) : this.runNode(t.dir),
+      );
     }
     if (node.kind === 'sweep') return this.trialNodes(node.dir);
     const run = this.runs.get(node.dir);
@@ -147,14 +143,8 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
   /** A sweep's trials, by trial number: the runs that are in its trials folder. */
   private trialNodes(sweepDir: string): RunsNode[] {
     const sweep = this.runs.getSweep(sweepDir);
-    return this.runs
-      .list()
-      .filter((r) => this.runs.sweepOf(r.dir)?.dir === sweepDir)
-      .map((r) => ({ r, n: sweep ? trialOf(sweep, r.dir)?.number : undefined }))
-      .sort(
-        (a, b) => (a.n ?? Number.MAX_SAFE_INTEGER) - (b.n ?? Number.MAX_SAFE_INTEGER) || a.r.id.localeCompare(b.r.id),
-      )
-      .map(({ r }) => this.runNode(r.dir));
+    if (!sweep) return [];
+    return trialsOf(this.runs.list(), sweep, (dir) => this.runs.sweepOf(dir)).map((r) => this.runNode(r.dir));
   }
 
   private runNode(dir: string): RunsNode & { kind: 'run' } {
@@ -263,10 +253,6 @@ export function runTooltip(run: RunSnapshot, config: [string, string][], waiting
   if (run.reason && run.state !== 'queued') md.appendCodeblock(run.reason, 'text');
   md.appendMarkdown(`\n\n\`${run.dir.replace(/`/g, '')}\``);
   return md;
-}
-
-function trialOf(sweep: SweepSnapshot, runDir: string): TrialRecord | undefined {
-  return sweep.record?.trials.find((t) => join(sweep.dir, t.dir) === runDir);
 }
 
 function trialParams(trial: TrialRecord): string {
