@@ -146,7 +146,7 @@ export function bestSoFar(record: SweepRecord): { number: number; value: number;
 
 /** The method's name as the view shows it: what sweep-importance.ts implements. */
 export const IMPORTANCE_METHOD =
-  'fANOVA: first-order variance fractions of a random forest of 64 regression trees fitted to the completed trials, normalized to sum to 1';
+  'fANOVA as in Optuna: first-order variance fractions of a random forest of 64 regression trees fitted to the completed trials (parameters as sampled, a choice as its index), averaged over the trees and normalized to sum to 1';
 export const MIN_IMPORTANCE_TRIALS = 3;
 
 /** Each parameter's importance, or why there is none yet. */
