@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { newConfig, startRun, validateConfig } from './actions/config-actions.js';
 import { exportModel } from './actions/export-model.js';
 import { compareRuns, deleteRun, openRun, resumeRun, showEngineLog, stopRun } from './actions/run-actions.js';
+import { openSweep } from './actions/sweep-actions.js';
 import type { Ctx } from './ctx.js';
 import { COMMAND_IDS, type CommandId } from './ids.js';
 import type { IDisposable } from './lifecycle.js';
@@ -30,6 +31,10 @@ export const COMMANDS: Readonly<Record<CommandId, CommandFactory>> = {
     (ctx) =>
     (...args) =>
       openRun(ctx, ...args),
+  'finetune.openSweep':
+    (ctx) =>
+    (...args) =>
+      openSweep(ctx, ...args),
   'finetune.compareRuns':
     (ctx) =>
     (...args) =>

@@ -10,6 +10,7 @@ export const COMMAND_IDS = [
   'finetune.stopRun',
   'finetune.resumeRun',
   'finetune.openRun',
+  'finetune.openSweep',
   'finetune.compareRuns',
   'finetune.deleteRun',
   'finetune.exportModel',

@@ -155,3 +155,14 @@ export function withFlowRemoval(pairs: { key: string; keySpan: Span; value: Conf
     return { ...p, removeSpan };
   });
 }
+
+/** LSP-style edits applied to a text, last first so earlier offsets stay valid. */
+export function applyTextEdits(text: string, edits: readonly TextEdit[]): string {
+  const lines = new LineIndex(text);
+  const spans = edits
+    .map((e) => ({ start: lines.offsetAt(e.range.start), end: lines.offsetAt(e.range.end), text: e.newText }))
+    .sort((a, b) => b.start - a.start);
+  let out = text;
+  for (const s of spans) out = out.slice(0, s.start) + s.text + out.slice(s.end);
+  return out;
+}

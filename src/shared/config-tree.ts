@@ -43,7 +43,7 @@ export type {
   Span,
   TextEdit,
 } from './config-nodes.js';
-export { LineIndex } from './config-nodes.js';
+export { applyTextEdits, LineIndex } from './config-nodes.js';
 
 /** The format a config file name implies: JSON for `.json`, YAML otherwise. */
 export function formatOf(fileName: string): ConfigFormat {

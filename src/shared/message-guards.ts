@@ -8,8 +8,10 @@ import type {
   JsonValue,
   RunInfo,
   RunSnapshot,
+  SweepInfo,
 } from './messages.js';
 import type { RunEvent, RunStatus } from './run-directory.js';
+import { checkSweepRecord, SWEEP_STATES, type SweepState } from './sweep-record.js';
 
 /**
  * The webview's full check of what the host posts (isHostMessage only looks at `type`). The host is
@@ -59,14 +61,19 @@ export function checkHostMessage(data: unknown): HostMessageCheck {
       }
       const config = data.config === undefined ? undefined : configState(data.config, () => dropped++);
       if (data.config !== undefined && !config) return { problem: 'init: config is not a config state' };
-      const { runDirs, configUri } = target;
+      if (target.sweepDir !== undefined && !isStr(target.sweepDir))
+        return { problem: 'init: target.sweepDir is not a string' };
+      const sweep = data.sweep === undefined ? undefined : sweepInfo(data.sweep);
+      if (typeof sweep === 'string') return { problem: `init: sweep: ${sweep}` };
+      const { runDirs, configUri, sweepDir } = target;
       return {
         message: {
           type: 'init',
           runs,
           trusted: data.trusted,
-          target: isStr(configUri) ? { runDirs, configUri } : { runDirs },
+          target: { runDirs, ...(isStr(configUri) ? { configUri } : {}), ...(isStr(sweepDir) ? { sweepDir } : {}) },
           ...(config ? { config } : {}),
+          ...(sweep ? { sweep } : {}),
         },
         dropped,
       };
@@ -96,6 +103,12 @@ export function checkHostMessage(data: unknown): HostMessageCheck {
       return isStr(data.runId)
         ? { message: { type: 'runRemoved', runId: data.runId }, dropped }
         : { problem: 'runRemoved: runId is not a string' };
+    case 'sweep': {
+      const sweep = sweepInfo(data.sweep);
+      return typeof sweep === 'string'
+        ? { problem: `sweep: ${sweep}` }
+        : { message: { type: 'sweep', sweep }, dropped };
+    }
     case 'reply': {
       if (!Number.isInteger(data.id)) return { problem: 'reply: id is not an integer' };
       const id = data.id as number;
@@ -136,6 +149,28 @@ export function checkHostMessage(data: unknown): HostMessageCheck {
     default:
       return { problem: `unknown type ${JSON.stringify(data.type)?.slice(0, 40)}` };
   }
+}
+
+/** A sweep folder: its sweep.json checked as the host's reader checks it (src/shared/sweep-record.ts). */
+function sweepInfo(v: unknown): SweepInfo | string {
+  if (!isObj(v) || !isStr(v.id) || !isStr(v.dir)) return 'not a sweep (id, dir)';
+  const info: SweepInfo = { id: v.id, dir: v.dir };
+  if (v.record !== undefined) {
+    const record = checkSweepRecord(v.record);
+    if (typeof record === 'string') return `record: ${record}`;
+    info.record = record;
+  }
+  if (v.state !== undefined) {
+    if (!(SWEEP_STATES as readonly unknown[]).includes(v.state)) return 'state is not a sweep state';
+    info.state = v.state as SweepState;
+  }
+  for (const key of ['error', 'reason', 'sourceFile'] as const) {
+    const text = v[key];
+    if (text === undefined) continue;
+    if (!isStr(text)) return `${key} is not a string`;
+    info[key] = text;
+  }
+  return info;
 }
 
 function isStrArray(v: unknown): v is string[] {

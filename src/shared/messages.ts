@@ -1,6 +1,7 @@
 import { type ChatMessage, type ChatOptions, type ChatStopReason, checkChatOptions } from './chat-protocol.js';
 import type { ConfigFormat, Diagnostic } from './config-tree.js';
 import type { RunEvent, RunStatus } from './run-directory.js';
+import type { SweepRecord, SweepState } from './sweep-record.js';
 
 /**
  * The protocol between the extension host and the run panel's webview (DESIGN.md, "Extension").
@@ -24,6 +25,10 @@ import type { RunEvent, RunStatus } from './run-directory.js';
  * (the model is loaded), `chatToken` deltas and `chatDone`, and replies to the request once the
  * generation has ended, `ok: false` with the reason when it could not run or failed. `chatStop`
  * ends the generation under way at the next token.
+ *
+ * Sweeps: a panel opened on a sweep folder gets its `sweep.json` in `init` and again, whole, in a
+ * `sweep` message each time the file is replaced (it is small: one record per trial). `applyBest`
+ * asks the host to write the best trial's values into the sweep's source config.
  */
 export const EVENT_BATCH_MS = 100;
 
@@ -81,6 +86,21 @@ export interface RunSnapshot extends RunInfo {
 /** What the Start, Stop and Resume buttons ask for; the host maps them to command ids. */
 export type RunCommand = 'start' | 'stop' | 'resume';
 
+/** A sweep folder as the panel knows it. */
+export interface SweepInfo {
+  /** The sweep folder's name. */
+  id: string;
+  dir: string;
+  /** sweep.json, undefined while it is missing or unreadable (`error` says why). */
+  record?: SweepRecord;
+  error?: string;
+  /** The record's state, except a `running` sweep whose process is gone (killed): `stopped`. */
+  state?: SweepState;
+  reason?: string;
+  /** The config file "Apply best to config" edits, when the host found it. */
+  sourceFile?: string;
+}
+
 // ---- host -> webview ------------------------------------------------------------------------
 
 export interface InitMessage {
@@ -92,11 +112,21 @@ export interface InitMessage {
   trusted: boolean;
   /** What the panel shows, saved in the page's state so VS Code can restore the panel after a reload. */
   target: PanelTarget;
+  /** Set when the panel shows a sweep. */
+  sweep?: SweepInfo;
 }
 
 export interface PanelTarget {
   runDirs: string[];
   configUri?: string;
+  /** A sweep folder: the panel opens on its Sweep view. */
+  sweepDir?: string;
+}
+
+/** The sweep's sweep.json changed (or became readable or unreadable). */
+export interface SweepMessage {
+  type: 'sweep';
+  sweep: SweepInfo;
 }
 
 export interface ConfigMessage {
@@ -168,6 +198,7 @@ export type HostMessage =
   | EventsMessage
   | RunMessage
   | RunRemovedMessage
+  | SweepMessage
   | ReplyMessage
   | ChatHostMessage;
 
@@ -228,7 +259,15 @@ export interface ChatStopRequest {
   chatId: number;
 }
 
+/** Write the values of the sweep's best trial (`trial`, as the page shows it) into its source config. */
+export interface ApplyBestRequest {
+  type: 'applyBest';
+  id: number;
+  trial: number;
+}
+
 export type WebviewRequest =
+  | ApplyBestRequest
   | EditConfigRequest
   | CommandRequest
   | ExportPngRequest
@@ -246,6 +285,7 @@ const HOST_TYPES: ReadonlySet<string> = new Set([
   'events',
   'run',
   'runRemoved',
+  'sweep',
   'reply',
   'chatModels',
   'chatReady',
@@ -260,6 +300,7 @@ const WEBVIEW_TYPES: ReadonlySet<string> = new Set([
   'chatModels',
   'chatSend',
   'chatStop',
+  'applyBest',
 ]);
 
 /**
@@ -298,6 +339,8 @@ export function isWebviewMessage(data: unknown): data is WebviewMessage {
       );
     case 'chatStop':
       return Number.isSafeInteger(data.chatId);
+    case 'applyBest':
+      return Number.isSafeInteger(data.trial);
     default:
       return (
         typeof data.fileName === 'string' &&

@@ -12,6 +12,7 @@ import { HostConnection } from './host.js';
 import { type LogSettings, LogsView } from './logs-view.js';
 import { MetricsView } from './metrics-view.js';
 import { appendEvents, newRunData, type RunData } from './run-data.js';
+import { SWEEP_DEFAULTS, type SweepSettings, SweepView } from './sweep-view.js';
 
 /**
  * The run panel's entry point: builds the tabs, keeps the runs' data, and routes the host's
@@ -26,6 +27,7 @@ interface PanelState {
   charts: ChartSettings;
   logs: LogSettings;
   chat: ChatSettings;
+  sweep: SweepSettings;
   selectedRun: string | undefined;
 }
 
@@ -34,6 +36,7 @@ const DEFAULTS: PanelState = {
   charts: { xAxis: 'step', smoothing: 0.6, hiddenRuns: [] },
   logs: { level: 'info', search: '', follow: true },
   chat: CHAT_DEFAULTS,
+  sweep: SWEEP_DEFAULTS,
   selectedRun: undefined,
 };
 
@@ -50,6 +53,8 @@ class Panel {
   private readonly logs: LogsView;
   private readonly metrics = new MetricsView();
   private readonly chat: ChatView;
+  private readonly sweep: SweepView;
+  private tabs: HTMLElement | undefined;
   private readonly notice = h('div', { class: 'notice', role: 'status' });
 
   constructor(root: HTMLElement) {
@@ -61,6 +66,7 @@ class Panel {
       charts: { ...DEFAULTS.charts, ...saved?.charts },
       logs: { ...DEFAULTS.logs, ...saved?.logs },
       chat: { ...DEFAULTS.chat, ...saved?.chat, transcript: [...(saved?.chat?.transcript ?? [])] },
+      sweep: { ...DEFAULTS.sweep, ...saved?.sweep },
     };
     const panel = this;
     this.header = new Header({
@@ -107,23 +113,30 @@ class Panel {
       saveSettings: (chat) => this.save({ chat }),
       request: (body) => this.connection.request(body),
     });
+    this.sweep = new SweepView({
+      get settings() {
+        return panel.state.sweep;
+      },
+      saveSettings: (sweep) => this.save({ sweep }),
+      applyBest: (trial) => this.connection.request({ type: 'applyBest', trial }),
+      notice: (text) => this.showNotice(text),
+    });
     clear(root);
     this.notice.hidden = true;
-    root.append(
-      this.header.element,
-      this.notice,
-      tabs(
-        [
-          { id: 'charts', label: 'Charts', content: this.charts.element },
-          { id: 'config', label: 'Hyperparameters', content: this.form.element },
-          { id: 'logs', label: 'Logs', content: this.logs.element },
-          { id: 'metrics', label: 'Metrics', content: this.metrics.element },
-          { id: 'chat', label: 'Chat', content: this.chat.element },
-        ],
-        this.state.tab,
-        (tab) => this.save({ tab }),
-      ),
+    this.tabs = tabs(
+      [
+        { id: 'sweep', label: 'Sweep', content: this.sweep.element },
+        { id: 'charts', label: 'Charts', content: this.charts.element },
+        { id: 'config', label: 'Hyperparameters', content: this.form.element },
+        { id: 'logs', label: 'Logs', content: this.logs.element },
+        { id: 'metrics', label: 'Metrics', content: this.metrics.element },
+        { id: 'chat', label: 'Chat', content: this.chat.element },
+      ],
+      this.state.tab,
+      (tab) => this.save({ tab }),
     );
+    this.showSweepTab(this.state.target?.sweepDir !== undefined);
+    root.append(this.header.element, this.notice, this.tabs);
     this.form.update(undefined);
     this.connection.post({ type: 'ready' });
   }
@@ -135,13 +148,21 @@ class Panel {
 
   private receive(m: Exclude<HostMessage, ReplyMessage>): void {
     switch (m.type) {
-      case 'init':
+      case 'init': {
         this.runs.clear();
         this.trusted = m.trusted;
-        this.save({ target: m.target });
+        // A panel opened on a sweep starts on its Sweep tab; after that the user's tab is kept.
+        const firstSweep = m.sweep !== undefined && this.state.target?.sweepDir !== m.target.sweepDir;
+        this.save({ target: m.target, ...(firstSweep ? { tab: 'sweep' } : {}) });
+        this.showSweepTab(m.sweep !== undefined);
+        this.sweep.update(m.sweep);
         for (const snapshot of m.runs) this.addRun(snapshot, snapshot.events);
         this.setConfig(m.config);
         this.runsChanged();
+        break;
+      }
+      case 'sweep':
+        this.sweep.update(m.sweep);
         break;
       case 'config':
         this.setConfig(m.config);
@@ -185,6 +206,18 @@ class Panel {
       case 'chatDone':
         this.chat.done(m.chatId, m.stoppedBy, m.tokens);
         break;
+    }
+  }
+
+  /** The Sweep tab exists in every panel; only a sweep's shows it. */
+  private showSweepTab(show: boolean): void {
+    const tab = this.tabs?.querySelector<HTMLElement>('#tab-sweep');
+    if (tab) tab.hidden = !show;
+    const current = (this.tabs as unknown as { activeid?: string } | undefined)?.activeid;
+    if (show && this.state.tab === 'sweep') this.tabs?.setAttribute('activeid', 'tab-sweep');
+    else if (!show && (this.state.tab === 'sweep' || current === 'tab-sweep')) {
+      this.tabs?.setAttribute('activeid', 'tab-charts');
+      this.save({ tab: 'charts' });
     }
   }
 

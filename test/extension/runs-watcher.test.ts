@@ -67,3 +67,25 @@ test('setRoots drops roots that are no longer wanted', async (t) => {
   await new Promise((r) => setTimeout(r, 300));
   assert.ok(!events.some((e) => e.includes('run-a')), events.join('\n'));
 });
+
+test("a sweep's trials folder watched as a root inside the runs folder reports its trials as runs", async (t) => {
+  const root = tempDir(t);
+  const sweep = join(root, 'demo-sweep-20250101-000000');
+  const trials = join(sweep, 'trials');
+  mkdirSync(trials, { recursive: true });
+  const { events, listener } = recorder();
+  const watcher = new RunsWatcher(listener);
+  t.after(() => watcher.dispose());
+  watcher.setRoots([root, trials]);
+  await new Promise((r) => setTimeout(r, 300));
+  writeFileSync(join(sweep, 'sweep.json.tmp-1'), '{}');
+  renameSync(join(sweep, 'sweep.json.tmp-1'), join(sweep, 'sweep.json'));
+  await waitFor(() => events.includes(`changed ${sweep} sweep.json`), 5000, 'sweep.json');
+  const trial = join(trials, '0');
+  mkdirSync(trial);
+  await waitFor(() => events.includes(`changed ${trial}`), 5000, 'trial folder');
+  writeFileSync(join(trial, 'status.json'), '{}');
+  await waitFor(() => events.includes(`changed ${trial} status.json`), 5000, 'trial status.json');
+  // Named by the deepest root: never as a change of the sweep folder's `trials` entry.
+  assert.ok(!events.some((e) => e.startsWith(`changed ${sweep} trials`)), events.join('\n'));
+});

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { LineIndex, type Position, type TextEdit } from '../../src/shared/config-tree.js';
+import { LineIndex, type Position } from '../../src/shared/config-tree.js';
 import { MAX_CONFIG_BYTES } from '../../src/shared/limits.js';
 import { CONFIG_FIXTURES } from './config-fixtures.js';
 
@@ -11,16 +11,8 @@ export function fixture(name: string): string {
   return text;
 }
 
-/** Applies LSP-style edits to a text, last first so earlier offsets stay valid. */
-export function applyEdits(text: string, edits: readonly TextEdit[]): string {
-  const lines = new LineIndex(text);
-  const spans = edits
-    .map((e) => ({ start: lines.offsetAt(e.range.start), end: lines.offsetAt(e.range.end), text: e.newText }))
-    .sort((a, b) => b.start - a.start);
-  let out = text;
-  for (const s of spans) out = out.slice(0, s.start) + s.text + out.slice(s.end);
-  return out;
-}
+/** Applies LSP-style edits to a text (the extension's own function). */
+export { applyTextEdits as applyEdits } from '../../src/shared/config-tree.js';
 
 /** A range written compactly in expectations: [startLine, startChar, endLine, endChar]. */
 export function r(sl: number, sc: number, el: number, ec: number): { start: Position; end: Position } {

@@ -162,6 +162,68 @@ const chatTurn = fc.record({
   content: maybe(fc.string()),
 });
 
+const paramKey = fc.constantFrom('training.learning_rate', 'training.batch_size', 'training.epochs');
+const paramValue = fc.oneof(finite, fc.constantFrom(8, 16, 'a', true));
+const sweepParameter = partial(
+  {
+    key: maybe(paramKey),
+    type: maybe(fc.constantFrom('choice', 'grid', 'uniform', 'loguniform', 'int')),
+    values: maybe(fc.array(paramValue, { maxLength: 3 })),
+    low: maybe(fc.oneof(finite, fc.constant(1e-5))),
+    high: maybe(fc.oneof(finite, fc.constant(1e-3))),
+  },
+  ['key', 'type'],
+);
+const trialRecord = partial(
+  {
+    number: maybe(fc.nat({ max: 20 })),
+    state: maybe(fc.constantFrom('running', 'completed', 'pruned', 'failed')),
+    params: maybe(fc.dictionary(paramKey, paramValue, { maxKeys: 3 })),
+    dir: maybe(fc.constant('trials/0')),
+    value: maybe(finite),
+    intermediate: maybe(fc.array(fc.record({ step: count, value: fc.option(finite) }), { maxLength: 3 })),
+    rungs: maybe(fc.array(finite, { maxLength: 2 })),
+    startedAt: maybe(iso),
+    endedAt: maybe(iso),
+  },
+  ['number', 'state', 'params', 'dir', 'intermediate', 'rungs', 'startedAt'],
+);
+/** sweep.json as the engine writes it (src/shared/sweep-record.ts), fields now and then wrong. */
+const sweepRecord = partial(
+  {
+    version: maybe(fc.constant(1)),
+    state: maybe(fc.constantFrom('running', 'completed', 'stopped', 'failed')),
+    pid: maybe(fc.nat()),
+    startedAt: maybe(iso),
+    updatedAt: maybe(iso),
+    settings: maybe(
+      partial(
+        {
+          metric: maybe(metricName),
+          mode: maybe(fc.constantFrom('min', 'max')),
+          max_trials: maybe(fc.nat({ max: 20 })),
+          parameters: maybe(fc.array(sweepParameter, { maxLength: 3 })),
+          seed: maybe(fc.nat()),
+        },
+        ['metric', 'mode', 'max_trials', 'parameters'],
+      ),
+    ),
+    trials: maybe(fc.array(trialRecord, { maxLength: 6 })),
+  },
+  ['version', 'state', 'pid', 'startedAt', 'updatedAt', 'settings', 'trials'],
+);
+const sweepInfo = partial(
+  {
+    id: maybe(fc.constant('demo-sweep-20250101-120000')),
+    dir: maybe(fc.constant('/w/demo-sweep-20250101-120000')),
+    record: maybe(sweepRecord),
+    state: maybe(fc.constantFrom('running', 'completed', 'stopped', 'failed')),
+    error: maybe(fc.string()),
+    sourceFile: maybe(fc.string()),
+  },
+  ['id', 'dir'],
+);
+
 /** Host -> webview messages. */
 export const hostMessage: fc.Arbitrary<unknown> = fc.oneof(
   partial(
@@ -170,10 +232,17 @@ export const hostMessage: fc.Arbitrary<unknown> = fc.oneof(
       config: maybe(configState),
       runs: maybe(fc.array(runSnapshot, { maxLength: 3 })),
       trusted: maybe(fc.boolean()),
-      target: maybe(fc.record({ runDirs: maybe(fc.array(fc.string(), { maxLength: 2 })) })),
+      target: maybe(
+        fc.record(
+          { runDirs: maybe(fc.array(fc.string(), { maxLength: 2 })), sweepDir: maybe(fc.string()) },
+          { requiredKeys: ['runDirs'] },
+        ),
+      ),
+      sweep: maybe(sweepInfo),
     },
     ['type', 'runs', 'trusted', 'target'],
   ),
+  partial({ type: fc.constant('sweep'), sweep: maybe(sweepInfo) }, ['type', 'sweep']),
   partial({ type: fc.constant('config'), config: maybe(configState) }, ['type', 'config']),
   partial(
     {
@@ -275,6 +344,11 @@ export const webviewMessage: fc.Arbitrary<unknown> = fc.oneof(
     ['type', 'id', 'chatId', 'runId', 'model', 'system', 'messages', 'options'],
   ),
   partial({ type: fc.constant('chatStop'), id: maybe(fc.nat()), chatId: maybe(chatId) }, ['type', 'id', 'chatId']),
+  partial({ type: fc.constant('applyBest'), id: maybe(fc.nat()), trial: maybe(fc.nat({ max: 20 })) }, [
+    'type',
+    'id',
+    'trial',
+  ]),
   json,
 );
 

@@ -8,6 +8,7 @@ import { checkHostMessage } from '../../src/shared/message-guards.js';
 import type { ReplyMessage, WebviewRequest } from '../../src/shared/messages.js';
 import { differingHyperparameters, legendLabel } from '../../src/webview/compare.js';
 import { appendEvents, metricSummary, newRunData, summarize } from '../../src/webview/run-data.js';
+import { axesOf, bestSoFar, filterRows, importances, sortRows, trialRows } from '../../src/webview/sweep-model.js';
 import { fuzz, fuzzAsync } from '../fuzz.js';
 import { hostMessage, webviewMessage } from './message-arbitraries.js';
 
@@ -174,6 +175,16 @@ test('webview: any value is checked without throwing; what passes keeps the pane
       });
       const diffs = differingHyperparameters(data2.map((r) => ({ id: r.info.id, config: r.info.config })));
       for (const r of data2) legendLabel(r.info.id, diffs.get(r.info.id));
+      // A sweep.json that passed the check keeps the Sweep view's model working.
+      const record = m.type === 'sweep' || m.type === 'init' ? m.sweep?.record : undefined;
+      if (record) {
+        const rows = trialRows(record, Date.now());
+        const axes = axesOf(record);
+        const some = Object.fromEntries(axes.slice(0, 1).map((a) => [a.key, a.domain]));
+        sortRows(filterRows(rows, axes, some), { column: 'value', descending: true });
+        bestSoFar(record);
+        importances(record);
+      }
       return true;
     },
     { numRuns: 2000 },

@@ -60,6 +60,7 @@ export async function startSweep(configPath: string, sweepDirPath: string | unde
     pid: process.pid,
     startedAt: now,
     updatedAt: now,
+    source: resolve(configPath),
     settings: config.sweep,
     trials: [],
   };

@@ -1,17 +1,8 @@
 /**
- * Seeded random numbers (mulberry32): weight init, shuffling and synthetic data are reproducible
- * from the run's seed, and a test failure can be replayed from its printed seed.
+ * Seeded random numbers (mulberry32, src/shared/random.ts): weight init, shuffling and synthetic
+ * data are reproducible from the run's seed, and a test failure can be replayed from its printed seed.
  */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../shared/random.js';
 
 /** Standard normal samples by Box-Muller. */
 export function normal(rand: () => number): number {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
@@ -11,6 +12,7 @@ import {
   type JsonValue,
   type RunCommand,
   type RunSnapshot,
+  type SweepInfo,
   type WebviewRequest,
 } from '../../shared/messages.js';
 import type { RunEvent } from '../../shared/run-directory.js';
@@ -26,6 +28,8 @@ import { buildPanelHtml, makeNonce } from './csp.js';
 import { EventBatcher } from './event-batcher.js';
 import { receiveWebviewMessage } from './panel-requests.js';
 import { RunFollower, RunsFolderWatcher } from './run-follower.js';
+import { applyBestToConfig } from './sweep-commands.js';
+import { SweepFollower } from './sweep-follower.js';
 
 /**
  * The run panel's host side: one webview panel per config file (or per set of runs compared),
@@ -35,6 +39,8 @@ import { RunFollower, RunsFolderWatcher } from './run-follower.js';
 export interface RunPanelTarget {
   runDirs: string[];
   configUri?: vscode.Uri;
+  /** A sweep folder: the panel shows its Sweep view, and its trials as runs. */
+  sweepDir?: string;
 }
 
 export const RUN_PANEL_VIEW_TYPE = 'finetune.runPanel';
@@ -53,6 +59,7 @@ let panelLog: vscode.LogOutputChannel | undefined;
 let panelValidator: ConfigValidator | undefined;
 
 function keyOf(target: RunPanelTarget): string {
+  if (target.sweepDir) return `sweep:${target.sweepDir}`;
   return target.configUri ? target.configUri.toString() : [...target.runDirs].sort().join('\n');
 }
 
@@ -87,7 +94,8 @@ export function registerRunPanelSerializer(
   panelValidator = validator;
   return vscode.window.registerWebviewPanelSerializer(RUN_PANEL_VIEW_TYPE, {
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
-      const saved = (state as { target?: { runDirs?: unknown; configUri?: unknown } } | undefined)?.target;
+      const saved = (state as { target?: { runDirs?: unknown; configUri?: unknown; sweepDir?: unknown } } | undefined)
+        ?.target;
       const runDirs = Array.isArray(saved?.runDirs)
         ? saved.runDirs.filter((d): d is string => typeof d === 'string')
         : [];
@@ -99,12 +107,14 @@ export function registerRunPanelSerializer(
           vscode.Uri.joinPath(context.extensionUri, 'media'),
         ],
       };
-      new RunPanel(context, panel, configUri ? { runDirs, configUri } : { runDirs });
+      const sweepDir = typeof saved?.sweepDir === 'string' ? saved.sweepDir : undefined;
+      new RunPanel(context, panel, { runDirs, ...(configUri ? { configUri } : {}), ...(sweepDir ? { sweepDir } : {}) });
     },
   });
 }
 
 function titleOf(target: RunPanelTarget): string {
+  if (target.sweepDir) return `Sweep ${basename(target.sweepDir)}`;
   if (target.configUri) return `Fine-tune: ${basename(target.configUri.path)}`;
   if (target.runDirs.length === 1) return `Run ${basename(target.runDirs[0] ?? '')}`;
   return `Compare ${target.runDirs.length} runs`;
@@ -121,6 +131,8 @@ class RunPanel extends Disposable {
   private ready = false;
   /** Settles when the runs named at creation are read: `init` waits for it. */
   private readonly loaded: Promise<void>;
+  /** The sweep's sweep.json, when the panel shows a sweep. */
+  private sweep: SweepFollower | undefined;
   /** The Chat tab's engine process, started on its first message and killed with the panel. */
   private readonly chat: ChatSession;
 
@@ -141,6 +153,7 @@ class RunPanel extends Disposable {
     this._register(toDisposable(() => open.delete(this.key)));
     this._register(toDisposable(() => clearTimeout(this.configTimer)));
     this._register(toDisposable(() => this.runsWatcher?.dispose()));
+    this._register(toDisposable(() => this.sweep?.dispose()));
     this._register(
       toDisposable(() => {
         for (const f of this.followers.values()) f.dispose();
@@ -217,7 +230,20 @@ class RunPanel extends Disposable {
         }
       }
     }
+    if (this.target.sweepDir) dirs.push(...(await this.followSweep(this.target.sweepDir)));
     await Promise.all(dirs.map((d) => this.follow(d, false)));
+  }
+
+  /** Follows sweep.json, and each trial as a run (the Charts tab compares them); the trial dirs so far. */
+  private async followSweep(dir: string): Promise<string[]> {
+    const trialDirs = (info: SweepInfo) => (info.record?.trials ?? []).map((t) => join(dir, t.dir));
+    this.sweep = new SweepFollower(dir, (info) => {
+      this.post({ type: 'sweep', sweep: info });
+      for (const trial of trialDirs(info)) if (existsSync(trial)) this.addRuns([trial]);
+    });
+    const info = await this.sweep.load();
+    this.sweep.start();
+    return trialDirs(info).filter((d) => existsSync(d));
   }
 
   /** Where this config's runs go: the folder the run manager starts them in (settings.ts). */
@@ -288,7 +314,12 @@ class RunPanel extends Disposable {
       ...(config ? { config } : {}),
       runs,
       trusted: vscode.workspace.isTrusted,
-      target: { runDirs: [...this.followers.values()].map((f) => f.dir), configUri: this.target.configUri?.toString() },
+      target: {
+        runDirs: this.target.sweepDir ? [] : [...this.followers.values()].map((f) => f.dir),
+        configUri: this.target.configUri?.toString(),
+        ...(this.target.sweepDir ? { sweepDir: this.target.sweepDir } : {}),
+      },
+      ...(this.sweep ? { sweep: this.sweep.info } : {}),
     });
   }
 
@@ -330,6 +361,8 @@ class RunPanel extends Disposable {
       case 'chatStop':
         this.chat.stop();
         return;
+      case 'applyBest':
+        return applyBestToConfig(this.sweep?.info, request.trial);
     }
   }
 

@@ -4,16 +4,20 @@ import { basename, dirname, join, sep } from 'node:path';
 import * as vscode from 'vscode';
 import { createRunDirectory, isPidAlive } from '../../shared/node/run-claims.js';
 import { RUN_FILES, type RunState, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import { SWEEP_FILE } from '../../shared/sweep-record.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
 import { localFolders, readSettings, runsRootOf } from '../settings.js';
 import { EngineLauncher } from './engine-launcher.js';
 import { DEFAULT_STOP_PLAN, requestStop, signalPid } from './engine-process.js';
+import { KeyedThrottle } from './keyed-throttle.js';
 import { ownerMessage, type RunOwner } from './run-owner.js';
 import { type QueuedJob, RunQueue, setExtensionState } from './run-queue.js';
 import { listRunDirs, RunReader, type RunSnapshot } from './run-reader.js';
 import { RunSession } from './run-session.js';
 import { allows, canTransition, isActive } from './run-state.js';
 import { RunsWatcher } from './runs-watcher.js';
+import { listSweepDirs, listTrialDirs, trialsFolder } from './sweep-reader.js';
+import { type SweepSnapshot, SweepTracker } from './sweep-tracker.js';
 
 /**
  * The one place that knows every run of the workspace. The run directories are the truth
@@ -50,7 +54,7 @@ export class RunManager extends Disposable {
   private readonly runs = new Map<string, RunSnapshot>();
   private readonly sessions = new Map<string, RunSession>();
   private readonly launcher: EngineLauncher;
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly readSoon = new KeyedThrottle(READ_DELAY_MS, (dir) => void this.read(dir));
   private readonly reads = new Map<string, Promise<void>>();
   private readonly queue: RunQueue;
   private readonly watcher: RunsWatcher;
@@ -60,6 +64,13 @@ export class RunManager extends Disposable {
   readonly onDidChangeRun = this.changes.event;
   /** A run's engine.log grew. */
   readonly onDidChangeLog = this.logChanges.event;
+  private readonly sweepChanges = this._register(new vscode.EventEmitter<string>());
+  /** A sweep folder appeared, its sweep.json changed, or it was deleted. */
+  readonly onDidChangeSweep = this.sweepChanges.event;
+  /** Sweep folders: their trials are runs here, their `trials/` folders watched as runs folders. */
+  private readonly sweeps = new SweepTracker({
+    changed: (dir, sweep, trials) => this.sweepChanged(dir, sweep, trials),
+  });
 
   constructor(
     cliPath: string,
@@ -88,10 +99,13 @@ export class RunManager extends Disposable {
     this.watcher = this._register(
       new RunsWatcher({
         onRunChanged: (dir, file) => {
-          if (file === RUN_FILES.log) this.logChanges.fire(dir);
+          // A new folder may be a sweep's; a sweep folder's files are its record, not a run's.
+          if (file === SWEEP_FILE || this.sweeps.get(dir) || (file === undefined && this.sweeps.claims(dir)))
+            this.sweeps.schedule(dir);
+          else if (file === RUN_FILES.log) this.logChanges.fire(dir);
           else this.scheduleRead(dir);
         },
-        onRunRemoved: (dir) => this.scheduleRead(dir),
+        onRunRemoved: (dir) => (this.sweeps.get(dir) ? this.sweeps.schedule(dir) : this.scheduleRead(dir)),
         onRootAppeared: (root) => void this.scan(root),
         onError: (err) => this.log.warn(`Watching the runs folders: ${String(err)}`),
       }),
@@ -105,7 +119,8 @@ export class RunManager extends Disposable {
     this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()));
     this._register(
       toDisposable(() => {
-        for (const timer of this.timers.values()) clearTimeout(timer);
+        this.sweeps.dispose();
+        this.readSoon.dispose();
         for (const session of this.sessions.values()) session.dispose();
         this.sessions.clear();
       }),
@@ -131,6 +146,20 @@ export class RunManager extends Disposable {
     return this.runs.get(dir);
   }
 
+  /** Every sweep folder of the runs folders. */
+  listSweeps(): SweepSnapshot[] {
+    return this.sweeps.list();
+  }
+
+  getSweep(dir: string): SweepSnapshot | undefined {
+    return this.sweeps.get(dir);
+  }
+
+  /** The sweep a run is a trial of. */
+  sweepOf(runDir: string): SweepSnapshot | undefined {
+    return this.sweeps.sweepOf(runDir);
+  }
+
   /** The config file a run was started from, when this workspace started it. */
   sourceConfig(dir: string): string | undefined {
     return this.state.get<Record<string, string>>(SOURCES_KEY, {})[dir];
@@ -153,8 +182,12 @@ export class RunManager extends Disposable {
   /** Re-reads the runs folders from scratch (settings or workspace folders changed, or the user asked). */
   async refresh(): Promise<void> {
     const roots = this.roots();
-    this.watcher.setRoots(roots);
-    const found = new Set((await Promise.all(roots.map((r) => listRunDirs(r)))).flat());
+    const sweepDirs = (await Promise.all(roots.map((r) => listSweepDirs(r)))).flat();
+    this.sweeps.retain(new Set(sweepDirs));
+    await Promise.all(sweepDirs.map((d) => this.sweeps.read(d)));
+    this.watchRoots();
+    const trials = await Promise.all(sweepDirs.map((d) => listTrialDirs(d)));
+    const found = new Set([...(await Promise.all(roots.map((r) => listRunDirs(r)))).flat(), ...trials.flat()]);
     for (const dir of [...this.runs.keys()]) if (!found.has(dir)) this.forget(dir);
     await Promise.all([...found].map((dir) => this.read(dir)));
   }
@@ -164,7 +197,7 @@ export class RunManager extends Disposable {
     const root = runsRootOf(folder, request.outputDir);
     if (!this.roots().includes(root)) {
       await this.state.update(EXTRA_ROOTS_KEY, [...this.state.get<string[]>(EXTRA_ROOTS_KEY, []), root]);
-      this.watcher.setRoots(this.roots());
+      this.watchRoots();
     }
     const runDir = createRunDirectory(root, configPath); // exclusive: a same-second clash gets -2
     await this.state.update(SOURCES_KEY, { ...this.state.get(SOURCES_KEY, {}), [runDir]: configPath });
@@ -295,19 +328,9 @@ export class RunManager extends Disposable {
     };
   }
 
-  /**
-   * Reads a run soon, at most once per READ_DELAY_MS: a throttle, not a debounce, since a
-   * training run writes every few milliseconds and a debounce would wait until it pauses.
-   */
+  /** Reads a run soon, at most once per READ_DELAY_MS (keyed-throttle.ts). */
   private scheduleRead(dir: string): void {
-    if (this.timers.has(dir)) return;
-    this.timers.set(
-      dir,
-      setTimeout(() => {
-        this.timers.delete(dir);
-        void this.read(dir);
-      }, READ_DELAY_MS),
-    );
+    this.readSoon.schedule(dir);
   }
 
   /** Reads one run; reads of the same run are serialized (the events reader keeps a file offset). */
@@ -378,6 +401,21 @@ export class RunManager extends Disposable {
     if (!(dir in stops)) return;
     const { [dir]: _, ...rest } = stops;
     void this.state.update(STOPS_KEY, rest);
+  }
+
+  /** The runs folders, and the trials folder of each sweep in them. */
+  private watchRoots(): void {
+    this.watcher.setRoots([...this.roots(), ...this.sweeps.trialFolders()]);
+  }
+
+  private sweepChanged(dir: string, sweep: SweepSnapshot | undefined, trials: string[]): void {
+    if (this.isDisposed) return;
+    // Read as a run while it had only its config.yaml, before the sweep wrote sweep.json.
+    if (this.runs.has(dir)) this.forget(dir);
+    this.watchRoots();
+    if (sweep) for (const t of trials) if (!this.runs.has(t)) void this.read(t);
+    if (!sweep) for (const run of [...this.runs.keys()]) if (run.startsWith(trialsFolder(dir) + sep)) this.forget(run);
+    this.sweepChanges.fire(dir);
   }
 
   private async scan(root: string): Promise<void> {

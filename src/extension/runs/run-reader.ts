@@ -5,6 +5,7 @@ import { formatBytes, formatOver, MAX_RUN_FILE_BYTES } from '../../shared/limits
 import type { FinalMetrics, JsonValue, RunInfo } from '../../shared/messages.js';
 import { RUN_FILES, type RunState, type RunStatus, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { runIdTime } from '../../shared/run-id.js';
+import { SWEEP_FILE } from '../../shared/sweep-record.js';
 import { EventsAccumulator } from './events.js';
 import { FileTail, lastLines } from './file-tail.js';
 import { estimateEta, type RunProgress } from './progress.js';
@@ -151,7 +152,10 @@ async function mtime(path: string): Promise<number | undefined> {
 
 const RUN_MARKERS = new Set<string>([RUN_FILES.status, RUN_FILES.events, RUN_FILES.log, RUN_FILES.config]);
 
-/** The run directories in a runs folder: sub-folders holding at least one of the run files. */
+/**
+ * The run directories in a runs folder: sub-folders holding at least one of the run files, and not
+ * sweep folders (they hold a config.yaml too; sweep-reader.ts lists them).
+ */
 export async function listRunDirs(root: string): Promise<string[]> {
   let entries: import('node:fs').Dirent[];
   try {
@@ -163,7 +167,8 @@ export async function listRunDirs(root: string): Promise<string[]> {
   const checks = await Promise.all(
     dirs.map(async (dir) => {
       try {
-        return (await readdir(dir)).some((name) => RUN_MARKERS.has(name));
+        const names = await readdir(dir);
+        return !names.includes(SWEEP_FILE) && names.some((name) => RUN_MARKERS.has(name));
       } catch {
         return false;
       }
@@ -202,7 +207,7 @@ export async function listFinal(dir: string): Promise<string[]> {
  * A run file's text, refused over MAX_RUN_FILE_BYTES: run folders are read in the extension host,
  * in untrusted workspaces too, so a huge file there must not be loaded whole.
  */
-async function readRunFile(path: string): Promise<string> {
+export async function readRunFile(path: string): Promise<string> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();

@@ -8,7 +8,9 @@ import type { IDisposable } from '../lifecycle.js';
  * folder is watched two levels deep: run folders appearing and disappearing, and the files of
  * each run (status.json, events.jsonl, engine.log, ...). A runs folder that does not exist yet
  * (no run was ever started) is awaited by watching its nearest existing parent, since chokidar
- * does not report a missing folder that appears later. No 'vscode' import.
+ * does not report a missing folder that appears later. A sweep's `trials/` folder is watched as
+ * one more root (its trials are run folders), inside the runs folder that holds the sweep. No
+ * 'vscode' import.
  */
 export interface RunsWatcherListener {
   /** A run folder appeared, or one of its files (`file`, a name inside the run folder) changed. */
@@ -116,7 +118,10 @@ export class RunsWatcher implements IDisposable {
       }
       return;
     }
-    const root = [...this.roots].find((r) => path.startsWith(r + sep));
+    // A sweep's trials folder is a root inside a runs folder: the deepest root a path is in names its run.
+    const root = [...this.roots]
+      .filter((r) => path.startsWith(r + sep))
+      .reduce<string | undefined>((a, r) => (a === undefined || r.length > a.length ? r : a), undefined);
     if (root === undefined) return;
     const parts = relative(root, path).split(sep);
     const run = parts[0];

@@ -1,12 +1,16 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { RUN_FILES, type RunState } from '../../shared/run-directory.js';
+import { RUN_FILES } from '../../shared/run-directory.js';
+import type { TrialRecord } from '../../shared/sweep-record.js';
 import { RUNS_VIEW_ID } from '../ids.js';
 import { Disposable } from '../lifecycle.js';
 import { describeRun, formatDuration, formatNumber } from '../runs/progress.js';
 import type { RunManager } from '../runs/run-manager.js';
 import { configHighlights, listCheckpoints, listFinal, type RunSnapshot, readRunConfig } from '../runs/run-reader.js';
 import { contextValue } from '../runs/run-state.js';
+import { escapeMarkdown, STATE_ICONS } from './item-style.js';
+import { topLevel, trialOf, trialsOf } from './runs-grouping.js';
+import { sweepItem } from './sweep-item.js';
 
 /**
  * The Runs view: every run of the workspace, newest first, with its metrics, checkpoints and
@@ -15,17 +19,10 @@ import { contextValue } from '../runs/run-state.js';
  */
 export type RunsNode =
   | { kind: 'run'; dir: string }
+  | { kind: 'sweep'; dir: string }
   | { kind: 'group'; dir: string; group: 'metrics' | 'checkpoints' | 'final' }
   | { kind: 'metric'; dir: string; name: string; value: number; best: boolean }
   | { kind: 'file'; dir: string; path: string; label: string; role: 'checkpoint' | 'artifact' };
-
-const STATE_ICONS: Readonly<Record<RunState, [icon: string, color?: string]>> = {
-  running: ['sync~spin'],
-  queued: ['clock'],
-  completed: ['check', 'testing.iconPassed'],
-  failed: ['error', 'testing.iconFailed'],
-  stopped: ['debug-stop'],
-};
 
 const REFRESH_DELAY_MS = 250;
 const OPENABLE = /\.(json|txt|md|ya?ml|csv|tsv|jsonl)$/i;
@@ -35,6 +32,7 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
   readonly onDidChangeTreeData = this.emitter.event;
   /** One node object per run: VS Code finds the item to refresh by identity. */
   private readonly runNodes = new Map<string, RunsNode & { kind: 'run' }>();
+  private readonly sweepNodes = new Map<string, RunsNode & { kind: 'sweep' }>();
   private pending = new Set<string>();
   private structural = false;
   private timer: NodeJS.Timeout | undefined;
@@ -45,6 +43,12 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
       runs.onDidChangeRun(({ dir, run, previous }) => {
         if (!run || !previous) this.structural = true;
         else this.pending.add(dir);
+        this.schedule();
+      }),
+    );
+    this._register(
+      runs.onDidChangeSweep(() => {
+        this.structural = true;
         this.schedule();
       }),
     );
@@ -70,10 +74,16 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
   getChildren(node?: RunsNode): Promise<RunsNode[]> | RunsNode[] {
     if (!node) {
       const list = this.runs.list();
-      const live = new Set(list.map((r) => r.dir));
+      const sweeps = this.runs.listSweeps();
+      const live = new Set([...list.map((r) => r.dir), ...sweeps.map((s) => s.dir)]);
       for (const dir of this.runNodes.keys()) if (!live.has(dir)) this.runNodes.delete(dir);
-      return list.map((r) => this.runNode(r.dir));
+      for (const dir of this.sweepNodes.keys()) if (!live.has(dir)) this.sweepNodes.delete(dir);
+      // A sweep's trials are under it; the sweeps sit among the runs, newest first.
+      return topLevel(list, sweeps, (dir) => this.runs.sweepOf(dir)).map((t) =>
+        t.kind === 'sweep' ? this.sweepNode(t.dir) : this.runNode(t.dir),
+      );
     }
+    if (node.kind === 'sweep') return this.trialNodes(node.dir);
     const run = this.runs.get(node.dir);
     if (!run) return [];
     if (node.kind === 'run') return this.groups(run);
@@ -86,6 +96,10 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
     switch (node.kind) {
       case 'run':
         return run ? this.runItem(run) : new vscode.TreeItem(node.dir);
+      case 'sweep': {
+        const sweep = this.runs.getSweep(node.dir);
+        return sweep ? sweepItem(sweep) : new vscode.TreeItem(node.dir);
+      }
       case 'group':
         return this.groupItem(node.group, run);
       case 'metric': {
@@ -117,6 +131,22 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
     return item;
   }
 
+  private sweepNode(dir: string): RunsNode & { kind: 'sweep' } {
+    let node = this.sweepNodes.get(dir);
+    if (!node) {
+      node = { kind: 'sweep', dir };
+      this.sweepNodes.set(dir, node);
+    }
+    return node;
+  }
+
+  /** A sweep's trials, by trial number: the runs that are in its trials folder. */
+  private trialNodes(sweepDir: string): RunsNode[] {
+    const sweep = this.runs.getSweep(sweepDir);
+    if (!sweep) return [];
+    return trialsOf(this.runs.list(), sweep, (dir) => this.runs.sweepOf(dir)).map((r) => this.runNode(r.dir));
+  }
+
   private runNode(dir: string): RunsNode & { kind: 'run' } {
     let node = this.runNodes.get(dir);
     if (!node) {
@@ -130,13 +160,18 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
     // Whether the groups have content is known only by reading the folder; guess from the events.
     const expandable =
       run.events.lastEval !== undefined || run.events.checkpoints.length > 0 || run.state === 'completed';
+    const sweep = this.runs.sweepOf(run.dir);
+    const trial = sweep ? trialOf(sweep, run.dir) : undefined;
     const item = new vscode.TreeItem(
-      run.id,
+      trial ? `trial ${trial.number}` : run.id,
       expandable ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
     );
     item.id = run.dir;
     const waiting = this.runs.isWaiting(run.dir) ? ' · waiting for a free slot' : '';
-    item.description = describeRun(run) + waiting;
+    // A pruned trial's run ended `stopped`: the sweep's word for it says why.
+    const pruned = trial?.state === 'pruned' ? 'pruned · ' : '';
+    const params = trial ? ` · ${trialParams(trial)}` : '';
+    item.description = pruned + describeRun(run) + waiting + params;
     const [icon, color] = STATE_ICONS[run.state];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     item.contextValue = contextValue(run.state);
@@ -194,10 +229,6 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
   }
 }
 
-function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
-}
-
 export function runTooltip(run: RunSnapshot, config: [string, string][], waiting: boolean): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${escapeMarkdown(run.id)}**: ${run.state}${waiting ? ' (waiting for a free slot)' : ''}\n\n`);
@@ -222,6 +253,12 @@ export function runTooltip(run: RunSnapshot, config: [string, string][], waiting
   if (run.reason && run.state !== 'queued') md.appendCodeblock(run.reason, 'text');
   md.appendMarkdown(`\n\n\`${run.dir.replace(/`/g, '')}\``);
   return md;
+}
+
+function trialParams(trial: TrialRecord): string {
+  return Object.entries(trial.params)
+    .map(([k, v]) => `${k.split('.').pop()}=${typeof v === 'number' ? formatNumber(v) : String(v)}`)
+    .join(' ');
 }
 
 export function createRunsView(provider: RunsTreeProvider): vscode.TreeView<RunsNode> {

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import type { SweepRecord } from '../../../src/engine/sweep/state.js';
+import { listSweepDirs, listTrialDirs, readSweepInfo } from '../../../src/extension/runs/sweep-reader.js';
 import { ROOT } from '../../shared/helpers.js';
 import { readEvents, writeTinyRun } from '../helpers/tiny-run.js';
 
@@ -89,6 +90,13 @@ test('a tiny TPE sweep with median pruning: trials are run directories, sweep.js
   const best = completed.reduce((a, b) => ((b.value as number) > (a.value as number) ? b : a));
   assert.equal(record.best?.trial, best.number);
   assert.equal(record.best?.value, best.value);
+  // What the Runs view and the panel read of it (src/extension/runs/sweep-reader.ts).
+  const info = await readSweepInfo(sweepDir, () => false);
+  assert.deepEqual(info.record, record);
+  assert.equal(info.state, 'completed');
+  assert.equal(info.sourceFile, config, 'Apply best edits the config the sweep was started from');
+  assert.deepEqual(await listSweepDirs(dir), [sweepDir]);
+  assert.deepEqual((await listTrialDirs(sweepDir)).sort(), record.trials.map((x) => join(sweepDir, x.dir)).sort());
 });
 
 test('a sweep killed with SIGKILL resumes to the trials and objectives of an uninterrupted one; sweep.json stays whole', async (t) => {
