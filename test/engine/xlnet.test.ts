@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { GraphBuilder } from '../../src/engine/graph/builder.js';
 import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
@@ -12,9 +15,12 @@ import { attentionInputs, attentionTerms, projectHeads } from '../../src/engine/
 import { sequenceSummaryHead } from '../../src/engine/models/xlnet/index.js';
 import { createSession } from '../../src/engine/runtime.js';
 import { buildForward } from '../../src/engine/step/step-graph.js';
+import { collateEncoded } from '../../src/engine/tasks/encoder/encoded.js';
 import { sequenceClassificationModel } from '../../src/engine/tasks/encoder/task-models.js';
+import { Tokenizer } from '../../src/engine/tokenize/tokenizer.js';
 import { normal, rng } from '../../src/engine/util/random.js';
 import { tinyConfig } from '../fixtures/tiny-configs.js';
+import { writeXlnetTokenizer } from '../fixtures/tokenizers.js';
 import { referenceXlnet, type XlnetBatch } from './helpers/xlnet-reference.js';
 
 /**
@@ -148,4 +154,33 @@ test('xlnet config: unsupported settings are refused with the key named', () => 
   assert.throws(() => xlnetArch(configOf({ bi_data: true })), /bi_data true is not supported/);
   assert.throws(() => xlnetArch(configOf({ summary_type: 'first' })), /summary_type 'first' is not supported/);
   assert.throws(() => xlnetArch(configOf({ d_head: 4 })), /d_head 4 must be d_model \/ n_head = 8/);
+});
+
+test('xlnet tokenizer: <sep> <cls> at the end, <cls> type 2, left padding with pad type 3 in the collator', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xlnet-tok-'));
+  writeXlnetTokenizer(dir);
+  const tok = Tokenizer.fromFolder(dir);
+  assert.equal(tok.paddingSide, 'left'); // XLNetTokenizer's class attribute, in no saved file
+  assert.equal(tok.padTypeId, 3);
+  const pair = tok.encode('the river', 'the city sleeps');
+  assert.deepEqual(pair.tokens.slice(-1), ['<cls>']);
+  assert.equal(pair.tokens[pair.tokens.length - 2], '<sep>');
+  assert.deepEqual(pair.tokenTypeIds.slice(-2), [1, 2]);
+  assert.equal(pair.tokenTypeIds[0], 0);
+  const single = tok.encode('the river');
+  const o = { padId: tok.padTokenId ?? -1, withTokenTypes: true, labels: 'per-token' as const, ignoreIndex: -100 };
+  const examples = [
+    { inputIds: pair.ids, tokenTypeIds: pair.tokenTypeIds, label: pair.ids.map((_, t) => t) },
+    { inputIds: single.ids, tokenTypeIds: single.tokenTypeIds, label: single.ids.map((_, t) => t) },
+  ];
+  const batch = collateEncoded(examples, { ...o, paddingSide: tok.paddingSide, padTypeId: tok.padTypeId });
+  const T = pair.ids.length;
+  const n = T - single.ids.length;
+  const second = (name: string) => tensorNumbers(batch[name] as TensorData).slice(T);
+  assert.deepEqual(second('input_ids'), [...new Array(n).fill(5), ...single.ids]);
+  assert.deepEqual(second('attention_mask'), [...new Array(n).fill(0), ...single.ids.map(() => 1)]);
+  assert.deepEqual(second('token_type_ids'), [...new Array(n).fill(3), ...single.tokenTypeIds]);
+  assert.deepEqual(second('labels'), [...new Array(n).fill(-100), ...single.ids.map((_, t) => t)]);
+  // The last position is <cls> in every row, where the summary reads.
+  assert.equal(second('input_ids').at(-1), tok.clsTokenId);
 });
