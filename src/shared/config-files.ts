@@ -162,6 +162,7 @@ export const ENCODER_TYPES: ReadonlySet<string> = new Set([
   'distilbert',
   'albert',
   'electra',
+  'xlnet',
   'deberta',
   'deberta-v2',
   'mpnet',

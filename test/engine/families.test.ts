@@ -101,7 +101,8 @@ test('registry: the shared validator knows every engine family under its kind, a
     f.kind === 'encoder'
       ? f.modelTypes.filter((model_type) => {
           const config = new HfConfigReader(tinyConfig(f.name as FamilyName, VOCAB, { model_type }), 'x');
-          return f.arch(config).positions.kind === 'padding-offset';
+          const arch = f.arch(config);
+          return 'positions' in arch && arch.positions.kind === 'padding-offset';
         })
       : [],
   );

@@ -47,7 +47,9 @@ for (const [family, task] of [
   ['distilbert', 'text-classification'],
   ['albert', 'text-classification'],
   ['electra', 'text-classification'],
+  ['xlnet', 'text-classification'],
   ['bert', 'token-classification'],
+  ['xlnet', 'token-classification'],
   ['roberta', 'token-classification'],
   ['bert', 'multi-label'],
 ] as const) {

@@ -207,6 +207,15 @@ const cases: GradCase[] = [
     build: (g, xs) => g.slice(v(xs, 0), [0], [1], [1]),
   },
   {
+    op: 'Slice',
+    name: 'Slice [3,5] axis 1 [1:rows] (end known at run time, as XLNet rel_shift)',
+    inputs: [x(3, 5)],
+    build: (g, xs) => {
+      const rows = g.unsqueeze(g.gather(g.shape(v(xs, 0)), g.scalar(0, 'int64')), [0]); // [3], not a constant
+      return g.withShape(g.op('Slice', [v(xs, 0), g.ints([1]), rows, g.ints([1])])[0] as Value, [3, 2]);
+    },
+  },
+  {
     op: 'Concat',
     name: 'Concat axis 1 of [2,1],[2,3],[2,2]',
     inputs: [x(2, 1), x(2, 3), x(2, 2)],

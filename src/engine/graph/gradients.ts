@@ -177,7 +177,9 @@ function slice(ctx: GradContext): (Value | undefined)[] {
   const shape = x(0).shape ?? fail(node, 'input shape unknown');
   const rank = shape.length;
   const starts = constInts(ctx, 1, 'starts') as number[];
-  const ends = constInts(ctx, 2, 'ends') as number[];
+  const endDims = shapeTensorDims(g.graph, node.inputs[2]);
+  if (!endDims || endDims.some((d) => typeof d !== 'number')) return sliceToRuntimeEnds(ctx, starts, rank);
+  const ends = endDims as number[];
   const axes = constInts(ctx, 3, 'axes') ?? starts.map((_, i) => i);
   const steps = constInts(ctx, 4, 'steps') ?? starts.map(() => 1);
   // The gradient is dY padded with zeros back to X's extent: `before` and `after` per axis.
@@ -207,6 +209,28 @@ function slice(ctx: GradContext): (Value | undefined)[] {
   const dynamicAfter = g.add(g.mul(g.sub(g.shape(x(0)), g.ints(symbolicEnds)), g.ints(isSymbolic)), g.ints(after));
   const pads = g.concat([g.ints(before), dynamicAfter], 0);
   return [g.withShape(g.op('Pad', [dy(0) as Value, pads])[0] as Value, shape)];
+}
+
+/**
+ * Slice whose ends are known only at run time (e.g. XLNet's rel_shift keeps the first T columns of
+ * [.., T, 2T-1] with T the sequence length): dY padded back to X's extent with `starts` before each
+ * axis and shape(X) - shape(dY) - starts after it, so starts must be constant and non-negative.
+ */
+function sliceToRuntimeEnds(ctx: GradContext, starts: readonly number[], rank: number): (Value | undefined)[] {
+  const { g, node, x, dy } = ctx;
+  const axes = constInts(ctx, 3, 'axes') ?? starts.map((_, i) => i);
+  const steps = constInts(ctx, 4, 'steps') ?? starts.map(() => 1);
+  if (steps.some((s) => s !== 1)) fail(node, 'only step 1 is differentiable');
+  const before = new Array<number>(rank).fill(0);
+  axes.forEach((a, i) => {
+    const s = starts[i] as number;
+    if (s < 0) fail(node, 'with run-time ends, only non-negative constant starts are differentiable');
+    before[normAxis(a, rank)] = s;
+  });
+  const grad = dy(0) as Value;
+  const after = g.sub(g.sub(g.shape(x(0)), g.shape(grad)), g.ints(before));
+  const pads = g.concat([g.ints(before), after], 0);
+  return [g.withShape(g.op('Pad', [grad, pads])[0] as Value, x(0).shape ?? [])];
 }
 
 /**

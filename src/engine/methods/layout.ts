@@ -1,4 +1,4 @@
-import type { EncoderArch } from '../models/encoder.js';
+import { type AnyEncoderArch, layerPrefixOf } from '../models/encoder.js';
 import type { ParamSpec, TrainableModel } from '../models/model.js';
 
 /**
@@ -25,9 +25,10 @@ export interface ModelLayout {
 /** Containers of numbered layers in Hugging Face names: `encoder.layer.3.`, `transformer.h.3.`, `layers.3.`. */
 const LAYER_PATTERN = /(?:^|\.)(?:layer|layers|h|block|blocks)\.(\d+)\./;
 
-const hasArch = (m: TrainableModel): m is TrainableModel & { arch: EncoderArch } => {
-  const arch = (m as { arch?: Partial<EncoderArch> }).arch;
-  return typeof arch?.names?.layer === 'function' && typeof arch.layers === 'number';
+const hasArch = (m: TrainableModel): m is TrainableModel & { arch: AnyEncoderArch } => {
+  const arch = (m as { arch?: { names?: { layer?: unknown }; layerPrefix?: unknown; layers?: unknown } }).arch;
+  const layerNames = typeof arch?.names?.layer === 'function' || typeof arch?.layerPrefix === 'function';
+  return layerNames && typeof arch?.layers === 'number';
 };
 
 export function modelLayout(model: TrainableModel, basePrefix: string): ModelLayout {
@@ -39,7 +40,7 @@ export function modelLayout(model: TrainableModel, basePrefix: string): ModelLay
   let sharedLayers = false;
   if (hasArch(model)) {
     const { arch } = model;
-    const prefixes = Array.from({ length: arch.layers }, (_, i) => `${basePrefix}.${arch.names.layer(i)}.`);
+    const prefixes = Array.from({ length: arch.layers }, (_, i) => `${basePrefix}.${layerPrefixOf(arch, i)}.`);
     sharedLayers = prefixes.length > 1 && new Set(prefixes).size < prefixes.length;
     depth = arch.layers;
     layerOf = (name) => {

@@ -54,10 +54,43 @@ export interface EncoderArch {
   };
 }
 
+/**
+ * An encoder whose family builds its own graph instead of the shared post-LayerNorm one (XLNet's
+ * relative attention): the fields heads, task models and training methods read, and the graph.
+ */
+export interface CustomEncoderArch {
+  kind: 'custom';
+  basePrefix: string;
+  hidden: number;
+  layers: number;
+  initializerRange: number;
+  hiddenDropout: number;
+  attentionDropout: number;
+  /** Prefix of layer i, relative to the base prefix (the layout of methods freeze and LoRA). */
+  layerPrefix(i: number): string;
+  /** The longest input the encoder takes. */
+  maxLength: number;
+  /** Base parameters, with the base prefix. */
+  params(): ParamSpec[];
+  inputs(): BatchInput[];
+  encode(ctx: BlockContext, inputs: Readonly<Record<string, Value>>): EncoderOutput;
+}
+
+/** What a family's `arch` gives: the shared BERT-shaped layout, or its own encoder. */
+export type AnyEncoderArch = EncoderArch | CustomEncoderArch;
+
+export const isCustomArch = (arch: AnyEncoderArch): arch is CustomEncoderArch =>
+  (arch as Partial<CustomEncoderArch>).kind === 'custom';
+
+/** Prefix of layer i relative to the base prefix, for either kind of arch. */
+export const layerPrefixOf = (arch: AnyEncoderArch, i: number): string =>
+  isCustomArch(arch) ? arch.layerPrefix(i) : arch.names.layer(i);
+
 const base = (arch: EncoderArch, name: string) => `${arch.basePrefix}.${name}`;
 
 /** Parameters of the base encoder, with the base prefix; shared layers appear once. */
-export function encoderBaseSpecs(arch: EncoderArch): ParamSpec[] {
+export function encoderBaseSpecs(arch: AnyEncoderArch): ParamSpec[] {
+  if (isCustomArch(arch)) return arch.params();
   const normal = { kind: 'normal', std: arch.initializerRange } as const;
   const { names } = arch;
   const lin = (name: string, out: number, inp: number): ParamSpec[] => [
@@ -101,7 +134,8 @@ export function encoderBaseSpecs(arch: EncoderArch): ParamSpec[] {
 }
 
 /** The tensors every encoder task feeds: ids, mask, and token types where the family has them. */
-export function encoderInputs(arch: EncoderArch): BatchInput[] {
+export function encoderInputs(arch: AnyEncoderArch): BatchInput[] {
+  if (isCustomArch(arch)) return arch.inputs();
   const inputs: BatchInput[] = [
     { name: 'input_ids', dtype: 'int64', shape: ['batch', 'seq'] },
     { name: 'attention_mask', dtype: 'int64', shape: ['batch', 'seq'] },
@@ -116,7 +150,8 @@ export function encoderInputs(arch: EncoderArch): BatchInput[] {
  * with padding-offset positions (RoBERTa) ids start at padding_idx + 1, so
  * maxPositions - paddingIdx - 1 (514 - 1 - 1 = 512 for roberta-base).
  */
-export function maxSequenceLength(arch: EncoderArch): number {
+export function maxSequenceLength(arch: AnyEncoderArch): number {
+  if (isCustomArch(arch)) return arch.maxLength;
   return arch.positions.kind === 'padding-offset'
     ? arch.maxPositions - arch.positions.paddingIdx - 1
     : arch.maxPositions;
@@ -148,10 +183,11 @@ export interface EncoderOutput {
  */
 export function encode(
   ctx: BlockContext,
-  arch: EncoderArch,
+  arch: AnyEncoderArch,
   inputs: Readonly<Record<string, Value>>,
   o: { firstTokenOnly?: boolean } = {},
 ): EncoderOutput {
+  if (isCustomArch(arch)) return arch.encode(ctx, inputs);
   const { g, param } = ctx;
   const ids = inputs.input_ids as Value;
   const { names } = arch;

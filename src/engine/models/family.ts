@@ -1,5 +1,5 @@
 import type { Decoder } from './decoder.js';
-import type { EncoderArch } from './encoder.js';
+import type { AnyEncoderArch } from './encoder.js';
 import type { Head } from './heads.js';
 import type { HfConfigReader } from './hf-config.js';
 import type { Activation, AdapterHook } from './layers.js';
@@ -26,7 +26,7 @@ export type TaskHeadKind = 'sequence' | 'token' | 'qa';
 /** A bidirectional encoder (BERT-like): a base model with task heads on top. */
 export interface EncoderFamily extends FamilyInfo {
   kind: 'encoder';
-  arch(cfg: HfConfigReader, dropoutOverride?: number): EncoderArch;
+  arch(cfg: HfConfigReader, dropoutOverride?: number): AnyEncoderArch;
   sequenceHead: Head;
   tokenHead: Head;
   /** Dropout before the head, from the config (overridden by training.dropout where the family reads one). */

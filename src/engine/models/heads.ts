@@ -1,5 +1,5 @@
 import type { Value } from '../graph/types.js';
-import { type EncoderArch, type EncoderOutput, firstToken } from './encoder.js';
+import { type AnyEncoderArch, type EncoderOutput, firstToken } from './encoder.js';
 import { type Activation, activation, type BlockContext, dropout, linear } from './layers.js';
 import type { ParamSpec } from './model.js';
 
@@ -8,14 +8,14 @@ import type { ParamSpec } from './model.js';
  * (`classifier.weight`), as Hugging Face's task models name them.
  */
 export interface Head {
-  params(arch: EncoderArch, outputs: number): ParamSpec[];
-  /** Logits from the encoder output. // [B, outputs] or [B, T, outputs] */
-  forward(ctx: BlockContext, out: EncoderOutput, dropoutRatio: number): Value;
+  params(arch: AnyEncoderArch, outputs: number): ParamSpec[];
+  /** Logits from the encoder output (`arch`: what the head reads of the config). // [B, outputs] or [B, T, outputs] */
+  forward(ctx: BlockContext, out: EncoderOutput, dropoutRatio: number, arch: AnyEncoderArch): Value;
   /** The head reads h[:, 0] only: the encoder may compute its last layer for that token alone. */
   firstTokenOnly?: boolean;
 }
 
-const linearSpecs = (arch: EncoderArch, name: string, out: number, inp: number): ParamSpec[] => [
+export const linearSpecs = (arch: AnyEncoderArch, name: string, out: number, inp: number): ParamSpec[] => [
   { name: `${name}.weight`, shape: [out, inp], init: { kind: 'normal', std: arch.initializerRange } },
   { name: `${name}.bias`, shape: [out], init: { kind: 'zeros' } },
 ];

@@ -11,6 +11,7 @@ import { phi3 } from './phi3/index.js';
 import { qwen2 } from './qwen2/index.js';
 import { qwen3 } from './qwen3/index.js';
 import { roberta } from './roberta/index.js';
+import { xlnet } from './xlnet/index.js';
 
 /**
  * Every model family the engine builds, one line each. Adding a family = its folder under
@@ -23,6 +24,7 @@ export const FAMILIES: readonly ModelFamily[] = [
   distilbert,
   albert,
   electra,
+  xlnet,
   gpt2,
   llama,
   mistral,

@@ -19,12 +19,13 @@ export interface OptimizerConfig {
 }
 
 /**
- * Hugging Face Trainer's default: no decay for biases and for the weights of normalisation layers,
+ * Hugging Face Trainer's default: no decay for biases (any name containing `bias`, as its pattern, so
+ * XLNet's r_w_bias too) and for the weights of normalisation layers,
  * found by name as transformers' get_decay_parameter_names does: any parameter whose name contains
  * `norm` (LayerNorm, Llama's input_layernorm / model.norm RMSNorms, Qwen3's q_norm) or a GPT-2
  * `ln_` module. Every other weight, matrices and embedding tables alike, decays.
  */
-export const DEFAULT_NO_DECAY: readonly RegExp[] = [/(^|\.)bias$/, /norm|(^|\.)ln_/i];
+export const DEFAULT_NO_DECAY: readonly RegExp[] = [/bias/, /norm|(^|\.)ln_/i];
 
 /**
  * A gradient that is zero outside a few rows of its parameter (an embedding table's): the distinct

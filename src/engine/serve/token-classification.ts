@@ -1,7 +1,7 @@
 import { tensorNumbers } from '../graph/types.js';
 import type { FinetunedModel } from '../inference/finetuned-model.js';
 import { softmax } from '../inference/predict.js';
-import { collateEncoded } from '../tasks/encoder/encoded.js';
+import { collateEncoded, padOffset } from '../tasks/encoder/encoded.js';
 import { codePointIndex } from '../tasks/question-answering/windows.js';
 import { invalidRequest } from './api-error.js';
 import { predictBody, type TaskPipeline, textInput } from './task-pipeline.js';
@@ -120,10 +120,11 @@ export function tokenClassification(model: FinetunedModel): TaskPipeline<string,
       return encodings.map((enc, b) => {
         const text = texts[b] as string;
         const out: TokenScores[] = [];
+        const first = b * T + padOffset({ inputIds: enc.ids, tokenTypeIds: [], label: 0 }, T, recipe.collateOptions);
         enc.ids.forEach((id, t) => {
           if (enc.specialTokensMask[t] === 1) return;
           const [s, e] = enc.offsets[t] as [number, number];
-          const at = (b * T + t) * width;
+          const at = (first + t) * width;
           out.push({
             index: t,
             id,

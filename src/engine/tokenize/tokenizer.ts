@@ -68,6 +68,16 @@ function tokenText(value: unknown): string | null {
   return null;
 }
 
+/**
+ * What a transformers tokenizer class sets as class attributes, which no saved file repeats:
+ * XLNetTokenizer(Fast) pads on the left with pad_token_type_id 3.
+ */
+function tokenizerClassDefaults(tokenizerClass: unknown): { side: 'left' | 'right'; padTypeId: number } {
+  if (tokenizerClass === 'XLNetTokenizer' || tokenizerClass === 'XLNetTokenizerFast')
+    return { side: 'left', padTypeId: 3 };
+  return { side: 'right', padTypeId: 0 };
+}
+
 export class Tokenizer {
   readonly lib: LibTokenizer;
   readonly padTokenId: number | null;
@@ -132,9 +142,11 @@ export class Tokenizer {
     this.maskTokenId = idOf('mask_token');
     const maxLength = flat.model_max_length;
     this.modelMaxLength = typeof maxLength === 'number' && maxLength < NO_MAX_LENGTH ? maxLength : null;
-    const side = flat.padding_side ?? (padding?.direction === 'Left' ? 'left' : 'right');
+    const classDefaults = tokenizerClassDefaults(flat.tokenizer_class);
+    const side =
+      flat.padding_side ?? (padding ? (padding.direction === 'Left' ? 'left' : 'right') : classDefaults.side);
     this.paddingSide = side === 'left' ? 'left' : 'right';
-    this.padTypeId = typeof padding?.pad_type_id === 'number' ? padding.pad_type_id : 0;
+    this.padTypeId = typeof padding?.pad_type_id === 'number' ? padding.pad_type_id : classDefaults.padTypeId;
 
     this.normalizer = buildNormalizer(tokenizerJson.normalizer as Json | null);
     this.preTokenizer = buildPreTokenizer(tokenizerJson.pre_tokenizer as Json | null);

@@ -21,23 +21,33 @@ export interface CollateOptions {
   labels: 'class' | 'float' | 'float-vector' | 'per-token';
   /** Label value of padding positions for per-token labels. */
   ignoreIndex?: number;
+  /** The tokenizer's padding side (XLNet pads on the left; default right). */
+  paddingSide?: 'left' | 'right';
+  /** Token type id of padding (the tokenizer's pad_token_type_id: XLNet's is 3; default 0). */
+  padTypeId?: number;
 }
 
+/** Where example e's token 0 sits in a batch padded to T tokens. */
+export const padOffset = (e: EncodedExample, T: number, o: Pick<CollateOptions, 'paddingSide'>): number =>
+  o.paddingSide === 'left' ? T - e.inputIds.length : 0;
+
 /**
- * Pads a batch to its longest sequence (on the right), as Hugging Face's DataCollatorWithPadding
- * does; padding never changes results because attention masks it and the loss ignores it.
+ * Pads a batch to its longest sequence on the tokenizer's padding side with its pad token type,
+ * as Hugging Face's DataCollatorWithPadding (tokenizer.pad) does; padding never changes results
+ * because attention masks it and the loss ignores it.
  */
 export function collateEncoded(examples: readonly EncodedExample[], o: CollateOptions): Batch {
   const T = Math.max(...examples.map((e) => e.inputIds.length));
   const B = examples.length;
   const ids = new Array<number>(B * T).fill(o.padId);
   const mask = new Array<number>(B * T).fill(0);
-  const types = new Array<number>(B * T).fill(0);
+  const types = new Array<number>(B * T).fill(o.padTypeId ?? 0);
   examples.forEach((e, b) => {
+    const at = b * T + padOffset(e, T, o);
     e.inputIds.forEach((id, t) => {
-      ids[b * T + t] = id;
-      mask[b * T + t] = 1;
-      types[b * T + t] = e.tokenTypeIds[t] ?? 0;
+      ids[at + t] = id;
+      mask[at + t] = 1;
+      types[at + t] = e.tokenTypeIds[t] ?? 0;
     });
   });
   const batch: Record<string, ReturnType<typeof tensorOf>> = {
@@ -72,8 +82,9 @@ export function collateEncoded(examples: readonly EncodedExample[], o: CollateOp
     case 'per-token': {
       const labels = new Array<number>(B * T).fill(o.ignoreIndex ?? -100);
       examples.forEach((e, b) => {
+        const at = b * T + padOffset(e, T, o);
         (e.label as number[]).forEach((l, t) => {
-          labels[b * T + t] = l;
+          labels[at + t] = l;
         });
       });
       batch.labels = tensorOf('int64', [B, T], labels);

@@ -10,7 +10,7 @@ import type { Evaluator } from '../../step/batch.js';
 import { argmax } from '../metrics/classification.js';
 import { computeMetrics, type EvalOutputs } from '../metrics/registry.js';
 import type { RecipeOptions, TaskRecipe } from '../task.js';
-import { type CollateOptions, collateEncoded, type EncodedExample, tokenCount } from './encoded.js';
+import { type CollateOptions, collateEncoded, type EncodedExample, padOffset, tokenCount } from './encoded.js';
 import {
   type EncoderTaskModel,
   IGNORE_INDEX,
@@ -86,6 +86,8 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
             ? 'float-vector'
             : 'class',
     ignoreIndex: IGNORE_INDEX,
+    paddingSide: o.tokenizer.paddingSide,
+    padTypeId: o.tokenizer.padTypeId,
   };
 
   const encode = (examples: readonly Example[]): EncodedExample[] =>
@@ -166,10 +168,11 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
       chunk.forEach((e, b) => {
         const gold: number[] = [];
         const pred: number[] = [];
+        const at = b * T + padOffset(e, T, collateOptions);
         (e.label as number[]).forEach((l, t) => {
           if (l === IGNORE_INDEX) return;
           gold.push(l);
-          pred.push(argmax(v, (b * T + t) * width, width));
+          pred.push(argmax(v, (at + t) * width, width));
         });
         golds.push(gold);
         preds.push(pred);

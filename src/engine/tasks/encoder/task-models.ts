@@ -1,6 +1,6 @@
 import type { GraphBuilder } from '../../graph/builder.js';
 import type { Value } from '../../graph/types.js';
-import { type EncoderArch, encode, encoderBaseSpecs, encoderInputs } from '../../models/encoder.js';
+import { type AnyEncoderArch, encode, encoderBaseSpecs, encoderInputs } from '../../models/encoder.js';
 import type { EncoderFamily } from '../../models/family.js';
 import type { Head } from '../../models/heads.js';
 import type { HfConfigReader } from '../../models/hf-config.js';
@@ -25,7 +25,7 @@ export interface EncoderTaskOptions {
 }
 
 export interface EncoderTaskModel extends TrainableModel {
-  readonly arch: EncoderArch;
+  readonly arch: AnyEncoderArch;
 }
 
 /** The block context of an encoder task model: the arch's dropouts, fresh salts, LoRA adapters. */
@@ -33,7 +33,7 @@ export function encoderBlockContext(
   g: GraphBuilder,
   param: (name: string) => Value,
   mode: ForwardMode,
-  arch: EncoderArch,
+  arch: AnyEncoderArch,
   adapters?: AdapterHook,
 ): BlockContext {
   return blockContext(g, param, mode, { hidden: arch.hiddenDropout, attention: arch.attentionDropout }, adapters);
@@ -56,7 +56,7 @@ function buildModel(
     forward(g: GraphBuilder, param, values, mode: ForwardMode) {
       const ctx = encoderBlockContext(g, param, mode, arch, o.adapters);
       const out = encode(ctx, arch, values, { firstTokenOnly: head.firstTokenOnly });
-      const logits = g.scope('head', () => head.forward(ctx, out, headDropout));
+      const logits = g.scope('head', () => head.forward(ctx, out, headDropout, arch));
       return { loss: g.scope('loss', () => loss(g, logits, values.labels as Value)), logits };
     },
   };

@@ -56,7 +56,7 @@ export function questionAnsweringModel(o: QaModelOptions): EncoderTaskModel {
     forward(g: GraphBuilder, param, values, mode: ForwardMode) {
       const ctx = encoderBlockContext(g, param, mode, arch, o.adapters);
       const out = encode(ctx, arch, values);
-      const logits = g.scope('head', () => qaHead.forward(ctx, out, headDropout)); // [B, T, 2]
+      const logits = g.scope('head', () => qaHead.forward(ctx, out, headDropout, arch)); // [B, T, 2]
       const [startLogits, endLogits] = g.scope('split', () =>
         g.split(logits, [1, 1], 2).map((v) => g.squeeze(v, [2])),
       ) as [Value, Value]; // [B, T] each
