@@ -3,14 +3,12 @@ import type { ServerResponse } from 'node:http';
 import { generationStopIds } from '../chat/generation-config.js';
 import type { Generation, GenerationOptions } from '../inference/causal-lm-model.js';
 import { conversationPrompt } from '../inference/chat-prompt.js';
-import { TextStream } from '../inference/text-stream.js';
 import type { Tokenizer } from '../tokenize/index.js';
 import { invalidRequest } from './api-error.js';
 import type { SerialQueue } from './batcher.js';
 import { EventStream, sendJson } from './http-io.js';
 import type { ServeMetrics } from './metrics.js';
 import { parseChatRequest, parseCompletionRequest, type SamplingRequest } from './openai-request.js';
-import { StopStrings } from './stop-strings.js';
 
 /**
  * POST /v1/chat/completions and /v1/completions over a causal LM, in OpenAI's response shapes
@@ -159,24 +157,17 @@ export class CompletionRoutes {
     events.done();
   }
 
-  /** One generation from the queue, its text passed on as it is decoded, stop strings cut. */
+  /**
+   * One generation from the queue, its text passed on as it is decoded. Stop strings are the
+   * generator's (`stopStrings`): the text is cut before them and a possible start of one is held
+   * back from the stream, so a client never receives part of a stop string.
+   */
   private async generate(
     ids: number[],
     request: SamplingRequest,
     signal: AbortSignal,
     onText: (delta: string) => void,
   ): Promise<{ generation: Generation; finish: FinishReason | 'cancelled' }> {
-    const stops = new StopStrings(request.stop);
-    const stream = new TextStream((t) => this.lm.tokenizer.decode(t, true));
-    // Ends the generation for a stop string as well as for a client that left.
-    const abort = new AbortController();
-    const onAbort = () => abort.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    const pass = (decoded: string) => {
-      const out = stops.push(decoded);
-      if (stops.stopped) abort.abort();
-      if (out) onText(out);
-    };
     const sample = request.temperature > 0;
     const options: GenerationOptions = {
       maxNewTokens: request.maxTokens ?? this.lm.contextLength,
@@ -185,11 +176,10 @@ export class CompletionRoutes {
       // OpenAI samples differently on each request unless a seed is given.
       seed: request.seed ?? Math.floor(Math.random() * 2 ** 32),
       stopTokenIds: this.stopIds,
-      signal: abort.signal,
-      onToken: (token) => {
-        this.metrics.tokens.inc();
-        pass(stream.push(token));
-      },
+      stopStrings: request.stop,
+      signal,
+      onToken: () => this.metrics.tokens.inc(),
+      onText,
     };
     try {
       const generation = await this.queue.run(() => this.lm.generate(ids, options), signal);
@@ -197,23 +187,16 @@ export class CompletionRoutes {
         this.metrics.generations.inc({ finish: 'cancelled' });
         return { generation, finish: 'cancelled' };
       }
-      if (!stops.stopped) {
-        pass(stream.finish(generation.text));
-        const rest = stops.finish();
-        if (rest) onText(rest);
-      }
-      const finish: FinishReason = stops.stopped || generation.stoppedBy === 'eos' ? 'stop' : 'length';
+      const finish: FinishReason = generation.finishReason === 'length' ? 'length' : 'stop';
       this.metrics.generations.inc({ finish });
       return { generation, finish };
     } catch (err) {
       if (signal.aborted) {
         this.metrics.generations.inc({ finish: 'cancelled' });
-        return { generation: { ids: [], text: '', stoppedBy: 'stopped' }, finish: 'cancelled' };
+        return { generation: { ids: [], text: '', stoppedBy: 'stopped', finishReason: 'abort' }, finish: 'cancelled' };
       }
       this.metrics.generations.inc({ finish: 'error' });
       throw err;
-    } finally {
-      signal.removeEventListener('abort', onAbort);
     }
   }
 }

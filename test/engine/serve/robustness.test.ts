@@ -46,7 +46,9 @@ function gated() {
     ...real.lm,
     async generate(_prompt: readonly number[], o: GenerationOptions) {
       calls++;
+      const text = real.lm.tokenizer.decode([token], true);
       o.onToken?.(token);
+      o.onText?.(text);
       started.resolve();
       await Promise.race([
         gate.promise,
@@ -56,8 +58,9 @@ function gated() {
       ended.resolve({ aborted });
       return {
         ids: [token],
-        text: real.lm.tokenizer.decode([token], true),
+        text,
         stoppedBy: aborted ? 'stopped' : 'max_new_tokens',
+        finishReason: aborted ? 'abort' : 'length',
       };
     },
   };
