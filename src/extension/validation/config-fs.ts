@@ -10,6 +10,7 @@ import {
   validateConfig,
 } from '../../shared/config-validate.js';
 import { MAX_CONFIG_BYTES } from '../../shared/limits.js';
+import { cachedModelFolder, hubEnv, parseHubId, repoCacheFolder } from '../../shared/node/hub-cache.js';
 
 /**
  * How long the synchronous phases of one validation in the editor may take before the remaining
@@ -67,6 +68,19 @@ export async function readConfigFile(path: string): Promise<{ text: string } | {
 export class RecordingConfigFs implements ConfigFs {
   /** Absolute paths the validator looked at. */
   readonly touched = new Set<string>();
+
+  /** `env`: where the Hugging Face cache is (HF_HUB_CACHE, HF_HOME, ...); the process's by default. */
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  /**
+   * A Hub id's snapshot folder in the Hugging Face cache, found as the engine finds it offline
+   * (src/engine/io/hub-cache.ts). Its refs file is recorded, so a download re-validates.
+   */
+  async resolveHubModel(id: string): Promise<string | undefined> {
+    const hub = parseHubId(id);
+    if (hub) this.note(`${repoCacheFolder(hubEnv(this.env).cacheDir, hub.repo)}/refs/${hub.revision}`);
+    return cachedModelFolder(id, this.env);
+  }
 
   private note(path: string): string {
     const abs = resolve(path);
