@@ -50,10 +50,11 @@ export async function validateInEditor(
   if (!files || diagnostics.some((d) => d.severity === 'error' || d.code === 'validation-stopped')) return diagnostics;
   budget.enter('the memory estimate');
   const fs = files.fs;
+  // An estimate that fails (a model folder changing under it) must not cost the other diagnostics.
   const memory = await memoryDiagnostic(parseConfigText(text, format), files.configDir, {
     ...(options.freeMemory ? { freeMemory: options.freeMemory } : {}),
     ...(fs instanceof RecordingConfigFs ? { note: (p: string) => void fs.note(p), env: fs.env } : {}),
-  });
+  }).catch(() => undefined);
   return memory ? sortDiagnostics([...diagnostics, memory]) : diagnostics;
 }
 
