@@ -1,6 +1,7 @@
 import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { TASK_COLUMNS } from './config-rules.js';
 import { diag, replaceEdit } from './config-schema-check.js';
+import { chatTemplateProblem, detectSftFormat, missingSftColumns, type SftFormat } from './config-sft-files.js';
 import { closest, type Diagnostic, nodeAt, type ParsedConfig, type ScalarNode, type Span } from './config-tree.js';
 import { formatBytes, MAX_MODEL_JSON_BYTES, utf8Length } from './limits.js';
 
@@ -18,6 +19,11 @@ export interface ConfigFs {
   readDir?(path: string): Promise<string[] | undefined>;
   /** The first `bytes` bytes as text: data files can be gigabytes. Without it, readText is used. */
   readHead?(path: string, bytes: number): Promise<string | undefined>;
+  /**
+   * The folder of a Hub model id in the local Hugging Face cache (the snapshot the engine would
+   * load offline), or undefined when it is not cached. Without it, Hub ids are not looked into.
+   */
+  resolveHubModel?(id: string): Promise<string | undefined>;
 }
 
 const HEAD_BYTES = 64 * 1024;
@@ -57,7 +63,9 @@ export async function checkConfigFiles(parsed: ParsedConfig, fs: ConfigFs, confi
     return typeof v === 'string' && v !== '' ? v : undefined;
   };
   const task = str(['task']);
-  await checkModel(parsed, fs, configDir, out);
+  const model = await checkModel(parsed, fs, configDir, out);
+  const explicitFormat = str(['data', 'format']) as SftFormat | undefined;
+  let trainFormat: SftFormat | undefined;
   for (const key of ['train', 'validation']) {
     const node = scalar(['data', key]);
     const rel = str(['data', key]);
@@ -81,7 +89,15 @@ export async function checkConfigFiles(parsed: ParsedConfig, fs: ConfigFs, confi
       at(`'${rel}' has no rows.`, 'data-empty', 'warning');
       continue;
     }
-    const columns = task ? (TASK_COLUMNS[task] ?? {}) : {};
+    // causal-lm rows are text, prompt-completion or messages, by data.format or their first row.
+    const format = task === 'causal-lm' ? (explicitFormat ?? detectSftFormat(sample.first)) : undefined;
+    if (key === 'train') trainFormat = format;
+    const sftMissing = format ? missingSftColumns(format, sample.columns) : undefined;
+    if (sftMissing) {
+      const have = sample.columns.length > 0 ? `; its columns are: ${sample.columns.join(', ')}` : '';
+      at(`${sftMissing} in '${rel}'${have}.`, 'column-not-found');
+    }
+    const columns = task && (format ?? 'text') === 'text' ? (TASK_COLUMNS[task] ?? {}) : {};
     for (const [columnKey, fallback] of Object.entries(columns)) {
       const explicit = scalar(['data', columnKey]);
       const name = str(['data', columnKey]) ?? fallback;
@@ -97,11 +113,20 @@ export async function checkConfigFiles(parsed: ParsedConfig, fs: ConfigFs, confi
       out.push(diag(parsed, 'error', msg, 'column-not-found', ['data', explicit ? columnKey : key], span, fixes));
     }
   }
+  if (model && trainFormat === 'messages') {
+    const problem = await chatTemplateProblem(fs, model.dir, model.name, model.shown);
+    const formatNode = nodeAt(parsed.root, ['data', 'format']);
+    const path = formatNode ? ['data', 'format'] : ['model'];
+    const span = formatNode?.span ?? model.span;
+    if (problem) out.push(diag(parsed, 'warning', problem, 'chat-template-missing', path, span));
+  }
   return out;
 }
 
 interface Sample {
   columns: string[];
+  /** The fields of the first row (what the engine detects a causal-lm format from). */
+  first: string[];
   rows: number;
   badLine?: number;
 }
@@ -114,6 +139,7 @@ function sampleColumns(head: string, name: string, truncated: boolean): Sample |
   if (truncated) lines.pop();
   if (/\.jsonl$/i.test(name)) {
     const columns = new Set<string>();
+    let first: string[] | undefined;
     let rows = 0;
     let badLine: number | undefined;
     for (let i = 0; i < lines.length && rows < HEAD_ROWS; i++) {
@@ -130,14 +156,15 @@ function sampleColumns(head: string, name: string, truncated: boolean): Sample |
         badLine ??= i + 1;
         continue;
       }
+      first ??= Object.keys(row);
       for (const k of Object.keys(row)) columns.add(k);
     }
-    return { columns: [...columns], rows, ...(badLine === undefined ? {} : { badLine }) };
+    return { columns: [...columns], first: first ?? [], rows, ...(badLine === undefined ? {} : { badLine }) };
   }
   const separator = /\.tsv$/i.test(name) ? '\t' : /\.csv$/i.test(name) ? ',' : undefined;
   if (separator === undefined) return undefined;
   const header = lines.find((l) => l.trim() !== '');
-  if (header === undefined) return { columns: [], rows: 0 };
+  if (header === undefined) return { columns: [], first: [], rows: 0 };
   // Header detection only: quoted names lose their quotes; the engine's CSV parser reads the rows.
   const columns = header.split(separator).map((c) =>
     c
@@ -145,7 +172,7 @@ function sampleColumns(head: string, name: string, truncated: boolean): Sample |
       .replace(/^"(.*)"$/, '$1')
       .replaceAll('""', '"'),
   );
-  return { columns, rows: lines.filter((l) => l.trim() !== '').length - 1 };
+  return { columns, first: columns, rows: lines.filter((l) => l.trim() !== '').length - 1 };
 }
 
 /**
@@ -188,20 +215,48 @@ export const DECODER_TYPES: ReadonlySet<string> = new Set([
  */
 export const OFFSET_POSITIONS: ReadonlySet<string> = new Set(['roberta', 'xlm-roberta', 'camembert']);
 
-async function checkModel(parsed: ParsedConfig, fs: ConfigFs, configDir: string, out: Diagnostic[]): Promise<void> {
+/** The model folder a config names, once found: on disk, or a Hub id's snapshot in the cache. */
+export interface ModelFolder {
+  dir: string;
+  /** As the config names it, for messages. */
+  name: string;
+  /** The folder as messages show it: the name, or for a cached Hub id its snapshot folder. */
+  shown: string;
+  span: Span;
+}
+
+async function checkModel(
+  parsed: ParsedConfig,
+  fs: ConfigFs,
+  configDir: string,
+  out: Diagnostic[],
+): Promise<ModelFolder | undefined> {
   const node = nodeAt(parsed.root, ['model']);
   if (node?.kind !== 'scalar' || typeof node.value !== 'string' || node.value === '') return;
   const rel = node.value;
-  const dir = resolvePath(configDir, rel);
+  let dir = resolvePath(configDir, rel);
   const at = (severity: Diagnostic['severity'], msg: string, code: string) =>
     out.push(diag(parsed, severity, msg, code, ['model'], node.span));
-  const listing = fs.readDir ? await fs.readDir(dir) : undefined;
+  let listing = fs.readDir ? await fs.readDir(dir) : undefined;
   if (listing === undefined && !(await fs.exists(dir))) {
-    // A Hub id resolves through the Hugging Face cache at run time, which this check can't see.
-    if (HUB_ID.test(rel)) return;
-    at('error', `Model folder '${rel}' not found.`, 'model-not-found');
-    return;
+    // A Hub id resolves through the Hugging Face cache at run time (or is downloaded then): when
+    // it is cached, its snapshot is checked as a folder; otherwise there is nothing to check yet.
+    if (HUB_ID.test(rel) || /^[\w.-]+\/[\w.-]+@[^\s@]+$/.test(rel)) {
+      const cached = await fs.resolveHubModel?.(rel);
+      if (cached === undefined) return;
+      dir = cached;
+      listing = fs.readDir ? await fs.readDir(dir) : undefined;
+    } else {
+      at('error', `Model folder '${rel}' not found.`, 'model-not-found');
+      return;
+    }
   }
+  const folder: ModelFolder = {
+    dir,
+    name: rel,
+    shown: dir === resolvePath(configDir, rel) ? rel : dir,
+    span: node.span,
+  };
   const has = async (file: string) => (listing ? listing.includes(file) : fs.exists(resolvePath(dir, file)));
   // Read no more than the limit (and a few bytes to tell a file over it), whatever its size.
   const configPath = resolvePath(dir, 'config.json');
@@ -210,7 +265,7 @@ async function checkModel(parsed: ParsedConfig, fs: ConfigFs, configDir: string,
     : await fs.readText(configPath);
   if (configText === undefined) {
     at('error', `'${rel}' has no config.json: it is not a Hugging Face model folder.`, 'model-config-missing');
-    return;
+    return folder;
   }
   if (utf8Length(configText, MAX_MODEL_JSON_BYTES) > MAX_MODEL_JSON_BYTES) {
     const limit = formatBytes(MAX_MODEL_JSON_BYTES);
@@ -219,7 +274,7 @@ async function checkModel(parsed: ParsedConfig, fs: ConfigFs, configDir: string,
       `${rel}/config.json is larger than ${limit}, the most a model's config.json may have.`,
       'model-config-too-large',
     );
-    return;
+    return folder;
   }
   if (!(await has('model.safetensors')) && !(await has('model.safetensors.index.json'))) {
     if ((await has('pytorch_model.bin')) || (await has('pytorch_model.bin.index.json')))
@@ -245,9 +300,10 @@ async function checkModel(parsed: ParsedConfig, fs: ConfigFs, configDir: string,
     config = v as Record<string, unknown>;
   } catch {
     at('error', `${rel}/config.json is not valid JSON.`, 'model-config-invalid');
-    return;
+    return folder;
   }
   modelLimits(parsed, config, rel, out);
+  return folder;
 }
 
 function num(v: unknown): number | undefined {

@@ -139,10 +139,16 @@ export function sleep(ms: number): Promise<void> {
 /** Temp folders of the current scenario, removed when it passes (kept for a look when it fails). */
 const tempDirs: string[] = [];
 
-/** A workspace: examples/sentiment copied into a temp folder, its config optionally edited. */
-export function makeWorkspace(name: string, editConfig?: (text: string) => string): string {
+/** An empty workspace folder, removed with the scenario's other temp folders when it passes. */
+export function emptyWorkspace(name: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `finetune-e2e-ws-${name}-`));
   tempDirs.push(dir);
+  return dir;
+}
+
+/** A workspace: examples/sentiment copied into a temp folder, its config optionally edited. */
+export function makeWorkspace(name: string, editConfig?: (text: string) => string): string {
+  const dir = emptyWorkspace(name);
   fs.cpSync(path.join(root, 'examples', 'sentiment'), dir, { recursive: true });
   const config = path.join(dir, 'sentiment.finetune.yaml');
   if (editConfig) fs.writeFileSync(config, editConfig(fs.readFileSync(config, 'utf8')));

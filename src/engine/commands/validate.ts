@@ -9,6 +9,7 @@ import {
   validateConfig,
 } from '../../shared/config-validate.js';
 import { MAX_CONFIG_BYTES } from '../../shared/limits.js';
+import { cachedModelFolder } from '../../shared/node/hub-cache.js';
 import { type Command, choiceOption, UsageError } from './command.js';
 
 /** ConfigFs over Node's file system, for the engine and the CLI. */
@@ -24,6 +25,9 @@ export const nodeConfigFs: ConfigFs = {
   },
   async readDir(path) {
     return readdir(path).catch(() => undefined);
+  },
+  async resolveHubModel(id) {
+    return cachedModelFolder(id);
   },
   async readHead(path, bytes) {
     const file = await open(path, 'r').catch(() => undefined);

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { parseConfigText, toValue } from '../../shared/config-tree.js';
 import { orderConfigs } from '../configs/discovery.js';
-import { CONFIG_TEMPLATES } from '../configs/templates.js';
+import { CONFIG_TEMPLATES, writeTemplateFiles } from '../configs/templates.js';
 import type { Ctx } from '../ctx.js';
 import { CONFIG_FILE_RE, CONFIG_GLOB } from '../ids.js';
 import { outputDirOf } from '../runs/runs-root.js';
@@ -108,6 +108,7 @@ export async function newConfig(): Promise<vscode.Uri | undefined> {
   const path = join(folder.uri.fsPath, name);
   const text = name.endsWith('.json') ? yamlTemplateAsJson(template.template.yaml) : template.template.yaml;
   await writeFile(path, text, { flag: 'wx' });
+  await writeTemplateFiles(template.template, dirname(path));
   const uri = vscode.Uri.file(path);
   await vscode.window.showTextDocument(uri);
   return uri;

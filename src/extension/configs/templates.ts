@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { TaskName } from '../../shared/config.js';
+import { CHAT_TEMPLATE } from './chat-template.js';
 
 /**
  * Starting points for "New Fine-tune Config", one per task, in the config format of DESIGN.md.
@@ -13,6 +17,11 @@ export interface ConfigTemplate {
   /** The file name suggested for it. */
   fileName: string;
   yaml: string;
+  /**
+   * Example files written beside the config (paths relative to its folder, as the config names
+   * them), each only when no file of that name exists yet.
+   */
+  files?: Readonly<Record<string, string>>;
 }
 
 const COMMON_TRAINING = `training:
@@ -25,6 +34,16 @@ const COMMON_TRAINING = `training:
   scheduler: linear           # linear | cosine | constant
   max_grad_norm: 1.0
   seed: 42`;
+
+/** A template's example files beside the config; a file the user already has is kept as it is. */
+export async function writeTemplateFiles(template: ConfigTemplate, dir: string): Promise<void> {
+  for (const [rel, content] of Object.entries(template.files ?? {})) {
+    const path = join(dir, rel);
+    if (existsSync(path)) continue;
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, content, { flag: 'wx' });
+  }
+}
 
 export const CONFIG_TEMPLATES: readonly ConfigTemplate[] = [
   {
@@ -117,4 +136,5 @@ eval:
 device: auto
 `,
   },
+  CHAT_TEMPLATE,
 ];

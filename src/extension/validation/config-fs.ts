@@ -6,10 +6,14 @@ import {
   type ConfigFs,
   type Diagnostic,
   type FileCheckOptions,
+  parseConfigText,
+  sortDiagnostics,
   tooLargeDiagnostic,
   validateConfig,
 } from '../../shared/config-validate.js';
 import { MAX_CONFIG_BYTES } from '../../shared/limits.js';
+import { cachedModelFolder, hubEnv, parseHubId, repoCacheFolder } from '../../shared/node/hub-cache.js';
+import { memoryDiagnostic } from '../../shared/node/model-memory.js';
 
 /**
  * How long the synchronous phases of one validation in the editor may take before the remaining
@@ -23,12 +27,18 @@ export const EDITOR_VALIDATION_BUDGET_MS = 1000;
 export interface EditorValidationOptions {
   /** The budget's clock (tests). */
   now?: () => number;
+  /** The free memory the estimate is compared with (tests); os.freemem by default. */
+  freeMemory?: () => number;
   /** Told the name of each phase as it starts. */
   onPhase?: (phase: string) => void;
 }
 
-/** The shared validator as the editor runs it: within EDITOR_VALIDATION_BUDGET_MS. */
-export function validateInEditor(
+/**
+ * The shared validator as the editor runs it: within EDITOR_VALIDATION_BUDGET_MS; then, for a
+ * config without errors whose model folder can be read, the estimated peak memory of its training
+ * run against the free memory (src/shared/node/model-memory.ts).
+ */
+export async function validateInEditor(
   text: string,
   format: ConfigFormat,
   files: FileCheckOptions | undefined,
@@ -36,7 +46,16 @@ export function validateInEditor(
 ): Promise<Diagnostic[]> {
   const budget = new Budget(EDITOR_VALIDATION_BUDGET_MS, options.now);
   budget.onPhase = options.onPhase;
-  return validateConfig(text, format, files, budget);
+  const diagnostics = await validateConfig(text, format, files, budget);
+  if (!files || diagnostics.some((d) => d.severity === 'error' || d.code === 'validation-stopped')) return diagnostics;
+  budget.enter('the memory estimate');
+  const fs = files.fs;
+  // An estimate that fails (a model folder changing under it) must not cost the other diagnostics.
+  const memory = await memoryDiagnostic(parseConfigText(text, format), files.configDir, {
+    ...(options.freeMemory ? { freeMemory: options.freeMemory } : {}),
+    ...(fs instanceof RecordingConfigFs ? { note: (p: string) => void fs.note(p), env: fs.env } : {}),
+  }).catch(() => undefined);
+  return memory ? sortDiagnostics([...diagnostics, memory]) : diagnostics;
 }
 
 /**
@@ -68,7 +87,21 @@ export class RecordingConfigFs implements ConfigFs {
   /** Absolute paths the validator looked at. */
   readonly touched = new Set<string>();
 
-  private note(path: string): string {
+  /** `env`: where the Hugging Face cache is (HF_HUB_CACHE, HF_HOME, ...); the process's by default. */
+  constructor(readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  /**
+   * A Hub id's snapshot folder in the Hugging Face cache, found as the engine finds it offline
+   * (src/engine/io/hub-cache.ts). Its refs file is recorded, so a download re-validates.
+   */
+  async resolveHubModel(id: string): Promise<string | undefined> {
+    const hub = parseHubId(id);
+    if (hub) this.note(`${repoCacheFolder(hubEnv(this.env).cacheDir, hub.repo)}/refs/${hub.revision}`);
+    return cachedModelFolder(id, this.env);
+  }
+
+  /** Records a path read outside these methods (the memory estimate reads weights' headers). */
+  note(path: string): string {
     const abs = resolve(path);
     this.touched.add(abs);
     return abs;
