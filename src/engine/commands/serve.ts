@@ -25,7 +25,9 @@ Prints "listening on <url>" and one JSON line {"event":"listening","url","port",
                pipeline shapes: text classification [{label, score}] (top_k, function_to_apply),
                token classification [{entity_group, score, word, start, end}]
                (aggregation_strategy simple|none, ignore_labels), question answering
-               {"inputs": {question, context}} -> {answer, score, start, end}. Inputs are
+               {"inputs": {question, context}} -> {answer, score, start, end}
+               (score p_start x p_end as the pipeline's; top_k, max_answer_len,
+               handle_impossible_answer, align_to_words). Inputs are
                batched: a batch runs at --max-batch inputs or after --max-wait-ms.
   always:      GET /health, GET /metrics (Prometheus).
 --quantize int8 (encoder models) runs the linear layers in int8 as \`finetune export --quantize int8\`
