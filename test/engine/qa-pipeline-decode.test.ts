@@ -42,7 +42,7 @@ test('top_k ranks the spans; max_answer_len 1 leaves the one-token spans', () =>
     three.map((a) => a.answer),
     ['ab cd', 'cd', 'ab'],
   );
-  [0.3, 0.15, 0.1].forEach((s, i) => close(three[i]?.score as number, s));
+  for (const [i, s] of [0.3, 0.15, 0.1].entries()) close(three[i]?.score as number, s);
   const short = pipelineAnswers(CONTEXT, [window()], { ...PIPELINE_DEFAULTS, maxAnswerLen: 1 });
   assert.equal(short[0]?.answer, 'cd');
   close(short[0]?.score as number, 0.15);

@@ -79,9 +79,10 @@ export function writeTinyQaFinetuned(dir: string, bias: [number, number] = [0, 0
     seed: 5,
   });
   const head = recipe.weights.get('qa_outputs.weight');
-  if (!head) throw new Error('the QA recipe has no qa_outputs.weight');
+  const headBias = recipe.weights.get('qa_outputs.bias');
+  if (!head || !headBias) throw new Error('the QA recipe has no qa_outputs head');
   (head.data as Float32Array).fill(0);
-  (recipe.weights.get('qa_outputs.bias')?.data as Float32Array).set(bias);
+  (headBias.data as Float32Array).set(bias);
   const final = join(dir, 'final');
   exportFinal(final, { recipe, weights: recipe.weights, modelDir: base, metrics: undefined });
   return final;
