@@ -65,7 +65,7 @@ export type Quantize = 'int8';
 
 export async function loadFinetuned(
   path: string,
-  o: { device?: DeviceChoice; maxLength?: number; quantize?: Quantize } = {},
+  o: { device?: DeviceChoice; maxLength?: number; quantize?: Quantize; threads?: number } = {},
 ): Promise<FinetunedModel> {
   const folder = modelFolderOf(path);
   const config = readHfConfig(folder);
@@ -90,7 +90,7 @@ export async function loadFinetuned(
     seed: 0,
     problemType,
   });
-  const { session, spec, evaluate } = await forwardSession(folder, recipe, o.device, o.quantize);
+  const { session, spec, evaluate } = await forwardSession(folder, recipe, o);
   return {
     folder,
     task,
@@ -113,8 +113,7 @@ export async function loadFinetuned(
 export async function forwardSession(
   folder: string,
   recipe: { model: EncoderTaskModel; weights: Weights; loadReport: { missing: string[] } },
-  device: DeviceChoice | undefined,
-  quantize?: Quantize,
+  o: { device?: DeviceChoice; quantize?: Quantize; threads?: number },
 ): Promise<{
   session: Session;
   spec: StepGraph;
@@ -131,8 +130,11 @@ export async function forwardSession(
     trainable: new Set(),
     optimizer: { kind: 'adamw', weightDecay: 0 },
   });
-  const graph = quantize === 'int8' ? quantizeDynamicInt8(spec.graph).graph : spec.graph;
-  const session = await createSession(encodeModel(graph), { device: device ?? 'auto' });
+  const graph = o.quantize === 'int8' ? quantizeDynamicInt8(spec.graph).graph : spec.graph;
+  const session = await createSession(encodeModel(graph), {
+    device: o.device ?? 'auto',
+    ...(o.threads ? { threads: o.threads } : {}),
+  });
   const lossName = spec.loss;
   const logitsName = spec.logits as string;
   const evaluate = async (batch: Batch) => {

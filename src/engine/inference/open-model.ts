@@ -15,7 +15,7 @@ export const isQaModel = (m: AnyFinetunedModel): m is QaFinetunedModel => TASKS[
 /** An encoder model of a classification or extractive-QA task; a causal LM opens with loadCausalLm. */
 export async function openModel(
   path: string,
-  o: { device?: DeviceChoice; quantize?: Quantize } = {},
+  o: { device?: DeviceChoice; quantize?: Quantize; threads?: number } = {},
 ): Promise<AnyFinetunedModel> {
   const folder = modelFolderOf(path);
   const task = taskOf(readHfConfig(folder), folder);

@@ -42,7 +42,7 @@ function runConfigOf(folder: string): ResolvedConfig | undefined {
 
 export async function loadQaModel(
   path: string,
-  o: { device?: DeviceChoice; settings?: Partial<QaSettings>; quantize?: Quantize } = {},
+  o: { device?: DeviceChoice; settings?: Partial<QaSettings>; quantize?: Quantize; threads?: number } = {},
 ): Promise<QaFinetunedModel> {
   const folder = modelFolderOf(path);
   const tokenizer = Tokenizer.fromFolder(folder);
@@ -55,7 +55,7 @@ export async function loadQaModel(
     seed: 0,
     settings: { maxLength: run?.data.max_length ?? DEFAULT_MAX_LENGTH, ...o.settings },
   });
-  const { session, evaluate } = await forwardSession(folder, recipe, o.device, o.quantize);
+  const { session, evaluate } = await forwardSession(folder, recipe, o);
   return { folder, task: 'question-answering', recipe, tokenizer, session, evaluate, dispose: () => session.dispose() };
 }
 

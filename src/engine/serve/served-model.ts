@@ -49,7 +49,7 @@ export async function loadServedModel(
       dispose: () => lm.dispose(),
     };
   }
-  const model = await openModel(folder, { device: o.device ?? 'cpu', ...(o.quantize ? { quantize: o.quantize } : {}) });
+  const model = await openModel(folder, { ...o, device: o.device ?? 'cpu' });
   const pipeline = isQaModel(model)
     ? questionAnswering(model)
     : model.task === 'token-classification'
