@@ -82,3 +82,20 @@ test('exported ONNX and safetensors reload and give the logits of the eval graph
     assert.ok(Math.abs(v - (stLogits[i] as number)) < 1e-6, `safetensors logit ${i}`);
   });
 });
+
+test("export --quantize int8 of a trained run: measured on the run's validation data, within 1 point", async () => {
+  const out = join(dir, 'int8');
+  // No --data: the run's config.yaml names val.jsonl as data.validation.
+  assert.equal(await exportCommand.run([runDir, '--format', 'onnx', '--out', out, '--quantize', 'int8']), 0);
+  const report = JSON.parse(readFileSync(join(out, 'quantization.json'), 'utf8')) as {
+    validation: { data: string; examples: number };
+    float32: number;
+    int8: number;
+    drop: number;
+    accepted: boolean;
+  };
+  assert.equal(report.validation.data, join(dir, 'val.jsonl'));
+  assert.equal(report.validation.examples, 32);
+  assert.ok(report.float32 > 70, `the trained model scores ${report.float32} on validation`);
+  assert.ok(report.drop <= 1 && report.accepted, `int8 ${report.int8} vs float32 ${report.float32}`);
+});

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { modelFolderOf } from '../inference/finetuned-model.js';
+import { modelFolderOf, type Quantize } from '../inference/finetuned-model.js';
 import type { DeviceChoice } from '../runtime.js';
 import { DEFAULT_MAX_BODY_BYTES, ServeApp } from '../serve/app.js';
 import { loadServedModel } from '../serve/served-model.js';
@@ -11,7 +11,7 @@ export const serveCommand: Command = {
   summary: 'serve a model over HTTP: OpenAI-compatible routes for a causal LM, /predict for a classifier or QA model',
   usage: `usage: finetune serve --model <folder|run-dir|run-dir/checkpoints/step-N> [--host 127.0.0.1] [--port 8080]
                       [--max-batch 16] [--max-wait-ms 5] [--max-concurrency 64] [--api-key KEY]
-                      [--max-body-bytes 4194304] [--device cpu|cuda|auto] [--threads N]
+                      [--max-body-bytes 4194304] [--device cpu|cuda|auto] [--threads N] [--quantize int8]
 
 Loads the model once and serves until SIGTERM or SIGINT (then stops accepting connections,
 finishes the requests in flight and exits 0). Binds to loopback unless --host says otherwise.
@@ -25,9 +25,13 @@ Prints "listening on <url>" and one JSON line {"event":"listening","url","port",
                pipeline shapes: text classification [{label, score}] (top_k, function_to_apply),
                token classification [{entity_group, score, word, start, end}]
                (aggregation_strategy simple|none, ignore_labels), question answering
-               {"inputs": {question, context}} -> {answer, score, start, end}. Inputs are
+               {"inputs": {question, context}} -> {answer, score, start, end}
+               (score p_start x p_end as the pipeline's; top_k, max_answer_len,
+               handle_impossible_answer, align_to_words). Inputs are
                batched: a batch runs at --max-batch inputs or after --max-wait-ms.
   always:      GET /health, GET /metrics (Prometheus).
+--quantize int8 (encoder models) runs the linear layers in int8 as \`finetune export --quantize int8\`
+writes them (the same rewrite, applied on load; measure its accuracy change with that export).
 --api-key KEY requires "Authorization: Bearer KEY" (not on /health and /metrics). Requests beyond
 --max-concurrency get 429 with Retry-After; bodies beyond --max-body-bytes get 413.
 `,
@@ -45,6 +49,7 @@ Prints "listening on <url>" and one JSON line {"event":"listening","url","port",
         'max-body-bytes': { type: 'string' },
         device: { type: 'string' },
         threads: { type: 'string' },
+        quantize: { type: 'string' },
       },
       strict: true,
     });
@@ -63,6 +68,7 @@ Prints "listening on <url>" and one JSON line {"event":"listening","url","port",
       port,
       device: choiceOption(values.device, 'device', ['cpu', 'cuda', 'auto'] as const) ?? 'cpu',
       ...(threads ? { threads } : {}),
+      quantize: choiceOption(values.quantize, 'quantize', ['int8'] as const),
       maxBatch: atLeastOne('max-batch', intOption(values['max-batch'], 'max-batch')) ?? 16,
       maxWaitMs: intOption(values['max-wait-ms'], 'max-wait-ms') ?? 5,
       maxConcurrency: atLeastOne('max-concurrency', intOption(values['max-concurrency'], 'max-concurrency')) ?? 64,
@@ -80,6 +86,7 @@ async function serve(
     port: number;
     device: DeviceChoice;
     threads?: number;
+    quantize: Quantize | undefined;
     maxBatch: number;
     maxWaitMs: number;
     maxConcurrency: number;
@@ -96,6 +103,7 @@ async function serve(
     const model = await loadServedModel(folder, path, {
       device: o.device,
       ...(o.threads ? { threads: o.threads } : {}),
+      ...(o.quantize ? { quantize: o.quantize } : {}),
     });
     try {
       const app = new ServeApp(model, { ...o, log: (line) => process.stderr.write(`finetune serve: ${line}\n`) });

@@ -381,6 +381,9 @@ export const gradientRegistry: Readonly<Record<OpType, GradientEntry>> = {
   ConstantOfShape: 'not-differentiable',
   Range: 'not-differentiable',
   Constant: 'not-differentiable',
+  // Inference graphs only (int8 quantization after export): integer outputs, never trained through.
+  DynamicQuantizeLinear: 'not-differentiable',
+  MatMulInteger: 'not-differentiable',
 
   // No gradient written yet: the engine builds these only on integer data (ids, positions, masks),
   // inside gradients or the optimizer (after autodiff), or not at all (Abs: the autodiff tests).

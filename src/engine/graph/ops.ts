@@ -85,6 +85,9 @@ export const OP_TYPES = [
   // Training.
   'Dropout',
   'SoftmaxCrossEntropyLoss',
+  // Inference only: int8 dynamic quantization (quantize-int8.ts), as ONNX Runtime's quantizer emits it.
+  'DynamicQuantizeLinear',
+  'MatMulInteger',
 ] as const;
 
 export type OpType = (typeof OP_TYPES)[number];

@@ -230,6 +230,16 @@ export const shapeInference: Readonly<Record<OpType, InferFn>> = {
     const [a, b] = [input(ctx, 0), input(ctx, 1)];
     return [{ dtype: a.dtype, shape: a.shape && b.shape ? matmulShape(ctx, a.shape, b.shape) : undefined }];
   },
+  // y (uint8, x's shape), y_scale and y_zero_point (scalars): the per-tensor uint8 quantization of x.
+  DynamicQuantizeLinear: (ctx) => [
+    { dtype: 'uint8', shape: input(ctx, 0).shape },
+    { dtype: 'float32', shape: [] },
+    { dtype: 'uint8', shape: [] },
+  ],
+  MatMulInteger: (ctx) => {
+    const [a, b] = [input(ctx, 0), input(ctx, 1)];
+    return [{ dtype: 'int32', shape: a.shape && b.shape ? matmulShape(ctx, a.shape, b.shape) : undefined }];
+  },
   Gemm: (ctx) => {
     const [a, b] = [input(ctx, 0), input(ctx, 1)];
     if (!a.shape || !b.shape) return [{ dtype: a.dtype, shape: undefined }];

@@ -5,6 +5,7 @@ import { applyDefaults } from '../../shared/config-validate.js';
 import { RUN_FILES } from '../../shared/run-directory.js';
 import type { LabelSet } from '../data/labels.js';
 import { encodeModel } from '../graph/onnx-codec.js';
+import { quantizeDynamicInt8 } from '../graph/quantize-int8.js';
 import type { TensorData } from '../graph/types.js';
 import { readHfConfig } from '../io/hf-config.js';
 import type { HfConfig } from '../models/hf-config.js';
@@ -59,9 +60,12 @@ export function taskOf(config: HfConfig, folder: string): TaskName {
   );
 }
 
+/** How a model's linear layers run: float32 as trained, or int8 dynamic quantization (quantize-int8.ts). */
+export type Quantize = 'int8';
+
 export async function loadFinetuned(
   path: string,
-  o: { device?: DeviceChoice; maxLength?: number } = {},
+  o: { device?: DeviceChoice; maxLength?: number; quantize?: Quantize; threads?: number } = {},
 ): Promise<FinetunedModel> {
   const folder = modelFolderOf(path);
   const config = readHfConfig(folder);
@@ -86,7 +90,7 @@ export async function loadFinetuned(
     seed: 0,
     problemType,
   });
-  const { session, spec, evaluate } = await forwardSession(folder, recipe, o.device);
+  const { session, spec, evaluate } = await forwardSession(folder, recipe, o);
   return {
     folder,
     task,
@@ -103,12 +107,13 @@ export async function loadFinetuned(
 /**
  * The eval-mode forward of a fine-tuned encoder model with every weight baked in, and `evaluate`,
  * its loss (NaN when absent) and logits for a batch; refuses a folder whose task head is missing
- * (a base model that was never fine-tuned).
+ * (a base model that was never fine-tuned). `quantize: 'int8'` runs its linear layers through the
+ * same int8 rewrite `export --quantize int8` writes.
  */
 export async function forwardSession(
   folder: string,
   recipe: { model: EncoderTaskModel; weights: Weights; loadReport: { missing: string[] } },
-  device: DeviceChoice | undefined,
+  o: { device?: DeviceChoice; quantize?: Quantize; threads?: number },
 ): Promise<{
   session: Session;
   spec: StepGraph;
@@ -125,7 +130,11 @@ export async function forwardSession(
     trainable: new Set(),
     optimizer: { kind: 'adamw', weightDecay: 0 },
   });
-  const session = await createSession(encodeModel(spec.graph), { device: device ?? 'auto' });
+  const graph = o.quantize === 'int8' ? quantizeDynamicInt8(spec.graph).graph : spec.graph;
+  const session = await createSession(encodeModel(graph), {
+    device: o.device ?? 'auto',
+    ...(o.threads ? { threads: o.threads } : {}),
+  });
   const lossName = spec.loss;
   const logitsName = spec.logits as string;
   const evaluate = async (batch: Batch) => {

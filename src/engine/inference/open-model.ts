@@ -1,7 +1,7 @@
 import { readHfConfig } from '../io/hf-config.js';
 import type { DeviceChoice } from '../runtime.js';
 import { TASKS } from '../tasks/registry.js';
-import { type FinetunedModel, loadFinetuned, modelFolderOf, taskOf } from './finetuned-model.js';
+import { type FinetunedModel, loadFinetuned, modelFolderOf, type Quantize, taskOf } from './finetuned-model.js';
 import { loadQaModel, type QaFinetunedModel } from './qa-model.js';
 
 /**
@@ -13,7 +13,10 @@ export type AnyFinetunedModel = FinetunedModel | QaFinetunedModel;
 export const isQaModel = (m: AnyFinetunedModel): m is QaFinetunedModel => TASKS[m.task].inference === 'extractive-qa';
 
 /** An encoder model of a classification or extractive-QA task; a causal LM opens with loadCausalLm. */
-export async function openModel(path: string, o: { device?: DeviceChoice } = {}): Promise<AnyFinetunedModel> {
+export async function openModel(
+  path: string,
+  o: { device?: DeviceChoice; quantize?: Quantize; threads?: number } = {},
+): Promise<AnyFinetunedModel> {
   const folder = modelFolderOf(path);
   const task = taskOf(readHfConfig(folder), folder);
   return TASKS[task].inference === 'extractive-qa' ? loadQaModel(folder, o) : loadFinetuned(folder, o);

@@ -10,7 +10,7 @@ import type { Batch } from '../step/batch.js';
 import { type QaRecipe, type QaSettings, qaRecipe } from '../tasks/question-answering/recipe.js';
 import { codePointIndex } from '../tasks/question-answering/windows.js';
 import { Tokenizer } from '../tokenize/index.js';
-import { forwardSession, modelFolderOf } from './finetuned-model.js';
+import { forwardSession, modelFolderOf, type Quantize } from './finetuned-model.js';
 
 /**
  * A fine-tuned question-answering folder (architectures *ForQuestionAnswering) ready for predict,
@@ -42,7 +42,7 @@ function runConfigOf(folder: string): ResolvedConfig | undefined {
 
 export async function loadQaModel(
   path: string,
-  o: { device?: DeviceChoice; settings?: Partial<QaSettings> } = {},
+  o: { device?: DeviceChoice; settings?: Partial<QaSettings>; quantize?: Quantize; threads?: number } = {},
 ): Promise<QaFinetunedModel> {
   const folder = modelFolderOf(path);
   const tokenizer = Tokenizer.fromFolder(folder);
@@ -55,7 +55,7 @@ export async function loadQaModel(
     seed: 0,
     settings: { maxLength: run?.data.max_length ?? DEFAULT_MAX_LENGTH, ...o.settings },
   });
-  const { session, evaluate } = await forwardSession(folder, recipe, o.device);
+  const { session, evaluate } = await forwardSession(folder, recipe, o);
   return { folder, task: 'question-answering', recipe, tokenizer, session, evaluate, dispose: () => session.dispose() };
 }
 

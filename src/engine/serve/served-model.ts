@@ -1,5 +1,6 @@
 import type { TaskName } from '../../shared/config.js';
 import { isCausalLmFolder, loadCausalLm } from '../inference/causal-lm-model.js';
+import type { Quantize } from '../inference/finetuned-model.js';
 import { isQaModel, openModel } from '../inference/open-model.js';
 import { contextLength } from '../models/decoder.js';
 import type { DeviceChoice } from '../runtime.js';
@@ -27,9 +28,13 @@ export type ServedModel =
 export async function loadServedModel(
   folder: string,
   id: string,
-  o: { device?: DeviceChoice; threads?: number } = {},
+  o: { device?: DeviceChoice; threads?: number; quantize?: Quantize } = {},
 ): Promise<ServedModel> {
   if (isCausalLmFolder(folder)) {
+    if (o.quantize)
+      throw new Error(
+        `--quantize ${o.quantize} applies to encoder models (classification, question answering); ${folder} is a causal LM`,
+      );
     const lm = await loadCausalLm(folder, o);
     return {
       kind: 'causal-lm',
@@ -44,7 +49,7 @@ export async function loadServedModel(
       dispose: () => lm.dispose(),
     };
   }
-  const model = await openModel(folder, { device: o.device ?? 'cpu' });
+  const model = await openModel(folder, { ...o, device: o.device ?? 'cpu' });
   const pipeline = isQaModel(model)
     ? questionAnswering(model)
     : model.task === 'token-classification'

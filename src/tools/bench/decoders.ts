@@ -11,7 +11,7 @@ import type { Batch } from '../../engine/step/batch.js';
 import { StepRunner } from '../../engine/train/step-runner.js';
 import { rng } from '../../engine/util/random.js';
 import { type BenchSuite, median, peakRssMb, runCaseChild } from './suite.js';
-import { repoRoot, torchUnavailable } from './torch-ref.js';
+import { repoRoot, torchEnv, torchUnavailable } from './torch-ref.js';
 
 /**
  * `--only decoders`: a Llama-shaped causal LM at SmolLM2-135M's shape (hidden 576, 30 layers, 9
@@ -151,11 +151,8 @@ function torchDecoder(method: DecoderMethod, steps: number): Promise<TorchDecode
     '--method',
     method,
   ];
-  const env = { ...process.env };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
   return new Promise((ok, fail) =>
-    execFile('/usr/bin/python3', argv, { env, maxBuffer: 1 << 24 }, (err, out, errOut) => {
+    execFile('/usr/bin/python3', argv, { env: torchEnv(), maxBuffer: 1 << 24 }, (err, out, errOut) => {
       if (err) return fail(new Error(`PyTorch decoder peer failed: ${err.message}\n${errOut}`));
       const lines = out
         .split('\n')

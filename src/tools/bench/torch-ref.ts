@@ -38,6 +38,14 @@ export function torchUnavailable(): string | undefined {
   return undefined;
 }
 
+/** This process's environment less the OpenBLAS tuning variables that slow Debian's PyTorch (see WRAPPER). */
+export function torchEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
 export const torchScript = (): string => join(repoRoot(), '..', 'shared', 'bench', 'torch_reference.py');
 
 /**
@@ -66,11 +74,8 @@ export async function runTorch(c: ThroughputCase, steps: number, warmup: number)
     threads: c.threads,
   };
   const argv = ['-c', WRAPPER, torchScript(), ...Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)])];
-  const env = { ...process.env };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
   const stdout = await new Promise<string>((ok, fail) =>
-    execFile(PYTHON, argv, { env, maxBuffer: 1 << 24 }, (err, out, errOut) =>
+    execFile(PYTHON, argv, { env: torchEnv(), maxBuffer: 1 << 24 }, (err, out, errOut) =>
       err ? fail(new Error(`PyTorch reference failed: ${err.message}\n${errOut}`)) : ok(out),
     ),
   );

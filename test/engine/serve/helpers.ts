@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { DEFAULT_MAX_BODY_BYTES, ServeApp, type ServeOptions } from '../../../src/engine/serve/app.js';
 import type { ServedModel } from '../../../src/engine/serve/served-model.js';
 import { encoderRecipe } from '../../../src/engine/tasks/encoder/recipe.js';
+import { qaRecipe } from '../../../src/engine/tasks/question-answering/recipe.js';
 import { Tokenizer } from '../../../src/engine/tokenize/index.js';
 import { exportFinal } from '../../../src/engine/train/final-export.js';
 import { applyDefaults } from '../../../src/shared/config-validate.js';
 import { FIXTURE_SENTENCES } from '../../fixtures/datasets.js';
+import { SQUAD_SENTENCES, writeTinyQaModel } from '../../fixtures/qa-datasets.js';
 import { writeTinyModel } from '../../fixtures/tiny-models.js';
 
 /** A server over `model` on 127.0.0.1, a free port; `close` drains it. */
@@ -23,6 +25,16 @@ export async function startServer(
   });
   const { url } = await app.listen('127.0.0.1', 0);
   return { app, url, close: () => app.drain() };
+}
+
+/** POST /predict with a JSON body: the status and the parsed reply. */
+export async function predict(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${url}/predict`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as unknown };
 }
 
 /**
@@ -45,6 +57,32 @@ export function writeTinyFinetuned(
     labelSet: { labels: [...labels], ids: new Map(labels.map((l, i) => [l, i])), order: 'model-config' },
     seed,
   });
+  const final = join(dir, 'final');
+  exportFinal(final, { recipe, weights: recipe.weights, modelDir: base, metrics: undefined });
+  return final;
+}
+
+/**
+ * A fine-tuned extractive-QA folder without training: a tiny random BERT whose QA head has weight 0
+ * and bias `[startBias, endBias]`, so every token's start logit is startBias and its end logit
+ * endBias, whatever the input: the pipeline's probabilities are then countable by hand.
+ */
+export function writeTinyQaFinetuned(dir: string, bias: [number, number] = [0, 0]): string {
+  const base = join(dir, 'base');
+  mkdirSync(base, { recursive: true });
+  writeTinyQaModel(base, 'bert', SQUAD_SENTENCES, 64);
+  const recipe = qaRecipe({
+    config: applyDefaults({ model: base, task: 'question-answering', data: { train: '', max_length: 64 } }),
+    modelDir: base,
+    tokenizer: Tokenizer.fromFolder(base),
+    labelSet: undefined,
+    seed: 5,
+  });
+  const head = recipe.weights.get('qa_outputs.weight');
+  const headBias = recipe.weights.get('qa_outputs.bias');
+  if (!head || !headBias) throw new Error('the QA recipe has no qa_outputs head');
+  (head.data as Float32Array).fill(0);
+  (headBias.data as Float32Array).set(bias);
   const final = join(dir, 'final');
   exportFinal(final, { recipe, weights: recipe.weights, modelDir: base, metrics: undefined });
   return final;

@@ -7,7 +7,7 @@ import { loadFinetuned } from '../../../src/engine/inference/finetuned-model.js'
 import { predictLine } from '../../../src/engine/inference/predict.js';
 import { loadServedModel, type ServedModel } from '../../../src/engine/serve/served-model.js';
 import { type TokenScores, tokenClassification } from '../../../src/engine/serve/token-classification.js';
-import { metricValue, startServer, writeTinyFinetuned } from './helpers.js';
+import { metricValue, predict, startServer, writeTinyFinetuned } from './helpers.js';
 
 /**
  * POST /predict in transformers' pipeline shapes, and the dynamic batcher: concurrent requests
@@ -43,15 +43,6 @@ before(async () => {
 after(async () => {
   await Promise.all([classifier?.dispose(), tagger?.dispose()]);
 });
-
-const predict = async (url: string, body: unknown) => {
-  const res = await fetch(`${url}/predict`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as unknown };
-};
 
 test('predict: N concurrent requests run in fewer engine batches, with the results they get one by one', async () => {
   const batched = await startServer(classifier, { maxBatch: TEXTS.length, maxWaitMs: 3_600_000 });

@@ -42,6 +42,12 @@ export interface QaRecipe extends TaskRecipe<QaWindow> {
     windows: readonly QaWindow[],
     batchSize: number,
   ): Promise<{ loss: number; answers: Map<QaExample, QaCandidate[]> }>;
+  /** Windows through the eval forward: each example's windows with their start and end logits. */
+  windowLogits(
+    evaluator: Evaluator,
+    windows: readonly QaWindow[],
+    batchSize: number,
+  ): Promise<{ loss: number; perExample: Map<QaExample, (WindowLogits & { window: QaWindow })[]> }>;
 }
 
 export interface QaRecipeOptions extends RecipeOptions {
@@ -118,9 +124,9 @@ export function qaRecipe(o: QaRecipeOptions): QaRecipe {
     };
   };
 
-  async function answers(evaluator: Evaluator, windows: readonly QaWindow[], batchSize: number) {
+  async function windowLogits(evaluator: Evaluator, windows: readonly QaWindow[], batchSize: number) {
     let lossSum = 0;
-    const perExample = new Map<QaExample, WindowLogits[]>();
+    const perExample = new Map<QaExample, (WindowLogits & { window: QaWindow })[]>();
     for (let i = 0; i < windows.length; i += batchSize) {
       const chunk = windows.slice(i, i + batchSize);
       const { loss, logits } = await evaluator.evaluate(collate(chunk));
@@ -129,13 +135,18 @@ export function qaRecipe(o: QaRecipeOptions): QaRecipe {
       chunk.forEach((w, b) => {
         const { start, end } = splitQaLogits(values, logits.dims, b, w.offsets.length);
         const list = perExample.get(w.example) ?? [];
-        list.push({ start, end, offsets: w.offsets });
+        list.push({ start, end, offsets: w.offsets, window: w });
         perExample.set(w.example, list);
       });
     }
+    return { loss: windows.length > 0 ? lossSum / windows.length : Number.NaN, perExample };
+  }
+
+  async function answers(evaluator: Evaluator, windows: readonly QaWindow[], batchSize: number) {
+    const { loss, perExample } = await windowLogits(evaluator, windows, batchSize);
     const result = new Map<QaExample, QaCandidate[]>();
     for (const [e, ws] of perExample) result.set(e, bestAnswers(e.context, ws, settings));
-    return { loss: windows.length > 0 ? lossSum / windows.length : Number.NaN, answers: result };
+    return { loss, answers: result };
   }
 
   async function evaluate(
@@ -176,5 +187,6 @@ export function qaRecipe(o: QaRecipeOptions): QaRecipe {
     tokensOf: (w) => w.inputIds.length,
     evaluate,
     answers,
+    windowLogits,
   };
 }

@@ -17,6 +17,8 @@ export interface QaWindow {
   endPosition: number;
   /** [start, end) UTF-16 offsets in the context of each context token; null for question and specials. */
   offsets: ([number, number] | null)[];
+  /** The word of each token within its sequence (the tokenizer's word_ids; null for specials). */
+  wordIds: (number | null)[];
   /** The example this window is cut from (many windows share one). */
   example: QaExample;
   /** Which window of its example (0 = the first). */
@@ -92,6 +94,7 @@ export function qaWindows(tokenizer: Tokenizer, e: QaExample, o: QaWindowOptions
       startPosition: positions.start,
       endPosition: positions.end,
       offsets,
+      wordIds: enc.wordIds,
       example: e,
       windowIndex,
     };
