@@ -134,8 +134,11 @@ async function race(t: TestContext, count: number, args: (i: number) => string[]
         child.on('exit', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`contender exit ${code}`))));
       }),
   );
-  // Loading tsx takes a while: give every contender time to reach its wait loop.
-  await new Promise((r) => setTimeout(r, 1500));
+  // Loading tsx takes a while (seconds on a loaded machine): go only once every contender has
+  // said it is ready, or a late one would find the race over and the winner gone.
+  const ready = children.map((child) => `${go}.ready-${child.pid}`);
+  const gone = () => children.some((child) => child.exitCode !== null);
+  while (!ready.every((f) => existsSync(f)) && !gone()) await new Promise((r) => setTimeout(r, 20));
   writeFileSync(go, '');
   return (await Promise.all(outputs)).map((o) => JSON.parse(o) as Record<string, unknown>);
 }

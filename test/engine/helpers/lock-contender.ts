@@ -1,15 +1,17 @@
 // One contender of test/engine/run-lock.test.ts, in its own process (real concurrency):
 //   node --import tsx lock-contender.ts lock <run-dir> <go-file> <hold-ms>
 //   node --import tsx lock-contender.ts mkdir <root> <go-file> <config-path> <time-ms>
-// Waits until <go-file> exists, so that every contender acts at the same moment once loaded,
-// then prints one JSON line with what it got.
-import { existsSync } from 'node:fs';
+// Writes <go-file>.ready-<pid> once loaded, then waits until <go-file> exists (the test creates it
+// when every contender is ready), so that all act at the same moment; prints one JSON line with
+// what it got.
+import { existsSync, writeFileSync } from 'node:fs';
 import { acquireRunLock, hostLockDeps, RunLockedError } from '../../../src/engine/train/run-lock.js';
 import { createRunDirectory } from '../../../src/shared/node/run-claims.js';
 
 const [mode, target, go, ...rest] = process.argv.slice(2) as [string, string, string, ...string[]];
 
 async function main(): Promise<void> {
+  writeFileSync(`${go}.ready-${process.pid}`, '');
   while (!existsSync(go)) await new Promise((r) => setTimeout(r, 2));
   if (mode === 'mkdir') {
     const dir = createRunDirectory(target, rest[0] as string, new Date(Number(rest[1])));
