@@ -25,6 +25,7 @@ const STATE_ICONS: Readonly<Record<RunState, [icon: string, color?: string]>> = 
   completed: ['check', 'testing.iconPassed'],
   failed: ['error', 'testing.iconFailed'],
   stopped: ['debug-stop'],
+  cancelled: ['circle-slash'],
 };
 
 const REFRESH_DELAY_MS = 250;
