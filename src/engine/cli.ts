@@ -4,9 +4,12 @@ import { dataCommand } from './commands/data.js';
 import { evaluateCommand, exportCommand, predictCommand } from './commands/model-commands.js';
 import { ngramCommand } from './commands/ngram.js';
 import { selftestCommand } from './commands/selftest.js';
+import { submitCommand } from './commands/submit.js';
 import { sweepCommand } from './commands/sweep.js';
+import { sweepTaskCommand } from './commands/sweep-task.js';
 import { resumeCommand, trainCommand } from './commands/train.js';
 import { validateCommand } from './commands/validate.js';
+import { installWarningHandler } from './train/run-job.js';
 
 /**
  * `finetune <command> [options]`: the engine's command line, one table of name -> command.
@@ -16,6 +19,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   train: trainCommand,
   resume: resumeCommand,
   sweep: sweepCommand,
+  submit: submitCommand,
+  'sweep-task': sweepTaskCommand,
   predict: predictCommand,
   evaluate: evaluateCommand,
   export: exportCommand,
@@ -59,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+installWarningHandler();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

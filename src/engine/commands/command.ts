@@ -1,3 +1,4 @@
+import { DEVICE_NAMES } from '../../shared/config.js';
 /** One `finetune <name>` command: how it is described in help and what it runs. */
 export interface Command {
   /** One line for `finetune help`. */
@@ -40,4 +41,11 @@ export function choiceOption<T extends string>(
   if (!choices.includes(value as T))
     throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${value}'`);
   return value as T;
+}
+
+/** `--device D --threads N` as given, checked, for an engine this command starts (a trial, a cluster job). */
+export function engineArgs(values: { device?: string; threads?: string }): string[] {
+  const device = choiceOption(values.device, 'device', DEVICE_NAMES);
+  const threads = intOption(values.threads, 'threads');
+  return [...(device ? ['--device', device] : []), ...(threads === undefined ? [] : ['--threads', String(threads)])];
 }

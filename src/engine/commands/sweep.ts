@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEVICE_NAMES } from '../../shared/config.js';
 import { LOCKED_EXIT_CODE } from '../../shared/run-lock.js';
 import { resumeSweep, type SweepOptions, startSweep } from '../sweep/runner.js';
 import { SWEEP_FILE, type SweepRecord } from '../sweep/state.js';
 import { ConfigError } from '../train/finetune.js';
 import { RunLockedError } from '../train/run-lock.js';
-import { type Command, choiceOption, intOption, UsageError } from './command.js';
+import { type Command, engineArgs, UsageError } from './command.js';
 
 const options = {
   device: { type: 'string' },
@@ -22,13 +21,8 @@ export function isSweepDir(dir: string): boolean {
 }
 
 function sweepOptions(values: { device?: string; threads?: string }): SweepOptions {
-  const device = choiceOption(values.device, 'device', DEVICE_NAMES);
-  const threads = intOption(values.threads, 'threads');
   return {
-    engineArgs: [
-      ...(device ? ['--device', device] : []),
-      ...(threads === undefined ? [] : ['--threads', String(threads)]),
-    ],
+    engineArgs: engineArgs(values),
     echo: (line) => process.stdout.write(`${line}\n`),
   };
 }

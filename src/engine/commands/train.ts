@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { DEVICE_NAMES } from '../../shared/config.js';
 import { LOCKED_EXIT_CODE } from '../../shared/run-lock.js';
 import { ConfigError, resumeRun, trainFromConfig } from '../train/finetune.js';
+import { REQUEUE_EXIT_CODE, warningReceived } from '../train/run-job.js';
 import { RunLockedError } from '../train/run-lock.js';
 import { type Command, choiceOption, intOption, UsageError } from './command.js';
 import { isSweepDir, resumeSweepCommand } from './sweep.js';
@@ -36,7 +37,8 @@ function common(values: { device?: string; threads?: string }) {
 async function report(runDir: string, outcome: string): Promise<number> {
   if (process.stderr.isTTY) process.stderr.write('\n');
   process.stdout.write(`run ${outcome}: ${runDir}\n`);
-  return 0;
+  // Stopped by the cluster's warning: the batch script has the job requeued on this code.
+  return outcome === 'stopped' && warningReceived() ? REQUEUE_EXIT_CODE : 0;
 }
 
 export const trainCommand: Command = {

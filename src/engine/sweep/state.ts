@@ -38,6 +38,8 @@ export interface TrialRecord {
   reason?: string;
   startedAt: string;
   endedAt?: string;
+  /** The Slurm array task that runs it (`<array job>_<task>`), when submitted (array-task.ts). */
+  job?: string;
 }
 
 export interface SweepRecord {
@@ -48,6 +50,8 @@ export interface SweepRecord {
   startedAt: string;
   updatedAt: string;
   settings: ResolvedSweepConfig;
+  /** The Slurm job array running the trials, when submitted: `pid` is then the submitter's. */
+  job?: { scheduler: 'slurm'; id: string };
   /** ASHA's min_resource once `auto` has been estimated (Optuna keeps it on the pruner). */
   minResource?: number;
   trials: TrialRecord[];
