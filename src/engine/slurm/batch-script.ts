@@ -86,6 +86,8 @@ set -u
 DIR=${q(b.dir)}
 JOB=${job}
 export FINETUNE_JOB="slurm:$JOB"
+# Submitted from VS Code, the CLI's node is VS Code's own executable, which runs scripts as Node only so.
+export ELECTRON_RUN_AS_NODE=1
 interrupted=0
 child=
 # Slurm's warning (time limit or preemption): the engine checkpoints and stops, then the job is requeued.

@@ -14,6 +14,7 @@ import { listRunDirs, RunReader, type RunSnapshot } from './run-reader.js';
 import { RunSession } from './run-session.js';
 import { allows, canTransition, isActive } from './run-state.js';
 import { RunsWatcher } from './runs-watcher.js';
+import { cancelJob, submitConfig } from './slurm-jobs.js';
 
 /**
  * The one place that knows every run of the workspace. The run directories are the truth
@@ -62,7 +63,7 @@ export class RunManager extends Disposable {
   readonly onDidChangeLog = this.logChanges.event;
 
   constructor(
-    cliPath: string,
+    private readonly cliPath: string,
     private readonly state: vscode.Memento,
     private readonly log: vscode.LogOutputChannel,
   ) {
@@ -159,13 +160,35 @@ export class RunManager extends Disposable {
     await Promise.all([...found].map((dir) => this.read(dir)));
   }
 
-  async start(request: StartRequest): Promise<string> {
-    const { configPath, folder } = request;
-    const root = runsRootOf(folder, request.outputDir);
+  /** The runs folder a config's runs go to, watched from now on. */
+  private async watchRoot(request: StartRequest): Promise<string> {
+    const root = runsRootOf(request.folder, request.outputDir);
     if (!this.roots().includes(root)) {
       await this.state.update(EXTRA_ROOTS_KEY, [...this.state.get<string[]>(EXTRA_ROOTS_KEY, []), root]);
       this.watcher.setRoots(this.roots());
     }
+    return root;
+  }
+
+  /** `finetune submit`: the run goes to the config's Slurm launcher; it is watched like any run. */
+  async submit(request: StartRequest): Promise<string> {
+    const root = await this.watchRoot(request);
+    const claimed = createRunDirectory(root, request.configPath);
+    const runDir = await submitConfig(this.cliPath, request.configPath, request.folder.uri.fsPath, claimed).catch(
+      async (err: unknown) => {
+        await rm(claimed, { recursive: true, force: true });
+        throw err;
+      },
+    );
+    await this.state.update(SOURCES_KEY, { ...this.state.get(SOURCES_KEY, {}), [runDir]: request.configPath });
+    this.log.info(`Submitted ${request.configPath} to Slurm: ${runDir}`);
+    await this.read(runDir);
+    return runDir;
+  }
+
+  async start(request: StartRequest): Promise<string> {
+    const { configPath, folder } = request;
+    const root = await this.watchRoot(request);
     const runDir = createRunDirectory(root, configPath); // exclusive: a same-second clash gets -2
     await this.state.update(SOURCES_KEY, { ...this.state.get(SOURCES_KEY, {}), [runDir]: configPath });
     await this.enqueueOrLaunch({ kind: 'train', runDir, configPath, cwd: folder.uri.fsPath });
@@ -208,6 +231,13 @@ export class RunManager extends Disposable {
     }
     const run = this.runs.get(dir);
     if (!run || !allows(run.state, 'stop')) return;
+    if (run.status?.job) {
+      // A cluster job: its engine is on another host, so no signal from here; the CLI writes the
+      // stop file, waits for the checkpoint and scancels the job.
+      this.log.info(`Cancelling job ${run.status.job.id} of ${run.id}.`);
+      await cancelJob(this.cliPath, dir, dirname(dir));
+      return this.read(dir);
+    }
     await requestStop(dir);
     this.log.info(`Stop requested for ${run.id}.`);
     // Signals go to the pid that status.json names: only when the workspace is trusted, since a
