@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import type { SweepRecord } from '../../src/engine/sweep/state.js';
+import { runCli } from '../../src/extension/runs/slurm-jobs.js';
 import type { RunStatus } from '../../src/shared/run-directory.js';
 import { lossByStep, readEvents, writeTinyRun } from '../engine/helpers/tiny-run.js';
 import { ROOT } from '../shared/helpers.js';
@@ -21,21 +22,8 @@ const skip = slurmSkipReason();
 const CLI = join(ROOT, 'src', 'engine', 'cli.ts');
 const TSX = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
-function finetune(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
+/** The CLI from source, as a user runs it (the batch scripts it writes run it the same way). */
+const finetune = (args: string[]) => runCli(['--import', TSX, CLI], args, ROOT);
 
 async function ok(args: string[]): Promise<string> {
   const r = await finetune(args);

@@ -14,7 +14,7 @@ import { listRunDirs, RunReader, type RunSnapshot } from './run-reader.js';
 import { RunSession } from './run-session.js';
 import { allows, canTransition, isActive } from './run-state.js';
 import { RunsWatcher } from './runs-watcher.js';
-import { cancelJob, submitConfig } from './slurm-jobs.js';
+import { cancelJob, runCli, submitConfig } from './slurm-jobs.js';
 
 /**
  * The one place that knows every run of the workspace. The run directories are the truth
@@ -45,10 +45,13 @@ const STOPS_KEY = 'finetune.stopRequests';
 /** File events come in bursts (status.json and events.jsonl together at every step). */
 const READ_DELAY_MS = 200;
 const WATCHDOG_MS = 5_000;
+/** How often cluster runs' Slurm state is read into their status.json. */
+const JOB_SYNC_MS = 15_000;
 
 export class RunManager extends Disposable {
   private readonly readers = new Map<string, RunReader>();
   private readonly runs = new Map<string, RunSnapshot>();
+  private syncingJobs = false;
   private readonly sessions = new Map<string, RunSession>();
   private readonly launcher: EngineLauncher;
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -104,8 +107,10 @@ export class RunManager extends Disposable {
       }),
     );
     this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()));
+    const jobSync = setInterval(() => void this.syncJobs(), JOB_SYNC_MS);
     this._register(
       toDisposable(() => {
+        clearInterval(jobSync);
         for (const timer of this.timers.values()) clearTimeout(timer);
         for (const session of this.sessions.values()) session.dispose();
         this.sessions.clear();
@@ -168,6 +173,25 @@ export class RunManager extends Disposable {
       this.watcher.setRoots(this.roots());
     }
     return root;
+  }
+
+  /**
+   * Cluster runs not ended: Slurm's state into their status.json (`finetune submit --status`), so a
+   * pending reason, a job cancelled or killed before its engine could write, shows. The engine's
+   * own writes take over while the job runs; the file watcher reads the result.
+   */
+  private async syncJobs(): Promise<void> {
+    if (this.syncingJobs) return;
+    this.syncingJobs = true;
+    try {
+      for (const run of this.runs.values()) {
+        if (!run.status?.job || !isActive(run.state)) continue;
+        const r = await runCli([this.cliPath], ['submit', '--status', run.dir], dirname(run.dir));
+        if (r.code !== 0) this.log.warn(`Slurm state of ${run.id}: ${(r.stderr || r.stdout).trim()}`);
+      }
+    } finally {
+      this.syncingJobs = false;
+    }
   }
 
   /** `finetune submit`: the run goes to the config's Slurm launcher; it is watched like any run. */

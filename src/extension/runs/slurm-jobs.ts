@@ -20,10 +20,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `<node> <cli> <args>` in `cwd`, to its end. */
-export function runCli(cliPath: string, args: readonly string[], cwd: string): Promise<CliResult> {
+/** `<node> <cli...> <args>` in `cwd`, to its end; `cli` is the CLI's path (with Node flags before it, if any). */
+export function runCli(cli: readonly string[], args: readonly string[], cwd: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: engineEnv(), windowsHide: true });
+    const child = spawn(process.execPath, [...cli, ...args], { cwd, env: engineEnv(), windowsHide: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -42,7 +42,7 @@ export function runCli(cliPath: string, args: readonly string[], cwd: string): P
  * launcher line that caused it (the CLI's stderr), as the error's message.
  */
 export async function submitConfig(cliPath: string, configPath: string, cwd: string, runDir: string): Promise<string> {
-  const r = await runCli(cliPath, ['submit', configPath, '--run-dir', runDir], cwd);
+  const r = await runCli([cliPath], ['submit', configPath, '--run-dir', runDir], cwd);
   const dir = /^submitted (?:job|job array) \d+(?: \(\d+ trials\))?: (.+)$/m.exec(r.stdout)?.[1];
   if (r.code !== 0 || !dir) throw new Error((r.stderr || r.stdout).trim() || `finetune submit exited with ${r.code}`);
   return dir.trim();
@@ -50,6 +50,6 @@ export async function submitConfig(cliPath: string, configPath: string, cwd: str
 
 /** Stop a cluster run: the CLI writes the stop file, waits for the checkpoint, then scancels. */
 export async function cancelJob(cliPath: string, runDir: string, cwd: string): Promise<void> {
-  const r = await runCli(cliPath, ['submit', '--cancel', runDir], cwd);
+  const r = await runCli([cliPath], ['submit', '--cancel', runDir], cwd);
   if (r.code !== 0) throw new Error((r.stderr || r.stdout).trim());
 }
