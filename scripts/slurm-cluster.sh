@@ -43,7 +43,8 @@ write_config() {
   cat >"$CONF" <<EOF
 $MARK
 ClusterName=finetune-test
-SlurmctldHost=$NODE
+# Addressed as 127.0.0.1: the host name need not resolve (containers often lack it in /etc/hosts).
+SlurmctldHost=$NODE(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -72,7 +73,7 @@ ReturnToService=2
 MinJobAge=600
 # Seconds between SIGTERM and SIGKILL on scancel: time for the engine to write its checkpoint.
 KillWait=60
-NodeName=$NODE CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
+NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 EOF
 }
