@@ -165,8 +165,10 @@ test("requeued mid-training on Slurm's warning signal, the run resumes from its 
   assert.deepEqual([...lossByStep(readEvents(runDir))], [...lossByStep(readEvents(reference))]);
 });
 
-test('a sweep submitted as a 4-task job array: one trial per task, sweep.json complete', { skip }, async (t) => {
-  const { dir, config } = workspace();
+test('a sweep submitted as a 4-task job array: one trial per task, one requeued mid-training with identical losses', {
+  skip,
+}, async (t) => {
+  const { dir, config } = workspace('', 8);
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   appendFileSync(
     config,
@@ -184,6 +186,13 @@ test('a sweep submitted as a 4-task job array: one trial per task, sweep.json co
   assert.ok(script.includes('#SBATCH --array=0-3%2'), script);
   const read = () => JSON.parse(readFileSync(join(sweepDir, 'sweep.json'), 'utf8')) as SweepRecord;
   assert.deepEqual(read().job, { scheduler: 'slurm', id: jobId });
+  // Trial 0's task gets Slurm's warning mid-training: it checkpoints, is requeued, and (no sweep
+  // process to ask) takes its own trial back from sweep.json and resumes it.
+  const trial0 = join(sweepDir, 'trials', '0');
+  await stepReached(trial0, 4);
+  const task0 = read().trials[0]?.job as string;
+  const sig = spawnSync('scancel', ['--signal=USR1', '--batch', task0], { encoding: 'utf8' });
+  assert.equal(sig.status, 0, sig.stderr);
   for (let i = 0; read().state !== 'completed'; i++) {
     if (i > 600) assert.fail(`the sweep did not complete: ${JSON.stringify(read().trials.map((x) => x.state))}`);
     await sleep(500);
@@ -205,6 +214,16 @@ test('a sweep submitted as a 4-task job array: one trial per task, sweep.json co
     );
   }
   assert.ok(record.best);
+  const taskLog = readFileSync(join(sweepDir, 'logs', `slurm-${task0}.out`), 'utf8');
+  assert.match(taskLog, /checkpointed on Slurm's warning signal: requeueing it/);
+  const resumed = /resumed from .*step-(\d+) at step (\d+)/.exec(readFileSync(join(trial0, 'engine.log'), 'utf8'));
+  assert.ok(
+    resumed && Number(resumed[2]) > 0 && Number(resumed[2]) < 128,
+    `trial 0 resumed mid-training: ${resumed?.[0]}`,
+  );
+  const reference = join(dir, 'reference');
+  await ok(['train', join(trial0, 'config.yaml'), '--run-dir', reference, '--threads', '1']);
+  assert.deepEqual([...lossByStep(readEvents(trial0))], [...lossByStep(readEvents(reference))]);
   const synced = await ok(['submit', '--status', sweepDir]);
   assert.equal(synced.trim().split('\n').length, 4, synced);
 });
