@@ -227,3 +227,34 @@ test('a sweep submitted as a 4-task job array: one trial per task, one requeued 
   const synced = await ok(['submit', '--status', sweepDir]);
   assert.equal(synced.trim().split('\n').length, 4, synced);
 });
+
+test('a sweep cancelled: the running trial checkpoints and is cancelled, no other trial starts, the sweep is stopped', {
+  skip,
+}, async (t) => {
+  const { dir, config } = workspace('', 8);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  appendFileSync(
+    config,
+    `sweep:
+  strategy: random
+  max_trials: 4
+  parallel: 1
+  parameters:
+    - {key: training.learning_rate, type: loguniform, low: 1.0e-4, high: 1.0e-2}
+`,
+  );
+  const { runDir: sweepDir, jobId } = await submitted(config);
+  const trial0 = join(sweepDir, 'trials', '0');
+  await stepReached(trial0, 4);
+  const out = await ok(['submit', '--cancel', sweepDir, '--grace', '60']);
+  assert.match(out, new RegExp(`sweep stopped \\(job array ${jobId} cancelled \\(scancel\\)\\)`));
+  const record = JSON.parse(readFileSync(join(sweepDir, 'sweep.json'), 'utf8')) as SweepRecord;
+  assert.equal(record.state, 'stopped');
+  assert.equal(record.trials.length, 1, 'no trial started after the cancel');
+  const s = status(trial0);
+  assert.equal(s.state, 'cancelled');
+  assert.ok(s.step > 0 && s.step < 128, `cancelled mid-run at step ${s.step}`);
+  assert.ok(existsSync(join(trial0, 'checkpoints', `step-${s.step}`)));
+  assert.ok(!existsSync(join(trial0, 'stop-requested')), 'the honoured stop request is removed');
+  assert.equal(spawnSync('squeue', ['-h', '-j', jobId], { encoding: 'utf8' }).stdout.trim(), '');
+});

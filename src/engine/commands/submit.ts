@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { syncRun } from '../slurm/job-state.js';
 import { SbatchError } from '../slurm/sbatch-errors.js';
 import { cancelRun, submitRun } from '../slurm/submit.js';
-import { submitSweep, syncSweep } from '../slurm/sweep-array.js';
+import { cancelSweep, submitSweep, syncSweep } from '../slurm/sweep-array.js';
 import { ConfigError, loadConfig } from '../train/finetune.js';
 import { type Command, engineArgs, intOption, UsageError } from './command.js';
 import { isSweepDir } from './sweep.js';
@@ -25,7 +25,7 @@ export const submitCommand: Command = {
   summary: 'run a config (or its sweep, as a job array) on Slurm, as its launcher: block says',
   usage: `usage: finetune submit <config.finetune.yaml> [--run-dir DIR] [--device D] [--threads N]
        finetune submit --status <run-dir | sweep-dir>
-       finetune submit --cancel <run-dir> [--grace SECONDS]
+       finetune submit --cancel <run-dir | sweep-dir> [--grace SECONDS]
 
 Writes a batch script into the run directory and submits it with sbatch (--requeue,
 --signal=B:USR1@120, logs slurm-<job>.out/.err in the run directory) using the config's
@@ -36,7 +36,8 @@ Before its time limit (or when preempted) a job checkpoints, is requeued, and re
   --run-dir DIR  the run (or sweep) directory, on a filesystem the cluster's nodes share
   --status       read the job's state from Slurm into status.json (queued with the pending
                  reason, running, completed, failed with the exit code, cancelled) and print it
-  --cancel       stop the run: the stop file first (the engine checkpoints), then scancel
+  --cancel       stop the run: the stop file first (the engine checkpoints), then scancel; for a
+                 sweep, its running trials so and the whole array (the sweep ends stopped)
   --grace S      how long --cancel waits for the checkpoint before scancel (default 120)
   --device D     overrides the config's device in the job
   --threads N    ONNX Runtime intra-op threads of the job's engine
@@ -52,8 +53,12 @@ Before its time limit (or when preempted) a job checkpoints, is requeued, and re
       return 0;
     }
     if (values.cancel) {
-      const grace = intOption(values.grace, 'grace') ?? 120;
-      show(target, await cancelRun(target, grace * 1000));
+      const grace = (intOption(values.grace, 'grace') ?? 120) * 1000;
+      if (!isSweepDir(target)) show(target, await cancelRun(target, grace));
+      else {
+        const record = await cancelSweep(target, grace);
+        process.stdout.write(`${target}: sweep ${record.state}${record.reason ? ` (${record.reason})` : ''}\n`);
+      }
       return 0;
     }
     try {

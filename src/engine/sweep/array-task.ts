@@ -45,6 +45,7 @@ export async function runArrayTask(sweepDir: string, o: ArrayTaskOptions = {}): 
   const locked = <T>(body: (record: SweepRecord) => T) => withSweepLock(sweepDir, () => body(readSweep(sweepDir)));
 
   const claimed = await locked((record) => {
+    if (record.state !== 'running') return undefined; // stopped (submit --cancel): nothing more runs
     const mine = record.trials.find((t) => t.job === job.id);
     if (mine)
       return mine.state === 'running'
@@ -68,7 +69,7 @@ export async function runArrayTask(sweepDir: string, o: ArrayTaskOptions = {}): 
     return { trial: t, started: false };
   });
   if (!claimed) {
-    echo(`task ${job.id}: no trial left to run`);
+    echo(`task ${job.id}: no trial to run (all taken, or the sweep was stopped)`);
     return 0;
   }
   const n = claimed.trial.number;
