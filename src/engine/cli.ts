@@ -5,9 +5,12 @@ import { evaluateCommand, exportCommand, predictCommand } from './commands/model
 import { ngramCommand } from './commands/ngram.js';
 import { selftestCommand } from './commands/selftest.js';
 import { serveCommand } from './commands/serve.js';
+import { submitCommand } from './commands/submit.js';
 import { sweepCommand } from './commands/sweep.js';
+import { sweepTaskCommand } from './commands/sweep-task.js';
 import { resumeCommand, trainCommand } from './commands/train.js';
 import { validateCommand } from './commands/validate.js';
+import { installWarningHandler } from './train/run-job.js';
 
 /**
  * `finetune <command> [options]`: the engine's command line, one table of name -> command.
@@ -17,6 +20,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   train: trainCommand,
   resume: resumeCommand,
   sweep: sweepCommand,
+  submit: submitCommand,
+  'sweep-task': sweepTaskCommand,
   predict: predictCommand,
   evaluate: evaluateCommand,
   export: exportCommand,
@@ -61,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+installWarningHandler();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -13,6 +13,7 @@
  */
 import { DEVICE_NAMES } from './config.js';
 import { COLUMN_DEFAULTS, CONFIG_DEFAULTS, LORA_DEFAULTS, WARMUP_RATIO_DEFAULT } from './config-defaults.js';
+import { LAUNCHER_SCHEMA } from './config-launcher.js';
 import { METRIC_NAMES, METRICS } from './config-metrics.js';
 import { SWEEP_SCHEMA } from './config-sweep-schema.js';
 import { TASK_DOCS, TASK_NAMES } from './config-tasks.js';
@@ -509,6 +510,7 @@ export const CONFIG_SCHEMA: JsonSchema = {
     training,
     eval: evaluation,
     sweep: SWEEP_SCHEMA,
+    launcher: LAUNCHER_SCHEMA,
     output_dir: {
       type: 'string',
       minLength: 1,

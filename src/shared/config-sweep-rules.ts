@@ -9,8 +9,8 @@ import { type ConfigNode, closest, type Diagnostic, entryAt, nodeAt, type Parsed
  * the key accepts, the strategy and the distributions agree, and the objective is computed.
  */
 
-/** Keys a trial must not change: the sweep itself, and where runs go (trials live in the sweep's folder). */
-const NOT_SEARCHABLE = new Set(['sweep', '$schema', 'output_dir']);
+/** Keys a trial must not change: the sweep itself, where runs go (trials live in the sweep's folder), and where it runs. */
+const NOT_SEARCHABLE = new Set(['sweep', '$schema', 'output_dir', 'launcher']);
 
 const NUMERIC: ReadonlySet<DistributionName> = new Set(['uniform', 'loguniform', 'int']);
 

@@ -1,4 +1,5 @@
 import type { CONFIG_DEFAULTS, LORA_DEFAULTS } from './config-defaults.js';
+import type { LauncherConfig } from './config-launcher.js';
 import type { ResolvedSweepConfig, SweepConfig } from './config-sweep.js';
 import type { TaskName } from './config-tasks.js';
 
@@ -102,10 +103,12 @@ export interface FinetuneConfig {
   training?: TrainingConfig;
   eval?: EvalConfig;
   sweep?: SweepConfig; // `finetune sweep`: trials of this config with other values (config-sweep.ts)
+  launcher?: LauncherConfig; // `finetune submit`: where the run goes (config-launcher.ts)
   output_dir?: string; // relative to the workspace folder
   device?: DeviceName;
 }
 
+export type { LauncherConfig, SlurmLauncherConfig } from './config-launcher.js';
 export type { ResolvedSweepConfig, SweepConfig, SweepParameter } from './config-sweep.js';
 
 /** T with every key that D (a section of the defaults) gives a value for made required. */

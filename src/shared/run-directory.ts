@@ -2,7 +2,26 @@
  * The run directory contract (see DESIGN.md, "Run directory"): what the engine writes and the
  * extension and webview read. Change only together with every reader.
  */
-export type RunState = 'queued' | 'running' | 'completed' | 'failed' | 'stopped';
+export type RunState = 'queued' | 'running' | 'completed' | 'failed' | 'stopped' | 'cancelled';
+
+/**
+ * The cluster job that runs the run (`finetune submit`), in status.json while it has one. The
+ * submitter writes it with state `queued`; `finetune submit --sync` (squeue, scontrol) maps the
+ * scheduler's state onto the run: `queued` with the pending reason in `reason`, `failed` with the
+ * job's exit code, `cancelled` (scancel). While the job runs, its engine writes status.json as
+ * any engine does and carries `job` on. Readers never judge such a run by `pid` (another host's).
+ */
+export interface RunJob {
+  scheduler: 'slurm';
+  /** The job id (`1234`, or `1234_5` for a task of a job array). */
+  id: string;
+  /** Where the job was submitted, for people. */
+  host?: string;
+  /** The scheduler's own state word when last read (PENDING, RUNNING, COMPLETED, ...). */
+  schedulerState?: string;
+  /** The batch script's exit code, once the job has ended. */
+  exitCode?: number;
+}
 
 /** `status.json`, rewritten atomically (temporary file, then rename). */
 export interface RunStatus {
@@ -15,6 +34,7 @@ export interface RunStatus {
   epoch: number;
   best?: { metric: string; value: number; step: number };
   reason?: string;
+  job?: RunJob;
 }
 
 /** One line of `events.jsonl`. `t` is milliseconds since the Unix epoch. */

@@ -36,6 +36,8 @@ export interface TrialRecord {
   reason?: string;
   startedAt: string;
   endedAt?: string;
+  /** The Slurm array task that runs it (`<array job>_<task>`), when submitted (array-task.ts). */
+  job?: string;
 }
 
 export interface SweepRecord {
@@ -48,6 +50,8 @@ export interface SweepRecord {
   /** The config file the sweep was started from, absolute (absent in sweeps written before it was recorded). */
   source?: string;
   settings: ResolvedSweepConfig;
+  /** The Slurm job array running the trials, when submitted: `pid` is then the submitter's. */
+  job?: { scheduler: 'slurm'; id: string };
   /** ASHA's min_resource once `auto` has been estimated (Optuna keeps it on the pruner). */
   minResource?: number;
   trials: TrialRecord[];
@@ -100,6 +104,9 @@ export function checkSweepRecord(value: unknown): SweepRecord | string {
     const problem = checkTrial(t);
     if (problem) return `trials[${i}]: ${problem}`;
   }
+  const job = value.job;
+  if (job !== undefined && !(isObj(job) && job.scheduler === 'slurm' && typeof job.id === 'string'))
+    return 'job is not {scheduler: "slurm", id}';
   const best = value.best;
   if (best !== undefined && !(isObj(best) && isNum(best.trial) && isNum(best.value) && isObj(best.params)))
     return 'best is not {trial, value, params}';
@@ -126,6 +133,7 @@ function checkTrial(t: unknown): string | undefined {
   if (!Array.isArray(t.rungs) || !t.rungs.every(isNum)) return 'rungs is not a list of numbers';
   if (typeof t.startedAt !== 'string') return 'startedAt is not a string';
   if (t.endedAt !== undefined && typeof t.endedAt !== 'string') return 'endedAt is not a string';
+  if (t.job !== undefined && typeof t.job !== 'string') return 'job is not a string';
   return undefined;
 }
 

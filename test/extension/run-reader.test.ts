@@ -142,6 +142,15 @@ test('parseStatus: good, broken JSON, bad state', () => {
   assert.match(parseStatus('{"state":') as string, /not valid JSON/);
   assert.match(parseStatus('{"state":"paused"}') as string, /state "paused", expected one of queued/);
   assert.match(parseStatus('3') as string, /not a JSON object/);
+  // A cluster job's run: queued with Slurm's pending reason and its job, for the Runs view.
+  const queued = parseStatus(
+    '{"state":"queued","pid":3,"step":0,"reason":"pending: Priority","job":{"scheduler":"slurm","id":"17_2","host":"login1","schedulerState":"PENDING","extra":1}}',
+  ) as RunStatus;
+  assert.deepEqual(
+    [queued.reason, queued.job],
+    ['pending: Priority', { scheduler: 'slurm', id: '17_2', host: 'login1', schedulerState: 'PENDING' }],
+  );
+  assert.equal((parseStatus('{"state":"cancelled","job":{"scheduler":"pbs","id":"1"}}') as RunStatus).job, undefined);
 });
 
 test('listRunDirs, listCheckpoints, listFinal, readRunConfig, configHighlights', async (t) => {

@@ -54,6 +54,7 @@ test('actions per state: stop only when active, resume only when stopped or fail
     completed: ['delete', 'export'],
     failed: ['resume', 'delete'],
     stopped: ['resume', 'delete'],
+    cancelled: ['resume', 'delete'],
   });
   assert.ok(RUN_STATES.every((s) => allows(s, 'open') && allows(s, 'log')));
   assert.equal(contextValue('running'), 'run.running');
@@ -75,6 +76,12 @@ test('effectiveState: running with a dead pid is failed, with the last log lines
   assert.equal(eff.died, true);
   assert.match(eff.reason ?? '', /pid 42.*without writing a final state/);
   assert.match(eff.reason ?? '', /Error: out of memory$/);
+});
+
+test('effectiveState: a cluster job is judged by its synced state, never by a pid of another host', () => {
+  const queued = { ...status('queued', 42), reason: 'Priority', job: { scheduler: 'slurm' as const, id: '17' } };
+  const eff = effectiveState({ status: queued, isAlive: () => false, logTail: [] });
+  assert.deepEqual(eff, { state: 'queued', reason: 'Priority', died: false });
 });
 
 test('effectiveState: final states are kept whatever the pid, with the engine reason', () => {

@@ -43,12 +43,23 @@ const TRAINING_KEYS = [
 ];
 
 test('YAML keys: the section from indentation, without the keys already there', () => {
-  assert.deepEqual(labels('|'), ['model', 'task', 'data', 'training', 'eval', 'sweep', 'output_dir', 'device']);
+  assert.deepEqual(labels('|'), [
+    'model',
+    'task',
+    'data',
+    'training',
+    'eval',
+    'sweep',
+    'launcher',
+    'output_dir',
+    'device',
+  ]);
   assert.deepEqual(labels('model: m\ntask: causal-lm\n|\n'), [
     'data',
     'training',
     'eval',
     'sweep',
+    'launcher',
     'output_dir',
     'device',
   ]);

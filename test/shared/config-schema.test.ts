@@ -23,6 +23,7 @@ import {
   SWEEP_DEFAULTS,
   WARMUP_RATIO_DEFAULT,
 } from '../../src/shared/config-defaults.js';
+import type { SlurmLauncherConfig } from '../../src/shared/config-launcher.js';
 import { CONFIG_SCHEMA, type JsonSchema } from '../../src/shared/config-schema.js';
 import type {
   AshaSettings,
@@ -58,9 +59,21 @@ const KEYS: Record<string, Record<string, true>> = {
     training: true,
     eval: true,
     sweep: true,
+    launcher: true,
     output_dir: true,
     device: true,
   } satisfies Record<keyof FinetuneConfig, true>,
+  launcher: {
+    type: true,
+    partition: true,
+    time: true,
+    cpus_per_task: true,
+    mem: true,
+    gpus: true,
+    account: true,
+    qos: true,
+    extra_args: true,
+  } satisfies Record<keyof SlurmLauncherConfig, true>,
   sweep: {
     parameters: true,
     strategy: true,
@@ -160,6 +173,7 @@ const ENUMS: Record<string, Record<string, true>> = {
   device: { auto: true, cpu: true, cuda: true } satisfies Record<DeviceName, true>,
   'sweep.strategy': { tpe: true, random: true, grid: true } satisfies Record<SweepStrategy, true>,
   'sweep.pruner': { none: true, median: true, asha: true } satisfies Record<SweepPrunerName, true>,
+  'launcher.type': { slurm: true } satisfies Record<SlurmLauncherConfig['type'], true>,
 };
 
 function at(path: string): JsonSchema {

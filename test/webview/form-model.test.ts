@@ -27,6 +27,7 @@ test('sections: model and task first, then data, training, evaluation, then the 
       ['Training', undefined],
       ['Evaluation', undefined],
       ['Sweep', undefined],
+      ['Launcher', undefined],
       ['Method: freeze', 'freeze'],
       ['Method: LoRA', 'lora'],
     ],

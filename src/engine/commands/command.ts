@@ -78,3 +78,9 @@ export async function withEngineExit(body: () => Promise<number>): Promise<numbe
     return LOCKED_EXIT_CODE;
   }
 }
+
+/** `--device D --threads N` as given, checked, for an engine this command starts (a trial, a cluster job). */
+export function engineArgs(values: { device?: string; threads?: string }): string[] {
+  const { device, threads } = engineOptions(values);
+  return [...(device ? ['--device', device] : []), ...(threads === undefined ? [] : ['--threads', String(threads)])];
+}

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resumeSweep, type SweepOptions, startSweep } from '../sweep/runner.js';
 import { SWEEP_FILE, type SweepRecord } from '../sweep/state.js';
-import { type Command, ENGINE_OPTIONS, engineOptions, UsageError, withEngineExit } from './command.js';
+import { type Command, ENGINE_OPTIONS, engineArgs, UsageError, withEngineExit } from './command.js';
 
 const options = {
   ...ENGINE_OPTIONS,
@@ -17,12 +17,8 @@ export function isSweepDir(dir: string): boolean {
 }
 
 function sweepOptions(values: { device?: string; threads?: string }): SweepOptions {
-  const { device, threads } = engineOptions(values);
   return {
-    engineArgs: [
-      ...(device ? ['--device', device] : []),
-      ...(threads === undefined ? [] : ['--threads', String(threads)]),
-    ],
+    engineArgs: engineArgs(values),
     echo: (line) => process.stdout.write(`${line}\n`),
   };
 }

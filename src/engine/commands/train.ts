@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resumeRun, trainFromConfig } from '../train/finetune.js';
+import { REQUEUE_EXIT_CODE, warningReceived } from '../train/run-job.js';
 import { type Command, ENGINE_OPTIONS, engineOptions, UsageError, withEngineExit } from './command.js';
 import { isSweepDir, resumeSweepCommand } from './sweep.js';
 
@@ -26,7 +27,8 @@ function common(values: { device?: string; threads?: string }) {
 async function report(runDir: string, outcome: string): Promise<number> {
   if (process.stderr.isTTY) process.stderr.write('\n');
   process.stdout.write(`run ${outcome}: ${runDir}\n`);
-  return 0;
+  // Stopped by the cluster's warning: the batch script has the job requeued on this code.
+  return outcome === 'stopped' && warningReceived() ? REQUEUE_EXIT_CODE : 0;
 }
 
 export const trainCommand: Command = {

@@ -1,4 +1,4 @@
-import type { Intermediate, TrialRecord } from './state.js';
+import type { Intermediate, SweepRecord, TrialRecord } from './state.js';
 
 /**
  * Optuna's pruners, decided after each evaluation a trial reports (its `step` is the run's optimizer
@@ -126,4 +126,34 @@ export function ashaPrune(trial: TrialRecord, others: readonly TrialRecord[], s:
     if (!promotable(value, competing, s.reductionFactor, mode)) return true;
     rung += 1;
   }
+}
+
+/**
+ * The sweep's pruner's decision for a running trial after its latest evaluation, against the other
+ * trials of the record (Optuna's pruners read the study the same way). ASHA's `auto` min_resource
+ * is estimated once and kept in the record.
+ */
+export function shouldPruneTrial(record: SweepRecord, t: TrialRecord): boolean {
+  const s = record.settings;
+  if (s.pruner === 'median') {
+    const completed = record.trials.filter((x) => x.state === 'completed');
+    const m = s.median;
+    const settings = {
+      nStartupTrials: m.n_startup_trials,
+      nWarmupSteps: m.n_warmup_steps,
+      intervalSteps: m.interval_steps,
+    };
+    return medianPrune(t.intermediate, completed, settings, s.mode);
+  }
+  if (s.pruner === 'asha') {
+    if (record.minResource === undefined)
+      record.minResource = s.asha.min_resource === 'auto' ? estimateMinResource(record.trials) : s.asha.min_resource;
+    const settings = {
+      minResource: record.minResource,
+      reductionFactor: s.asha.reduction_factor,
+      minEarlyStoppingRate: s.asha.min_early_stopping_rate,
+    };
+    return ashaPrune(t, record.trials, settings, s.mode);
+  }
+  return false;
 }

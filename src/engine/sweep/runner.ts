@@ -14,7 +14,6 @@ import { writeTextAtomic } from '../io/atomic.js';
 import { absolutePaths, loadConfig } from '../train/finetune.js';
 import { acquireRunLock } from '../train/run-lock.js';
 import { readTextBounded } from '../util/bounded-read.js';
-import { ashaPrune, estimateMinResource, medianPrune } from './pruners.js';
 import { suggest } from './samplers.js';
 import { withValue } from './space.js';
 import {
@@ -26,7 +25,8 @@ import {
   trialDir,
   writeSweep,
 } from './state.js';
-import { cliLauncher, evalEvents, runStatus, type TrialExit, type TrialLauncher, watchExit } from './trial-process.js';
+import { recordEvaluations, trialOutcome } from './trial-outcome.js';
+import { cliLauncher, runStatus, type TrialExit, type TrialLauncher, watchExit } from './trial-process.js';
 
 /**
  * `finetune sweep`: runs the trials of a config's `sweep:` block, `parallel` at a time, each an
@@ -45,6 +45,12 @@ export interface SweepOptions {
 }
 
 export async function startSweep(configPath: string, sweepDirPath: string | undefined, o: SweepOptions = {}) {
+  const { sweepDir, raw, record } = createSweep(configPath, sweepDirPath);
+  return drive(sweepDir, raw, record, o);
+}
+
+/** A new sweep's folder, its config (paths absolute) and its first record, not yet written. */
+export function createSweep(configPath: string, sweepDirPath: string | undefined) {
   const config = loadConfig(configPath);
   if (!config.sweep) throw new Error(`${configPath} has no sweep: block (see 'finetune sweep --help')`);
   const raw = readRawConfig(configPath);
@@ -64,7 +70,7 @@ export async function startSweep(configPath: string, sweepDirPath: string | unde
     settings: config.sweep,
     trials: [],
   };
-  return drive(sweepDir, raw, record, o);
+  return { sweepDir, raw, record };
 }
 
 export async function resumeSweep(sweepDirPath: string, o: SweepOptions = {}) {
@@ -80,8 +86,18 @@ export async function resumeSweep(sweepDirPath: string, o: SweepOptions = {}) {
   return drive(sweepDir, readRawConfig(configFile), record, o);
 }
 
+/** The engine command of a trial: `resume` once it has started, else `train` on its config (written here). */
+export function trialArgs(sweepDir: string, raw: Record<string, unknown>, t: TrialRecord, started: boolean): string[] {
+  const dir = trialDir(sweepDir, t);
+  if (started) return ['resume', dir];
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, RUN_FILES.config);
+  writeTextAtomic(file, `# trial ${t.number} of the sweep ${sweepDir}\n${stringify(trialConfig(raw, t.params))}`);
+  return ['train', file, '--run-dir', dir];
+}
+
 /** The config as written (defaults not filled in, so a trial's values never clash with one), paths absolute. */
-function readRawConfig(path: string): Record<string, unknown> {
+export function readRawConfig(path: string): Record<string, unknown> {
   const text = readTextBounded(path, MAX_CONFIG_BYTES, 'a config file');
   const raw = toValue(parseConfigText(text, formatOf(path)).root) as Record<string, unknown> & {
     model: string;
@@ -136,15 +152,7 @@ async function drive(
       active.set(t.number, { trial: t, exit: undefined, ended: { code: 0, stderr: '' } });
       return;
     }
-    let args: string[];
-    if (status) args = ['resume', dir];
-    else {
-      mkdirSync(dir, { recursive: true });
-      const file = join(dir, RUN_FILES.config);
-      writeTextAtomic(file, `# trial ${t.number} of the sweep ${sweepDir}\n${stringify(trialConfig(raw, t.params))}`);
-      args = ['train', file, '--run-dir', dir];
-    }
-    const child = launch([...args, ...(o.engineArgs ?? [])]);
+    const child = launch([...trialArgs(sweepDir, raw, t, status !== undefined), ...(o.engineArgs ?? [])]);
     const a: Active = { trial: t, exit: watchExit(child) };
     void a.exit?.then((e) => {
       a.ended = e;
@@ -153,50 +161,7 @@ async function drive(
   };
 
   /** The trial's new evaluations, each followed by the pruner's decision; true when sweep.json changed. */
-  const readEvaluations = (t: TrialRecord): boolean => {
-    let changed = false;
-    for (const e of evalEvents(trialDir(sweepDir, t))) {
-      if (t.state !== 'running') break;
-      const last = t.intermediate[t.intermediate.length - 1];
-      if (last && e.step <= last.step) continue; // logged again by a resumed run
-      const value = e.metrics[s.metric];
-      if (value === undefined) continue;
-      t.intermediate.push({ step: e.step, value });
-      changed = true;
-      if (shouldPrune(t)) {
-        t.state = 'pruned';
-        t.endedAt = new Date().toISOString();
-        save(); // recorded before the stop request: a resumed sweep never resumes a pruned trial
-        writeFileSync(join(trialDir(sweepDir, t), STOP_REQUEST_FILE), '');
-        echo(`trial ${t.number} pruned at step ${e.step}: ${s.metric} ${value}`);
-      }
-    }
-    return changed;
-  };
-
-  const shouldPrune = (t: TrialRecord): boolean => {
-    if (s.pruner === 'median') {
-      const completed = record.trials.filter((x) => x.state === 'completed');
-      const m = s.median;
-      const settings = {
-        nStartupTrials: m.n_startup_trials,
-        nWarmupSteps: m.n_warmup_steps,
-        intervalSteps: m.interval_steps,
-      };
-      return medianPrune(t.intermediate, completed, settings, s.mode);
-    }
-    if (s.pruner === 'asha') {
-      if (record.minResource === undefined)
-        record.minResource = s.asha.min_resource === 'auto' ? estimateMinResource(record.trials) : s.asha.min_resource;
-      const settings = {
-        minResource: record.minResource,
-        reductionFactor: s.asha.reduction_factor,
-        minEarlyStoppingRate: s.asha.min_early_stopping_rate,
-      };
-      return ashaPrune(t, record.trials, settings, s.mode);
-    }
-    return false;
-  };
+  const readEvaluations = (t: TrialRecord): boolean => recordEvaluations(sweepDir, record, t, save, echo);
 
   /** A trial's engine has exited: its final state, or back to waiting when another engine owns it. */
   const ended = (a: Active, exit: TrialExit) => {
@@ -211,24 +176,12 @@ async function drive(
       waiting.add(t.number);
       return;
     }
-    if (status?.state === 'completed') {
-      const values = t.intermediate.map((iv) => iv.value).filter((v) => !Number.isNaN(v));
-      if (values.length === 0) return fail(t, `no evaluation of ${s.metric}`);
-      t.value = s.mode === 'max' ? Math.max(...values) : Math.min(...values);
-      t.state = 'completed';
-      t.endedAt = new Date().toISOString();
-      echo(`trial ${t.number} completed: ${s.metric} ${t.value}`);
-    } else if (status?.state === 'stopped') {
+    const outcome = trialOutcome(record, t, status, exit, echo);
+    if (outcome === 'stopped') {
       // Stopped by a request not ours: the whole sweep stops, and the trial resumes with it.
       if (!stopping) echo(`trial ${t.number} was stopped: stopping the sweep`);
       stopping = true;
-    } else fail(t, status?.reason ?? (exit.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${exit.code}`));
-  };
-  const fail = (t: TrialRecord, reason: string) => {
-    t.state = 'failed';
-    t.reason = reason;
-    t.endedAt = new Date().toISOString();
-    echo(`trial ${t.number} failed: ${reason}`);
+    }
   };
 
   const waiting = new Set<number>();

@@ -21,6 +21,7 @@ import { FileTooLargeError, readJsonBounded, readTextBounded } from '../util/bou
 import { exportFinal } from './final-export.js';
 import { RunDirectory } from './run-dir.js';
 import { failureReason, recordFailure } from './run-failure.js';
+import { jobFromEnvironment, PREEMPTED_REASON, warningReceived } from './run-job.js';
 import { acquireRunLock, type HeldLock } from './run-lock.js';
 import { prepareResume } from './run-recovery.js';
 import { runTrainer, type TrainerOutcome } from './trainer.js';
@@ -155,9 +156,16 @@ async function runInDirectory(
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // A cluster's warning before its time limit or a preemption (run-job.ts): checkpoint and stop.
+  const shouldStop = () => {
+    if (warningReceived()) return PREEMPTED_REASON;
+    return stopRequested || existsSync(join(runDir, STOP_REQUEST_FILE));
+  };
   try {
+    const job = jobFromEnvironment();
+    if (job) run.updateStatus({ job });
     run.setState('queued');
-    return await train(run, config, resumeFrom, o, () => stopRequested || existsSync(join(runDir, STOP_REQUEST_FILE)));
+    return await train(run, config, resumeFrom, o, shouldStop);
   } catch (err) {
     const reason = failureReason(err, run);
     recordFailure(run, reason);
@@ -174,7 +182,7 @@ async function train(
   config: ResolvedConfig,
   resumeFrom: string | undefined,
   o: FinetuneOptions,
-  shouldStop: () => boolean,
+  shouldStop: () => boolean | string,
 ): Promise<TrainerOutcome> {
   const t = config.training;
   const seed = t.seed;

@@ -61,7 +61,8 @@ export interface TrainerSetup<E> {
   evaluate: (runner: StepRunner, examples: readonly E[]) => Promise<Record<string, number>>;
   /** Writes the final model (the best weights) and its metrics into the run's final/ folder. */
   exportFinal: (weights: Weights, metrics: Record<string, number> | undefined) => Promise<void>;
-  shouldStop: () => boolean;
+  /** Whether to checkpoint and stop now; a string is why (status.json's reason), else 'stopped by request'. */
+  shouldStop: () => boolean | string;
   /** Checkpoint folder to resume from. */
   resumeFrom?: string;
   /** Called after every optimizer step (terminal progress). */
@@ -165,6 +166,7 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
   };
 
   let outcome: TrainerOutcome = 'completed';
+  let stopReason = 'stopped by request';
   try {
     training: while (progress.epoch <= s.epochs) {
       const micro = epochBatches(
@@ -194,7 +196,9 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
         return stepBatches.batches[b - start] as Batch;
       };
       while (progress.batchInEpoch < micro.length) {
-        if (setup.shouldStop()) {
+        const stop = setup.shouldStop();
+        if (stop) {
+          if (typeof stop === 'string') stopReason = stop;
           outcome = 'stopped';
           break training;
         }
@@ -240,7 +244,7 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
     if (outcome === 'stopped') {
       checkpoint();
       run.log('info', `stop requested: checkpoint saved at step ${runner.steps}`);
-      run.setState('stopped', 'stopped by request');
+      run.setState('stopped', stopReason);
       return outcome;
     }
     let finalWeights = runner.weights();

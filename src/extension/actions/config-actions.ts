@@ -8,6 +8,7 @@ import { CONFIG_TEMPLATES, writeTemplateFiles } from '../configs/templates.js';
 import type { Ctx } from '../ctx.js';
 import { CONFIG_FILE_RE, CONFIG_GLOB } from '../ids.js';
 import { outputDirOf } from '../runs/runs-root.js';
+import { launcherTypeOf } from '../runs/slurm-jobs.js';
 import { configFolderOf, localFolders } from '../settings.js';
 import { requireTrust } from './trust.js';
 
@@ -69,12 +70,41 @@ export async function startRun(ctx: Ctx, arg?: unknown): Promise<string | undefi
   if (!folder) throw new Error(`${uri.fsPath} is not in a workspace folder on disk: open its folder to keep its runs.`);
   // The run manager turns this into the runs folder with runsRootOf, as the run panel does.
   const outputDir = outputDirOf(doc.getText(), uri.path);
-  const runDir = await ctx.runs.start(
-    outputDir ? { configPath: uri.fsPath, folder, outputDir } : { configPath: uri.fsPath, folder },
-  );
+  const request = outputDir ? { configPath: uri.fsPath, folder, outputDir } : { configPath: uri.fsPath, folder };
+  const where = await askWhere(doc.getText(), uri);
+  if (!where) return;
+  if (where === 'slurm') {
+    try {
+      return await ctx.runs.submit(request);
+    } catch (err) {
+      // sbatch's own words and the launcher line that caused them, as the CLI prints them.
+      void vscode.window.showErrorMessage(`Fine-tune: Slurm refused the job. ${(err as Error).message}`, {
+        modal: true,
+      });
+      return;
+    }
+  }
+  const runDir = await ctx.runs.start(request);
   ctx.outputs.open(runDir, false);
   ctx.notifications.track(runDir);
   return runDir;
+}
+
+/** With a launcher: block, "here or on Slurm"; without one, here. Undefined when the user cancels. */
+async function askWhere(text: string, uri: vscode.Uri): Promise<'here' | 'slurm' | undefined> {
+  if (launcherTypeOf(text, uri.path) !== 'slurm') return 'here';
+  const picked = await vscode.window.showQuickPick(
+    [
+      { label: '$(play) Here', detail: 'Train on this machine, in the background.', where: 'here' as const },
+      {
+        label: '$(server-environment) On Slurm',
+        detail: "Submit a job with the config's launcher: block (sbatch); the run is followed like any other.",
+        where: 'slurm' as const,
+      },
+    ],
+    { title: `Start Fine-tune: ${basename(uri.fsPath)}`, placeHolder: 'Where should the run train?' },
+  );
+  return picked?.where;
 }
 
 /** Creates a config from a task template in a workspace folder and opens it. */

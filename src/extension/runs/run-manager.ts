@@ -16,6 +16,7 @@ import { listRunDirs, RunReader, type RunSnapshot } from './run-reader.js';
 import { RunSession } from './run-session.js';
 import { allows, canTransition, isActive } from './run-state.js';
 import { RunsWatcher } from './runs-watcher.js';
+import { cancelJob, runCli, submitConfig } from './slurm-jobs.js';
 import { listSweepDirs, listTrialDirs, trialsFolder } from './sweep-reader.js';
 import { type SweepSnapshot, SweepTracker } from './sweep-tracker.js';
 
@@ -48,10 +49,13 @@ const STOPS_KEY = 'finetune.stopRequests';
 /** File events come in bursts (status.json and events.jsonl together at every step). */
 const READ_DELAY_MS = 200;
 const WATCHDOG_MS = 5_000;
+/** How often cluster runs' Slurm state is read into their status.json. */
+const JOB_SYNC_MS = 15_000;
 
 export class RunManager extends Disposable {
   private readonly readers = new Map<string, RunReader>();
   private readonly runs = new Map<string, RunSnapshot>();
+  private syncingJobs = false;
   private readonly sessions = new Map<string, RunSession>();
   private readonly launcher: EngineLauncher;
   private readonly readSoon = new KeyedThrottle(READ_DELAY_MS, (dir) => void this.read(dir));
@@ -73,7 +77,7 @@ export class RunManager extends Disposable {
   });
 
   constructor(
-    cliPath: string,
+    private readonly cliPath: string,
     private readonly state: vscode.Memento,
     private readonly log: vscode.LogOutputChannel,
   ) {
@@ -117,10 +121,12 @@ export class RunManager extends Disposable {
       }),
     );
     this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()));
+    const jobSync = setInterval(() => void this.syncJobs(), JOB_SYNC_MS);
     this._register(
       toDisposable(() => {
         this.sweeps.dispose();
         this.readSoon.dispose();
+        clearInterval(jobSync);
         for (const session of this.sessions.values()) session.dispose();
         this.sessions.clear();
       }),
@@ -192,13 +198,54 @@ export class RunManager extends Disposable {
     await Promise.all([...found].map((dir) => this.read(dir)));
   }
 
-  async start(request: StartRequest): Promise<string> {
-    const { configPath, folder } = request;
-    const root = runsRootOf(folder, request.outputDir);
+  /** The runs folder a config's runs go to, watched from now on. */
+  private async watchRoot(request: StartRequest): Promise<string> {
+    const root = runsRootOf(request.folder, request.outputDir);
     if (!this.roots().includes(root)) {
       await this.state.update(EXTRA_ROOTS_KEY, [...this.state.get<string[]>(EXTRA_ROOTS_KEY, []), root]);
       this.watchRoots();
     }
+    return root;
+  }
+
+  /**
+   * Cluster runs not ended: Slurm's state into their status.json (`finetune submit --status`), so a
+   * pending reason, a job cancelled or killed before its engine could write, shows. The engine's
+   * own writes take over while the job runs; the file watcher reads the result.
+   */
+  private async syncJobs(): Promise<void> {
+    if (this.syncingJobs) return;
+    this.syncingJobs = true;
+    try {
+      for (const run of this.runs.values()) {
+        if (!run.status?.job || !isActive(run.state)) continue;
+        const r = await runCli([this.cliPath], ['submit', '--status', run.dir], dirname(run.dir));
+        if (r.code !== 0) this.log.warn(`Slurm state of ${run.id}: ${(r.stderr || r.stdout).trim()}`);
+      }
+    } finally {
+      this.syncingJobs = false;
+    }
+  }
+
+  /** `finetune submit`: the run goes to the config's Slurm launcher; it is watched like any run. */
+  async submit(request: StartRequest): Promise<string> {
+    const root = await this.watchRoot(request);
+    const claimed = createRunDirectory(root, request.configPath);
+    const runDir = await submitConfig(this.cliPath, request.configPath, request.folder.uri.fsPath, claimed).catch(
+      async (err: unknown) => {
+        await rm(claimed, { recursive: true, force: true });
+        throw err;
+      },
+    );
+    await this.state.update(SOURCES_KEY, { ...this.state.get(SOURCES_KEY, {}), [runDir]: request.configPath });
+    this.log.info(`Submitted ${request.configPath} to Slurm: ${runDir}`);
+    await this.read(runDir);
+    return runDir;
+  }
+
+  async start(request: StartRequest): Promise<string> {
+    const { configPath, folder } = request;
+    const root = await this.watchRoot(request);
     const runDir = createRunDirectory(root, configPath); // exclusive: a same-second clash gets -2
     await this.state.update(SOURCES_KEY, { ...this.state.get(SOURCES_KEY, {}), [runDir]: configPath });
     await this.enqueueOrLaunch({ kind: 'train', runDir, configPath, cwd: folder.uri.fsPath });
@@ -241,6 +288,13 @@ export class RunManager extends Disposable {
     }
     const run = this.runs.get(dir);
     if (!run || !allows(run.state, 'stop')) return;
+    if (run.status?.job) {
+      // A cluster job: its engine is on another host, so no signal from here; the CLI writes the
+      // stop file, waits for the checkpoint and scancels the job.
+      this.log.info(`Cancelling job ${run.status.job.id} of ${run.id}.`);
+      await cancelJob(this.cliPath, dir, dirname(dir));
+      return this.read(dir);
+    }
     await requestStop(dir);
     this.log.info(`Stop requested for ${run.id}.`);
     // Signals go to the pid that status.json names: only when the workspace is trusted, since a

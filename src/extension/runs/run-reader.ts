@@ -3,7 +3,13 @@ import { basename, join } from 'node:path';
 import { parseConfigText, toValue } from '../../shared/config-tree.js';
 import { formatBytes, formatOver, MAX_RUN_FILE_BYTES } from '../../shared/limits.js';
 import type { FinalMetrics, JsonValue, RunInfo } from '../../shared/messages.js';
-import { RUN_FILES, type RunState, type RunStatus, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import {
+  RUN_FILES,
+  type RunJob,
+  type RunState,
+  type RunStatus,
+  STOP_REQUEST_FILE,
+} from '../../shared/run-directory.js';
 import { runIdTime } from '../../shared/run-id.js';
 import { SWEEP_FILE } from '../../shared/sweep-record.js';
 import { EventsAccumulator } from './events.js';
@@ -58,6 +64,13 @@ export function parseStatus(text: string): RunStatus | string {
   const best = v.best as RunStatus['best'] | undefined;
   if (best && typeof best.metric === 'string' && typeof best.value === 'number') status.best = best;
   if (typeof v.reason === 'string') status.reason = v.reason;
+  const job = v.job as Partial<RunJob> | undefined;
+  if (job && job.scheduler === 'slurm' && typeof job.id === 'string') {
+    status.job = { scheduler: 'slurm', id: job.id };
+    if (typeof job.host === 'string') status.job.host = job.host;
+    if (typeof job.schedulerState === 'string') status.job.schedulerState = job.schedulerState;
+    if (typeof job.exitCode === 'number') status.job.exitCode = job.exitCode;
+  }
   return status;
 }
 

@@ -2,9 +2,9 @@ import type { RunState, RunStatus } from '../../shared/run-directory.js';
 
 /**
  * The run state machine (DESIGN.md, "Run directory": queued | running | completed | failed |
- * stopped) and what each state allows. No 'vscode' import: unit-tested in plain Node.
+ * stopped | cancelled, the last a cluster job's scancel) and what each state allows. No 'vscode' import: unit-tested in plain Node.
  */
-export const RUN_STATES: readonly RunState[] = ['queued', 'running', 'completed', 'failed', 'stopped'];
+export const RUN_STATES: readonly RunState[] = ['queued', 'running', 'completed', 'failed', 'stopped', 'cancelled'];
 
 /** States in which some process is (or should be) working on the run. */
 export function isActive(state: RunState): boolean {
@@ -18,11 +18,12 @@ export function isActive(state: RunState): boolean {
  * stopped, failed: RunManager.setState) against these, from the state the run is shown in.
  */
 const TRANSITIONS: Readonly<Record<RunState, readonly RunState[]>> = {
-  queued: ['running', 'failed', 'stopped'],
-  running: ['completed', 'failed', 'stopped'],
+  queued: ['running', 'failed', 'stopped', 'cancelled'],
+  running: ['completed', 'failed', 'stopped', 'cancelled'],
   completed: [],
   failed: ['queued', 'running'],
   stopped: ['queued', 'running'],
+  cancelled: ['queued', 'running'],
 };
 
 export function canTransition(from: RunState, to: RunState): boolean {
@@ -37,6 +38,7 @@ const ACTIONS: Readonly<Record<RunState, readonly RunAction[]>> = {
   completed: ['delete', 'export', 'open', 'log', 'compare'],
   failed: ['resume', 'delete', 'open', 'log', 'compare'],
   stopped: ['resume', 'delete', 'open', 'log', 'compare'],
+  cancelled: ['resume', 'delete', 'open', 'log', 'compare'],
 };
 
 export function allows(state: RunState, action: RunAction): boolean {
@@ -85,7 +87,9 @@ export function effectiveState(input: LivenessInput): EffectiveState {
       launchedPid === undefined ? why : `The engine (pid ${launchedPid}) exited before writing status.json.`;
     return { state: 'failed', reason: withLog(headline, logTail), died: launchedPid !== undefined };
   }
-  if (isActive(status.state) && !(status.pid > 0 && isAlive(status.pid))) {
+  // A cluster job's pid is another host's (or the submitter's): the scheduler's state, synced into
+  // status.json by `finetune submit --sync`, says whether it lives.
+  if (isActive(status.state) && !status.job && !(status.pid > 0 && isAlive(status.pid))) {
     const headline = `The engine process (pid ${status.pid}) ended without writing a final state (status.json still says ${status.state}).`;
     return { state: 'failed', reason: withLog(headline, logTail), died: true };
   }

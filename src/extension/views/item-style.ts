@@ -7,6 +7,7 @@ export const STATE_ICONS: Readonly<Record<RunState, [icon: string, color?: strin
   completed: ['check', 'testing.iconPassed'],
   failed: ['error', 'testing.iconFailed'],
   stopped: ['debug-stop'],
+  cancelled: ['circle-slash'],
 };
 
 export function escapeMarkdown(text: string): string {
