@@ -17,7 +17,7 @@ import {
   type StepGraphOptions,
 } from '../step/step-graph.js';
 
-export interface StepRunnerOptions extends Omit<StepGraphOptions, 'placeOptimizer'> {
+export interface StepRunnerOptions extends Omit<StepGraphOptions, 'placeOptimizer' | 'frozenAsInputs'> {
   device: DeviceChoice;
   /** What runs the graphs and where optimizer state lives (default: ortBackend). */
   backend?: Backend;
@@ -74,6 +74,8 @@ const scalar = (v: number): TensorData => ({ dtype: 'float32', dims: [], data: n
 export class StepRunner implements Evaluator {
   /** Current value of every carried state input, by graph input name. */
   private readonly state = new Map<string, TensorData>();
+  /** Frozen weights, fed as inputs to every graph (frozenAsInputs): the caller's buffers, read only. */
+  private readonly frozen = new Map<string, TensorData>();
   private optimizerSteps = 0;
   /** Of those, the ones skipped: AdamW's step count (bias correction) is the difference. */
   private skippedSteps = 0;
@@ -107,11 +109,14 @@ export class StepRunner implements Evaluator {
       if (s.init === 'param') data.set(weights.data as Float32Array);
       this.state.set(s.input, { dtype: 'float32', dims: weights.dims, data });
     }
+    for (const [name, t] of opts.weights) if (!opts.trainable.has(name)) this.frozen.set(name, t);
     this.trainFetches = this.fetchesOf(train.spec);
     this.accumulateFetches = accumulate ? this.fetchesOf(accumulate.spec) : {};
   }
 
   static async create(opts: StepRunnerOptions, restore?: RunnerState): Promise<StepRunner> {
+    // One copy of the frozen weights (the caller's), fed to every session: see frozenAsInputs.
+    const graphOpts: StepGraphOptions = { ...opts, frozenAsInputs: true };
     const backend = opts.backend ?? ortBackend;
     const compile = async (spec: StepGraph): Promise<Compiled> => {
       const isTrain = spec.graph.name === 'train_step';
@@ -127,7 +132,7 @@ export class StepRunner implements Evaluator {
       };
     };
     const accumulation = opts.gradientAccumulationSteps ?? 1;
-    let trainSpec = buildTrainStep({ ...opts, placeOptimizer: (p, o) => backend.placeOptimizer(p, o) });
+    let trainSpec = buildTrainStep({ ...graphOpts, placeOptimizer: (p, o) => backend.placeOptimizer(p, o) });
     let host: HostAdamW | undefined;
     try {
       const dims = (name: string) => (opts.weights.get(name) as TensorData).dims;
@@ -136,13 +141,13 @@ export class StepRunner implements Evaluator {
     } catch (err) {
       // No WebAssembly memory of that size here (a full machine): the updates stay in the graph.
       opts.log?.(`AdamW runs in the graph: ${err instanceof Error ? err.message : String(err)}`);
-      trainSpec = buildTrainStep(opts);
+      trainSpec = buildTrainStep(graphOpts);
     }
     const sessions: Compiled[] = [];
     try {
       sessions.push(await compile(trainSpec));
-      sessions.push(await compile(buildForward(opts)));
-      if (accumulation > 1) sessions.push(await compile(buildAccumulateStep(opts)));
+      sessions.push(await compile(buildForward(graphOpts)));
+      if (accumulation > 1) sessions.push(await compile(buildAccumulateStep(graphOpts)));
     } catch (err) {
       await Promise.allSettled(sessions.map((s) => s.session.dispose()));
       throw err;
@@ -194,7 +199,7 @@ export class StepRunner implements Evaluator {
       feeds[DROPOUT_SEED_INPUT] = { dtype: 'int64', dims: [], data: new BigInt64Array([BigInt(seed)]) };
     }
     for (const name of names) {
-      const v = batch[name] ?? this.state.get(name);
+      const v = batch[name] ?? this.state.get(name) ?? this.frozen.get(name);
       if (v) feeds[name] = v;
     }
     return feeds;
