@@ -65,6 +65,8 @@ const PURE = [
   'validation/worker-client.ts',
   'chat/chat-session.ts',
   'chat/chat-models.ts',
+  'serve/model-server.ts',
+  'serve/sse.ts',
 ];
 
 test('the pure modules do not reach vscode', () => {
