@@ -1,5 +1,12 @@
 import { type ChatMessage, type ChatOptions, type ChatStopReason, checkChatOptions } from './chat-protocol.js';
 import type { ConfigFormat, Diagnostic } from './config-tree.js';
+import {
+  isPlaygroundRequest,
+  PLAYGROUND_HOST_TYPES,
+  PLAYGROUND_REQUEST_TYPES,
+  type PlaygroundHostMessage,
+  type PlaygroundRequest,
+} from './playground-messages.js';
 import type { RunEvent, RunStatus } from './run-directory.js';
 
 /**
@@ -24,6 +31,8 @@ import type { RunEvent, RunStatus } from './run-directory.js';
  * (the model is loaded), `chatToken` deltas and `chatDone`, and replies to the request once the
  * generation has ended, `ok: false` with the reason when it could not run or failed. `chatStop`
  * ends the generation under way at the next token.
+ *
+ * Playground (the Playground tab): src/shared/playground-messages.ts.
  */
 export const EVENT_BATCH_MS = 100;
 
@@ -169,7 +178,8 @@ export type HostMessage =
   | RunMessage
   | RunRemovedMessage
   | ReplyMessage
-  | ChatHostMessage;
+  | ChatHostMessage
+  | PlaygroundHostMessage;
 
 // ---- webview -> host ------------------------------------------------------------------------
 
@@ -234,7 +244,8 @@ export type WebviewRequest =
   | ExportPngRequest
   | ChatModelsRequest
   | ChatSendRequest
-  | ChatStopRequest;
+  | ChatStopRequest
+  | PlaygroundRequest;
 export type WebviewMessage = ReadyMessage | WebviewRequest;
 
 /** A request as the webview writes it, before its id is assigned. */
@@ -251,6 +262,7 @@ const HOST_TYPES: ReadonlySet<string> = new Set([
   'chatReady',
   'chatToken',
   'chatDone',
+  ...PLAYGROUND_HOST_TYPES,
 ]);
 const WEBVIEW_TYPES: ReadonlySet<string> = new Set([
   'ready',
@@ -260,6 +272,7 @@ const WEBVIEW_TYPES: ReadonlySet<string> = new Set([
   'chatModels',
   'chatSend',
   'chatStop',
+  ...PLAYGROUND_REQUEST_TYPES,
 ]);
 
 /**
@@ -298,6 +311,10 @@ export function isWebviewMessage(data: unknown): data is WebviewMessage {
       );
     case 'chatStop':
       return Number.isSafeInteger(data.chatId);
+    case 'playgroundModels':
+    case 'playgroundRun':
+    case 'playgroundStop':
+      return isPlaygroundRequest(data);
     default:
       return (
         typeof data.fileName === 'string' &&

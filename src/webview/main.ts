@@ -11,6 +11,7 @@ import { Header } from './header.js';
 import { HostConnection } from './host.js';
 import { type LogSettings, LogsView } from './logs-view.js';
 import { MetricsView } from './metrics-view.js';
+import { PLAYGROUND_DEFAULTS, type PlaygroundSettings, PlaygroundView } from './playground-view.js';
 import { appendEvents, newRunData, type RunData } from './run-data.js';
 
 /**
@@ -26,6 +27,7 @@ interface PanelState {
   charts: ChartSettings;
   logs: LogSettings;
   chat: ChatSettings;
+  playground: PlaygroundSettings;
   selectedRun: string | undefined;
 }
 
@@ -34,6 +36,7 @@ const DEFAULTS: PanelState = {
   charts: { xAxis: 'step', smoothing: 0.6, hiddenRuns: [] },
   logs: { level: 'info', search: '', follow: true },
   chat: CHAT_DEFAULTS,
+  playground: PLAYGROUND_DEFAULTS,
   selectedRun: undefined,
 };
 
@@ -50,6 +53,7 @@ class Panel {
   private readonly logs: LogsView;
   private readonly metrics = new MetricsView();
   private readonly chat: ChatView;
+  private readonly playground: PlaygroundView;
   private readonly notice = h('div', { class: 'notice', role: 'status' });
 
   constructor(root: HTMLElement) {
@@ -61,6 +65,7 @@ class Panel {
       charts: { ...DEFAULTS.charts, ...saved?.charts },
       logs: { ...DEFAULTS.logs, ...saved?.logs },
       chat: { ...DEFAULTS.chat, ...saved?.chat, transcript: [...(saved?.chat?.transcript ?? [])] },
+      playground: { ...DEFAULTS.playground, ...saved?.playground },
     };
     const panel = this;
     this.header = new Header({
@@ -107,6 +112,13 @@ class Panel {
       saveSettings: (chat) => this.save({ chat }),
       request: (body) => this.connection.request(body),
     });
+    this.playground = new PlaygroundView({
+      get settings() {
+        return panel.state.playground;
+      },
+      saveSettings: (playground) => this.save({ playground }),
+      request: (body) => this.connection.request(body),
+    });
     clear(root);
     this.notice.hidden = true;
     root.append(
@@ -118,6 +130,7 @@ class Panel {
           { id: 'config', label: 'Hyperparameters', content: this.form.element },
           { id: 'logs', label: 'Logs', content: this.logs.element },
           { id: 'metrics', label: 'Metrics', content: this.metrics.element },
+          { id: 'playground', label: 'Playground', content: this.playground.element },
           { id: 'chat', label: 'Chat', content: this.chat.element },
         ],
         this.state.tab,
@@ -185,6 +198,15 @@ class Panel {
       case 'chatDone':
         this.chat.done(m.chatId, m.stoppedBy, m.tokens);
         break;
+      case 'playgroundModels':
+        this.playground.models(m);
+        break;
+      case 'playgroundToken':
+        this.playground.token(m.playId, m.text);
+        break;
+      case 'playgroundResult':
+        this.playground.result(m.playId, m.result);
+        break;
     }
   }
 
@@ -207,9 +229,11 @@ class Panel {
     if (changes.train || changes.evals) this.charts.schedule();
     if (changes.logs) this.logs.appended(runId);
     if (changes.evals || changes.info) this.metrics.render(this.ordered(), this.labels);
-    // A new checkpoint or the run's end (final/) is a new model to chat with.
-    if (runId === this.selectedId() && events.some((e) => e.type === 'checkpoint' || e.type === 'status'))
+    // A new checkpoint or the run's end (final/) is a new model to chat with and try.
+    if (runId === this.selectedId() && events.some((e) => e.type === 'checkpoint' || e.type === 'status')) {
       this.chat.refreshModels();
+      this.playground.refreshModels();
+    }
   }
 
   private selectedId(): string | undefined {
@@ -235,6 +259,7 @@ class Panel {
     this.logs.setRun(selected);
     this.metrics.render(runs, this.labels);
     this.chat.setRun(selected?.info.id);
+    this.playground.setRun(selected?.info.id);
   }
 
   private showNotice(text: string): void {

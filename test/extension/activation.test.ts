@@ -66,6 +66,7 @@ const PURE = [
   'chat/chat-session.ts',
   'chat/chat-models.ts',
   'serve/model-server.ts',
+  'panel/playground-host.ts',
   'serve/sse.ts',
 ];
 

@@ -18,13 +18,14 @@ import { configName, latestRunOf } from '../../shared/run-id.js';
 import { chatModelPath, chatModelsOf } from '../chat/chat-models.js';
 import { ChatSession } from '../chat/chat-session.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
-import { chatArgs, spawnAttached } from '../runs/engine-process.js';
+import { chatArgs, serveArgs, spawnAttached } from '../runs/engine-process.js';
 import { configRunsRoot, readSettings } from '../settings.js';
 import type { ConfigValidator } from '../validation/worker-client.js';
 import { configEdit } from './config-edit.js';
 import { buildPanelHtml, makeNonce } from './csp.js';
 import { EventBatcher } from './event-batcher.js';
 import { receiveWebviewMessage } from './panel-requests.js';
+import { PlaygroundHost } from './playground-host.js';
 import { RunFollower, RunsFolderWatcher } from './run-follower.js';
 
 /**
@@ -104,6 +105,21 @@ export function registerRunPanelSerializer(
   });
 }
 
+/** How the panel's engine children (chat, playground server) run: the config's settings, in the workspace. */
+function childEngine(context: vscode.ExtensionContext, target: RunPanelTarget, modelDir: string) {
+  const settings = readSettings(target.configUri);
+  return {
+    cli: context.asAbsolutePath('dist/cli.js'),
+    cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? dirname(modelDir),
+    opts: { device: settings.device, threads: settings.engineThreads },
+  };
+}
+
+/** The `task` of a run's config.yaml, as the run follower read it. */
+function taskOf(config: JsonValue | undefined): unknown {
+  return config && typeof config === 'object' && !Array.isArray(config) ? config.task : undefined;
+}
+
 function titleOf(target: RunPanelTarget): string {
   if (target.configUri) return `Fine-tune: ${basename(target.configUri.path)}`;
   if (target.runDirs.length === 1) return `Run ${basename(target.runDirs[0] ?? '')}`;
@@ -123,6 +139,8 @@ class RunPanel extends Disposable {
   private readonly loaded: Promise<void>;
   /** The Chat tab's engine process, started on its first message and killed with the panel. */
   private readonly chat: ChatSession;
+  /** The Playground tab's model server, started on its first input and killed with the panel. */
+  private readonly playground: PlaygroundHost;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -149,15 +167,30 @@ class RunPanel extends Disposable {
     this.chat = this._register(
       new ChatSession({
         start: (modelDir) => {
-          const settings = readSettings(target.configUri);
-          const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? dirname(modelDir);
-          const cli = context.asAbsolutePath('dist/cli.js');
-          return spawnAttached(
-            chatArgs(cli, modelDir, { device: settings.device, threads: settings.engineThreads }),
-            cwd,
-          );
+          const { cli, cwd, opts } = childEngine(context, target, modelDir);
+          return spawnAttached(chatArgs(cli, modelDir, opts), cwd);
         },
         log: (line) => panelLog?.info(line),
+      }),
+    );
+    this.playground = this._register(
+      new PlaygroundHost({
+        start: (modelDir) => {
+          const { cli, cwd, opts } = childEngine(context, target, modelDir);
+          return spawnAttached(serveArgs(cli, modelDir, opts, 0, true), cwd);
+        },
+        log: (line) => panelLog?.info(line),
+        runOf: (runId) => {
+          const follower = this.followerOf(runId);
+          return { dir: follower.dir, task: taskOf(follower.info.config) };
+        },
+        post: (message) => this.post(message),
+        checkTrust: () => {
+          if (!vscode.workspace.isTrusted)
+            throw new Error(
+              'The playground runs the engine, which an untrusted workspace does not allow: trust the workspace first.',
+            );
+        },
       }),
     );
     this._register(panel.onDidDispose(() => this.dispose()));
@@ -320,8 +353,7 @@ class RunPanel extends Disposable {
         return this.exportPng(request.fileName, request.dataUrl);
       case 'chatModels': {
         const follower = this.followerOf(request.runId);
-        const config = follower.info.config;
-        const task = config && typeof config === 'object' && !Array.isArray(config) ? config.task : undefined;
+        const task = taskOf(follower.info.config);
         this.post({ type: 'chatModels', runId: request.runId, ...(await chatModelsOf(follower.dir, task)) });
         return;
       }
@@ -330,6 +362,10 @@ class RunPanel extends Disposable {
       case 'chatStop':
         this.chat.stop();
         return;
+      case 'playgroundModels':
+      case 'playgroundRun':
+      case 'playgroundStop':
+        return this.playground.handle(request);
     }
   }
 
