@@ -59,6 +59,7 @@ const PURE = [
   'runs/runs-root.ts',
   'runs/run-owner.ts',
   'runs/engine-launcher.ts',
+  'runs/config-runs.ts',
   'validation/config-fs.ts',
   // A worker thread has no 'vscode' module at all.
   'validation/config-worker.ts',

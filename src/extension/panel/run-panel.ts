@@ -76,6 +76,16 @@ export function showRunPanel(context: vscode.ExtensionContext, target: RunPanelT
 }
 
 /**
+ * The panel on a run just started: the config's panel when one is open (it follows the config's
+ * new runs by itself), else the run's own, the one Open Run shows.
+ */
+export function showRunPanelOnStart(context: vscode.ExtensionContext, configUri: vscode.Uri, runDir: string): void {
+  const configPanel = open.get(keyOf({ runDirs: [], configUri }));
+  if (configPanel) configPanel.reveal();
+  else showRunPanel(context, { runDirs: [runDir] });
+}
+
+/**
  * Restores panels after a window reload (VS Code calls it with the state the page saved); the
  * extension registers it on activation, with `onWebviewPanel:finetune.runPanel` as an activation event.
  */
