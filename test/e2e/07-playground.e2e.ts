@@ -14,7 +14,10 @@ scenario('playground', { trust: true, timeoutMs: 420_000 }, async (wb, server) =
 
   // The panel opened on the run without a click (finetune.openPanelOnStart, default true).
   const panel = wb.panelFrame();
-  await panel.locator('.run-header', { hasText: path.basename(runDir) }).first().waitFor({ timeout: UI_TIMEOUT });
+  await panel
+    .locator('.run-header', { hasText: path.basename(runDir) })
+    .first()
+    .waitFor({ timeout: UI_TIMEOUT });
   await wb.shot('panel-opened-on-start');
   await wb.waitForCompletion(runDir, new Set());
 

@@ -57,7 +57,10 @@ export async function predictOnSelection(ctx: Ctx): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (!editor || editor.selection.isEmpty) throw new Error('Select the text to predict on in an editor first.');
   if (!(await requireTrust('run a model'))) return;
-  const range = new vscode.Range(editor.selection.start, editor.selection.end);
+  const { start, end } = editor.selection;
+  // A selection of whole lines ends at the start of the next one: the hint goes after the text.
+  const last = end.character === 0 && end.line > start.line ? editor.document.lineAt(end.line - 1).range.end : end;
+  const range = new vscode.Range(start, last);
   const selected = editor.document.getText(range);
   const config = await activeConfig();
   if (!config) return;

@@ -47,9 +47,9 @@ export async function runModelsOf(runDir: string, what: string): Promise<ChatMod
     : { models, unavailable: `No model yet: ${what} becomes available with the run's first checkpoint.` };
 }
 
-/** The folder of a model key of chatModelsOf; throws for a key that is not one. */
+/** The folder of a model key of chatModelsOf or runModelsOf; throws for a key that is not one. */
 export function chatModelPath(runDir: string, key: string): string {
   if (key === RUN_FILES.final) return join(runDir, RUN_FILES.final);
   if (STEP.test(key)) return join(runDir, RUN_FILES.checkpoints, key);
-  throw new Error(`Unknown chat model "${key}": expected "final" or "step-<N>".`);
+  throw new Error(`Unknown model "${key}": expected "final" or "step-<N>".`);
 }
