@@ -1,8 +1,9 @@
 import type { RequestBody } from '../shared/messages.js';
 import type { PlaygroundInput, PlaygroundResult } from '../shared/playground.js';
 import type { PlaygroundModelsMessage } from '../shared/playground-messages.js';
-import { button, type Control, dropdown, textField } from './components.js';
+import { button, type Control, textField } from './components.js';
 import { clear, h } from './dom.js';
+import { RunModels } from './run-models.js';
 
 /**
  * The Playground tab: the selected run's final model or a checkpoint, tried on the user's input
@@ -47,7 +48,7 @@ function textarea(cls: string, label: string, rows: number, placeholder: string)
 
 export class PlaygroundView {
   readonly element = h('div', { class: 'playground-view' });
-  private readonly model: Control<string>;
+  private readonly model: RunModels;
   private readonly maxTokens: Control<string>;
   private readonly temperature: Control<string>;
   private readonly unavailable = h('div', { class: 'pg-unavailable muted', role: 'status' });
@@ -69,7 +70,6 @@ export class PlaygroundView {
     'aria-live': 'polite',
   });
   private readonly note = h('div', { class: 'pg-note muted', role: 'status' });
-  private runId: string | undefined;
   private task: string | undefined;
   private available = false;
   /** The input under way, and for a generation the element its text streams into. */
@@ -78,8 +78,14 @@ export class PlaygroundView {
 
   constructor(private readonly host: PlaygroundHost) {
     const s = host.settings;
-    this.model = dropdown({ label: 'Model', choices: [] });
-    this.model.onChange((model) => this.save({ model }));
+    this.model = new RunModels({
+      ask: (runId) => host.request({ type: 'playgroundModels', runId }),
+      get saved() {
+        return host.settings.model;
+      },
+      save: (model) => this.save({ model }),
+      setAvailable: (available, why) => this.setAvailable(available, why),
+    });
     this.maxTokens = textField({ label: 'Max new tokens', value: String(s.maxTokens) });
     this.maxTokens.onChange((v) => this.save({ maxTokens: Number(v) }));
     this.temperature = textField({ label: 'Temperature (0: greedy)', value: String(s.temperature) });
@@ -105,7 +111,7 @@ export class PlaygroundView {
       h(
         'div',
         { class: 'toolbar pg-options' },
-        h('label', { class: 'tool' }, 'Model ', this.model.element),
+        h('label', { class: 'tool' }, 'Model ', this.model.control.element),
         h('label', { class: 'tool pg-lm' }, 'Max new tokens ', this.maxTokens.element),
         h('label', { class: 'tool pg-lm' }, 'Temperature ', this.temperature.element),
       ),
@@ -127,37 +133,23 @@ export class PlaygroundView {
 
   /** The panel's selected run; its models are asked for when it changes. */
   setRun(runId: string | undefined): void {
-    if (runId === this.runId) return;
-    this.runId = runId;
-    this.refreshModels();
+    this.model.setRun(runId);
   }
 
   /** Asks the host for the run's models again (a checkpoint was written, the run ended). */
   refreshModels(): void {
-    if (this.runId === undefined) {
-      this.setAvailable(false, 'No run selected.');
-      return;
-    }
-    this.host.request({ type: 'playgroundModels', runId: this.runId }).catch((err: Error) => {
-      this.setAvailable(false, err.message);
-    });
+    this.model.refresh();
   }
 
   models(m: PlaygroundModelsMessage): void {
-    if (m.runId !== this.runId) return;
-    const el = this.model.element;
-    clear(el);
-    for (const c of m.models) el.append(h('vscode-option', { value: c.key }, c.label));
-    const keep = m.models.find((c) => c.key === this.host.settings.model) ?? m.models[0];
-    if (keep) this.model.value = keep.key;
-    if (keep && keep.key !== this.host.settings.model) this.save({ model: keep.key });
+    if (m.runId !== this.model.run) return;
     if (m.task !== this.task) {
       this.task = m.task;
       // Another task's result means nothing here.
       if (this.host.settings.result?.task !== m.task) this.clearResult();
       this.layout();
     }
-    this.setAvailable(m.models.length > 0, m.unavailable ?? '');
+    this.model.fill(m.runId, m.models, m.unavailable);
   }
 
   token(playId: number, text: string): void {
@@ -211,7 +203,8 @@ export class PlaygroundView {
 
   private run(): void {
     const model = this.host.settings.model;
-    if (this.running || !this.available || this.runId === undefined || model === undefined) return;
+    const runId = this.model.run;
+    if (this.running || !this.available || runId === undefined || model === undefined) return;
     const input = this.input();
     if (typeof input === 'string') {
       this.showNote(input);
@@ -230,7 +223,7 @@ export class PlaygroundView {
     } else this.output.classList.add('pg-stale');
     this.running = { playId, streamed };
     this.updateButtons();
-    this.host.request({ type: 'playgroundRun', playId, runId: this.runId, model, input }).then(
+    this.host.request({ type: 'playgroundRun', playId, runId, model, input }).then(
       // The result came before the reply; a reply without one (a run replaced) still ends it.
       () => this.running?.playId === playId && this.finish(undefined),
       (err: Error) => this.running?.playId === playId && this.finish(`Error: ${err.message}`),
@@ -346,7 +339,7 @@ export class PlaygroundView {
   private setAvailable(available: boolean, why: string): void {
     this.unavailable.textContent = why;
     this.unavailable.hidden = why === '';
-    this.model.disabled = !available;
+    this.model.control.disabled = !available;
     this.available = available;
     this.updateButtons();
   }

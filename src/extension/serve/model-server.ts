@@ -1,5 +1,4 @@
 import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
 import {
   completionChunk,
   type FinishReason,
@@ -8,6 +7,7 @@ import {
   predictResult,
   serveRequest,
 } from '../../shared/playground.js';
+import type { ChatProcess } from '../chat/chat-session.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
 import { sseData } from './sse.js';
 
@@ -19,14 +19,8 @@ import { sseData } from './sse.js';
  * asked, killed when disposed (with the run panel, or the extension). No 'vscode' import: tested
  * against a real server process.
  */
-export interface ServeProcess {
-  readonly stdin: Writable;
-  readonly stdout: Readable;
-  readonly stderr: Readable;
-  kill(signal?: NodeJS.Signals): boolean;
-  on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
-  on(event: 'error', listener: (err: Error) => void): this;
-}
+/** The server's process as the session uses it: the chat engine's kind (spawnAttached, or a test's). */
+export type ServeProcess = ChatProcess;
 
 export interface ModelServerDeps {
   /** Starts `finetune serve --model <modelDir> --host 127.0.0.1 --port 0 --exit-with-stdin` (serveArgs). */
