@@ -119,8 +119,15 @@ export async function serveModel(ctx: Ctx, ...args: unknown[]): Promise<void> {
   task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated };
   await vscode.tasks.executeTask(task);
   const url = `http://127.0.0.1:${port}`;
-  await vscode.env.clipboard.writeText(url);
+  // A browser-hosted window may refuse the clipboard: the server runs anyway, and the message says so.
+  const copied = await vscode.env.clipboard.writeText(url).then(
+    () => true,
+    (err: Error) => {
+      ctx.log.warn(`Serve Model: could not copy ${url} to the clipboard: ${err.message}`);
+      return false;
+    },
+  );
   void vscode.window.showInformationMessage(
-    `Fine-tune: serving ${run.id} at ${url} (copied to the clipboard). See the terminal for its log; stop it there.`,
+    `Fine-tune: serving ${run.id} at ${url}${copied ? ' (copied to the clipboard)' : ''}. Its log is in the terminal; stop it there.`,
   );
 }
