@@ -27,7 +27,8 @@ export async function showPredictionPeek(
   ]);
   const parts: vscode.Disposable[] = [
     vscode.languages.registerHoverProvider(
-      { scheme: doc.uri.scheme, pattern: doc.uri.fsPath },
+      // Every document of its scheme, answering for this one only (a path may hold glob characters).
+      { scheme: doc.uri.scheme },
       {
         provideHover: (d, position) =>
           d === doc && range.contains(position) ? new vscode.Hover(markdown, range) : undefined,
