@@ -160,7 +160,7 @@ export class ChatView {
 
   private send(): void {
     const content = this.input.value;
-    const model = this.host.settings.model;
+    const model = this.model.value;
     const runId = this.model.run;
     if (this.streaming || content.trim() === '' || runId === undefined || model === undefined) return;
     const options = this.options();

@@ -202,7 +202,7 @@ export class PlaygroundView {
   }
 
   private run(): void {
-    const model = this.host.settings.model;
+    const model = this.model.value;
     const runId = this.model.run;
     if (this.running || !this.available || runId === undefined || model === undefined) return;
     const input = this.input();

@@ -4,13 +4,15 @@ import { clear, h } from './dom.js';
 
 /**
  * The Model dropdown of the Chat and Playground tabs: the selected run's final model and
- * checkpoints, asked of the host when the run changes or writes a new one, the user's choice kept
- * when the list is refreshed. The tab says what to do when there is nothing to pick.
+ * checkpoints, asked of the host when the run changes or writes a new one. What the user picked is
+ * saved and kept while the run has it; otherwise the newest model is in use, so a tab opened while
+ * the run trains moves on to each new checkpoint and to final/ (the list is newest first). The tab
+ * says what to do when there is nothing to pick.
  */
 export interface RunModelsHost {
   /** Asks the host for the run's models (its reply message comes back to `fill`). */
   ask(runId: string): Promise<void>;
-  /** The model key saved with the tab's settings. */
+  /** The model key the user picked, saved with the tab's settings. */
   readonly saved: string | undefined;
   save(key: string): void;
   /** Whether there is a model to use, and why not (empty when there is). */
@@ -20,14 +22,23 @@ export interface RunModelsHost {
 export class RunModels {
   readonly control: Control<string>;
   private runId: string | undefined;
+  private current: string | undefined;
 
   constructor(private readonly host: RunModelsHost) {
     this.control = dropdown({ label: 'Model', choices: [] });
-    this.control.onChange((key) => host.save(key));
+    this.control.onChange((key) => {
+      this.current = key;
+      host.save(key);
+    });
   }
 
   get run(): string | undefined {
     return this.runId;
+  }
+
+  /** The model key in use: the user's pick while the run has it, else the newest. */
+  get value(): string | undefined {
+    return this.current;
   }
 
   /** The panel's selected run; its models are asked for when it changes. */
@@ -52,9 +63,8 @@ export class RunModels {
     const el = this.control.element;
     clear(el);
     for (const c of models) el.append(h('vscode-option', { value: c.key }, c.label));
-    const keep = models.find((c) => c.key === this.host.saved) ?? models[0];
-    if (keep) this.control.value = keep.key;
-    if (keep && keep.key !== this.host.saved) this.host.save(keep.key);
+    this.current = (models.find((c) => c.key === this.host.saved) ?? models[0])?.key;
+    if (this.current !== undefined) this.control.value = this.current;
     this.host.setAvailable(models.length > 0, unavailable ?? '');
     return true;
   }

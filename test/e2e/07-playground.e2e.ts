@@ -29,8 +29,13 @@ scenario('playground', { trust: true, timeoutMs: 420_000 }, async (wb, server) =
   await panel.locator('#tab-playground').click();
   const input = panel.locator('textarea.pg-text');
   await input.waitFor({ timeout: UI_TIMEOUT });
-  await waitFor('the final model in the Playground', async () =>
-    /final model/.test((await panel.locator('.pg-options vscode-dropdown').textContent()) ?? ''),
+  // The tab opened while the run trained: it moved on to each new checkpoint, then to final/.
+  await waitFor(
+    'the final model in the Playground',
+    async () =>
+      (await panel
+        .locator('.pg-options vscode-dropdown')
+        .evaluate((d) => (d as unknown as { value: string }).value)) === 'final',
   );
   await input.fill('a wonderful, delightful film');
   await panel.locator('.pg-actions vscode-button', { hasText: 'Run' }).click();

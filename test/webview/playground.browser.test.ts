@@ -123,6 +123,38 @@ describe('Playground tab in Chromium', { skip }, () => {
     await page.screenshot({ path: join(ARTIFACTS, 'playground-01-labels.png') });
   });
 
+  test('the newest model is used as the run writes them, until the user picks one', async () => {
+    const runId = 'cls-20250101-120000';
+    const models = (...keys: string[]) =>
+      send(page, {
+        type: 'playgroundModels',
+        runId,
+        task: 'text-classification',
+        models: keys.map((key) => ({ key, label: key })),
+      });
+    const modelOfNextRun = async () => {
+      const n = (await posted(page)).length;
+      await runButton().click();
+      const request = await nextPosted(page, 'playgroundRun', n);
+      await releaseReply(page, request.id);
+      await settle(page);
+      return request.model;
+    };
+    await models('step-20', 'step-10');
+    assert.equal(await modelOfNextRun(), 'step-20');
+    await models('final', 'step-20', 'step-10');
+    assert.equal(await modelOfNextRun(), 'final', 'the run completed: its final model');
+    await page.locator('.pg-options vscode-option[value="step-10"]').evaluate((o) => {
+      const dropdown = o.parentElement as HTMLElement & { value: string };
+      dropdown.value = 'step-10';
+      dropdown.dispatchEvent(new Event('change'));
+    });
+    await models('final', 'step-20', 'step-10');
+    assert.equal(await modelOfNextRun(), 'step-10', "the user's pick is kept");
+    await models('final', 'step-20');
+    assert.equal(await modelOfNextRun(), 'final', 'a pick the run no longer has falls back to the newest');
+  });
+
   test('token classification: the entities highlighted in the text, with their types', async () => {
     await open('ner-20250101-120000', 'token-classification');
     const text = '😀 Ada lives in Paris';
