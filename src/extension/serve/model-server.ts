@@ -7,7 +7,7 @@ import {
   predictResult,
   serveRequest,
 } from '../../shared/playground.js';
-import type { ChatProcess } from '../chat/chat-session.js';
+import { type ChatProcess, watchAttached } from '../chat/chat-session.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
 import { sseData } from './sse.js';
 
@@ -28,13 +28,9 @@ export interface ModelServerDeps {
   log(line: string): void;
 }
 
-/** Last characters of the server's stderr kept for an error message (a crash's trace ends there). */
-const STDERR_TAIL = 2000;
-
 /** One server process for one model: its URL once it listens, and its end. */
 class ServerProcess extends Disposable {
   readonly url: Promise<string>;
-  private stderr = '';
   private exited: string | undefined;
 
   constructor(
@@ -43,19 +39,6 @@ class ServerProcess extends Disposable {
     log: (line: string) => void,
   ) {
     super();
-    this._register(
-      toDisposable(() => {
-        if (this.exited !== undefined) return;
-        proc.stdin.end();
-        proc.kill();
-      }),
-    );
-    proc.stdin.on('error', () => {});
-    proc.stderr.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      this.stderr = (this.stderr + text).slice(-STDERR_TAIL);
-      log(`[serve] ${text.trimEnd()}`);
-    });
     this.url = new Promise((resolve, reject) => {
       const lines = createInterface({ input: proc.stdout, crlfDelay: Number.POSITIVE_INFINITY });
       lines.on('line', (line) => {
@@ -67,16 +50,12 @@ class ServerProcess extends Disposable {
           // Not the listening line: the server prints a human line before it.
         }
       });
-      const gone = (why: string) => {
-        if (this.exited !== undefined) return;
-        this.exited = why;
-        reject(new Error(why));
-      };
-      proc.on('error', (err) => gone(`the model server could not start: ${err.message}`));
-      proc.on('exit', (code, signal) => {
-        const tail = this.stderr.trim().split('\n').slice(-3).join(' ');
-        gone(`the model server exited (${signal ? `signal ${signal}` : `code ${code}`})${tail ? `: ${tail}` : ''}`);
-      });
+      this._register(
+        watchAttached(proc, 'model server', log, (why) => {
+          this.exited = why;
+          reject(new Error(why));
+        }),
+      );
     });
     this.url.catch(() => {});
   }
