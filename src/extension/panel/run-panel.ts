@@ -16,16 +16,16 @@ import {
 import type { RunEvent } from '../../shared/run-directory.js';
 import { configName, latestRunOf } from '../../shared/run-id.js';
 import { chatModelPath, chatModelsOf } from '../chat/chat-models.js';
-import { ChatSession } from '../chat/chat-session.js';
+import type { ChatSession } from '../chat/chat-session.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
-import { chatArgs, serveArgs, spawnAttached } from '../runs/engine-process.js';
-import { configRunsRoot, readSettings } from '../settings.js';
+import { configRunsRoot } from '../settings.js';
 import type { ConfigValidator } from '../validation/worker-client.js';
 import { configEdit } from './config-edit.js';
 import { buildPanelHtml, makeNonce } from './csp.js';
 import { EventBatcher } from './event-batcher.js';
+import { panelChat, panelPlayground, taskOf } from './panel-engines.js';
 import { receiveWebviewMessage } from './panel-requests.js';
-import { PlaygroundHost } from './playground-host.js';
+import type { PlaygroundHost } from './playground-host.js';
 import { RunFollower, RunsFolderWatcher } from './run-follower.js';
 
 /**
@@ -115,21 +115,6 @@ export function registerRunPanelSerializer(
   });
 }
 
-/** How the panel's engine children (chat, playground server) run: the config's settings, in the workspace. */
-function childEngine(context: vscode.ExtensionContext, target: RunPanelTarget, modelDir: string) {
-  const settings = readSettings(target.configUri);
-  return {
-    cli: context.asAbsolutePath('dist/cli.js'),
-    cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? dirname(modelDir),
-    opts: { device: settings.device, threads: settings.engineThreads },
-  };
-}
-
-/** The `task` of a run's config.yaml, as the run follower read it. */
-function taskOf(config: JsonValue | undefined): unknown {
-  return config && typeof config === 'object' && !Array.isArray(config) ? config.task : undefined;
-}
-
 function titleOf(target: RunPanelTarget): string {
   if (target.configUri) return `Fine-tune: ${basename(target.configUri.path)}`;
   if (target.runDirs.length === 1) return `Run ${basename(target.runDirs[0] ?? '')}`;
@@ -174,33 +159,15 @@ class RunPanel extends Disposable {
         for (const f of this.followers.values()) f.dispose();
       }),
     );
-    this.chat = this._register(
-      new ChatSession({
-        start: (modelDir) => {
-          const { cli, cwd, opts } = childEngine(context, target, modelDir);
-          return spawnAttached(chatArgs(cli, modelDir, opts), cwd);
-        },
-        log: (line) => panelLog?.info(line),
-      }),
-    );
+    const children = { context, configUri: target.configUri, log: (line: string) => panelLog?.info(line) };
+    this.chat = this._register(panelChat(children));
     this.playground = this._register(
-      new PlaygroundHost({
-        start: (modelDir) => {
-          const { cli, cwd, opts } = childEngine(context, target, modelDir);
-          return spawnAttached(serveArgs(cli, modelDir, opts, 0, true), cwd);
-        },
-        log: (line) => panelLog?.info(line),
+      panelPlayground(children, {
         runOf: (runId) => {
           const follower = this.followerOf(runId);
           return { dir: follower.dir, task: taskOf(follower.info.config) };
         },
         post: (message) => this.post(message),
-        checkTrust: () => {
-          if (!vscode.workspace.isTrusted)
-            throw new Error(
-              'The playground runs the engine, which an untrusted workspace does not allow: trust the workspace first.',
-            );
-        },
       }),
     );
     this._register(panel.onDidDispose(() => this.dispose()));
