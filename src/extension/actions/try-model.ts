@@ -18,6 +18,9 @@ import { requireTrust } from './trust.js';
 
 /** Predict on Selection and Serve Model: a trained model tried from the editor, or served. */
 
+/** How long Serve Model's notification waits for the clipboard write. */
+const CLIPBOARD_WAIT_MS = 2000;
+
 /** The config in view (the active editor's, else a visible one's), the workspace's only one, or one picked. */
 async function activeConfig(): Promise<vscode.Uri | undefined> {
   const active = vscode.window.activeTextEditor?.document.uri;
@@ -119,15 +122,19 @@ export async function serveModel(ctx: Ctx, ...args: unknown[]): Promise<void> {
   task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated };
   await vscode.tasks.executeTask(task);
   const url = `http://127.0.0.1:${port}`;
-  // A browser-hosted window may refuse the clipboard: the server runs anyway, and the message says so.
-  const copied = await vscode.env.clipboard.writeText(url).then(
+  // A browser-hosted window may refuse the clipboard, or hold the write until the page has focus:
+  // the notification does not wait long for it, and offers the copy again (a click may copy).
+  const write = vscode.env.clipboard.writeText(url).then(
     () => true,
     (err: Error) => {
       ctx.log.warn(`Serve Model: could not copy ${url} to the clipboard: ${err.message}`);
       return false;
     },
   );
-  void vscode.window.showInformationMessage(
+  const copied = await Promise.race([write, new Promise<false>((r) => setTimeout(() => r(false), CLIPBOARD_WAIT_MS))]);
+  const choice = await vscode.window.showInformationMessage(
     `Fine-tune: serving ${run.id} at ${url}${copied ? ' (copied to the clipboard)' : ''}. Its log is in the terminal; stop it there.`,
+    'Copy URL',
   );
+  if (choice) await vscode.env.clipboard.writeText(url);
 }
