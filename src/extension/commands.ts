@@ -3,6 +3,7 @@ import { newConfig, startRun, validateConfig } from './actions/config-actions.js
 import { exportModel } from './actions/export-model.js';
 import { compareRuns, deleteRun, openRun, resumeRun, showEngineLog, stopRun } from './actions/run-actions.js';
 import { openSweep } from './actions/sweep-actions.js';
+import { predictOnSelection, serveModel } from './actions/try-model.js';
 import type { Ctx } from './ctx.js';
 import { COMMAND_IDS, type CommandId } from './ids.js';
 import type { IDisposable } from './lifecycle.js';
@@ -52,6 +53,11 @@ export const COMMANDS: Readonly<Record<CommandId, CommandFactory>> = {
     (...args) =>
       showEngineLog(ctx, ...args),
   'finetune.refreshRuns': (ctx) => () => ctx.runs.refresh().then(() => ctx.tree.refresh()),
+  'finetune.predictOnSelection': (ctx) => () => predictOnSelection(ctx),
+  'finetune.serveModel':
+    (ctx) =>
+    (...args) =>
+      serveModel(ctx, ...args),
 };
 
 /** Registers the table; a command that throws shows its message instead of failing silently. */

@@ -3,8 +3,11 @@ import { CONFIG_GLOB, CONTEXT_KEYS } from './ids.js';
 import { Disposable } from './lifecycle.js';
 import { registerRunPanelSerializer } from './panel/run-panel.js';
 import { ChangedOnly, runContext, runningCount } from './run-context.js';
+import { serveArgs, spawnAttached } from './runs/engine-process.js';
 import { RunManager } from './runs/run-manager.js';
 import { RunOutputs } from './runs/run-output.js';
+import { ModelServer } from './serve/model-server.js';
+import { readSettings } from './settings.js';
 import { ConfigDiagnostics } from './validation/config-diagnostics.js';
 import { registerConfigProviders } from './validation/config-providers.js';
 import { ConfigValidator, startConfigWorker } from './validation/worker-client.js';
@@ -28,6 +31,8 @@ export class Ctx extends Disposable {
   readonly tree: RunsTreeProvider;
   readonly view: vscode.TreeView<RunsNode>;
   readonly notifications: RunNotifications;
+  /** Predict on Selection's `finetune serve` child: started on first use, kept for the next selection. */
+  readonly modelServer: ModelServer;
   private readonly runContextKeys = new ChangedOnly<boolean>(
     (key, value) => void vscode.commands.executeCommand('setContext', key, value),
   );
@@ -55,6 +60,16 @@ export class Ctx extends Disposable {
     this.view = this._register(createRunsView(this.tree));
     this._register(new RunsStatusBar(this.runs));
     this.notifications = this._register(new RunNotifications(this.runs, actions));
+    this.modelServer = this._register(
+      new ModelServer({
+        start: (modelDir) => {
+          const s = readSettings();
+          const args = serveArgs(this.cliPath, modelDir, { device: s.device, threads: s.engineThreads }, 0, true);
+          return spawnAttached(args, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? modelDir);
+        },
+        log: (line) => this.log.info(line),
+      }),
+    );
     // Run panels open before a window reload come back (activation event onWebviewPanel).
     this._register(registerRunPanelSerializer(extensionContext, this.log, this.validator));
     this._register(this.runs.onDidChangeRun(() => this.updateRunContext()));

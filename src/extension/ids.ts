@@ -16,6 +16,8 @@ export const COMMAND_IDS = [
   'finetune.exportModel',
   'finetune.showEngineLog',
   'finetune.refreshRuns',
+  'finetune.predictOnSelection',
+  'finetune.serveModel',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];
@@ -41,6 +43,8 @@ export const SETTINGS = {
   runsFolder: 'runsFolder',
   maxConcurrentRuns: 'maxConcurrentRuns',
   engineThreads: 'engineThreads',
+  openPanelOnStart: 'openPanelOnStart',
+  servePort: 'serve.port',
 } as const;
 
 /** A config file by name: `*.finetune.yaml|yml|json` (DESIGN.md, "Config file"). */

@@ -9,6 +9,10 @@ export interface Settings {
   runsFolder: string;
   maxConcurrentRuns: number;
   engineThreads: number;
+  /** Start Fine-tune opens the run panel on the new run. */
+  openPanelOnStart: boolean;
+  /** The port of Serve Model's server. */
+  servePort: number;
 }
 
 export function readSettings(scope?: vscode.ConfigurationScope): Settings {
@@ -16,11 +20,14 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
   const device = c.get<string>(SETTINGS.device, 'auto');
   const max = Math.floor(c.get<number>(SETTINGS.maxConcurrentRuns, 1));
   const threads = Math.floor(c.get<number>(SETTINGS.engineThreads, 0));
+  const port = c.get<number>(SETTINGS.servePort, 8080);
   return {
     device: (DEVICE_NAMES as readonly string[]).includes(device) ? (device as DeviceName) : 'auto',
     runsFolder: normalizeRunsFolder(c.get<unknown>(SETTINGS.runsFolder)),
     maxConcurrentRuns: Number.isFinite(max) && max >= 1 ? max : 1,
     engineThreads: Number.isFinite(threads) && threads >= 0 ? threads : 0,
+    openPanelOnStart: c.get<boolean>(SETTINGS.openPanelOnStart, true) !== false,
+    servePort: Number.isInteger(port) && port >= 1 && port <= 65535 ? port : 8080,
   };
 }
 

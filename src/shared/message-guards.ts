@@ -10,6 +10,7 @@ import type {
   RunSnapshot,
   SweepInfo,
 } from './messages.js';
+import { checkPlaygroundMessage } from './playground-messages.js';
 import type { RunEvent, RunStatus } from './run-directory.js';
 import { checkSweepRecord, SWEEP_STATES, type SweepState } from './sweep-record.js';
 
@@ -121,7 +122,7 @@ export function checkHostMessage(data: unknown): HostMessageCheck {
       if (!isStr(data.runId) || !Array.isArray(data.models)) return { problem: 'chatModels: runId or models missing' };
       if (data.unavailable !== undefined && !isStr(data.unavailable))
         return { problem: 'chatModels: unavailable is not a string' };
-      const models = keep(data.models, (m): m is ChatModelChoice => isObj(m) && isStr(m.key) && isStr(m.label));
+      const models = keep(data.models, isModelChoice);
       const message: ChatModelsMessage = { type: 'chatModels', runId: data.runId, models };
       if (isStr(data.unavailable)) message.unavailable = data.unavailable;
       return { message, dropped };
@@ -146,6 +147,12 @@ export function checkHostMessage(data: unknown): HostMessageCheck {
             dropped,
           }
         : { problem: 'chatDone: chatId, stoppedBy or tokens missing' };
+    case 'playgroundModels':
+    case 'playgroundToken':
+    case 'playgroundResult': {
+      const checked = checkPlaygroundMessage(data, (items) => keep(items, isModelChoice));
+      return 'message' in checked ? { message: checked.message, dropped } : checked;
+    }
     default:
       return { problem: `unknown type ${JSON.stringify(data.type)?.slice(0, 40)}` };
   }
@@ -171,6 +178,10 @@ function sweepInfo(v: unknown): SweepInfo | string {
     info[key] = text;
   }
   return info;
+}
+
+function isModelChoice(m: unknown): m is ChatModelChoice {
+  return isObj(m) && isStr(m.key) && isStr(m.label);
 }
 
 function isStrArray(v: unknown): v is string[] {

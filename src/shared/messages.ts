@@ -1,5 +1,12 @@
 import { type ChatMessage, type ChatOptions, type ChatStopReason, checkChatOptions } from './chat-protocol.js';
 import type { ConfigFormat, Diagnostic } from './config-tree.js';
+import {
+  isPlaygroundRequest,
+  PLAYGROUND_HOST_TYPES,
+  PLAYGROUND_REQUEST_TYPES,
+  type PlaygroundHostMessage,
+  type PlaygroundRequest,
+} from './playground-messages.js';
 import type { RunEvent, RunStatus } from './run-directory.js';
 import type { SweepRecord, SweepState } from './sweep-record.js';
 
@@ -29,6 +36,7 @@ import type { SweepRecord, SweepState } from './sweep-record.js';
  * Sweeps: a panel opened on a sweep folder gets its `sweep.json` in `init` and again, whole, in a
  * `sweep` message each time the file is replaced (it is small: one record per trial). `applyBest`
  * asks the host to write the best trial's values into the sweep's source config.
+ * Playground (the Playground tab): src/shared/playground-messages.ts.
  */
 export const EVENT_BATCH_MS = 100;
 
@@ -200,7 +208,8 @@ export type HostMessage =
   | RunRemovedMessage
   | SweepMessage
   | ReplyMessage
-  | ChatHostMessage;
+  | ChatHostMessage
+  | PlaygroundHostMessage;
 
 // ---- webview -> host ------------------------------------------------------------------------
 
@@ -273,7 +282,8 @@ export type WebviewRequest =
   | ExportPngRequest
   | ChatModelsRequest
   | ChatSendRequest
-  | ChatStopRequest;
+  | ChatStopRequest
+  | PlaygroundRequest;
 export type WebviewMessage = ReadyMessage | WebviewRequest;
 
 /** A request as the webview writes it, before its id is assigned. */
@@ -291,6 +301,7 @@ const HOST_TYPES: ReadonlySet<string> = new Set([
   'chatReady',
   'chatToken',
   'chatDone',
+  ...PLAYGROUND_HOST_TYPES,
 ]);
 const WEBVIEW_TYPES: ReadonlySet<string> = new Set([
   'ready',
@@ -301,6 +312,7 @@ const WEBVIEW_TYPES: ReadonlySet<string> = new Set([
   'chatSend',
   'chatStop',
   'applyBest',
+  ...PLAYGROUND_REQUEST_TYPES,
 ]);
 
 /**
@@ -341,6 +353,10 @@ export function isWebviewMessage(data: unknown): data is WebviewMessage {
       return Number.isSafeInteger(data.chatId);
     case 'applyBest':
       return Number.isSafeInteger(data.trial);
+    case 'playgroundModels':
+    case 'playgroundRun':
+    case 'playgroundStop':
+      return isPlaygroundRequest(data);
     default:
       return (
         typeof data.fileName === 'string' &&

@@ -1,7 +1,8 @@
 import type { ChatMessage, ChatOptions, ChatStopReason } from '../shared/chat-protocol.js';
 import type { ChatModelsMessage, RequestBody } from '../shared/messages.js';
-import { button, type Control, dropdown, textField } from './components.js';
+import { button, type Control, textField } from './components.js';
 import { clear, h } from './dom.js';
+import { RunModels } from './run-models.js';
 
 /**
  * The Chat tab: talks to the selected run's final model or one of its checkpoints through the
@@ -43,7 +44,7 @@ const COMPLETION_NOTE = 'This model has no chat template: replies continue your 
 
 export class ChatView {
   readonly element = h('div', { class: 'chat-view' });
-  private readonly model: Control<string>;
+  private readonly model: RunModels;
   private readonly unavailable = h('div', { class: 'chat-unavailable muted', role: 'status' });
   private readonly system = h('textarea', {
     class: 'chat-system',
@@ -64,15 +65,20 @@ export class ChatView {
   private readonly sendButton: HTMLElement & { disabled: boolean };
   private readonly stopButton: HTMLElement & { disabled: boolean };
   private readonly clearButton: HTMLElement & { disabled: boolean };
-  private runId: string | undefined;
   /** The reply being generated: its id, and the element its tokens are appended to. */
   private streaming: { chatId: number; text: HTMLElement } | undefined;
   private nextChatId = 1;
 
   constructor(private readonly host: ChatHost) {
     const s = host.settings;
-    this.model = dropdown({ label: 'Model', choices: [] });
-    this.model.onChange((model) => this.save({ model }));
+    this.model = new RunModels({
+      ask: (runId) => host.request({ type: 'chatModels', runId }),
+      get saved() {
+        return host.settings.model;
+      },
+      save: (model) => this.save({ model }),
+      setAvailable: (available, why) => this.setAvailable(available, why),
+    });
     this.system.value = s.system;
     this.system.addEventListener('change', () => this.save({ system: this.system.value }));
     this.maxTokens = textField({ label: 'Max new tokens', value: String(s.maxNewTokens) });
@@ -92,7 +98,7 @@ export class ChatView {
       h(
         'div',
         { class: 'toolbar chat-options' },
-        h('label', { class: 'tool' }, 'Model ', this.model.element),
+        h('label', { class: 'tool' }, 'Model ', this.model.control.element),
         h('label', { class: 'tool' }, 'Max new tokens ', this.maxTokens.element),
         h('label', { class: 'tool' }, 'Temperature ', this.temperature.element),
         this.clearButton,
@@ -115,31 +121,16 @@ export class ChatView {
 
   /** The panel's selected run; its models are asked for when it changes. */
   setRun(runId: string | undefined): void {
-    if (runId === this.runId) return;
-    this.runId = runId;
-    this.refreshModels();
+    this.model.setRun(runId);
   }
 
   /** Asks the host for the run's models again (a checkpoint was written, the run ended). */
   refreshModels(): void {
-    if (this.runId === undefined) {
-      this.setAvailable(false, 'No run selected.');
-      return;
-    }
-    this.host.request({ type: 'chatModels', runId: this.runId }).catch((err: Error) => {
-      this.setAvailable(false, err.message);
-    });
+    this.model.refresh();
   }
 
   models(m: ChatModelsMessage): void {
-    if (m.runId !== this.runId) return;
-    const el = this.model.element;
-    clear(el);
-    for (const c of m.models) el.append(h('vscode-option', { value: c.key }, c.label));
-    const keep = m.models.find((c) => c.key === this.host.settings.model) ?? m.models[0];
-    if (keep) this.model.value = keep.key;
-    if (keep && keep.key !== this.host.settings.model) this.save({ model: keep.key });
-    this.setAvailable(m.models.length > 0, m.unavailable ?? '');
+    this.model.fill(m.runId, m.models, m.unavailable);
   }
 
   ready(chatId: number, chat: boolean): void {
@@ -170,8 +161,9 @@ export class ChatView {
 
   private send(): void {
     const content = this.input.value;
-    const model = this.host.settings.model;
-    if (this.streaming || content.trim() === '' || this.runId === undefined || model === undefined) return;
+    const model = this.model.value;
+    const runId = this.model.run;
+    if (this.streaming || content.trim() === '' || runId === undefined || model === undefined) return;
     const options = this.options();
     if (typeof options === 'string') {
       this.showNote(options);
@@ -190,13 +182,11 @@ export class ChatView {
     if (!text) return;
     this.streaming = { chatId, text };
     this.updateButtons();
-    this.host
-      .request({ type: 'chatSend', chatId, runId: this.runId, model, system: this.system.value, messages, options })
-      .then(
-        // chatDone came before the reply; a reply with no chatDone (none streamed) still ends the turn.
-        () => this.streaming?.chatId === chatId && this.finish(undefined),
-        (err: Error) => this.streaming?.chatId === chatId && this.finish(`Error: ${err.message}`),
-      );
+    this.host.request({ type: 'chatSend', chatId, runId, model, system: this.system.value, messages, options }).then(
+      // chatDone came before the reply; a reply with no chatDone (none streamed) still ends the turn.
+      () => this.streaming?.chatId === chatId && this.finish(undefined),
+      (err: Error) => this.streaming?.chatId === chatId && this.finish(`Error: ${err.message}`),
+    );
   }
 
   /** The options row as the protocol wants them, or what is wrong with it. */
@@ -262,7 +252,7 @@ export class ChatView {
   private setAvailable(available: boolean, why: string): void {
     this.unavailable.textContent = why;
     this.unavailable.hidden = why === '';
-    this.model.disabled = !available;
+    this.model.control.disabled = !available;
     this.available = available;
     this.updateButtons();
   }

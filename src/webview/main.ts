@@ -11,6 +11,7 @@ import { Header } from './header.js';
 import { HostConnection } from './host.js';
 import { type LogSettings, LogsView } from './logs-view.js';
 import { MetricsView } from './metrics-view.js';
+import { PLAYGROUND_DEFAULTS, type PlaygroundSettings, PlaygroundView } from './playground-view.js';
 import { appendEvents, newRunData, type RunData } from './run-data.js';
 import { SWEEP_DEFAULTS, type SweepSettings, SweepView } from './sweep-view.js';
 
@@ -28,6 +29,7 @@ interface PanelState {
   logs: LogSettings;
   chat: ChatSettings;
   sweep: SweepSettings;
+  playground: PlaygroundSettings;
   selectedRun: string | undefined;
 }
 
@@ -37,6 +39,7 @@ const DEFAULTS: PanelState = {
   logs: { level: 'info', search: '', follow: true },
   chat: CHAT_DEFAULTS,
   sweep: SWEEP_DEFAULTS,
+  playground: PLAYGROUND_DEFAULTS,
   selectedRun: undefined,
 };
 
@@ -55,6 +58,7 @@ class Panel {
   private readonly chat: ChatView;
   private readonly sweep: SweepView;
   private tabs: HTMLElement | undefined;
+  private readonly playground: PlaygroundView;
   private readonly notice = h('div', { class: 'notice', role: 'status' });
 
   constructor(root: HTMLElement) {
@@ -67,6 +71,7 @@ class Panel {
       logs: { ...DEFAULTS.logs, ...saved?.logs },
       chat: { ...DEFAULTS.chat, ...saved?.chat, transcript: [...(saved?.chat?.transcript ?? [])] },
       sweep: { ...DEFAULTS.sweep, ...saved?.sweep },
+      playground: { ...DEFAULTS.playground, ...saved?.playground },
     };
     const panel = this;
     this.header = new Header({
@@ -121,6 +126,13 @@ class Panel {
       applyBest: (trial) => this.connection.request({ type: 'applyBest', trial }),
       notice: (text) => this.showNotice(text),
     });
+    this.playground = new PlaygroundView({
+      get settings() {
+        return panel.state.playground;
+      },
+      saveSettings: (playground) => this.save({ playground }),
+      request: (body) => this.connection.request(body),
+    });
     clear(root);
     this.notice.hidden = true;
     this.tabs = tabs(
@@ -130,6 +142,7 @@ class Panel {
         { id: 'config', label: 'Hyperparameters', content: this.form.element },
         { id: 'logs', label: 'Logs', content: this.logs.element },
         { id: 'metrics', label: 'Metrics', content: this.metrics.element },
+        { id: 'playground', label: 'Playground', content: this.playground.element },
         { id: 'chat', label: 'Chat', content: this.chat.element },
       ],
       this.state.tab,
@@ -206,6 +219,15 @@ class Panel {
       case 'chatDone':
         this.chat.done(m.chatId, m.stoppedBy, m.tokens);
         break;
+      case 'playgroundModels':
+        this.playground.models(m);
+        break;
+      case 'playgroundToken':
+        this.playground.token(m.playId, m.text);
+        break;
+      case 'playgroundResult':
+        this.playground.result(m.playId, m.result);
+        break;
     }
   }
 
@@ -240,9 +262,11 @@ class Panel {
     if (changes.train || changes.evals) this.charts.schedule();
     if (changes.logs) this.logs.appended(runId);
     if (changes.evals || changes.info) this.metrics.render(this.ordered(), this.labels);
-    // A new checkpoint or the run's end (final/) is a new model to chat with.
-    if (runId === this.selectedId() && events.some((e) => e.type === 'checkpoint' || e.type === 'status'))
+    // A new checkpoint or the run's end (final/) is a new model to chat with and try.
+    if (runId === this.selectedId() && events.some((e) => e.type === 'checkpoint' || e.type === 'status')) {
       this.chat.refreshModels();
+      this.playground.refreshModels();
+    }
   }
 
   private selectedId(): string | undefined {
@@ -268,6 +292,7 @@ class Panel {
     this.logs.setRun(selected);
     this.metrics.render(runs, this.labels);
     this.chat.setRun(selected?.info.id);
+    this.playground.setRun(selected?.info.id);
   }
 
   private showNotice(text: string): void {

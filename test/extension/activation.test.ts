@@ -60,12 +60,16 @@ const PURE = [
   'runs/run-owner.ts',
   'runs/engine-launcher.ts',
   'runs/slurm-jobs.ts',
+  'runs/config-runs.ts',
   'validation/config-fs.ts',
   // A worker thread has no 'vscode' module at all.
   'validation/config-worker.ts',
   'validation/worker-client.ts',
   'chat/chat-session.ts',
   'chat/chat-models.ts',
+  'serve/model-server.ts',
+  'panel/playground-host.ts',
+  'serve/sse.ts',
 ];
 
 test('the pure modules do not reach vscode', () => {

@@ -192,5 +192,5 @@ test('chat models: final and checkpoints newest first, only for causal-lm runs; 
   ]);
   assert.equal(chatModelPath(run, 'step-4'), join(run, 'checkpoints', 'step-4'));
   assert.equal(chatModelPath(run, 'final'), join(run, 'final'));
-  assert.throws(() => chatModelPath(run, '../../etc'), /Unknown chat model/);
+  assert.throws(() => chatModelPath(run, '../../etc'), /Unknown model "..\/..\/etc"/);
 });

@@ -224,6 +224,79 @@ const sweepInfo = partial(
   ['id', 'dir'],
 );
 
+/** Playground inputs and results: well-formed, and with the faults the checks must catch. */
+const playText = fc.constantFrom('a fine film', '😀 Ada in Paris', '', '  ');
+const playgroundInput = fc.oneof(
+  fc.record({
+    task: fc.constantFrom('text-classification', 'token-classification', 'summarization'),
+    text: maybe(playText),
+  }),
+  fc.record({ task: fc.constant('question-answering'), question: maybe(playText), context: maybe(playText) }),
+  fc.record({
+    task: fc.constant('causal-lm'),
+    prompt: maybe(playText),
+    maxTokens: maybe(fc.integer({ min: -1, max: 64 })),
+    temperature: maybe(fc.double({ min: -1, max: 3, noNaN: true })),
+  }),
+);
+const span = fc.record({
+  group: maybe(fc.constantFrom('PER', 'LOC')),
+  word: maybe(fc.string()),
+  answer: maybe(fc.string()),
+  score: maybe(fc.double({ min: 0, max: 1, noNaN: true })),
+  start: maybe(fc.integer({ min: -1, max: 20 })),
+  end: maybe(fc.integer({ min: 0, max: 30 })),
+});
+const playgroundResult = fc.oneof(
+  fc.record({
+    task: fc.constant('text-classification'),
+    labels: maybe(
+      fc.array(fc.record({ label: maybe(fc.string()), score: maybe(fc.double({ noNaN: true })) }), { maxLength: 3 }),
+    ),
+  }),
+  fc.record({
+    task: fc.constant('token-classification'),
+    text: maybe(playText),
+    entities: maybe(fc.array(span, { maxLength: 3 })),
+  }),
+  fc.record({
+    task: fc.constant('question-answering'),
+    question: maybe(playText),
+    context: maybe(playText),
+    answer: maybe(span),
+  }),
+  fc.record({
+    task: fc.constant('causal-lm'),
+    prompt: maybe(playText),
+    text: maybe(fc.string()),
+    finishReason: maybe(fc.constantFrom('stop', 'length', 'stopped', 'eos')),
+  }),
+);
+
+/** The Playground's host messages. */
+export const playgroundHostMessage: fc.Arbitrary<unknown> = fc.oneof(
+  partial(
+    {
+      type: fc.constant('playgroundModels'),
+      runId: maybe(runId),
+      task: maybe(fc.constantFrom('text-classification', 'causal-lm', 'x')),
+      models: maybe(fc.array(maybe(chatModel), { maxLength: 3 })),
+      unavailable: maybe(fc.string()),
+    },
+    ['type', 'runId', 'models'],
+  ),
+  partial({ type: fc.constant('playgroundToken'), playId: maybe(chatId), text: maybe(fc.string()) }, [
+    'type',
+    'playId',
+    'text',
+  ]),
+  partial({ type: fc.constant('playgroundResult'), playId: maybe(chatId), result: maybe(playgroundResult) }, [
+    'type',
+    'playId',
+    'result',
+  ]),
+);
+
 /** Host -> webview messages. */
 export const hostMessage: fc.Arbitrary<unknown> = fc.oneof(
   partial(
@@ -285,6 +358,7 @@ export const hostMessage: fc.Arbitrary<unknown> = fc.oneof(
     },
     ['type', 'chatId', 'stoppedBy', 'tokens'],
   ),
+  playgroundHostMessage,
   json,
 );
 
@@ -348,6 +422,23 @@ export const webviewMessage: fc.Arbitrary<unknown> = fc.oneof(
     'type',
     'id',
     'trial',
+  ]),
+  partial({ type: fc.constant('playgroundModels'), id: maybe(fc.nat()), runId: maybe(runId) }, ['type', 'id', 'runId']),
+  partial(
+    {
+      type: fc.constant('playgroundRun'),
+      id: maybe(fc.nat()),
+      playId: maybe(chatId),
+      runId: maybe(runId),
+      model: maybe(chatModel.map((m) => m.key)),
+      input: maybe(playgroundInput),
+    },
+    ['type', 'id', 'playId', 'runId', 'model', 'input'],
+  ),
+  partial({ type: fc.constant('playgroundStop'), id: maybe(fc.nat()), playId: maybe(chatId) }, [
+    'type',
+    'id',
+    'playId',
   ]),
   json,
 );

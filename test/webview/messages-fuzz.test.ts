@@ -46,14 +46,17 @@ async function handle(request: WebviewRequest): Promise<void> {
       return;
     case 'chatModels':
     case 'chatSend':
+    case 'playgroundModels':
+    case 'playgroundRun':
       if (!RUNS.has(request.runId)) throw new Error(`Unknown run ${request.runId}.`);
       // The page names a model by key; only final and step-<N> become folders, inside the run.
-      if (request.type === 'chatSend') {
+      if (request.type === 'chatSend' || request.type === 'playgroundRun') {
         const dir = chatModelPath('/ws/runs/demo', request.model);
         assert.ok(dir.startsWith('/ws/runs/demo/'), dir);
       }
       return;
     case 'chatStop':
+    case 'playgroundStop':
       return;
   }
 }

@@ -19,6 +19,7 @@ import {
   status,
   stepEvents,
   T0,
+  unexpectedViolations,
   violations,
   waitForPoints,
   waitForReady,
@@ -67,11 +68,6 @@ function applyEdit(text: string, path: (string | number)[], value: JsonValue | u
 async function shot(page: Page, name: string): Promise<void> {
   await settle(page);
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
-}
-
-/** FAST (under the toolkit) probes `:focus-visible` support once with an empty <style>: CSP blocks it, by design. */
-function unexpectedViolations(list: Awaited<ReturnType<typeof violations>>) {
-  return list.filter((v) => !(v.directive === 'style-src-elem' && v.blocked === 'inline' && v.sample === ''));
 }
 
 describe('run panel in Chromium', { skip }, () => {

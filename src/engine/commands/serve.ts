@@ -12,6 +12,7 @@ export const serveCommand: Command = {
   usage: `usage: finetune serve --model <folder|run-dir|run-dir/checkpoints/step-N> [--host 127.0.0.1] [--port 8080]
                       [--max-batch 16] [--max-wait-ms 5] [--max-concurrency 64] [--api-key KEY]
                       [--max-body-bytes 4194304] [--device cpu|cuda|auto] [--threads N] [--quantize int8]
+                      [--exit-with-stdin]
 
 Loads the model once and serves until SIGTERM or SIGINT (then stops accepting connections,
 finishes the requests in flight and exits 0). Binds to loopback unless --host says otherwise.
@@ -34,6 +35,8 @@ Prints "listening on <url>" and one JSON line {"event":"listening","url","port",
 writes them (the same rewrite, applied on load; measure its accuracy change with that export).
 --api-key KEY requires "Authorization: Bearer KEY" (not on /health and /metrics). Requests beyond
 --max-concurrency get 429 with Retry-After; bodies beyond --max-body-bytes get 413.
+--exit-with-stdin stops the server (draining, as SIGTERM does) when its stdin closes: for a parent
+that talks to it over HTTP and must not leave it running when the parent dies (VS Code's Playground).
 `,
   async run(args) {
     const { values } = parseArgs({
@@ -50,6 +53,7 @@ writes them (the same rewrite, applied on load; measure its accuracy change with
         device: { type: 'string' },
         threads: { type: 'string' },
         quantize: { type: 'string' },
+        'exit-with-stdin': { type: 'boolean' },
       },
       strict: true,
     });
@@ -75,6 +79,7 @@ writes them (the same rewrite, applied on load; measure its accuracy change with
       apiKey: values['api-key'],
       maxBodyBytes:
         atLeastOne('max-body-bytes', intOption(values['max-body-bytes'], 'max-body-bytes')) ?? DEFAULT_MAX_BODY_BYTES,
+      exitWithStdin: values['exit-with-stdin'] === true,
     });
   },
 };
@@ -92,6 +97,7 @@ async function serve(
     maxConcurrency: number;
     apiKey: string | undefined;
     maxBodyBytes: number;
+    exitWithStdin: boolean;
   },
 ): Promise<number> {
   // A training checkpoint is served as the model final/ would be at that step (adapters merged).
@@ -110,10 +116,16 @@ async function serve(
       const { url, port } = await app.listen(o.host, o.port);
       process.stdout.write(`listening on ${url} (${model.kind === 'causal-lm' ? 'causal LM' : model.task})\n`);
       process.stdout.write(`${JSON.stringify({ event: 'listening', url, port, model: path })}\n`);
-      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      const signal = await new Promise<string>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
+        if (o.exitWithStdin) {
+          process.stdin.once('end', () => resolve('stdin closed'));
+          process.stdin.resume();
+        }
       });
+      // A stdin still being read would keep the process alive after the drain.
+      if (o.exitWithStdin) process.stdin.destroy();
       process.stderr.write(
         `finetune serve: ${signal}: draining ${app.inFlightRequests} request(s) in flight, accepting no more\n`,
       );

@@ -7,9 +7,10 @@ import { orderConfigs } from '../configs/discovery.js';
 import { CONFIG_TEMPLATES, writeTemplateFiles } from '../configs/templates.js';
 import type { Ctx } from '../ctx.js';
 import { CONFIG_FILE_RE, CONFIG_GLOB } from '../ids.js';
+import { showRunPanelOnStart } from '../panel/run-panel.js';
 import { outputDirOf } from '../runs/runs-root.js';
 import { launcherTypeOf } from '../runs/slurm-jobs.js';
-import { configFolderOf, localFolders } from '../settings.js';
+import { configFolderOf, localFolders, readSettings } from '../settings.js';
 import { requireTrust } from './trust.js';
 
 /** Start Fine-tune, New Fine-tune Config and Validate Config. */
@@ -87,6 +88,8 @@ export async function startRun(ctx: Ctx, arg?: unknown): Promise<string | undefi
   const runDir = await ctx.runs.start(request);
   ctx.outputs.open(runDir, false);
   ctx.notifications.track(runDir);
+  // The live curves in view without another click (finetune.openPanelOnStart turns it off).
+  if (readSettings(uri).openPanelOnStart) showRunPanelOnStart(ctx.extensionContext, uri, runDir);
   return runDir;
 }
 

@@ -40,13 +40,14 @@ const VERBS: Readonly<Record<RunAction, string>> = {
   resume: 'resumed',
   delete: 'deleted',
   export: 'exported',
+  serve: 'served',
   open: 'opened',
   log: 'shown',
   compare: 'compared',
 };
 
 /** The run an action applies to: from the arguments, or picked among the runs that allow it. */
-async function pickRun(ctx: Ctx, args: readonly unknown[], action: RunAction): Promise<RunSnapshot | undefined> {
+export async function pickRun(ctx: Ctx, args: readonly unknown[], action: RunAction): Promise<RunSnapshot | undefined> {
   const named = runDirsOf(args)[0];
   if (named !== undefined) {
     const run = ctx.runs.get(named);

@@ -8,7 +8,7 @@ import {
   type ChatStopReason,
   parseChatReply,
 } from '../../shared/chat-protocol.js';
-import { Disposable, toDisposable } from '../lifecycle.js';
+import { Disposable, type IDisposable, toDisposable } from '../lifecycle.js';
 
 /**
  * The Chat tab's conversation with the engine (`finetune chat`, src/shared/chat-protocol.ts),
@@ -42,10 +42,48 @@ export interface ChatSink {
 /** Last bytes of the engine's stderr kept for an error message (a crash's trace ends there). */
 const STDERR_TAIL = 2000;
 
+/**
+ * What the owner of an attached engine process (the chat engine, the playground's server) does with
+ * it: logs its stderr under `tag` and keeps its tail, reports its end once (a failed start or its
+ * exit, with that tail) to `onGone`, and, disposed, ends it (stdin closed, then killed) unless it
+ * has already gone.
+ */
+export function watchAttached(
+  proc: ChatProcess,
+  what: string,
+  log: (line: string) => void,
+  onGone: (why: string) => void,
+): IDisposable {
+  let stderr = '';
+  let gone = false;
+  const end = (why: string) => {
+    if (gone) return;
+    gone = true;
+    onGone(why);
+  };
+  proc.stderr.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    stderr = (stderr + text).slice(-STDERR_TAIL);
+    log(`[${what}] ${text.trimEnd()}`);
+  });
+  // A write to a process that died meanwhile errors here; the exit reports it.
+  proc.stdin.on('error', () => {});
+  proc.on('error', (err) => end(`the ${what} could not start: ${err.message}`));
+  proc.on('exit', (code, signal) => {
+    const tail = stderr.trim().split('\n').slice(-3).join(' ');
+    end(`the ${what} exited (${signal ? `signal ${signal}` : `code ${code}`})${tail ? `: ${tail}` : ''}`);
+  });
+  return toDisposable(() => {
+    if (gone) return;
+    // Closing stdin is how both end; the kill makes sure a busy one goes too.
+    proc.stdin.end();
+    proc.kill();
+  });
+}
+
 /** One engine process serving one model: a scope of its own, disposed when the model changes. */
 class ChatEngine extends Disposable {
   readonly ready: Promise<{ chat: boolean }>;
-  private stderr = '';
   private readonly listeners = new Set<(reply: ChatReply) => void>();
   private readonly exitListeners = new Set<(why: string) => void>();
   private exited: string | undefined;
@@ -56,21 +94,11 @@ class ChatEngine extends Disposable {
     log: (line: string) => void,
   ) {
     super();
-    this._register(
-      toDisposable(() => {
-        if (this.exited !== undefined) return;
-        // Closing stdin is the protocol's way to end; the kill makes sure a busy engine goes too.
-        proc.stdin.end();
-        proc.kill();
-      }),
-    );
-    proc.stderr.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      this.stderr = (this.stderr + text).slice(-STDERR_TAIL);
-      log(`[chat engine] ${text.trimEnd()}`);
-    });
-    // A write to an engine that died meanwhile errors here; the exit reports it.
-    proc.stdin.on('error', () => {});
+    const gone = (why: string) => {
+      this.exited = why;
+      for (const l of [...this.exitListeners]) l(why);
+    };
+    this._register(watchAttached(proc, 'chat engine', log, gone));
     const lines = createInterface({ input: proc.stdout, crlfDelay: Number.POSITIVE_INFINITY });
     lines.on('line', (line) => {
       const parsed = parseChatReply(line);
@@ -79,16 +107,6 @@ class ChatEngine extends Disposable {
         return;
       }
       for (const l of [...this.listeners]) l(parsed.value);
-    });
-    const gone = (why: string) => {
-      if (this.exited !== undefined) return;
-      this.exited = why;
-      for (const l of [...this.exitListeners]) l(why);
-    };
-    proc.on('error', (err) => gone(`the chat engine could not start: ${err.message}`));
-    proc.on('exit', (code, signal) => {
-      const tail = this.stderr.trim().split('\n').slice(-3).join(' ');
-      gone(`the chat engine exited (${signal ? `signal ${signal}` : `code ${code}`})${tail ? `: ${tail}` : ''}`);
     });
     this.ready = new Promise((resolve, reject) => {
       const stop = this.subscribe(

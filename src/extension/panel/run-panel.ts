@@ -18,15 +18,16 @@ import {
 import type { RunEvent } from '../../shared/run-directory.js';
 import { configName, latestRunOf } from '../../shared/run-id.js';
 import { chatModelPath, chatModelsOf } from '../chat/chat-models.js';
-import { ChatSession } from '../chat/chat-session.js';
+import type { ChatSession } from '../chat/chat-session.js';
 import { Disposable, toDisposable } from '../lifecycle.js';
-import { chatArgs, spawnAttached } from '../runs/engine-process.js';
-import { configRunsRoot, readSettings } from '../settings.js';
+import { configRunsRoot } from '../settings.js';
 import type { ConfigValidator } from '../validation/worker-client.js';
 import { configEdit } from './config-edit.js';
 import { buildPanelHtml, makeNonce } from './csp.js';
 import { EventBatcher } from './event-batcher.js';
+import { panelChat, panelPlayground, taskOf } from './panel-engines.js';
 import { receiveWebviewMessage } from './panel-requests.js';
+import type { PlaygroundHost } from './playground-host.js';
 import { RunFollower, RunsFolderWatcher } from './run-follower.js';
 import { applyBestToConfig } from './sweep-commands.js';
 import { SweepFollower } from './sweep-follower.js';
@@ -79,6 +80,16 @@ export function showRunPanel(context: vscode.ExtensionContext, target: RunPanelT
     ],
   });
   new RunPanel(context, panel, target);
+}
+
+/**
+ * The panel on a run just started: the config's panel when one is open (it follows the config's
+ * new runs by itself), else the run's own, the one Open Run shows.
+ */
+export function showRunPanelOnStart(context: vscode.ExtensionContext, configUri: vscode.Uri, runDir: string): void {
+  const configPanel = open.get(keyOf({ runDirs: [], configUri }));
+  if (configPanel) configPanel.reveal();
+  else showRunPanel(context, { runDirs: [runDir] });
 }
 
 /**
@@ -135,6 +146,8 @@ class RunPanel extends Disposable {
   private sweep: SweepFollower | undefined;
   /** The Chat tab's engine process, started on its first message and killed with the panel. */
   private readonly chat: ChatSession;
+  /** The Playground tab's model server, started on its first input and killed with the panel. */
+  private readonly playground: PlaygroundHost;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -159,18 +172,15 @@ class RunPanel extends Disposable {
         for (const f of this.followers.values()) f.dispose();
       }),
     );
-    this.chat = this._register(
-      new ChatSession({
-        start: (modelDir) => {
-          const settings = readSettings(target.configUri);
-          const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? dirname(modelDir);
-          const cli = context.asAbsolutePath('dist/cli.js');
-          return spawnAttached(
-            chatArgs(cli, modelDir, { device: settings.device, threads: settings.engineThreads }),
-            cwd,
-          );
+    const children = { context, configUri: target.configUri, log: (line: string) => panelLog?.info(line) };
+    this.chat = this._register(panelChat(children));
+    this.playground = this._register(
+      panelPlayground(children, {
+        runOf: (runId) => {
+          const follower = this.followerOf(runId);
+          return { dir: follower.dir, task: taskOf(follower.info.config) };
         },
-        log: (line) => panelLog?.info(line),
+        post: (message) => this.post(message),
       }),
     );
     this._register(panel.onDidDispose(() => this.dispose()));
@@ -351,8 +361,7 @@ class RunPanel extends Disposable {
         return this.exportPng(request.fileName, request.dataUrl);
       case 'chatModels': {
         const follower = this.followerOf(request.runId);
-        const config = follower.info.config;
-        const task = config && typeof config === 'object' && !Array.isArray(config) ? config.task : undefined;
+        const task = taskOf(follower.info.config);
         this.post({ type: 'chatModels', runId: request.runId, ...(await chatModelsOf(follower.dir, task)) });
         return;
       }
@@ -363,6 +372,10 @@ class RunPanel extends Disposable {
         return;
       case 'applyBest':
         return applyBestToConfig(this.sweep?.info, request.trial);
+      case 'playgroundModels':
+      case 'playgroundRun':
+      case 'playgroundStop':
+        return this.playground.handle(request);
     }
   }
 

@@ -151,3 +151,19 @@ export function escalateStop(pid: number, plan: StopPlan, deps: StopDeps, elapse
     if (timer) clearTimeout(timer);
   });
 }
+
+/**
+ * `finetune serve --model <dir> --host 127.0.0.1 --port <port>`: `port` 0 (a free port, printed
+ * on the listening line) with `exitWithStdin` for the Playground's own server, which then ends
+ * with its parent; a fixed port for the Serve Model task in the terminal.
+ */
+export function serveArgs(
+  cli: string,
+  modelDir: string,
+  opts: EngineOptions,
+  port: number,
+  exitWithStdin: boolean,
+): string[] {
+  const args = [cli, 'serve', '--model', modelDir, '--host', '127.0.0.1', '--port', String(port)];
+  return [...args, ...engineFlags(opts), ...(exitWithStdin ? ['--exit-with-stdin'] : [])];
+}

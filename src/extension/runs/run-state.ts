@@ -30,12 +30,12 @@ export function canTransition(from: RunState, to: RunState): boolean {
   return from === to || TRANSITIONS[from].includes(to);
 }
 
-export type RunAction = 'stop' | 'resume' | 'delete' | 'export' | 'open' | 'log' | 'compare';
+export type RunAction = 'stop' | 'resume' | 'delete' | 'export' | 'serve' | 'open' | 'log' | 'compare';
 
 const ACTIONS: Readonly<Record<RunState, readonly RunAction[]>> = {
   queued: ['stop', 'delete', 'open', 'log'],
   running: ['stop', 'open', 'log', 'compare'],
-  completed: ['delete', 'export', 'open', 'log', 'compare'],
+  completed: ['delete', 'export', 'serve', 'open', 'log', 'compare'],
   failed: ['resume', 'delete', 'open', 'log', 'compare'],
   stopped: ['resume', 'delete', 'open', 'log', 'compare'],
   cancelled: ['resume', 'delete', 'open', 'log', 'compare'],
