@@ -14,10 +14,13 @@ scenario('playground', { trust: true, timeoutMs: 420_000 }, async (wb, server) =
   // Serve Model's port: a free one, not the default 8080 that something else may hold.
   const port = await freePort();
   fs.mkdirSync(path.join(ws, '.vscode'));
-  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'finetune.serve.port': port }));
+  fs.writeFileSync(
+    path.join(ws, '.vscode', 'settings.json'),
+    JSON.stringify({ 'finetune.serve.port': port, 'finetune.openPanelOnStart': true }),
+  );
   const runDir = await wb.startSentimentRun(server.url, ws);
 
-  // The panel opened on the run without a click (finetune.openPanelOnStart, default true).
+  // The panel opened on the run without a click (finetune.openPanelOnStart, on in this workspace).
   const panel = wb.panelFrame();
   await panel
     .locator('.run-header', { hasText: path.basename(runDir) })

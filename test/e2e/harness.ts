@@ -71,6 +71,9 @@ export async function startCodeServer(name: string, opts: { trust: boolean }): P
     'files.autoSave': 'off',
     // One engine thread: the browser, code-server and the engine share a 2-core machine.
     'finetune.engineThreads': 1,
+    // The scenarios written before Start opened the run panel open it themselves when they need
+    // it; 07-playground turns the default back on in its workspace settings.
+    'finetune.openPanelOnStart': false,
     'editor.stickyScroll.enabled': false,
     'editor.minimap.enabled': false,
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
