@@ -6,6 +6,7 @@ import { ngramCommand } from './commands/ngram.js';
 import { selftestCommand } from './commands/selftest.js';
 import { serveCommand } from './commands/serve.js';
 import { sweepCommand } from './commands/sweep.js';
+import { tokenizerCommand } from './commands/tokenizer.js';
 import { resumeCommand, trainCommand } from './commands/train.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -26,6 +27,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   ngram: ngramCommand,
   chat: chatCommand,
   serve: serveCommand,
+  tokenizer: tokenizerCommand,
 };
 
 function help(): string {
