@@ -12,12 +12,6 @@ export class TokenizerTrainingError extends Error {
   override readonly name = 'TokenizerTrainingError';
 }
 
-export interface CorpusText {
-  text: string;
-  /** Bytes of the file this text came from (line ending and JSON syntax included), for progress. */
-  bytes: number;
-}
-
 const JSONL = new Set(['.jsonl', '.json', '.ndjson']);
 const LINE_END = /\r\n|\r|\n/g;
 
@@ -48,11 +42,18 @@ export async function corpusFiles(inputs: readonly string[]): Promise<string[]> 
   return out;
 }
 
+/** Lines of a file read in one go, and the bytes read for them. */
+export interface LineBatch {
+  lines: string[];
+  bytes: number;
+}
+
 /**
  * The lines of a UTF-8 file with their line endings kept ("\n", "\r\n" or "\r"), as Hugging
- * Face's `train_from_files` reads them (a ByteLevel tokenizer learns the newline as a token).
+ * Face's `train_from_files` reads them (a ByteLevel tokenizer learns the newline as a token), in
+ * batches of about a megabyte: one await per batch, not per line.
  */
-export async function* linesWithEnding(file: string): AsyncGenerator<string> {
+export async function* lineBatches(file: string): AsyncGenerator<LineBatch> {
   const decoder = new StringDecoder('utf8');
   let partial = '';
   let first = true;
@@ -62,21 +63,23 @@ export async function* linesWithEnding(file: string): AsyncGenerator<string> {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       first = false;
     }
+    const lines: string[] = [];
     let start = 0;
     for (const m of text.matchAll(LINE_END)) {
       // A CR at the very end may be the first half of a CRLF split across chunks.
       if (m[0] === '\r' && m.index === text.length - 1) break;
       const end = m.index + m[0].length;
-      yield text.slice(start, end);
+      lines.push(text.slice(start, end));
       start = end;
     }
     partial = text.slice(start);
     if (partial.length > MAX_LINE_BYTES) {
       throw new TokenizerTrainingError(`${file}: a line is longer than ${formatBytes(MAX_LINE_BYTES)}`);
     }
+    yield { lines, bytes: chunk.length };
   }
   partial += decoder.end();
-  if (partial !== '') yield partial;
+  if (partial !== '') yield { lines: [partial], bytes: 0 };
 }
 
 /** One JSON line's text column; errors name the file and line. */
@@ -105,23 +108,27 @@ function jsonText(file: string, line: number, raw: string, column: string): stri
 }
 
 /**
- * The texts of the corpus, file after file. JSON lines give the text column of each row (blank
- * lines and null values are skipped); other files give each line, ending included.
+ * The texts of the corpus, file after file, in batches. JSON lines give the text column of each
+ * row (blank lines and null values are skipped); other files give each line, ending included.
  */
-export async function* corpusTexts(files: readonly string[], textColumn: string): AsyncGenerator<CorpusText> {
+export async function* corpusTexts(files: readonly string[], textColumn: string): AsyncGenerator<LineBatch> {
   for (const file of files) {
     const isJson = JSONL.has(extname(file).toLowerCase());
     let line = 0;
-    for await (const raw of linesWithEnding(file)) {
-      line++;
-      const bytes = Buffer.byteLength(raw);
+    for await (const batch of lineBatches(file)) {
       if (!isJson) {
-        yield { text: raw, bytes };
+        line += batch.lines.length;
+        yield batch;
         continue;
       }
-      if (raw.trim() === '') continue;
-      const text = jsonText(file, line, raw, textColumn);
-      if (text !== null) yield { text, bytes };
+      const texts: string[] = [];
+      for (const raw of batch.lines) {
+        line++;
+        if (raw.trim() === '') continue;
+        const text = jsonText(file, line, raw, textColumn);
+        if (text !== null) texts.push(text);
+      }
+      yield { lines: texts, bytes: batch.bytes };
     }
   }
 }

@@ -6,6 +6,8 @@
 /** A unigram model being trained: pieces by id with their log probabilities. */
 export class PieceModel {
   readonly ids = new Map<string, number>();
+  /** Every proper prefix of a piece: a lattice stops extending a substring that is none (the trie's walk). */
+  readonly prefixes = new Set<string>();
   readonly scores: Float64Array;
   readonly unkScore: number;
 
@@ -18,7 +20,10 @@ export class PieceModel {
     let min = Number.POSITIVE_INFINITY;
     for (const [i, [piece, score]] of pieces.entries()) {
       this.scores[i] = score;
-      if (i > 0) this.ids.set(piece, i);
+      if (i > 0) {
+        this.ids.set(piece, i);
+        for (let k = 1; k < piece.length; k++) this.prefixes.add(piece.slice(0, k));
+      }
       if (score < min) min = score;
     }
     this.unkScore = min - 10; // K_UNK_PENALTY
@@ -71,11 +76,13 @@ export function buildLattice(model: PieceModel, word: string, skip?: [number, nu
     let single = false;
     const maxLen = Math.min(model.maxPieceLength, n - s);
     for (let len = 1; len <= maxLen; len++) {
-      if (skip && skip[0] === s && skip[1] === len) continue;
-      const id = model.ids.get(word.slice(off[s], off[s + len]));
-      if (id === undefined) continue;
-      push(s, len, id, model.scores[id] as number);
-      if (len === 1) single = true;
+      const sub = word.slice(off[s], off[s + len]);
+      const id = skip && skip[0] === s && skip[1] === len ? undefined : model.ids.get(sub);
+      if (id !== undefined) {
+        push(s, len, id, model.scores[id] as number);
+        if (len === 1) single = true;
+      }
+      if (!model.prefixes.has(sub)) break;
     }
     if (!single) push(s, 1, 0, model.unkScore);
   }

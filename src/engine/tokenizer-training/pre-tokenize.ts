@@ -21,6 +21,11 @@ export interface WordSplitter {
 /** Printable ASCII plus tab and line ends: no normalizer used here changes these but for case and runs of spaces. */
 const PLAIN = /^[\t\n\r\x20-\x7e]*$/;
 const SPACE_RUNS = / {2,}/g;
+// BERT_SPLIT and GPT2_SPLIT restricted to ASCII, where they match the same pieces: BERT's
+// punctuation is then the four ASCII ranges, \p{L} is [A-Za-z] and \p{N} is [0-9]. Without the
+// Unicode flag and property classes they run several times faster.
+const BERT_SPLIT_ASCII = /[^\s!-/:-@[-`{-~]+|[!-/:-@[-`{-~]/g;
+const GPT2_SPLIT_ASCII = /'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+(?!\S)|\s+/g;
 const META = '\u2581';
 
 export interface SplitterOptions {
@@ -52,21 +57,17 @@ export function wordSplitter(options: SplitterOptions): WordSplitter {
   const full: AlignedNormalizer | null = buildNormalizer(options.normalizer);
   const normalize = (text: string) =>
     PLAIN.test(text) ? options.plain(text) : full ? full(identity(text)).text : text;
+  /** Counts the matches of the ASCII regex on a PLAIN text, of the Unicode one otherwise. */
+  const matches = (text: string, counts: Map<string, number>, ascii: RegExp, unicode: RegExp) => {
+    const plain = PLAIN.test(text);
+    const normalized = plain ? options.plain(text) : full ? full(identity(text)).text : text;
+    for (const m of normalized.matchAll(plain ? ascii : unicode)) if (m[0].length > 0) add(counts, m[0]);
+  };
   switch (options.kind) {
     case 'bert':
-      return {
-        count(text, counts) {
-          for (const m of normalize(text).matchAll(BERT_SPLIT)) add(counts, m[0]);
-        },
-        finish: (w) => w,
-      };
+      return { count: (text, counts) => matches(text, counts, BERT_SPLIT_ASCII, BERT_SPLIT), finish: (w) => w };
     case 'byte-level':
-      return {
-        count(text, counts) {
-          for (const m of normalize(text).matchAll(GPT2_SPLIT)) if (m[0].length > 0) add(counts, m[0]);
-        },
-        finish: byteLevelText,
-      };
+      return { count: (text, counts) => matches(text, counts, GPT2_SPLIT_ASCII, GPT2_SPLIT), finish: byteLevelText };
     case 'metaspace':
       return { count: (text, counts) => metaspaceWords(normalize(text), counts), finish: (w) => w };
   }

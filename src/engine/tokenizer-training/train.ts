@@ -47,10 +47,10 @@ async function countWords(options: TrainTokenizerOptions, layout: Layout) {
   let bytes = 0;
   let texts = 0;
   let next = PROGRESS_EVERY;
-  for await (const t of corpusTexts(files, options.textColumn)) {
-    splitter.count(t.text, raw);
-    texts++;
-    bytes += t.bytes;
+  for await (const batch of corpusTexts(files, options.textColumn)) {
+    for (const text of batch.lines) splitter.count(text, raw);
+    texts += batch.lines.length;
+    bytes += batch.bytes;
     if (bytes >= next && options.onProgress) {
       next = bytes + PROGRESS_EVERY;
       options.onProgress({ phase: 'read', bytes, totalBytes, texts, words: raw.size });

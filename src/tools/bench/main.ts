@@ -7,6 +7,7 @@ import { ngramSuite } from './ngram.js';
 import { paddingSuite } from './padding.js';
 import { formatProfile, profileTrainStep } from './profile.js';
 import type { BenchArgs, BenchSuite } from './suite.js';
+import { tokenizerSuite } from './tokenizer.js';
 import { trainStepSuite } from './train-step.js';
 
 /**
@@ -19,7 +20,15 @@ import { trainStepSuite } from './train-step.js';
  * throughput suite spawns per measurement; `--profile` adds ORT's per-op profile of its train step;
  * `--case memory-small` is the memory suite's child).
  */
-const SUITES: readonly BenchSuite[] = [trainStepSuite, decodersSuite, paddingSuite, memorySuite, dataSuite, ngramSuite];
+const SUITES: readonly BenchSuite[] = [
+  trainStepSuite,
+  decodersSuite,
+  paddingSuite,
+  memorySuite,
+  dataSuite,
+  ngramSuite,
+  tokenizerSuite,
+];
 
 async function runCase(name: string, args: BenchArgs, json: boolean): Promise<void> {
   if (name === MEMORY_CASE.name) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Tokenizer } from '../../../src/engine/tokenize/tokenizer.js';
-import { linesWithEnding, TokenizerTrainingError } from '../../../src/engine/tokenizer-training/corpus.js';
+import { lineBatches, TokenizerTrainingError } from '../../../src/engine/tokenizer-training/corpus.js';
 import { type TrainTokenizerOptions, trainTokenizer } from '../../../src/engine/tokenizer-training/train.js';
 
 const root = join(__dirname, '..', '..', '..');
@@ -87,7 +87,12 @@ test('text files keep their line ends (across read chunks too), a folder gives i
   // The BOM's 3 bytes put the CR at the end of the first 1 MiB read and its LF in the next.
   const big = `${'x'.repeat((1 << 20) - 4)}\r\nsecond\rthird\nlast`;
   const lines: string[] = [];
-  for await (const l of linesWithEnding(file('ends.txt', `\uFEFF${big}`))) lines.push(l);
+  let bytes = 0;
+  for await (const batch of lineBatches(file('ends.txt', `\uFEFF${big}`))) {
+    lines.push(...batch.lines);
+    bytes += batch.bytes;
+  }
+  assert.equal(bytes, Buffer.byteLength(`\uFEFF${big}`));
   assert.deepEqual(
     lines.map((l) => l.slice(-8)),
     [`${'x'.repeat(6)}\r\n`, 'second\r', 'third\n', 'last'],
