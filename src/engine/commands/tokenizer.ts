@@ -40,7 +40,7 @@ function progressPrinter(): ((p: TrainingProgress) => void) | undefined {
       const rate = seconds > 0 ? `, ${(p.bytes / 1e6 / seconds).toFixed(1)} MB/s` : '';
       process.stderr.write(
         `\rreading ${(p.bytes / 1e6).toFixed(1)} of ${(p.totalBytes / 1e6).toFixed(1)} MB${pct}${rate}, ` +
-          `${p.texts} texts, ${p.words} distinct words`,
+          `${p.texts} texts, ${p.words} distinct words\x1b[K`,
       );
     } else {
       process.stderr.write(`\rtraining on ${p.words} distinct words...\x1b[K\n`);
