@@ -4,12 +4,12 @@
 // train with: BertWordPieceTokenizer (with bert-base's TemplateProcessing), RoBERTa's byte-level
 // BPE (the "train a language model from scratch" recipe), GPT-2's ByteLevelBPETokenizer, and
 // SentencePieceUnigramTokenizer.
+import type { TokenizerType } from '../../shared/tokenizer-types.js';
 import type { Json } from '../tokenize/library.js';
 import { BYTE_TO_CHAR } from '../tokenize/pretokenizers.js';
 import { plainNormalizers, type SplitterOptions } from './pre-tokenize.js';
 
-export const TOKENIZER_TYPES = ['wordpiece', 'bpe', 'byte-level-bpe', 'unigram'] as const;
-export type TokenizerType = (typeof TOKENIZER_TYPES)[number];
+export { TOKENIZER_TYPES, type TokenizerType } from '../../shared/tokenizer-types.js';
 
 export type TrainedModel =
   | { kind: 'WordPiece'; vocab: readonly string[] }

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { Tokenizer } from '../../../src/engine/tokenize/tokenizer.js';
 import { lineBatches, TokenizerTrainingError } from '../../../src/engine/tokenizer-training/corpus.js';
 import { type TrainTokenizerOptions, trainTokenizer } from '../../../src/engine/tokenizer-training/train.js';
+import { tokenizerTrainArgs } from '../../../src/extension/runs/engine-process.js';
 
 const root = join(__dirname, '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'tokenizer-corpus-'));
@@ -124,12 +125,12 @@ test('--min-frequency: pairs seen fewer times are never merged', async () => {
 });
 
 async function finetune(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cli(['src/engine/cli.ts', 'tokenizer', ...args]);
+}
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'src/engine/cli.ts', 'tokenizer', ...args],
-      { cwd: root },
-    );
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', ...args], { cwd: root });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -140,7 +141,10 @@ async function finetune(...args: string[]): Promise<{ code: number; stdout: stri
 test('finetune tokenizer train: writes the files; bad input exits 1 with file:line, bad usage 2', async () => {
   const data = file('cli.jsonl', `${JSON.stringify({ text: 'Hello tokenizer world' })}\n`.repeat(20));
   const out = join(dir, 'cli-out');
-  const ok = await finetune('train', '--type', 'wordpiece', '--vocab-size', '60', '--input', data, '--out', out);
+  // The command line the extension's Train Tokenizer builds.
+  const ok = await cli(
+    tokenizerTrainArgs('src/engine/cli.ts', { type: 'wordpiece', vocabSize: 60, inputs: [data], lowercase: true, out }),
+  );
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /wordpiece tokenizer, \d+ tokens, trained on 20 texts/);
   assert.equal(ok.stderr, '', 'no progress line when stderr is not a terminal');
