@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import type { TokenizerType } from '../../engine/tokenizer-training/layouts.js';
 import { trainTokenizer } from '../../engine/tokenizer-training/train.js';
 import { rng } from '../../engine/util/random.js';
-import type { BenchSuite } from './suite.js';
+import { type BenchSuite, peakRssMb } from './suite.js';
 
 /**
  * `finetune tokenizer train` on a generated corpus: a JSON-lines file of English-like text (words
  * built from syllables, drawn from a Zipf law, with punctuation, capitals and 3% of lines with
  * accented words), read, pre-tokenized and counted as a stream, then trained. Reports MB/s over
- * the whole command (target >= 5 MB/s) and the split between reading and training.
+ * the whole command (target >= 5 MB/s), the split between reading and training, and the peak
+ * memory, which follows the distinct words rather than the corpus size.
  */
 const CORPUS_MB = 40;
 const VOCAB_WORDS = 30_000;
@@ -103,6 +104,10 @@ export const tokenizerSuite: BenchSuite = {
           vocab_size: summary.vocabSize,
         });
       }
+      // Streaming: memory follows the distinct words, not the corpus size.
+      const rss = await peakRssMb();
+      log(`peak RSS over all cases ${rss.toFixed(0)} MiB for a ${(bytes / 1e6).toFixed(0)} MB corpus`);
+      for (const r of results) r.suite_peak_rss_mb = Math.round(rss);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,7 @@
 // trainer.rs: test_unigram_chars, test_unk_token) and on the properties its EM and pruning give.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildLattice, PieceModel, viterbi } from '../../../src/engine/tokenizer-training/lattice.js';
+import { addMarginals, buildLattice, PieceModel, viterbi } from '../../../src/engine/tokenizer-training/lattice.js';
 import { seedPieces, trainUnigram } from '../../../src/engine/tokenizer-training/unigram.js';
 
 test('unigram seeds: the characters by count, then "is " and "s ", with test_unigram_chars\'s scores', () => {
@@ -107,4 +107,40 @@ test('unigram lattice: Viterbi takes the highest total score, first best on ties
     viterbi(lat).map((k) => model.pieces[lat.ids[k] as number]?.[0]),
     ['a', 'b'],
   );
+});
+
+test('unigram lattice: the E-step marginals equal those of enumerating every segmentation', () => {
+  const model = new PieceModel(
+    [
+      ['<UNK>', Number.NaN],
+      ['a', -1.2],
+      ['b', -0.7],
+      ['ab', -1.5],
+      ['bc', -2.1],
+      ['abc', -3],
+      ['c', -2],
+    ],
+    16,
+  );
+  const word = 'abca';
+  // Every segmentation of "abca" into pieces, its probability ∝ exp(sum of scores).
+  const segs: string[][] = [];
+  const walk = (rest: string, acc: string[]) => {
+    if (rest === '') segs.push(acc);
+    for (let k = 1; k <= rest.length; k++) {
+      if (model.ids.has(rest.slice(0, k))) walk(rest.slice(k), [...acc, rest.slice(0, k)]);
+    }
+  };
+  walk(word, []);
+  assert.equal(segs.length, 4); // a|b|c|a, ab|c|a, a|bc|a, abc|a
+  const weight = (s: string[]) =>
+    Math.exp(s.reduce((t, p) => t + (model.scores[model.ids.get(p) as number] as number), 0));
+  const z = segs.reduce((t, s) => t + weight(s), 0);
+  const want = new Float64Array(model.pieces.length);
+  for (const s of segs) for (const p of s) want[model.ids.get(p) as number] += (3 * weight(s)) / z;
+  const got = new Float64Array(model.pieces.length);
+  const logZ = addMarginals(buildLattice(model, word), 3, got);
+  assert.ok(Math.abs(logZ - Math.log(z)) < 1e-12, `${logZ} vs ${Math.log(z)}`);
+  for (let i = 0; i < want.length; i++)
+    assert.ok(Math.abs((got[i] as number) - (want[i] as number)) < 1e-12, `piece ${i}`);
 });
