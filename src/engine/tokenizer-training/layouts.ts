@@ -64,6 +64,29 @@ function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
+/** The special tokens of RoBERTa, which the unigram layout uses too. */
+const ROBERTA_MAP = {
+  bos_token: '<s>',
+  eos_token: '</s>',
+  unk_token: '<unk>',
+  sep_token: '</s>',
+  pad_token: '<pad>',
+  cls_token: '<s>',
+  mask_token: '<mask>',
+};
+
+/**
+ * tokenizer.json, tokenizer_config.json (the class's settings, no length limit, the special
+ * tokens) and special_tokens_map.json.
+ */
+function tokenizerFiles(tokenizer: Json, settings: Json, map: Json): Record<string, string> {
+  return {
+    'tokenizer.json': json(tokenizer),
+    'tokenizer_config.json': json({ ...settings, model_max_length: NO_MAX_LENGTH, ...map }),
+    'special_tokens_map.json': json(map),
+  };
+}
+
 function tokenizerJson(parts: Json, added: Json[]): Json {
   return {
     version: '1.0',
@@ -142,21 +165,14 @@ function wordPiece(lowercase: boolean): Layout {
         cls_token: '[CLS]',
         mask_token: '[MASK]',
       };
-      const config = {
+      const settings = {
         tokenizer_class: 'BertTokenizer',
         do_lower_case: lowercase,
         tokenize_chinese_chars: true,
         strip_accents: null,
         clean_up_tokenization_spaces: true,
-        model_max_length: NO_MAX_LENGTH,
-        ...map,
       };
-      return {
-        'tokenizer.json': json(tokenizer),
-        'tokenizer_config.json': json(config),
-        'special_tokens_map.json': json(map),
-        'vocab.txt': `${model.vocab.join('\n')}\n`,
-      };
+      return { ...tokenizerFiles(tokenizer, settings, map), 'vocab.txt': `${model.vocab.join('\n')}\n` };
     },
   };
 }
@@ -183,29 +199,15 @@ function byteLevelBpe(lowercase: boolean, roberta: boolean): Layout {
         addedTokens(specials, new Set(roberta ? ['<mask>'] : [])),
       );
       const map: Json = roberta
-        ? {
-            bos_token: '<s>',
-            eos_token: '</s>',
-            unk_token: '<unk>',
-            sep_token: '</s>',
-            pad_token: '<pad>',
-            cls_token: '<s>',
-            mask_token: '<mask>',
-          }
+        ? ROBERTA_MAP
         : { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>' };
-      const config = {
+      const settings = {
         tokenizer_class: roberta ? 'RobertaTokenizer' : 'GPT2Tokenizer',
         add_prefix_space: false,
         ...(roberta ? { trim_offsets: true } : {}),
         clean_up_tokenization_spaces: false,
-        model_max_length: NO_MAX_LENGTH,
-        ...map,
       };
-      return {
-        'tokenizer.json': json(tokenizer),
-        'tokenizer_config.json': json(config),
-        'special_tokens_map.json': json(map),
-      };
+      return tokenizerFiles(tokenizer, settings, map);
     },
   };
 }
@@ -257,26 +259,11 @@ function unigram(lowercase: boolean): Layout {
         },
         addedTokens(specials),
       );
-      const map = {
-        bos_token: '<s>',
-        eos_token: '</s>',
-        unk_token: '<unk>',
-        sep_token: '</s>',
-        pad_token: '<pad>',
-        cls_token: '<s>',
-        mask_token: '<mask>',
-      };
-      const config = {
-        tokenizer_class: 'PreTrainedTokenizerFast',
-        clean_up_tokenization_spaces: false,
-        model_max_length: NO_MAX_LENGTH,
-        ...map,
-      };
-      return {
-        'tokenizer.json': json(tokenizer),
-        'tokenizer_config.json': json(config),
-        'special_tokens_map.json': json(map),
-      };
+      return tokenizerFiles(
+        tokenizer,
+        { tokenizer_class: 'PreTrainedTokenizerFast', clean_up_tokenization_spaces: false },
+        ROBERTA_MAP,
+      );
     },
   };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { TokenizerType } from '../../engine/tokenizer-training/layouts.js';
 import { trainTokenizer } from '../../engine/tokenizer-training/train.js';
 import { rng } from '../../engine/util/random.js';
+import { zipfSampler } from './ngram.js';
 import { type BenchSuite, peakRssMb } from './suite.js';
 
 /**
@@ -32,20 +33,8 @@ async function writeCorpus(path: string, mb: number): Promise<number> {
     const n = 1 + Math.floor(rand() * 4);
     return Array.from({ length: n }, () => SYLLABLES[Math.floor(rand() * SYLLABLES.length)]).join('');
   });
-  const cdf = new Float64Array(VOCAB_WORDS);
-  let acc = 0;
-  for (let r = 0; r < VOCAB_WORDS; r++) cdf[r] = acc += 1 / (r + 1) ** ZIPF;
-  const word = () => {
-    const x = rand() * acc;
-    let lo = 0;
-    let hi = VOCAB_WORDS - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((cdf[mid] as number) < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return words[lo] as string;
-  };
+  const rank = zipfSampler(VOCAB_WORDS, ZIPF, rand);
+  const word = () => words[rank()] as string;
   const out = createWriteStream(path);
   let bytes = 0;
   while (bytes < mb * 1e6) {
