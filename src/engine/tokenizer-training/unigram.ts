@@ -5,6 +5,7 @@
 // vocabulary size remains; finally the required characters, the best pieces up to the size and
 // the special tokens.
 //
+// test/engine/tokenizer-training/reference.test.ts checks the result against tokenizers 0.23.2.
 // Differences, on purpose or forced: the seeds are the substrings (2 to 16 characters) that occur
 // at least twice among the distinct words and are followed by more than one different character,
 // which are the internal nodes of the suffix tree the Rust trainer reads from esaxx, found here

@@ -137,7 +137,12 @@ test('unigram lattice: the E-step marginals equal those of enumerating every seg
     Math.exp(s.reduce((t, p) => t + (model.scores[model.ids.get(p) as number] as number), 0));
   const z = segs.reduce((t, s) => t + weight(s), 0);
   const want = new Float64Array(model.pieces.length);
-  for (const s of segs) for (const p of s) want[model.ids.get(p) as number] += (3 * weight(s)) / z;
+  for (const s of segs) {
+    for (const p of s) {
+      const id = model.ids.get(p) as number;
+      want[id] = (want[id] as number) + (3 * weight(s)) / z;
+    }
+  }
   const got = new Float64Array(model.pieces.length);
   const logZ = addMarginals(buildLattice(model, word), 3, got);
   assert.ok(Math.abs(logZ - Math.log(z)) < 1e-12, `${logZ} vs ${Math.log(z)}`);
