@@ -32,7 +32,7 @@ export interface SplitterOptions {
   kind: SplitKind;
   /** The tokenizer.json "normalizer" the text goes through first. */
   normalizer: Json | null;
-  /** What that normalizer does to a PLAIN line (checked against `normalizer` by the tests). */
+  /** What that normalizer does to a PLAIN line (test/engine/tokenizer-training/files.test.ts checks it). */
   plain: (text: string) => string;
 }
 
@@ -55,13 +55,12 @@ function metaspaceWords(text: string, counts: Map<string, number>): void {
 
 export function wordSplitter(options: SplitterOptions): WordSplitter {
   const full: AlignedNormalizer | null = buildNormalizer(options.normalizer);
-  const normalize = (text: string) =>
-    PLAIN.test(text) ? options.plain(text) : full ? full(identity(text)).text : text;
+  const normalize = (text: string, plain: boolean) =>
+    plain ? options.plain(text) : full ? full(identity(text)).text : text;
   /** Counts the matches of the ASCII regex on a PLAIN text, of the Unicode one otherwise. */
   const matches = (text: string, counts: Map<string, number>, ascii: RegExp, unicode: RegExp) => {
     const plain = PLAIN.test(text);
-    const normalized = plain ? options.plain(text) : full ? full(identity(text)).text : text;
-    for (const m of normalized.matchAll(plain ? ascii : unicode)) if (m[0].length > 0) add(counts, m[0]);
+    for (const m of normalize(text, plain).matchAll(plain ? ascii : unicode)) if (m[0].length > 0) add(counts, m[0]);
   };
   switch (options.kind) {
     case 'bert':
@@ -69,7 +68,7 @@ export function wordSplitter(options: SplitterOptions): WordSplitter {
     case 'byte-level':
       return { count: (text, counts) => matches(text, counts, GPT2_SPLIT_ASCII, GPT2_SPLIT), finish: byteLevelText };
     case 'metaspace':
-      return { count: (text, counts) => metaspaceWords(normalize(text), counts), finish: (w) => w };
+      return { count: (text, counts) => metaspaceWords(normalize(text, PLAIN.test(text)), counts), finish: (w) => w };
   }
 }
 

@@ -67,8 +67,8 @@ async function countWords(options: TrainTokenizerOptions, layout: Layout) {
   return { words, texts, bytes };
 }
 
-function distinctChars(words: ReadonlyMap<string, number>, extra: readonly string[] = []): number {
-  const chars = new Set<string>(extra);
+function distinctChars(words: ReadonlyMap<string, number>): number {
+  const chars = new Set<string>();
   for (const w of words.keys()) for (const ch of w) chars.add(ch);
   return chars.size;
 }

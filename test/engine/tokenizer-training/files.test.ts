@@ -7,8 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
+import { identity } from '../../../src/engine/tokenize/aligned.js';
+import { buildNormalizer } from '../../../src/engine/tokenize/normalizers.js';
+import { buildPreTokenizer } from '../../../src/engine/tokenize/pretokenizers.js';
 import { Tokenizer } from '../../../src/engine/tokenize/tokenizer.js';
-import { TOKENIZER_TYPES, type TokenizerType } from '../../../src/engine/tokenizer-training/layouts.js';
+import { layoutFor, TOKENIZER_TYPES, type TokenizerType } from '../../../src/engine/tokenizer-training/layouts.js';
+import { wordSplitter } from '../../../src/engine/tokenizer-training/pre-tokenize.js';
 import { trainTokenizer } from '../../../src/engine/tokenizer-training/train.js';
 import { TRAINING_SENTENCES } from '../../fixtures/tokenizers.js';
 import { testSeed } from '../helpers/random.js';
@@ -90,6 +94,28 @@ for (const type of TOKENIZER_TYPES) {
     });
   }
 }
+
+test('the words counted for training are those the loader splits each text into, for every layout', async () => {
+  for (const type of TOKENIZER_TYPES) {
+    for (const lowercase of [false, true]) {
+      const json = JSON.parse(readFileSync(join(await trained(type, lowercase), 'tokenizer.json'), 'utf8'));
+      const normalizer = buildNormalizer(json.normalizer);
+      const preTokenizer = buildPreTokenizer(json.pre_tokenizer);
+      const splitter = wordSplitter(layoutFor(type, lowercase).splitter);
+      // Plain ASCII lines take the fast path, the others the aligned normalizer: both must agree
+      // with the tokenizer's own normalizer and pre-tokenizer.
+      for (const text of [...allTexts(seed), 'tabs\tand  double  spaces\r\n', 'UPPER lower 123 !?']) {
+        const counts = new Map<string, number>();
+        splitter.count(text, counts);
+        const got = [...counts.keys()].map((w) => splitter.finish(w)).sort();
+        const normalized = normalizer ? normalizer(identity(text)) : identity(text);
+        const words = normalized.text === '' ? [] : (preTokenizer?.([normalized], { sectionIndex: 0 }) ?? [normalized]);
+        const want = [...new Set(words.map((w) => w.text))].sort();
+        assert.deepEqual(got, want, `${type}${lowercase ? ' lowercase' : ''}: ${JSON.stringify(text)}`);
+      }
+    }
+  }
+});
 
 test('wordpiece: vocab.txt lists tokenizer.json\'s vocabulary in id order, "##" pieces included', async () => {
   const out = await trained('wordpiece', true);
