@@ -8,6 +8,7 @@ import { serveCommand } from './commands/serve.js';
 import { submitCommand } from './commands/submit.js';
 import { sweepCommand } from './commands/sweep.js';
 import { sweepTaskCommand } from './commands/sweep-task.js';
+import { tokenizerCommand } from './commands/tokenizer.js';
 import { resumeCommand, trainCommand } from './commands/train.js';
 import { validateCommand } from './commands/validate.js';
 import { installWarningHandler } from './train/run-job.js';
@@ -31,6 +32,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   ngram: ngramCommand,
   chat: chatCommand,
   serve: serveCommand,
+  tokenizer: tokenizerCommand,
 };
 
 function help(): string {

@@ -3,6 +3,7 @@ import { newConfig, startRun, validateConfig } from './actions/config-actions.js
 import { exportModel } from './actions/export-model.js';
 import { compareRuns, deleteRun, openRun, resumeRun, showEngineLog, stopRun } from './actions/run-actions.js';
 import { openSweep } from './actions/sweep-actions.js';
+import { trainTokenizer } from './actions/train-tokenizer.js';
 import { predictOnSelection, serveModel } from './actions/try-model.js';
 import type { Ctx } from './ctx.js';
 import { COMMAND_IDS, type CommandId } from './ids.js';
@@ -48,6 +49,7 @@ export const COMMANDS: Readonly<Record<CommandId, CommandFactory>> = {
     (ctx) =>
     (...args) =>
       exportModel(ctx, ...args),
+  'finetune.trainTokenizer': (ctx) => () => trainTokenizer(ctx),
   'finetune.showEngineLog':
     (ctx) =>
     (...args) =>

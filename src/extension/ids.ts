@@ -14,6 +14,7 @@ export const COMMAND_IDS = [
   'finetune.compareRuns',
   'finetune.deleteRun',
   'finetune.exportModel',
+  'finetune.trainTokenizer',
   'finetune.showEngineLog',
   'finetune.refreshRuns',
   'finetune.predictOnSelection',

@@ -10,6 +10,7 @@ import {
   resumeArgs,
   signalPid,
   spawnDetached,
+  tokenizerTrainArgs,
   trainArgs,
 } from '../../src/extension/runs/engine-process.js';
 import { isPidAlive } from '../../src/shared/node/run-claims.js';
@@ -46,6 +47,29 @@ test('engine command lines follow the CLI contract', () => {
     '2',
   ]);
   assert.deepEqual(exportArgs('c', 'd', 'onnx', 'o'), ['c', 'export', 'd', '--format', 'onnx', '--out', 'o']);
+  // (test/engine/tokenizer-training/corpus.test.ts runs these through the CLI.)
+  assert.deepEqual(
+    tokenizerTrainArgs('c', {
+      type: 'unigram',
+      vocabSize: 500,
+      inputs: ['a.txt', 'b.jsonl'],
+      lowercase: true,
+      out: 'o',
+    }),
+    [
+      'c',
+      'tokenizer',
+      'train',
+      '--type',
+      'unigram',
+      '--vocab-size',
+      '500',
+      '--input',
+      'a.txt',
+      '--input',
+      'b.jsonl',
+    ].concat(['--lowercase', '--out', 'o']),
+  );
   assert.equal(engineEnv({ PATH: '/bin' }).ELECTRON_RUN_AS_NODE, '1');
   assert.equal(engineEnv({ PATH: '/bin' }).PATH, '/bin');
 });

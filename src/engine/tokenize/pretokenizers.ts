@@ -24,7 +24,7 @@ export interface PreTokenizerOptions {
 type Behavior = 'Removed' | 'Isolated' | 'MergedWithPrevious' | 'MergedWithNext' | 'Contiguous';
 
 /** The GPT-2 byte-to-unicode table: printable bytes map to themselves, the rest above U+0100. */
-const BYTE_TO_CHAR: readonly string[] = (() => {
+export const BYTE_TO_CHAR: readonly string[] = (() => {
   const table = new Array<string>(256);
   let next = 256;
   for (let b = 0; b < 256; b++) {
@@ -34,9 +34,9 @@ const BYTE_TO_CHAR: readonly string[] = (() => {
   return table;
 })();
 
-const GPT2_SPLIT = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+export const GPT2_SPLIT = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 const PUNCT = '\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E';
-const BERT_SPLIT = new RegExp(`[^\\s${PUNCT}]+|[${PUNCT}]`, 'gu');
+export const BERT_SPLIT = new RegExp(`[^\\s${PUNCT}]+|[${PUNCT}]`, 'gu');
 const PUNCT_CHAR = new RegExp(`[${PUNCT}]`, 'gu');
 const WORD = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}';
 const WHITESPACE_SPLIT = new RegExp(`[${WORD}]+|[^${WORD}\\s]+`, 'gu');
@@ -104,6 +104,13 @@ function byteChars(ch: string): string {
   if (cp >= 0xd800 && cp <= 0xdfff) return byteChars('\uFFFD');
   if (cp < 0x10000) return c(0xe0 | (cp >> 12)) + c(0x80 | ((cp >> 6) & 63)) + c(0x80 | (cp & 63));
   return c(0xf0 | (cp >> 18)) + c(0x80 | ((cp >> 12) & 63)) + c(0x80 | ((cp >> 6) & 63)) + c(0x80 | (cp & 63));
+}
+
+/** A string's GPT-2 byte characters (its UTF-8 bytes through BYTE_TO_CHAR). */
+export function byteLevelText(s: string): string {
+  let out = '';
+  for (const ch of s) out += byteChars(ch);
+  return out;
 }
 
 /** Each code point becomes the GPT-2 characters of its UTF-8 bytes, all owning its span. */

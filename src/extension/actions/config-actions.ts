@@ -6,7 +6,7 @@ import { parseConfigText, toValue } from '../../shared/config-tree.js';
 import { orderConfigs } from '../configs/discovery.js';
 import { CONFIG_TEMPLATES, writeTemplateFiles } from '../configs/templates.js';
 import type { Ctx } from '../ctx.js';
-import { CONFIG_FILE_RE, CONFIG_GLOB } from '../ids.js';
+import { CONFIG_FILE_RE, CONFIG_GLOB, type CommandId } from '../ids.js';
 import { showRunPanelOnStart } from '../panel/run-panel.js';
 import { outputDirOf } from '../runs/runs-root.js';
 import { launcherTypeOf } from '../runs/slurm-jobs.js';
@@ -111,12 +111,26 @@ async function askWhere(text: string, uri: vscode.Uri): Promise<'here' | 'slurm'
 }
 
 /** Creates a config from a task template in a workspace folder and opens it. */
+const TRAIN_TOKENIZER_COMMAND: CommandId = 'finetune.trainTokenizer';
+
 export async function newConfig(): Promise<vscode.Uri | undefined> {
   const template = await vscode.window.showQuickPick(
-    CONFIG_TEMPLATES.map((t) => ({ label: t.label, detail: t.detail, template: t })),
+    [
+      ...CONFIG_TEMPLATES.map((t) => ({ label: t.label, detail: t.detail, template: t })),
+      // Not a config: a vocabulary for a model trained from scratch, made by its own command.
+      {
+        label: 'Train a tokenizer',
+        detail: 'A vocabulary of your own from a text corpus, for a model trained from scratch (no config file)',
+        template: undefined,
+      },
+    ],
     { title: 'New Fine-tune Config', placeHolder: 'What should the model learn?' },
   );
   if (!template) return undefined;
+  if (!template.template) {
+    await vscode.commands.executeCommand(TRAIN_TOKENIZER_COMMAND);
+    return undefined;
+  }
   const folders = localFolders();
   const folder =
     folders.length <= 1
@@ -126,11 +140,12 @@ export async function newConfig(): Promise<vscode.Uri | undefined> {
     if (folders.length === 0) void vscode.window.showErrorMessage('Open a folder first: configs and runs live in it.');
     return undefined;
   }
+  const chosen = template.template;
   const name = await vscode.window.showInputBox({
     title: 'New Fine-tune Config',
     prompt: `File name, relative to ${folder.name}`,
-    value: template.template.fileName,
-    valueSelection: [0, template.template.fileName.indexOf('.')],
+    value: chosen.fileName,
+    valueSelection: [0, chosen.fileName.indexOf('.')],
     validateInput: (value) => {
       if (!CONFIG_FILE_RE.test(value)) return 'The name must end in .finetune.yaml, .finetune.yml or .finetune.json.';
       if (existsSync(join(folder.uri.fsPath, value))) return `${value} already exists.`;
@@ -139,7 +154,7 @@ export async function newConfig(): Promise<vscode.Uri | undefined> {
   });
   if (!name) return undefined;
   const path = join(folder.uri.fsPath, name);
-  const text = name.endsWith('.json') ? yamlTemplateAsJson(template.template.yaml) : template.template.yaml;
+  const text = name.endsWith('.json') ? yamlTemplateAsJson(chosen.yaml) : chosen.yaml;
   await writeFile(path, text, { flag: 'wx' });
   await writeTemplateFiles(template.template, dirname(path));
   const uri = vscode.Uri.file(path);

@@ -1,16 +1,16 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx.js';
-import { type ExportFormat, engineEnv, exportArgs } from '../runs/engine-process.js';
+import { type ExportFormat, exportArgs } from '../runs/engine-process.js';
 import { allows } from '../runs/run-state.js';
+import { reportEngineCommand, runEngineCommand } from './engine-command.js';
 import { runDirsOf } from './run-actions.js';
 import { requireTrust } from './trust.js';
 
 /**
  * Export Model: `finetune export <run-dir> --format onnx|safetensors --out <dir>` for a completed
  * run. Unlike training it is short, so it is an ordinary (attached) child process with a
- * cancellable progress notification; its output goes to the Fine-tune output channel.
+ * cancellable progress notification (runEngineCommand).
  */
 export async function exportModel(ctx: Ctx, ...args: unknown[]): Promise<void> {
   if (!(await requireTrust('export a model'))) return;
@@ -66,39 +66,11 @@ export async function exportModel(ctx: Ctx, ...args: unknown[]): Promise<void> {
   if (!target) return;
   const out = join(target.fsPath, `${run.id}-${format.format}`);
 
-  const code = await vscode.window.withProgress(
-    {
-      location: vscode.ProgressLocation.Notification,
-      title: `Exporting ${run.id} as ${format.label}`,
-      cancellable: true,
-    },
-    (_progress, token) =>
-      new Promise<number | string>((resolve) => {
-        const child = spawn(process.execPath, exportArgs(ctx.cliPath, dir, format.format, out), {
-          cwd: folder?.uri.fsPath ?? dir,
-          env: engineEnv(),
-          stdio: ['ignore', 'pipe', 'pipe'],
-          windowsHide: true,
-        });
-        const log = (chunk: Buffer) => ctx.log.info(`[export ${run.id}] ${chunk.toString('utf8').trimEnd()}`);
-        child.stdout.on('data', log);
-        child.stderr.on('data', log);
-        child.on('error', (err) => resolve(err.message));
-        child.on('exit', (c, signal) => resolve(c ?? `signal ${signal}`));
-        token.onCancellationRequested(() => child.kill('SIGTERM'));
-      }),
-  );
-  if (code === 0) {
-    const choice = await vscode.window.showInformationMessage(`Exported ${run.id} to ${out}.`, 'Reveal in Explorer');
-    const outUri = vscode.Uri.file(out);
-    // The Explorer can show it only inside the workspace; elsewhere the OS file manager does.
-    const inWorkspace = vscode.workspace.getWorkspaceFolder(outUri) !== undefined;
-    if (choice) await vscode.commands.executeCommand(inWorkspace ? 'revealInExplorer' : 'revealFileInOS', outUri);
-  } else {
-    const choice = await vscode.window.showErrorMessage(
-      `Exporting ${run.id} failed (${typeof code === 'number' ? `exit code ${code}` : code}).`,
-      'Show Log',
-    );
-    if (choice) ctx.log.show(true);
-  }
+  const code = await runEngineCommand(ctx, {
+    args: exportArgs(ctx.cliPath, dir, format.format, out),
+    cwd: folder?.uri.fsPath ?? dir,
+    title: `Exporting ${run.id} as ${format.label}`,
+    tag: `export ${run.id}`,
+  });
+  await reportEngineCommand(ctx, code, `Exported ${run.id} to ${out}.`, `Exporting ${run.id} failed`, out);
 }

@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeviceName } from '../../shared/config.js';
 import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import type { TokenizerType } from '../../shared/tokenizer-types.js';
 import { type IDisposable, toDisposable } from '../lifecycle.js';
 
 /**
@@ -54,6 +55,34 @@ export type ExportFormat = 'onnx' | 'safetensors';
 /** `finetune export <run-dir> --format onnx|safetensors --out <dir>`. */
 export function exportArgs(cli: string, runDir: string, format: ExportFormat, out: string): string[] {
   return [cli, 'export', runDir, '--format', format, '--out', out];
+}
+
+export interface TokenizerTrainOptions {
+  type: TokenizerType;
+  vocabSize: number;
+  inputs: readonly string[];
+  /** The text column of JSON-lines inputs (absent: the CLI's default, text). */
+  textColumn?: string;
+  lowercase: boolean;
+  out: string;
+}
+
+/** `finetune tokenizer train --type T --vocab-size N --input F... [--text-column C] [--lowercase] --out DIR`. */
+export function tokenizerTrainArgs(cli: string, o: TokenizerTrainOptions): string[] {
+  return [
+    cli,
+    'tokenizer',
+    'train',
+    '--type',
+    o.type,
+    '--vocab-size',
+    String(o.vocabSize),
+    ...o.inputs.flatMap((f) => ['--input', f]),
+    ...(o.textColumn === undefined ? [] : ['--text-column', o.textColumn]),
+    ...(o.lowercase ? ['--lowercase'] : []),
+    '--out',
+    o.out,
+  ];
 }
 
 /**

@@ -8,6 +8,7 @@ import { paddingSuite } from './padding.js';
 import { formatProfile, profileTrainStep } from './profile.js';
 import { serveSuite } from './serve.js';
 import type { BenchArgs, BenchSuite } from './suite.js';
+import { tokenizerSuite } from './tokenizer.js';
 import { trainStepSuite } from './train-step.js';
 
 /**
@@ -28,6 +29,7 @@ const SUITES: readonly BenchSuite[] = [
   dataSuite,
   ngramSuite,
   serveSuite,
+  tokenizerSuite,
 ];
 
 async function runCase(name: string, args: BenchArgs, json: boolean): Promise<void> {

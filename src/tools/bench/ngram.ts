@@ -17,25 +17,31 @@ const ZIPF = 1.1;
 const REPEATS = 3;
 
 /** Lines of `tokens` words drawn from a Zipf law over `VOCAB` words, 5 to 30 words a line. */
-function zipfLines(tokens: number, seed: number): string[] {
-  const cdf = new Float64Array(VOCAB);
+/** Draws ranks 0..n-1 with probability ∝ 1 / (rank + 1)^exponent (inverse CDF, binary search). */
+export function zipfSampler(n: number, exponent: number, rand: () => number): () => number {
+  const cdf = new Float64Array(n);
   let acc = 0;
-  for (let r = 0; r < VOCAB; r++) {
-    acc += 1 / (r + 1) ** ZIPF;
+  for (let r = 0; r < n; r++) {
+    acc += 1 / (r + 1) ** exponent;
     cdf[r] = acc;
   }
-  const rand = rng(seed);
-  const word = (): string => {
+  return () => {
     const x = rand() * acc;
     let lo = 0;
-    let hi = VOCAB - 1;
+    let hi = n - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if ((cdf[mid] as number) < x) lo = mid + 1;
       else hi = mid;
     }
-    return `w${lo}`;
+    return lo;
   };
+}
+
+function zipfLines(tokens: number, seed: number): string[] {
+  const rand = rng(seed);
+  const rank = zipfSampler(VOCAB, ZIPF, rand);
+  const word = (): string => `w${rank()}`;
   const lines: string[] = [];
   for (let left = tokens; left > 0; ) {
     const n = Math.min(left, 5 + Math.floor(rand() * 26));
