@@ -102,7 +102,7 @@ test('xlnet QA windows: context first, <sep> <cls> last; a left-padded batch rea
       assert.deepEqual(w.inputIds.slice(-1), [cls]);
       assert.deepEqual(w.tokenTypeIds.slice(-1), [2], '<cls> has token type 2');
       // Context tokens (type 0, with offsets) come first, then <sep>, the question (type 1), <sep>.
-      const contextLength = w.offsets.findIndex((o) => o === null);
+      const contextLength = w.offsets.indexOf(null);
       assert.ok(contextLength > 0);
       assert.ok(w.offsets.slice(contextLength).every((o) => o === null));
       assert.equal(w.inputIds[contextLength], sep);
