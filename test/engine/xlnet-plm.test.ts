@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, tensorOf } from '../../src/engine/graph/types.js';
+import { readSafetensors } from '../../src/engine/io/safetensors.js';
 import { HfConfigReader } from '../../src/engine/models/hf-config.js';
 import { initWeights } from '../../src/engine/models/init.js';
 import { xlnetLmModel } from '../../src/engine/models/xlnet/two-stream.js';
@@ -14,9 +18,13 @@ import {
   PLM_DEFAULTS,
   permutationBatch,
 } from '../../src/engine/tasks/causal-lm/permutation.js';
+import { trainFromConfig } from '../../src/engine/train/finetune.js';
 import { StepRunner } from '../../src/engine/train/step-runner.js';
 import { rng } from '../../src/engine/util/random.js';
+import type { RunEvent } from '../../src/shared/run-directory.js';
+import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { tinyConfig } from '../fixtures/tiny-configs.js';
+import { writeTinyModel } from '../fixtures/tiny-models.js';
 import { type PlmBatch, referencePlm } from './helpers/xlnet-plm-reference.js';
 import { randomWeights } from './helpers/xlnet-reference.js';
 
@@ -199,4 +207,63 @@ test('permutation LM trains: the loss on a repetitive corpus falls, mask_emb and
   const first = mean(losses.slice(0, 10));
   const last = mean(losses.slice(-10));
   assert.ok(last < first * 0.5, `loss ${first.toFixed(3)} -> ${last.toFixed(3)}`);
+});
+
+test('task causal-lm on XLNet: run_plm through trainFromConfig, an XLNetLMHeadModel folder and its ONNX', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ft-xlnet-plm-'));
+  mkdirSync(join(dir, 'model'));
+  writeTinyModel(join(dir, 'model'), 'xlnet', FIXTURE_SENTENCES);
+  const texts = (n: number, seed: number) => sentimentRows(n, seed).map((r) => ({ text: r.text }));
+  writeFileSync(join(dir, 'train.jsonl'), toJsonl(texts(400, 1)));
+  writeFileSync(join(dir, 'val.jsonl'), toJsonl(texts(60, 2)));
+  writeFileSync(
+    join(dir, 'plm.finetune.yaml'),
+    `model: ./model
+task: causal-lm
+data:
+  train: train.jsonl
+  validation: val.jsonl
+  max_length: 32
+training:
+  epochs: 4
+  batch_size: 16
+  learning_rate: 5.0e-3
+  warmup_ratio: 0.1
+device: cpu
+`,
+  );
+  const runDir = join(dir, 'run');
+  const { outcome } = await trainFromConfig(join(dir, 'plm.finetune.yaml'), runDir, { threads: 1 });
+  assert.equal(outcome, 'completed');
+  const evals = readFileSync(join(runDir, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as RunEvent)
+    .flatMap((e) => (e.type === 'eval' && e.metrics.loss !== undefined ? [e.metrics] : []));
+  const losses = evals.map((m) => m.loss as number);
+  console.log(`eval loss by epoch: ${losses.map((l) => l.toFixed(3)).join(' ')}`);
+  assert.equal(evals.length, 4);
+  assert.ok((losses.at(-1) as number) < (losses[0] as number) - 0.5, `eval loss ${losses.join(' -> ')}`);
+  const last = evals.at(-1) as Record<string, number>;
+  assert.ok(Math.abs((last.perplexity as number) - Math.exp(last.loss as number)) < 1e-6 * (last.perplexity as number));
+
+  const final = join(runDir, 'final');
+  const config = JSON.parse(readFileSync(join(final, 'config.json'), 'utf8')) as {
+    architectures: string[];
+    vocab_size: number;
+  };
+  assert.deepEqual(config.architectures, ['XLNetLMHeadModel']);
+  const names = [...readSafetensors(join(final, 'model.safetensors')).tensors.keys()];
+  assert.ok(names.includes('lm_loss.bias') && names.includes('transformer.mask_emb'));
+  assert.ok(!names.includes('lm_loss.weight'), 'lm_loss.weight is tied to the word embedding');
+  const session = await createSession(readFileSync(join(final, 'model.onnx')), { device: 'cpu' });
+  try {
+    assert.deepEqual([...session.inputNames].sort(), ['input_ids', 'perm_mask', 'target_mapping']);
+    const batch = permutationBatch(blocks(2, 32, 8), options(9));
+    const { labels: _labels, ...inputs } = batch;
+    const logits = (await session.run(inputs)).logits as TensorData;
+    assert.deepEqual(logits.dims, [2, 32, config.vocab_size]);
+  } finally {
+    await session.dispose();
+  }
 });

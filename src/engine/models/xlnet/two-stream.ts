@@ -1,7 +1,7 @@
 import type { GraphBuilder } from '../../graph/builder.js';
 import type { Value } from '../../graph/types.js';
 import type { HfConfigReader } from '../hf-config.js';
-import { type BlockContext, blockContext, dropout } from '../layers.js';
+import { type AdapterHook, type BlockContext, blockContext, dropout } from '../layers.js';
 import type { BatchInput, ForwardMode, ParamSpec, TrainableModel } from '../model.js';
 import { type XlnetArch, xlnetArch, xlnetBaseSpecs } from './arch.js';
 import { attentionCore, attentionInputs, feedForward, heads, postAttention } from './attention.js';
@@ -73,7 +73,7 @@ export function plmParams(a: XlnetArch): ParamSpec[] {
   return [...xlnetBaseSpecs(a), { name: 'lm_loss.bias', shape: [a.vocabSize], init: { kind: 'zeros' } }];
 }
 
-export function xlnetLmModel(config: HfConfigReader, o: { dropout?: number } = {}): PlmModel {
+export function xlnetLmModel(config: HfConfigReader, o: { dropout?: number; adapters?: AdapterHook } = {}): PlmModel {
   const arch = xlnetArch(config, o.dropout);
   // DataCollatorForPermutationLanguageModeling's batch: no attention_mask (its blocks are full),
   // no token_type_ids (so no segment term).
@@ -88,7 +88,8 @@ export function xlnetLmModel(config: HfConfigReader, o: { dropout?: number } = {
     batchInputs: [...inputs, { name: 'labels', dtype: 'int64', shape: ['batch', 'num_predict'] }],
     inferenceInputs: inputs.map((i) => i.name),
     forward(g: GraphBuilder, param, values, mode: ForwardMode) {
-      const ctx = blockContext(g, param, mode, { hidden: arch.hiddenDropout, attention: arch.attentionDropout });
+      const dropouts = { hidden: arch.hiddenDropout, attention: arch.attentionDropout };
+      const ctx = blockContext(g, param, mode, dropouts, o.adapters);
       const out = xlnetTwoStream(ctx, arch, values);
       const logits = g.scope('lm_loss', () =>
         g.add(
