@@ -4,8 +4,9 @@ import { dirname, join, resolve } from 'node:path';
 import type { ThroughputCase } from './engine-case.js';
 
 /**
- * The PyTorch peer: shared/bench/torch_reference.py run with Debian's python3-torch, when the
- * script sits beside the repository (../shared/bench) and /usr/bin/python3 can import torch.
+ * The PyTorch peer: shared/bench/torch_reference.py (bench/torch/xlnet_reference.py for the XLNet
+ * case) run with Debian's python3-torch, when the script sits beside the repository
+ * (../shared/bench) and /usr/bin/python3 can import torch.
  */
 const PYTHON = '/usr/bin/python3';
 
@@ -38,7 +39,11 @@ export function torchUnavailable(): string | undefined {
   return undefined;
 }
 
-export const torchScript = (): string => join(repoRoot(), '..', 'shared', 'bench', 'torch_reference.py');
+/** The case's PyTorch peer: the shared BERT reference, or the project's XLNet one (bench/torch). */
+export const torchScript = (c?: Pick<ThroughputCase, 'family'>): string =>
+  c?.family === 'xlnet'
+    ? join(repoRoot(), 'bench', 'torch', 'xlnet_reference.py')
+    : join(repoRoot(), '..', 'shared', 'bench', 'torch_reference.py');
 
 /**
  * Runs the script in a Python that reports its own peak RSS afterwards (the script prints only
@@ -65,7 +70,7 @@ export async function runTorch(c: ThroughputCase, steps: number, warmup: number)
     'warmup-steps': warmup,
     threads: c.threads,
   };
-  const argv = ['-c', WRAPPER, torchScript(), ...Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)])];
+  const argv = ['-c', WRAPPER, torchScript(c), ...Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)])];
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
