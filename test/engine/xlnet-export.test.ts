@@ -9,9 +9,9 @@ import { loadFinetuned } from '../../src/engine/inference/finetuned-model.js';
 import { readSafetensors } from '../../src/engine/io/safetensors.js';
 import { createSession } from '../../src/engine/runtime.js';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
-import type { RunEvent } from '../../src/shared/run-directory.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
+import { evalMetrics } from './helpers/tiny-run.js';
 
 /**
  * A fine-tuned XLNet leaves the run as a Hugging Face folder: exported to ONNX and to safetensors
@@ -45,13 +45,6 @@ device: cpu
   );
   return file;
 }
-
-const evalsOf = (runDir: string) =>
-  readFileSync(join(runDir, 'events.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as RunEvent)
-    .flatMap((e) => (e.type === 'eval' ? [e.metrics] : []));
 
 const textRows = (n: number, seed: number) =>
   sentimentRows(n, seed).map((r, i) => ({
@@ -106,7 +99,7 @@ test('xlnet lora: layer_1/layer_2 adapters train on a frozen base; PEFT adapter;
   const runDir = join(dir, 'run-lora');
   const config = writeConfig('lora', '  method: lora\n  lora:\n    r: 4\n    alpha: 8\n    dropout: 0');
   assert.equal((await trainFromConfig(config, runDir, { threads: 1 })).outcome, 'completed');
-  const evals = evalsOf(runDir);
+  const evals = evalMetrics(runDir);
   const losses = evals.map((m) => m.loss as number);
   assert.ok((losses.at(-1) as number) < (losses[0] as number), `eval loss ${losses.join(' -> ')}`);
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, tensorOf } from '../../src/engine/graph/types.js';
+import { loadCausalLm } from '../../src/engine/inference/causal-lm-model.js';
 import { readSafetensors } from '../../src/engine/io/safetensors.js';
 import { HfConfigReader } from '../../src/engine/models/hf-config.js';
 import { initWeights } from '../../src/engine/models/init.js';
@@ -21,10 +22,10 @@ import {
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
 import { StepRunner } from '../../src/engine/train/step-runner.js';
 import { rng } from '../../src/engine/util/random.js';
-import type { RunEvent } from '../../src/shared/run-directory.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { tinyConfig } from '../fixtures/tiny-configs.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
+import { evalMetrics } from './helpers/tiny-run.js';
 import { type PlmBatch, referencePlm } from './helpers/xlnet-plm-reference.js';
 import { randomWeights } from './helpers/xlnet-reference.js';
 
@@ -235,11 +236,7 @@ device: cpu
   const runDir = join(dir, 'run');
   const { outcome } = await trainFromConfig(join(dir, 'plm.finetune.yaml'), runDir, { threads: 1 });
   assert.equal(outcome, 'completed');
-  const evals = readFileSync(join(runDir, 'events.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as RunEvent)
-    .flatMap((e) => (e.type === 'eval' && e.metrics.loss !== undefined ? [e.metrics] : []));
+  const evals = evalMetrics(runDir).filter((m) => m.loss !== undefined);
   const losses = evals.map((m) => m.loss as number);
   console.log(`eval loss by epoch: ${losses.map((l) => l.toFixed(3)).join(' ')}`);
   assert.equal(evals.length, 4);
@@ -266,4 +263,6 @@ device: cpu
   } finally {
     await session.dispose();
   }
+  // A permutation LM does not continue text: the generation paths (predict, serve, export) say so.
+  await assert.rejects(loadCausalLm(runDir), /XLNet permutation LM \(XLNetLMHeadModel\) does not generate text/);
 });

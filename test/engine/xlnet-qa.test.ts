@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -11,9 +11,9 @@ import { readSafetensors } from '../../src/engine/io/safetensors.js';
 import { createSession } from '../../src/engine/runtime.js';
 import { splitQaLogits } from '../../src/engine/tasks/question-answering/postprocess.js';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
-import type { RunEvent } from '../../src/shared/run-directory.js';
 import { toJsonl } from '../fixtures/datasets.js';
-import { SQUAD_SENTENCES, squadRows, writeTinyQaModel } from '../fixtures/qa-datasets.js';
+import { squadRows, writeQaWorkspace } from '../fixtures/qa-datasets.js';
+import { evalMetrics } from './helpers/tiny-run.js';
 
 /**
  * XLNetForQuestionAnsweringSimple end to end on a tiny XLNet: run_qa.py's order for a tokenizer
@@ -30,38 +30,11 @@ const examplesOf = (rows: ReturnType<typeof squadRows>, file: string): QaExample
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ft-xlnet-qa-'));
-  mkdirSync(join(dir, 'model'));
-  writeTinyQaModel(join(dir, 'model'), 'xlnet', SQUAD_SENTENCES);
-  writeFileSync(join(dir, 'train.jsonl'), toJsonl(squadRows(400, 1)));
-  writeFileSync(join(dir, 'val.jsonl'), toJsonl(squadRows(60, 2)));
-  writeFileSync(
-    join(dir, 'qa.finetune.yaml'),
-    `model: ./model
-task: question-answering
-data:
-  train: train.jsonl
-  validation: val.jsonl
-  max_length: 64
-  n_best: 12
-training:
-  epochs: 6
-  batch_size: 16
-  learning_rate: 5.0e-3
-  warmup_ratio: 0.1
-  dropout: 0
-eval:
-  metrics: [exact_match, f1]
-device: cpu
-`,
-  );
+  const config = writeQaWorkspace(dir, 'xlnet', squadRows(400, 1), 6);
   runDir = join(dir, 'run');
-  const { outcome } = await trainFromConfig(join(dir, 'qa.finetune.yaml'), runDir, { threads: 1 });
+  const { outcome } = await trainFromConfig(config, runDir, { threads: 1 });
   assert.equal(outcome, 'completed');
-  evals = readFileSync(join(runDir, 'events.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as RunEvent)
-    .flatMap((e) => (e.type === 'eval' ? [e.metrics] : []));
+  evals = evalMetrics(runDir);
 });
 
 test('xlnet QA trains: exact match rises on the synthetic set, the head is qa_outputs', () => {
