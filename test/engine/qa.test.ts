@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { evaluateCommand, exportCommand, predictCommand } from '../../src/engine/commands/model-commands.js';
+import { evaluateCommand, exportCommand } from '../../src/engine/commands/model-commands.js';
 import type { QaExample } from '../../src/engine/data/records.js';
 import { tensorNumbers } from '../../src/engine/graph/types.js';
 import { loadQaModel } from '../../src/engine/inference/qa-model.js';
@@ -12,6 +12,7 @@ import { trainFromConfig } from '../../src/engine/train/finetune.js';
 import type { RunEvent } from '../../src/shared/run-directory.js';
 import { toJsonl } from '../fixtures/datasets.js';
 import { squadRows, writeQaWorkspace } from '../fixtures/qa-datasets.js';
+import { predictQuestions } from './helpers/qa-predict.js';
 
 /**
  * Question answering end to end on a tiny BERT: train on a synthetic SQuAD-style set through
@@ -58,14 +59,7 @@ test('question answering trains to a high exact match on a recoverable synthetic
 
 test('predict answers each line with answer, score, start and end in the context', async () => {
   const rows = squadRows(20, 7);
-  const input = join(dir, 'questions.jsonl');
-  writeFileSync(input, toJsonl(rows.map(({ question, context }) => ({ question, context }))));
-  const out = join(dir, 'answers.jsonl');
-  assert.equal(await predictCommand.run(['--model', runDir, '--input', input, '--output', out]), 0);
-  const lines = readFileSync(out, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { answer: string; score: number; start: number; end: number; probability: number });
+  const lines = await predictQuestions(dir, runDir, rows);
   assert.equal(lines.length, rows.length);
   let right = 0;
   lines.forEach((p, i) => {

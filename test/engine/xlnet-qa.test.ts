@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { exportCommand, predictCommand } from '../../src/engine/commands/model-commands.js';
+import { exportCommand } from '../../src/engine/commands/model-commands.js';
 import type { QaExample } from '../../src/engine/data/records.js';
 import { tensorNumbers } from '../../src/engine/graph/types.js';
 import { loadQaModel } from '../../src/engine/inference/qa-model.js';
@@ -11,8 +11,8 @@ import { readSafetensors } from '../../src/engine/io/safetensors.js';
 import { createSession } from '../../src/engine/runtime.js';
 import { splitQaLogits } from '../../src/engine/tasks/question-answering/postprocess.js';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
-import { toJsonl } from '../fixtures/datasets.js';
 import { squadRows, writeQaWorkspace } from '../fixtures/qa-datasets.js';
+import { predictQuestions } from './helpers/qa-predict.js';
 import { evalMetrics } from './helpers/tiny-run.js';
 
 /**
@@ -126,14 +126,7 @@ test('xlnet QA windows: context first, <sep> <cls> last; a left-padded batch rea
 
 test('xlnet QA predict: answers located in the context', async () => {
   const rows = squadRows(20, 7);
-  const input = join(dir, 'questions.jsonl');
-  writeFileSync(input, toJsonl(rows.map(({ question, context }) => ({ question, context }))));
-  const out = join(dir, 'answers.jsonl');
-  assert.equal(await predictCommand.run(['--model', runDir, '--input', input, '--output', out]), 0);
-  const lines = readFileSync(out, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { answer: string; start: number; end: number });
+  const lines = await predictQuestions(dir, runDir, rows);
   assert.equal(lines.length, rows.length);
   let right = 0;
   lines.forEach((p, i) => {
