@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { evaluateCommand, exportCommand, predictCommand } from '../../src/engine/commands/model-commands.js';
+import { evaluateCommand, exportCommand } from '../../src/engine/commands/model-commands.js';
 import type { QaExample } from '../../src/engine/data/records.js';
 import { tensorNumbers } from '../../src/engine/graph/types.js';
 import { loadQaModel } from '../../src/engine/inference/qa-model.js';
@@ -11,7 +11,8 @@ import { createSession } from '../../src/engine/runtime.js';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
 import type { RunEvent } from '../../src/shared/run-directory.js';
 import { toJsonl } from '../fixtures/datasets.js';
-import { SQUAD_SENTENCES, squadRows, writeTinyQaModel } from '../fixtures/qa-datasets.js';
+import { squadRows, writeQaWorkspace } from '../fixtures/qa-datasets.js';
+import { predictQuestions } from './helpers/qa-predict.js';
 
 /**
  * Question answering end to end on a tiny BERT: train on a synthetic SQuAD-style set through
@@ -26,35 +27,14 @@ const longRows = () => squadRows(24, 5, { maxFillers: 8, fillersFirst: true }).f
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ft-qa-'));
-  mkdirSync(join(dir, 'model'));
-  writeTinyQaModel(join(dir, 'model'), 'bert', SQUAD_SENTENCES, 64);
-  writeFileSync(
-    join(dir, 'train.jsonl'),
-    toJsonl([...squadRows(400, 1), ...squadRows(160, 3, { maxFillers: 8, fillersFirst: true })]),
-  );
-  writeFileSync(join(dir, 'val.jsonl'), toJsonl(squadRows(60, 2)));
-  writeFileSync(
-    join(dir, 'qa.finetune.yaml'),
-    `model: ./model
-task: question-answering
-data:
-  train: train.jsonl
-  validation: val.jsonl
-  max_length: 64
-  n_best: 12
-training:
-  epochs: 15
-  batch_size: 16
-  learning_rate: 5.0e-3
-  warmup_ratio: 0.1
-  dropout: 0
-eval:
-  metrics: [exact_match, f1]
-device: cpu
-`,
+  const config = writeQaWorkspace(
+    dir,
+    'bert',
+    [...squadRows(400, 1), ...squadRows(160, 3, { maxFillers: 8, fillersFirst: true })],
+    15,
   );
   runDir = join(dir, 'run');
-  const { outcome } = await trainFromConfig(join(dir, 'qa.finetune.yaml'), runDir, { threads: 1 });
+  const { outcome } = await trainFromConfig(config, runDir, { threads: 1 });
   assert.equal(outcome, 'completed');
   evals = readFileSync(join(runDir, 'events.jsonl'), 'utf8')
     .trim()
@@ -79,14 +59,7 @@ test('question answering trains to a high exact match on a recoverable synthetic
 
 test('predict answers each line with answer, score, start and end in the context', async () => {
   const rows = squadRows(20, 7);
-  const input = join(dir, 'questions.jsonl');
-  writeFileSync(input, toJsonl(rows.map(({ question, context }) => ({ question, context }))));
-  const out = join(dir, 'answers.jsonl');
-  assert.equal(await predictCommand.run(['--model', runDir, '--input', input, '--output', out]), 0);
-  const lines = readFileSync(out, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { answer: string; score: number; start: number; end: number; probability: number });
+  const lines = await predictQuestions(dir, runDir, rows);
   assert.equal(lines.length, rows.length);
   let right = 0;
   lines.forEach((p, i) => {

@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { GraphBuilder } from '../../src/engine/graph/builder.js';
 import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
-import { type TensorData, tensorNumbers, tensorOf } from '../../src/engine/graph/types.js';
+import { type TensorData, tensorNumbers, tensorOf, type Value } from '../../src/engine/graph/types.js';
 import { HfConfigReader } from '../../src/engine/models/hf-config.js';
 import { blockContext } from '../../src/engine/models/layers.js';
-import type { ParamSpec } from '../../src/engine/models/model.js';
 import { encoderFamilyOf } from '../../src/engine/models/registry.js';
 import { type XlnetArch, xlnetArch } from '../../src/engine/models/xlnet/arch.js';
 import { attentionInputs, attentionTerms, projectHeads } from '../../src/engine/models/xlnet/attention.js';
@@ -18,10 +17,9 @@ import { buildForward } from '../../src/engine/step/step-graph.js';
 import { collateEncoded } from '../../src/engine/tasks/encoder/encoded.js';
 import { sequenceClassificationModel } from '../../src/engine/tasks/encoder/task-models.js';
 import { Tokenizer } from '../../src/engine/tokenize/tokenizer.js';
-import { normal, rng } from '../../src/engine/util/random.js';
 import { tinyConfig } from '../fixtures/tiny-configs.js';
 import { writeXlnetTokenizer } from '../fixtures/tokenizers.js';
-import { referenceXlnet, type XlnetBatch } from './helpers/xlnet-reference.js';
+import { randomWeights, referenceXlnet, type XlnetBatch } from './helpers/xlnet-reference.js';
 
 /**
  * A left-padded pair (<pad> has token type 3, <sep> closes each segment, <cls> with type 2 comes
@@ -51,25 +49,6 @@ const feeds = (b: XlnetBatch) => {
   };
 };
 
-/** Every weight random (LayerNorm scales and biases too), so no term hides behind an init of 0 or 1. */
-function randomWeights(specs: readonly ParamSpec[], seed: number): Map<string, TensorData> {
-  const rand = rng(seed);
-  return new Map(
-    specs.map((s) => {
-      const n = s.shape.reduce((x, y) => x * y, 1);
-      const center = s.init.kind === 'ones' ? 1 : 0;
-      return [
-        s.name,
-        tensorOf(
-          'float32',
-          s.shape,
-          Array.from({ length: n }, () => center + 0.3 * normal(rand)),
-        ),
-      ];
-    }),
-  );
-}
-
 function configOf(extra: Record<string, unknown> = {}): HfConfigReader {
   return new HfConfigReader(tinyConfig('xlnet', 40, { dropout: 0, ...extra }), 'xlnet/config.json');
 }
@@ -98,7 +77,7 @@ async function graphTerms(a: XlnetArch, weights: Map<string, TensorData>): Promi
   const q = split(projectHeads(ctx, a, h, p('q')));
   const k = split(projectHeads(ctx, a, h, p('k')));
   const terms = attentionTerms(ctx, a, q, k, at, p);
-  const names = Object.fromEntries(Object.entries(terms).map(([key, v]) => [key, g.output(v).name]));
+  const names = Object.fromEntries(Object.entries(terms).map(([key, v]) => [key, g.output(v as Value).name]));
   const session = await createSession(encodeModel(g.graph), { device: 'cpu', threads: 1 });
   try {
     const out = await session.run(feeds(BATCH));

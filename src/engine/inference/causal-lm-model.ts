@@ -179,6 +179,11 @@ export async function loadCausalLm(
 ): Promise<LoadedCausalLm> {
   const folder = modelFolderOf(path);
   const cfg = new HfConfigReader(readHfConfig(folder), `${folder}/config.json`);
+  // XLNetLMHeadModel is a permutation LM: it scores masked positions, it does not continue text.
+  if (cfg.str('model_type', '') === 'xlnet')
+    throw new Error(
+      `${folder}: an XLNet permutation LM (XLNetLMHeadModel) does not generate text; fine-tune it further or for a task (text-classification, token-classification, question-answering)`,
+    );
   const family = decoderFamilyOf(cfg);
   const model = causalLmModel(family, { config: cfg });
   const arch = model.decoder.arch;

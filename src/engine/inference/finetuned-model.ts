@@ -56,7 +56,7 @@ export function taskOf(config: HfConfig, folder: string): TaskName {
   if (task) return task;
   if (findFamily(config.model_type ?? '')?.kind === 'decoder') return 'causal-lm';
   throw new Error(
-    `${folder}/config.json: architectures ${JSON.stringify(config.architectures ?? [])} has no task head to run (expected *ForSequenceClassification, *ForTokenClassification, *ForQuestionAnswering or a causal LM)`,
+    `${folder}/config.json: architectures ${JSON.stringify(config.architectures ?? [])} has no task head to run (expected *ForSequenceClassification, *ForTokenClassification, *ForQuestionAnswering(Simple) or a causal LM)`,
   );
 }
 

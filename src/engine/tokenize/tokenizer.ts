@@ -46,6 +46,12 @@ export interface OverflowOptions {
   /** Tokens shared by consecutive windows of the context (transformers' doc_stride). */
   stride: number;
   addSpecialTokens?: boolean;
+  /**
+   * The context as the first sequence and the question as the second (truncation only_first):
+   * run_qa.py's order when the tokenizer pads on the left (XLNet), so the context stays next to
+   * the padding and the question next to the specials at the end.
+   */
+  contextFirst?: boolean;
 }
 
 /** tokenizer_config.json writes `model_max_length` as int(1e30) when the model has no limit. */
@@ -211,7 +217,8 @@ export class Tokenizer {
   /**
    * Question answering: tokenizes question and context and cuts the context into windows that
    * fit maxLength with the question, consecutive windows sharing `stride` tokens, as
-   * transformers does with truncation="only_second", return_overflowing_tokens and doc_stride.
+   * transformers does with truncation="only_second" (only_first when `contextFirst`),
+   * return_overflowing_tokens and doc_stride.
    */
   encodeWithOverflow(question: string, context: string, options: OverflowOptions): Encoding[] {
     const addSpecial = options.addSpecialTokens ?? true;
@@ -224,9 +231,12 @@ export class Tokenizer {
           `within max length ${options.maxLength}`,
       );
     }
-    return windowRanges(c.ids.length, capacity, options.stride).map(([from, to]) =>
-      assemble(this.post, q, sliceSequence(c, from, to), addSpecial),
-    );
+    return windowRanges(c.ids.length, capacity, options.stride).map(([from, to]) => {
+      const window = sliceSequence(c, from, to);
+      return options.contextFirst
+        ? assemble(this.post, window, q, addSpecial)
+        : assemble(this.post, q, window, addSpecial);
+    });
   }
 
   /** Pads encodings to `length` (default: the longest) on the padding side; returns new encodings. */

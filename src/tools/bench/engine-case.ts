@@ -1,8 +1,11 @@
 import { tensorOf } from '../../engine/graph/types.js';
 import { type EncoderConfig, encoderClassifier } from '../../engine/models/encoder-classifier.js';
+import { HfConfigReader } from '../../engine/models/hf-config.js';
 import { initWeights } from '../../engine/models/init.js';
 import type { TrainableModel, Weights } from '../../engine/models/model.js';
+import { xlnet } from '../../engine/models/xlnet/index.js';
 import type { Batch } from '../../engine/step/batch.js';
+import { sequenceClassificationModel } from '../../engine/tasks/encoder/task-models.js';
 import { StepRunner } from '../../engine/train/step-runner.js';
 import { rng } from '../../engine/util/random.js';
 import { median, peakRssMb } from './suite.js';
@@ -22,6 +25,11 @@ export interface ThroughputCase {
   seq: number;
   batch: number;
   threads: number;
+  /**
+   * The model: BERT's sequence classifier (the default; shared/bench/torch_reference.py) or
+   * XLNetForSequenceClassification (bench/torch/xlnet_reference.py).
+   */
+  family?: 'bert' | 'xlnet';
 }
 
 /** The reference's shapes (shared/bench/torch_reference.py defaults), and the wider second case. */
@@ -29,6 +37,8 @@ const BASE = { layers: 4, vocab: 30522, seq: 128, batch: 16, threads: 2 };
 export const THROUGHPUT_CASES: readonly ThroughputCase[] = [
   { name: 'bert-h256', ...BASE, hidden: 256, heads: 4, intermediate: 1024 },
   { name: 'bert-h512', ...BASE, hidden: 512, heads: 8, intermediate: 2048 },
+  // xlnet-base-cased's vocabulary (32000) at the bert-h256 shapes.
+  { name: 'xlnet-h256', ...BASE, family: 'xlnet', vocab: 32000, hidden: 256, heads: 4, intermediate: 1024 },
 ];
 
 export const WARMUP = 3;
@@ -45,7 +55,37 @@ export interface EngineResult {
   loss: number;
 }
 
+/** XLNetForSequenceClassification at the case's shapes, from an in-memory XLNetConfig. */
+function xlnetCaseModel(c: ThroughputCase): TrainableModel {
+  const config = new HfConfigReader(
+    {
+      model_type: 'xlnet',
+      vocab_size: c.vocab,
+      d_model: c.hidden,
+      n_layer: c.layers,
+      n_head: c.heads,
+      d_head: c.hidden / c.heads,
+      d_inner: c.intermediate,
+      ff_activation: 'gelu',
+      dropout: 0.1,
+      layer_norm_eps: 1e-12,
+      initializer_range: 0.02,
+    },
+    `${c.name}/config.json`,
+  );
+  return sequenceClassificationModel({
+    family: xlnet,
+    config,
+    numLabels: 2,
+    problemType: 'single_label_classification',
+  });
+}
+
 export function caseModel(c: ThroughputCase): { model: TrainableModel; weights: Weights } {
+  if (c.family === 'xlnet') {
+    const model = xlnetCaseModel(c);
+    return { model, weights: initWeights(model.params, 0) };
+  }
   const cfg: EncoderConfig = {
     vocabSize: c.vocab,
     hidden: c.hidden,
@@ -63,8 +103,9 @@ export function caseModel(c: ThroughputCase): { model: TrainableModel; weights: 
 }
 
 /**
- * Random token ids and labels, each example right-padded to `seq` (id 0, attention mask 0). By
- * default every example is `c.seq` long, every position attended: what the PyTorch reference trains on.
+ * Random token ids and labels, each example padded to `seq` (id 0, attention mask 0; on the right,
+ * or on the left for XLNet). By default every example is `c.seq` long, every position attended:
+ * what the PyTorch reference trains on. BERT's batch carries position_ids, XLNet's token_type_ids.
  */
 export function randomBatch(
   c: ThroughputCase,
@@ -76,20 +117,27 @@ export function randomBatch(
   const B = lengths.length;
   const ids = new Array<number>(B * seq).fill(0);
   const mask = new Array<number>(B * seq).fill(0);
+  const xlnetCase = c.family === 'xlnet';
   lengths.forEach((len, b) => {
+    const first = b * seq + (xlnetCase ? seq - len : 0);
     for (let t = 0; t < len; t++) {
-      ids[b * seq + t] = 1 + Math.floor(rand() * (c.vocab - 1));
-      mask[b * seq + t] = 1;
+      ids[first + t] = 1 + Math.floor(rand() * (c.vocab - 1));
+      mask[first + t] = 1;
     }
   });
+  const positions: Batch = xlnetCase
+    ? { token_type_ids: tensorOf('int64', [B, seq], new Array<number>(B * seq).fill(0)) }
+    : {
+        position_ids: tensorOf(
+          'int64',
+          [B, seq],
+          Array.from({ length: B * seq }, (_, i) => i % seq),
+        ),
+      };
   return {
     input_ids: tensorOf('int64', [B, seq], ids),
     attention_mask: tensorOf('int64', [B, seq], mask),
-    position_ids: tensorOf(
-      'int64',
-      [B, seq],
-      Array.from({ length: B * seq }, (_, i) => i % seq),
-    ),
+    ...positions,
     labels: tensorOf(
       'int64',
       [B],

@@ -4,8 +4,9 @@ import { dirname, join, resolve } from 'node:path';
 import type { ThroughputCase } from './engine-case.js';
 
 /**
- * The PyTorch peer: shared/bench/torch_reference.py run with Debian's python3-torch, when the
- * script sits beside the repository (../shared/bench) and /usr/bin/python3 can import torch.
+ * The PyTorch peer: shared/bench/torch_reference.py (bench/torch/xlnet_reference.py for the XLNet
+ * case) run with Debian's python3-torch, when the script sits beside the repository
+ * (../shared/bench) and /usr/bin/python3 can import torch.
  */
 const PYTHON = '/usr/bin/python3';
 
@@ -46,7 +47,11 @@ export function torchEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export const torchScript = (): string => join(repoRoot(), '..', 'shared', 'bench', 'torch_reference.py');
+/** The case's PyTorch peer: the shared BERT reference, or the project's XLNet one (bench/torch). */
+export const torchScript = (c?: Pick<ThroughputCase, 'family'>): string =>
+  c?.family === 'xlnet'
+    ? join(repoRoot(), 'bench', 'torch', 'xlnet_reference.py')
+    : join(repoRoot(), '..', 'shared', 'bench', 'torch_reference.py');
 
 /**
  * Runs the script in a Python that reports its own peak RSS afterwards (the script prints only
@@ -73,7 +78,7 @@ export async function runTorch(c: ThroughputCase, steps: number, warmup: number)
     'warmup-steps': warmup,
     threads: c.threads,
   };
-  const argv = ['-c', WRAPPER, torchScript(), ...Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)])];
+  const argv = ['-c', WRAPPER, torchScript(c), ...Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)])];
   const stdout = await new Promise<string>((ok, fail) =>
     execFile(PYTHON, argv, { env: torchEnv(), maxBuffer: 1 << 24 }, (err, out, errOut) =>
       err ? fail(new Error(`PyTorch reference failed: ${err.message}\n${errOut}`)) : ok(out),

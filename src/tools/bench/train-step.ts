@@ -4,7 +4,8 @@ import { runTorch, type TorchResult, torchUnavailable } from './torch-ref.js';
 
 /**
  * Train-step throughput of the BERT-shaped classifier at the shapes of shared/bench/torch_reference.py,
- * side by side with that PyTorch reference when /usr/bin/python3 has torch. Each measurement runs
+ * and of XLNetForSequenceClassification at the same shapes (bench/torch/xlnet_reference.py), side by
+ * side with those PyTorch peers when /usr/bin/python3 has torch. Each measurement runs
  * in its own child process (peak RSS per case and per implementation), engine and PyTorch
  * alternating round by round so that a busy machine slows both alike; figures are medians over
  * the rounds of each run's median step time.
@@ -23,7 +24,8 @@ const ratio = (a: number, b: number | null) => (b === null ? null : a / b);
 
 export const trainStepSuite: BenchSuite = {
   name: 'throughput',
-  summary: 'train step vs PyTorch: 4 layers, seq 128, batch 16, vocab 30522, 2 threads (engine/PyTorch ratios)',
+  summary:
+    'train step vs PyTorch: BERT and XLNet classifiers, 4 layers, seq 128, batch 16, vocab 30522 (XLNet 32000), 2 threads (engine/PyTorch ratios)',
   async run(log, args: BenchArgs) {
     const rounds = args.rounds ?? DEFAULT_ROUNDS;
     const steps = args.steps ?? DEFAULT_STEPS;

@@ -46,6 +46,11 @@ export function readEvents(runDir: string): RunEvent[] {
   return lines.filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
 }
 
+/** The metrics of a run's eval events, in order. */
+export function evalMetrics(runDir: string): Record<string, number>[] {
+  return readEvents(runDir).flatMap((e) => (e.type === 'eval' ? [e.metrics] : []));
+}
+
 /** Loss by step as a reader sees it: a step logged again by a resumed run replaces the earlier line. */
 export function lossByStep(events: readonly RunEvent[]): Map<number, number> {
   const losses = new Map<number, number>();

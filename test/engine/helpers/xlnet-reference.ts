@@ -3,9 +3,10 @@
 // XLNetFeedForward, XLNetSequenceSummary with summary_type 'last', logits_proj), with the
 // position term taken at the relative distance i - j directly (no rel_shift), so the graph's
 // rel_shift is checked, not copied.
-import type { TensorData } from '../../../src/engine/graph/types.js';
-import { tensorNumbers } from '../../../src/engine/graph/types.js';
+import { type TensorData, tensorNumbers, tensorOf } from '../../../src/engine/graph/types.js';
+import type { ParamSpec } from '../../../src/engine/models/model.js';
 import type { XlnetArch } from '../../../src/engine/models/xlnet/arch.js';
+import { normal, rng } from '../../../src/engine/util/random.js';
 
 export interface XlnetBatch {
   ids: number[][];
@@ -16,7 +17,7 @@ export interface XlnetBatch {
 type W = (name: string) => number[];
 type Terms = { ac: number[][][][]; bd: number[][][][]; ef: number[][][][] };
 
-const erfGelu = (x: number) => 0.5 * x * (1 + erf(x / Math.SQRT2));
+export const erfGelu = (x: number) => 0.5 * x * (1 + erf(x / Math.SQRT2));
 
 /** Abramowitz-Stegun 7.1.26 is too coarse for 1e-6; this is the series/continued-fraction pair. */
 function erf(x: number): number {
@@ -38,14 +39,14 @@ function erf(x: number): number {
   return Math.sign(x) * (1 - erfc);
 }
 
-function layerNorm(x: number[], w: number[], b: number[], eps: number): number[] {
+export function layerNorm(x: number[], w: number[], b: number[], eps: number): number[] {
   const mean = x.reduce((s, v) => s + v, 0) / x.length;
   const variance = x.reduce((s, v) => s + (v - mean) ** 2, 0) / x.length;
   return x.map((v, i) => ((v - mean) / Math.sqrt(variance + eps)) * (w[i] as number) + (b[i] as number));
 }
 
 /** sin/cos encoding of a relative distance, clamped to ±clamp_len when it is > 0. */
-function positionEncoding(a: XlnetArch, distance: number): number[] {
+export function positionEncoding(a: XlnetArch, distance: number): number[] {
   const r = a.clampLen > 0 ? Math.max(-a.clampLen, Math.min(a.clampLen, distance)) : distance;
   const half = a.hidden / 2;
   const inv = Array.from({ length: half }, (_, i) => 1 / 10000 ** ((2 * i) / a.hidden));
@@ -53,7 +54,7 @@ function positionEncoding(a: XlnetArch, distance: number): number[] {
 }
 
 /** x [H] through an einsum weight [H, N, D] ("ibh,hnd->ibnd"). */
-function project(x: number[], w: number[], a: XlnetArch): number[][] {
+export function project(x: number[], w: number[], a: XlnetArch): number[][] {
   const { heads: N, headSize: D, hidden: H } = a;
   return Array.from({ length: N }, (_, n) =>
     Array.from({ length: D }, (_, d) => {
@@ -64,11 +65,11 @@ function project(x: number[], w: number[], a: XlnetArch): number[][] {
   );
 }
 
-const dot = (x: number[], y: number[]) => x.reduce((s, v, i) => s + v * (y[i] as number), 0);
-const plus = (x: number[], y: number[]) => x.map((v, i) => v + (y[i] as number));
-const row = (flat: number[], r: number, width: number) => flat.slice(r * width, (r + 1) * width);
+export const dot = (x: number[], y: number[]) => x.reduce((s, v, i) => s + v * (y[i] as number), 0);
+export const plus = (x: number[], y: number[]) => x.map((v, i) => v + (y[i] as number));
+export const row = (flat: number[], r: number, width: number) => flat.slice(r * width, (r + 1) * width);
 
-function linear(x: number[], w: number[], b: number[]): number[] {
+export function linear(x: number[], w: number[], b: number[]): number[] {
   return b.map((bias, o) => bias + dot(x, row(w, o, x.length)));
 }
 
@@ -173,4 +174,23 @@ export function referenceXlnet(
     return linear(summary, w('logits_proj.weight'), w('logits_proj.bias'));
   });
   return { terms: first as Terms, logits };
+}
+
+/** Every weight random (LayerNorm scales and biases too), so no term hides behind an init of 0 or 1. */
+export function randomWeights(specs: readonly ParamSpec[], seed: number): Map<string, TensorData> {
+  const rand = rng(seed);
+  return new Map(
+    specs.map((s) => {
+      const n = s.shape.reduce((x, y) => x * y, 1);
+      const center = s.init.kind === 'ones' ? 1 : 0;
+      return [
+        s.name,
+        tensorOf(
+          'float32',
+          s.shape,
+          Array.from({ length: n }, () => center + 0.3 * normal(rand)),
+        ),
+      ];
+    }),
+  );
 }

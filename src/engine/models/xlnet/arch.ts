@@ -86,8 +86,8 @@ export function xlnetArch(cfg: HfConfigReader, dropoutOverride?: number): XlnetA
 /**
  * XLNetModel's parameters. q, k, v, o and r are einsum tensors [d_model, n_head, d_head], not
  * Linear weights, and keep that layout here and in every export. mask_emb feeds only the query
- * stream of pretraining; it is kept so a fine-tuned folder loads in transformers without a
- * missing weight, and gets no gradient.
+ * stream of the permutation LM (two-stream.ts); fine-tuning keeps it, untouched, so a fine-tuned
+ * folder loads in transformers without a missing weight.
  */
 export function xlnetBaseSpecs(a: XlnetArch): ParamSpec[] {
   const normal = { kind: 'normal', std: a.initializerRange } as const;

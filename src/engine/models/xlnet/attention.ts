@@ -62,10 +62,15 @@ const headBias = (ctx: BlockContext, name: string) => ctx.g.unsqueeze(ctx.param(
 export interface AttentionInputs {
   /** Positional encodings, [2T, H] (or [B, 2T, H] when dropout draws a mask per example). */
   pos: Value;
-  /** 1 where tokens i and j are in different segments (seg_mat's class 1). // [B, 1, T, T] */
-  otherSegment: Value;
-  /** Added to the scores: -1e30 where j is padding and j != i (non_tgt_mask). // [B, 1, T, T] */
+  /**
+   * 1 where tokens i and j are in different segments (seg_mat's class 1). // [B, 1, T, T]
+   * Absent without token_type_ids: transformers' seg_mat is None and the segment term 0.
+   */
+  otherSegment?: Value;
+  /** Added to the scores: -1e30 where j is padding (or perm-masked) and j != i (non_tgt_mask). // [B, 1, T, T] */
   mask: Value;
+  /** The query stream's: -1e30 where j is padding or perm-masked, itself included (attn_mask). */
+  gMask?: Value;
   T: Value;
 }
 
@@ -77,7 +82,7 @@ export function attentionTerms(
   k: Value,
   at: AttentionInputs,
   p: (n: string) => string,
-): { ac: Value; bd: Value; ef: Value } {
+): { ac: Value; bd: Value; ef?: Value } {
   const { g } = ctx;
   // ac = (q + r_w_bias) · k
   const ac = g.matmul(g.add(q, headBias(ctx, p('r_w_bias'))), g.transpose(k, [0, 1, 3, 2]));
@@ -85,6 +90,7 @@ export function attentionTerms(
   const kr = projectHeads(ctx, a, at.pos, p('r')); // [2T, N, D] or [B, 2T, N, D]
   const krT = g.transpose(kr, kr.shape?.length === 4 ? [0, 2, 3, 1] : [1, 2, 0]); // [(B,) N, D, 2T]
   const bd = relShift(g, g.matmul(g.add(q, headBias(ctx, p('r_r_bias'))), krT), at.T);
+  if (!at.otherSegment) return { ac, bd };
   // ef = (q + r_s_bias) · seg_embed[s], s = 1 where i and j are in different segments.
   const segEmbed = g.transpose(ctx.param(p('seg_embed')), [1, 2, 0]); // [N, D, 2]
   const bySegment = g.matmul(g.add(q, headBias(ctx, p('r_s_bias'))), segEmbed); // [B, N, T, 2]
@@ -93,26 +99,50 @@ export function attentionTerms(
   return { ac, bd, ef };
 }
 
-/** XLNetRelativeAttention (content stream) + post_attention. // [B, T, H] */
-function relativeAttention(ctx: BlockContext, a: XlnetArch, h: Value, at: AttentionInputs, prefix: string): Value {
+/** The [B, N, T, D] heads of h [B, T, H] through an einsum weight. */
+export function heads(ctx: BlockContext, a: XlnetArch, h: Value, weight: string): Value {
+  return ctx.g.transpose(projectHeads(ctx, a, h, weight), [0, 2, 1, 3]);
+}
+
+/**
+ * rel_attn_core: (ac + bd + ef) / √d_head plus the additive mask, softmax, attention dropout,
+ * the weighted values. q [B, N, T, D] against k, v [B, N, T, D]. // [B, N, T, D]
+ */
+export function attentionCore(
+  ctx: BlockContext,
+  a: XlnetArch,
+  qkv: { q: Value; k: Value; v: Value },
+  at: AttentionInputs,
+  mask: Value,
+  p: (n: string) => string,
+): Value {
   const { g } = ctx;
-  const p = (n: string) => `${prefix}.rel_attn.${n}`;
-  const split = (x: Value) => g.transpose(x, [0, 2, 1, 3]); // [B, T, N, D] -> [B, N, T, D]
-  const q = split(projectHeads(ctx, a, h, p('q')));
-  const k = split(projectHeads(ctx, a, h, p('k')));
-  const v = split(projectHeads(ctx, a, h, p('v')));
-  const { ac, bd, ef } = attentionTerms(ctx, a, q, k, at, p);
-  const scores = g.add(g.mul(g.add(g.add(ac, bd), ef), 1 / Math.sqrt(a.headSize)), at.mask);
+  const { ac, bd, ef } = attentionTerms(ctx, a, qkv.q, qkv.k, at, p);
+  const terms = ef ? g.add(g.add(ac, bd), ef) : g.add(ac, bd);
+  const scores = g.add(g.mul(terms, 1 / Math.sqrt(a.headSize)), mask);
   const probs = dropout(ctx, g.softmax(scores, -1), ctx.attentionDropout);
-  const context = g.reshape(g.transpose(g.matmul(probs, v), [0, 2, 1, 3]), [0, 0, a.heads * a.headSize]);
-  // "ibnd,hnd->ibh": the o tensor read as [H, N*D], applied transposed.
+  return g.matmul(probs, qkv.v);
+}
+
+/** post_attention: "ibnd,hnd->ibh" through o, dropout, the residual, layer_norm. vec [B, N, T, D]. // [B, T, H] */
+export function postAttention(ctx: BlockContext, a: XlnetArch, vec: Value, residual: Value, p: (n: string) => string) {
+  const { g } = ctx;
+  const context = g.reshape(g.transpose(vec, [0, 2, 1, 3]), [0, 0, a.heads * a.headSize]);
+  // The o tensor read as [H, N*D], applied transposed.
   const o = g.reshape(ctx.param(p('o')), [a.hidden, a.heads * a.headSize]);
   const out = dropout(ctx, g.matmul(context, g.transpose(o, [1, 0])));
-  return layerNorm(ctx, g.add(out, h), p('layer_norm'), a.eps);
+  return layerNorm(ctx, g.add(out, residual), p('layer_norm'), a.eps);
+}
+
+/** XLNetRelativeAttention (content stream) + post_attention. // [B, T, H] */
+function relativeAttention(ctx: BlockContext, a: XlnetArch, h: Value, at: AttentionInputs, prefix: string): Value {
+  const p = (n: string) => `${prefix}.rel_attn.${n}`;
+  const qkv = { q: heads(ctx, a, h, p('q')), k: heads(ctx, a, h, p('k')), v: heads(ctx, a, h, p('v')) };
+  return postAttention(ctx, a, attentionCore(ctx, a, qkv, at, at.mask, p), h, p);
 }
 
 /** XLNetFeedForward: layer_1, activation, dropout, layer_2, dropout, residual, layer_norm. */
-function feedForward(ctx: BlockContext, a: XlnetArch, x: Value, prefix: string): Value {
+export function feedForward(ctx: BlockContext, a: XlnetArch, x: Value, prefix: string): Value {
   const { g } = ctx;
   const p = (n: string) => `${prefix}.ff.${n}`;
   const inner = dropout(ctx, activation(g, linear(ctx, x, p('layer_1')), a.act, ctx.mode));
@@ -120,7 +150,12 @@ function feedForward(ctx: BlockContext, a: XlnetArch, x: Value, prefix: string):
   return layerNorm(ctx, g.add(out, x), p('layer_norm'), a.eps);
 }
 
-/** The masks and encodings every layer shares, from the batch inputs. */
+/**
+ * The masks and encodings every layer shares, from the batch inputs. With a `perm_mask` [B, T, T]
+ * input (1: token i may not see token j; the permutation LM), XLNetModel's data_mask is padding +
+ * perm_mask: the query stream's mask (`gMask`, attn_mask) blocks it all, the content stream's
+ * (non_tgt_mask) all but the token itself.
+ */
 export function attentionInputs(ctx: BlockContext, a: XlnetArch, inputs: Readonly<Record<string, Value>>) {
   const { g } = ctx;
   const ids = inputs.input_ids as Value;
@@ -129,14 +164,28 @@ export function attentionInputs(ctx: BlockContext, a: XlnetArch, inputs: Readonl
   // pos_emb is expanded over the batch before its dropout: one mask per example, as transformers.
   if (ctx.mode === 'train' && ctx.dropout > 0)
     pos = dropout(ctx, g.expand(g.unsqueeze(pos, [0]), g.concat([g.slice(g.shape(ids), [0], [1]), g.ints([1, 1])], 0)));
-  const types = inputs.token_type_ids ?? g.constantOfShape(g.shape(ids), 0, 'int64');
-  const differs = g.op('Not', [g.equal(g.unsqueeze(types, [2]), g.unsqueeze(types, [1]))])[0] as Value; // [B, T, T]
-  const otherSegment = g.unsqueeze(g.cast(differs, g.floatType), [1]);
+  const types = inputs.token_type_ids;
+  const differs = types && (g.op('Not', [g.equal(g.unsqueeze(types, [2]), g.unsqueeze(types, [1]))])[0] as Value); // [B, T, T]
+  const otherSegment = differs && g.unsqueeze(g.cast(differs, g.floatType), [1]);
   const tokens = g.op('Range', [g.scalar(0, 'int64'), T.scalar, g.scalar(1, 'int64')])[0] as Value;
   const self = g.cast(g.equal(g.unsqueeze(tokens, [1]), g.unsqueeze(tokens, [0])), g.floatType); // [T, T]
-  const padding = g.sub(1, g.cast(g.unsqueeze(inputs.attention_mask as Value, [1, 2]), g.floatType)); // [B, 1, 1, T]
-  const mask = g.mul(g.mul(padding, g.sub(1, self)), -1e30);
-  return { pos, otherSegment, mask, T: T.vector };
+  // Padding (1 - attention_mask, none without one) [B, 1, 1, T], and with a perm_mask
+  // (padding + perm_mask > 0) as 0/1 [B, 1, T, T].
+  const mask01 = inputs.attention_mask;
+  const padding = mask01 && g.sub(1, g.cast(g.unsqueeze(mask01, [1, 2]), g.floatType));
+  const perm = inputs.perm_mask && g.unsqueeze(inputs.perm_mask, [1]);
+  const blocked = perm
+    ? g.cast(g.op('Greater', [padding ? g.add(padding, perm) : perm, g.scalar(0)])[0] as Value, g.floatType)
+    : padding;
+  if (!blocked) throw new Error('XLNet attention needs an attention_mask or a perm_mask input');
+  const mask = g.mul(g.mul(blocked, g.sub(1, self)), -1e30);
+  return {
+    pos,
+    ...(otherSegment ? { otherSegment } : {}),
+    mask,
+    ...(perm ? { gMask: g.mul(blocked, -1e30) } : {}),
+    T: T.vector,
+  };
 }
 
 /** XLNetModel.forward for fine-tuning: word embeddings, the layers, the output dropout. */

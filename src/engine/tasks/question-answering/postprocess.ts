@@ -87,19 +87,24 @@ export function bestAnswers(context: string, windows: readonly WindowLogits[], o
   return kept.map((c, i) => ({ ...c, probability: (exps[i] as number) / sum }));
 }
 
-/** Start and end logits of item b of a [B, T, 2] logits tensor, for its first `length` tokens. */
+/**
+ * Start and end logits of item b of a [B, T, 2] logits tensor, for its `length` tokens from token
+ * `first` (0 on the right padding side; the padding before it on the left).
+ */
 export function splitQaLogits(
   values: ArrayLike<number>,
   dims: readonly number[],
   b: number,
+  first: number,
   length: number,
 ): { start: Float64Array; end: Float64Array } {
   const T = dims[1] as number;
+  if (first < 0 || first + length > T) throw new Error(`QA logits: tokens ${first}..${first + length} outside ${T}`);
   const start = new Float64Array(length);
   const end = new Float64Array(length);
   for (let t = 0; t < length; t++) {
-    start[t] = values[(b * T + t) * 2] as number;
-    end[t] = values[(b * T + t) * 2 + 1] as number;
+    start[t] = values[(b * T + first + t) * 2] as number;
+    end[t] = values[(b * T + first + t) * 2 + 1] as number;
   }
   return { start, end };
 }

@@ -8,7 +8,7 @@ import type { EncoderFamily } from '../../models/family.js';
 import { HfConfigReader } from '../../models/hf-config.js';
 import { encoderFamilyOf } from '../../models/registry.js';
 import type { Batch, Evaluator } from '../../step/batch.js';
-import { collateEncoded } from '../encoder/encoded.js';
+import { type CollateOptions, collateEncoded, type EncodedExample, padOffset } from '../encoder/encoded.js';
 import type { EncoderTaskModel } from '../encoder/task-models.js';
 import { computeMetrics } from '../metrics/registry.js';
 import type { QaExample as ScoredQuestion } from '../metrics/squad.js';
@@ -103,24 +103,32 @@ export function qaRecipe(o: QaRecipeOptions): QaRecipe {
       return qaWindows(o.tokenizer, e, settings);
     });
 
+  const collateOptions: CollateOptions = {
+    padId,
+    withTokenTypes,
+    labels: 'class',
+    paddingSide: o.tokenizer.paddingSide,
+    padTypeId: o.tokenizer.padTypeId,
+  };
+  const encoded = (w: QaWindow): EncodedExample => ({ inputIds: w.inputIds, tokenTypeIds: w.tokenTypeIds, label: 0 });
+  /** Where window w's token 0 sits in a batch padded to T tokens (left padding shifts it). */
+  const firstToken = (w: QaWindow, T: number) => padOffset(encoded(w), T, collateOptions);
+
   const collate = (windows: readonly QaWindow[]): Batch => {
-    const { labels: _, ...inputs } = collateEncoded(
-      windows.map((w) => ({ inputIds: w.inputIds, tokenTypeIds: w.tokenTypeIds, label: 0 })),
-      { padId, withTokenTypes, labels: 'class' },
-    );
+    const { labels: _, ...inputs } = collateEncoded(windows.map(encoded), collateOptions);
     const B = windows.length;
+    const T = inputs.input_ids?.dims[1] ?? 0;
+    // Positions index the padded batch, as run_qa.py's are computed after padding.
+    const positions = (pick: (w: QaWindow) => number) =>
+      tensorOf(
+        'int64',
+        [B],
+        windows.map((w) => pick(w) + firstToken(w, T)),
+      );
     return {
       ...inputs,
-      start_positions: tensorOf(
-        'int64',
-        [B],
-        windows.map((w) => w.startPosition),
-      ),
-      end_positions: tensorOf(
-        'int64',
-        [B],
-        windows.map((w) => w.endPosition),
-      ),
+      start_positions: positions((w) => w.startPosition),
+      end_positions: positions((w) => w.endPosition),
     };
   };
 
@@ -133,7 +141,13 @@ export function qaRecipe(o: QaRecipeOptions): QaRecipe {
       lossSum += loss * chunk.length;
       const values = tensorNumbers(logits);
       chunk.forEach((w, b) => {
-        const { start, end } = splitQaLogits(values, logits.dims, b, w.offsets.length);
+        const { start, end } = splitQaLogits(
+          values,
+          logits.dims,
+          b,
+          firstToken(w, logits.dims[1] as number),
+          w.offsets.length,
+        );
         const list = perExample.get(w.example) ?? [];
         list.push({ start, end, offsets: w.offsets, window: w });
         perExample.set(w.example, list);

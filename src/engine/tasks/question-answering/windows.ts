@@ -3,7 +3,8 @@ import type { Tokenizer } from '../../tokenize/index.js';
 
 /**
  * Extractive question answering preprocessing, as Hugging Face's run_qa.py does it: the question
- * and the context are encoded as a pair with only the context truncated (`only_second`), a context
+ * and the context are encoded as a pair with only the context truncated (`only_second`; a
+ * tokenizer that pads on the left, XLNet's, takes the context first and truncates `only_first`), a context
  * longer than the window is cut into overlapping windows (`doc_stride` tokens shared), and each
  * window gets the token positions of the answer, or the CLS position when it does not contain the
  * whole answer. A window keeps its example and the character offsets of its context tokens, so the
@@ -12,7 +13,10 @@ import type { Tokenizer } from '../../tokenize/index.js';
 export interface QaWindow {
   inputIds: number[];
   tokenTypeIds: number[];
-  /** Token index of the answer's first / last token; the CLS index when the window lacks the answer. */
+  /**
+   * Token index of the answer's first / last token in the unpadded window; the CLS index when the
+   * window lacks the answer. Left padding shifts them (the collator adds the padding).
+   */
   startPosition: number;
   endPosition: number;
   /** [start, end) UTF-16 offsets in the context of each context token; null for question and specials. */
@@ -69,9 +73,16 @@ export function answerPositions(
 export function qaWindows(tokenizer: Tokenizer, e: QaExample, o: QaWindowOptions): QaWindow[] {
   // run_qa.py strips the left whitespace of questions: it only wastes tokens (and truncation room).
   const question = e.question.trimStart();
+  // run_qa.py's pad_on_right: a tokenizer padding on the left (XLNet) takes the context first.
+  const contextFirst = tokenizer.paddingSide === 'left';
+  const contextIndex = contextFirst ? 0 : 1;
   let encodings: ReturnType<Tokenizer['encodeWithOverflow']>;
   try {
-    encodings = tokenizer.encodeWithOverflow(question, e.context, { maxLength: o.maxLength, stride: o.docStride });
+    encodings = tokenizer.encodeWithOverflow(question, e.context, {
+      maxLength: o.maxLength,
+      stride: o.docStride,
+      contextFirst,
+    });
   } catch (err) {
     const where = `${e.source.file}:${e.source.line}`;
     throw new Error(
@@ -82,7 +93,7 @@ export function qaWindows(tokenizer: Tokenizer, e: QaExample, o: QaWindowOptions
   const answer = e.answers.text[0];
   const startChar = e.answers.answer_start[0];
   return encodings.map((enc, windowIndex) => {
-    const offsets = enc.offsets.map((span, t) => (enc.sequenceIds[t] === 1 ? span : null));
+    const offsets = enc.offsets.map((span, t) => (enc.sequenceIds[t] === contextIndex ? span : null));
     const cls = Math.max(0, tokenizer.clsTokenId === null ? 0 : enc.ids.indexOf(tokenizer.clsTokenId));
     const positions =
       answer === undefined || startChar === undefined
