@@ -51,6 +51,8 @@ export const DEFAULT_LORA_TARGETS: ReadonlySet<string> = new Set([
   'value',
   'q_lin',
   'v_lin',
+  'layer_1',
+  'layer_2',
 ]);
 
 /** Weights that are embeddings or the output head: never LoRA targets, even under all-linear. */
