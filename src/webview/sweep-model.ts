@@ -42,7 +42,8 @@ export function trialRows(record: SweepRecord, now: number): TrialRow[] {
   });
 }
 
-function extent(values: number[]): [number, number] {
+/** The range of `values`, widened by half a unit when they are one value, [0, 1] when there are none. */
+export function extent(values: number[]): [number, number] {
   if (values.length === 0) return [0, 1];
   const lo = Math.min(...values);
   const hi = Math.max(...values);

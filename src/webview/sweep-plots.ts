@@ -1,5 +1,5 @@
 import { formatNumber } from './format.js';
-import { type Axis, axisValue, type Brushes, type TrialRow } from './sweep-model.js';
+import { type Axis, axisValue, type Brushes, extent, type TrialRow } from './sweep-model.js';
 
 /**
  * The Sweep view's two plots, as SVG built with createElementNS (no markup from data, no inline
@@ -151,13 +151,8 @@ export function objectiveChart(
 ): SVGSVGElement {
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'objective-chart', role: 'img' });
   root.setAttribute('aria-label', `${metric} of each completed trial, and the best so far`);
-  const values = points.map((p) => p.value);
-  let lo = Math.min(...values);
-  let hi = Math.max(...values);
-  if (!(hi > lo)) {
-    lo -= 0.5;
-    hi += 0.5;
-  }
+  // No completed trial yet: an empty chart on [0, 1], never NaN coordinates.
+  const [lo, hi] = extent(points.map((p) => p.value));
   const last = Math.max(1, trials - 1);
   const x = (n: number) => M.left + (n / last) * (W - M.left - M.right);
   const y = (v: number) => M.top + (1 - (v - lo) / (hi - lo)) * PLOT_H;
