@@ -32,6 +32,7 @@ export const CONFIG_DEFAULTS = {
   },
   training: {
     method: 'full',
+    init: 'pretrained',
     epochs: 3,
     batch_size: 32,
     learning_rate: 2e-5,

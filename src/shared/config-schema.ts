@@ -288,6 +288,17 @@ const training: JsonSchema = {
       default: CONFIG_DEFAULTS.training.method,
       description: 'Which weights are trained.',
     },
+    init: {
+      type: 'string',
+      enum: ['pretrained', 'scratch'],
+      enumDescriptions: [
+        'Start from the weights in the model folder (model.safetensors); a task head the folder lacks is initialised.',
+        "Ignore any weights and initialise every parameter from the folder's config.json as Hugging Face's `_init_weights` does (normal(0, initializer_range) for matrices and embeddings, zero biases and padding rows, LayerNorm ones/zeros): pre-training from scratch. The folder needs config.json and a tokenizer only.",
+      ],
+      default: CONFIG_DEFAULTS.training.init,
+      description:
+        "Where the weights start: pretrained (the model folder's checkpoint) or scratch (random, from config.json).",
+    },
     epochs: {
       type: 'integer',
       minimum: 1,

@@ -59,8 +59,12 @@ export interface LoraConfig {
   use_rslora?: boolean; // scale alpha / sqrt(r) instead of alpha / r
 }
 
+/** Where the weights start: the model folder's checkpoint, or drawn from its config.json. */
+export type InitName = 'pretrained' | 'scratch';
+
 export interface TrainingConfig {
   method?: MethodName;
+  init?: InitName; // pretrained: the folder's weights; scratch: initialised from config.json
   epochs?: number;
   batch_size?: number;
   learning_rate?: number;

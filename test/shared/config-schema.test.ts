@@ -9,6 +9,7 @@ import type {
   EarlyStoppingConfig,
   EvalConfig,
   FinetuneConfig,
+  InitName,
   LoraConfig,
   MethodName,
   NonFinitePolicy,
@@ -118,6 +119,7 @@ const KEYS: Record<string, Record<string, true>> = {
   } satisfies Record<keyof CleanConfig, true>,
   training: {
     method: true,
+    init: true,
     epochs: true,
     batch_size: true,
     learning_rate: true,
@@ -155,6 +157,7 @@ const ENUMS: Record<string, Record<string, true>> = {
     'causal-lm': true,
   } satisfies Record<TaskName, true>,
   'training.method': { full: true, freeze: true, lora: true } satisfies Record<MethodName, true>,
+  'training.init': { pretrained: true, scratch: true } satisfies Record<InitName, true>,
   'training.scheduler': { linear: true, cosine: true, constant: true } satisfies Record<SchedulerName, true>,
   'training.on_nonfinite': { stop: true, skip_step: true } satisfies Record<NonFinitePolicy, true>,
   device: { auto: true, cpu: true, cuda: true } satisfies Record<DeviceName, true>,

@@ -214,7 +214,10 @@ async function train(
     ...(lora ? { adapters: lora.hook } : {}),
   });
   const report = recipe.loadReport;
-  if (report.missing.length > 0) run.log('info', `initialised (not in the checkpoint): ${report.missing.join(', ')}`);
+  if (t.init === 'scratch')
+    run.log('info', `training.init: scratch: all ${report.missing.length} parameters initialised from config.json`);
+  else if (report.missing.length > 0)
+    run.log('info', `initialised (not in the checkpoint): ${report.missing.join(', ')}`);
   if (report.unexpected.length > 0)
     run.log('info', `unused weights in the checkpoint: ${report.unexpected.join(', ')}`);
   if (report.reinitialized.length > 0)

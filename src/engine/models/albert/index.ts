@@ -20,6 +20,7 @@ export const albert: EncoderFamily = {
     return {
       basePrefix: 'albert',
       vocabSize: cfg.int('vocab_size'),
+      padTokenId: cfg.nullableInt('pad_token_id', 0),
       embeddingSize: cfg.int('embedding_size', 128),
       hidden: cfg.int('hidden_size'),
       layers: cfg.int('num_hidden_layers'),

@@ -10,6 +10,7 @@ export function bertLikeArch(cfg: HfConfigReader, basePrefix: string, dropoutOve
   return {
     basePrefix,
     vocabSize: cfg.int('vocab_size'),
+    padTokenId: cfg.nullableInt('pad_token_id', 0),
     embeddingSize: cfg.int('embedding_size', hidden),
     hidden,
     layers: cfg.int('num_hidden_layers'),

@@ -17,6 +17,7 @@ export const distilbert: EncoderFamily = {
     return {
       basePrefix: 'distilbert',
       vocabSize: cfg.int('vocab_size'),
+      padTokenId: cfg.nullableInt('pad_token_id', 0),
       embeddingSize: dim,
       hidden: dim,
       layers: cfg.int('n_layers'),

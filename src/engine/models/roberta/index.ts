@@ -23,6 +23,7 @@ export const roberta: EncoderFamily = {
     const arch = bertLikeArch(cfg, 'roberta', dropout);
     return {
       ...arch,
+      padTokenId: cfg.nullableInt('pad_token_id', 1),
       typeVocabSize: cfg.int('type_vocab_size', 1),
       positions: { kind: 'padding-offset', paddingIdx: cfg.int('pad_token_id', 1) },
       names: { ...arch.names, pooler: undefined },

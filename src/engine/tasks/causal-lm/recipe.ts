@@ -218,7 +218,11 @@ export function causalLmRecipe(o: RecipeOptions): CausalLmRecipe {
   });
   const model = tokenWeighted(base);
   const arch = model.decoder.arch;
-  const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed, basePrefix: family.basePrefix });
+  const loaded = loadPretrained(o.modelDir, model.params, {
+    seed: o.seed,
+    basePrefix: family.basePrefix,
+    init: o.config.training.init,
+  });
   const maxLength = Math.min(o.config.data.max_length, arch.maxPositions);
   checkAttentionWindow(arch, maxLength, `data.max_length ${maxLength}`);
   const packing = o.config.data.packing;

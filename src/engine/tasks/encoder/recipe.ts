@@ -69,7 +69,7 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
     task === 'token-classification'
       ? tokenClassificationModel(common)
       : sequenceClassificationModel({ ...common, problemType });
-  const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed });
+  const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed, init: o.config.training.init });
   const maxLength = Math.min(o.config.data.max_length, maxSequenceLength(model.arch));
   const withTokenTypes = model.batchInputs.some((b) => b.name === 'token_type_ids');
   const padId = o.tokenizer.padTokenId ?? 0;

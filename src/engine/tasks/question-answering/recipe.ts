@@ -85,7 +85,7 @@ export function qaRecipe(o: QaRecipeOptions): QaRecipe {
     ...(o.adapters ? { adapters: o.adapters } : {}),
   });
   const architecture = family.architectures(cfg.str('model_type')).qa;
-  const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed });
+  const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed, init: o.config.training.init });
   const maxLength = Math.min(o.settings?.maxLength ?? o.config.data.max_length, maxSequenceLength(model.arch));
   const settings = qaSettings(o.config, maxLength, o.settings);
   const withTokenTypes = model.batchInputs.some((b) => b.name === 'token_type_ids');
