@@ -36,6 +36,7 @@ export const HEAD_MODULES: readonly string[] = [
   'sop_classifier',
   'discriminator_predictions',
   'generator_predictions',
+  'generator_lm_head',
 ];
 
 /** Files copied with the weights so the saved folder tokenizes as the source did. */

@@ -300,7 +300,7 @@ async function train(
     },
     train,
     ...(validation ? { validation } : {}),
-    collate: (examples) => recipe.collate(examples),
+    collate: (examples, at) => recipe.collate(examples, at),
     ...(recipe.collateStep ? { collateStep: recipe.collateStep } : {}),
     tokensOf: (e) => recipe.tokensOf(e),
     evaluate: (runner, examples) => recipe.evaluate(runner, examples, metrics, batchSize),

@@ -59,6 +59,14 @@ export const albert: EncoderFamily = {
   sequenceHead: pooledClassifier,
   tokenHead: tokenClassifier,
   headDropout: (cfg, task, override) => (task === 'qa' ? 0 : (override ?? cfg.num('classifier_dropout_prob', 0.1))),
+  // AlbertMLMHead: dense (hidden -> embedding_size) -> ACT2FN[hidden_act] -> LayerNorm -> decoder + bias.
+  maskedLmHead: {
+    architecture: 'AlbertForMaskedLM',
+    dense: 'predictions.dense',
+    norm: 'predictions.LayerNorm',
+    bias: 'predictions.bias',
+    act: 'config',
+  },
   architectures: () => ({
     sequence: 'AlbertForSequenceClassification',
     token: 'AlbertForTokenClassification',

@@ -58,6 +58,13 @@ export const bert: EncoderFamily = {
   sequenceHead: pooledClassifier,
   tokenHead: tokenClassifier,
   headDropout: bertLikeHeadDropout,
+  maskedLmHead: {
+    architecture: 'BertForMaskedLM',
+    dense: 'cls.predictions.transform.dense',
+    norm: 'cls.predictions.transform.LayerNorm',
+    bias: 'cls.predictions.bias',
+    act: 'config', // BertPredictionHeadTransform: ACT2FN[config.hidden_act]
+  },
   architectures: () => ({
     sequence: 'BertForSequenceClassification',
     token: 'BertForTokenClassification',

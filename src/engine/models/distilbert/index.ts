@@ -60,6 +60,16 @@ export const distilbert: EncoderFamily = {
       : task === 'qa'
         ? cfg.num('qa_dropout', 0.1)
         : cfg.num('dropout', 0.1)),
+  // DistilBertForMaskedLM: vocab_transform -> activation (config.activation) -> vocab_layer_norm
+  // (eps 1e-12) -> vocab_projector (weight tied, bias its own).
+  maskedLmHead: {
+    architecture: 'DistilBertForMaskedLM',
+    dense: 'vocab_transform',
+    norm: 'vocab_layer_norm',
+    bias: 'vocab_projector.bias',
+    act: 'config',
+    eps: 1e-12,
+  },
   architectures: () => ({
     sequence: 'DistilBertForSequenceClassification',
     token: 'DistilBertForTokenClassification',

@@ -32,6 +32,14 @@ export const roberta: EncoderFamily = {
   sequenceHead: clsMlpHead('tanh'),
   tokenHead: tokenClassifier,
   headDropout: bertLikeHeadDropout,
+  // RobertaLMHead: dense -> gelu (fixed, not hidden_act) -> layer_norm -> decoder + bias.
+  maskedLmHead: {
+    architecture: 'RobertaForMaskedLM',
+    dense: 'lm_head.dense',
+    norm: 'lm_head.layer_norm',
+    bias: 'lm_head.bias',
+    act: 'gelu',
+  },
   architectures: (modelType) => ({
     sequence: 'RobertaForSequenceClassification',
     token: 'RobertaForTokenClassification',
