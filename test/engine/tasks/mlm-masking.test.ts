@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import { tensorNumbers } from '../../../src/engine/graph/types.js';
 import {
   collateMlm,
+  MLM_IGNORE_INDEX,
   type MlmCollateOptions,
   type MlmExample,
-  MLM_IGNORE_INDEX,
   maskExample,
 } from '../../../src/engine/tasks/masked-lm/masking.js';
 import { rng } from '../../../src/engine/util/random.js';
@@ -98,7 +98,10 @@ test('padding is never selected, and a batch position always draws the same mask
     labels.forEach((l, i) => {
       if (mask[i] === 0) assert.equal(l, MLM_IGNORE_INDEX, 'padding carries no label');
     });
-    assert.deepEqual(tensorNumbers(b.token_type_ids as NonNullable<typeof b.token_type_ids>), new Array(labels.length).fill(0));
+    assert.deepEqual(
+      tensorNumbers(b.token_type_ids as NonNullable<typeof b.token_type_ids>),
+      new Array(labels.length).fill(0),
+    );
   }
   const at = { epoch: 2, batch: 7 };
   assert.deepEqual(collateMlm([long], at, o), collateMlm([long], at, o), 'counter-based: same position, same masks');
@@ -119,7 +122,10 @@ test('whole-word masking selects every sub-token of a word together, at the rate
     for (let w = 0; w < 100; w++) {
       const positions = [1 + 3 * w, 2 + 3 * w, 3 + 3 * w];
       const picked = positions.map((t) => out.labels[t] !== MLM_IGNORE_INDEX);
-      assert.ok(picked.every((p) => p === picked[0]), `word ${w}: all of its tokens or none`);
+      assert.ok(
+        picked.every((p) => p === picked[0]),
+        `word ${w}: all of its tokens or none`,
+      );
       words++;
       if (!picked[0]) continue;
       selectedWords++;
