@@ -160,6 +160,42 @@ test('init scratch pre-trains from a folder holding only config.json and the tok
   );
 });
 
+for (const family of ['roberta', 'distilbert', 'albert', 'electra'] as const) {
+  test(`${family}: continued pre-training from its weights, and its final/ loads for text classification`, async () => {
+    const work = join(dir, family);
+    mkdirSync(join(work, 'model'), { recursive: true });
+    writeTinyModel(join(work, 'model'), family, FIXTURE_SENTENCES);
+    for (const f of ['text.jsonl', 'text-val.jsonl']) copyFileSync(join(dir, f), join(work, f));
+    writeFileSync(join(work, 'mlm.finetune.yaml'), mlmConfig('./model').replace('epochs: 2', 'epochs: 1'));
+    const { runDir, outcome } = await trainFromConfig(join(work, 'mlm.finetune.yaml'), join(work, 'run'), {
+      threads: 1,
+    });
+    assert.equal(outcome, 'completed');
+    const log = readFileSync(join(runDir, 'engine.log'), 'utf8');
+    assert.doesNotMatch(
+      log,
+      /initialised \(not in the checkpoint\): [^\n]*embeddings/,
+      'the base comes from the checkpoint',
+    );
+    const final = join(runDir, 'final');
+    const labels = ['negative', 'positive'];
+    const recipe = TASKS['text-classification'].recipe({
+      config: applyDefaults({ model: final, task: 'text-classification', data: { train: 'x.jsonl' } }),
+      modelDir: final,
+      tokenizer: Tokenizer.fromFolder(final),
+      labelSet: { labels, ids: new Map(labels.map((l, i) => [l, i])), order: 'sorted' },
+      seed: 1,
+    });
+    const head = TASKS['masked-lm'].isHead(
+      (JSON.parse(readFileSync(join(final, 'config.json'), 'utf8')) as { architectures: string[] }).architectures[0] ??
+        '',
+    );
+    assert.ok(head, 'the export names a *ForMaskedLM architecture');
+    assert.equal(recipe.loadReport.unexpected.length, 5, `the MLM head is unused: ${recipe.loadReport.unexpected}`);
+    assert.ok(recipe.loadReport.missing.every((n) => !n.includes('embeddings') && !n.includes('layer')));
+  });
+}
+
 test('masked accuracy and perplexity over the selected tokens, against hand-computed values', async () => {
   const recipe = maskedLmRecipe({
     config: applyDefaults({

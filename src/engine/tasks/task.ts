@@ -3,6 +3,7 @@ import type { MetricName } from '../../shared/config-metrics.js';
 import type { BadRows } from '../data/errors.js';
 import type { LabelSet } from '../data/labels.js';
 import type { DataFormat, Example } from '../data/records.js';
+import type { LoadedPretrained } from '../io/pretrained.js';
 import type { AdapterHook } from '../models/layers.js';
 import type { TrainableModel, Weights } from '../models/model.js';
 import type { Batch, Evaluator } from '../step/batch.js';
@@ -61,6 +62,18 @@ export interface TaskRecipe<E = unknown> {
    * causal-lm recipe logs its n-gram baseline perplexity here.
    */
   beforeTraining?(run: RunReporter, data: { train: readonly Example[]; validation: readonly Example[] }): Promise<void>;
+}
+
+/** A recipe's load report from what loadPretrained found; `ignored` tensors are left out of `unexpected`. */
+export function loadReportOf(
+  loaded: LoadedPretrained,
+  ignored: (name: string) => boolean = () => false,
+): TaskRecipe['loadReport'] {
+  return {
+    missing: loaded.missing,
+    unexpected: loaded.unexpected.filter((n) => !ignored(n)),
+    reinitialized: loaded.reinitialized.map((r) => r.name),
+  };
 }
 
 /** The part of a run directory a recipe may write to: log lines and events. */

@@ -13,7 +13,7 @@ import type { Evaluator } from '../../step/batch.js';
 import type { Tokenizer } from '../../tokenize/index.js';
 import { lmScores, type NllBatch } from '../metrics/perplexity.js';
 import { computeMetrics } from '../metrics/registry.js';
-import type { RecipeOptions, RunReporter, TaskRecipe } from '../task.js';
+import { loadReportOf, type RecipeOptions, type RunReporter, type TaskRecipe } from '../task.js';
 import { collateStep, collateWeighted, type LmExample, predictedTokens, tokenWeighted } from './batches.js';
 import { encodeChat, encodeCompletion, LongRows, type SftOptions } from './sft.js';
 
@@ -251,11 +251,7 @@ export function causalLmRecipe(o: RecipeOptions): CausalLmRecipe {
     padId,
     longRows,
     weights: loaded.weights,
-    loadReport: {
-      missing: loaded.missing,
-      unexpected: loaded.unexpected.filter((n) => !model.decoder.isIgnoredTensor(n)),
-      reinitialized: loaded.reinitialized.map((r) => r.name),
-    },
+    loadReport: loadReportOf(loaded, (n) => model.decoder.isIgnoredTensor(n)),
     labels: [],
     architecture: family.causalLmArchitecture,
     exportConfig: {},

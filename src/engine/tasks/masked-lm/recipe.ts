@@ -8,7 +8,7 @@ import type { Evaluator } from '../../step/batch.js';
 import { argmax } from '../metrics/classification.js';
 import type { NllBatch } from '../metrics/perplexity.js';
 import { computeMetrics } from '../metrics/registry.js';
-import type { RecipeOptions, TaskRecipe } from '../task.js';
+import { loadReportOf, type RecipeOptions, type TaskRecipe } from '../task.js';
 import { encodeMlmTexts } from './blocks.js';
 import {
   type BatchPosition,
@@ -98,11 +98,7 @@ export function maskedLmRecipe(o: RecipeOptions): MaskedLmRecipe {
   return {
     model,
     weights: loaded.weights,
-    loadReport: {
-      missing: loaded.missing,
-      unexpected: loaded.unexpected,
-      reinitialized: loaded.reinitialized.map((r) => r.name),
-    },
+    loadReport: loadReportOf(loaded),
     labels: [],
     maxLength,
     collateOptions,

@@ -12,7 +12,7 @@ import { collateEncoded } from '../encoder/encoded.js';
 import type { EncoderTaskModel } from '../encoder/task-models.js';
 import { computeMetrics } from '../metrics/registry.js';
 import type { QaExample as ScoredQuestion } from '../metrics/squad.js';
-import type { RecipeOptions, TaskRecipe } from '../task.js';
+import { loadReportOf, type RecipeOptions, type TaskRecipe } from '../task.js';
 import { questionAnsweringModel } from './model.js';
 import {
   bestAnswers,
@@ -163,11 +163,7 @@ export function qaRecipe(o: QaRecipeOptions): QaRecipe {
     model,
     settings,
     weights: loaded.weights,
-    loadReport: {
-      missing: loaded.missing,
-      unexpected: loaded.unexpected,
-      reinitialized: loaded.reinitialized.map((r) => r.name),
-    },
+    loadReport: loadReportOf(loaded),
     labels: [],
     architecture,
     exportConfig: {},
