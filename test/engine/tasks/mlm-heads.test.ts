@@ -3,12 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { Value } from '../../../src/engine/graph/types.js';
 import { loadPretrained, savePretrained } from '../../../src/engine/io/pretrained.js';
 import { HfConfigReader } from '../../../src/engine/models/hf-config.js';
 import { initWeights } from '../../../src/engine/models/init.js';
 import { encoderFamilyOf } from '../../../src/engine/models/registry.js';
 import { maskedLmModel } from '../../../src/engine/tasks/masked-lm/model.js';
 import { type FamilyName, tinyConfig } from '../../fixtures/tiny-configs.js';
+import { gradCheck } from '../helpers/gradcheck.js';
 
 /**
  * The head tensors a Hugging Face *ForMaskedLM checkpoint holds, as save_pretrained writes them:
@@ -113,5 +115,50 @@ test('xlnet has no masked-LM head: an error naming the model type and the famili
   assert.throws(
     () => maskedLmModel({ family: encoderFamilyOf(cfg), config: cfg }),
     /model_type 'xlnet' has no masked-LM head \(task masked-lm: bert, roberta, distilbert, albert, electra\)/,
+  );
+});
+
+test('masked-LM loss gradients, the tied decoder included, match central differences (ALBERT: narrow embeddings)', async () => {
+  const raw = {
+    ...tinyConfig('albert', 7),
+    hidden_size: 4,
+    embedding_size: 3,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+    intermediate_size: 6,
+    max_position_embeddings: 5,
+    hidden_dropout_prob: 0,
+    attention_probs_dropout_prob: 0,
+    initializer_range: 0.5,
+  };
+  const cfg = new HfConfigReader(raw, 'albert/config.json');
+  const model = maskedLmModel({ family: encoderFamilyOf(cfg), config: cfg });
+  const specs = model.params;
+  const report = await gradCheck(
+    {
+      op: 'SoftmaxCrossEntropyLoss',
+      name: 'albert masked-lm loss',
+      inputs: [
+        { shape: [2, 5], kind: 'index', max: 7 },
+        { shape: [2, 5], kind: 'index', values: [1, 1, 1, 1, 0, 1, 1, 1, 1, 1] },
+        { shape: [2, 5], kind: 'index', values: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0] },
+        // Two selected positions per row; padding and the rest -100.
+        { shape: [2, 5], kind: 'index', values: [-100, 3, -100, 6, -100, 2, -100, -100, 0, -100] },
+        ...specs.map((sp) => ({ shape: sp.shape, ...(sp.init.kind === 'ones' ? { kind: 'positive' as const } : {}) })),
+      ],
+      build(g, xs) {
+        const byName = new Map(specs.map((sp, i) => [sp.name, xs[i + 4] as Value]));
+        const names = ['input_ids', 'attention_mask', 'token_type_ids', 'labels'];
+        const inputs = Object.fromEntries(names.map((n, i) => [n, xs[i] as Value]));
+        return model.forward(g, (n) => byName.get(n) as Value, inputs, 'eval').loss;
+      },
+      tol: 1e-5,
+    },
+    23,
+  );
+  // Every parameter entry, the word embeddings (also the decoder) included.
+  assert.equal(
+    report.checked,
+    specs.reduce((n, sp) => n + sp.shape.reduce((a, b) => a * b, 1), 0),
   );
 });
