@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type TensorData, tensorNumbers } from '../../src/engine/graph/types.js';
+import { openModel } from '../../src/engine/inference/open-model.js';
 import { Checkpoint } from '../../src/engine/io/checkpoint.js';
 import type { Evaluator } from '../../src/engine/step/batch.js';
 import { maskedLmRecipe } from '../../src/engine/tasks/masked-lm/recipe.js';
@@ -72,6 +73,10 @@ test('a masked-LM run exports a BertForMaskedLM folder with the head, without th
     );
     assert.ok(Math.abs((m.perplexity as number) - Math.exp(m.loss as number)) < 1e-6 * (m.perplexity as number));
   }
+});
+
+test('predict and evaluate refuse a masked-LM folder, saying to fine-tune it', async () => {
+  await assert.rejects(openModel(mlmRun), /a masked-LM model \(pre-trained, no task head\): fine-tune it for a task/);
 });
 
 test('masked-LM resume draws the same masks: the same losses and the same final weights', async () => {

@@ -22,6 +22,11 @@ export interface MaskedLmHead {
   act: Activation | 'config';
   /** The LayerNorm epsilon; `config`: the arch's (layer_norm_eps). */
   eps?: number;
+  /**
+   * The decoder's tensors transformers ties to the word embeddings and to `bias`: save_pretrained
+   * leaves them out, but older checkpoints hold copies, which load as nothing new.
+   */
+  tied: readonly string[];
 }
 
 /** The head's parameters: transform dense + LayerNorm over the embedding width, and the vocabulary bias. */

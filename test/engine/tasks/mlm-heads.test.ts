@@ -9,6 +9,7 @@ import { HfConfigReader } from '../../../src/engine/models/hf-config.js';
 import { initWeights } from '../../../src/engine/models/init.js';
 import { encoderFamilyOf } from '../../../src/engine/models/registry.js';
 import { maskedLmModel } from '../../../src/engine/tasks/masked-lm/model.js';
+import { loadReportOf } from '../../../src/engine/tasks/task.js';
 import { type FamilyName, tinyConfig } from '../../fixtures/tiny-configs.js';
 import { gradCheck } from '../helpers/gradcheck.js';
 
@@ -25,9 +26,10 @@ import { gradCheck } from '../helpers/gradcheck.js';
  * - ElectraForMaskedLM (models/electra/modeling_electra.py: ElectraGeneratorPredictions,
  *   generator_lm_head with its weight tied).
  */
-const HF_HEADS: Record<Exclude<FamilyName, 'xlnet'>, { architecture: string; head: string[] }> = {
+const HF_HEADS: Record<Exclude<FamilyName, 'xlnet'>, { architecture: string; head: string[]; tied: string[] }> = {
   bert: {
     architecture: 'BertForMaskedLM',
+    tied: ['cls.predictions.decoder.weight', 'cls.predictions.decoder.bias'],
     head: [
       'cls.predictions.bias',
       'cls.predictions.transform.LayerNorm.bias',
@@ -38,6 +40,7 @@ const HF_HEADS: Record<Exclude<FamilyName, 'xlnet'>, { architecture: string; hea
   },
   roberta: {
     architecture: 'RobertaForMaskedLM',
+    tied: ['lm_head.decoder.weight', 'lm_head.decoder.bias'],
     head: [
       'lm_head.bias',
       'lm_head.dense.bias',
@@ -48,6 +51,7 @@ const HF_HEADS: Record<Exclude<FamilyName, 'xlnet'>, { architecture: string; hea
   },
   distilbert: {
     architecture: 'DistilBertForMaskedLM',
+    tied: ['vocab_projector.weight'],
     head: [
       'vocab_layer_norm.bias',
       'vocab_layer_norm.weight',
@@ -58,6 +62,7 @@ const HF_HEADS: Record<Exclude<FamilyName, 'xlnet'>, { architecture: string; hea
   },
   albert: {
     architecture: 'AlbertForMaskedLM',
+    tied: ['predictions.decoder.weight', 'predictions.decoder.bias'],
     head: [
       'predictions.LayerNorm.bias',
       'predictions.LayerNorm.weight',
@@ -68,6 +73,7 @@ const HF_HEADS: Record<Exclude<FamilyName, 'xlnet'>, { architecture: string; hea
   },
   electra: {
     architecture: 'ElectraForMaskedLM',
+    tied: ['generator_lm_head.weight'],
     head: [
       'generator_lm_head.bias',
       'generator_predictions.LayerNorm.bias',
@@ -104,6 +110,19 @@ for (const [family, expected] of Object.entries(HF_HEADS)) {
       assert.deepEqual(loaded.missing, []);
       assert.deepEqual(loaded.unexpected, []);
       for (const [name, t] of weights) assert.deepEqual(loaded.weights.get(name)?.data, t.data, name);
+      // An older checkpoint holding copies of the tied decoder: nothing new, not reported as unused.
+      assert.deepEqual(model.head.tied, expected.tied);
+      const word = weights.get(`${prefix}${model.arch.names.word}.weight`);
+      const bias = weights.get(model.head.bias);
+      const copies = expected.tied.map((n) => [n, n.endsWith('.weight') ? word : bias] as const);
+      savePretrained(
+        dir,
+        new Map([...weights, ...copies.map(([n, t]) => [n, t as NonNullable<typeof t>] as const)]),
+        raw,
+      );
+      const old = loadPretrained(dir, model.params);
+      assert.deepEqual([...old.unexpected].sort(), [...expected.tied].sort());
+      assert.deepEqual(loadReportOf(old, (n) => model.head.tied.includes(n)).unexpected, []);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

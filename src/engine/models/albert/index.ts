@@ -66,6 +66,7 @@ export const albert: EncoderFamily = {
     norm: 'predictions.LayerNorm',
     bias: 'predictions.bias',
     act: 'config',
+    tied: ['predictions.decoder.weight', 'predictions.decoder.bias'],
   },
   architectures: () => ({
     sequence: 'AlbertForSequenceClassification',

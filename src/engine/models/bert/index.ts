@@ -64,6 +64,7 @@ export const bert: EncoderFamily = {
     norm: 'cls.predictions.transform.LayerNorm',
     bias: 'cls.predictions.bias',
     act: 'config', // BertPredictionHeadTransform: ACT2FN[config.hidden_act]
+    tied: ['cls.predictions.decoder.weight', 'cls.predictions.decoder.bias'],
   },
   architectures: () => ({
     sequence: 'BertForSequenceClassification',

@@ -69,6 +69,7 @@ export const distilbert: EncoderFamily = {
     bias: 'vocab_projector.bias',
     act: 'config',
     eps: 1e-12,
+    tied: ['vocab_projector.weight'],
   },
   architectures: () => ({
     sequence: 'DistilBertForSequenceClassification',

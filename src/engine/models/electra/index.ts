@@ -28,6 +28,7 @@ export const electra: EncoderFamily = {
     norm: 'generator_predictions.LayerNorm',
     bias: 'generator_lm_head.bias',
     act: 'gelu',
+    tied: ['generator_lm_head.weight'],
   },
   architectures: () => ({
     sequence: 'ElectraForSequenceClassification',

@@ -39,6 +39,7 @@ export const roberta: EncoderFamily = {
     norm: 'lm_head.layer_norm',
     bias: 'lm_head.bias',
     act: 'gelu',
+    tied: ['lm_head.decoder.weight', 'lm_head.decoder.bias'],
   },
   architectures: (modelType) => ({
     sequence: 'RobertaForSequenceClassification',

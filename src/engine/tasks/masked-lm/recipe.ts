@@ -98,7 +98,7 @@ export function maskedLmRecipe(o: RecipeOptions): MaskedLmRecipe {
   return {
     model,
     weights: loaded.weights,
-    loadReport: loadReportOf(loaded),
+    loadReport: loadReportOf(loaded, (n) => model.head.tied.includes(n)),
     labels: [],
     maxLength,
     collateOptions,
