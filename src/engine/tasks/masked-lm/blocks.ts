@@ -1,6 +1,6 @@
 import type { Example } from '../../data/records.js';
 import type { Tokenizer } from '../../tokenize/index.js';
-import type { MlmExample } from './masking.js';
+import { type MlmExample, wordIdsFromOffsets } from './masking.js';
 
 /**
  * Texts to masked-LM examples as run_mlm.py prepares them. `lineByLine`: one example per
@@ -8,7 +8,8 @@ import type { MlmExample } from './masking.js';
  * (group_texts): every text tokenized with its special tokens, untruncated, all concatenated,
  * and cut into maxLength blocks, the remainder dropped. run_mlm groups 1,000 texts at a time
  * (dropping a remainder per group); here the whole set is one group, so only one remainder goes.
- * Word ids are shifted per text so that no two texts of a block share a word.
+ * Words follow transformers' offsets rule (wordIdsFromOffsets), shifted per text so that no two
+ * texts of a block share a word.
  */
 export function encodeMlmTexts(
   tokenizer: Tokenizer,
@@ -24,7 +25,8 @@ export function encodeMlmTexts(
       .filter((e) => e.text.trim().length > 0)
       .map((e) => {
         const enc = tokenizer.encode(e.text, null, { maxLength: o.maxLength });
-        return { inputIds: enc.ids, specialMask: enc.specialTokensMask, wordIds: enc.wordIds, line: e.source.line };
+        const wordIds = wordIdsFromOffsets(enc.offsets, enc.specialTokensMask);
+        return { inputIds: enc.ids, specialMask: enc.specialTokensMask, wordIds, line: e.source.line };
       });
   }
   const ids: number[] = [];
@@ -33,9 +35,10 @@ export function encodeMlmTexts(
   let wordBase = 0;
   for (const e of texts) {
     const enc = tokenizer.encode(e.text, null);
+    const wordIds = wordIdsFromOffsets(enc.offsets, enc.specialTokensMask);
     let top = -1;
     enc.ids.forEach((id, t) => {
-      const w = enc.wordIds[t] ?? null;
+      const w = wordIds[t] ?? null;
       ids.push(id);
       special.push(enc.specialTokensMask[t] ?? 0);
       words.push(w === null ? null : wordBase + w);

@@ -12,7 +12,7 @@ export interface MlmExample {
   inputIds: number[];
   /** 1 where the tokenizer added a special token ([CLS], [SEP], <s>, ...): never selected. */
   specialMask: number[];
-  /** The word (pre-token) of each token; null for specials. Distinct across the texts of a block. */
+  /** The word of each token (wordIdsFromOffsets); null for specials. Distinct across the texts of a block. */
   wordIds: (number | null)[];
   /** Line of the source file (line_by_line), for messages. */
   line?: number;
@@ -49,13 +49,31 @@ export function counterSeed(...words: readonly number[]): number {
   return h >>> 0;
 }
 
-type Fate = 'keep' | 'mask' | 'random' | 'unchanged';
+/**
+ * The words of a sequence by transformers' rule (DataCollatorForLanguageModeling.
+ * _calc_word_ids_and_prob_mask): a non-special token starts a new word when its offset does not
+ * start where the previous token ended, or the previous token is special; words are numbered by a
+ * running count from 1, specials get null. Sub-tokens of one word (`play`, `##ing`) touch.
+ */
+export function wordIdsFromOffsets(
+  offsets: readonly (readonly [number, number])[],
+  specialMask: readonly number[],
+): (number | null)[] {
+  let word = 0;
+  return offsets.map(([start], t) => {
+    if (specialMask[t] === 1) return null;
+    const previousEnd = t === 0 ? -1 : (offsets[t - 1] as readonly [number, number])[1];
+    if (start !== previousEnd || (t > 0 && specialMask[t - 1] === 1)) word++;
+    return word;
+  });
+}
 
 /**
- * Masks one example: each non-special token is selected with `probability` (with whole-word
- * masking, each word, all of its tokens together); a selected token becomes the mask token with
- * probability 0.8, a uniformly random id with 0.1, and stays with 0.1 (torch_mask_tokens). Labels
- * hold the original id at the selected positions and -100 elsewhere.
+ * Masks one example as torch_mask_tokens does: each non-special token is selected with
+ * `probability` (with whole-word masking, the first token of each word draws, and the selection
+ * spreads to the whole word); each selected token becomes the mask token with probability 0.8, a
+ * uniformly random id with 0.1, and stays with 0.1. Labels hold the original id at the selected
+ * positions and -100 elsewhere.
  */
 export function maskExample(
   e: MlmExample,
@@ -65,29 +83,24 @@ export function maskExample(
   const inputIds = [...e.inputIds];
   const labels = new Array<number>(inputIds.length).fill(MLM_IGNORE_INDEX);
   let word: number | null = null;
-  let wordFate: Fate = 'keep';
-  const draw = (): Fate => {
-    if (rand() >= o.probability) return 'keep';
-    if (rand() < 0.8) return 'mask';
-    return rand() < 0.5 ? 'random' : 'unchanged';
-  };
+  let wordSelected = false;
   for (let t = 0; t < inputIds.length; t++) {
     if (e.specialMask[t] === 1) continue;
     const w = e.wordIds[t] ?? null;
-    let fate: Fate;
+    let selected: boolean;
     if (o.wholeWord && w !== null) {
       if (w !== word) {
         word = w;
-        wordFate = draw();
+        wordSelected = rand() < o.probability;
       }
-      fate = wordFate;
+      selected = wordSelected;
     } else {
-      fate = draw();
+      selected = rand() < o.probability;
     }
-    if (fate === 'keep') continue;
+    if (!selected) continue;
     labels[t] = e.inputIds[t] as number;
-    if (fate === 'mask') inputIds[t] = o.maskId;
-    else if (fate === 'random') inputIds[t] = Math.floor(rand() * o.randomVocab);
+    if (rand() < 0.8) inputIds[t] = o.maskId;
+    else if (rand() < 0.5) inputIds[t] = Math.floor(rand() * o.randomVocab);
   }
   return { inputIds, labels };
 }
