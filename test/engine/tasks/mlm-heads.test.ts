@@ -8,6 +8,7 @@ import { loadPretrained, savePretrained } from '../../../src/engine/io/pretraine
 import { HfConfigReader } from '../../../src/engine/models/hf-config.js';
 import { initWeights } from '../../../src/engine/models/init.js';
 import { encoderFamilyOf } from '../../../src/engine/models/registry.js';
+import { buildInference } from '../../../src/engine/step/step-graph.js';
 import { maskedLmModel } from '../../../src/engine/tasks/masked-lm/model.js';
 import { loadReportOf } from '../../../src/engine/tasks/task.js';
 import { type FamilyName, tinyConfig } from '../../fixtures/tiny-configs.js';
@@ -105,6 +106,10 @@ for (const [family, expected] of Object.entries(HF_HEADS)) {
     const dir = mkdtempSync(join(tmpdir(), 'mlm-heads-'));
     try {
       const weights = initWeights(model.params, 3);
+      // The exported model gives the vocabulary logits (evaluation reads argmax ids instead).
+      const graph = buildInference(model, weights);
+      assert.deepEqual(graph.outputs, ['logits']);
+      assert.equal(graph.values.get('logits')?.shape?.at(-1), 60);
       savePretrained(dir, weights, raw, { architectures: [expected.architecture] });
       const loaded = loadPretrained(dir, model.params);
       assert.deepEqual(loaded.missing, []);

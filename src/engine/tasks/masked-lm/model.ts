@@ -18,7 +18,7 @@ export interface MaskedLmModel extends EncoderTaskModel {
  * An encoder family's *ForMaskedLM: the base model without its pooler (add_pooling_layer=False, as
  * BertForMaskedLM, RobertaForMaskedLM and AlbertForMaskedLM build it), the family's head, and the
  * mean cross-entropy over the selected tokens. A batch with no selected token has loss 0, not the
- * 0/0 that CrossEntropyLoss would give.
+ * 0/0 that CrossEntropyLoss would give. In eval mode `logits` is the predicted id of each position.
  */
 export function maskedLmModel(o: {
   family: EncoderFamily;
@@ -55,7 +55,11 @@ export function maskedLmModel(o: {
         const selected = g.reduceSum(g.cast(g.greater(labels, MLM_IGNORE_INDEX), g.floatType), undefined, false);
         return g.div(sum, g.max(selected, 1));
       });
-      return { loss, logits };
+      // Evaluation reads one prediction per position, not the [B, T, V] logits (at a 30k vocabulary,
+      // 500 MB for a batch of 32 × 128): the eval graph's `logits` output is the argmax id (int64
+      // [B, T]); the exported model (inferenceOutputs) gives the vocabulary logits.
+      if (mode !== 'eval') return { loss, logits };
+      return { loss, logits: g.argMax(logits, -1), inferenceOutputs: { logits } };
     },
   };
 }

@@ -5,7 +5,6 @@ import { maxSequenceLength } from '../../models/encoder.js';
 import { HfConfigReader } from '../../models/hf-config.js';
 import { encoderFamilyOf } from '../../models/registry.js';
 import type { Evaluator } from '../../step/batch.js';
-import { argmax } from '../metrics/classification.js';
 import type { NllBatch } from '../metrics/perplexity.js';
 import { computeMetrics } from '../metrics/registry.js';
 import { loadReportOf, type RecipeOptions, type TaskRecipe } from '../task.js';
@@ -73,15 +72,15 @@ export function maskedLmRecipe(o: RecipeOptions): MaskedLmRecipe {
     let selected = 0;
     for (let i = 0; i < examples.length; i += batchSize) {
       const batch = collate(examples.slice(i, i + batchSize), { epoch: EVAL_EPOCH, batch: i / batchSize });
-      const { loss, logits } = await evaluator.evaluate(batch);
+      // The eval graph's `logits` are the predicted ids, [B, T] (model.ts).
+      const { loss, logits: predicted } = await evaluator.evaluate(batch);
       const labels = tensorNumbers(batch.labels as NonNullable<typeof batch.labels>);
-      const v = tensorNumbers(logits);
-      const V = logits.dims[logits.dims.length - 1] as number;
+      const ids = tensorNumbers(predicted);
       let tokens = 0;
       labels.forEach((label, p) => {
         if (label === MLM_IGNORE_INDEX) return;
         tokens++;
-        if (argmax(v, p * V, V) === label) correct++;
+        if (ids[p] === label) correct++;
       });
       selected += tokens;
       batches.push({ nllSum: loss * tokens, tokens });
