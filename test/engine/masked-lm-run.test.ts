@@ -3,9 +3,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type TensorData, tensorNumbers } from '../../src/engine/graph/types.js';
+import { exportCommand } from '../../src/engine/commands/model-commands.js';
+import { type TensorData, tensorNumbers, tensorOf } from '../../src/engine/graph/types.js';
 import { openModel } from '../../src/engine/inference/open-model.js';
 import { Checkpoint } from '../../src/engine/io/checkpoint.js';
+import { createSession } from '../../src/engine/runtime.js';
 import type { Evaluator } from '../../src/engine/step/batch.js';
 import { maskedLmRecipe } from '../../src/engine/tasks/masked-lm/recipe.js';
 import { TASKS } from '../../src/engine/tasks/registry.js';
@@ -77,6 +79,30 @@ test('a masked-LM run exports a BertForMaskedLM folder with the head, without th
 
 test('predict and evaluate refuse a masked-LM folder, saying to fine-tune it', async () => {
   await assert.rejects(openModel(mlmRun), /a masked-LM model \(pre-trained, no task head\): fine-tune it for a task/);
+});
+
+test('export of a masked-LM run: the folder as BertForMaskedLM, and model.onnx with the vocabulary logits', async () => {
+  const out = join(dir, 'exported');
+  assert.equal(await exportCommand.run([mlmRun, '--format', 'onnx', '--out', out]), 0);
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { architectures: string[] };
+  assert.deepEqual(config.architectures, ['BertForMaskedLM']);
+  assert.ok(
+    readFileSync(join(out, 'model.safetensors')).equals(readFileSync(join(mlmRun, 'final', 'model.safetensors'))),
+  );
+  const session = await createSession(readFileSync(join(out, 'model.onnx')), { device: 'cpu' });
+  try {
+    const ids = [2, 7, 8, 3];
+    const feeds = {
+      input_ids: tensorOf('int64', [1, 4], ids),
+      attention_mask: tensorOf('int64', [1, 4], [1, 1, 1, 1]),
+      token_type_ids: tensorOf('int64', [1, 4], [0, 0, 0, 0]),
+    };
+    const { logits } = await session.run(feeds);
+    const vocab = (JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { vocab_size: number }).vocab_size;
+    assert.deepEqual(logits?.dims, [1, 4, vocab]);
+  } finally {
+    await session.dispose();
+  }
 });
 
 test('masked-LM resume draws the same masks: the same losses and the same final weights', async () => {

@@ -1,19 +1,15 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BadRows } from '../data/errors.js';
 import { loadExamples } from '../data/load.js';
 import { columnsFor, type Example } from '../data/records.js';
-import { encodeModel } from '../graph/onnx-codec.js';
 import { isCausalLmFolder } from '../inference/causal-lm-model.js';
-import { modelFolderOf } from '../inference/finetuned-model.js';
+import { modelFolderOf, taskOf } from '../inference/finetuned-model.js';
 import { type AnyFinetunedModel, isQaModel, openModel } from '../inference/open-model.js';
 import { predictLine } from '../inference/predict.js';
 import { predictQa } from '../inference/qa-model.js';
 import { SAVED_FLOAT_DTYPES } from '../io/half.js';
 import { readHfConfig } from '../io/hf-config.js';
-import { savePretrained } from '../io/pretrained.js';
-import { buildInference } from '../step/step-graph.js';
 import { TASK_NAMES, TASKS } from '../tasks/registry.js';
 import {
   evaluateCausalLm,
@@ -24,6 +20,7 @@ import {
   predictCausalLm,
 } from './causal-lm-commands.js';
 import { type Command, choiceOption, UsageError } from './command.js';
+import { exportMaskedLm, writeExport } from './export-folder.js';
 import { predictJsonl } from './jsonl-predict.js';
 
 /** `predict`, `evaluate` and `export`: what a user does with a fine-tuned model folder or run. */
@@ -179,18 +176,10 @@ export const exportCommand: Command = {
     const out = resolve(values.out);
     const folder = modelFolderOf(source);
     if (isCausalLmFolder(folder)) return exportCausalLm(folder, format, out, dtype);
-    return withModel(folder, async (model) => {
-      mkdirSync(out, { recursive: true });
-      const config = readHfConfig(folder);
-      savePretrained(out, model.recipe.weights, config, { tokenizerFrom: folder, dtype });
-      if (format === 'onnx') {
-        writeFileSync(
-          join(out, 'model.onnx'),
-          encodeModel(buildInference(model.recipe.model, model.recipe.weights), { producer: 'finetune-workbench' }),
-        );
-      }
-      process.stdout.write(`exported ${format} to ${out}\n`);
-      return 0;
-    });
+    if (TASKS[taskOf(readHfConfig(folder), folder)].inference === 'fill-mask')
+      return exportMaskedLm({ folder, out, format, dtype });
+    return withModel(folder, async (model) =>
+      writeExport({ folder, out, format, dtype }, model.recipe.model, model.recipe.weights),
+    );
   },
 };
