@@ -142,79 +142,40 @@ test('whole-word masking selects every sub-token of a word together, at the rate
 
 test("words from offsets as transformers' _calc_word_ids_and_prob_mask finds them", () => {
   // The cases of tests/trainer/test_data_collator.py (test_calc_word_ids_and_prob_mask), -1 there is null here.
-  const cases: { offsets: [number, number][]; special: number[]; words: (number | null)[] }[] = [
-    {
-      offsets: [
-        [0, 0],
-        [0, 3],
-        [3, 4],
-        [5, 6],
-        [6, 7],
-        [8, 9],
-      ],
-      special: [1, 0, 0, 0, 0, 0],
-      words: [null, 1, 1, 2, 2, 3],
-    },
-    {
-      offsets: [
-        [0, 0],
-        [0, 3],
-        [3, 4],
-        [5, 6],
-        [6, 7],
-        [0, 0],
-      ],
-      special: [1, 0, 0, 0, 0, 1],
-      words: [null, 1, 1, 2, 2, null],
-    },
-    {
-      offsets: [
-        [0, 0],
-        [0, 3],
-        [3, 4],
-        [0, 0],
-        [6, 7],
-        [0, 0],
-      ],
-      special: [1, 0, 0, 1, 0, 1],
-      words: [null, 1, 1, null, 2, null],
-    },
-    {
-      offsets: [
-        [1, 2],
-        [2, 3],
-        [3, 4],
-        [4, 5],
-        [5, 6],
-        [6, 7],
-      ],
-      special: [0, 0, 0, 0, 0, 0],
-      words: [1, 1, 1, 1, 1, 1],
-    },
-    {
-      offsets: [
-        [1, 1],
-        [2, 2],
-        [3, 4],
-        [5, 6],
-        [7, 8],
-        [9, 10],
-      ],
-      special: [0, 0, 0, 0, 0, 0],
-      words: [1, 2, 3, 4, 5, 6],
-    },
-    {
-      offsets: [
-        [0, 0],
-        [0, 0],
-        [0, 0],
-        [0, 0],
-        [0, 0],
-        [0, 0],
-      ],
-      special: [1, 1, 1, 1, 1, 1],
-      words: [null, null, null, null, null, null],
-    },
+  // [offsets as start,end pairs flattened, special tokens mask, expected words]
+  const cases: [number[], number[], (number | null)[]][] = [
+    [
+      [0, 0, 0, 3, 3, 4, 5, 6, 6, 7, 8, 9],
+      [1, 0, 0, 0, 0, 0],
+      [null, 1, 1, 2, 2, 3],
+    ],
+    [
+      [0, 0, 0, 3, 3, 4, 5, 6, 6, 7, 0, 0],
+      [1, 0, 0, 0, 0, 1],
+      [null, 1, 1, 2, 2, null],
+    ],
+    [
+      [0, 0, 0, 3, 3, 4, 0, 0, 6, 7, 0, 0],
+      [1, 0, 0, 1, 0, 1],
+      [null, 1, 1, null, 2, null],
+    ],
+    [
+      [1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7],
+      [0, 0, 0, 0, 0, 0],
+      [1, 1, 1, 1, 1, 1],
+    ],
+    [
+      [1, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      [0, 0, 0, 0, 0, 0],
+      [1, 2, 3, 4, 5, 6],
+    ],
+    [
+      [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+      [1, 1, 1, 1, 1, 1],
+      [null, null, null, null, null, null],
+    ],
   ];
-  for (const c of cases) assert.deepEqual(wordIdsFromOffsets(c.offsets, c.special), c.words);
+  const pairs = (flat: number[]) =>
+    Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]] as [number, number]);
+  for (const [offsets, special, words] of cases) assert.deepEqual(wordIdsFromOffsets(pairs(offsets), special), words);
 });
