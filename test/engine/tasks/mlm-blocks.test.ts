@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Example } from '../../../src/engine/data/records.js';
+import { computeStats } from '../../../src/engine/data/stats.js';
 import { encodeMlmTexts } from '../../../src/engine/tasks/masked-lm/blocks.js';
+import { TASKS } from '../../../src/engine/tasks/registry.js';
 import { Tokenizer } from '../../../src/engine/tokenize/index.js';
 import { writeBertTokenizer } from '../../fixtures/tokenizers.js';
 
@@ -72,4 +74,17 @@ test('line_by_line: one example per non-blank text, truncated to max_length, kee
     `a word split in pieces: ${tokens.join(' ')}`,
   );
   assert.deepEqual(lines[0]?.wordIds, expected);
+});
+
+test('the data report warns of truncation for line_by_line only: grouped texts are cut into blocks, not truncated', () => {
+  const tok = tokenizer();
+  const counter = { countTokens: (text: string) => tok.encode(text).ids.length };
+  const opts = { counter, counterName: 'model tokenizer', maxLength: 3 };
+  const truncation = (grouped: boolean) =>
+    computeStats(examples, [], { ...opts, grouped }).warnings.filter((w) => w.includes('will be truncated'));
+  assert.equal(truncation(false).length, 1);
+  assert.deepEqual(truncation(true), []);
+  const grouped = TASKS['masked-lm'].data.grouped;
+  assert.equal(grouped?.({ train: 'x', line_by_line: false }), true);
+  assert.equal(grouped?.({ train: 'x', line_by_line: true }), false);
 });

@@ -7,7 +7,7 @@ import { maskedLmRecipe } from './recipe.js';
  */
 export const maskedLm: TaskPlugin = {
   name: 'masked-lm',
-  data: { rows: 'text' },
+  data: { rows: 'text', grouped: (d) => d.line_by_line !== true },
   evalKinds: ['masked-lm'],
   evaluateMetrics: ['perplexity', 'accuracy'],
   recipe: maskedLmRecipe,
