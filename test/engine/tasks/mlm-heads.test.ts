@@ -3,12 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Value } from '../../../src/engine/graph/types.js';
+import { encodeModel } from '../../../src/engine/graph/onnx-codec.js';
+import { type TensorData, tensorOf, type Value } from '../../../src/engine/graph/types.js';
 import { loadPretrained, savePretrained } from '../../../src/engine/io/pretrained.js';
+import { encode } from '../../../src/engine/models/encoder.js';
 import { HfConfigReader } from '../../../src/engine/models/hf-config.js';
 import { initWeights } from '../../../src/engine/models/init.js';
+import type { TrainableModel } from '../../../src/engine/models/model.js';
 import { encoderFamilyOf } from '../../../src/engine/models/registry.js';
+import { createSession } from '../../../src/engine/runtime.js';
 import { buildInference } from '../../../src/engine/step/step-graph.js';
+import { encoderBlockContext } from '../../../src/engine/tasks/encoder/task-models.js';
 import { maskedLmModel } from '../../../src/engine/tasks/masked-lm/model.js';
 import { loadReportOf } from '../../../src/engine/tasks/task.js';
 import { type FamilyName, tinyConfig } from '../../fixtures/tiny-configs.js';
@@ -186,3 +191,81 @@ test('masked-LM loss gradients, the tied decoder included, match central differe
     specs.reduce((n, sp) => n + sp.shape.reduce((a, b) => a * b, 1), 0),
   );
 });
+
+/** x · W^T + b for one row: W [out, in] row-major. */
+function affine(x: Float32Array | number[], w: Float32Array, b: Float32Array, out: number): number[] {
+  const inp = x.length;
+  return Array.from({ length: out }, (_, o) => {
+    let s = b[o] as number;
+    for (let i = 0; i < inp; i++) s += (w[o * inp + i] as number) * (x[i] as number);
+    return s;
+  });
+}
+
+const ACT: Record<string, (x: number) => number> = {
+  gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
+  gelu_new: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
+};
+
+/** erf by its Taylor series: to float64 precision for the small arguments (|x| < 4) of these tests. */
+function erf(x: number): number {
+  let sum = 0;
+  let term = x;
+  for (let n = 0; n < 60; n++) {
+    sum += term / (2 * n + 1);
+    term *= (-x * x) / (n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+for (const family of ['bert', 'albert'] as const) {
+  test(`${family}: the head's logits are dense -> ${family === 'bert' ? 'gelu' : 'gelu_new'} -> LayerNorm -> word embeddings^T + bias, computed by hand`, async () => {
+    const raw = { ...tinyConfig(family, 60), hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 };
+    const cfg = new HfConfigReader(raw, `${family}/config.json`);
+    const model = maskedLmModel({ family: encoderFamilyOf(cfg), config: cfg });
+    const weights = initWeights(model.params, 5);
+    // The same weights without the head: the encoder's last hidden states.
+    const base: TrainableModel = {
+      ...model,
+      forward(g, param, inputs, mode) {
+        const out = encode(encoderBlockContext(g, param, mode, model.arch), model.arch, inputs);
+        return { loss: g.reduceSum(out.sequence, undefined, false), logits: out.sequence };
+      },
+    };
+    const T = 5;
+    const feeds = {
+      input_ids: tensorOf('int64', [1, T], [2, 9, 17, 33, 3]),
+      attention_mask: tensorOf('int64', [1, T], [1, 1, 1, 1, 1]),
+      token_type_ids: tensorOf('int64', [1, T], [0, 0, 0, 0, 0]),
+    };
+    const run = async (m: TrainableModel) => {
+      const session = await createSession(encodeModel(buildInference(m, weights)), { device: 'cpu' });
+      try {
+        return (await session.run(feeds)).logits as TensorData;
+      } finally {
+        await session.dispose();
+      }
+    };
+    const logits = (await run(model)).data as Float32Array;
+    const hidden = (await run(base)).data as Float32Array;
+    const w = (name: string) => weights.get(name)?.data as Float32Array;
+    const { hidden: H, embeddingSize: E, vocabSize: V, eps } = model.arch;
+    const h = model.head;
+    let worst = 0;
+    for (let t = 0; t < T; t++) {
+      const dense = affine(hidden.subarray(t * H, (t + 1) * H), w(`${h.dense}.weight`), w(`${h.dense}.bias`), E);
+      const act = dense.map(ACT[cfg.str('hidden_act')] as (x: number) => number);
+      const mean = act.reduce((a, b) => a + b, 0) / E;
+      const variance = act.reduce((a, b) => a + (b - mean) ** 2, 0) / E;
+      const gamma = w(`${h.norm}.weight`);
+      const beta = w(`${h.norm}.bias`);
+      const normed = act.map(
+        (x, i) => ((x - mean) / Math.sqrt(variance + eps)) * (gamma[i] as number) + (beta[i] as number),
+      );
+      const expected = affine(normed, w(`${model.arch.basePrefix}.embeddings.word_embeddings.weight`), w(h.bias), V);
+      for (let v = 0; v < V; v++)
+        worst = Math.max(worst, Math.abs((logits[t * V + v] as number) - (expected[v] as number)));
+    }
+    assert.ok(worst < 1e-4, `largest difference ${worst}`);
+  });
+}
