@@ -276,7 +276,10 @@ async function checkModel(
     );
     return folder;
   }
-  if (!(await has('model.safetensors')) && !(await has('model.safetensors.index.json'))) {
+  const init = nodeAt(parsed.root, ['training', 'init']);
+  const scratch = init?.kind === 'scalar' && init.value === 'scratch';
+  // training.init: scratch draws every weight from config.json: the folder needs none.
+  if (!scratch && !(await has('model.safetensors')) && !(await has('model.safetensors.index.json'))) {
     if ((await has('pytorch_model.bin')) || (await has('pytorch_model.bin.index.json')))
       at(
         'error',
@@ -286,7 +289,7 @@ async function checkModel(
     else
       at(
         'error',
-        `'${rel}' has no model.safetensors (or sharded model.safetensors.index.json).`,
+        `'${rel}' has no model.safetensors (or sharded model.safetensors.index.json); set training.init: scratch to initialise the model from its config.json.`,
         'model-weights-missing',
       );
   }

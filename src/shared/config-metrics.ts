@@ -54,10 +54,10 @@ function averagedMetrics(): Record<
 /** By name, in the order completion lists them. */
 export const METRICS = {
   accuracy: {
-    tasks: CLASSIFICATION,
+    tasks: [...CLASSIFICATION, 'masked-lm'],
     direction: 'max',
     description:
-      'Fraction of predictions equal to the label: per example (the whole label set for multi-label), per token for token classification.',
+      'Fraction of predictions equal to the label: per example (the whole label set for multi-label), per token for token classification, per masked token for masked-lm (run_mlm.py).',
   },
   precision: {
     tasks: CLASSIFICATION,
@@ -104,9 +104,10 @@ export const METRICS = {
     description: 'Percentage of predicted answers that match a reference answer exactly after normalization (SQuAD).',
   },
   perplexity: {
-    tasks: ['causal-lm'],
+    tasks: ['causal-lm', 'masked-lm'],
     direction: 'min',
-    description: 'Exponential of the mean negative log-likelihood per token on the validation set.',
+    description:
+      'Exponential of the mean negative log-likelihood per token on the validation set (per masked token for masked-lm).',
   },
 } as const satisfies Readonly<Record<string, MetricDoc>>;
 

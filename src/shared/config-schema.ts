@@ -194,6 +194,26 @@ const data: JsonSchema = {
       description:
         'causal-lm only: concatenate short texts, separated by the end-of-sequence token, into blocks of max_length tokens (as run_clm.py groups texts), so no batch position is padding.',
     },
+    mlm_probability: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: CONFIG_DEFAULTS.data.mlm_probability,
+      description:
+        'masked-lm only: the share of non-special tokens selected for prediction (of those 80% become the mask token, 10% a random token, 10% stay), as DataCollatorForLanguageModeling draws them.',
+    },
+    whole_word_masking: {
+      type: 'boolean',
+      default: CONFIG_DEFAULTS.data.whole_word_masking,
+      description:
+        "masked-lm only: select whole words (every sub-token of a word the tokenizer's pre-tokenizer found) rather than single tokens.",
+    },
+    line_by_line: {
+      type: 'boolean',
+      default: CONFIG_DEFAULTS.data.line_by_line,
+      description:
+        'masked-lm only: one example per text (truncated to max_length) instead of all texts concatenated and cut into max_length blocks (run_mlm.py group_texts).',
+    },
     on_bad_rows: {
       type: 'string',
       enum: ['error', 'skip'],
@@ -288,6 +308,17 @@ const training: JsonSchema = {
       ],
       default: CONFIG_DEFAULTS.training.method,
       description: 'Which weights are trained.',
+    },
+    init: {
+      type: 'string',
+      enum: ['pretrained', 'scratch'],
+      enumDescriptions: [
+        'Start from the weights in the model folder (model.safetensors); a task head the folder lacks is initialised.',
+        "Ignore any weights and initialise every parameter from the folder's config.json as Hugging Face's `_init_weights` does (normal(0, initializer_range) for matrices and embeddings, zero biases and padding rows, LayerNorm ones/zeros): pre-training from scratch. The folder needs config.json and a tokenizer only.",
+      ],
+      default: CONFIG_DEFAULTS.training.init,
+      description:
+        "Where the weights start: pretrained (the model folder's checkpoint) or scratch (random, from config.json).",
     },
     epochs: {
       type: 'integer',

@@ -28,6 +28,11 @@ export const TASK_DOCS = {
     description: 'Predict the next token: continue pretraining or adapt a decoder to a domain.',
     columns: { text_column: COLUMN_DEFAULTS.text_column },
   },
+  'masked-lm': {
+    description:
+      'Predict masked tokens (BERT-style pre-training): continue pre-training an encoder on domain text, or pre-train one from scratch.',
+    columns: { text_column: COLUMN_DEFAULTS.text_column },
+  },
 } as const satisfies Readonly<
   Record<string, { description: string; columns: Readonly<Record<string, string | undefined>> }>
 >;

@@ -43,6 +43,9 @@ export interface DataConfig {
   clean?: CleanConfig;
   shuffle?: boolean;
   packing?: boolean; // causal-lm: pack texts into max_length blocks
+  mlm_probability?: number; // masked-lm: share of non-special tokens selected for prediction
+  whole_word_masking?: boolean; // masked-lm: select whole words (all their sub-tokens)
+  line_by_line?: boolean; // masked-lm: one example per text instead of concatenated max_length blocks
   doc_stride?: number; // question-answering: window overlap in tokens (default 128, capped at max_length / 3)
   max_answer_length?: number; // question-answering: longest answer in tokens
   n_best?: number; // question-answering: candidates per window
@@ -60,8 +63,12 @@ export interface LoraConfig {
   use_rslora?: boolean; // scale alpha / sqrt(r) instead of alpha / r
 }
 
+/** Where the weights start: the model folder's checkpoint, or drawn from its config.json. */
+export type InitName = 'pretrained' | 'scratch';
+
 export interface TrainingConfig {
   method?: MethodName;
+  init?: InitName; // pretrained: the folder's weights; scratch: initialised from config.json
   epochs?: number;
   batch_size?: number;
   learning_rate?: number;

@@ -20,6 +20,7 @@ function hover(marked: string, format: ConfigFormat = 'yaml') {
 
 const TRAINING_KEYS = [
   'method',
+  'init',
   'epochs',
   'batch_size',
   'learning_rate',
@@ -90,7 +91,7 @@ test('YAML values: enum values with their descriptions, booleans, defaults', () 
   const task = complete('model: x\ntask: te|\n');
   assert.deepEqual(
     task.items.map((i) => i.label),
-    ['text-classification', 'token-classification', 'question-answering', 'causal-lm'],
+    ['text-classification', 'token-classification', 'question-answering', 'causal-lm', 'masked-lm'],
   );
   assert.deepEqual(task.range, r(1, 6, 1, 8));
   assert.match(task.items[0]?.documentation ?? '', /^Assign a label to a text/);

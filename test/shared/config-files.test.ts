@@ -29,6 +29,8 @@ before(() => {
   write('models/pickled/config.json', JSON.stringify(bert));
   write('models/pickled/pytorch_model.bin', '');
   write('models/empty/README.md', '');
+  write('models/config-only/config.json', JSON.stringify(bert));
+  write('models/config-only/tokenizer.json', '{}');
   write('data/train.jsonl', '{"text": "good", "target": 1}\n{"text": "bad", "target": 0}\n');
   write('data/val.csv', '"text",label\nfine,1\n');
   write('data/broken.jsonl', '{"text": "a", "label": 1}\nnot json\n');
@@ -115,6 +117,17 @@ test('model folders without safetensors, without config.json', async () => {
   );
   const empty = await check('model: models/empty\ntask: text-classification\ndata: {train: data/val.csv}\n');
   assert.deepEqual(brief(empty), [['error', 'model-config-missing', r(0, 7, 0, 19)]]);
+});
+
+test('a folder with config.json and a tokenizer but no weights: an error naming training.init, none with init scratch', async () => {
+  const data = 'data: {train: data/val.csv, max_length: 8}\n';
+  const pretrained = await check(`model: models/config-only\ntask: masked-lm\n${data}`);
+  assert.deepEqual(
+    pretrained.map((d) => d.code),
+    ['model-weights-missing'],
+  );
+  assert.match(pretrained[0]?.message ?? '', /set training\.init: scratch/);
+  assert.deepEqual(await check(`model: models/config-only\ntask: masked-lm\n${data}training: {init: scratch}\n`), []);
 });
 
 test('a file system with only exists and readText (as in a browser) gives the same answers', async () => {

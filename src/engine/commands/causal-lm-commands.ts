@@ -1,18 +1,14 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { generationStopIds } from '../chat/generation-config.js';
 import { BadRows } from '../data/errors.js';
 import { loadExamples } from '../data/load.js';
 import { columnsFor } from '../data/records.js';
-import { encodeModel } from '../graph/onnx-codec.js';
 import { type GenerationOptions, type LoadedCausalLm, loadCausalLm } from '../inference/causal-lm-model.js';
 import { predictLmRow } from '../inference/lm-predict.js';
 import type { SavedFloatDtype } from '../io/half.js';
-import { readHfConfig } from '../io/hf-config.js';
-import { savePretrained } from '../io/pretrained.js';
 import { contextLength } from '../models/decoder.js';
-import { buildInference } from '../step/step-graph.js';
 import { intOption, numberOption, UsageError } from './command.js';
+import { writeExport } from './export-folder.js';
 import { predictJsonl } from './jsonl-predict.js';
 
 /**
@@ -145,20 +141,7 @@ export async function exportCausalLm(
   out: string,
   dtype: SavedFloatDtype = 'float32',
 ): Promise<number> {
-  return withLm(folder, async (model) => {
-    mkdirSync(out, { recursive: true });
-    savePretrained(out, model.weights, readHfConfig(folder), {
-      tokenizerFrom: folder,
-      architectures: [model.architecture],
-      dtype,
-    });
-    if (format === 'onnx') {
-      writeFileSync(
-        join(out, 'model.onnx'),
-        encodeModel(buildInference(model.model, model.weights), { producer: 'finetune-workbench' }),
-      );
-    }
-    process.stdout.write(`exported ${format} to ${out}\n`);
-    return 0;
-  });
+  return withLm(folder, async (model) =>
+    writeExport({ folder, out, format, dtype, architecture: model.architecture }, model.model, model.weights),
+  );
 }

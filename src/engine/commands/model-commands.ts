@@ -1,11 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { columnsFor } from '../data/records.js';
-import { encodeModel } from '../graph/onnx-codec.js';
+import type { Graph } from '../graph/graph.js';
 import { quantizeDynamicInt8 } from '../graph/quantize-int8.js';
 import { isCausalLmFolder } from '../inference/causal-lm-model.js';
-import { modelFolderOf } from '../inference/finetuned-model.js';
+import { modelFolderOf, taskOf } from '../inference/finetuned-model.js';
 import {
   DEFAULT_MAX_DROP,
   evaluateExamples,
@@ -19,7 +19,6 @@ import { predictLine } from '../inference/predict.js';
 import { predictQa } from '../inference/qa-model.js';
 import { SAVED_FLOAT_DTYPES } from '../io/half.js';
 import { readHfConfig } from '../io/hf-config.js';
-import { savePretrained } from '../io/pretrained.js';
 import { buildInference } from '../step/step-graph.js';
 import { TASK_NAMES, TASKS } from '../tasks/registry.js';
 import {
@@ -31,6 +30,7 @@ import {
   predictCausalLm,
 } from './causal-lm-commands.js';
 import { type Command, choiceOption, numberOption, UsageError } from './command.js';
+import { exportMaskedLm, writeExport } from './export-folder.js';
 import { predictJsonl } from './jsonl-predict.js';
 
 /** `predict`, `evaluate` and `export`: what a user does with a fine-tuned model folder or run. */
@@ -196,9 +196,16 @@ export const exportCommand: Command = {
         );
       return exportCausalLm(folder, format, out, dtype);
     }
+    if (TASKS[taskOf(readHfConfig(folder), folder)].inference === 'fill-mask') {
+      if (quantize)
+        throw new UsageError(
+          `--quantize int8 applies to task models (classification, question answering); ${folder} is a masked LM`,
+        );
+      return exportMaskedLm({ folder, out, format, dtype });
+    }
     return withModel(folder, async (model) => {
-      let graph = buildInference(model.recipe.model, model.recipe.weights);
       let report: QuantizationReport | undefined;
+      let quantized: Graph | undefined;
       if (quantize) {
         const columns = columnsFor({ text_column: values['text-column'], label_column: values['label-column'] });
         const validation = await validationSet(folder, model, { data: values.data, columns });
@@ -208,20 +215,19 @@ export const exportCommand: Command = {
           throw new Error(
             `int8 quantization refused: ${report.metric} drops by ${report.drop.toFixed(2)} points on ${report.validation.data} (float32 ${report.float32.toFixed(2)}, int8 ${report.int8.toFixed(2)}, ${report.validation.examples} examples), more than --max-drop ${maxDrop}`,
           );
-        graph = quantizeDynamicInt8(graph).graph;
+        quantized = quantizeDynamicInt8(buildInference(model.recipe.model, model.recipe.weights)).graph;
       }
-      mkdirSync(out, { recursive: true });
-      const config = readHfConfig(folder);
-      savePretrained(out, model.recipe.weights, config, { tokenizerFrom: folder, dtype });
-      if (format === 'onnx')
-        writeFileSync(join(out, 'model.onnx'), encodeModel(graph, { producer: 'finetune-workbench' }));
+      writeExport(
+        { folder, out, format, dtype, ...(quantized ? { graph: quantized } : {}) },
+        model.recipe.model,
+        model.recipe.weights,
+      );
       if (report) {
         writeFileSync(join(out, 'quantization.json'), `${JSON.stringify(report, null, 2)}\n`);
         process.stdout.write(
           `int8: ${report.metric} ${report.float32.toFixed(2)} -> ${report.int8.toFixed(2)} (drop ${report.drop.toFixed(2)} points, at most ${maxDrop}) on ${report.validation.examples} validation examples\n`,
         );
       }
-      process.stdout.write(`exported ${format}${quantize ? ' (int8)' : ''} to ${out}\n`);
       return 0;
     });
   },

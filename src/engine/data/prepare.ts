@@ -139,6 +139,7 @@ export async function prepareData(cfg: ResolvedDataConfig, opts: PrepareOptions)
         counter: opts.tokens.counter,
         counterName: opts.tokens.name,
         maxLength: cfg.max_length,
+        grouped: opts.format.grouped?.(cfg) ?? false,
         ...(labels ? { labels } : {}),
       })
     : undefined;

@@ -126,6 +126,12 @@ export interface DataFormat {
    * split stratified by class; `tags`: per-token tags, with the IOB2 scheme checked.
    */
   labels?: 'classes' | 'tags';
+  /**
+   * Whether the texts are concatenated and cut into max_length blocks under this data config
+   * (masked-lm's group_texts): then no text is truncated, and the data report does not warn that
+   * long ones will be.
+   */
+  grouped?: (data: DataConfig) => boolean;
 }
 
 /** The fields a row of this layout must have, with the config key that names each (for messages). */

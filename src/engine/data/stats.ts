@@ -113,7 +113,7 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 export function computeStats(
   train: readonly Example[],
   validation: readonly Example[],
-  opts: { counter: TokenCounter; counterName: string; maxLength: number; labels?: LabelSet },
+  opts: { counter: TokenCounter; counterName: string; maxLength: number; labels?: LabelSet; grouped?: boolean },
 ): DataStats {
   const stats: DataStats = {
     counter: opts.counterName,
@@ -126,7 +126,7 @@ export function computeStats(
     ['training', stats.train],
     ['validation', stats.validation],
   ] as const) {
-    if (s && s.truncated.fraction > TRUNCATION_WARNING) {
+    if (s && !opts.grouped && s.truncated.fraction > TRUNCATION_WARNING) {
       stats.warnings.push(
         `${pct(s.truncated.fraction)} of the ${name} examples are longer than max_length ${opts.maxLength} and will be truncated (p99 ${s.tokens.p99} tokens): raise data.max_length or shorten the texts`,
       );

@@ -19,5 +19,10 @@ export async function openModel(
 ): Promise<AnyFinetunedModel> {
   const folder = modelFolderOf(path);
   const task = taskOf(readHfConfig(folder), folder);
+  if (TASKS[task].inference === 'fill-mask') {
+    throw new Error(
+      `${folder}: a masked-LM model (pre-trained, no task head): fine-tune it for a task with model: ${folder}, then predict or evaluate with that run`,
+    );
+  }
   return TASKS[task].inference === 'extractive-qa' ? loadQaModel(folder, o) : loadFinetuned(folder, o);
 }

@@ -62,6 +62,16 @@ function readIndex(folder: string): Record<string, string> {
 }
 
 /**
+ * Whether a model folder holds no weight files of any kind (a config.json and a tokenizer only:
+ * a model to initialise from its config, training.init: scratch).
+ */
+export function hasNoWeightFiles(folder: string): boolean {
+  if (!existsSync(folder)) return false;
+  const names = readdirSync(folder);
+  return !names.some((n) => n === WEIGHTS_INDEX || n.endsWith('.safetensors') || UNSAFE_OR_FOREIGN.test(n));
+}
+
+/**
  * The safetensors files that hold a folder's weights, in load order; throws when there are none
  * (with the pickle refusal when that is all there is).
  */

@@ -16,7 +16,7 @@ import { initWeights } from '../models/init.js';
 import type { ParamSpec, Weights } from '../models/model.js';
 import { basePrefixOf } from '../models/registry.js';
 import { copyFileAtomic } from './atomic.js';
-import { Checkpoint, saveCheckpoint } from './checkpoint.js';
+import { Checkpoint, hasNoWeightFiles, saveCheckpoint } from './checkpoint.js';
 import { type SavedFloatDtype, toStoredDtype } from './half.js';
 import { readHfConfig, writeHfConfig } from './hf-config.js';
 import { isFloatDtype } from './safetensors.js';
@@ -36,6 +36,7 @@ export const HEAD_MODULES: readonly string[] = [
   'sop_classifier',
   'discriminator_predictions',
   'generator_predictions',
+  'generator_lm_head',
 ];
 
 /** Files copied with the weights so the saved folder tokenizes as the source did. */
@@ -60,6 +61,12 @@ export interface LoadPretrainedOptions {
   headModules?: readonly string[];
   /** Receives warnings (re-initialised heads). */
   warn?: (message: string) => void;
+  /**
+   * training.init: `pretrained` (default) reads the folder's weights; `scratch` initialises every
+   * parameter from its ParamSpec.init (transformers' `_init_weights`, as `from_config` builds a
+   * model), whether or not the folder has weights.
+   */
+  init?: 'pretrained' | 'scratch';
 }
 
 export interface ShapeMismatch {
@@ -119,6 +126,17 @@ export function loadPretrained(
   const config = readHfConfig(folder);
   const prefix = options.basePrefix ?? basePrefixOf(config.model_type ?? '');
   const heads = options.headModules ?? HEAD_MODULES;
+  if (options.init === 'scratch') {
+    const weights = initWeights(expected, options.seed ?? 0);
+    const names = expected.map((s) => s.name);
+    return { weights, config, missing: names, unexpected: [], ignoredBuffers: [], renamed: [], reinitialized: [] };
+  }
+  if (hasNoWeightFiles(folder)) {
+    throw new Error(
+      `${folder} has config.json but no weights (model.safetensors): set training.init: scratch to initialise ` +
+        'the model from its config.json, or point model at a folder with weights',
+    );
+  }
   const ckpt = Checkpoint.open(folder);
   const loaded = new Map<string, TensorData>();
   const used = new Set<string>();

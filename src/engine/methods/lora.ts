@@ -253,7 +253,7 @@ export class Lora {
   writeAdapter(
     dir: string,
     weights: Weights,
-    o: { baseModel: string; peftTaskType: string; trainedInFull: readonly string[]; basePrefix: string },
+    o: { baseModel: string; peftTaskType: string | null; trainedInFull: readonly string[]; basePrefix: string },
   ): void {
     mkdirSync(dir, { recursive: true });
     writeSafetensors(join(dir, ADAPTER_WEIGHTS_FILE), this.peftTensors(weights, o.trainedInFull));

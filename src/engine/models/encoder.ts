@@ -21,6 +21,8 @@ export interface EncoderArch {
   /** Prefix of the base model's weights inside a task model (`bert`, `roberta`, ...). */
   basePrefix: string;
   vocabSize: number;
+  /** config.json's pad_token_id: the word embedding's padding_idx (its row starts at zero). */
+  padTokenId?: number;
   /** Embedding width; differs from `hidden` in ALBERT and small ELECTRA (then projected). */
   embeddingSize: number;
   hidden: number;
@@ -103,9 +105,12 @@ export function encoderBaseSpecs(arch: AnyEncoderArch): ParamSpec[] {
   ];
   const E = arch.embeddingSize;
   const H = arch.hidden;
+  // nn.Embedding(padding_idx=...): the word embedding's pad row, and RoBERTa's position padding_idx.
+  const padded = (row: number | undefined) => (row === undefined ? normal : { ...normal, paddingRow: row });
+  const positionPad = arch.positions.kind === 'padding-offset' ? arch.positions.paddingIdx : undefined;
   const specs: ParamSpec[] = [
-    { name: base(arch, `${names.word}.weight`), shape: [arch.vocabSize, E], init: normal },
-    { name: base(arch, `${names.position}.weight`), shape: [arch.maxPositions, E], init: normal },
+    { name: base(arch, `${names.word}.weight`), shape: [arch.vocabSize, E], init: padded(arch.padTokenId) },
+    { name: base(arch, `${names.position}.weight`), shape: [arch.maxPositions, E], init: padded(positionPad) },
   ];
   if (names.tokenType && arch.typeVocabSize > 0) {
     specs.push({ name: base(arch, `${names.tokenType}.weight`), shape: [arch.typeVocabSize, E], init: normal });

@@ -4,6 +4,7 @@ import type { Head } from './heads.js';
 import type { HfConfigReader } from './hf-config.js';
 import type { Activation, AdapterHook } from './layers.js';
 import { ACTIVATIONS } from './layers.js';
+import type { MaskedLmHead } from './mlm-head.js';
 
 /**
  * What the engine knows about one Hugging Face model family: one folder per family under
@@ -33,6 +34,8 @@ export interface EncoderFamily extends FamilyInfo {
   headDropout(cfg: HfConfigReader, task: TaskHeadKind, dropoutOverride?: number): number;
   /** `architectures` written into an exported config.json, per task head (by `model_type`). */
   architectures(modelType: string): { sequence: string; token: string; qa: string };
+  /** The *ForMaskedLM head (task masked-lm), where the family has one. */
+  maskedLmHead?: MaskedLmHead;
 }
 
 /** An autoregressive decoder (GPT-2-like) with a language-model head. */

@@ -64,6 +64,14 @@ export class HfConfigReader {
     return typeof v === 'boolean' ? v : this.fail(key, 'true or false');
   }
 
+  /**
+   * An integer key that may be null (pad_token_id): undefined when null, `dflt` (the config
+   * class's default) when absent.
+   */
+  nullableInt(key: string, dflt: number): number | undefined {
+    return this.raw[key] === null ? undefined : this.int(key, dflt);
+  }
+
   has(key: string): boolean {
     return this.raw[key] !== undefined && this.raw[key] !== null;
   }

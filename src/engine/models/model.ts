@@ -1,8 +1,11 @@
 import type { GraphBuilder } from '../graph/builder.js';
 import type { DType, Shape, TensorData, Value } from '../graph/types.js';
 
-/** How a parameter starts when no pretrained weight exists for it. */
-export type ParamInit = { kind: 'normal'; std: number } | { kind: 'zeros' } | { kind: 'ones' };
+/**
+ * How a parameter starts when no pretrained weight exists for it (transformers' `_init_weights`):
+ * `paddingRow` is an embedding's `padding_idx`, whose row starts at zero.
+ */
+export type ParamInit = { kind: 'normal'; std: number; paddingRow?: number } | { kind: 'zeros' } | { kind: 'ones' };
 
 export interface ParamSpec {
   /** Hugging Face name, e.g. `encoder.layer.0.attention.self.query.weight`. */

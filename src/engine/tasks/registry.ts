@@ -1,6 +1,7 @@
 import type { TaskName } from '../../shared/config.js';
 import type { MetricName } from '../../shared/config-metrics.js';
 import { causalLm } from './causal-lm/index.js';
+import { maskedLm } from './masked-lm/index.js';
 import { metricNamesOfKinds } from './metrics/registry.js';
 import { questionAnswering } from './question-answering/index.js';
 import type { TaskPlugin } from './task.js';
@@ -18,6 +19,7 @@ export const TASKS: Readonly<Record<TaskName, TaskPlugin>> = {
   'token-classification': tokenClassification,
   'question-answering': questionAnswering,
   'causal-lm': causalLm,
+  'masked-lm': maskedLm,
 };
 
 export const TASK_NAMES = Object.keys(TASKS) as TaskName[];

@@ -3,6 +3,7 @@ import type { MetricName } from '../../shared/config-metrics.js';
 import type { BadRows } from '../data/errors.js';
 import type { LabelSet } from '../data/labels.js';
 import type { DataFormat, Example } from '../data/records.js';
+import type { LoadedPretrained } from '../io/pretrained.js';
 import type { AdapterHook } from '../models/layers.js';
 import type { TrainableModel, Weights } from '../models/model.js';
 import type { Batch, Evaluator } from '../step/batch.js';
@@ -30,7 +31,11 @@ export interface TaskRecipe<E = unknown> {
    * throws the located error otherwise; without `badRows` the error is thrown.
    */
   encode(examples: readonly Example[], badRows?: BadRows): E[];
-  collate(examples: readonly E[]): Batch;
+  /**
+   * One batch; `at` (the epoch and the batch's index in it) is where training draws it, for
+   * recipes whose batches are random (masked-lm's masks): a resumed run draws the same.
+   */
+  collate(examples: readonly E[], at?: { epoch: number; batch: number }): Batch;
   /**
    * The micro-batches of one optimizer step collated together, where the task's loss is a mean
    * over the whole step rather than over each micro-batch (causal LM: over every label token of
@@ -59,6 +64,18 @@ export interface TaskRecipe<E = unknown> {
   beforeTraining?(run: RunReporter, data: { train: readonly Example[]; validation: readonly Example[] }): Promise<void>;
 }
 
+/** A recipe's load report from what loadPretrained found; `ignored` tensors are left out of `unexpected`. */
+export function loadReportOf(
+  loaded: LoadedPretrained,
+  ignored: (name: string) => boolean = () => false,
+): TaskRecipe['loadReport'] {
+  return {
+    missing: loaded.missing,
+    unexpected: loaded.unexpected.filter((n) => !ignored(n)),
+    reinitialized: loaded.reinitialized.map((r) => r.name),
+  };
+}
+
 /** The part of a run directory a recipe may write to: log lines and events. */
 export interface RunReporter {
   log(level: 'info' | 'warn', message: string): void;
@@ -80,9 +97,10 @@ export type RecipeFactory = (o: RecipeOptions) => TaskRecipe;
 /**
  * How a fine-tuned model of the task is opened for predict, evaluate and export (inference/):
  * `classification` (an encoder with a sequence or token head), `extractive-qa` (an encoder with
- * start/end logits over context windows), `generation` (a decoder LM with a KV cache).
+ * start/end logits over context windows), `generation` (a decoder LM with a KV cache), `fill-mask`
+ * (a masked LM: a pre-trained encoder to fine-tune, which predict and evaluate do not run).
  */
-export type InferenceKind = 'classification' | 'extractive-qa' | 'generation';
+export type InferenceKind = 'classification' | 'extractive-qa' | 'generation' | 'fill-mask';
 
 /**
  * One task the engine trains: one folder under `tasks/`, registered once in `registry.ts`. The
@@ -101,6 +119,6 @@ export interface TaskPlugin {
   /** Whether a config.json `architectures[0]` is this task's head (BertForTokenClassification, ...). */
   isHead(architecture: string): boolean;
   inference: InferenceKind;
-  /** PEFT's `task_type` written into a LoRA adapter's adapter_config.json. */
-  peftTaskType: string;
+  /** PEFT's `task_type` written into a LoRA adapter's adapter_config.json (null: none, masked-lm). */
+  peftTaskType: string | null;
 }

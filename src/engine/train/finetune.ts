@@ -222,7 +222,10 @@ async function train(
     ...(lora ? { adapters: lora.hook } : {}),
   });
   const report = recipe.loadReport;
-  if (report.missing.length > 0) run.log('info', `initialised (not in the checkpoint): ${report.missing.join(', ')}`);
+  if (t.init === 'scratch')
+    run.log('info', `training.init: scratch: all ${report.missing.length} parameters initialised from config.json`);
+  else if (report.missing.length > 0)
+    run.log('info', `initialised (not in the checkpoint): ${report.missing.join(', ')}`);
   if (report.unexpected.length > 0)
     run.log('info', `unused weights in the checkpoint: ${report.unexpected.join(', ')}`);
   if (report.reinitialized.length > 0)
@@ -305,7 +308,7 @@ async function train(
     },
     train,
     ...(validation ? { validation } : {}),
-    collate: (examples) => recipe.collate(examples),
+    collate: (examples, at) => recipe.collate(examples, at),
     ...(recipe.collateStep ? { collateStep: recipe.collateStep } : {}),
     tokensOf: (e) => recipe.tokensOf(e),
     evaluate: (runner, examples) => recipe.evaluate(runner, examples, metrics, batchSize),

@@ -48,7 +48,8 @@ export interface TrainerSetup<E> {
   settings: TrainerSettings;
   train: readonly E[];
   validation?: readonly E[];
-  collate: (examples: readonly E[]) => Batch;
+  /** One batch; `at` is where training draws it (epoch, batch index), which random batches (masks) hash. */
+  collate: (examples: readonly E[], at?: { epoch: number; batch: number }) => Batch;
   /**
    * Collates the micro-batches of one optimizer step together (TaskRecipe.collateStep): the task's
    * loss is then a mean over the whole step, and a step's loss is the sum of its micro-batch
@@ -187,7 +188,7 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
       let stepBatches: { start: number; batches: Batch[] } | undefined;
       const k = s.gradientAccumulationSteps;
       const collateAt = (b: number): Batch => {
-        if (!setup.collateStep) return setup.collate(micro[b] as E[]);
+        if (!setup.collateStep) return setup.collate(micro[b] as E[], { epoch: progress.epoch, batch: b });
         // Steps cut at multiples of k from each epoch's start (an epoch's last step may be shorter).
         const start = b - (b % k);
         if (stepBatches?.start !== start) {

@@ -20,6 +20,7 @@ export const albert: EncoderFamily = {
     return {
       basePrefix: 'albert',
       vocabSize: cfg.int('vocab_size'),
+      padTokenId: cfg.nullableInt('pad_token_id', 0),
       embeddingSize: cfg.int('embedding_size', 128),
       hidden: cfg.int('hidden_size'),
       layers: cfg.int('num_hidden_layers'),
@@ -58,6 +59,15 @@ export const albert: EncoderFamily = {
   sequenceHead: pooledClassifier,
   tokenHead: tokenClassifier,
   headDropout: (cfg, task, override) => (task === 'qa' ? 0 : (override ?? cfg.num('classifier_dropout_prob', 0.1))),
+  // AlbertMLMHead: dense (hidden -> embedding_size) -> ACT2FN[hidden_act] -> LayerNorm -> decoder + bias.
+  maskedLmHead: {
+    architecture: 'AlbertForMaskedLM',
+    dense: 'predictions.dense',
+    norm: 'predictions.LayerNorm',
+    bias: 'predictions.bias',
+    act: 'config',
+    tied: ['predictions.decoder.weight', 'predictions.decoder.bias'],
+  },
   architectures: () => ({
     sequence: 'AlbertForSequenceClassification',
     token: 'AlbertForTokenClassification',

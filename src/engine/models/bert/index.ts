@@ -10,6 +10,7 @@ export function bertLikeArch(cfg: HfConfigReader, basePrefix: string, dropoutOve
   return {
     basePrefix,
     vocabSize: cfg.int('vocab_size'),
+    padTokenId: cfg.nullableInt('pad_token_id', 0),
     embeddingSize: cfg.int('embedding_size', hidden),
     hidden,
     layers: cfg.int('num_hidden_layers'),
@@ -57,6 +58,14 @@ export const bert: EncoderFamily = {
   sequenceHead: pooledClassifier,
   tokenHead: tokenClassifier,
   headDropout: bertLikeHeadDropout,
+  maskedLmHead: {
+    architecture: 'BertForMaskedLM',
+    dense: 'cls.predictions.transform.dense',
+    norm: 'cls.predictions.transform.LayerNorm',
+    bias: 'cls.predictions.bias',
+    act: 'config', // BertPredictionHeadTransform: ACT2FN[config.hidden_act]
+    tied: ['cls.predictions.decoder.weight', 'cls.predictions.decoder.bias'],
+  },
   architectures: () => ({
     sequence: 'BertForSequenceClassification',
     token: 'BertForTokenClassification',

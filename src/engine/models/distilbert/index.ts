@@ -17,6 +17,7 @@ export const distilbert: EncoderFamily = {
     return {
       basePrefix: 'distilbert',
       vocabSize: cfg.int('vocab_size'),
+      padTokenId: cfg.nullableInt('pad_token_id', 0),
       embeddingSize: dim,
       hidden: dim,
       layers: cfg.int('n_layers'),
@@ -59,6 +60,17 @@ export const distilbert: EncoderFamily = {
       : task === 'qa'
         ? cfg.num('qa_dropout', 0.1)
         : cfg.num('dropout', 0.1)),
+  // DistilBertForMaskedLM: vocab_transform -> activation (config.activation) -> vocab_layer_norm
+  // (eps 1e-12) -> vocab_projector (weight tied, bias its own).
+  maskedLmHead: {
+    architecture: 'DistilBertForMaskedLM',
+    dense: 'vocab_transform',
+    norm: 'vocab_layer_norm',
+    bias: 'vocab_projector.bias',
+    act: 'config',
+    eps: 1e-12,
+    tied: ['vocab_projector.weight'],
+  },
   architectures: () => ({
     sequence: 'DistilBertForSequenceClassification',
     token: 'DistilBertForTokenClassification',

@@ -20,6 +20,16 @@ export const electra: EncoderFamily = {
   sequenceHead: clsMlpHead('gelu'),
   tokenHead: tokenClassifier,
   headDropout: bertLikeHeadDropout,
+  // ElectraForMaskedLM: generator_predictions (dense hidden -> embedding_size, get_activation("gelu"),
+  // LayerNorm) -> generator_lm_head (weight tied to the word embeddings, bias its own).
+  maskedLmHead: {
+    architecture: 'ElectraForMaskedLM',
+    dense: 'generator_predictions.dense',
+    norm: 'generator_predictions.LayerNorm',
+    bias: 'generator_lm_head.bias',
+    act: 'gelu',
+    tied: ['generator_lm_head.weight'],
+  },
   architectures: () => ({
     sequence: 'ElectraForSequenceClassification',
     token: 'ElectraForTokenClassification',

@@ -23,6 +23,7 @@ export const roberta: EncoderFamily = {
     const arch = bertLikeArch(cfg, 'roberta', dropout);
     return {
       ...arch,
+      padTokenId: cfg.nullableInt('pad_token_id', 1),
       typeVocabSize: cfg.int('type_vocab_size', 1),
       positions: { kind: 'padding-offset', paddingIdx: cfg.int('pad_token_id', 1) },
       names: { ...arch.names, pooler: undefined },
@@ -31,6 +32,15 @@ export const roberta: EncoderFamily = {
   sequenceHead: clsMlpHead('tanh'),
   tokenHead: tokenClassifier,
   headDropout: bertLikeHeadDropout,
+  // RobertaLMHead: dense -> gelu (fixed, not hidden_act) -> layer_norm -> decoder + bias.
+  maskedLmHead: {
+    architecture: 'RobertaForMaskedLM',
+    dense: 'lm_head.dense',
+    norm: 'lm_head.layer_norm',
+    bias: 'lm_head.bias',
+    act: 'gelu',
+    tied: ['lm_head.decoder.weight', 'lm_head.decoder.bias'],
+  },
   architectures: (modelType) => ({
     sequence: 'RobertaForSequenceClassification',
     token: 'RobertaForTokenClassification',

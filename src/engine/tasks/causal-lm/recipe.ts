@@ -13,7 +13,7 @@ import type { Evaluator } from '../../step/batch.js';
 import type { Tokenizer } from '../../tokenize/index.js';
 import { lmScores, type NllBatch } from '../metrics/perplexity.js';
 import { computeMetrics } from '../metrics/registry.js';
-import type { RecipeOptions, RunReporter, TaskRecipe } from '../task.js';
+import { loadReportOf, type RecipeOptions, type RunReporter, type TaskRecipe } from '../task.js';
 import { collateStep, collateWeighted, type LmExample, predictedTokens, tokenWeighted } from './batches.js';
 import { encodeChat, encodeCompletion, LongRows, type SftOptions } from './sft.js';
 
@@ -218,7 +218,11 @@ export function causalLmRecipe(o: RecipeOptions): CausalLmRecipe {
   });
   const model = tokenWeighted(base);
   const arch = model.decoder.arch;
-  const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed, basePrefix: family.basePrefix });
+  const loaded = loadPretrained(o.modelDir, model.params, {
+    seed: o.seed,
+    basePrefix: family.basePrefix,
+    init: o.config.training.init,
+  });
   const maxLength = Math.min(o.config.data.max_length, arch.maxPositions);
   checkAttentionWindow(arch, maxLength, `data.max_length ${maxLength}`);
   const packing = o.config.data.packing;
@@ -247,11 +251,7 @@ export function causalLmRecipe(o: RecipeOptions): CausalLmRecipe {
     padId,
     longRows,
     weights: loaded.weights,
-    loadReport: {
-      missing: loaded.missing,
-      unexpected: loaded.unexpected.filter((n) => !model.decoder.isIgnoredTensor(n)),
-      reinitialized: loaded.reinitialized.map((r) => r.name),
-    },
+    loadReport: loadReportOf(loaded, (n) => model.decoder.isIgnoredTensor(n)),
     labels: [],
     architecture: family.causalLmArchitecture,
     exportConfig: {},

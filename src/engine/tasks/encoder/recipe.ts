@@ -9,7 +9,7 @@ import { encoderFamilyOf } from '../../models/registry.js';
 import type { Evaluator } from '../../step/batch.js';
 import { argmax } from '../metrics/classification.js';
 import { computeMetrics, type EvalOutputs } from '../metrics/registry.js';
-import type { RecipeOptions, TaskRecipe } from '../task.js';
+import { loadReportOf, type RecipeOptions, type TaskRecipe } from '../task.js';
 import { type CollateOptions, collateEncoded, type EncodedExample, padOffset, tokenCount } from './encoded.js';
 import {
   type EncoderTaskModel,
@@ -69,7 +69,7 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
     task === 'token-classification'
       ? tokenClassificationModel(common)
       : sequenceClassificationModel({ ...common, problemType });
-  const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed });
+  const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed, init: o.config.training.init });
   const maxLength = Math.min(o.config.data.max_length, maxSequenceLength(model.arch));
   const withTokenTypes = model.batchInputs.some((b) => b.name === 'token_type_ids');
   const padId = o.tokenizer.padTokenId ?? 0;
@@ -207,11 +207,7 @@ export function encoderRecipe(o: EncoderRecipeOptions): EncoderRecipe {
     family,
     model,
     weights: loaded.weights,
-    loadReport: {
-      missing: loaded.missing,
-      unexpected: loaded.unexpected,
-      reinitialized: loaded.reinitialized.map((r) => r.name),
-    },
+    loadReport: loadReportOf(loaded),
     labels,
     problemType,
     collateOptions,

@@ -14,6 +14,7 @@
  *   `accuracy`, the keys Hugging Face's run_ner reports; suffixes pick macro/weighted entity scores.
  * - Question answering: SQuAD v1.1 `exact_match` and `f1`, in percent.
  * - Causal LM: `perplexity` = exp(token-weighted mean NLL).
+ * - Masked LM: `perplexity` over the selected tokens, `accuracy` of their argmax (run_mlm.py).
  * - `loss` (the eval loss every task reports) is not listed in `eval.metrics`, but is a valid
  *   early-stopping metric and is minimised.
  *
@@ -51,7 +52,15 @@ export type EvalOutputs =
       predictions: readonly (readonly string[])[];
     }
   | { kind: 'question-answering'; examples: readonly QaExample[] }
-  | { kind: 'causal-lm'; batches: readonly NllBatch[] };
+  | { kind: 'causal-lm'; batches: readonly NllBatch[] }
+  | {
+      kind: 'masked-lm';
+      /** NLL over the masked (selected) tokens of each batch. */
+      batches: readonly NllBatch[];
+      /** Selected tokens whose argmax prediction is the original token, and all selected tokens. */
+      correct: number;
+      selected: number;
+    };
 
 export type EvalKind = EvalOutputs['kind'];
 type OutputsOf<K extends EvalKind> = Extract<EvalOutputs, { kind: K }>;
@@ -158,6 +167,13 @@ const CAUSAL_LM = {
   perplexity: (o) => lmScores(o.batches).perplexity,
 } satisfies MetricTable<'causal-lm'>;
 
+const MASKED_LM = {
+  // run_mlm.py's accuracy: argmax prediction = original token, over the selected (label != -100) tokens.
+  accuracy: (o) => (o.selected === 0 ? Number.NaN : o.correct / o.selected),
+  // exp(mean NLL per selected token), weighted by tokens across batches.
+  perplexity: (o) => lmScores(o.batches).perplexity,
+} satisfies MetricTable<'masked-lm'>;
+
 const REGISTRY = {
   'single-label': SINGLE_LABEL,
   'multi-label': MULTI_LABEL,
@@ -165,6 +181,7 @@ const REGISTRY = {
   'token-classification': TOKEN,
   'question-answering': QA,
   'causal-lm': CAUSAL_LM,
+  'masked-lm': MASKED_LM,
 } satisfies { [K in EvalKind]: MetricTable<K> };
 
 /** The metric table of one kind of head, as names and computes. */

@@ -12,7 +12,7 @@ import { type CollateOptions, collateEncoded, type EncodedExample, padOffset } f
 import type { EncoderTaskModel } from '../encoder/task-models.js';
 import { computeMetrics } from '../metrics/registry.js';
 import type { QaExample as ScoredQuestion } from '../metrics/squad.js';
-import type { RecipeOptions, TaskRecipe } from '../task.js';
+import { loadReportOf, type RecipeOptions, type TaskRecipe } from '../task.js';
 import { questionAnsweringModel } from './model.js';
 import {
   bestAnswers,
@@ -91,7 +91,7 @@ export function qaRecipe(o: QaRecipeOptions): QaRecipe {
     ...(o.adapters ? { adapters: o.adapters } : {}),
   });
   const architecture = family.architectures(cfg.str('model_type')).qa;
-  const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed });
+  const loaded = loadPretrained(o.modelDir, model.params, { seed: o.seed, init: o.config.training.init });
   const maxLength = Math.min(o.settings?.maxLength ?? o.config.data.max_length, maxSequenceLength(model.arch));
   const settings = qaSettings(o.config, maxLength, o.settings);
   const withTokenTypes = model.batchInputs.some((b) => b.name === 'token_type_ids');
@@ -188,11 +188,7 @@ export function qaRecipe(o: QaRecipeOptions): QaRecipe {
     model,
     settings,
     weights: loaded.weights,
-    loadReport: {
-      missing: loaded.missing,
-      unexpected: loaded.unexpected,
-      reinitialized: loaded.reinitialized.map((r) => r.name),
-    },
+    loadReport: loadReportOf(loaded),
     labels: [],
     architecture,
     exportConfig: {},
