@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CONFIG_SCHEMA, type JsonSchema } from '../../src/shared/config-schema.js';
+import { TASK_NAMES } from '../../src/shared/config-tasks.js';
 import { validateConfigText } from '../../src/shared/config-validate.js';
 import {
   allFields,
@@ -48,7 +49,10 @@ test('widgets follow the schema types, with help text and defaults from the sche
     return fieldSpec(path, s);
   };
   assert.equal(spec(['task']).kind, 'enum');
-  assert.equal(spec(['task']).options.length, 4);
+  assert.deepEqual(
+    spec(['task']).options.map((o) => o.value),
+    [...TASK_NAMES],
+  );
   assert.equal(spec(['data', 'shuffle']).kind, 'boolean');
   assert.equal(spec(['training', 'learning_rate']).kind, 'number');
   assert.equal(spec(['training', 'learning_rate']).placeholder, 'default: 0.00002');
