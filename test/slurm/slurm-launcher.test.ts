@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -72,6 +72,20 @@ async function stepReached(runDir: string, step: number): Promise<void> {
     await sleep(100);
   }
   assert.fail(`${runDir} never reached step ${step}`);
+}
+
+/**
+ * What Slurm sends the batch shell 120 s before the time limit (--signal=B:USR1@120). scancel can
+ * refuse a job whose batch step is still being set up or torn down (seen once under load: exit
+ * 229, no message), so it is asked again for a few seconds before the test gives up.
+ */
+async function warnBatch(jobId: string): Promise<SpawnSyncReturns<string>> {
+  let sig = spawnSync('scancel', ['--signal=USR1', '--batch', jobId], { encoding: 'utf8' });
+  for (let i = 0; sig.status !== 0 && i < 20; i++) {
+    await sleep(250);
+    sig = spawnSync('scancel', ['--signal=USR1', '--batch', jobId], { encoding: 'utf8' });
+  }
+  return sig;
 }
 
 test('a tiny run submitted to Slurm completes; status.json carries the job, its logs are in the run directory', {
@@ -149,8 +163,7 @@ test("requeued mid-training on Slurm's warning signal, the run resumes from its 
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const { runDir, jobId } = await submitted(config);
   await stepReached(runDir, 4);
-  // What Slurm sends the batch shell 120 s before the time limit (--signal=B:USR1@120).
-  const sig = spawnSync('scancel', ['--signal=USR1', '--batch', jobId], { encoding: 'utf8' });
+  const sig = await warnBatch(jobId);
   assert.equal(sig.status, 0, sig.stderr);
   const s = await until(runDir, (x) => x.state === 'completed', 'completion after the requeue', 300);
   assert.equal(s.step, 128);
@@ -191,7 +204,7 @@ test('a sweep submitted as a 4-task job array: one trial per task, one requeued 
   const trial0 = join(sweepDir, 'trials', '0');
   await stepReached(trial0, 4);
   const task0 = read().trials[0]?.job as string;
-  const sig = spawnSync('scancel', ['--signal=USR1', '--batch', task0], { encoding: 'utf8' });
+  const sig = await warnBatch(task0);
   assert.equal(sig.status, 0, sig.stderr);
   for (let i = 0; read().state !== 'completed'; i++) {
     if (i > 600) assert.fail(`the sweep did not complete: ${JSON.stringify(read().trials.map((x) => x.state))}`);
