@@ -7,7 +7,7 @@ random token ids with AdamW and the mean next-token cross-entropy. `--method lor
 and trains LoRA adapters (r, alpha) on every linear layer of the blocks (q/k/v/o/gate/up/down), as
 PEFT's `target_modules="all-linear"` does; `--method full` trains every weight.
 
-Needs PyTorch: on Debian 12, `apt-get install -y python3-torch`, run with /usr/bin/python3.
+Needs PyTorch: on Debian 12, `apt-get install -y python3-torch libopenblas0-pthread`, run with /usr/bin/python3.
 Development and benchmarking only: never shipped, never imported by the product.
 
   /usr/bin/python3 bench/torch/decoder_reference.py --method lora --layers 30 --hidden 576 \

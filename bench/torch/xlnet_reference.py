@@ -10,7 +10,7 @@ and the sequence summary (last token, `summary` projection, tanh) with logits_pr
 layout ([T, B, ...]) and einsums as transformers writes them. Trained with AdamW (no weight
 decay for biases and LayerNorm weights, as the Trainer) and a linear warmup/decay on random ids.
 
-Needs PyTorch: on Debian 12, `apt-get install -y python3-torch`, run with /usr/bin/python3.
+Needs PyTorch: on Debian 12, `apt-get install -y python3-torch libopenblas0-pthread`, run with /usr/bin/python3.
 Development and benchmarking only: never shipped, never imported by the product.
 
   /usr/bin/python3 bench/torch/xlnet_reference.py --layers 4 --hidden 256 --heads 4 \

@@ -9,6 +9,7 @@ import { formatProfile, profileTrainStep } from './profile.js';
 import { serveSuite } from './serve.js';
 import type { BenchArgs, BenchSuite } from './suite.js';
 import { tokenizerSuite } from './tokenizer.js';
+import { torchBlasWarning, torchUnavailable } from './torch-ref.js';
 import { trainStepSuite } from './train-step.js';
 
 /**
@@ -85,6 +86,8 @@ async function main(): Promise<void> {
   if (selected.length === 0) {
     throw new Error(`--only: no suite named '${values.only}' (suites: ${SUITES.map((s) => s.name).join(', ')})`);
   }
+  const blas = args.noTorch || torchUnavailable() ? undefined : torchBlasWarning();
+  if (blas) process.stdout.write(`warning: ${blas}\n`);
   const lines: Record<string, unknown>[] = [];
   for (const suite of selected) {
     process.stdout.write(`\n== ${suite.name}: ${suite.summary}\n`);

@@ -39,6 +39,19 @@ export function torchUnavailable(): string | undefined {
   return undefined;
 }
 
+/**
+ * A warning when Debian's PyTorch would multiply matrices with the reference BLAS (libblas3, about
+ * 30× slower here than OpenBLAS): a peer that slow makes every ratio meaningless.
+ */
+export function torchBlasWarning(): string | undefined {
+  const maps = "import torch; torch.ones(2, 2) @ torch.ones(2, 2); print(open('/proc/self/maps').read())";
+  const probe = spawnSync(PYTHON, ['-c', maps], { encoding: 'utf8', env: torchEnv(), maxBuffer: 1 << 26 });
+  if (probe.status !== 0) return undefined;
+  // Debian's reference libblas lives in .../blas/; OpenBLAS's libblas.so.3 in .../openblas-pthread/.
+  if (!/\/blas\/libblas\.so/.test(probe.stdout) && /openblas|mkl/i.test(probe.stdout)) return undefined;
+  return 'PyTorch multiplies with the reference BLAS (libblas3): apt-get install -y libopenblas0-pthread for a fair peer';
+}
+
 /** This process's environment less the OpenBLAS tuning variables that slow Debian's PyTorch (see WRAPPER). */
 export function torchEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
