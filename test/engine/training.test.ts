@@ -98,13 +98,16 @@ test('gradient accumulation over two halves equals one step on the whole batch',
 test('frozen weights stay as loaded while trained ones move', async () => {
   const opts = setup();
   const trainable = new Set([...opts.trainable].filter((n) => n.startsWith('classifier.') || n.startsWith('pooler.')));
+  const loaded = new Map(opts.weights);
   const runner = await StepRunner.create({ ...opts, trainable });
   await runner.step(collate(markerTask({ ...task, count: 4, seed: 5 })), 1e-2);
   const after = runner.weights();
   await runner.dispose();
-  for (const [name, t] of opts.weights) {
+  for (const [name, t] of loaded) {
     const moved = tensorNumbers(after.get(name) as never).some((v, i) => v !== tensorNumbers(t)[i]);
     assert.equal(moved, trainable.has(name), `${name}: moved=${moved}`);
+    // The runner took the trained entries over: the caller's map holds the live buffers, not a stale copy.
+    assert.equal(opts.weights.get(name), trainable.has(name) ? after.get(name) : t, name);
   }
 });
 
@@ -163,17 +166,18 @@ test('updates written in place equal updates into fresh buffers, with and withou
   ] as const) {
     for (const maxGradNorm of [1, 0]) {
       const opts = setup({ dropout: 0 }, { optimizer, maxGradNorm, threads: 2 });
+      const loaded = new Map(opts.weights);
       const runner = await StepRunner.create(opts);
       const inPlace: number[] = [];
       for (const b of batches) inPlace.push((await runner.step(b, 1e-2)).loss);
       await runner.dispose();
       // The reference: the same graph, every output in a buffer of its own, the state fed back.
       // (No placeOptimizer: the embedding table's update is then in the graph too, bit-identical.)
-      const spec = buildTrainStep(opts);
+      const spec = buildTrainStep({ ...opts, weights: loaded });
       const session = await createSession(encodeModel(spec.graph), { device: 'cpu', threads: 2 });
       const state = new Map(
         spec.state.map((s) => {
-          const w = opts.weights.get(s.param) as TensorData;
+          const w = loaded.get(s.param) as TensorData;
           return [s.input, s.init === 'param' ? w : { ...w, data: new Float32Array(w.data.length) }];
         }),
       );
