@@ -90,7 +90,7 @@ function makeContext(g: GraphBuilder, node: Node, dys: (Value | undefined)[], ne
     x: (i) => graph.value(node.inputs[i] as string),
     y: (i) => graph.value(node.outputs[i] as string),
     dy: (i) => dys[i],
-    dyOrZeros: (i) => dys[i] ?? g.constantOfShape(g.shape(graph.value(node.outputs[i] as string)), 0),
+    dyOrZeros: (i) => dys[i] ?? g.constantOfShape(g.shapeOf(graph.value(node.outputs[i] as string)), 0),
     needs: (i) => needs[i] === true,
     hasInput: (i) => (node.inputs[i] ?? '') !== '',
   };

@@ -28,6 +28,11 @@ function format(m: Monomial): Dim {
   return m.coef === 1 ? body : `${m.coef}*${body}`;
 }
 
+/** A dim as integer coefficient × named factors ("4*batch*seq" → 4, [batch, seq]). */
+export function dimFactors(d: Dim): { coef: number; syms: readonly string[] } {
+  return parse(d);
+}
+
 export function mulDims(dims: readonly Dim[]): Dim {
   const acc: Monomial = { coef: 1, syms: [] };
   for (const d of dims) {

@@ -1,4 +1,4 @@
-import type { GraphBuilder } from './builder.js';
+import { attr, type GraphBuilder } from './builder.js';
 import { normAxis } from './dims.js';
 import { isOpType, type OpType } from './ops.js';
 import { sumRowsById } from './segment-sum.js';
@@ -58,7 +58,7 @@ function transposeLast2(ctx: GradContext, v: Value): Value {
 }
 
 /** dY reshaped back to X's shape: the gradient of every op that only reinterprets the layout. */
-const reshapeBack: GradientBuilder = ({ g, x, dy }) => [g.reshape(dy(0) as Value, g.shape(x(0)))];
+const reshapeBack: GradientBuilder = ({ g, x, dy }) => [g.reshape(dy(0) as Value, g.shapeOf(x(0)))];
 
 /** Gradient of ReduceSum/ReduceMean: dY with the reduced axes restored, expanded to X's shape. */
 function expandReduced(ctx: GradContext, axes: number[] | undefined): Value {
@@ -72,12 +72,20 @@ function expandReduced(ctx: GradContext, axes: number[] | undefined): Value {
       : axes.map((a) => normAxis(a, rank)).sort((a, b) => a - b);
     grad = g.unsqueeze(grad, ax);
   }
-  return g.expand(grad, g.shape(x(0)));
+  return g.expand(grad, g.shapeOf(x(0)));
 }
 
-function countRatio(ctx: GradContext): Value {
-  // Number of input elements averaged into each output element, at run time (dims may be symbolic).
+/**
+ * Number of input elements averaged into each output element: a constant when the reduced dims are
+ * (RMSNorm's hidden axis), so X need not stay alive for a `Size` in the backward pass; else at run time.
+ */
+function countRatio(ctx: GradContext, axes: number[] | undefined): Value {
   const { g, x, y } = ctx;
+  const shape = x(0).shape;
+  if (shape) {
+    const reduced = axes?.length ? axes.map((a) => shape[normAxis(a, shape.length)]) : shape;
+    if (reduced.every((d) => typeof d === 'number')) return g.scalar((reduced as number[]).reduce((p, d) => p * d, 1));
+  }
   const n = g.cast(g.op('Size', [x(0)])[0] as Value, x(0).dtype);
   const m = g.cast(g.op('Size', [y(0)])[0] as Value, x(0).dtype);
   return g.div(n, m);
@@ -95,20 +103,23 @@ function softmaxCrossEntropy(ctx: GradContext): (Value | undefined)[] {
   const rank = rankOf(ctx, scores);
   const logProb = y(1);
   const probs = g.exp(logProb); // [N, C, ...]
-  const classIds = g.constant(
-    Array.from({ length: classes as number }, (_, i) => i),
-    [1, classes as number, ...Array(rank - 2).fill(1)],
-    'int64',
-  );
-  const oneHot = g.cast(g.equal(g.unsqueeze(labels, [1]), classIds), scores.dtype);
-  let grad = g.sub(probs, oneHot);
   const reduction = node.attrs.reduction?.type === 'string' ? node.attrs.reduction.value : 'mean';
   const ignore = node.attrs.ignore_index;
   let valid: Value | undefined;
+  let index = labels;
   if (ignore?.type === 'int') {
-    valid = g.cast(g.op('Not', [g.equal(labels, g.scalar(ignore.value, 'int64'))])[0] as Value, scores.dtype);
-    grad = g.mul(grad, g.unsqueeze(valid, [1]));
+    const keep = g.op('Not', [g.equal(labels, g.scalar(ignore.value, 'int64'))])[0] as Value;
+    valid = g.cast(keep, scores.dtype);
+    index = g.where(keep, labels, g.scalar(0, 'int64')); // an ignored row's index is only a placeholder
   }
+  // probs − onehot, by adding −1 at each label (−0 on ignored rows, zeroed below): the same floats
+  // as a subtraction, without an [N, C] one-hot tensor (at a decoder's vocabulary, 192 MiB each).
+  const minusOne = valid ? g.neg(valid) : g.constantOfShape(g.shapeOf(labels), -1, scores.dtype);
+  let grad = g.op('ScatterElements', [probs, g.unsqueeze(index, [1]), g.unsqueeze(minusOne, [1])], {
+    axis: attr.int(1),
+    reduction: attr.string('add'),
+  })[0] as Value;
+  if (valid) grad = g.mul(grad, g.unsqueeze(valid, [1]));
   const dLoss = dy(0);
   if (dLoss) {
     if (reduction === 'none') grad = g.mul(grad, g.unsqueeze(dLoss, [1]));
@@ -206,7 +217,7 @@ function slice(ctx: GradContext): (Value | undefined)[] {
   if (symbolicEnds.every((e) => e === 0)) return [g.pad(dy(0) as Value, [...before, ...after])];
   // after = size - end on symbolic axes, computed from X's run-time shape.
   const isSymbolic = symbolicEnds.map((e) => (e > 0 ? 1 : 0));
-  const dynamicAfter = g.add(g.mul(g.sub(g.shape(x(0)), g.ints(symbolicEnds)), g.ints(isSymbolic)), g.ints(after));
+  const dynamicAfter = g.add(g.mul(g.sub(g.shapeOf(x(0)), g.ints(symbolicEnds)), g.ints(isSymbolic)), g.ints(after));
   const pads = g.concat([g.ints(before), dynamicAfter], 0);
   return [g.withShape(g.op('Pad', [dy(0) as Value, pads])[0] as Value, shape)];
 }
@@ -228,7 +239,7 @@ function sliceToRuntimeEnds(ctx: GradContext, starts: readonly number[], rank: n
     before[normAxis(a, rank)] = s;
   });
   const grad = dy(0) as Value;
-  const after = g.sub(g.sub(g.shape(x(0)), g.shape(grad)), g.ints(before));
+  const after = g.sub(g.sub(g.shapeOf(x(0)), g.shape(grad)), g.ints(before));
   const pads = g.concat([g.ints(before), after], 0);
   return [g.withShape(g.op('Pad', [grad, pads])[0] as Value, x(0).shape ?? [])];
 }
@@ -285,8 +296,9 @@ export const gradientRegistry: Readonly<Record<OpType, GradientEntry>> = {
   },
   ReduceSum: (ctx) => [expandReduced(ctx, constInts(ctx, 1, 'axes'))],
   ReduceMean: (ctx) => {
-    const axes = ctx.node.attrs.axes;
-    return [ctx.g.div(expandReduced(ctx, axes?.type === 'ints' ? [...axes.value] : undefined), countRatio(ctx))];
+    const attrAxes = ctx.node.attrs.axes;
+    const axes = attrAxes?.type === 'ints' ? [...attrAxes.value] : undefined;
+    return [ctx.g.div(expandReduced(ctx, axes), countRatio(ctx, axes))];
   },
   MatMul: (ctx) => {
     const { g, x, dy, needs } = ctx;

@@ -75,6 +75,20 @@ export function shapeTensorDims(graph: Graph, name: string | undefined): Dim[] |
       const parts = producer.inputs.map((i) => shapeTensorDims(graph, i));
       return parts.every((p) => p !== undefined) ? (parts as Dim[][]).flat() : undefined;
     }
+    case 'Gather': {
+      // Chosen dims of a shape (GraphBuilder.shapeOf reads a symbol as Gather(Shape(input), [axis])).
+      const whole = shapeTensorDims(graph, producer.inputs[0]);
+      const picks = shapeTensorDims(graph, producer.inputs[1]);
+      if (!whole || !picks || picks.some((i) => typeof i !== 'number')) return undefined;
+      const dims = (picks as number[]).map((i) => whole[i < 0 ? i + whole.length : i]);
+      return dims.every((d) => d !== undefined) ? (dims as Dim[]) : undefined;
+    }
+    case 'Mul': {
+      // Element-wise products of dims (shapeOf builds "batch*seq" as batch × seq).
+      const [a, b] = producer.inputs.map((i) => shapeTensorDims(graph, i));
+      if (!a || !b || a.length !== b.length) return undefined;
+      return a.map((d, i) => mulDims([d, b[i] as Dim]));
+    }
     default:
       return undefined;
   }

@@ -103,7 +103,8 @@ export async function measureDecoder(name: string, steps = DEFAULT_STEPS): Promi
       const t0 = performance.now();
       await runner.step(batch, 2e-4);
       const t1 = performance.now();
-      await runner.evaluate(batch);
+      // The causal-LM trainer's evaluation (tasks/causal-lm): the loss, the logits left inside ORT.
+      await runner.evaluateLoss(batch);
       if (i < WARMUP) continue;
       stepMs.push(t1 - t0);
       forwardMs.push(performance.now() - t1);
