@@ -256,7 +256,7 @@ export class GraphBuilder {
   shapeOf(x: Value): Value {
     const dims = x.shape;
     const resolvable = (d: Dim) => typeof d === 'number' || dimFactors(d).syms.every((s) => this.dimSources.has(s));
-    if (!dims || !dims.every(resolvable)) return this.shape(x);
+    if (!dims?.every(resolvable)) return this.shape(x);
     if (dims.every((d) => typeof d === 'number')) return this.ints(dims as number[]);
     const key = `shape:${dims.join(',')}`;
     const cached = this.shapeCache.get(key);

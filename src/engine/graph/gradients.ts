@@ -100,7 +100,6 @@ function softmaxCrossEntropy(ctx: GradContext): (Value | undefined)[] {
   const classes = scores.shape?.[1];
   if (typeof classes !== 'number')
     fail(node, `class dimension must be static, scores are ${formatShape(scores.shape)}`);
-  const rank = rankOf(ctx, scores);
   const logProb = y(1);
   const probs = g.exp(logProb); // [N, C, ...]
   const reduction = node.attrs.reduction?.type === 'string' ? node.attrs.reduction.value : 'mean';
