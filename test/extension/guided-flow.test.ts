@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runGuidedFlow, typedModel } from '../../src/extension/configs/guided-flow.js';
+import { RecordingConfigFs } from '../../src/extension/validation/config-fs.js';
+import { validateConfig } from '../../src/shared/config-validate.js';
 import { flow, scripted, workspace } from './fixtures/guided-workspace.js';
 
 /**
@@ -86,4 +88,31 @@ test('a typed Hub id is used as it is; a dataset with no text stops the flow wit
   assert.deepEqual(errors, [
     'No task fits the columns of data/numbers.csv (a, b): a task needs a text column, token lists, SQuAD fields or chat messages.',
   ]);
+});
+
+test('a .finetune.json name gets the same config as JSON, which validates', async (t) => {
+  const ws = workspace(t);
+  const errors: string[] = [];
+  const ui = { ...scripted('./models/tiny-bert', 'data/ner.jsonl', errors), fileName: async () => 'ner.finetune.json' };
+  const path = await runGuidedFlow(ui, { folder: ws.dir, roots: [ws.dir], env: { HF_HUB_CACHE: ws.cache } });
+  assert.equal(path, join(ws.dir, 'ner.finetune.json'));
+  const text = readFileSync(path ?? '', 'utf8');
+  const value = JSON.parse(text) as { task: string; data: Record<string, unknown> };
+  assert.equal(value.task, 'token-classification');
+  assert.deepEqual(value.data, {
+    train: 'data/ner.jsonl',
+    validation_split: 0.1,
+    tokens_column: 'tokens',
+    tags_column: 'tags',
+    max_length: 40,
+  });
+  const diagnostics = await validateConfig(text, 'json', {
+    fs: new RecordingConfigFs({ HF_HUB_CACHE: ws.cache }),
+    configDir: ws.dir,
+  });
+  assert.deepEqual(
+    diagnostics.filter((d) => d.severity === 'error' || d.severity === 'warning').map((d) => d.message),
+    [],
+  );
+  assert.deepEqual(errors, []);
 });
