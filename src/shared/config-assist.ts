@@ -32,6 +32,8 @@ export interface Completions {
   items: CompletionItem[];
   /** The text each item's insertText replaces. */
   range: Range;
+  /** Where a value is being completed (`['model']` for `model: `), so a host can add values of its own. */
+  valuePath?: SchemaPath;
 }
 
 export interface Hover {
@@ -160,7 +162,7 @@ export function completeConfig(text: string, format: ConfigFormat, position: Pos
     const taken = typeof last === 'number' ? scalarStrings(nodeAt(root, path.slice(0, -1))) : new Set<string>();
     if (prev?.type === 'string') taken.delete(String(prev.value));
     for (const m of otherTasksMetrics(root, path)) taken.add(m);
-    return { items: valueItems(schemaAt(path), format, taken), range };
+    return { items: valueItems(schemaAt(path), format, taken), range, valuePath: [...path] };
   }
   const ctx = yamlContext(text, lines, offset);
   const range = lines.range(ctx.token);
@@ -172,8 +174,8 @@ export function completeConfig(text: string, format: ConfigFormat, position: Pos
   const taken = ctx.item ? scalarStrings(nodeAt(root, ctx.parent)) : new Set<string>();
   taken.delete(text.slice(ctx.token[0], ctx.token[1]));
   for (const m of otherTasksMetrics(root, ctx.parent)) taken.add(m);
-  const schema = schemaAt(ctx.item ? [...ctx.parent, 0] : ctx.parent);
-  return { items: valueItems(schema, format, taken), range };
+  const valuePath = ctx.item ? [...ctx.parent, 0] : ctx.parent;
+  return { items: valueItems(schemaAt(valuePath), format, taken), range, valuePath };
 }
 
 /** Where a metric is being chosen, the metrics the config's task doesn't compute (none if no task yet). */

@@ -3,6 +3,7 @@ import { TASK_COLUMNS } from './config-rules.js';
 import { diag, replaceEdit } from './config-schema-check.js';
 import { chatTemplateProblem, detectSftFormat, missingSftColumns, type SftFormat } from './config-sft-files.js';
 import { closest, type Diagnostic, nodeAt, type ParsedConfig, type ScalarNode, type Span } from './config-tree.js';
+import { jsonlHead } from './jsonl-head.js';
 import { formatBytes, MAX_MODEL_JSON_BYTES, utf8Length } from './limits.js';
 
 /**
@@ -138,28 +139,14 @@ function sampleColumns(head: string, name: string, truncated: boolean): Sample |
   // A head cut mid-file ends in a partial line.
   if (truncated) lines.pop();
   if (/\.jsonl$/i.test(name)) {
-    const columns = new Set<string>();
-    let first: string[] | undefined;
-    let rows = 0;
-    let badLine: number | undefined;
-    for (let i = 0; i < lines.length && rows < HEAD_ROWS; i++) {
-      const line = lines[i]?.trim() ?? '';
-      if (line === '') continue;
-      rows++;
-      let row: unknown;
-      try {
-        row = JSON.parse(line);
-      } catch {
-        row = undefined;
-      }
-      if (row === null || typeof row !== 'object' || Array.isArray(row)) {
-        badLine ??= i + 1;
-        continue;
-      }
-      first ??= Object.keys(row);
-      for (const k of Object.keys(row)) columns.add(k);
-    }
-    return { columns: [...columns], first: first ?? [], rows, ...(badLine === undefined ? {} : { badLine }) };
+    const head = jsonlHead(lines, HEAD_ROWS);
+    const first = head.objects[0];
+    return {
+      columns: head.columns,
+      first: first ? Object.keys(first) : [],
+      rows: head.rows,
+      ...(head.badLine === undefined ? {} : { badLine: head.badLine }),
+    };
   }
   const separator = /\.tsv$/i.test(name) ? '\t' : /\.csv$/i.test(name) ? ',' : undefined;
   if (separator === undefined) return undefined;

@@ -45,6 +45,10 @@ const PURE = [
   'run-context.ts',
   'configs/discovery.ts',
   'configs/templates.ts',
+  // The guided New Fine-tune Config's steps and the model scan's items: tested without VS Code.
+  'configs/guided-flow.ts',
+  'configs/model-items.ts',
+  'configs/model-catalog.ts',
   'runs/events.ts',
   'runs/progress.ts',
   'runs/run-state.ts',

@@ -141,6 +141,16 @@ test('JSON keys and values, quoted, replacing the string under the cursor', () =
   assert.deepEqual(labels('{"device": |}', 'json'), ['auto', 'cpu', 'cuda']);
 });
 
+test('a value being completed says where it goes, so the editor can add the models it finds to model:', () => {
+  assert.deepEqual(complete('model: |\ntask: causal-lm\n').valuePath, ['model']);
+  assert.deepEqual(complete('model: ./tin|\n').range, r(0, 7, 0, 12));
+  assert.deepEqual(complete('{ "model": "org/na|" }', 'json').valuePath, ['model']);
+  assert.deepEqual(complete('training:\n  scheduler: |\n').valuePath, ['training', 'scheduler']);
+  assert.deepEqual(complete('eval:\n  metrics:\n    - |\n').valuePath, ['eval', 'metrics', 0]);
+  // Keys are not values.
+  assert.equal(complete('mod|').valuePath, undefined);
+});
+
 test('hover: the key with its type, default and description; enum values listed, the current one bold', () => {
   const h = hover('training:\n  learning_r|ate: 1e-4\n');
   assert.deepEqual(h?.range, r(1, 2, 1, 15));

@@ -4,13 +4,14 @@ import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { parseConfigText, toValue } from '../../shared/config-tree.js';
 import { orderConfigs } from '../configs/discovery.js';
-import { CONFIG_TEMPLATES, writeTemplateFiles } from '../configs/templates.js';
+import { CONFIG_TEMPLATES, type ConfigTemplate, writeTemplateFiles } from '../configs/templates.js';
 import type { Ctx } from '../ctx.js';
 import { CONFIG_FILE_RE, CONFIG_GLOB, type CommandId } from '../ids.js';
 import { showRunPanelOnStart } from '../panel/run-panel.js';
 import { outputDirOf } from '../runs/runs-root.js';
 import { launcherTypeOf } from '../runs/slurm-jobs.js';
 import { configFolderOf, localFolders, readSettings } from '../settings.js';
+import { askConfigName, guidedConfig } from './guided-config.js';
 import { requireTrust } from './trust.js';
 
 /** Start Fine-tune, New Fine-tune Config and Validate Config. */
@@ -114,20 +115,26 @@ async function askWhere(text: string, uri: vscode.Uri): Promise<'here' | 'slurm'
 const TRAIN_TOKENIZER_COMMAND: CommandId = 'finetune.trainTokenizer';
 
 export async function newConfig(): Promise<vscode.Uri | undefined> {
-  const template = await vscode.window.showQuickPick(
+  type Choice = vscode.QuickPickItem & { template?: ConfigTemplate; guided?: true };
+  const choice = await vscode.window.showQuickPick<Choice>(
     [
+      {
+        label: '$(sparkle) From a model and your data',
+        detail: 'Pick a model and a JSONL/CSV/TSV file; the task and columns are detected from its rows',
+        guided: true,
+      },
+      { label: 'Templates', kind: vscode.QuickPickItemKind.Separator },
       ...CONFIG_TEMPLATES.map((t) => ({ label: t.label, detail: t.detail, template: t })),
       // Not a config: a vocabulary for a model trained from scratch, made by its own command.
       {
         label: 'Train a tokenizer',
         detail: 'A vocabulary of your own from a text corpus, for a model trained from scratch (no config file)',
-        template: undefined,
       },
     ],
     { title: 'New Fine-tune Config', placeHolder: 'What should the model learn?' },
   );
-  if (!template) return undefined;
-  if (!template.template) {
+  if (!choice) return undefined;
+  if (!choice.template && !choice.guided) {
     await vscode.commands.executeCommand(TRAIN_TOKENIZER_COMMAND);
     return undefined;
   }
@@ -140,23 +147,18 @@ export async function newConfig(): Promise<vscode.Uri | undefined> {
     if (folders.length === 0) void vscode.window.showErrorMessage('Open a folder first: configs and runs live in it.');
     return undefined;
   }
-  const chosen = template.template;
-  const name = await vscode.window.showInputBox({
-    title: 'New Fine-tune Config',
-    prompt: `File name, relative to ${folder.name}`,
-    value: chosen.fileName,
-    valueSelection: [0, chosen.fileName.indexOf('.')],
-    validateInput: (value) => {
-      if (!CONFIG_FILE_RE.test(value)) return 'The name must end in .finetune.yaml, .finetune.yml or .finetune.json.';
-      if (existsSync(join(folder.uri.fsPath, value))) return `${value} already exists.`;
-      return undefined;
-    },
-  });
+  const chosen = choice.template;
+  if (!chosen)
+    return guidedConfig(
+      folder,
+      folders.map((f) => f.uri.fsPath),
+    );
+  const name = await askConfigName(folder.name, chosen.fileName, (n) => existsSync(join(folder.uri.fsPath, n)));
   if (!name) return undefined;
   const path = join(folder.uri.fsPath, name);
   const text = name.endsWith('.json') ? yamlTemplateAsJson(chosen.yaml) : chosen.yaml;
   await writeFile(path, text, { flag: 'wx' });
-  await writeTemplateFiles(template.template, dirname(path));
+  await writeTemplateFiles(chosen, dirname(path));
   const uri = vscode.Uri.file(path);
   await vscode.window.showTextDocument(uri);
   return uri;

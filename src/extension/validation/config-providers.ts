@@ -1,8 +1,12 @@
+import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { completeConfig, hoverConfig } from '../../shared/config-assist.js';
-import { formatOf } from '../../shared/config-validate.js';
+import { type ConfigFormat, formatOf } from '../../shared/config-validate.js';
+import { ModelCatalog } from '../configs/model-catalog.js';
+import { modelFacts, modelItems } from '../configs/model-items.js';
 import { CONFIG_GLOB } from '../ids.js';
 import type { IDisposable } from '../lifecycle.js';
+import { localFolders } from '../settings.js';
 import { type ConfigDiagnostics, DIAGNOSTIC_SOURCE, toRange } from './config-diagnostics.js';
 
 /**
@@ -13,27 +17,52 @@ import { type ConfigDiagnostics, DIAGNOSTIC_SOURCE, toRange } from './config-dia
 export const CONFIG_SELECTOR: vscode.DocumentSelector = [{ pattern: CONFIG_GLOB }];
 
 class CompletionProvider implements vscode.CompletionItemProvider {
-  provideCompletionItems(doc: vscode.TextDocument, position: vscode.Position): vscode.CompletionList {
-    const { items, range } = completeConfig(doc.getText(), formatOf(doc.fileName), position);
+  private readonly models = new ModelCatalog();
+
+  async provideCompletionItems(doc: vscode.TextDocument, position: vscode.Position): Promise<vscode.CompletionList> {
+    const format = formatOf(doc.fileName);
+    const { items, range, valuePath } = completeConfig(doc.getText(), format, position);
     const replace = toRange(range);
-    return new vscode.CompletionList(
-      items.map((c) => {
-        const item = new vscode.CompletionItem(
-          c.label,
-          c.kind === 'key' ? vscode.CompletionItemKind.Property : vscode.CompletionItemKind.EnumMember,
-        );
-        item.detail = c.detail;
-        if (c.documentation) item.documentation = new vscode.MarkdownString(c.documentation);
-        item.insertText = c.insertText;
-        // The helper indents nested keys absolutely; VS Code would add the line's indentation again.
-        if (c.insertText.includes('\n')) item.keepWhitespace = true;
-        item.range = replace;
-        // After `key: ` (or a nested block, or a list dash) the value or the next key comes next:
-        // suggest it right away.
-        if (/\s$/.test(c.insertText)) item.command = { title: 'Suggest', command: 'editor.action.triggerSuggest' };
-        return item;
-      }),
-    );
+    const list = items.map((c) => {
+      const item = new vscode.CompletionItem(
+        c.label,
+        c.kind === 'key' ? vscode.CompletionItemKind.Property : vscode.CompletionItemKind.EnumMember,
+      );
+      item.detail = c.detail;
+      if (c.documentation) item.documentation = new vscode.MarkdownString(c.documentation);
+      item.insertText = c.insertText;
+      // The helper indents nested keys absolutely; VS Code would add the line's indentation again.
+      if (c.insertText.includes('\n')) item.keepWhitespace = true;
+      item.range = replace;
+      // After `key: ` (or a nested block, or a list dash) the value or the next key comes next:
+      // suggest it right away.
+      if (/\s$/.test(c.insertText)) item.command = { title: 'Suggest', command: 'editor.action.triggerSuggest' };
+      return item;
+    });
+    if (valuePath?.length === 1 && valuePath[0] === 'model')
+      list.push(...(await this.modelItems(doc, format, replace)));
+    return new vscode.CompletionList(list);
+  }
+
+  /** The models found (workspace folders, Hugging Face cache), as `model:` would name them from this config. */
+  private async modelItems(
+    doc: vscode.TextDocument,
+    format: ConfigFormat,
+    range: vscode.Range,
+  ): Promise<vscode.CompletionItem[]> {
+    const roots = localFolders().map((f) => f.uri.fsPath);
+    const models = await this.models.list(roots).catch(() => []);
+    return modelItems(models, dirname(doc.uri.fsPath)).map((m, i) => {
+      const item = new vscode.CompletionItem(m.value, vscode.CompletionItemKind.Module);
+      item.detail = modelFacts(m.info);
+      item.documentation = new vscode.MarkdownString(`${m.description}\n\n${m.detail}`);
+      item.insertText = format === 'json' ? JSON.stringify(m.value) : m.value;
+      item.filterText = item.insertText;
+      item.range = range;
+      // Supported models first, in the scan's order.
+      item.sortText = `~${String(i).padStart(4, '0')}`;
+      return item;
+    });
   }
 }
 
