@@ -83,6 +83,7 @@ const exercise: Record<BuilderMethod, (g: GraphBuilder) => unknown> = {
   reduceMean: (g) => g.reduceMean(x(g), [1]),
   argMax: (g) => g.argMax(x(g)),
   shape: (g) => g.shape(x(g)),
+  shapeOf: (g) => g.shapeOf(g.neg(g.input('symbolic', 'float32', ['batch', 3]))),
   reshape: (g) => g.reshape(x(g), [3, 2]),
   expand: (g) => g.expand(g.reshape(x(g), [1, 2, 3]), [4, 2, 3]),
   transpose: (g) => g.transpose(x(g), [1, 0]),
