@@ -1,41 +1,27 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { promisify } from 'node:util';
+import { test } from 'node:test';
 import { UsageError } from '../../src/engine/commands/command.js';
 import { scoreCommand } from '../../src/engine/commands/score.js';
 import { corpusBleu } from '../../src/engine/tasks/metrics/bleu.js';
+import { runFinetune, tempTextFiles } from './helpers/cli-run.js';
 import { near } from './tasks/near.js';
 
 // `finetune score` end to end: the CLI source run through tsx in a child process, on files the test
 // writes.
 
-const root = join(__dirname, '..', '..');
-const dir = mkdtempSync(join(tmpdir(), 'score-cli-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const file = tempTextFiles('score-cli-');
 
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text, 'utf8');
-  return path;
-}
-
-async function finetune(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'src/engine/cli.ts', 'score', ...args],
-      { cwd: root },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const finetune = (...args: string[]) => runFinetune('score', ...args);
+/** `finetune score --metric M --predictions P --references R...` plus extra options. */
+const score = (metric: string, predictionsFile: string, referenceFiles: string[], ...extra: string[]) =>
+  finetune(
+    '--metric',
+    metric,
+    '--predictions',
+    predictionsFile,
+    ...referenceFiles.flatMap((r) => ['--references', r]),
+    ...extra,
+  );
 
 /** The single JSON line of a successful run. */
 function jsonLine(r: { code: number; stdout: string; stderr: string }): Record<string, unknown> {
@@ -55,9 +41,7 @@ const ref1 = file('ref1.txt', 'The dog bit the man.\nIt was not unexpected.\nThe
 const ref2 = file('ref2.txt', 'The dog had bit the man.\nNo one was surprised.\nThe man had bitten the dog.\n');
 
 test("bleu: one JSON line with sacreBLEU's score, statistics and signature", async () => {
-  const out = jsonLine(
-    await finetune('--metric', 'bleu', '--predictions', predictions, '--references', ref1, '--references', ref2),
-  );
+  const out = jsonLine(await score('bleu', predictions, [ref1, ref2]));
   assert.deepEqual(Object.keys(out), [
     'name',
     'score',
@@ -87,66 +71,31 @@ test("bleu: one JSON line with sacreBLEU's score, statistics and signature", asy
 });
 
 test('bleu --tokenize intl --lowercase changes the signature', async () => {
-  const out = jsonLine(
-    await finetune(
-      '--metric',
-      'bleu',
-      '--predictions',
-      predictions,
-      '--references',
-      ref1,
-      '--references',
-      ref2,
-      '--tokenize',
-      'intl',
-    ),
-  );
+  const out = jsonLine(await score('bleu', predictions, [ref1, ref2], '--tokenize', 'intl'));
   near(out.score as number, 43.91623493, 'intl BLEU (sacreBLEU test/test_bleu.py)', 1e-6);
-  const lc = jsonLine(
-    await finetune('--metric', 'bleu', '--predictions', predictions, '--references', ref1, '--lowercase'),
-  );
+  const lc = jsonLine(await score('bleu', predictions, [ref1], '--lowercase'));
   assert.equal(lc.signature, 'nrefs:1|case:lc|eff:no|tok:13a|smooth:exp|version:2.6.0');
 });
 
 test('chrf: name, score and signature', async () => {
+  const chrfHyp = file('c-hyp.txt', 'ab\n');
+  const chrfRef = file('c-ref.txt', 'abc\n');
   // Hand-worked in chrf.test.ts: "ab" vs "abc" is 7/11.
-  const out = jsonLine(
-    await finetune(
-      '--metric',
-      'chrf',
-      '--predictions',
-      file('c-hyp.txt', 'ab\n'),
-      '--references',
-      file('c-ref.txt', 'abc\n'),
-    ),
-  );
+  const out = jsonLine(await score('chrf', chrfHyp, [chrfRef]));
   assert.deepEqual(out, {
     name: 'chrF2',
     score: out.score,
     signature: 'nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.6.0',
   });
   near(out.score as number, 700 / 11, 'chrF2', 1e-12);
-  const pp = jsonLine(
-    await finetune(
-      '--metric',
-      'chrf',
-      '--word-order',
-      '2',
-      '--predictions',
-      file('c-hyp.txt', 'ab\n'),
-      '--references',
-      file('c-ref.txt', 'abc\n'),
-    ),
-  );
+  const pp = jsonLine(await score('chrf', chrfHyp, [chrfRef], '--word-order', '2'));
   assert.equal(pp.name, 'chrF2++');
 });
 
 test('rouge: mean precision, recall and fmeasure per type; --newline splits rougeLsum sentences', async () => {
   const hyp = file('r-hyp.txt', 'c d<n>a b\nx\n');
   const ref = file('r-ref.txt', 'a b c d\nx\n');
-  const out = jsonLine(
-    await finetune('--metric', 'rouge', '--predictions', hyp, '--references', ref, '--newline', '<n>'),
-  );
+  const out = jsonLine(await score('rouge', hyp, [ref], '--newline', '<n>'));
   assert.deepEqual(Object.keys(out), [
     'name',
     'aggregate',
@@ -162,27 +111,16 @@ test('rouge: mean precision, recall and fmeasure per type; --newline splits roug
   // Example 1 as in rouge.test.ts: rougeL 1/2, rougeLsum 1; example 2 is a perfect match.
   near((out.rougeL as { fmeasure: number }).fmeasure, (1 / 2 + 1) / 2, 'rougeL');
   near((out.rougeLsum as { fmeasure: number }).fmeasure, 1, 'rougeLsum');
-  const types = jsonLine(
-    await finetune('--metric', 'rouge', '--predictions', hyp, '--references', ref, '--rouge-types', 'rouge1,rougeL'),
-  );
+  const types = jsonLine(await score('rouge', hyp, [ref], '--rouge-types', 'rouge1,rougeL'));
   assert.deepEqual(Object.keys(types).slice(5), ['rouge1', 'rougeL']);
   // Without --newline, "<n>" is just a separator of tokens and rougeLsum equals rougeL.
-  const plain = jsonLine(await finetune('--metric', 'rouge', '--predictions', hyp, '--references', ref));
+  const plain = jsonLine(await score('rouge', hyp, [ref]));
   assert.deepEqual(plain.rougeLsum, plain.rougeL);
 });
 
 test('a references file with another line count names both files and counts', async () => {
   const short = file('short.txt', 'The dog bit the man.\n');
-  const r = await finetune(
-    '--metric',
-    'bleu',
-    '--predictions',
-    predictions,
-    '--references',
-    ref1,
-    '--references',
-    short,
-  );
+  const r = await score('bleu', predictions, [ref1, short]);
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');
   assert.equal(
@@ -192,8 +130,8 @@ test('a references file with another line count names both files and counts', as
 });
 
 test('a missing file is named', async () => {
-  const missing = join(dir, 'nope.txt');
-  const r = await finetune('--metric', 'chrf', '--predictions', predictions, '--references', missing);
+  const missing = `${file('present.txt', '')}.missing`;
+  const r = await score('chrf', predictions, [missing]);
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,
@@ -205,39 +143,22 @@ test('a missing file is named', async () => {
 
 test('usage errors: missing options, options of another metric, bad values', async () => {
   // In process: the command throws UsageError, which cli.ts prints with the usage, exit 2.
+  const files = ['--predictions', predictions, '--references', ref1];
   const cases: [string[], RegExp][] = [
-    [['--predictions', predictions, '--references', ref1], /--metric is required/],
+    [files, /--metric is required/],
     [['--metric', 'bleu', '--references', ref1], /--predictions is required/],
     [['--metric', 'bleu', '--predictions', predictions], /--references is required/],
+    [['--metric', 'meteor', ...files], /--metric must be one of bleu, chrf, rouge/],
+    [['--metric', 'rouge', '--tokenize', 'intl', ...files], /--tokenize applies to --metric bleu, not rouge/],
+    [['--metric', 'bleu', '--tokenize', 'moses', ...files], /--tokenize must be one of 13a, intl, zh, none/],
     [
-      ['--metric', 'meteor', '--predictions', predictions, '--references', ref1],
-      /--metric must be one of bleu, chrf, rouge/,
+      ['--metric', 'bleu', '--smooth-value', '0.5', ...files],
+      /--smooth-value applies to --smooth-method floor or add-k/,
     ],
-    [
-      ['--metric', 'rouge', '--tokenize', 'intl', '--predictions', predictions, '--references', ref1],
-      /--tokenize applies to --metric bleu, not rouge/,
-    ],
-    [
-      ['--metric', 'bleu', '--tokenize', 'moses', '--predictions', predictions, '--references', ref1],
-      /--tokenize must be one of 13a, intl, zh, none/,
-    ],
-    [
-      ['--metric', 'bleu', '--smooth-value', '0.5', '--predictions', predictions, '--references', ref1],
-      /--smooth-value applies to --smooth-method floor or add-k only/,
-    ],
-    [
-      ['--metric', 'rouge', '--rouge-types', 'rouge1,rougeW', '--predictions', predictions, '--references', ref1],
-      /'rougeW' is not one of/,
-    ],
-    [
-      ['--metric', 'chrf', '--beta', '0', '--predictions', predictions, '--references', ref1],
-      /--beta must be positive/,
-    ],
-    [['--metric', 'chrf', '--char-order', '0', '--predictions', predictions, '--references', ref1], /cannot both be 0/],
-    [
-      ['--metric', 'rouge', '--newline', '', '--predictions', predictions, '--references', ref1],
-      /--newline must not be empty/,
-    ],
+    [['--metric', 'rouge', '--rouge-types', 'rouge1,rougeW', ...files], /'rougeW' is not one of/],
+    [['--metric', 'chrf', '--beta', '0', ...files], /--beta must be positive/],
+    [['--metric', 'chrf', '--char-order', '0', ...files], /cannot both be 0/],
+    [['--metric', 'rouge', '--newline', '', ...files], /--newline must not be empty/],
   ];
   for (const [args, message] of cases) {
     await assert.rejects(

@@ -187,3 +187,17 @@ test('bad input is refused with what is wrong', () => {
   assert.throws(() => corpusBleu(['a'], []), /no references/);
   assert.throws(() => corpusBleu(['a'], [['a']], { maxNgramOrder: 0 }), /maximum n-gram order/);
 });
+
+test('sacreBLEU 2.6.0 (the Python package) on Chinese with --tokenize zh', () => {
+  // Printed by sacrebleu 2.6.0's BLEU(tokenize='zh').corpus_score for these lines. By hand: every
+  // character is a token (the curly quotes too, through the range quirk of tokenizer_zh.py), so
+  // the hypotheses have 8 + 10 = 18 tokens; the references 5 and 11 are each the closest: 16.
+  const hyps = ['我爱北京天安门。', '今天天气很好“真的”'];
+  const refs = [['我爱北京。', '今天的天气很好“真的”']];
+  const s = corpusBleu(hyps, refs, { tokenize: 'zh' });
+  near(s.score, 63.60713771711029, 'BLEU zh', 1e-9);
+  assert.deepEqual([s.counts, s.totals, s.sysLen, s.refLen], [[15, 11, 8, 6], [18, 16, 14, 12], 18, 16]);
+  assert.equal(s.signature, 'nrefs:1|case:mixed|eff:no|tok:zh|smooth:exp|version:2.6.0');
+  // With 13a each sentence is one token and nothing matches.
+  assert.equal(corpusBleu(hyps, refs).score, 0);
+});

@@ -166,6 +166,20 @@ test('sacreBLEU test/test_chrf.py: sentence-level chrF2 with epsilon smoothing (
   }
 });
 
+test('sacreBLEU 2.6.0 (the Python package): chrF, chrF++ and epsilon smoothing with two references', () => {
+  // sacreBLEU's README example (test/test_bleu.py's corpus), scored by sacrebleu 2.6.0's CHRF.
+  const hyps = ['The dog bit the man.', "It wasn't surprising.", 'The man had just bitten him.'];
+  const refs = [
+    ['The dog bit the man.', 'It was not unexpected.', 'The man bit him first.'],
+    ['The dog had bit the man.', 'No one was surprised.', 'The man had bitten the dog.'],
+  ];
+  near(corpusChrf(hyps, refs).score, 59.72751782684763, 'chrF2', 1e-9);
+  const pp = corpusChrf(hyps, refs, { wordOrder: 2 });
+  near(pp.score, 59.15310444399262, 'chrF2++', 1e-9);
+  assert.equal(pp.signature, 'nrefs:2|case:mixed|eff:yes|nc:6|nw:2|space:no|version:2.6.0');
+  near(corpusChrf(hyps, refs, { epsSmoothing: true }).score, 59.72734693786311, 'chrF2 eps', 1e-9);
+});
+
 test('bad options are refused', () => {
   assert.throws(() => corpusChrf(['a'], [['a']], { charOrder: 0, wordOrder: 0 }), /character or a word order/);
   assert.throws(() => corpusChrf(['a'], [['a']], { wordOrder: 1.5 }), /wordOrder must be a non-negative integer/);

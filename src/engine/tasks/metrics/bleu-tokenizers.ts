@@ -41,7 +41,9 @@ export function tokenize13a(line: string): string {
 
 // mteval-v14.pl's rules: punctuation (\p{P}) is split off unless it has a digit (\p{N}) on both
 // sides, symbols (\p{S}) always. Unlike 13a there is no padding, so a number's final period stays
-// on it ("2019." is one token), as in mteval-v14.pl and sacreBLEU.
+// on it ("2019." is one token), as in mteval-v14.pl and sacreBLEU. The classes come from Node's
+// Unicode tables (process.versions.unicode); characters assigned after that version are in none
+// of them here, while Python's `regex` module may already class them.
 const PUNCT_AFTER_NON_DIGIT = /(\P{N})(\p{P})/gu;
 const PUNCT_BEFORE_NON_DIGIT = /(\p{P})(\P{N})/gu;
 const UNICODE_SYMBOL = /(\p{S})/gu;

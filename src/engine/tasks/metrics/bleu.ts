@@ -8,7 +8,7 @@
 import { type BleuTokenizer, bleuTokenizer } from './bleu-tokenizers.js';
 import { clippedMatches, countNgrams, type NgramCounts, totalCount } from './ngram-counts.js';
 import { pyRstrip, pySplit } from './python-text.js';
-import { referencesBySegment, SACREBLEU_VERSION, sumStatistics, TextMetricError } from './text-metric-input.js';
+import { referencesBySegment, sacrebleuSignature, sumStatistics, TextMetricError } from './text-metric-input.js';
 
 export const SMOOTH_METHODS = ['exp', 'floor', 'add-k', 'none'] as const;
 export type SmoothMethod = (typeof SMOOTH_METHODS)[number];
@@ -160,14 +160,12 @@ export function bleuSignature(nrefs: number, options: BleuOptions = {}): string 
   // Only the methods that take a value show it, as sacreBLEU formats it ('floor[0.10]').
   const fallback = SMOOTH_DEFAULTS[method];
   const smooth = fallback === undefined ? method : `${method}[${(options.smoothValue ?? fallback).toFixed(2)}]`;
-  return [
-    `nrefs:${nrefs}`,
-    `case:${options.lowercase ? 'lc' : 'mixed'}`,
-    `eff:${options.effectiveOrder ? 'yes' : 'no'}`,
-    `tok:${options.tokenize ?? '13a'}`,
-    `smooth:${smooth}`,
-    `version:${SACREBLEU_VERSION}`,
-  ].join('|');
+  return sacrebleuSignature(nrefs, {
+    case: options.lowercase ? 'lc' : 'mixed',
+    eff: options.effectiveOrder ? 'yes' : 'no',
+    tok: options.tokenize ?? '13a',
+    smooth,
+  });
 }
 
 /**

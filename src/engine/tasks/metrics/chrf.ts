@@ -12,7 +12,7 @@
  */
 import { clippedMatches, countNgrams, type NgramCounts, totalCount } from './ngram-counts.js';
 import { codePoints, pySplit } from './python-text.js';
-import { referencesBySegment, SACREBLEU_VERSION, sumStatistics, TextMetricError } from './text-metric-input.js';
+import { referencesBySegment, sacrebleuSignature, sumStatistics, TextMetricError } from './text-metric-input.js';
 
 export interface ChrfOptions {
   /** Character n-gram orders 1..charOrder; default 6. */
@@ -134,15 +134,13 @@ export function chrfFromStatistics(statistics: readonly number[], options: ChrfO
 
 export function chrfSignature(nrefs: number, options: ChrfOptions = {}): string {
   const s = settingsOf(options);
-  return [
-    `nrefs:${nrefs}`,
-    `case:${s.lowercase ? 'lc' : 'mixed'}`,
-    `eff:${s.epsSmoothing ? 'no' : 'yes'}`,
-    `nc:${s.charOrder}`,
-    `nw:${s.wordOrder}`,
-    `space:${s.whitespace ? 'yes' : 'no'}`,
-    `version:${SACREBLEU_VERSION}`,
-  ].join('|');
+  return sacrebleuSignature(nrefs, {
+    case: s.lowercase ? 'lc' : 'mixed',
+    eff: s.epsSmoothing ? 'no' : 'yes',
+    nc: s.charOrder,
+    nw: s.wordOrder,
+    space: s.whitespace ? 'yes' : 'no',
+  });
 }
 
 /**

@@ -29,6 +29,15 @@ export function referencesBySegment(
   return hypotheses.map((_, i) => references.map((stream) => stream[i] as string));
 }
 
+/**
+ * A sacreBLEU signature: `nrefs`, the metric's own settings in order, then `version`, each as
+ * key:value, joined by '|' (sacreBLEU's `Signature.format`).
+ */
+export function sacrebleuSignature(nrefs: number, settings: Record<string, string | number>): string {
+  const pairs = Object.entries({ nrefs, ...settings, version: SACREBLEU_VERSION });
+  return pairs.map(([key, value]) => `${key}:${value}`).join('|');
+}
+
 /** Element-wise sum of per-segment statistics (sacreBLEU's `sum_of_lists`). */
 export function sumStatistics(rows: readonly (readonly number[])[]): number[] {
   const total = new Array<number>(rows[0]?.length ?? 0).fill(0);
