@@ -3,6 +3,7 @@ import { type Command, UsageError } from './commands/command.js';
 import { dataCommand } from './commands/data.js';
 import { evaluateCommand, exportCommand, predictCommand } from './commands/model-commands.js';
 import { ngramCommand } from './commands/ngram.js';
+import { scoreCommand } from './commands/score.js';
 import { selftestCommand } from './commands/selftest.js';
 import { serveCommand } from './commands/serve.js';
 import { submitCommand } from './commands/submit.js';
@@ -30,6 +31,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   validate: validateCommand,
   data: dataCommand,
   ngram: ngramCommand,
+  score: scoreCommand,
   chat: chatCommand,
   serve: serveCommand,
   tokenizer: tokenizerCommand,

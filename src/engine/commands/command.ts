@@ -36,6 +36,12 @@ export function numberOption(value: string | undefined, name: string): number | 
   return n;
 }
 
+/** `--name X` that must be given (and not blank). */
+export function requiredOption(value: string | undefined, name: string): string {
+  if (value === undefined || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
 export function choiceOption<T extends string>(
   value: string | undefined,
   name: string,

@@ -1,43 +1,19 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { promisify } from 'node:util';
+import { test } from 'node:test';
 import { UsageError } from '../../../src/engine/commands/command.js';
 import { ngramCommand } from '../../../src/engine/commands/ngram.js';
+import { runFinetune, tempTextFiles } from '../helpers/cli-run.js';
 
 // `finetune ngram` end to end: the CLI source run through tsx in a child process, on files the
 // test writes.
 
-const root = join(__dirname, '..', '..', '..');
-const dir = mkdtempSync(join(tmpdir(), 'ngram-cli-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text, 'utf8');
-  return path;
-}
+const file = tempTextFiles('ngram-cli-');
 
 // Corpus A of hand.test.ts, written with a byte-order mark and CRLF line ends, which must change nothing.
 const train = file('train.txt', '\uFEFFa b a\r\nB  a c\r\n\r\n');
 const evalFile = file('eval.txt', 'b a zebra\n');
 
-async function finetune(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'src/engine/cli.ts', 'ngram', ...args],
-      { cwd: root },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const finetune = (...args: string[]) => runFinetune('ngram', ...args);
 
 test('--format json prints one line with smoothing, order, perplexity, tokens, oov', async () => {
   const r = await finetune(
@@ -112,7 +88,7 @@ test('the human-readable line gives the perplexity, the token count and the OOV 
 });
 
 test('a missing file is an error naming its path; bad options are usage errors', async () => {
-  const missing = join(dir, 'nope.txt');
+  const missing = `${file('present.txt', '')}.missing`;
   const r = await finetune('--order', '3', '--smoothing', 'mle', '--train', missing, '--eval', evalFile);
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`cannot open --train file '${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));

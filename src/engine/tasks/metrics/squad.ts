@@ -3,25 +3,18 @@
  * also Hugging Face's `squad` metric): exact match and token F1 after normalisation, the best
  * score over the gold answers of each question, averaged over questions and multiplied by 100.
  */
+import { pySplit } from './python-text.js';
 
 // Python's `string.punctuation`: ASCII only, so curly quotes and other Unicode marks survive.
 const PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
 // Python's `\b` on str patterns is Unicode-aware (word = letter, number or '_'); JS's `\b` is ASCII
 // even with the u flag, so the boundaries are spelled out as look-arounds.
 const ARTICLES = /(?<![\p{L}\p{N}_])(?:a|an|the)(?![\p{L}\p{N}_])/gu;
-// The characters Python's `str.split()` splits on (`str.isspace`): JS's `\s` adds U+FEFF and lacks
-// U+001C..U+001F and U+0085.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: Python counts these separators as whitespace.
-const WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
 
 /** The script's `normalize_answer`: lowercase, drop punctuation, drop articles, collapse whitespace. */
 export function normalizeAnswer(s: string): string {
   const text = s.toLowerCase().replace(PUNCTUATION, '').replace(ARTICLES, ' ');
-  return tokens(text).join(' ');
-}
-
-function tokens(text: string): string[] {
-  return text.split(WHITESPACE).filter((t) => t !== '');
+  return pySplit(text).join(' ');
 }
 
 /** 1 when the normalised prediction equals the normalised gold answer, else 0. */
@@ -31,8 +24,8 @@ export function exactMatch(prediction: string, gold: string): number {
 
 /** Bag-of-tokens F1 between the normalised answers (0 when they share no token, even when both are empty). */
 export function tokenF1(prediction: string, gold: string): number {
-  const pred = tokens(normalizeAnswer(prediction));
-  const ref = tokens(normalizeAnswer(gold));
+  const pred = pySplit(normalizeAnswer(prediction));
+  const ref = pySplit(normalizeAnswer(gold));
   const counts = new Map<string, number>();
   for (const t of ref) counts.set(t, (counts.get(t) ?? 0) + 1);
   let same = 0;
