@@ -346,11 +346,13 @@ function modelLimits(parsed: ParsedConfig, config: Record<string, unknown>, rel:
   const arch = archs[0] ?? modelType;
   const decoder =
     archs.some((a) => /ForCausalLM$|LMHeadModel$/.test(a)) || (archs.length === 0 && DECODER_TYPES.has(modelType));
+  // An encoder family's type counts whatever head its checkpoint was saved with: xlnet-base-cased
+  // is an XLNetLMHeadModel (the permutation LM, task causal-lm here) and fine-tunes for the
+  // encoder tasks too, so neither warning fires for it.
   const encoder =
     archs.some((a) =>
       /For(MaskedLM|PreTraining|SequenceClassification|TokenClassification|QuestionAnswering|MultipleChoice)$/.test(a),
-    ) ||
-    (archs.length === 0 && ENCODER_TYPES.has(modelType));
+    ) || ENCODER_TYPES.has(modelType);
   if (typeof taskName !== 'string') return;
   if (taskName === 'causal-lm' && encoder && !decoder)
     out.push(

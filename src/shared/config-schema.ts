@@ -212,7 +212,7 @@ const data: JsonSchema = {
       type: 'boolean',
       default: CONFIG_DEFAULTS.data.line_by_line,
       description:
-        'masked-lm only: one example per text (truncated to max_length) instead of all texts concatenated and cut into max_length blocks (run_mlm.py group_texts).',
+        'masked-lm, and causal-lm on XLNet (the permutation LM): one example per text (truncated to max_length, a batch padded to its longest) instead of all texts concatenated and cut into max_length blocks (group_texts of run_mlm.py and run_plm.py).',
     },
     on_bad_rows: {
       type: 'string',

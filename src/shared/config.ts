@@ -45,7 +45,7 @@ export interface DataConfig {
   packing?: boolean; // causal-lm: pack texts into max_length blocks
   mlm_probability?: number; // masked-lm: share of non-special tokens selected for prediction
   whole_word_masking?: boolean; // masked-lm: select whole words (all their sub-tokens)
-  line_by_line?: boolean; // masked-lm: one example per text instead of concatenated max_length blocks
+  line_by_line?: boolean; // masked-lm and XLNet's permutation LM: one example per text instead of concatenated max_length blocks
   doc_stride?: number; // question-answering: window overlap in tokens (default 128, capped at max_length / 3)
   max_answer_length?: number; // question-answering: longest answer in tokens
   n_best?: number; // question-answering: candidates per window

@@ -32,10 +32,7 @@ scenario('start-run', { trust: true, timeoutMs: 420_000 }, async (wb, server) =>
   await loss.locator('canvas').first().waitFor({ timeout: UI_TIMEOUT });
   await wb.shot('panel-charts');
 
-  await panel.locator('#tab-metrics').click();
-  const table = panel.locator('table.metrics-table');
-  await table.waitFor({ timeout: UI_TIMEOUT });
-  const text = (await table.textContent()) ?? '';
+  const text = await wb.panelMetricsText();
   assert.match(text, /accuracy/);
   assert.match(text, /completed/);
   assert.match(text, /\d\.\d+/);

@@ -275,10 +275,24 @@ export class Workbench {
    * run directory once the engine has made it.
    */
   async startSentimentRun(serverUrl: string, workspace: string): Promise<string> {
+    return this.startRun(serverUrl, workspace, 'sentiment.finetune.yaml');
+  }
+
+  /** Opens the workspace and `config`, starts it from the palette, and returns the run directory. */
+  async startRun(serverUrl: string, workspace: string, config: string): Promise<string> {
     await this.openFolder(serverUrl, workspace);
-    await this.openFile('sentiment.finetune.yaml');
-    await this.startRunFromPalette();
+    await this.openFile(config);
+    await this.startRunFromPalette(config);
     return waitFor('a run directory', () => runDirs(workspace)[0]);
+  }
+
+  /** The open run panel's Metrics tab: the text of its table once shown. */
+  async panelMetricsText(): Promise<string> {
+    const panel = this.panelFrame();
+    await panel.locator('#tab-metrics').click();
+    const table = panel.locator('table.metrics-table');
+    await table.waitFor({ timeout: UI_TIMEOUT });
+    return (await table.textContent()) ?? '';
   }
 
   /**

@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { readHfConfig } from '../../src/engine/io/hf-config.js';
 import { loadPretrained } from '../../src/engine/io/pretrained.js';
 import { causalLmModel } from '../../src/engine/models/decoder.js';
 import { HfConfigReader } from '../../src/engine/models/hf-config.js';
 import { decoderFamilyOf } from '../../src/engine/models/registry.js';
 import type { LlamaLikeType } from '../fixtures/tiny-decoders.js';
-import { ROOT } from '../shared/helpers.js';
+import { finetune } from './helpers/cli.js';
 import { writeSftWorkspace } from './helpers/sft-workspace.js';
 import { readEvents } from './helpers/tiny-run.js';
 
@@ -24,20 +21,6 @@ const dirs: string[] = [];
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-const TSX = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-
-/** `finetune <args>` from the CLI's source in a child process, run from `cwd` as a user would. */
-async function finetune(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const cli = join(ROOT, 'src', 'engine', 'cli.ts');
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', TSX, cli, ...args], { cwd });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** Mean step loss of each epoch, in order (a step's `epoch` is fractional: epoch e's steps lie in (e-1, e]). */
 function epochMeans(runDir: string): number[] {

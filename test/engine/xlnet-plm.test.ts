@@ -35,7 +35,8 @@ import { randomWeights } from './helpers/xlnet-reference.js';
  * against a float64 re-computation of modeling_xlnet.py's formulas, and a loss that falls.
  */
 const MASK = 6; // <mask> in the XLNet fixture's vocabulary order
-const SPECIALS = new Set([3, 4, 5]); // <cls>, <sep>, <pad>
+const PAD = 5;
+const SPECIALS = new Set([3, 4, PAD]); // <cls>, <sep>, <pad>
 const VOCAB = 40;
 
 const options = (seed: number): PermutationOptions => ({
@@ -173,6 +174,113 @@ test('two-stream graph: logits and loss match a float64 re-computation (identity
   assert.ok(Math.abs(got3.loss - want3.loss) < 1e-4, `loss ${got3.loss} vs ${want3.loss}`);
 });
 
+/** Rows of ids 7..VOCAB-1 ending in <sep> <cls>, of the given lengths. */
+const rowsOf = (lengths: readonly number[], seed: number) =>
+  lengths.map((L, i) => blocks(1, L, seed + i)[0] as number[]);
+
+const padded = (seed: number, plmProbability = PLM_DEFAULTS.plmProbability): PermutationOptions => ({
+  ...options(seed),
+  plmProbability,
+  padding: { id: PAD, side: 'left' },
+});
+
+test('padded permutation batch: rows left-padded to an even length, padding never predicted nor attended', () => {
+  const lengths = [15, 8, 11];
+  const input = rowsOf(lengths, 20);
+  const batch = permutationBatch(input, padded(21, 1 / 3));
+  const T = 16; // the longest row, 15, made even: the collator itself refuses an odd length
+  assert.deepEqual(batch.input_ids?.dims, [3, T]);
+  const ids = tensorNumbers(batch.input_ids as TensorData);
+  const labels = tensorNumbers(batch.labels as TensorData);
+  const attention = tensorNumbers(batch.attention_mask as TensorData);
+  const perm = matrix(batch.perm_mask as TensorData, 3, T, T);
+  let predicted = 0;
+  input.forEach((row, b) => {
+    const off = T - row.length;
+    for (let t = 0; t < T; t++) {
+      const pad = t < off;
+      assert.equal(attention[b * T + t], pad ? 0 : 1, `row ${b} position ${t}: attention_mask`);
+      if (pad) {
+        assert.equal(ids[b * T + t], PAD, 'padding is the pad token, on the left');
+        assert.equal(labels[b * T + t], -100, 'padding is never a target');
+        for (let i = 0; i < T; i++)
+          assert.equal(perm[b]?.[i]?.[t], 0, 'perm_mask never hides padding (it is not predicted)');
+      } else {
+        const id = row[t - off] as number;
+        if (labels[b * T + t] === -100) assert.equal(ids[b * T + t], id, 'the row, right-aligned');
+        else {
+          predicted++;
+          assert.equal(labels[b * T + t], id);
+          assert.equal(ids[b * T + t], MASK);
+        }
+      }
+    }
+  });
+  assert.ok(predicted > 0, 'some tokens are predicted');
+  // Equal full rows need no pad token; rows of different lengths without one are refused.
+  assert.equal(permutationBatch(blocks(2, 8, 1), options(1)).input_ids?.dims[1], 8);
+  assert.throws(() => permutationBatch(rowsOf([8, 6], 1), options(1)), /differ in length and no pad token/);
+});
+
+test('padded permutation batch: each row computes what it computes alone, unpadded (padding does not leak in)', async () => {
+  const m = model();
+  const weights = randomWeights(m.params, 11);
+  const lengths = [16, 9, 12];
+  const batch = permutationBatch(rowsOf(lengths, 30), padded(31, 1 / 3));
+  const T = 16;
+  const V = m.arch.vocabSize;
+  const ids = matrix(batch.input_ids as TensorData, 3, 1, T).map((x) => x[0] as number[]);
+  const labels = matrix(batch.labels as TensorData, 3, 1, T).map((x) => x[0] as number[]);
+  const perm = matrix(batch.perm_mask as TensorData, 3, T, T);
+  const together = await forward(weights, batch);
+  const want = referencePlm(m.arch, weights, {
+    ids,
+    permMask: perm,
+    targetMapping: matrix(batch.target_mapping as TensorData, 3, T, T),
+    labels,
+    mask: matrix(batch.attention_mask as TensorData, 3, 1, T).map((x) => x[0] as number[]),
+  });
+  assertClose(together.logits, want.logits.flat(2), 1e-4, 'padded batch against the float64 reference');
+  let nll = 0;
+  let targets = 0;
+  for (const [b, L] of lengths.entries()) {
+    // The row alone: its tokens, its part of perm_mask and labels, an identity target_mapping.
+    const off = T - L;
+    const alone: Batch = {
+      input_ids: tensorOf('int64', [1, L], (ids[b] as number[]).slice(off)),
+      attention_mask: tensorOf('int64', [1, L], new Array<number>(L).fill(1)),
+      perm_mask: tensorOf(
+        'float32',
+        [1, L, L],
+        (perm[b] as number[][]).slice(off).flatMap((r) => r.slice(off)),
+      ),
+      target_mapping: tensorOf(
+        'float32',
+        [1, L, L],
+        Array.from({ length: L * L }, (_, k) => (Math.floor(k / L) === k % L ? 1 : 0)),
+      ),
+      labels: tensorOf('int64', [1, L], (labels[b] as number[]).slice(off)),
+    };
+    const single = await forward(weights, alone);
+    const rowLogits = together.logits.slice((b * T + off) * V, (b + 1) * T * V);
+    assertClose(rowLogits, single.logits, 1e-4, `row ${b} (${L} tokens, ${off} pads)`);
+    const n = (labels[b] as number[]).filter((l) => l !== -100).length;
+    nll += single.loss * n;
+    targets += n;
+  }
+  // The batch loss is the mean over every row's targets.
+  assert.ok(Math.abs(together.loss - nll / targets) < 1e-4, `loss ${together.loss} vs ${nll / targets}`);
+  // What the collator's batch alone (no attention_mask) computes: the padding is attended and the
+  // padded rows' logits move, so the comparison above would catch a mask that let it in.
+  const leaky = await forward(weights, {
+    ...batch,
+    attention_mask: tensorOf('int64', [3, T], new Array(3 * T).fill(1)),
+  });
+  const row1 = (l: readonly number[]) => l.slice((T + (T - 9)) * V, 2 * T * V); // row 1: 9 tokens after 7 pads
+  const moved = Math.max(...row1(leaky.logits).map((v, i) => Math.abs(v - (row1(together.logits)[i] as number))));
+  assert.ok(moved > 1e-2, `attending the padding moves row 1's logits by ${moved}`);
+});
+
 test('permutation LM trains: the loss on a repetitive corpus falls, mask_emb and lm_loss.bias get gradients', async () => {
   const m = model();
   const weights = initWeights(m.params, 1);
@@ -256,7 +364,7 @@ device: cpu
   assert.ok(!names.includes('lm_loss.weight'), 'lm_loss.weight is tied to the word embedding');
   const session = await createSession(readFileSync(join(final, 'model.onnx')), { device: 'cpu' });
   try {
-    assert.deepEqual([...session.inputNames].sort(), ['input_ids', 'perm_mask', 'target_mapping']);
+    assert.deepEqual([...session.inputNames].sort(), ['attention_mask', 'input_ids', 'perm_mask', 'target_mapping']);
     const batch = permutationBatch(blocks(2, 32, 8), options(9));
     const { labels: _labels, ...inputs } = batch;
     const logits = (await session.run(inputs)).logits as TensorData;

@@ -107,6 +107,29 @@ test('an encoder for causal-lm is a warning on the model', async () => {
   assert.match(ds[0]?.message ?? '', /is an encoder \(BertForMaskedLM\)/);
 });
 
+test('XLNet saved as XLNetLMHeadModel (xlnet-base-cased) is an encoder for the encoder tasks and the permutation LM for causal-lm: no warning', async () => {
+  write('models/xlnet-tiny/config.json', JSON.stringify({ architectures: ['XLNetLMHeadModel'], model_type: 'xlnet' }));
+  write('models/xlnet-tiny/model.safetensors', '');
+  write('models/xlnet-tiny/tokenizer.json', '{}');
+  // (val.csv lacks the token and QA columns: only the task/architecture diagnostic matters here.)
+  for (const task of ['text-classification', 'token-classification', 'question-answering', 'causal-lm']) {
+    const ds = await check(`model: ./models/xlnet-tiny\ntask: ${task}\ndata: {train: data/val.csv, max_length: 64}\n`);
+    assert.deepEqual(
+      ds.filter((d) => d.code === 'task-architecture').map((d) => d.message),
+      [],
+      task,
+    );
+  }
+  // A decoder of a family that is not an encoder still gets the hint.
+  write('models/gpt2-tiny/config.json', JSON.stringify({ architectures: ['GPT2LMHeadModel'], model_type: 'gpt2' }));
+  write('models/gpt2-tiny/model.safetensors', '');
+  write('models/gpt2-tiny/tokenizer.json', '{}');
+  const ds = await check(
+    'model: ./models/gpt2-tiny\ntask: text-classification\ndata: {train: data/val.csv, max_length: 64}\n',
+  );
+  assert.deepEqual(brief(ds), [['warning', 'task-architecture', r(0, 7, 0, 25)]]);
+});
+
 test('model folders without safetensors, without config.json', async () => {
   const pickled = await check(
     'model: models/pickled\ntask: text-classification\ndata: {train: data/val.csv, max_length: 8}\n',

@@ -4,6 +4,21 @@
  */
 export { rng } from '../../shared/random.js';
 
+/**
+ * A 32-bit hash of a few integers (murmur3's finaliser per word): the seed of a stream drawn for a
+ * place in the run (seed, epoch, batch, row), which a resumed run recomputes.
+ */
+export function counterSeed(...words: readonly number[]): number {
+  let h = 0x9e3779b9;
+  for (const w of words) {
+    h = Math.imul(h ^ (w >>> 0), 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return h >>> 0;
+}
+
 /** Standard normal samples by Box-Muller. */
 export function normal(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

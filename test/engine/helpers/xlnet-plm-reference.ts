@@ -1,10 +1,11 @@
 // XLNetLMHeadModel's permutation-LM forward written out as plain float64 loops from the formulas of
-// transformers' modeling_xlnet.py (XLNetModel.forward with perm_mask and target_mapping, no
-// token_type_ids so no segment term, no attention_mask; XLNetRelativeAttention's two streams;
-// lm_loss tied to the word embedding; CrossEntropyLoss with ignore_index -100). Masks are taken
-// straight from their definitions (data_mask = perm_mask; attn_mask blocks it, non_tgt_mask
-// keeps the token itself), the position term at the relative distance directly (no rel_shift),
-// and target_mapping as a general matrix, so the graph's einsum rewrites are checked, not copied.
+// transformers' modeling_xlnet.py (XLNetModel.forward with perm_mask, target_mapping and an
+// optional attention_mask, no token_type_ids so no segment term; XLNetRelativeAttention's two
+// streams; lm_loss tied to the word embedding; CrossEntropyLoss with ignore_index -100). Masks are
+// taken straight from their definitions (data_mask = (1 - attention_mask) + perm_mask; attn_mask
+// blocks it, non_tgt_mask keeps the token itself), the position term at the relative distance
+// directly (no rel_shift), and target_mapping as a general matrix, so the graph's einsum rewrites
+// are checked, not copied.
 import type { TensorData } from '../../../src/engine/graph/types.js';
 import { tensorNumbers } from '../../../src/engine/graph/types.js';
 import type { XlnetArch } from '../../../src/engine/models/xlnet/arch.js';
@@ -18,6 +19,8 @@ export interface PlmBatch {
   targetMapping: number[][][];
   /** [B][M], -100 where nothing is predicted. */
   labels: number[][];
+  /** [B][T]: 0 on padding (attention_mask); all ones when absent. */
+  mask?: number[][];
 }
 
 type W = (name: string) => number[];
@@ -106,7 +109,7 @@ export function referencePlm(
       const k = h.map((x) => project(x, p('rel_attn.k'), a));
       const v = h.map((x) => project(x, p('rel_attn.v'), a));
       const qH = h.map((x) => project(x, p('rel_attn.q'), a));
-      const blockedG = (i: number, j: number) => (perm[i]?.[j] as number) > 0; // attn_mask
+      const blockedG = (i: number, j: number) => (perm[i]?.[j] as number) > 0 || batch.mask?.[b]?.[j] === 0; // attn_mask
       const blockedH = (i: number, j: number) => blockedG(i, j) && i !== j; // non_tgt_mask
       const nextH = postAndFeedForward(a, p, core(a, p, qH, k, v, blockedH), h);
       const qG = mapHeads(

@@ -10,8 +10,8 @@ import { attentionCore, attentionInputs, feedForward, heads, postAttention } fro
  * XLNetLMHeadModel for the permutation language model, as transformers' modeling_xlnet.py computes
  * it with `perm_mask` and `target_mapping` (no mems, attn_type 'bi'), batch-first:
  *
- * - the content stream h starts from the word embeddings and sees every token but the padding and
- *   what perm_mask hides, always itself (non_tgt_mask);
+ * - the content stream h starts from the word embeddings and sees every token but the padding
+ *   (attention_mask 0) and what perm_mask hides, always itself (non_tgt_mask);
  * - the query stream g starts from `mask_emb` at each of the M predicted positions; its queries
  *   are moved onto the tokens by target_mapping ("mbnd,mlb->lbnd"), attend to the content stream's
  *   keys and values under perm_mask without the self exception (attn_mask), and are moved back
@@ -75,10 +75,11 @@ export function plmParams(a: XlnetArch): ParamSpec[] {
 
 export function xlnetLmModel(config: HfConfigReader, o: { dropout?: number; adapters?: AdapterHook } = {}): PlmModel {
   const arch = xlnetArch(config, o.dropout);
-  // DataCollatorForPermutationLanguageModeling's batch: no attention_mask (its blocks are full),
-  // no token_type_ids (so no segment term).
+  // DataCollatorForPermutationLanguageModeling's batch, no token_type_ids (so no segment term),
+  // and the attention_mask that hides padding (permutation.ts: all ones for full blocks).
   const inputs: BatchInput[] = [
     { name: 'input_ids', dtype: 'int64', shape: ['batch', 'seq'] },
+    { name: 'attention_mask', dtype: 'int64', shape: ['batch', 'seq'] },
     { name: 'perm_mask', dtype: 'float32', shape: ['batch', 'seq', 'seq'] },
     { name: 'target_mapping', dtype: 'float32', shape: ['batch', 'num_predict', 'seq'] },
   ];

@@ -1,6 +1,6 @@
 import { tensorOf } from '../../graph/types.js';
 import type { Batch } from '../../step/batch.js';
-import { rng } from '../../util/random.js';
+import { counterSeed, rng } from '../../util/random.js';
 
 /**
  * The masking of transformers' DataCollatorForLanguageModeling (mlm=True), drawn from a
@@ -36,18 +36,6 @@ export interface BatchPosition {
 
 /** PyTorch CrossEntropyLoss's ignore index: positions that are not predicted. */
 export const MLM_IGNORE_INDEX = -100;
-
-/** A 32-bit hash of a few integers (murmur3's finaliser per word): the seed of one row's stream. */
-export function counterSeed(...words: readonly number[]): number {
-  let h = 0x9e3779b9;
-  for (const w of words) {
-    h = Math.imul(h ^ (w >>> 0), 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-  }
-  return h >>> 0;
-}
 
 /**
  * The words of a sequence by transformers' rule (DataCollatorForLanguageModeling.
