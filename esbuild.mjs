@@ -29,6 +29,14 @@ const node = {
 const bundles = [
   { name: 'engine CLI', ...node, entryPoints: ['src/engine/cli.ts'], outfile: 'dist/cli.js' },
   { name: 'benchmarks', ...node, entryPoints: ['src/tools/bench/main.ts'], outfile: 'dist/bench.js' },
+  // The corpus tokenizer threads (src/engine/corpus/worker.ts): the engine (cli.js, bench.js) starts
+  // them from this file, next to its own bundle.
+  {
+    name: 'corpus tokenizer worker',
+    ...node,
+    entryPoints: ['src/engine/corpus/worker.ts'],
+    outfile: 'dist/corpus-worker.js',
+  },
   // The extension host: 'vscode' is provided by VS Code at run time. It never imports the engine;
   // onnxruntime-node stays external so that a stray import could not bundle the native addon.
   {
