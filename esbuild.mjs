@@ -15,14 +15,18 @@ const root = dirname(fileURLToPath(import.meta.url));
 const watch = process.argv.includes('--watch');
 const minify = process.argv.includes('--minify');
 
-/** Options every Node bundle shares. onnxruntime-node is a native addon: it stays a runtime require. */
+/**
+ * Options every Node bundle shares. onnxruntime-node is a native addon: it stays a runtime require.
+ * tsx is named only where the engine runs from its TypeScript sources (corpus/pool.ts starting a
+ * worker under tests), never in a bundle.
+ */
 const node = {
   platform: 'node',
   // ESM builds first: some packages' UMD "main" (jsonc-parser) hides its requires from the bundler.
   mainFields: ['module', 'main'],
   format: 'cjs',
   target: 'node20',
-  external: ['onnxruntime-node'],
+  external: ['onnxruntime-node', 'tsx'],
 };
 
 /** @type {Array<{ name: string } & import('esbuild').BuildOptions>} */
