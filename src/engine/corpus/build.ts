@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedCleanConfig } from '../../shared/config.js';
-import type { CleanCounts } from '../data/clean.js';
+import { type CleanCounts, emptyCleanCounts } from '../data/clean.js';
 import { BadRows, DataError } from '../data/errors.js';
 import { loadBatches } from '../data/load.js';
 import type { Columns } from '../data/records.js';
@@ -43,17 +43,6 @@ export interface BuiltCorpus {
   /** True when the cache was found complete and nothing was tokenized. */
   hit: boolean;
 }
-
-const EMPTY_COUNTS: CleanCounts = {
-  examples: 0,
-  html: 0,
-  normalized: 0,
-  control: 0,
-  whitespace: 0,
-  lowercased: 0,
-  emptied: 0,
-  answersLost: 0,
-};
 
 /** Temporary folders of builds whose process is gone (killed): never read, removed here. */
 function removeDeadTemporaries(root: string, key: string): void {
@@ -101,7 +90,7 @@ export async function tokenizedCorpus(r: CorpusRequest): Promise<BuiltCorpus> {
   const pool = new TokenizerPool({ tokenizerDir: r.tokenizerDir, clean: r.clean, encoding: r.encoding }, r.workers);
   const writer = new CorpusWriter(temp);
   const badRows = new BadRows(r.onBadRows);
-  const counts = { ...EMPTY_COUNTS };
+  const counts = emptyCleanCounts();
   let read = 0;
   let chunks = 0;
   const write = (result: JobResult) => {
