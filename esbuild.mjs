@@ -15,20 +15,32 @@ const root = dirname(fileURLToPath(import.meta.url));
 const watch = process.argv.includes('--watch');
 const minify = process.argv.includes('--minify');
 
-/** Options every Node bundle shares. onnxruntime-node is a native addon: it stays a runtime require. */
+/**
+ * Options every Node bundle shares. onnxruntime-node is a native addon: it stays a runtime require.
+ * tsx is named only where the engine runs from its TypeScript sources (corpus/pool.ts starting a
+ * worker under tests), never in a bundle.
+ */
 const node = {
   platform: 'node',
   // ESM builds first: some packages' UMD "main" (jsonc-parser) hides its requires from the bundler.
   mainFields: ['module', 'main'],
   format: 'cjs',
   target: 'node20',
-  external: ['onnxruntime-node'],
+  external: ['onnxruntime-node', 'tsx'],
 };
 
 /** @type {Array<{ name: string } & import('esbuild').BuildOptions>} */
 const bundles = [
   { name: 'engine CLI', ...node, entryPoints: ['src/engine/cli.ts'], outfile: 'dist/cli.js' },
   { name: 'benchmarks', ...node, entryPoints: ['src/tools/bench/main.ts'], outfile: 'dist/bench.js' },
+  // The corpus tokenizer threads (src/engine/corpus/worker.ts): the engine (cli.js, bench.js) starts
+  // them from this file, next to its own bundle.
+  {
+    name: 'corpus tokenizer worker',
+    ...node,
+    entryPoints: ['src/engine/corpus/worker.ts'],
+    outfile: 'dist/corpus-worker.js',
+  },
   // The extension host: 'vscode' is provided by VS Code at run time. It never imports the engine;
   // onnxruntime-node stays external so that a stray import could not bundle the native addon.
   {

@@ -54,8 +54,10 @@ const columnName = { type: 'string', minLength: 1 } as const;
 const dataFile = {
   type: 'string',
   minLength: 1,
-  pattern: '\\.(jsonl|csv|tsv|JSONL|CSV|TSV)$',
-  patternErrorMessage: 'Data files are JSON Lines (.jsonl), CSV (.csv) or TSV (.tsv).',
+  // A file by its extension, or a folder (a last path segment without a dot) of .txt files.
+  pattern: '(\\.(jsonl|csv|tsv|txt|JSONL|CSV|TSV|TXT)|(^|[\\\\/])[^.\\\\/]+[\\\\/]?)$',
+  patternErrorMessage:
+    'Data files are JSON Lines (.jsonl), CSV (.csv), TSV (.tsv) or plain text (.txt, one example per line); a folder holds .txt files.',
 } as const;
 
 const clean: JsonSchema = {
@@ -117,7 +119,8 @@ const data: JsonSchema = {
   properties: {
     train: {
       ...dataFile,
-      description: 'Path to the training file (JSON Lines, CSV or TSV), relative to the folder of this config file.',
+      description:
+        'Path to the training file (JSON Lines, CSV, TSV, or plain text with one example per line), or for masked-lm and causal-lm a folder of .txt files (read with `streaming`), relative to the folder of this config file.',
     },
     validation: {
       ...dataFile,
@@ -213,6 +216,16 @@ const data: JsonSchema = {
       default: CONFIG_DEFAULTS.data.line_by_line,
       description:
         'masked-lm, and causal-lm on XLNet (the permutation LM): one example per text (truncated to max_length, a batch padded to its longest) instead of all texts concatenated and cut into max_length blocks (group_texts of run_mlm.py and run_plm.py).',
+    },
+    streaming: {
+      type: 'boolean',
+      description:
+        'masked-lm and causal-lm (text rows): read the corpus from disk instead of memory, for corpora larger than memory (default false; a folder of .txt files is always streamed). The corpus is tokenized once by `tokenize_workers` threads into a cache next to the runs folder (`cache/tokens/`), keyed by the files, the tokenizer and these settings: later runs and resumes read it without tokenizing again. Near-duplicate removal (`clean.near_dedup`) is not available.',
+    },
+    tokenize_workers: {
+      type: 'integer',
+      minimum: 1,
+      description: 'With `streaming`: the threads that tokenize the corpus (default: one per CPU core).',
     },
     on_bad_rows: {
       type: 'string',

@@ -31,7 +31,7 @@ export interface CleanConfig {
 }
 
 export interface DataConfig {
-  train: string; // jsonl | csv | tsv, relative to the config file's folder
+  train: string; // jsonl | csv | tsv | txt, or a folder of .txt (masked-lm, causal-lm), relative to the config file's folder
   validation?: string;
   validation_split?: number; // fraction held out of train (stratified for classification)
   text_column?: string;
@@ -46,6 +46,8 @@ export interface DataConfig {
   mlm_probability?: number; // masked-lm: share of non-special tokens selected for prediction
   whole_word_masking?: boolean; // masked-lm: select whole words (all their sub-tokens)
   line_by_line?: boolean; // masked-lm and XLNet's permutation LM: one example per text instead of concatenated max_length blocks
+  streaming?: boolean; // masked-lm, causal-lm text: the corpus read from disk through a tokenized cache, not held in memory
+  tokenize_workers?: number; // streaming: threads that tokenize the corpus (default: one per core)
   doc_stride?: number; // question-answering: window overlap in tokens (default 128, capped at max_length / 3)
   max_answer_length?: number; // question-answering: longest answer in tokens
   n_best?: number; // question-answering: candidates per window

@@ -117,6 +117,8 @@ const KEYS: Record<string, Record<string, true>> = {
     mlm_probability: true,
     whole_word_masking: true,
     line_by_line: true,
+    streaming: true,
+    tokenize_workers: true,
     doc_stride: true,
     max_answer_length: true,
     n_best: true,

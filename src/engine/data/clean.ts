@@ -55,17 +55,13 @@ function collapse(s: string): string {
   return s.replace(WHITESPACE_RUN, (run) => (run.includes('\n') || run.includes('\r') ? '\n' : ' ')).trim();
 }
 
+/** Counts of nothing cleaned yet (a Cleaner's start; sums of several cleaners start here too). */
+export function emptyCleanCounts(): CleanCounts {
+  return { examples: 0, html: 0, normalized: 0, control: 0, whitespace: 0, lowercased: 0, emptied: 0, answersLost: 0 };
+}
+
 export class Cleaner {
-  readonly counts: CleanCounts = {
-    examples: 0,
-    html: 0,
-    normalized: 0,
-    control: 0,
-    whitespace: 0,
-    lowercased: 0,
-    emptied: 0,
-    answersLost: 0,
-  };
+  readonly counts: CleanCounts = emptyCleanCounts();
   private readonly steps: { step: Step; apply: (s: string) => string }[] = [];
   private changed = new Set<Step>();
 

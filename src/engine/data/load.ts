@@ -18,9 +18,15 @@ import {
  * ~1 MiB chunk of the file, so per-example async overhead stays out of the hot loop), each
  * example carrying its file and line. Row-level problems go to `badRows`, which throws or skips.
  */
-export type Format = 'jsonl' | 'csv' | 'tsv';
+export type Format = 'jsonl' | 'csv' | 'tsv' | 'txt';
 
-const FORMATS: Readonly<Record<string, Format>> = { '.jsonl': 'jsonl', '.json': 'jsonl', '.csv': 'csv', '.tsv': 'tsv' };
+const FORMATS: Readonly<Record<string, Format>> = {
+  '.jsonl': 'jsonl',
+  '.json': 'jsonl',
+  '.csv': 'csv',
+  '.tsv': 'tsv',
+  '.txt': 'txt',
+};
 
 export function formatOf(file: string): Format {
   const ext = extname(file).toLowerCase();
@@ -30,7 +36,7 @@ export function formatOf(file: string): Format {
       'format',
       `cannot tell the format of ${file} from its extension '${ext || '(none)'}'`,
       undefined,
-      '.jsonl or .json (JSON lines), .csv or .tsv',
+      '.jsonl or .json (JSON lines), .csv, .tsv, or .txt (plain text, one example per line)',
     );
   }
   return format;
@@ -65,14 +71,17 @@ function jsonRow(obj: Record<string, unknown>, source: Source): RawRow {
   };
 }
 
-async function* jsonlRows(file: string, opts: LoadOptions): AsyncGenerator<RawRow[]> {
-  let seenData = false;
+/**
+ * The non-blank lines of `file` with their numbers, a chunk at a time; a line too long or with
+ * bytes that are not UTF-8 goes to `badRows` instead.
+ */
+async function* lineChunks(file: string, opts: LoadOptions): AsyncGenerator<{ line: number; text: string }[]> {
   const maxLine = opts.maxLineBytes ?? MAX_LINE_BYTES;
   for await (const chunk of readLineChunks(file, opts.chunkBytes, maxLine)) {
     const lines = chunk.text.split('\n');
     const bad = chunk.badLines.length > 0 ? new Set(chunk.badLines) : undefined;
     const long = chunk.longLines.length > 0 ? new Set(chunk.longLines) : undefined;
-    const rows: RawRow[] = [];
+    const out: { line: number; text: string }[] = [];
     for (let i = 0; i < chunk.lineCount; i++) {
       const line = chunk.firstLine + i;
       let s = lines[i] as string;
@@ -85,7 +94,17 @@ async function* jsonlRows(file: string, opts: LoadOptions): AsyncGenerator<RawRo
         opts.badRows.report(new DataError('encoding', 'bytes that are not valid UTF-8', { file, line }, 'UTF-8 text'));
         continue;
       }
-      if (s.trim() === '') continue;
+      if (s.trim() !== '') out.push({ line, text: s });
+    }
+    yield out;
+  }
+}
+
+async function* jsonlRows(file: string, opts: LoadOptions): AsyncGenerator<RawRow[]> {
+  let seenData = false;
+  for await (const lines of lineChunks(file, opts)) {
+    const rows: RawRow[] = [];
+    for (const { line, text: s } of lines) {
       if (!seenData) {
         seenData = true;
         if (s.trimStart().startsWith('[')) {
@@ -124,20 +143,42 @@ async function* jsonlRows(file: string, opts: LoadOptions): AsyncGenerator<RawRo
   }
 }
 
+/**
+ * Plain text as Hugging Face datasets' "text" loader reads it: one example per line (line break
+ * removed; blank lines skipped, as blank JSON lines are), the line being the text column.
+ */
+async function* textRows(file: string, opts: LoadOptions): AsyncGenerator<RawRow[]> {
+  const column = opts.columns.text;
+  for await (const lines of lineChunks(file, opts)) {
+    const rows = lines.map(
+      ({ line, text }): RawRow => ({
+        get: (name) => (name === column ? text : undefined),
+        column: () => undefined,
+        fields: () => [column],
+        source: { file, line },
+        textual: true,
+      }),
+    );
+    if (rows.length > 0) yield rows;
+  }
+}
+
 /** Examples of `file`, in file order, in batches. */
 export async function* loadBatches(file: string, opts: LoadOptions): AsyncGenerator<Example[]> {
   const format = formatOf(file);
   const rows =
     format === 'jsonl'
       ? jsonlRows(file, opts)
-      : csvRows(file, {
-          delimiter: format === 'csv' ? ',' : '\t',
-          // A detected layout is known only at the first row: its fields are checked row by row.
-          required: opts.rows === 'sft' ? [] : requiredFields(opts.rows, opts.columns),
-          badRows: opts.badRows,
-          ...(opts.chunkBytes === undefined ? {} : { chunkBytes: opts.chunkBytes }),
-          ...(opts.maxLineBytes === undefined ? {} : { maxLineBytes: opts.maxLineBytes }),
-        });
+      : format === 'txt'
+        ? textRows(file, opts)
+        : csvRows(file, {
+            delimiter: format === 'csv' ? ',' : '\t',
+            // A detected layout is known only at the first row: its fields are checked row by row.
+            required: opts.rows === 'sft' ? [] : requiredFields(opts.rows, opts.columns),
+            badRows: opts.badRows,
+            ...(opts.chunkBytes === undefined ? {} : { chunkBytes: opts.chunkBytes }),
+            ...(opts.maxLineBytes === undefined ? {} : { maxLineBytes: opts.maxLineBytes }),
+          });
   let layout: RowLayout | undefined = opts.rows === 'sft' ? undefined : opts.rows;
   if (layout) opts.onLayout?.(layout);
   for await (const batch of rows) {

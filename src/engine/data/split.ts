@@ -19,6 +19,27 @@ function groupKey(e: Example): string {
   return e.kind === 'text' ? labelKey(e) : '';
 }
 
+/** Marks round(fraction × n) of `indices` in `held`, drawn by a shuffle from `rand`. */
+function holdOut(indices: number[], fraction: number, rand: () => number, held: Uint8Array): void {
+  const take = Math.round(fraction * indices.length);
+  for (const i of shuffle(indices, rand).slice(0, take)) held[i] = 1;
+}
+
+/**
+ * The unstratified split of n examples by index (1: validation), exactly as splitValidation
+ * draws it, for a corpus whose examples are not in memory (a tokenized-corpus cache).
+ */
+export function heldOutIndices(n: number, fraction: number, seed: number): Uint8Array {
+  const held = new Uint8Array(n);
+  holdOut(
+    Array.from({ length: n }, (_, i) => i),
+    fraction,
+    rng(seed),
+    held,
+  );
+  return held;
+}
+
 export function splitValidation(
   examples: readonly Example[],
   fraction: number,
@@ -37,10 +58,7 @@ export function splitValidation(
   });
   const rand = rng(seed);
   const held = new Uint8Array(examples.length);
-  for (const indices of groups.values()) {
-    const take = Math.round(fraction * indices.length);
-    for (const i of shuffle([...indices], rand).slice(0, take)) held[i] = 1;
-  }
+  for (const indices of groups.values()) holdOut(indices, fraction, rand, held);
   const train: Example[] = [];
   const validation: Example[] = [];
   examples.forEach((e, i) => {

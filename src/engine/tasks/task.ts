@@ -1,5 +1,7 @@
 import type { ResolvedConfig, TaskName } from '../../shared/config.js';
 import type { MetricName } from '../../shared/config-metrics.js';
+import type { CorpusEncoding } from '../corpus/protocol.js';
+import type { TokenCorpus } from '../corpus/store.js';
 import type { BadRows } from '../data/errors.js';
 import type { LabelSet } from '../data/labels.js';
 import type { DataFormat, Example } from '../data/records.js';
@@ -62,6 +64,31 @@ export interface TaskRecipe<E = unknown> {
    * causal-lm recipe logs its n-gram baseline perplexity here.
    */
   beforeTraining?(run: RunReporter, data: { train: readonly Example[]; validation: readonly Example[] }): Promise<void>;
+  /** How the task reads a corpus streamed from a tokenized-corpus cache (data.streaming); absent: it can't. */
+  streaming?: CorpusStreaming;
+}
+
+/**
+ * A task's side of a streamed corpus: how the cache tokenizes the texts, and the examples over a
+ * selection of them. An example is an index, read from the cache a batch at a time.
+ */
+export interface CorpusStreaming {
+  encoding: CorpusEncoding;
+  open(corpus: TokenCorpus, texts: Uint32Array): StreamedExamples;
+}
+
+export interface StreamedExamples {
+  count: number;
+  collate(items: readonly number[], at?: { epoch: number; batch: number }): Batch;
+  /** The micro-batches of one optimizer step together (TaskRecipe.collateStep). */
+  collateStep?(micro: readonly (readonly number[])[]): Batch[];
+  tokensOf(item: number): number;
+  evaluate(
+    evaluator: Evaluator,
+    items: readonly number[],
+    metrics: readonly string[],
+    batchSize: number,
+  ): Promise<Record<string, number>>;
 }
 
 /** A recipe's load report from what loadPretrained found; `ignored` tensors are left out of `unexpected`. */
@@ -121,4 +148,6 @@ export interface TaskPlugin {
   inference: InferenceKind;
   /** PEFT's `task_type` written into a LoRA adapter's adapter_config.json (null: none, masked-lm). */
   peftTaskType: string | null;
+  /** Whether its recipe reads a streamed corpus (TaskRecipe.streaming, data.streaming). */
+  streams?: boolean;
 }

@@ -2,10 +2,10 @@
 // bounded memory: JSON-lines files (one text per row, from a column), plain text files (one text
 // per line) and folders of .txt files.
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { extname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { formatBytes, MAX_LINE_BYTES } from '../../shared/limits.js';
+import { corpusFiles as listCorpusFiles } from '../data/text-files.js';
 
 /** Bad input to tokenizer training: says what is wrong and where (file, line). */
 export class TokenizerTrainingError extends Error {
@@ -16,31 +16,8 @@ const JSONL = new Set(['.jsonl', '.json', '.ndjson']);
 const LINE_END = /\r\n|\r|\n/g;
 
 /** The files of the inputs, in order; a folder gives its .txt files (recursively, sorted by path). */
-export async function corpusFiles(inputs: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const e of entries) {
-      const path = join(dir, e.name);
-      if (e.isDirectory()) await walk(path);
-      else if (e.isFile() && extname(e.name).toLowerCase() === '.txt') out.push(path);
-    }
-  };
-  for (const input of inputs) {
-    let s: Awaited<ReturnType<typeof stat>>;
-    try {
-      s = await stat(input);
-    } catch {
-      throw new TokenizerTrainingError(`--input ${input}: no such file or folder`);
-    }
-    if (s.isDirectory()) {
-      const before = out.length;
-      await walk(input);
-      if (out.length === before) throw new TokenizerTrainingError(`--input ${input}: the folder holds no .txt file`);
-    } else out.push(input);
-  }
-  return out;
-}
+export const corpusFiles = (inputs: readonly string[]): Promise<string[]> =>
+  listCorpusFiles(inputs, (input, what) => new TokenizerTrainingError(`--input ${input}: ${what}`));
 
 /** Lines of a file read in one go, and the bytes read for them. */
 export interface LineBatch {

@@ -7,23 +7,26 @@ import { MAX_CONFIG_BYTES, MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
 import { createRunDirectory } from '../../shared/node/run-claims.js';
 import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { describeLock } from '../../shared/run-lock.js';
-import { BadRows, DataError } from '../data/errors.js';
+import { DataError } from '../data/errors.js';
 import { prepareData } from '../data/prepare.js';
-import { renderReport, reportJson, withSkipped } from '../data/report.js';
+import { renderReport, reportJson } from '../data/report.js';
 import { writeDirAtomic, writeTextAtomic } from '../io/atomic.js';
 import { resolveModel } from '../io/hub-download.js';
 import { loraFor, prepareMethod } from '../methods/method.js';
 import type { DeviceChoice } from '../runtime.js';
 import { metricDirection } from '../tasks/metrics/registry.js';
 import { TASKS } from '../tasks/registry.js';
+import type { TaskRecipe } from '../tasks/task.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { FileTooLargeError, readJsonBounded, readTextBounded } from '../util/bounded-read.js';
 import { exportFinal } from './final-export.js';
 import { RunDirectory } from './run-dir.js';
+import { inMemoryExamples, type RunExamples, streamedExamples } from './run-examples.js';
 import { failureReason, recordFailure } from './run-failure.js';
 import { jobFromEnvironment, PREEMPTED_REASON, warningReceived } from './run-job.js';
 import { acquireRunLock, type HeldLock } from './run-lock.js';
 import { prepareResume } from './run-recovery.js';
+import { streamsData } from './streamed-data.js';
 import { runTrainer, type TrainerOutcome } from './trainer.js';
 
 /**
@@ -200,24 +203,37 @@ async function train(
   const modelType = modelConfig.model_type ?? '';
   const lora = loraFor(config, modelType);
   const task = TASKS[config.task];
-  const data = await prepareData(config.data, {
-    task: config.task,
-    format: task.data,
-    baseDir: process.cwd(), // unused: the data paths are absolute by now
-    seed,
-    ...(modelConfig.label2id ? { label2id: modelConfig.label2id } : {}),
-    tokens: {
-      counter: { countTokens: (text, pair) => tokenizer.encode(text, pair ?? null).ids.length },
-      name: 'model tokenizer',
-    },
-  });
-  for (const line of renderReport(data.report).split('\n')) if (line) run.log('info', line);
-  writeTextAtomic(run.file('data-report.json'), `${JSON.stringify(reportJson(data.report), null, 2)}\n`);
+  const streamed = streamsData(config);
+  if (streamed && !task.streams) {
+    throw new DataError(
+      'config',
+      `task ${config.task} reads its data in memory: data.streaming (and a folder as data.train) is for masked-lm and causal-lm`,
+      undefined,
+      'a data file and data.streaming: false',
+    );
+  }
+  const data = streamed
+    ? undefined
+    : await prepareData(config.data, {
+        task: config.task,
+        format: task.data,
+        baseDir: process.cwd(), // unused: the data paths are absolute by now
+        seed,
+        ...(modelConfig.label2id ? { label2id: modelConfig.label2id } : {}),
+        tokens: {
+          counter: { countTokens: (text, pair) => tokenizer.encode(text, pair ?? null).ids.length },
+          name: 'model tokenizer',
+        },
+      });
+  if (data) {
+    for (const line of renderReport(data.report).split('\n')) if (line) run.log('info', line);
+    writeTextAtomic(run.file('data-report.json'), `${JSON.stringify(reportJson(data.report), null, 2)}\n`);
+  }
   const recipe = task.recipe({
     config,
     modelDir: model.folder,
     tokenizer,
-    labelSet: data.labels,
+    labelSet: data?.labels,
     seed,
     ...(lora ? { adapters: lora.hook } : {}),
   });
@@ -240,29 +256,42 @@ async function train(
     ...(lora ? { lora } : {}),
   });
   for (const line of method.logLines) run.log('info', line);
-  if (!resumeFrom) await recipe.beforeTraining?.(run, { train: data.train, validation: data.validation });
-  // Rows found bad only by encoding follow data.on_bad_rows as the loader's do.
-  const encodingBadRows = new BadRows(config.data.on_bad_rows);
-  const train = recipe.encode(data.train, encodingBadRows);
-  const validation = data.validation.length > 0 ? recipe.encode(data.validation, encodingBadRows) : undefined;
-  const encoding = recipe.encodeReport?.() ?? [];
-  for (const line of encoding) run.log('info', line);
-  if (encodingBadRows.count > 0) {
-    run.log('warn', `skipped rows while encoding: ${encodingBadRows.count} (data.on_bad_rows: skip)`);
-    for (const row of encodingBadRows.listed) run.log('warn', `  ${row.message}`);
+  const examples = data
+    ? await inMemoryExamples(run, config, recipe, data, resumeFrom === undefined)
+    : await streamedExamples(run, config, recipe, model.folder);
+  try {
+    return await trainOn(run, config, examples, {
+      method,
+      optimizer,
+      recipe,
+      modelFolder: model.folder,
+      resumeFrom,
+      o,
+      shouldStop,
+    });
+  } finally {
+    examples.close?.();
   }
-  if (encoding.length > 0 || encodingBadRows.count > 0) {
-    const json = { ...reportJson(withSkipped(data.report, encodingBadRows)), ...(encoding.length ? { encoding } : {}) };
-    writeTextAtomic(run.file('data-report.json'), `${JSON.stringify(json, null, 2)}\n`);
-  }
-  if (train.length === 0) {
-    throw new DataError(
-      'empty-dataset',
-      `no training examples left after encoding (${data.train.length} prepared, ${encodingBadRows.count} skipped as bad${encoding.length ? `; ${encoding[0]}` : ''})`,
-      undefined,
-      'at least one row the model can learn from',
-    );
-  }
+}
+
+async function trainOn(
+  run: RunDirectory,
+  config: ResolvedConfig,
+  examples: RunExamples,
+  x: {
+    method: ReturnType<typeof prepareMethod>;
+    optimizer: { kind: 'adamw'; weightDecay: number };
+    recipe: TaskRecipe;
+    modelFolder: string;
+    resumeFrom: string | undefined;
+    o: FinetuneOptions;
+    shouldStop: () => boolean | string;
+  },
+): Promise<TrainerOutcome> {
+  const { method, optimizer, recipe, resumeFrom, o, shouldStop } = x;
+  const t = config.training;
+  const seed = t.seed;
+  const { train, validation } = examples;
   const ev = config.eval;
   const metrics = ev.metrics;
   if (!validation && (ev.metrics.length || ev.early_stopping)) {
@@ -308,14 +337,14 @@ async function train(
     },
     train,
     ...(validation ? { validation } : {}),
-    collate: (examples, at) => recipe.collate(examples, at),
-    ...(recipe.collateStep ? { collateStep: recipe.collateStep } : {}),
-    tokensOf: (e) => recipe.tokensOf(e),
-    evaluate: (runner, examples) => recipe.evaluate(runner, examples, metrics, batchSize),
+    collate: examples.collate,
+    ...(examples.collateStep ? { collateStep: examples.collateStep } : {}),
+    tokensOf: examples.tokensOf,
+    evaluate: (runner, items) => examples.evaluate(runner, items, metrics, batchSize),
     exportFinal: async (weights, best) => {
       // Into a temporary folder renamed into place: a failed export (a full disk) leaves no half model.
       writeDirAtomic(run.file(RUN_FILES.final), (dir) => {
-        exportFinal(dir, { recipe, weights: method.exportWeights(weights), modelDir: model.folder, metrics: best });
+        exportFinal(dir, { recipe, weights: method.exportWeights(weights), modelDir: x.modelFolder, metrics: best });
         method.writeFinal(dir, weights);
       });
       run.log('info', `exported the model to ${run.file(RUN_FILES.final)}`);

@@ -8,6 +8,7 @@ import { paddingSuite } from './padding.js';
 import { formatProfile, profileTrainStep } from './profile.js';
 import { serveSuite } from './serve.js';
 import type { BenchArgs, BenchSuite } from './suite.js';
+import { tokenizeCorpusSuite } from './tokenize-corpus.js';
 import { tokenizerSuite } from './tokenizer.js';
 import { torchBlasWarning, torchUnavailable } from './torch-ref.js';
 import { trainStepSuite } from './train-step.js';
@@ -18,6 +19,7 @@ import { trainStepSuite } from './train-step.js';
  * suites come last, one object per case.
  *
  * Options: `--rounds N` and `--steps N` (throughput), `--no-torch` (skip the PyTorch reference),
+ * `--mb N` (the corpus the tokenize-corpus suite generates, default 200 MB),
  * `--case <name> [--json] [--profile]` (one engine throughput case in this process: what the
  * throughput suite spawns per measurement; `--profile` adds ORT's per-op profile of its train step;
  * `--case memory-small` is the memory suite's child).
@@ -31,6 +33,7 @@ const SUITES: readonly BenchSuite[] = [
   ngramSuite,
   serveSuite,
   tokenizerSuite,
+  tokenizeCorpusSuite,
 ];
 
 async function runCase(name: string, args: BenchArgs, json: boolean): Promise<void> {
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
       steps: { type: 'string' },
       'no-torch': { type: 'boolean' },
       profile: { type: 'boolean' },
+      mb: { type: 'string' },
     },
     strict: true,
   });
@@ -80,6 +84,7 @@ async function main(): Promise<void> {
     steps: int(values.steps, 'steps'),
     noTorch: values['no-torch'],
     profile: values.profile,
+    mb: int(values.mb, 'mb'),
   };
   if (values.case) return runCase(values.case, args, values.json === true);
   const selected = values.only ? SUITES.filter((s) => s.name === values.only) : SUITES;

@@ -10,6 +10,8 @@ export interface BenchArgs {
   noTorch?: boolean;
   /** Print ORT's per-op and per-node profile of the engine's train step. */
   profile?: boolean;
+  /** Size of a generated corpus in MB, for the suites that generate one (tokenize-corpus). */
+  mb?: number;
 }
 
 /** A benchmark suite of `npm run bench`: prints its own table and returns JSON result lines. */

@@ -27,7 +27,7 @@ const CASES: { type: TokenizerType; vocabSize: number; mb: number }[] = [
 ];
 
 /** Writes about `mb` megabytes of {"text": ...} lines; returns the file's size in bytes. */
-async function writeCorpus(path: string, mb: number): Promise<number> {
+export async function writeCorpus(path: string, mb: number): Promise<number> {
   const rand = rng(7);
   const words = Array.from({ length: VOCAB_WORDS }, () => {
     const n = 1 + Math.floor(rand() * 4);

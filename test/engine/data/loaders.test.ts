@@ -41,6 +41,32 @@ test('JSONL: rows with their lines, blank lines and CRLF tolerated, columns from
   assert.equal(es[0]?.source.file, file);
 });
 
+test('plain text: one example per line as datasets\' "text" loader, CRLF and blank lines skipped, bad bytes located', async () => {
+  const bytes = Buffer.concat([
+    Buffer.from('first line\r\n\n  \nsecond, "quoted" line\n'),
+    Buffer.from([0xff, 0x0a]),
+    Buffer.from('last'),
+  ]);
+  const file = tmp.write('a.txt', bytes);
+  const skip: LoadOptions = { ...opts('masked-lm'), badRows: new BadRows('skip') };
+  const es = await load(file, skip);
+  assert.deepEqual(brief(es), [
+    ['first line', undefined, undefined, 1],
+    ['second, "quoted" line', undefined, undefined, 4],
+    ['last', undefined, undefined, 6],
+  ]);
+  assert.deepEqual(
+    skip.badRows.listed.map((r) => [r.kind, r.line]),
+    [['encoding', 5]],
+  );
+  // The line is the text column, whatever its name; a task that needs a label finds none.
+  assert.deepEqual(
+    brief(await load(file, { ...opts('masked-lm', { text_column: 'body' }), badRows: new BadRows('skip') })).length,
+    3,
+  );
+  await assert.rejects(load(tmp.write('b.txt', 'just text\n'), opts('text-classification')), /label/);
+});
+
 test('CSV: RFC 4180 quoting, multi-line fields keep the start line, integer labels, text pairs', async () => {
   const file = tmp.write('a.csv', 'premise,hypothesis,label\r\n"a, b","say ""hi""",1\r\n"two\nlines",x,0\r\nlast,y,2');
   const es = await load(file, opts('text-classification', { text_column: 'premise', text_pair_column: 'hypothesis' }));

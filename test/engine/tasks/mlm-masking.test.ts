@@ -7,8 +7,8 @@ import {
   type MlmCollateOptions,
   type MlmExample,
   maskExample,
-  wordIdsFromOffsets,
 } from '../../../src/engine/tasks/masked-lm/masking.js';
+import { wordIdsFromOffsets } from '../../../src/engine/tokenize/words.js';
 import { rng } from '../../../src/engine/util/random.js';
 
 /**

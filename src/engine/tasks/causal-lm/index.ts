@@ -24,4 +24,6 @@ export const causalLm: TaskPlugin = {
   isHead: (architecture) => /LMHeadModel$|ForCausalLM$/.test(architecture),
   inference: 'generation',
   peftTaskType: 'CAUSAL_LM',
+  // Text rows on a decoder (data.format text); not XLNet's permutation LM nor supervised rows.
+  streams: true,
 };

@@ -9,13 +9,12 @@ import { decoderFamilyOf } from '../../models/registry.js';
 import { ngramPerplexity } from '../../ngram/perplexity.js';
 import type { Smoothing } from '../../ngram/smoothing.js';
 import { NgramError } from '../../ngram/tokens.js';
-import type { Evaluator } from '../../step/batch.js';
 import type { Tokenizer } from '../../tokenize/index.js';
-import { lmScores, type NllBatch } from '../metrics/perplexity.js';
-import { computeMetrics } from '../metrics/registry.js';
 import { loadReportOf, type RecipeOptions, type RunReporter, type TaskRecipe } from '../task.js';
-import { collateStep, collateWeighted, type LmExample, predictedTokens, tokenWeighted } from './batches.js';
+import { collateStep, collateWeighted, type LmExample, tokenWeighted } from './batches.js';
+import { evaluateLm, lmMetrics } from './evaluate.js';
 import { encodeChat, encodeCompletion, LongRows, type SftOptions } from './sft.js';
+import { causalLmStreaming } from './streamed.js';
 
 /**
  * Causal language modelling (`task: causal-lm`) on GPT-2, as Hugging Face's run_clm trains it:
@@ -39,6 +38,7 @@ import { encodeChat, encodeCompletion, LongRows, type SftOptions } from './sft.j
  */
 export type { LmExample } from './batches.js';
 export { collateLm, predictedTokens } from './batches.js';
+export { evaluateLm } from './evaluate.js';
 
 export interface CausalLmRecipe extends TaskRecipe<LmExample> {
   model: CausalLmModel;
@@ -101,29 +101,6 @@ export function encodeTexts(
     if (block.length >= 2) blocks.push({ inputIds: block });
   }
   return blocks;
-}
-
-/**
- * Token-weighted loss and perplexity of examples under an evaluator whose `loss` is the mean NLL
- * of a batch's predicted tokens: each batch contributes mean × its predicted-token count, so the
- * result is Σ NLL / Σ tokens over the whole set, whatever the batch sizes and lengths.
- */
-export async function evaluateLm(
-  evaluator: Evaluator,
-  examples: readonly LmExample[],
-  batchSize: number,
-  padId: number,
-): Promise<{ loss: number; perplexity: number; batches: NllBatch[] }> {
-  const batches: NllBatch[] = [];
-  const scored = examples.filter((e) => predictedTokens(e) > 0);
-  for (let i = 0; i < scored.length; i += batchSize) {
-    const chunk = scored.slice(i, i + batchSize);
-    const tokens = chunk.reduce((n, e) => n + predictedTokens(e), 0);
-    const batch = collateWeighted(chunk, padId);
-    const loss = evaluator.evaluateLoss ? await evaluator.evaluateLoss(batch) : (await evaluator.evaluate(batch)).loss;
-    batches.push({ nllSum: loss * tokens, tokens });
-  }
-  return { ...lmScores(batches), batches };
 }
 
 /** Order-3 modified Kneser-Ney, then the fallbacks, first that the counts allow. */
@@ -283,17 +260,14 @@ export function causalLmRecipe(o: RecipeOptions): CausalLmRecipe {
     collate: (examples) => collateWeighted(examples, padId),
     collateStep: (micro) => collateStep(micro, padId, accumulation),
     tokensOf: (e) => e.inputIds.length,
-    async evaluate(evaluator, examples, metrics, batchSize) {
-      const scores = await evaluateLm(evaluator, examples, batchSize, padId);
-      const others = metrics.filter((m) => m !== 'loss' && m !== 'perplexity');
-      return {
-        loss: scores.loss,
-        perplexity: scores.perplexity,
-        ...computeMetrics({ kind: 'causal-lm', batches: scores.batches }, others),
-      };
-    },
+    evaluate: async (evaluator, examples, metrics, batchSize) =>
+      lmMetrics(await evaluateLm(evaluator, examples, batchSize, padId), metrics),
     beforeTraining: async (run, data) => {
       await logNgramBaseline(run, data.train, data.validation);
     },
+    // A streamed corpus is text rows: supervised rows need their template and masks per row.
+    ...((o.config.data.format ?? 'text') === 'text'
+      ? { streaming: causalLmStreaming({ maxLength, packing, eos, padId, accumulation }) }
+      : {}),
   };
 }

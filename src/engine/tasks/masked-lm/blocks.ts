@@ -1,6 +1,7 @@
 import type { Example } from '../../data/records.js';
 import type { Tokenizer } from '../../tokenize/index.js';
-import { type MlmExample, wordIdsFromOffsets } from './masking.js';
+import { wordIdsFromOffsets } from '../../tokenize/words.js';
+import type { MlmExample } from './masking.js';
 
 /**
  * Texts to masked-LM examples as run_mlm.py prepares them. `lineByLine`: one example per

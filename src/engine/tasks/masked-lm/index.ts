@@ -15,4 +15,5 @@ export const maskedLm: TaskPlugin = {
   inference: 'fill-mask',
   // PEFT has no masked-LM task type: get_peft_model without one writes task_type null.
   peftTaskType: null,
+  streams: true,
 };

@@ -38,25 +38,6 @@ export interface BatchPosition {
 export const MLM_IGNORE_INDEX = -100;
 
 /**
- * The words of a sequence by transformers' rule (DataCollatorForLanguageModeling.
- * _calc_word_ids_and_prob_mask): a non-special token starts a new word when its offset does not
- * start where the previous token ended, or the previous token is special; words are numbered by a
- * running count from 1, specials get null. Sub-tokens of one word (`play`, `##ing`) touch.
- */
-export function wordIdsFromOffsets(
-  offsets: readonly (readonly [number, number])[],
-  specialMask: readonly number[],
-): (number | null)[] {
-  let word = 0;
-  return offsets.map(([start], t) => {
-    if (specialMask[t] === 1) return null;
-    const previousEnd = t === 0 ? -1 : (offsets[t - 1] as readonly [number, number])[1];
-    if (start !== previousEnd || (t > 0 && specialMask[t - 1] === 1)) word++;
-    return word;
-  });
-}
-
-/**
  * Masks one example as torch_mask_tokens does: each non-special token is selected with
  * `probability` (with whole-word masking, the first token of each word draws, and the selection
  * spreads to the whole word); each selected token becomes the mask token with probability 0.8, a

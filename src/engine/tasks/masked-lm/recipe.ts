@@ -17,6 +17,7 @@ import {
   type MlmExample,
 } from './masking.js';
 import { type MaskedLmModel, maskedLmModel } from './model.js';
+import { mlmCorpusExamples } from './streamed.js';
 
 /**
  * Masked language modelling (`task: masked-lm`) on an encoder, as Hugging Face's run_mlm.py
@@ -61,17 +62,19 @@ export function maskedLmRecipe(o: RecipeOptions): MaskedLmRecipe {
   const collate = (examples: readonly MlmExample[], at?: BatchPosition) =>
     collateMlm(examples, at ?? { epoch: EVAL_EPOCH, batch: 0 }, collateOptions);
 
-  async function evaluate(
+  /** Evaluation over items that `load` turns into examples a batch at a time (in memory: themselves). */
+  async function evaluateItems<T>(
     evaluator: Evaluator,
-    examples: readonly MlmExample[],
+    items: readonly T[],
+    load: (batch: readonly T[]) => readonly MlmExample[],
     metrics: readonly string[],
     batchSize: number,
   ) {
     const batches: NllBatch[] = [];
     let correct = 0;
     let selected = 0;
-    for (let i = 0; i < examples.length; i += batchSize) {
-      const batch = collate(examples.slice(i, i + batchSize), { epoch: EVAL_EPOCH, batch: i / batchSize });
+    for (let i = 0; i < items.length; i += batchSize) {
+      const batch = collate(load(items.slice(i, i + batchSize)), { epoch: EVAL_EPOCH, batch: i / batchSize });
       // The eval graph's `logits` are the predicted ids, [B, T] (model.ts).
       const { loss, logits: predicted } = await evaluator.evaluate(batch);
       const labels = tensorNumbers(batch.labels as NonNullable<typeof batch.labels>);
@@ -106,6 +109,21 @@ export function maskedLmRecipe(o: RecipeOptions): MaskedLmRecipe {
     encode: (examples) => encodeMlmTexts(o.tokenizer, examples, { maxLength, lineByLine: d.line_by_line }),
     collate,
     tokensOf: (e) => e.inputIds.length,
-    evaluate,
+    evaluate: (evaluator, examples, metrics, batchSize) =>
+      evaluateItems(evaluator, examples, (batch) => batch, metrics, batchSize),
+    streaming: {
+      // Line by line caches each text truncated as encodeMlmTexts does; blocks need whole texts.
+      encoding: { maxLength: d.line_by_line ? maxLength : null, blankAsEmpty: d.line_by_line },
+      open(corpus, texts) {
+        const source = mlmCorpusExamples(corpus, texts, { maxLength, lineByLine: d.line_by_line });
+        return {
+          count: source.count,
+          collate: (items, at) => collate(source.examples(items), at),
+          tokensOf: (item) => source.lengthOf(item),
+          evaluate: (evaluator, items, metrics, batchSize) =>
+            evaluateItems(evaluator, items, source.examples, metrics, batchSize),
+        };
+      },
+    },
   };
 }
