@@ -20,7 +20,7 @@ import { slurmSkipReason } from './cluster.js';
  */
 const skip = slurmSkipReason();
 const CLI = join(ROOT, 'src', 'engine', 'cli.ts');
-/** The sweep tests' trials: 40 epochs of the tiny run's 16 steps, tens of seconds each. */
+/** Runs that must still train when a CLI started after their 4th step reaches them: 40 epochs of 16 steps. */
 const EPOCHS = 40;
 const STEPS = EPOCHS * 16;
 const TSX = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
@@ -147,19 +147,20 @@ test('a pending job is queued with its reason; cancelled while pending it is can
 test('a running job cancelled: stop file first, the checkpoint written is loadable (the run resumes to the end)', {
   skip,
 }, async (t) => {
-  const { dir, config } = workspace('', 8);
+  // 40 epochs: the run still trains when the cancel (a CLI that takes seconds to start) reaches it.
+  const { dir, config } = workspace('', EPOCHS);
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const { runDir } = await submitted(config);
   await stepReached(runDir, 4);
   await ok(['submit', '--cancel', runDir, '--grace', '60']);
   const s = status(runDir);
   assert.equal(s.state, 'cancelled');
-  assert.ok(s.step > 0 && s.step < 128, `cancelled mid-run, at step ${s.step}`);
+  assert.ok(s.step > 0 && s.step < STEPS, `cancelled mid-run, at step ${s.step}`);
   // The engine honoured the stop file: a checkpoint at the step it stopped at.
   assert.ok(existsSync(join(runDir, 'checkpoints', `step-${s.step}`)), readdirSync(join(runDir, 'checkpoints')).join());
   await ok(['resume', runDir, '--threads', '1']);
   assert.equal(status(runDir).state, 'completed');
-  assert.equal(status(runDir).step, 128);
+  assert.equal(status(runDir).step, STEPS);
 });
 
 test("requeued mid-training on Slurm's warning signal, the run resumes from its checkpoint with an uninterrupted run's losses", {
