@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import type { SweepRecord } from '../../../src/engine/sweep/state.js';
@@ -50,6 +50,38 @@ function tinySweep(dir: string, sweep: string, epochs = 3): string {
   writeFileSync(config, readFileSync(config, 'utf8').replace('epochs: 3', `epochs: ${epochs}`));
   appendFileSync(config, `sweep:\n${sweep}`);
   return config;
+}
+
+/**
+ * A random sweep over the learning rate in a fresh folder, and its uninterrupted run (`reference`)
+ * that an interrupted and resumed one must match.
+ */
+async function randomSweepWithReference(t: TestContext, prefix: string, trials: number, seed: number, epochs = 3) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = tinySweep(
+    dir,
+    `  strategy: random
+  max_trials: ${trials}
+  seed: ${seed}
+  parameters:
+    - {key: training.learning_rate, type: loguniform, low: 1.0e-4, high: 1.0e-2}
+`,
+    epochs,
+  );
+  const reference = join(dir, 'reference');
+  await runToEnd(['sweep', config, '--sweep-dir', reference]);
+  return { dir, config, reference };
+}
+
+/** The resumed sweep completed with the reference's trials (values, states, objectives) and best. */
+function assertSameSweep(resumed: string, reference: string): void {
+  const a = read(reference);
+  const b = read(resumed);
+  assert.equal(b.state, 'completed');
+  const summary = (r: SweepRecord) => r.trials.map((x) => ({ params: x.params, state: x.state, value: x.value }));
+  assert.deepEqual(summary(b), summary(a));
+  assert.deepEqual(b.best, a.best);
 }
 
 test('a tiny TPE sweep with median pruning: trials are run directories, sweep.json names the best', async (t) => {
@@ -103,19 +135,7 @@ test('a tiny TPE sweep with median pruning: trials are run directories, sweep.js
 });
 
 test('a sweep killed with SIGKILL resumes to the trials and objectives of an uninterrupted one; sweep.json stays whole', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sweep-kill-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const config = tinySweep(
-    dir,
-    `  strategy: random
-  max_trials: 3
-  seed: 11
-  parameters:
-    - {key: training.learning_rate, type: loguniform, low: 1.0e-4, high: 1.0e-2}
-`,
-  );
-  const reference = join(dir, 'reference');
-  await runToEnd(['sweep', config, '--sweep-dir', reference]);
+  const { dir, config, reference } = await randomSweepWithReference(t, 'sweep-kill-', 3, 11);
   const killed = join(dir, 'killed');
   let kills = 0;
   // Kills timed from the sweep's first sweep.json: in the first trial, later, and in a resumed sweep.
@@ -137,30 +157,12 @@ test('a sweep killed with SIGKILL resumes to the trials and objectives of an uni
   }
   assert.ok(kills > 0, 'the sweep was killed at least once');
   await runToEnd(['sweep', '--resume', killed]);
-  const a = read(reference);
-  const b = read(killed);
-  assert.equal(b.state, 'completed');
-  const summary = (r: SweepRecord) => r.trials.map((x) => ({ params: x.params, state: x.state, value: x.value }));
-  assert.deepEqual(summary(b), summary(a));
-  assert.deepEqual(b.best, a.best);
+  assertSameSweep(killed, reference);
 });
 
 test('a sweep stopped by its stop file resumes (its stop files do not stop it again) to the trials and objectives of an uninterrupted one', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sweep-stop-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   // 8 epochs (128 steps): trial 0 still trains when the stop request reaches it.
-  const config = tinySweep(
-    dir,
-    `  strategy: random
-  max_trials: 2
-  seed: 13
-  parameters:
-    - {key: training.learning_rate, type: loguniform, low: 1.0e-4, high: 1.0e-2}
-`,
-    8,
-  );
-  const reference = join(dir, 'reference');
-  await runToEnd(['sweep', config, '--sweep-dir', reference]);
+  const { dir, config, reference } = await randomSweepWithReference(t, 'sweep-stop-', 2, 13, 8);
   const stopped = join(dir, 'stopped');
   const trial0 = join(stopped, 'trials', '0');
   const p = start(['sweep', config, '--sweep-dir', stopped]);
@@ -183,12 +185,7 @@ test('a sweep stopped by its stop file resumes (its stop files do not stop it ag
   // The requests the stop left behind: the sweep's and the one it wrote for its trial.
   assert.ok(existsSync(join(stopped, 'stop-requested')) && existsSync(join(trial0, 'stop-requested')));
   await runToEnd(['resume', stopped]);
-  const a = read(reference);
-  const b = read(stopped);
-  assert.equal(b.state, 'completed');
-  const summary = (r: SweepRecord) => r.trials.map((x) => ({ params: x.params, state: x.state, value: x.value }));
-  assert.deepEqual(summary(b), summary(a));
-  assert.deepEqual(b.best, a.best);
+  assertSameSweep(stopped, reference);
   const resumed = /resumed from .*step-(\d+) at step (\d+)/.exec(readFileSync(join(trial0, 'engine.log'), 'utf8'));
   assert.equal(Number(resumed?.[2]), status0.step, 'trial 0 resumed from the checkpoint of its stop');
   assert.ok(!existsSync(join(stopped, 'stop-requested')) && !existsSync(join(trial0, 'stop-requested')));
