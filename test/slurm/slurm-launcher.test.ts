@@ -19,15 +19,10 @@ import { slurmSkipReason } from './cluster.js';
  * as a 4-task job array. Jobs write under /tmp (the cluster is this machine, so no shared mount).
  */
 const skip = slurmSkipReason();
-/**
- * The two sweep-array tests pass on a freshly started cluster and fail on one that has run other
- * jobs: scancel answers "Invalid job id" for the array task (`<array>_<task>`) that sweep.json
- * records for trial 0, and the cancel test then sees the trial completed. Skipped until that is
- * understood (issue #19 stays open for it); the single-run requeue and cancel tests cover the
- * engine's side (USR1 → checkpoint → requeue → exact resume; stop file → checkpoint → scancel).
- */
-const sweepArraySkip = skip ?? 'sweep job-array tests: scancel finds no array task on a reused cluster (issue #19)';
 const CLI = join(ROOT, 'src', 'engine', 'cli.ts');
+/** Runs that must still train when a CLI started after their 4th step reaches them: 40 epochs of 16 steps. */
+const EPOCHS = 40;
+const STEPS = EPOCHS * 16;
 const TSX = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 /** The CLI from source, as a user runs it (the batch scripts it writes run it the same way). */
@@ -73,8 +68,8 @@ async function until(runDir: string, done: (s: RunStatus) => boolean, what: stri
 }
 
 /** Waits for the engine's step event `step` (events.jsonl, as the extension reads it). */
-async function stepReached(runDir: string, step: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
+async function stepReached(runDir: string, step: number, seconds = 60): Promise<void> {
+  for (let i = 0; i < seconds * 10; i++) {
     const file = join(runDir, 'events.jsonl');
     if (existsSync(file) && readEvents(runDir).some((e) => e.type === 'step' && e.step >= step)) return;
     await sleep(100);
@@ -83,18 +78,21 @@ async function stepReached(runDir: string, step: number): Promise<void> {
 }
 
 /**
- * What Slurm sends the batch shell 120 s before the time limit (--signal=B:USR1@120). scancel can
- * refuse a job whose batch step is still being set up or torn down (seen once under load: exit
- * 229, no message), so it is asked again for a few seconds before the test gives up.
+ * What Slurm sends the batch shell 120 s before the time limit (--signal=B:USR1@120), sent once.
+ * For a task of a job array this only works once no task of the array is pending: slurmctld's
+ * job_str_signal (Slurm 22.05, unchanged since) signals the running task and then answers "Job can
+ * not be altered now, try again later" because the array's record of pending tasks is pending, and
+ * scancel sends the signal again every 5 + i seconds, up to 10 times, to a task by then requeued,
+ * resumed or ended: a second checkpoint and requeue, then "already done" (exit 229, no message) and,
+ * asked again, "Invalid job id". The task's own job id does not help: scancel turns it back into
+ * `<array>_<task>` (_build_jobid_str) before it asks slurmctld.
  */
-async function warnBatch(jobId: string): Promise<SpawnSyncReturns<string>> {
-  let sig = spawnSync('scancel', ['--signal=USR1', '--batch', jobId], { encoding: 'utf8' });
-  for (let i = 0; sig.status !== 0 && i < 20; i++) {
-    await sleep(250);
-    sig = spawnSync('scancel', ['--signal=USR1', '--batch', jobId], { encoding: 'utf8' });
-  }
-  return sig;
+function warnBatch(jobId: string): SpawnSyncReturns<string> {
+  return spawnSync('scancel', ['--signal=USR1', '--batch', jobId], { encoding: 'utf8' });
 }
+
+/** How many times the batch script requeued its job on the warning signal (its log's lines). */
+const requeues = (log: string) => log.match(/checkpointed on Slurm's warning signal: requeueing it/g)?.length ?? 0;
 
 test('a tiny run submitted to Slurm completes; status.json carries the job, its logs are in the run directory', {
   skip,
@@ -149,19 +147,20 @@ test('a pending job is queued with its reason; cancelled while pending it is can
 test('a running job cancelled: stop file first, the checkpoint written is loadable (the run resumes to the end)', {
   skip,
 }, async (t) => {
-  const { dir, config } = workspace('', 8);
+  // 40 epochs: the run still trains when the cancel (a CLI that takes seconds to start) reaches it.
+  const { dir, config } = workspace('', EPOCHS);
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const { runDir } = await submitted(config);
   await stepReached(runDir, 4);
   await ok(['submit', '--cancel', runDir, '--grace', '60']);
   const s = status(runDir);
   assert.equal(s.state, 'cancelled');
-  assert.ok(s.step > 0 && s.step < 128, `cancelled mid-run, at step ${s.step}`);
+  assert.ok(s.step > 0 && s.step < STEPS, `cancelled mid-run, at step ${s.step}`);
   // The engine honoured the stop file: a checkpoint at the step it stopped at.
   assert.ok(existsSync(join(runDir, 'checkpoints', `step-${s.step}`)), readdirSync(join(runDir, 'checkpoints')).join());
   await ok(['resume', runDir, '--threads', '1']);
   assert.equal(status(runDir).state, 'completed');
-  assert.equal(status(runDir).step, 128);
+  assert.equal(status(runDir).step, STEPS);
 });
 
 test("requeued mid-training on Slurm's warning signal, the run resumes from its checkpoint with an uninterrupted run's losses", {
@@ -171,12 +170,12 @@ test("requeued mid-training on Slurm's warning signal, the run resumes from its 
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const { runDir, jobId } = await submitted(config);
   await stepReached(runDir, 4);
-  const sig = await warnBatch(jobId);
+  const sig = warnBatch(jobId);
   assert.equal(sig.status, 0, sig.stderr);
   const s = await until(runDir, (x) => x.state === 'completed', 'completion after the requeue', 300);
   assert.equal(s.step, 128);
   const out = readFileSync(join(runDir, `slurm-${jobId}.out`), 'utf8');
-  assert.match(out, /checkpointed on Slurm's warning signal: requeueing it/);
+  assert.equal(requeues(out), 1, out);
   const resumed = /resumed from .*step-(\d+) at step (\d+)/.exec(out);
   assert.ok(resumed, out);
   const at = Number(resumed[2]);
@@ -187,9 +186,10 @@ test("requeued mid-training on Slurm's warning signal, the run resumes from its 
 });
 
 test('a sweep submitted as a 4-task job array: one trial per task, one requeued mid-training with identical losses', {
-  skip: sweepArraySkip,
+  skip,
 }, async (t) => {
-  const { dir, config } = workspace('', 40);
+  // 40 epochs (640 steps, tens of seconds a trial): the warning lands while the trial trains.
+  const { dir, config } = workspace('', EPOCHS);
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   appendFileSync(
     config,
@@ -207,13 +207,15 @@ test('a sweep submitted as a 4-task job array: one trial per task, one requeued 
   assert.ok(script.includes('#SBATCH --array=0-3%2'), script);
   const read = () => JSON.parse(readFileSync(join(sweepDir, 'sweep.json'), 'utf8')) as SweepRecord;
   assert.deepEqual(read().job, { scheduler: 'slurm', id: jobId });
-  // Trial 0's task gets Slurm's warning mid-training: it checkpoints, is requeued, and (no sweep
-  // process to ask) takes its own trial back from sweep.json and resumes it.
-  // 40 epochs (640 steps, tens of seconds): the warning lands while the trial trains, not after.
-  const trial0 = join(sweepDir, 'trials', '0');
-  await stepReached(trial0, 4);
-  const task0 = read().trials[0]?.job as string;
-  const sig = await warnBatch(task0);
+  // The last trial's task gets Slurm's warning mid-training: it checkpoints, is requeued, and (no
+  // sweep process to ask) takes its own trial back from sweep.json and resumes it. The last one,
+  // because a task started last leaves no task of the array pending (see warnBatch).
+  const last = join(sweepDir, 'trials', '3');
+  await stepReached(last, 4, 300);
+  const pending = spawnSync('squeue', ['-h', '-r', '-j', jobId, '-t', 'PENDING', '-o', '%i'], { encoding: 'utf8' });
+  assert.equal(pending.stdout.trim(), '', 'no task of the array is pending once the fourth trial trains');
+  const task = read().trials[3]?.job as string;
+  const sig = warnBatch(task);
   assert.equal(sig.status, 0, sig.stderr);
   for (let i = 0; read().state !== 'completed'; i++) {
     if (i > 600) assert.fail(`the sweep did not complete: ${JSON.stringify(read().trials.map((x) => x.state))}`);
@@ -230,30 +232,32 @@ test('a sweep submitted as a 4-task job array: one trial per task, one requeued 
     assert.equal(trial.state, 'completed', `trial ${trial.number}: ${trial.reason}`);
     const trialStatus = status(join(sweepDir, trial.dir));
     assert.equal(trialStatus.job?.id, trial.job);
+    assert.equal(trialStatus.step, STEPS);
     assert.match(
       readFileSync(join(sweepDir, trial.dir, 'config.yaml'), 'utf8'),
       new RegExp(`learning_rate: ${trial.params['training.learning_rate']}\\b`),
     );
   }
   assert.ok(record.best);
-  const taskLog = readFileSync(join(sweepDir, 'logs', `slurm-${task0}.out`), 'utf8');
-  assert.match(taskLog, /checkpointed on Slurm's warning signal: requeueing it/);
-  const resumed = /resumed from .*step-(\d+) at step (\d+)/.exec(readFileSync(join(trial0, 'engine.log'), 'utf8'));
+  const taskLog = readFileSync(join(sweepDir, 'logs', `slurm-${task}.out`), 'utf8');
+  assert.equal(requeues(taskLog), 1, taskLog);
+  const resumed = /resumed from .*step-(\d+) at step (\d+)/.exec(readFileSync(join(last, 'engine.log'), 'utf8'));
   assert.ok(
-    resumed && Number(resumed[2]) > 0 && Number(resumed[2]) < 128,
-    `trial 0 resumed mid-training: ${resumed?.[0]}`,
+    resumed && Number(resumed[2]) > 0 && Number(resumed[2]) < STEPS,
+    `trial 3 resumed mid-training: ${resumed?.[0]}`,
   );
   const reference = join(dir, 'reference');
-  await ok(['train', join(trial0, 'config.yaml'), '--run-dir', reference, '--threads', '1']);
-  assert.deepEqual([...lossByStep(readEvents(trial0))], [...lossByStep(readEvents(reference))]);
+  await ok(['train', join(last, 'config.yaml'), '--run-dir', reference, '--threads', '1']);
+  assert.deepEqual([...lossByStep(readEvents(last))], [...lossByStep(readEvents(reference))]);
   const synced = await ok(['submit', '--status', sweepDir]);
   assert.equal(synced.trim().split('\n').length, 4, synced);
 });
 
 test('a sweep cancelled: the running trial checkpoints and is cancelled, no other trial starts, the sweep is stopped', {
-  skip: sweepArraySkip,
+  skip,
 }, async (t) => {
-  const { dir, config } = workspace('', 8);
+  // 40 epochs: trial 0 still trains when the cancel (a CLI that starts in seconds) reaches it.
+  const { dir, config } = workspace('', EPOCHS);
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   appendFileSync(
     config,
@@ -266,7 +270,6 @@ test('a sweep cancelled: the running trial checkpoints and is cancelled, no othe
 `,
   );
   const { runDir: sweepDir, jobId } = await submitted(config);
-  // 40 epochs (640 steps, tens of seconds): the warning lands while the trial trains, not after.
   const trial0 = join(sweepDir, 'trials', '0');
   await stepReached(trial0, 4);
   const out = await ok(['submit', '--cancel', sweepDir, '--grace', '60']);
@@ -276,7 +279,7 @@ test('a sweep cancelled: the running trial checkpoints and is cancelled, no othe
   assert.equal(record.trials.length, 1, 'no trial started after the cancel');
   const s = status(trial0);
   assert.equal(s.state, 'cancelled');
-  assert.ok(s.step > 0 && s.step < 128, `cancelled mid-run at step ${s.step}`);
+  assert.ok(s.step > 0 && s.step < STEPS, `cancelled mid-run at step ${s.step}`);
   assert.ok(existsSync(join(trial0, 'checkpoints', `step-${s.step}`)));
   assert.ok(!existsSync(join(trial0, 'stop-requested')), 'the honoured stop request is removed');
   assert.equal(spawnSync('squeue', ['-h', '-j', jobId], { encoding: 'utf8' }).stdout.trim(), '');

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
@@ -83,7 +83,7 @@ export async function resumeSweep(sweepDirPath: string, o: SweepOptions = {}) {
   delete record.reason;
   record.pid = process.pid;
   record.settings = config.sweep;
-  return drive(sweepDir, readRawConfig(configFile), record, o);
+  return drive(sweepDir, readRawConfig(configFile), record, o, true);
 }
 
 /** The engine command of a trial: `resume` once it has started, else `train` on its config (written here). */
@@ -125,12 +125,14 @@ async function drive(
   raw: Record<string, unknown>,
   record: SweepRecord,
   o: SweepOptions,
+  resuming = false,
 ): Promise<{ sweepDir: string; record: SweepRecord }> {
   const s = record.settings;
   const echo = o.echo ?? (() => {});
   const launch = o.launch ?? cliLauncher;
   const pollMs = o.pollMs ?? 250;
   const lock = acquireRunLock(sweepDir, 'train');
+  if (resuming) clearStopRequests(sweepDir, record);
   const onExit = () => lock.release();
   process.once('exit', onExit);
   let signalled = false;
@@ -252,6 +254,18 @@ async function drive(
     process.off('exit', onExit);
     lock.release();
   }
+}
+
+/**
+ * A sweep stopped by its stop file leaves it, and the stop files it wrote for its running trials,
+ * in place (the engines honour them; nothing removes them): left there they would stop the resumed
+ * sweep and its trials at their first step. Resuming is the request to go on, so they go, once the
+ * sweep's lock is held (a sweep still stopping keeps its requests). A pruned trial keeps its own.
+ */
+function clearStopRequests(sweepDir: string, record: SweepRecord): void {
+  rmSync(join(sweepDir, STOP_REQUEST_FILE), { force: true });
+  for (const t of record.trials)
+    if (t.state === 'running') rmSync(join(trialDir(sweepDir, t), STOP_REQUEST_FILE), { force: true });
 }
 
 function stopTrial(sweepDir: string, t: TrialRecord): void {
