@@ -122,6 +122,7 @@ function pick(
   order: readonly number[],
   hidden: { values: Float32Array; size: number } | undefined,
 ): Float32Array {
+  const C = order.length;
   const H = hidden?.size ?? 0;
   const out = new Float32Array(rows.length * (C + H));
   rows.forEach((r, k) => {

@@ -30,7 +30,7 @@ const ROOT = resolve(__dirname, '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'ft-distill-'));
 mkdirSync(join(dir, 'base'));
 writeTinyModel(join(dir, 'base'), 'bert', FIXTURE_SENTENCES, 1, { num_hidden_layers: 4 });
-writeFileSync(join(dir, 'train.jsonl'), toJsonl(sentimentRows(128, 1)));
+writeFileSync(join(dir, 'train.jsonl'), toJsonl(sentimentRows(320, 1)));
 writeFileSync(join(dir, 'val.jsonl'), toJsonl(sentimentRows(48, 2)));
 writeFileSync(join(dir, 'unlabeled.jsonl'), toJsonl(sentimentRows(64, 3).map((r) => ({ text: r.text }))));
 const teacherRun = join(dir, 'teacher-run');
@@ -42,10 +42,11 @@ data:
   validation: val.jsonl
   max_length: 32
 ${extra}training:
-  epochs: 3
-  batch_size: 8
+  epochs: 8
+  batch_size: 16
   learning_rate: 3.0e-3
-  save_steps: 4
+  warmup_ratio: 0.1
+  save_steps: 8
 ${training}eval:
   metrics: [accuracy]
 device: cpu
@@ -89,9 +90,19 @@ test('from the CLI: train a teacher, `distill init` a 2-layer student, distil it
   // Chance is 0.5 on these balanced labels; the student must be well above it.
   assert.ok(accuracy >= 0.75, `student accuracy ${accuracy}`);
   const log = engineLog(studentRun);
-  assert.equal(count(log, 'teacher logits: computed for 192 examples'), 1, log); // 128 labelled + 64 unlabeled
-  // 192 rows of 8: 24 steps an epoch, 72 in all.
-  assert.equal(Math.max(...lossByStep(readEvents(studentRun)).keys()), 72);
+  assert.equal(count(log, 'teacher logits: computed for'), 1, log);
+  // The labelled rows left after removing duplicates, then the unlabeled ones: all of them train.
+  const labelled = Number(/examples: (\d+) train/.exec(log)?.[1]);
+  const rows = Number(/teacher logits: computed for (\d+) examples/.exec(log)?.[1]);
+  assert.ok(rows > labelled + 50, `${rows} rows with teacher logits, ${labelled} labelled`);
+  const losses = [...lossByStep(readEvents(studentRun)).values()];
+  assert.equal(losses.length, 8 * Math.ceil(rows / 16));
+  // It learned: the distillation loss of its last steps is well under that of its first.
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  assert.ok(
+    mean(losses.slice(-8)) < 0.5 * mean(losses.slice(0, 8)),
+    `losses ${losses.slice(0, 8)} … ${losses.slice(-8)}`,
+  );
   const student = readSafetensors(join(studentRun, 'final', 'model.safetensors')).tensors;
   assert.ok(!student.has('bert.encoder.layer.2.output.dense.weight'), 'the exported student has 2 layers');
 });
@@ -114,7 +125,7 @@ test('distillation resumes exactly, reading the teacher logits from the cache in
   assert.equal(await resumeRun(resumed, { threads: 1 }), 'completed');
   const log = engineLog(resumed);
   assert.equal(count(log, 'teacher logits: computed'), 1, 'the teacher ran on the first start only');
-  assert.equal(count(log, 'teacher logits: 192 examples read from the cache'), 1, log);
+  assert.equal(count(log, 'examples read from the cache'), 1, log);
   const want = lossByStep(readEvents(whole));
   const got = lossByStep(readEvents(resumed));
   assert.equal(got.size, want.size);
@@ -214,14 +225,14 @@ test('token classification: a student distilled from a NER teacher learns the ta
 task: token-classification
 data: {train: train.jsonl, validation: val.jsonl, max_length: 32}
 training:
-  epochs: 4
+  epochs: 8
   batch_size: 8
   learning_rate: 3.0e-3
 ${training}eval: {metrics: [f1]}
 device: cpu
 `;
   writeFileSync(join(ner, 'teacher.finetune.yaml'), nerConfig(''));
-  writeFileSync(join(ner, 'student.finetune.yaml'), nerConfig('  distillation: {teacher: teacher-run, alpha: 0.7}\n'));
+  writeFileSync(join(ner, 'student.finetune.yaml'), nerConfig('  distillation: {teacher: teacher-run, alpha: 0.5}\n'));
   await trainFromConfig(join(ner, 'teacher.finetune.yaml'), join(ner, 'teacher-run'), { threads: 1 });
   const student = join(ner, 'student-run');
   assert.equal(
@@ -231,7 +242,7 @@ device: cpu
   const f1 = evalMetrics(student).at(-1)?.f1 ?? Number.NaN;
   console.log(`NER teacher f1 ${evalMetrics(join(ner, 'teacher-run')).at(-1)?.f1}, distilled student f1 ${f1}`);
   assert.ok(f1 > 0.8, `student f1 ${f1}`);
-  assert.match(engineLog(student), /teacher logits: computed for 96 examples/);
+  assert.match(engineLog(student), /teacher logits: computed for \d+ examples/);
 });
 
 test('hidden_loss mse: the student also learns the teacher hidden states; a student of another hidden size is refused', {
@@ -247,7 +258,7 @@ test('hidden_loss mse: the student also learns the teacher hidden states; a stud
   const accuracy = lastAccuracy(runDir);
   console.log(`student with hidden_loss mse: accuracy ${accuracy}`);
   assert.ok(accuracy >= 0.75, `accuracy ${accuracy}`);
-  assert.match(engineLog(runDir), /teacher logits: computed for 128 examples/);
+  assert.match(engineLog(runDir), /teacher logits: computed for \d+ examples/);
 
   mkdirSync(join(dir, 'narrow'), { recursive: true });
   writeTinyModel(join(dir, 'narrow'), 'bert', FIXTURE_SENTENCES, 2, { hidden_size: 16, intermediate_size: 32 });
