@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TensorData } from '../graph/types.js';
+import { modelFolderOf } from '../inference/finetuned-model.js';
 import { writeDirAtomic } from '../io/atomic.js';
 import { readHfConfig, writeHfConfig } from '../io/hf-config.js';
 import { TOKENIZER_FILES } from '../io/pretrained.js';
@@ -89,10 +90,11 @@ const SHAPE_KEYS = [
 
 /**
  * training.distillation.student_layers_from_teacher: every_other: the student the run trains is
- * the config's model (its layer count) with the teacher's weights, layers 0, 2, 4, … (written to
+ * the config's model (its layer count) with the teacher's (a run directory's final/ or a folder) weights, layers 0, 2, 4, … (written to
  * `out`, a folder of the run directory). The two must share the family and the layer shape.
  */
-export function studentFromTeacher(studentFolder: string, teacherFolder: string, out: string): StudentInit {
+export function studentFromTeacher(studentFolder: string, teacherPath: string, out: string): StudentInit {
+  const teacherFolder = modelFolderOf(teacherPath);
   const student = readHfConfig(studentFolder);
   const teacher = readHfConfig(teacherFolder);
   for (const key of SHAPE_KEYS)

@@ -13,7 +13,6 @@ import { renderReport, reportJson, withSkipped } from '../data/report.js';
 import { STUDENT_INIT_DIR, studentFromTeacher } from '../distill/init-student.js';
 import { TEACHER_CACHE_DIR } from '../distill/logits-cache.js';
 import { planDistillation } from '../distill/plan.js';
-import { modelFolderOf } from '../inference/finetuned-model.js';
 import { writeDirAtomic, writeTextAtomic } from '../io/atomic.js';
 import { resolveModel } from '../io/hub-download.js';
 import { loraFor, prepareMethod } from '../methods/method.js';
@@ -374,7 +373,7 @@ async function studentModelFolder(
   const d = config.training.distillation;
   if (!d?.student_layers_from_teacher) return model;
   const folder = run.file(STUDENT_INIT_DIR);
-  const made = studentFromTeacher(model.folder, modelFolderOf(d.teacher), folder);
+  const made = studentFromTeacher(model.folder, d.teacher, folder);
   run.log(
     'info',
     `student_layers_from_teacher: the student starts from teacher layers ${made.teacherLayers.join(', ')}`,
