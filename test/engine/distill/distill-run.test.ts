@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -15,10 +15,9 @@ import { TASKS } from '../../../src/engine/tasks/registry.js';
 import { Tokenizer } from '../../../src/engine/tokenize/index.js';
 import { resumeRun, trainFromConfig } from '../../../src/engine/train/finetune.js';
 import { applyDefaults } from '../../../src/shared/config-validate.js';
-import { STOP_REQUEST_FILE } from '../../../src/shared/run-directory.js';
 import { FIXTURE_SENTENCES, nerRows, sentimentRows, toJsonl } from '../../fixtures/datasets.js';
 import { writeTinyModel } from '../../fixtures/tiny-models.js';
-import { evalMetrics, lossByStep, readEvents } from '../helpers/tiny-run.js';
+import { evalMetrics, lossByStep, readEvents, trainUntilStopped } from '../helpers/tiny-run.js';
 
 /**
  * Distillation end to end on generated sentiment data: a 4-layer teacher trained from the CLI, a
@@ -114,14 +113,7 @@ test('distillation resumes exactly, reading the teacher logits from the cache in
   const resumed = join(dir, 'run-resumed');
   assert.equal((await trainFromConfig(studentConfig, whole, { threads: 1 })).outcome, 'completed');
   const stopAt = 30; // mid epoch 2
-  const first = await trainFromConfig(studentConfig, resumed, {
-    threads: 1,
-    progress: (line) => {
-      if (Number(/step (\d+)\//.exec(line)?.[1]) === stopAt) writeFileSync(join(resumed, STOP_REQUEST_FILE), '');
-    },
-  });
-  assert.equal(first.outcome, 'stopped');
-  rmSync(join(resumed, STOP_REQUEST_FILE));
+  await trainUntilStopped(studentConfig, resumed, stopAt);
   assert.equal(await resumeRun(resumed, { threads: 1 }), 'completed');
   const log = engineLog(resumed);
   assert.equal(count(log, 'teacher logits: computed'), 1, 'the teacher ran on the first start only');
