@@ -1,6 +1,7 @@
 import { chatCommand } from './commands/chat.js';
 import { type Command, UsageError } from './commands/command.js';
 import { dataCommand } from './commands/data.js';
+import { distillCommand } from './commands/distill.js';
 import { evaluateCommand, exportCommand, predictCommand } from './commands/model-commands.js';
 import { ngramCommand } from './commands/ngram.js';
 import { scoreCommand } from './commands/score.js';
@@ -35,6 +36,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   chat: chatCommand,
   serve: serveCommand,
   tokenizer: tokenizerCommand,
+  distill: distillCommand,
 };
 
 function help(): string {

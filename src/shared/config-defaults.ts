@@ -1,4 +1,12 @@
-import type { CleanConfig, DataConfig, EvalConfig, FinetuneConfig, LoraConfig, TrainingConfig } from './config.js';
+import type {
+  CleanConfig,
+  DataConfig,
+  DistillationConfig,
+  EvalConfig,
+  FinetuneConfig,
+  LoraConfig,
+  TrainingConfig,
+} from './config.js';
 import type { SweepConfig } from './config-sweep.js';
 import { DEFAULT_RUNS_FOLDER } from './run-directory.js';
 
@@ -82,6 +90,16 @@ export const LORA_DEFAULTS = {
   dropout: 0.05,
   use_rslora: false,
 } as const satisfies Partial<LoraConfig>;
+
+/**
+ * training.distillation: filled in wherever it is given. T = 2 and α = 0.5 are the middle of
+ * what Hinton et al. (2015) and DistilBERT's distiller.py use (T 1-20, α a weight in [0, 1]).
+ */
+export const DISTILLATION_DEFAULTS = {
+  temperature: 2,
+  alpha: 0.5,
+  hidden_loss: 'none',
+} as const satisfies Partial<DistillationConfig>;
 
 /**
  * sweep: filled in wherever a sweep block is given. The TPE, median and ASHA values are Optuna's

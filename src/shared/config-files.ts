@@ -1,4 +1,5 @@
 import { CONFIG_DEFAULTS } from './config-defaults.js';
+import { checkDistillationFiles } from './config-distill-files.js';
 import { TASK_COLUMNS } from './config-rules.js';
 import { diag, replaceEdit } from './config-schema-check.js';
 import { chatTemplateProblem, detectSftFormat, missingSftColumns, type SftFormat } from './config-sft-files.js';
@@ -114,6 +115,7 @@ export async function checkConfigFiles(parsed: ParsedConfig, fs: ConfigFs, confi
       out.push(diag(parsed, 'error', msg, 'column-not-found', ['data', explicit ? columnKey : key], span, fixes));
     }
   }
+  out.push(...(await checkDistillationFiles(parsed, fs, configDir, resolvePath)));
   if (model && trainFormat === 'messages') {
     const problem = await chatTemplateProblem(fs, model.dir, model.name, model.shown);
     const formatNode = nodeAt(parsed.root, ['data', 'format']);

@@ -124,9 +124,36 @@ export function checkRules(parsed: ParsedConfig): Diagnostic[] {
     }
   }
 
+  distillationRules(parsed, out, task, entry);
   methodRules(parsed, out, method, entry);
   out.push(...checkSweep(parsed, hasValidation, metricNames));
   return out;
+}
+
+/** The tasks training.distillation trains (single-label text classification and token classification). */
+export const DISTILLATION_TASKS: readonly string[] = ['text-classification', 'token-classification'];
+
+function distillationRules(
+  parsed: ParsedConfig,
+  out: Diagnostic[],
+  task: string | undefined,
+  entry: (path: string[]) => Entry | undefined,
+): void {
+  const distill = entry(['training', 'distillation']);
+  if (distill && task !== undefined && !DISTILLATION_TASKS.includes(task)) {
+    const msg = `training.distillation trains ${DISTILLATION_TASKS.join(' and ')}, not ${task}.`;
+    out.push(diag(parsed, 'error', msg, 'distillation-task', ['training', 'distillation'], distill.keySpan));
+  }
+  const unlabeled = entry(['data', 'unlabeled']);
+  if (!unlabeled) return;
+  if (!distill) {
+    const fix = { title: "Remove 'unlabeled'", edits: [removeEdit(parsed, unlabeled.removeSpan)] };
+    const msg = 'data.unlabeled is only used with training.distillation (its rows get the teacher loss alone).';
+    out.push(diag(parsed, 'warning', msg, 'unused-key', ['data', 'unlabeled'], unlabeled.keySpan, [fix]));
+  } else if (task !== undefined && task !== 'text-classification') {
+    const msg = `data.unlabeled is read for text-classification only, not ${task}.`;
+    out.push(diag(parsed, 'error', msg, 'unlabeled-task', ['data', 'unlabeled'], unlabeled.keySpan));
+  }
 }
 
 function methodRules(

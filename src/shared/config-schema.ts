@@ -13,6 +13,7 @@
  */
 import { DEVICE_NAMES } from './config.js';
 import { COLUMN_DEFAULTS, CONFIG_DEFAULTS, LORA_DEFAULTS, WARMUP_RATIO_DEFAULT } from './config-defaults.js';
+import { DISTILLATION_SCHEMA } from './config-distill-schema.js';
 import { LAUNCHER_SCHEMA } from './config-launcher.js';
 import { METRIC_NAMES, METRICS } from './config-metrics.js';
 import { SWEEP_SCHEMA } from './config-sweep-schema.js';
@@ -260,6 +261,11 @@ const data: JsonSchema = {
       description:
         'causal-lm prompt-completion and messages rows: what to do with a row longer than max_length tokens.',
     },
+    unlabeled: {
+      ...dataFile,
+      description:
+        "With `training.distillation`, text-classification only: a data file (jsonl, csv, tsv) of rows with a text column and no label, relative to this config file: an unlabeled transfer set the student learns from the teacher's logits alone (the KL term of the loss, no cross-entropy).",
+    },
   },
 };
 
@@ -463,6 +469,7 @@ const training: JsonSchema = {
       description:
         'causal-lm with messages rows: compute the loss on the assistant turns only (each reply and its end-of-turn token, as the chat template renders them); false trains on the whole conversation.',
     },
+    distillation: DISTILLATION_SCHEMA,
   },
 };
 

@@ -1,4 +1,4 @@
-import type { CONFIG_DEFAULTS, LORA_DEFAULTS } from './config-defaults.js';
+import type { CONFIG_DEFAULTS, DISTILLATION_DEFAULTS, LORA_DEFAULTS } from './config-defaults.js';
 import type { LauncherConfig } from './config-launcher.js';
 import type { ResolvedSweepConfig, SweepConfig } from './config-sweep.js';
 import type { TaskName } from './config-tasks.js';
@@ -54,6 +54,7 @@ export interface DataConfig {
   on_bad_rows?: 'error' | 'skip';
   format?: 'text' | 'prompt-completion' | 'messages'; // causal-lm: the rows' layout (default: detected from the first row)
   on_long_rows?: 'truncate' | 'skip'; // causal-lm prompt-completion / messages: a row over max_length
+  unlabeled?: string; // training.distillation: rows without labels, trained on the teacher's logits only
 }
 
 export interface LoraConfig {
@@ -63,6 +64,15 @@ export interface LoraConfig {
   /** Hugging Face module names, e.g. [query, value], or PEFT's `all-linear` (every linear layer but the output head). */
   target_modules?: string[] | 'all-linear';
   use_rslora?: boolean; // scale alpha / sqrt(r) instead of alpha / r
+}
+
+/** training.distillation: a teacher whose logits the student learns from (Hinton et al. 2015). */
+export interface DistillationConfig {
+  teacher: string; // a run directory (its final/) or a Hugging Face folder, relative to the config file
+  temperature?: number; // T: both softmaxes are taken of logits / T
+  alpha?: number; // weight of the KL term; 1 - alpha weighs the cross-entropy on gold labels
+  hidden_loss?: 'none' | 'mse'; // mse: DistilBERT's alignment of the last hidden states as well
+  student_layers_from_teacher?: 'every_other'; // the student starts from the teacher's layers 0, 2, 4, ...
 }
 
 /** Where the weights start: the model folder's checkpoint, or drawn from its config.json. */
@@ -91,6 +101,7 @@ export interface TrainingConfig {
   on_nonfinite?: NonFinitePolicy; // a NaN/Inf loss or gradient norm: fail the run, or skip that update
   completion_only_loss?: boolean; // causal-lm prompt-completion: the loss covers the completion only
   assistant_only_loss?: boolean; // causal-lm messages: the loss covers the assistant turns only
+  distillation?: DistillationConfig;
 }
 
 export interface EarlyStoppingConfig {
@@ -135,6 +146,9 @@ export type ResolvedDataConfig = WithDefaults<Omit<DataConfig, 'clean'>, Default
   clean: ResolvedCleanConfig;
 };
 
+/** training.distillation after defaults. */
+export type ResolvedDistillationConfig = WithDefaults<DistillationConfig, typeof DISTILLATION_DEFAULTS>;
+
 /** training.lora after defaults; target_modules stays optional (the model family's default). */
 export type ResolvedLoraConfig = WithDefaults<LoraConfig, typeof LORA_DEFAULTS>;
 
@@ -150,10 +164,9 @@ type ResolvedMethod =
 
 /** training after defaults; dropout, freeze_layers, save_total_limit and save_steps have none and stay optional. */
 export type ResolvedTrainingConfig = WithDefaults<
-  Omit<TrainingConfig, 'method' | 'lora' | 'warmup_ratio' | 'warmup_steps'>,
+  Omit<TrainingConfig, 'method' | 'lora' | 'warmup_ratio' | 'warmup_steps' | 'distillation'>,
   Defaults['training']
-> &
-  ResolvedWarmup &
+> & { distillation?: ResolvedDistillationConfig } & ResolvedWarmup &
   ResolvedMethod;
 
 /** early_stopping after defaults: metric (the first of eval.metrics, else loss) and mode derived. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -14,9 +14,10 @@ import { encoderRecipe } from '../../src/engine/tasks/encoder/recipe.js';
 import { Tokenizer } from '../../src/engine/tokenize/index.js';
 import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
 import { applyDefaults } from '../../src/shared/config-validate.js';
-import { type RunEvent, STOP_REQUEST_FILE } from '../../src/shared/run-directory.js';
+import type { RunEvent } from '../../src/shared/run-directory.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
+import { trainUntilStopped } from './helpers/tiny-run.js';
 
 /**
  * training.method through `trainFromConfig` on a tiny BERT: frozen weights stay bit-identical,
@@ -256,14 +257,7 @@ test('lora: a run stopped mid-epoch and resumed ends exactly where an uninterrup
   const config = join(dir, 'lora.finetune.yaml');
   const runDir = join(dir, 'run-lora-resumed');
   const stopAt = 7; // mid-epoch 1 (10 steps per epoch), after the first checkpoint-free stretch
-  const first = await trainFromConfig(config, runDir, {
-    threads: 1,
-    progress: (line) => {
-      if (Number(/step (\d+)\//.exec(line)?.[1]) === stopAt) writeFileSync(join(runDir, STOP_REQUEST_FILE), '');
-    },
-  });
-  assert.equal(first.outcome, 'stopped');
-  rmSync(join(runDir, STOP_REQUEST_FILE));
+  await trainUntilStopped(config, runDir, stopAt);
   assert.equal(await resumeRun(runDir, { threads: 1 }), 'completed');
 
   const stepLosses = (d: string) =>

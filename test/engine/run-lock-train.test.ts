@@ -7,11 +7,12 @@ import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
 import { acquireRunLock, hostLockDeps } from '../../src/engine/train/run-lock.js';
-import { type RunEvent, STOP_REQUEST_FILE } from '../../src/shared/run-directory.js';
+import type { RunEvent } from '../../src/shared/run-directory.js';
 import { LOCKED_EXIT_CODE } from '../../src/shared/run-lock.js';
 import { deadPid } from '../extension/helpers.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
+import { trainUntilStopped } from './helpers/tiny-run.js';
 
 /**
  * One job, one engine, with real training on a tiny BERT: two `finetune resume` processes of one
@@ -54,14 +55,7 @@ const events = (runDir: string) =>
 /** Trains until step `stopAt`, then stops: a run to resume, with a checkpoint. */
 async function stoppedRun(name: string, epochs: number, stopAt: number): Promise<string> {
   const runDir = join(dir, name);
-  const { outcome } = await trainFromConfig(writeConfig(join(dir, `cfg-${name}`), epochs), runDir, {
-    threads: 1,
-    progress: (line) => {
-      if (Number(/step (\d+)\//.exec(line)?.[1]) === stopAt) writeFileSync(join(runDir, STOP_REQUEST_FILE), '');
-    },
-  });
-  assert.equal(outcome, 'stopped');
-  rmSync(join(runDir, STOP_REQUEST_FILE));
+  await trainUntilStopped(writeConfig(join(dir, `cfg-${name}`), epochs), runDir, stopAt);
   assert.equal(existsSync(join(runDir, 'lock')), false, 'a stopped run leaves no lock');
   return runDir;
 }

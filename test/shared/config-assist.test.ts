@@ -41,6 +41,7 @@ const TRAINING_KEYS = [
   'on_nonfinite',
   'completion_only_loss',
   'assistant_only_loss',
+  'distillation',
 ];
 
 test('YAML keys: the section from indentation, without the keys already there', () => {

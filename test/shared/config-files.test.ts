@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { nodeConfigFs } from '../../src/engine/commands/validate.js';
 import { type ConfigFs, type Diagnostic, resolvePath, validateConfig } from '../../src/shared/config-validate.js';
-import { r } from './helpers.js';
+import { r, writeUnder } from './helpers.js';
 
 let dir = '';
 
-function write(rel: string, text: string): void {
-  const path = join(dir, rel);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
-}
+const write = (rel: string, text: string): void => writeUnder(dir, rel, text);
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'finetune-config-'));

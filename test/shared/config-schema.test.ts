@@ -6,6 +6,7 @@ import type {
   CleanConfig,
   DataConfig,
   DeviceName,
+  DistillationConfig,
   EarlyStoppingConfig,
   EvalConfig,
   FinetuneConfig,
@@ -20,6 +21,7 @@ import type {
 import {
   COLUMN_DEFAULTS,
   CONFIG_DEFAULTS,
+  DISTILLATION_DEFAULTS,
   LORA_DEFAULTS,
   SWEEP_DEFAULTS,
   WARMUP_RATIO_DEFAULT,
@@ -125,6 +127,7 @@ const KEYS: Record<string, Record<string, true>> = {
     on_bad_rows: true,
     format: true,
     on_long_rows: true,
+    unlabeled: true,
   } satisfies Record<keyof DataConfig, true>,
   'data.clean': {
     normalize: true,
@@ -158,7 +161,15 @@ const KEYS: Record<string, Record<string, true>> = {
     on_nonfinite: true,
     completion_only_loss: true,
     assistant_only_loss: true,
+    distillation: true,
   } satisfies Record<keyof TrainingConfig, true>,
+  'training.distillation': {
+    teacher: true,
+    temperature: true,
+    alpha: true,
+    hidden_loss: true,
+    student_layers_from_teacher: true,
+  } satisfies Record<keyof DistillationConfig, true>,
   'training.lora': { r: true, alpha: true, dropout: true, target_modules: true, use_rslora: true } satisfies Record<
     keyof LoraConfig,
     true
@@ -179,6 +190,14 @@ const ENUMS: Record<string, Record<string, true>> = {
   'training.init': { pretrained: true, scratch: true } satisfies Record<InitName, true>,
   'training.scheduler': { linear: true, cosine: true, constant: true } satisfies Record<SchedulerName, true>,
   'training.on_nonfinite': { stop: true, skip_step: true } satisfies Record<NonFinitePolicy, true>,
+  'training.distillation.hidden_loss': { none: true, mse: true } satisfies Record<
+    NonNullable<DistillationConfig['hidden_loss']>,
+    true
+  >,
+  'training.distillation.student_layers_from_teacher': { every_other: true } satisfies Record<
+    NonNullable<DistillationConfig['student_layers_from_teacher']>,
+    true
+  >,
   device: { auto: true, cpu: true, cuda: true } satisfies Record<DeviceName, true>,
   'sweep.strategy': { tpe: true, random: true, grid: true } satisfies Record<SweepStrategy, true>,
   'sweep.pruner': { none: true, median: true, asha: true } satisfies Record<SweepPrunerName, true>,
@@ -241,6 +260,7 @@ test('every schema default comes from config-defaults.ts, and config-defaults.ts
     ...leaves(COLUMN_DEFAULTS, 'data'),
     ['training.warmup_ratio', WARMUP_RATIO_DEFAULT] as const,
     ...leaves(LORA_DEFAULTS, 'training.lora'),
+    ...leaves(DISTILLATION_DEFAULTS, 'training.distillation'),
     ...leaves(SWEEP_DEFAULTS, 'sweep'),
   ]);
   assert.deepEqual(new Map([...inSchema].sort()), new Map([...expected].sort()));

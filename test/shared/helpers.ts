@@ -1,4 +1,5 @@
-import { dirname } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { LineIndex, type Position } from '../../src/shared/config-tree.js';
 import { MAX_CONFIG_BYTES } from '../../src/shared/limits.js';
 import { CONFIG_FIXTURES } from './config-fixtures.js';
@@ -54,4 +55,11 @@ export function fillToLimit(text: string, line: (i: number) => string): string {
     out += next;
     bytes += size;
   }
+}
+
+/** Writes `text` to `rel` under `dir`, creating the folders on the way (workspace fixtures). */
+export function writeUnder(dir: string, rel: string, text: string): void {
+  const path = join(dir, rel);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
 }

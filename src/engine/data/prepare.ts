@@ -90,6 +90,20 @@ async function loadFile(
   return { examples, layout, file, clean: cleaner, duplicates };
 }
 
+/**
+ * data.unlabeled (distillation's transfer set): text rows without labels, loaded and cleaned as
+ * the training file is, bad rows following data.on_bad_rows.
+ */
+export async function loadUnlabeled(
+  path: string,
+  cfg: ResolvedDataConfig,
+  opts: Pick<PrepareOptions, 'chunkBytes'> = {},
+): Promise<Example[]> {
+  const badRows = new BadRows(cfg.on_bad_rows);
+  const only: PrepareOptions = { task: 'text-classification', format: { rows: 'text' }, baseDir: '', seed: 0, ...opts };
+  return (await loadFile(path, cfg, only, badRows, 'text')).examples;
+}
+
 export async function prepareData(cfg: ResolvedDataConfig, opts: PrepareOptions): Promise<PreparedData> {
   if (cfg.validation !== undefined && cfg.validation_split !== undefined) {
     throw new DataError('config', 'data.validation and data.validation_split are both set', undefined, 'one of them');

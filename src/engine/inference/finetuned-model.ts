@@ -33,7 +33,7 @@ export interface FinetunedModel {
   session: Session;
   lossName: string;
   logitsName: string;
-  evaluate(batch: Batch): Promise<{ loss: number; logits: TensorData }>;
+  evaluate(batch: Batch): Promise<{ loss: number; logits: TensorData; hidden?: TensorData }>;
   dispose(): Promise<void>;
 }
 
@@ -65,7 +65,7 @@ export type Quantize = 'int8';
 
 export async function loadFinetuned(
   path: string,
-  o: { device?: DeviceChoice; maxLength?: number; quantize?: Quantize; threads?: number } = {},
+  o: { device?: DeviceChoice; maxLength?: number; quantize?: Quantize; threads?: number; hidden?: boolean } = {},
 ): Promise<FinetunedModel> {
   const folder = modelFolderOf(path);
   const config = readHfConfig(folder);
@@ -113,11 +113,11 @@ export async function loadFinetuned(
 export async function forwardSession(
   folder: string,
   recipe: { model: EncoderTaskModel; weights: Weights; loadReport: { missing: string[] } },
-  o: { device?: DeviceChoice; quantize?: Quantize; threads?: number },
+  o: { device?: DeviceChoice; quantize?: Quantize; threads?: number; hidden?: boolean },
 ): Promise<{
   session: Session;
   spec: StepGraph;
-  evaluate: (batch: Batch) => Promise<{ loss: number; logits: TensorData }>;
+  evaluate: (batch: Batch) => Promise<{ loss: number; logits: TensorData; hidden?: TensorData }>;
 }> {
   const heads = recipe.loadReport.missing.filter(
     (n) => !n.includes('.embeddings.') && !n.startsWith(`${recipe.model.arch.basePrefix}.`),
@@ -129,6 +129,7 @@ export async function forwardSession(
     weights: recipe.weights,
     trainable: new Set(),
     optimizer: { kind: 'adamw', weightDecay: 0 },
+    ...(o.hidden ? { outputHidden: true } : {}),
   });
   const graph = o.quantize === 'int8' ? quantizeDynamicInt8(spec.graph).graph : spec.graph;
   const session = await createSession(encodeModel(graph), {
@@ -139,7 +140,12 @@ export async function forwardSession(
   const logitsName = spec.logits as string;
   const evaluate = async (batch: Batch) => {
     const out = await session.run(batch);
-    return { loss: (out[lossName]?.data[0] as number) ?? Number.NaN, logits: out[logitsName] as TensorData };
+    const hidden = spec.hidden ? out[spec.hidden] : undefined;
+    return {
+      loss: (out[lossName]?.data[0] as number) ?? Number.NaN,
+      logits: out[logitsName] as TensorData,
+      ...(hidden ? { hidden } : {}),
+    };
   };
   return { session, spec, evaluate };
 }

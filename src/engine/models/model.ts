@@ -33,6 +33,11 @@ export interface ForwardResult {
    * one output, `logits`.
    */
   inferenceOutputs?: Readonly<Record<string, Value>>;
+  /**
+   * The last hidden state the head reads ([B, T, H]; [B, 1, H] where it reads the first token
+   * only), where the model has one: distillation's hidden-state alignment (hidden_loss: mse).
+   */
+  hidden?: Value;
 }
 
 /**
@@ -45,6 +50,11 @@ export interface TrainableModel {
   readonly batchInputs: readonly BatchInput[];
   /** The batch inputs the exported inference graph takes (the training ones minus labels). */
   readonly inferenceInputs: readonly string[];
+  /**
+   * Batch inputs only the train and accumulate graphs take (distillation's teacher logits): the
+   * eval-mode forward of evaluation never reads them, so its graph has no such input.
+   */
+  readonly trainOnlyInputs?: readonly string[];
   forward(
     g: GraphBuilder,
     param: (name: string) => Value,

@@ -53,6 +53,8 @@ export interface StepGraphOptions {
    * LoRA: 3.3 GB resident after creating the sessions, 0.76 GB as inputs).
    */
   frozenAsInputs?: boolean;
+  /** The forward graph outputs the model's last hidden state too (a distillation teacher's, for hidden_loss). */
+  outputHidden?: boolean;
 }
 
 /** A piece of state carried between runs: fed under `input`, produced under `output`. */
@@ -78,6 +80,8 @@ export interface StepGraph {
   loss: string;
   gradNorm?: string;
   logits?: string;
+  /** The last hidden state (buildForward with outputHidden). */
+  hidden?: string;
   state: CarriedState[];
   host?: HostUpdate[];
   /** float32 [5]: gradCoef, squareCoef, stepSize, scaledEps, decayFactor of this step (adamwStepScalars). */
@@ -90,9 +94,14 @@ const GRAD_SUM = '.grad_sum';
 const withGradSum = (g: GraphBuilder, p: Value, grad: Value): Value =>
   g.add(g.input(p.name + GRAD_SUM, 'float32', p.shape ?? []), grad);
 
-function newGraph(name: string, opts: StepGraphOptions) {
+function newGraph(name: string, opts: StepGraphOptions, mode: 'train' | 'eval' = 'train') {
   const g = new GraphBuilder(new Graph(name));
-  const inputs = Object.fromEntries(opts.model.batchInputs.map((b) => [b.name, g.input(b.name, b.dtype, b.shape)]));
+  const trainOnly = new Set(mode === 'eval' ? (opts.model.trainOnlyInputs ?? []) : []);
+  const inputs = Object.fromEntries(
+    opts.model.batchInputs
+      .filter((b) => !trainOnly.has(b.name))
+      .map((b) => [b.name, g.input(b.name, b.dtype, b.shape)]),
+  );
   const values = new Map<string, Value>();
   for (const spec of opts.model.params) {
     const tensor = opts.weights.get(spec.name);
@@ -210,16 +219,25 @@ export function buildAccumulateStep(opts: StepGraphOptions): StepGraph {
     g.output(sum);
     return { input: p.name + GRAD_SUM, output: sum.name, init: 'zeros', param: p.name };
   });
-  return { graph: g.graph, loss: loss.name, state };
+  // Pruned: a model whose loss replaces its task's (distillation) leaves the task loss unread.
+  return { graph: pruneToOutputs(g.graph), loss: loss.name, state };
 }
 
 /** Eval-mode forward with trained params as inputs: loss and logits for evaluation. */
 export function buildForward(opts: StepGraphOptions): StepGraph {
-  const { g, inputs, param } = newGraph('forward', opts);
-  const { loss, logits } = opts.model.forward(g, param, inputs, 'eval');
+  const { g, inputs, param } = newGraph('forward', opts, 'eval');
+  const { loss, logits, hidden } = opts.model.forward(g, param, inputs, 'eval');
   g.output(loss);
   g.output(logits);
-  return { graph: g.graph, loss: loss.name, logits: logits.name, state: [] };
+  if (opts.outputHidden && !hidden) throw new Error('the model has no hidden state to output');
+  if (opts.outputHidden && hidden) g.output(hidden);
+  return {
+    graph: g.graph,
+    loss: loss.name,
+    logits: logits.name,
+    ...(opts.outputHidden && hidden ? { hidden: hidden.name } : {}),
+    state: [],
+  };
 }
 
 /**

@@ -8,8 +8,11 @@ import { createRunDirectory } from '../../shared/node/run-claims.js';
 import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { describeLock } from '../../shared/run-lock.js';
 import { DataError } from '../data/errors.js';
-import { prepareData } from '../data/prepare.js';
+import { loadUnlabeled, prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
+import { STUDENT_INIT_DIR, studentFromTeacher } from '../distill/init-student.js';
+import { TEACHER_CACHE_DIR } from '../distill/logits-cache.js';
+import { planDistillation } from '../distill/plan.js';
 import { writeDirAtomic, writeTextAtomic } from '../io/atomic.js';
 import { resolveModel } from '../io/hub-download.js';
 import { loraFor, prepareMethod } from '../methods/method.js';
@@ -75,13 +78,17 @@ export function loadConfig(path: string): ResolvedConfig {
 }
 
 /** The config with model and data paths made absolute, so the run folder's copy works from anywhere. */
-export function absolutePaths<C extends { model: string; data: { train: string; validation?: string | undefined } }>(
-  config: C,
-  configDir: string,
-): C {
+export function absolutePaths<
+  C extends {
+    model: string;
+    data: { train: string; validation?: string | undefined; unlabeled?: string | undefined };
+    training?: { distillation?: { teacher: string } | undefined } | undefined;
+  },
+>(config: C, configDir: string): C {
   const abs = (p: string | undefined) => (p === undefined ? undefined : resolve(configDir, p));
   const isPath =
     existsSync(resolve(configDir, config.model)) || config.model.startsWith('.') || config.model.startsWith('/');
+  const distillation = config.training?.distillation;
   return {
     ...config,
     model: isPath ? resolve(configDir, config.model) : config.model,
@@ -89,7 +96,16 @@ export function absolutePaths<C extends { model: string; data: { train: string; 
       ...config.data,
       train: resolve(configDir, config.data.train),
       ...(config.data.validation ? { validation: abs(config.data.validation) } : {}),
+      ...(config.data.unlabeled ? { unlabeled: abs(config.data.unlabeled) } : {}),
     },
+    ...(distillation
+      ? {
+          training: {
+            ...config.training,
+            distillation: { ...distillation, teacher: resolve(configDir, distillation.teacher) },
+          },
+        }
+      : {}),
   };
 }
 
@@ -189,7 +205,7 @@ async function train(
 ): Promise<TrainerOutcome> {
   const t = config.training;
   const seed = t.seed;
-  const model = await resolveModel(config.model);
+  const model = await studentModelFolder(config, await resolveModel(config.model), run);
   run.log('info', `model: ${config.model} -> ${model.folder}`);
   const tokenizer = Tokenizer.fromFolder(model.folder);
   const modelConfig = readJsonBounded(
@@ -302,10 +318,33 @@ async function trainOn(
   }
   const bestMetric = ev.early_stopping?.metric ?? metrics[0] ?? 'loss';
   const batchSize = t.batch_size;
+  if (t.distillation && !examples.prepared) {
+    throw new DataError(
+      'config',
+      'training.distillation needs the training rows in memory: it does not combine with data.streaming or a folder of texts',
+      undefined,
+      'data.streaming: false and a data file',
+    );
+  }
+  const distill = t.distillation
+    ? await planDistillation({
+        config,
+        recipe,
+        model: method.model,
+        examples: examples.prepared ?? [],
+        encoded: train,
+        unlabeled: config.data.unlabeled ? await loadUnlabeled(config.data.unlabeled, config.data) : [],
+        cacheDir: run.file(TEACHER_CACHE_DIR),
+        device: o.device ?? config.device,
+        ...(o.threads === undefined ? {} : { threads: o.threads }),
+        batchSize,
+        log: (line) => run.log('info', line),
+      })
+    : undefined;
   return runTrainer({
     run,
     runner: {
-      model: method.model,
+      model: distill?.model ?? method.model,
       weights: method.weights,
       trainable: method.trainable,
       optimizer,
@@ -335,9 +374,9 @@ async function trainOn(
       ...(ev.early_stopping ? { earlyStoppingPatience: ev.early_stopping.patience } : {}),
       onNonFinite: t.on_nonfinite,
     },
-    train,
+    train: distill?.train ?? train,
     ...(validation ? { validation } : {}),
-    collate: examples.collate,
+    collate: distill ? (items, at) => distill.collate(items, at) : examples.collate,
     ...(examples.collateStep ? { collateStep: examples.collateStep } : {}),
     tokensOf: examples.tokensOf,
     evaluate: (runner, items) => examples.evaluate(runner, items, metrics, batchSize),
@@ -357,6 +396,26 @@ async function trainOn(
         }
       : {}),
   });
+}
+
+/**
+ * The model folder the run trains: the config's, or with distillation's student_layers_from_teacher
+ * the teacher's every other layer in the config model's layer count (run directory's student-init/).
+ */
+async function studentModelFolder(
+  config: ResolvedConfig,
+  model: { folder: string },
+  run: RunDirectory,
+): Promise<{ folder: string }> {
+  const d = config.training.distillation;
+  if (!d?.student_layers_from_teacher) return model;
+  const folder = run.file(STUDENT_INIT_DIR);
+  const made = studentFromTeacher(model.folder, d.teacher, folder);
+  run.log(
+    'info',
+    `student_layers_from_teacher: the student starts from teacher layers ${made.teacherLayers.join(', ')}`,
+  );
+  return { folder };
 }
 
 function progressBar(step: number, total: number, loss: number, width = 30): string {

@@ -15,6 +15,8 @@ import type { TrainerSetup } from './trainer.js';
  */
 /** What the trainer reads of the examples, in memory or from a tokenized-corpus cache. */
 export interface RunExamples {
+  /** The prepared rows behind `train` (in memory only; a streamed corpus has none). */
+  prepared?: PreparedData['train'];
   train: readonly unknown[];
   validation: readonly unknown[] | undefined;
   collate: TrainerSetup<unknown>['collate'];
@@ -60,6 +62,7 @@ export async function inMemoryExamples(
     );
   }
   return {
+    prepared: data.train,
     train,
     validation,
     collate: (examples, at) => recipe.collate(examples, at),

@@ -1,6 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunEvent } from '../../../src/shared/run-directory.js';
+import { trainFromConfig } from '../../../src/engine/train/finetune.js';
+import { type RunEvent, STOP_REQUEST_FILE } from '../../../src/shared/run-directory.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../../fixtures/datasets.js';
 import { writeTinyModel } from '../../fixtures/tiny-models.js';
 
@@ -56,4 +58,19 @@ export function lossByStep(events: readonly RunEvent[]): Map<number, number> {
   const losses = new Map<number, number>();
   for (const e of events) if (e.type === 'step') losses.set(e.step, e.loss);
   return new Map([...losses].sort(([a], [b]) => a - b));
+}
+
+/**
+ * Trains `config` into `runDir` until optimizer step `stopAt`, where a stop request (the panel's
+ * Stop) ends it as `stopped`; the request is then removed, leaving a run to resume.
+ */
+export async function trainUntilStopped(config: string, runDir: string, stopAt: number): Promise<void> {
+  const { outcome } = await trainFromConfig(config, runDir, {
+    threads: 1,
+    progress: (line) => {
+      if (Number(/step (\d+)\//.exec(line)?.[1]) === stopAt) writeFileSync(join(runDir, STOP_REQUEST_FILE), '');
+    },
+  });
+  assert.equal(outcome, 'stopped');
+  rmSync(join(runDir, STOP_REQUEST_FILE));
 }

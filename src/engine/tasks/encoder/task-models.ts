@@ -57,7 +57,8 @@ function buildModel(
       const ctx = encoderBlockContext(g, param, mode, arch, o.adapters);
       const out = encode(ctx, arch, values, { firstTokenOnly: head.firstTokenOnly });
       const logits = g.scope('head', () => head.forward(ctx, out, headDropout, arch));
-      return { loss: g.scope('loss', () => loss(g, logits, values.labels as Value)), logits };
+      const taskLoss = g.scope('loss', () => loss(g, logits, values.labels as Value));
+      return { loss: taskLoss, logits, hidden: out.sequence };
     },
   };
 }
