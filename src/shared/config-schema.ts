@@ -15,6 +15,7 @@ import { DEVICE_NAMES } from './config.js';
 import { COLUMN_DEFAULTS, CONFIG_DEFAULTS, LORA_DEFAULTS, WARMUP_RATIO_DEFAULT } from './config-defaults.js';
 import { LAUNCHER_SCHEMA } from './config-launcher.js';
 import { METRIC_NAMES, METRICS } from './config-metrics.js';
+import { SEQ2SEQ_DATA_SCHEMA, SEQ2SEQ_TRAINING_SCHEMA } from './config-seq2seq-schema.js';
 import { SWEEP_SCHEMA } from './config-sweep-schema.js';
 import { TASK_DOCS, TASK_NAMES } from './config-tasks.js';
 
@@ -214,6 +215,7 @@ const data: JsonSchema = {
       description:
         'masked-lm only: one example per text (truncated to max_length) instead of all texts concatenated and cut into max_length blocks (run_mlm.py group_texts).',
     },
+    ...SEQ2SEQ_DATA_SCHEMA,
     on_bad_rows: {
       type: 'string',
       enum: ['error', 'skip'],
@@ -450,6 +452,7 @@ const training: JsonSchema = {
       description:
         'causal-lm with messages rows: compute the loss on the assistant turns only (each reply and its end-of-turn token, as the chat template renders them); false trains on the whole conversation.',
     },
+    ...SEQ2SEQ_TRAINING_SCHEMA,
   },
 };
 

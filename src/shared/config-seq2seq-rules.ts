@@ -1,3 +1,4 @@
+import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { diag, removeEdit } from './config-schema-check.js';
 import { type Diagnostic, entryAt, nodeAt, type ParsedConfig } from './config-tree.js';
 
@@ -22,7 +23,9 @@ export function checkSeq2SeqRules(parsed: ParsedConfig, task: string | undefined
       ['training', 'label_smoothing'] as const,
     ]) {
       const e = entry([section, key]);
-      if (!e) continue;
+      // A default value changes nothing (a config with every default written out stays quiet).
+      const dflt = (CONFIG_DEFAULTS[section] as Readonly<Record<string, unknown>>)[key];
+      if (!e || (e.value.kind === 'scalar' && dflt !== undefined && e.value.value === dflt)) continue;
       const remove = { title: `Remove '${key}'`, edits: [removeEdit(parsed, e.removeSpan)] };
       const msg = `${key} is only used by translation and summarization, not by ${task}.`;
       out.push(diag(parsed, 'warning', msg, 'unused-key', [section, key], e.keySpan, [remove]));

@@ -123,6 +123,13 @@ const KEYS: Record<string, Record<string, true>> = {
     on_bad_rows: true,
     format: true,
     on_long_rows: true,
+    source_column: true,
+    target_column: true,
+    source_lang: true,
+    target_lang: true,
+    source_prefix: true,
+    max_source_length: true,
+    max_target_length: true,
   } satisfies Record<keyof DataConfig, true>,
   'data.clean': {
     normalize: true,
@@ -156,6 +163,7 @@ const KEYS: Record<string, Record<string, true>> = {
     on_nonfinite: true,
     completion_only_loss: true,
     assistant_only_loss: true,
+    label_smoothing: true,
   } satisfies Record<keyof TrainingConfig, true>,
   'training.lora': { r: true, alpha: true, dropout: true, target_modules: true, use_rslora: true } satisfies Record<
     keyof LoraConfig,
@@ -172,6 +180,8 @@ const ENUMS: Record<string, Record<string, true>> = {
     'question-answering': true,
     'causal-lm': true,
     'masked-lm': true,
+    translation: true,
+    summarization: true,
   } satisfies Record<TaskName, true>,
   'training.method': { full: true, freeze: true, lora: true } satisfies Record<MethodName, true>,
   'training.init': { pretrained: true, scratch: true } satisfies Record<InitName, true>,
@@ -259,7 +269,10 @@ test('applyDefaults fills in every default ResolvedConfig requires, for every ta
 
 test('a config with every default filled in is valid', () => {
   for (const task of Object.keys(ENUMS.task ?? {})) {
-    const config = applyDefaults({ model: 'org/model', task, data: { train: 'train.jsonl', validation_split: 0.1 } });
+    // translation and summarization have no default columns: a config names its source and target.
+    const named = ['translation', 'summarization'].includes(task) ? { source_column: 'src', target_column: 'tgt' } : {};
+    const data = { train: 'train.jsonl', validation_split: 0.1, ...named };
+    const config = applyDefaults({ model: 'org/model', task, data });
     const { diagnostics } = validateConfigText(JSON.stringify(config, null, 2), 'json');
     assert.deepEqual(diagnostics, [], task);
   }

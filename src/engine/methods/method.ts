@@ -127,10 +127,11 @@ export function prepareMethod(
     what = plan.description;
   } else {
     if (!lora) throw new Error('method lora: the adapters were not handed to the recipe');
-    // PEFT's CAUSAL_LM adapters save no modules_to_save: a pretrained LM head (untied lm_head) stays
-    // frozen like the rest of the base; only one the checkpoint lacked is trained.
-    const causal = TASKS[config.task].peftTaskType === 'CAUSAL_LM';
-    const head = causal ? layout.head.filter((p) => fresh.has(p)) : layout.head;
+    // PEFT's CAUSAL_LM and SEQ_2_SEQ_LM adapters save no modules_to_save: a pretrained LM head
+    // (untied lm_head) stays frozen like the rest of the base; only one the checkpoint lacked is
+    // trained. (T5's weights have no base prefix, so all of them count as head here.)
+    const lmHead = ['CAUSAL_LM', 'SEQ_2_SEQ_LM'].includes(TASKS[config.task].peftTaskType ?? '');
+    const head = lmHead ? layout.head.filter((p) => fresh.has(p)) : layout.head;
     const fullyTrained = new Set([...head, ...freshBase]);
     lora.plan(recipe.model, fullyTrained);
     model = lora.wrap(recipe.model);
