@@ -10,14 +10,17 @@ import { openModel } from '../../src/engine/inference/open-model.js';
 import { readHfConfig } from '../../src/engine/io/hf-config.js';
 import { loadPretrained } from '../../src/engine/io/pretrained.js';
 import { readSafetensors } from '../../src/engine/io/safetensors.js';
+import { prepareMethod } from '../../src/engine/methods/method.js';
 import { HfConfigReader } from '../../src/engine/models/hf-config.js';
 import { seq2seqFamilyOf } from '../../src/engine/models/registry.js';
 import { seq2seqLmModel, shiftRight } from '../../src/engine/models/seq2seq.js';
 import { createSession } from '../../src/engine/runtime.js';
 import { buildInference } from '../../src/engine/step/step-graph.js';
+import { TASKS } from '../../src/engine/tasks/registry.js';
 import { Tokenizer } from '../../src/engine/tokenize/index.js';
 import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
 import { RunDirectory } from '../../src/engine/train/run-dir.js';
+import { applyDefaults } from '../../src/shared/config-validate.js';
 import { toJsonl } from '../fixtures/datasets.js';
 import { toyPairs, writeTinyT5 } from '../fixtures/tiny-t5.js';
 import { evalMetrics, lossByStep, readEvents } from './helpers/tiny-run.js';
@@ -213,4 +216,26 @@ test('LoRA on q and v (PEFT SEQ_2_SEQ_LM): only adapters train, the merged expor
   const [first, last] = [evals[0]?.loss as number, evals.at(-1)?.loss as number];
   process.stdout.write(`# LoRA eval loss ${first.toFixed(3)} -> ${last.toFixed(3)}\n`);
   assert.ok(last < first, `LoRA eval loss ${first} -> ${last}`);
+});
+
+test('method freeze is refused on an encoder-decoder, naming the methods that work', () => {
+  const model = join(dir, 'model');
+  const config = applyDefaults({
+    model,
+    task: 'translation',
+    data: { train: 'x.jsonl', source_lang: 'en', target_lang: 'toy' },
+    training: { method: 'freeze', freeze_layers: 'all' },
+  });
+  const recipe = TASKS.translation.recipe({
+    config,
+    modelDir: model,
+    tokenizer: Tokenizer.fromFolder(model),
+    labelSet: undefined,
+    seed: 1,
+  });
+  const o = { modelType: 't5', seed: 1, optimizer: { kind: 'adamw', weightDecay: 0 } as const, accumulation: 1 };
+  assert.throws(
+    () => prepareMethod(config, recipe, o),
+    /method freeze: no base model layers found in this t5 model .*use method full or lora/,
+  );
 });

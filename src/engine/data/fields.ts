@@ -1,8 +1,9 @@
 import { DataError, type Source, typeName } from './errors.js';
 import type { RawRow } from './records.js';
 
-/** Reading one field of a row, with the errors that name the field, the line and what was expected. */
+// Reading one field of a row, with the errors that name the field, the line and what was expected.
 
+/** Where a field is: the row, and for CSV/TSV its column. */
 export function at(row: RawRow, name: string): Source {
   const column = row.column(name);
   return column === undefined ? row.source : { ...row.source, column };

@@ -116,6 +116,11 @@ export function prepareMethod(
     trainable = new Set(all);
     what = 'every weight trained';
   } else if (name === 'freeze') {
+    // Encoder-decoders (T5) keep their weights under no base prefix, so no layers are told apart here.
+    if (layout.embeddings.length === 0 && layout.layers.length === 0)
+      throw new Error(
+        `method freeze: no base model layers found in this ${o.modelType} model (an encoder-decoder has two stacks, which freeze_layers does not count yet); use method full or lora`,
+      );
     if (t.freeze_layers === 'all' && layout.head.length === 0 && freshBase.length === 0) {
       throw new Error(
         'method freeze with freeze_layers all: this model has no head weights of its own (a causal LM head is tied to the token embeddings), so nothing would be trained; freeze a number of layers instead',
