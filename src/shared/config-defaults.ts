@@ -40,6 +40,9 @@ export const CONFIG_DEFAULTS = {
     line_by_line: false,
     on_bad_rows: 'error',
     on_long_rows: 'truncate',
+    // run_translation.py's and run_summarization.py's defaults.
+    max_source_length: 1024,
+    max_target_length: 128,
   },
   training: {
     method: 'full',
@@ -59,6 +62,8 @@ export const CONFIG_DEFAULTS = {
     // TRL's SFTConfig defaults: train on what the model should say, not on what it is given.
     completion_only_loss: true,
     assistant_only_loss: true,
+    // Trainer's label_smoothing_factor: none.
+    label_smoothing: 0,
   },
   eval: {
     every: 'epoch',

@@ -2,6 +2,7 @@ import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { checkDistillationFiles } from './config-distill-files.js';
 import { TASK_COLUMNS } from './config-rules.js';
 import { diag, replaceEdit } from './config-schema-check.js';
+import { SEQ2SEQ_TASKS } from './config-seq2seq-rules.js';
 import { chatTemplateProblem, detectSftFormat, missingSftColumns, type SftFormat } from './config-sft-files.js';
 import { closest, type Diagnostic, nodeAt, type ParsedConfig, type ScalarNode, type Span } from './config-tree.js';
 import { jsonlHead } from './jsonl-head.js';
@@ -198,6 +199,16 @@ export const DECODER_TYPES: ReadonlySet<string> = new Set([
   'bloom',
   'falcon',
 ]);
+export const SEQ2SEQ_TYPES: ReadonlySet<string> = new Set([
+  't5',
+  'mt5',
+  'umt5',
+  'longt5',
+  'bart',
+  'mbart',
+  'marian',
+  'pegasus',
+]);
 /**
  * RoBERTa-style models offset positions by padding_idx + 1, so two embeddings are never used (the
  * engine's families with padding-offset positions; a test holds the two together).
@@ -356,6 +367,16 @@ function modelLimits(parsed: ParsedConfig, config: Record<string, unknown>, rel:
       /For(MaskedLM|PreTraining|SequenceClassification|TokenClassification|QuestionAnswering|MultipleChoice)$/.test(a),
     ) || ENCODER_TYPES.has(modelType);
   if (typeof taskName !== 'string') return;
+  const seq2seq =
+    archs.some((a) => a.endsWith('ForConditionalGeneration')) || (archs.length === 0 && SEQ2SEQ_TYPES.has(modelType));
+  if (SEQ2SEQ_TASKS.includes(taskName) !== seq2seq) {
+    const msg = seq2seq
+      ? `'${rel}' is an encoder-decoder (${arch}); ${taskName} needs ${taskName === 'causal-lm' ? 'a decoder such as GPT-2' : 'an encoder such as BERT'}.`
+      : `'${rel}' is not an encoder-decoder (${arch}); ${taskName} needs one such as T5 or flan-T5.`;
+    out.push(diag(parsed, 'warning', msg, 'task-architecture', ['model'], modelSpan));
+    return;
+  }
+  if (seq2seq) return;
   if (taskName === 'causal-lm' && encoder && !decoder)
     out.push(
       diag(

@@ -2,6 +2,7 @@ import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { EVAL_LOSS, METRIC_NAMES, metricDirection } from './config-metrics.js';
 import { METRIC_TASKS } from './config-schema.js';
 import { diag, type Path, removeEdit } from './config-schema-check.js';
+import { checkSeq2SeqRules } from './config-seq2seq-rules.js';
 import { checkSweep } from './config-sweep-rules.js';
 import { TASK_DOCS, TASK_NAMES } from './config-tasks.js';
 import {
@@ -25,7 +26,15 @@ export const TASK_COLUMNS: Readonly<Record<string, Readonly<Record<string, strin
   TASK_NAMES.map((name) => [name, TASK_DOCS[name].columns]),
 );
 
-const ALL_COLUMNS = ['text_column', 'text_pair_column', 'label_column', 'tokens_column', 'tags_column'];
+const ALL_COLUMNS = [
+  'text_column',
+  'text_pair_column',
+  'label_column',
+  'tokens_column',
+  'tags_column',
+  'source_column',
+  'target_column',
+];
 
 /** Metrics where lower is better; early stopping defaults to mode `min` for these. */
 export const LOWER_IS_BETTER: ReadonlySet<string> = new Set(
@@ -125,6 +134,7 @@ export function checkRules(parsed: ParsedConfig): Diagnostic[] {
   }
 
   distillationRules(parsed, out, task, entry);
+  out.push(...checkSeq2SeqRules(parsed, task));
   methodRules(parsed, out, method, entry);
   out.push(...checkSweep(parsed, hasValidation, metricNames));
   return out;

@@ -16,6 +16,7 @@ import { COLUMN_DEFAULTS, CONFIG_DEFAULTS, LORA_DEFAULTS, WARMUP_RATIO_DEFAULT }
 import { DISTILLATION_SCHEMA } from './config-distill-schema.js';
 import { LAUNCHER_SCHEMA } from './config-launcher.js';
 import { METRIC_NAMES, METRICS } from './config-metrics.js';
+import { SEQ2SEQ_DATA_SCHEMA, SEQ2SEQ_TRAINING_SCHEMA } from './config-seq2seq-schema.js';
 import { SWEEP_SCHEMA } from './config-sweep-schema.js';
 import { TASK_DOCS, TASK_NAMES } from './config-tasks.js';
 
@@ -228,6 +229,7 @@ const data: JsonSchema = {
       minimum: 1,
       description: 'With `streaming`: the threads that tokenize the corpus (default: one per CPU core).',
     },
+    ...SEQ2SEQ_DATA_SCHEMA,
     on_bad_rows: {
       type: 'string',
       enum: ['error', 'skip'],
@@ -470,6 +472,7 @@ const training: JsonSchema = {
         'causal-lm with messages rows: compute the loss on the assistant turns only (each reply and its end-of-turn token, as the chat template renders them); false trains on the whole conversation.',
     },
     distillation: DISTILLATION_SCHEMA,
+    ...SEQ2SEQ_TRAINING_SCHEMA,
   },
 };
 

@@ -33,6 +33,17 @@ export const TASK_DOCS = {
       'Predict masked tokens (BERT-style pre-training): continue pre-training an encoder on domain text, or pre-train one from scratch.',
     columns: { text_column: COLUMN_DEFAULTS.text_column },
   },
+  // The seq2seq columns have no defaults: a dataset names its columns, or its languages (source_lang).
+  translation: {
+    description:
+      'Translate a text into another language with an encoder-decoder model (T5, mT5, flan-T5), as run_translation.py trains it.',
+    columns: { source_column: undefined, target_column: undefined },
+  },
+  summarization: {
+    description:
+      'Write a summary of a text with an encoder-decoder model (T5, flan-T5), as run_summarization.py trains it.',
+    columns: { source_column: undefined, target_column: undefined },
+  },
 } as const satisfies Readonly<
   Record<string, { description: string; columns: Readonly<Record<string, string | undefined>> }>
 >;

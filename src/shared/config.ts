@@ -55,6 +55,13 @@ export interface DataConfig {
   format?: 'text' | 'prompt-completion' | 'messages'; // causal-lm: the rows' layout (default: detected from the first row)
   on_long_rows?: 'truncate' | 'skip'; // causal-lm prompt-completion / messages: a row over max_length
   unlabeled?: string; // training.distillation: rows without labels, trained on the teacher's logits only
+  source_column?: string; // translation / summarization: the input text (with target_column)
+  target_column?: string; // translation / summarization: the text to produce
+  source_lang?: string; // translation rows {"translation": {<source_lang>: …, <target_lang>: …}}
+  target_lang?: string;
+  source_prefix?: string; // prepended to every source, e.g. "translate English to German: " (T5)
+  max_source_length?: number; // translation / summarization: sources truncated to this many tokens
+  max_target_length?: number; // translation / summarization: targets (labels) truncated to this many tokens
 }
 
 export interface LoraConfig {
@@ -102,6 +109,7 @@ export interface TrainingConfig {
   completion_only_loss?: boolean; // causal-lm prompt-completion: the loss covers the completion only
   assistant_only_loss?: boolean; // causal-lm messages: the loss covers the assistant turns only
   distillation?: DistillationConfig;
+  label_smoothing?: number; // translation / summarization: transformers' label_smoothing_factor
 }
 
 export interface EarlyStoppingConfig {

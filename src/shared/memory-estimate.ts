@@ -53,10 +53,13 @@ export const DEFAULT_LORA_TARGETS: ReadonlySet<string> = new Set([
   'v_lin',
   'layer_1',
   'layer_2',
+  'q', // T5's attention projections (PEFT's default for T5 is q and v)
+  'v',
 ]);
 
 /** Weights that are embeddings or the output head: never LoRA targets, even under all-linear. */
-const NOT_LINEAR = /(^|\.)(embed_tokens|wte|wpe|lm_head|word_embeddings|position_embeddings|token_type_embeddings)\./;
+const NOT_LINEAR =
+  /(^|\.)(embed_tokens|wte|wpe|lm_head|word_embeddings|position_embeddings|token_type_embeddings|shared|relative_attention_bias)\./;
 
 export function parameterCount(tensors: readonly TensorShape[]): number {
   return tensors.reduce((sum, [, shape]) => sum + shape.reduce((a, b) => a * b, 1), 0);
@@ -111,10 +114,10 @@ function num(config: Record<string, unknown>, ...keys: string[]): number | undef
 export function modelDims(config: Record<string, unknown>): ModelDims | undefined {
   const hidden = num(config, 'hidden_size', 'n_embd', 'd_model', 'dim');
   const layers = num(config, 'num_hidden_layers', 'n_layer', 'num_layers', 'n_layers');
-  const heads = num(config, 'num_attention_heads', 'n_head', 'n_heads');
+  const heads = num(config, 'num_attention_heads', 'n_head', 'n_heads', 'num_heads');
   const vocab = num(config, 'vocab_size');
   if (!hidden || !layers || !heads || !vocab) return undefined;
-  const intermediate = num(config, 'intermediate_size', 'n_inner', 'hidden_dim') ?? 4 * hidden;
+  const intermediate = num(config, 'intermediate_size', 'n_inner', 'hidden_dim', 'd_ff') ?? 4 * hidden;
   return { hidden, intermediate, layers, heads, vocab };
 }
 

@@ -5,11 +5,12 @@ import { TASK_NAMES, type TaskName } from './config-tasks.js';
  * src/shared can't import the engine's family registry (src/engine/models/registry.ts), so the
  * table is here and test/engine/model-support.test.ts holds it equal to the registry (encoder
  * families: the three encoder tasks; those with a masked-LM head: masked-lm; decoders and XLNet's
- * permutation LM: causal-lm).
+ * permutation LM: causal-lm; encoder-decoders: translation and summarization).
  */
 const ENCODERS = ['bert', 'roberta', 'xlm-roberta', 'camembert', 'distilbert', 'albert', 'electra', 'xlnet'] as const;
 const MASKED_LM = ['bert', 'roberta', 'xlm-roberta', 'camembert', 'distilbert', 'albert', 'electra'] as const;
 const CAUSAL_LM = ['gpt2', 'llama', 'mistral', 'qwen2', 'qwen3', 'phi3', 'xlnet'] as const;
+const SEQ2SEQ = ['t5', 'mt5'] as const;
 
 export const TASK_MODEL_TYPES: Readonly<Record<TaskName, readonly string[]>> = {
   'text-classification': ENCODERS,
@@ -17,6 +18,8 @@ export const TASK_MODEL_TYPES: Readonly<Record<TaskName, readonly string[]>> = {
   'question-answering': ENCODERS,
   'causal-lm': CAUSAL_LM,
   'masked-lm': MASKED_LM,
+  translation: SEQ2SEQ,
+  summarization: SEQ2SEQ,
 };
 
 /** The tasks the engine trains a `model_type` for, in TASK_NAMES order (none: not supported). */

@@ -13,7 +13,7 @@ import {
 } from '../../src/engine/tasks/encoder/task-models.js';
 import { StepRunner } from '../../src/engine/train/step-runner.js';
 import { type Example, markerTask } from '../../src/engine/train/synthetic.js';
-import { DECODER_TYPES, ENCODER_TYPES, OFFSET_POSITIONS } from '../../src/shared/config-files.js';
+import { DECODER_TYPES, ENCODER_TYPES, OFFSET_POSITIONS, SEQ2SEQ_TYPES } from '../../src/shared/config-files.js';
 import { FAMILY_NAMES, type FamilyName, tinyConfig } from '../fixtures/tiny-configs.js';
 
 const VOCAB = 40;
@@ -93,7 +93,7 @@ test('maxSequenceLength: RoBERTa-style positions leave padding_idx + 1 slots, ot
 
 test('registry: the shared validator knows every engine family under its kind, and the offset-position types', () => {
   for (const family of FAMILIES) {
-    const known = family.kind === 'encoder' ? ENCODER_TYPES : DECODER_TYPES;
+    const known = { encoder: ENCODER_TYPES, decoder: DECODER_TYPES, seq2seq: SEQ2SEQ_TYPES }[family.kind];
     for (const type of family.modelTypes)
       assert.ok(known.has(type), `${type} (${family.kind}) missing in config-files`);
   }

@@ -16,6 +16,9 @@ test("the shared table of model_types per task is the engine's registry", () => 
   assert.deepEqual(sorted(TASK_MODEL_TYPES['masked-lm']), sorted(mlm));
   // causal-lm: the decoders, and XLNet's permutation LM (tasks/causal-lm/index.ts dispatches on it).
   assert.deepEqual(sorted(TASK_MODEL_TYPES['causal-lm']), sorted([...decoders, 'xlnet']));
+  const seq2seq = FAMILIES.filter((f) => f.kind === 'seq2seq').flatMap((f) => f.modelTypes);
+  for (const task of ['translation', 'summarization'] as const)
+    assert.deepEqual(sorted(TASK_MODEL_TYPES[task]), sorted(seq2seq), task);
   assert.deepEqual(sorted(Object.keys(TASK_MODEL_TYPES)), sorted(TASK_NAMES));
   assert.deepEqual(sorted(Object.keys(TASKS)), sorted(TASK_NAMES));
 });

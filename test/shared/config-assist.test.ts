@@ -42,6 +42,7 @@ const TRAINING_KEYS = [
   'completion_only_loss',
   'assistant_only_loss',
   'distillation',
+  'label_smoothing',
 ];
 
 test('YAML keys: the section from indentation, without the keys already there', () => {
@@ -92,7 +93,15 @@ test('YAML values: enum values with their descriptions, booleans, defaults', () 
   const task = complete('model: x\ntask: te|\n');
   assert.deepEqual(
     task.items.map((i) => i.label),
-    ['text-classification', 'token-classification', 'question-answering', 'causal-lm', 'masked-lm'],
+    [
+      'text-classification',
+      'token-classification',
+      'question-answering',
+      'causal-lm',
+      'masked-lm',
+      'translation',
+      'summarization',
+    ],
   );
   assert.deepEqual(task.range, r(1, 6, 1, 8));
   assert.match(task.items[0]?.documentation ?? '', /^Assign a label to a text/);

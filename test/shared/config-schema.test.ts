@@ -128,6 +128,13 @@ const KEYS: Record<string, Record<string, true>> = {
     format: true,
     on_long_rows: true,
     unlabeled: true,
+    source_column: true,
+    target_column: true,
+    source_lang: true,
+    target_lang: true,
+    source_prefix: true,
+    max_source_length: true,
+    max_target_length: true,
   } satisfies Record<keyof DataConfig, true>,
   'data.clean': {
     normalize: true,
@@ -162,6 +169,7 @@ const KEYS: Record<string, Record<string, true>> = {
     completion_only_loss: true,
     assistant_only_loss: true,
     distillation: true,
+    label_smoothing: true,
   } satisfies Record<keyof TrainingConfig, true>,
   'training.distillation': {
     teacher: true,
@@ -185,6 +193,8 @@ const ENUMS: Record<string, Record<string, true>> = {
     'question-answering': true,
     'causal-lm': true,
     'masked-lm': true,
+    translation: true,
+    summarization: true,
   } satisfies Record<TaskName, true>,
   'training.method': { full: true, freeze: true, lora: true } satisfies Record<MethodName, true>,
   'training.init': { pretrained: true, scratch: true } satisfies Record<InitName, true>,
@@ -281,7 +291,10 @@ test('applyDefaults fills in every default ResolvedConfig requires, for every ta
 
 test('a config with every default filled in is valid', () => {
   for (const task of Object.keys(ENUMS.task ?? {})) {
-    const config = applyDefaults({ model: 'org/model', task, data: { train: 'train.jsonl', validation_split: 0.1 } });
+    // translation and summarization have no default columns: a config names its source and target.
+    const named = ['translation', 'summarization'].includes(task) ? { source_column: 'src', target_column: 'tgt' } : {};
+    const data = { train: 'train.jsonl', validation_split: 0.1, ...named };
+    const config = applyDefaults({ model: 'org/model', task, data });
     const { diagnostics } = validateConfigText(JSON.stringify(config, null, 2), 'json');
     assert.deepEqual(diagnostics, [], task);
   }

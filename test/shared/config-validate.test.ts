@@ -246,6 +246,8 @@ test('resolveConfig fills in defaults, and returns no config when there is an er
       line_by_line: false,
       on_bad_rows: 'error',
       on_long_rows: 'truncate',
+      max_source_length: 1024,
+      max_target_length: 128,
     },
     training: {
       method: 'lora',
@@ -265,6 +267,7 @@ test('resolveConfig fills in defaults, and returns no config when there is an er
       on_nonfinite: 'stop',
       completion_only_loss: true,
       assistant_only_loss: true,
+      label_smoothing: 0,
     },
     eval: { every: 500, metrics: ['f1'], early_stopping: { patience: 2, metric: 'f1', mode: 'max' } },
     output_dir: '.finetune/runs',

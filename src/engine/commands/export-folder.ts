@@ -7,7 +7,8 @@ import { readHfConfig } from '../io/hf-config.js';
 import { loadPretrained, savePretrained } from '../io/pretrained.js';
 import { HfConfigReader } from '../models/hf-config.js';
 import type { TrainableModel, Weights } from '../models/model.js';
-import { encoderFamilyOf } from '../models/registry.js';
+import { encoderFamilyOf, seq2seqFamilyOf } from '../models/registry.js';
+import { seq2seqLmModel } from '../models/seq2seq.js';
 import { buildInference } from '../step/step-graph.js';
 import { maskedLmModel } from '../tasks/masked-lm/model.js';
 
@@ -53,4 +54,22 @@ export function exportMaskedLm(o: {
   const model = maskedLmModel({ family: encoderFamilyOf(cfg), config: cfg });
   const { weights } = loadPretrained(o.folder, model.params);
   return writeExport({ ...o, architecture: model.head.architecture }, model, weights);
+}
+
+/**
+ * `finetune export` of an encoder-decoder folder (translation, summarization): model.onnx takes
+ * input_ids, attention_mask and decoder_input_ids and gives the vocabulary logits [B, T, V].
+ */
+export function exportSeq2Seq(o: {
+  folder: string;
+  out: string;
+  format: 'onnx' | 'safetensors';
+  dtype: SavedFloatDtype;
+}) {
+  const cfg = new HfConfigReader(readHfConfig(o.folder), join(o.folder, 'config.json'));
+  const family = seq2seqFamilyOf(cfg);
+  const model = seq2seqLmModel(family, { config: cfg });
+  const { weights } = loadPretrained(o.folder, model.params, { basePrefix: family.basePrefix });
+  const architecture = family.conditionalGenerationArchitecture(cfg.str('model_type', ''));
+  return writeExport({ ...o, architecture }, model, weights);
 }

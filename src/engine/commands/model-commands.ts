@@ -30,7 +30,7 @@ import {
   predictCausalLm,
 } from './causal-lm-commands.js';
 import { type Command, choiceOption, numberOption, UsageError } from './command.js';
-import { exportMaskedLm, writeExport } from './export-folder.js';
+import { exportMaskedLm, exportSeq2Seq, writeExport } from './export-folder.js';
 import { predictJsonl } from './jsonl-predict.js';
 
 /** `predict`, `evaluate` and `export`: what a user does with a fine-tuned model folder or run. */
@@ -196,12 +196,13 @@ export const exportCommand: Command = {
         );
       return exportCausalLm(folder, format, out, dtype);
     }
-    if (TASKS[taskOf(readHfConfig(folder), folder)].inference === 'fill-mask') {
+    const inference = TASKS[taskOf(readHfConfig(folder), folder)].inference;
+    if (inference === 'fill-mask' || inference === 'seq2seq') {
       if (quantize)
         throw new UsageError(
-          `--quantize int8 applies to task models (classification, question answering); ${folder} is a masked LM`,
+          `--quantize int8 applies to task models (classification, question answering); ${folder} is a ${inference === 'seq2seq' ? 'encoder-decoder' : 'masked LM'}`,
         );
-      return exportMaskedLm({ folder, out, format, dtype });
+      return (inference === 'seq2seq' ? exportSeq2Seq : exportMaskedLm)({ folder, out, format, dtype });
     }
     return withModel(folder, async (model) => {
       let report: QuantizationReport | undefined;

@@ -113,6 +113,12 @@ export class Cleaner {
         if (prompt === '' || completion === '') return this.drop('emptied');
         return { ...e, prompt, completion };
       }
+      case 'seq2seq': {
+        const sourceText = this.text(e.sourceText);
+        const targetText = this.text(e.targetText);
+        if (sourceText === '' || targetText === '') return this.drop('emptied');
+        return { ...e, sourceText, targetText };
+      }
       case 'chat': {
         const messages = e.messages.map((m) => ({ ...m, content: this.text(m.content) }));
         // A turn the cleaning empties: the conversation is no longer the one written.

@@ -34,6 +34,8 @@ export function contentKey(e: Example): string {
       return `${e.prompt}\u0000${e.completion}`;
     case 'chat':
       return JSON.stringify(e.messages.map((m) => [m.role, m.content]));
+    case 'seq2seq':
+      return `${e.sourceText}\u0000${e.targetText}`;
   }
 }
 
@@ -48,6 +50,7 @@ export function labelKey(e: Example): string {
       return JSON.stringify(e.answers);
     case 'completion':
     case 'chat':
+    case 'seq2seq':
       // The target is part of the content: duplicates never conflict.
       return '';
   }

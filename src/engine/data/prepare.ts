@@ -152,7 +152,7 @@ export async function prepareData(cfg: ResolvedDataConfig, opts: PrepareOptions)
     ? computeStats(trainExamples, validationExamples, {
         counter: opts.tokens.counter,
         counterName: opts.tokens.name,
-        maxLength: cfg.max_length,
+        maxLength: opts.format.reportedLength?.(cfg) ?? cfg.max_length,
         grouped: opts.format.grouped?.(cfg) ?? false,
         ...(labels ? { labels } : {}),
       })

@@ -2,6 +2,8 @@ import type { DataConfig } from '../../shared/config.js';
 import { COLUMN_DEFAULTS } from '../../shared/config-defaults.js';
 import { type ChatMessage, conversationProblem, toMessages } from '../chat/messages.js';
 import { DataError, type Source, typeName } from './errors.js';
+import { at, present, text } from './fields.js';
+import { seq2seqColumns, seq2seqExample, seq2seqFields } from './seq2seq-rows.js';
 
 /**
  * Examples as the rest of the engine sees them, and the mapping from a file's row (a JSON object
@@ -58,7 +60,18 @@ export interface ChatExample {
   source: Source;
 }
 
-export type Example = TextExample | TokensExample | QaExample | CompletionExample | ChatExample;
+/**
+ * Translation and summarization rows: a source text and the target the model learns to write, from
+ * two columns or from Hugging Face's `translation: {<source_lang>: …, <target_lang>: …}`.
+ */
+export interface Seq2SeqExample {
+  kind: 'seq2seq';
+  sourceText: string;
+  targetText: string;
+  source: Source;
+}
+
+export type Example = TextExample | TokensExample | QaExample | CompletionExample | ChatExample | Seq2SeqExample;
 
 /** Field names in the files, from the config (QA uses the fixed SQuAD names). */
 export interface Columns {
@@ -67,6 +80,8 @@ export interface Columns {
   label: string;
   tokens: string;
   tags: string;
+  /** Translation and summarization: the two columns, or the languages of a `translation` field. */
+  seq2seq?: { source: string; target: string; from: 'columns' | 'translation' };
 }
 
 export const QA_FIELDS = { id: 'id', question: 'question', context: 'context', answers: 'answers' } as const;
@@ -91,6 +106,7 @@ export function columnsFor(cfg: Partial<DataConfig>): Columns {
     label: cfg.label_column ?? COLUMN_DEFAULTS.label_column,
     tokens: cfg.tokens_column ?? COLUMN_DEFAULTS.tokens_column,
     tags: cfg.tags_column ?? COLUMN_DEFAULTS.tags_column,
+    ...seq2seqColumns(cfg),
   };
 }
 
@@ -100,7 +116,7 @@ export function columnsFor(cfg: Partial<DataConfig>): Columns {
  * answers), `prompt-completion` and `messages` (TRL's supervised fine-tuning formats). Each task
  * plugin names the layout its rows have (tasks/<task>/).
  */
-export type RowLayout = 'labelled-text' | 'text' | 'tagged-tokens' | 'squad' | SftLayout;
+export type RowLayout = 'labelled-text' | 'text' | 'tagged-tokens' | 'squad' | 'seq2seq' | SftLayout;
 
 /** The layouts of a language-modelling dataset (`data.format`). */
 export type SftLayout = 'text' | 'prompt-completion' | 'messages';
@@ -132,6 +148,11 @@ export interface DataFormat {
    * long ones will be.
    */
   grouped?: (data: DataConfig) => boolean;
+  /**
+   * The length the examples' token counts are compared with in the data report, where it is not
+   * data.max_length (translation: data.max_source_length).
+   */
+  reportedLength?: (data: DataConfig) => number | undefined;
 }
 
 /** The fields a row of this layout must have, with the config key that names each (for messages). */
@@ -163,6 +184,8 @@ export function requiredFields(layout: RowLayout, c: Columns): { name: string; k
       ];
     case 'messages':
       return [{ name: SFT_FIELDS.messages, key: 'data.format messages' }];
+    case 'seq2seq':
+      return seq2seqFields(c);
   }
 }
 
@@ -180,34 +203,6 @@ export interface RawRow {
 
 const INTEGER = /^-?\d+$/;
 const DECIMAL = /^-?\d*\.\d+(e[-+]?\d+)?$/i;
-
-function at(row: RawRow, name: string): Source {
-  const column = row.column(name);
-  return column === undefined ? row.source : { ...row.source, column };
-}
-
-function present(row: RawRow, name: string, key: string): unknown {
-  const v = row.get(name);
-  if (v === undefined) {
-    const fields = row.fields();
-    const near = fields.find((f) => f.trim().toLowerCase() === name.toLowerCase());
-    throw new DataError(
-      'missing-column',
-      `no '${name}' field (fields: ${fields.join(', ') || 'none'})${near === undefined ? '' : `; did you mean '${near}'?`}`,
-      row.source,
-      `a '${name}' field (${key})`,
-    );
-  }
-  return v;
-}
-
-function text(row: RawRow, name: string, key: string): string {
-  const v = present(row, name, key);
-  if (typeof v !== 'string')
-    throw new DataError('wrong-type', `'${name}' is ${typeName(v)}`, at(row, name), 'a string');
-  if (v.trim() === '') throw new DataError('empty-text', `'${name}' is empty`, at(row, name), 'non-empty text');
-  return v;
-}
 
 /**
  * A label from JSON (string or number) or from CSV text (numbers written as digits become
@@ -389,5 +384,7 @@ export function toExample(layout: RowLayout, c: Columns, row: RawRow): Example {
       };
     case 'messages':
       return chatExample(row);
+    case 'seq2seq':
+      return seq2seqExample(row, c);
   }
 }

@@ -86,7 +86,9 @@ function excerpt(e: Example): string {
           ? e.question
           : e.kind === 'completion'
             ? e.prompt
-            : (e.messages[0]?.content ?? '');
+            : e.kind === 'seq2seq'
+              ? e.sourceText
+              : (e.messages[0]?.content ?? '');
   return s.length > EXCERPT ? `${s.slice(0, EXCERPT - 1)}…` : s;
 }
 

@@ -57,6 +57,9 @@ export function tokenLength(e: Example, counter: TokenCounter): number {
       return counter.countTokens(e.question, e.context);
     case 'completion':
       return counter.countTokens(e.prompt + e.completion);
+    case 'seq2seq':
+      // The source, which data.max_source_length truncates (the target has its own limit).
+      return counter.countTokens(e.sourceText);
     case 'chat':
       // Without the template (the counter knows only text): the turns' contents, a lower bound.
       return counter.countTokens(e.messages.map((m) => m.content).join('\n'));

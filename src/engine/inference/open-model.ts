@@ -24,5 +24,10 @@ export async function openModel(
       `${folder}: a masked-LM model (pre-trained, no task head): fine-tune it for a task with model: ${folder}, then predict or evaluate with that run`,
     );
   }
+  if (TASKS[task].inference === 'seq2seq') {
+    throw new Error(
+      `${folder}: an encoder-decoder (${task}) model: predict and evaluate need generation (greedy or beam search), which the engine does not run for encoder-decoders; its model.onnx gives the logits of decoder_input_ids`,
+    );
+  }
   return TASKS[task].inference === 'extractive-qa' ? loadQaModel(folder, o) : loadFinetuned(folder, o);
 }

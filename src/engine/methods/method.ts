@@ -116,6 +116,11 @@ export function prepareMethod(
     trainable = new Set(all);
     what = 'every weight trained';
   } else if (name === 'freeze') {
+    // Encoder-decoders (T5) keep their weights under no base prefix, so no layers are told apart here.
+    if (layout.embeddings.length === 0 && layout.layers.length === 0)
+      throw new Error(
+        `method freeze: no base model layers found in this ${o.modelType} model (an encoder-decoder has two stacks, which freeze_layers does not count yet); use method full or lora`,
+      );
     if (t.freeze_layers === 'all' && layout.head.length === 0 && freshBase.length === 0) {
       throw new Error(
         'method freeze with freeze_layers all: this model has no head weights of its own (a causal LM head is tied to the token embeddings), so nothing would be trained; freeze a number of layers instead',
@@ -127,10 +132,11 @@ export function prepareMethod(
     what = plan.description;
   } else {
     if (!lora) throw new Error('method lora: the adapters were not handed to the recipe');
-    // PEFT's CAUSAL_LM adapters save no modules_to_save: a pretrained LM head (untied lm_head) stays
-    // frozen like the rest of the base; only one the checkpoint lacked is trained.
-    const causal = TASKS[config.task].peftTaskType === 'CAUSAL_LM';
-    const head = causal ? layout.head.filter((p) => fresh.has(p)) : layout.head;
+    // PEFT's CAUSAL_LM and SEQ_2_SEQ_LM adapters save no modules_to_save: a pretrained LM head
+    // (untied lm_head) stays frozen like the rest of the base; only one the checkpoint lacked is
+    // trained. (T5's weights have no base prefix, so all of them count as head here.)
+    const lmHead = ['CAUSAL_LM', 'SEQ_2_SEQ_LM'].includes(TASKS[config.task].peftTaskType ?? '');
+    const head = lmHead ? layout.head.filter((p) => fresh.has(p)) : layout.head;
     const fullyTrained = new Set([...head, ...freshBase]);
     lora.plan(recipe.model, fullyTrained);
     model = lora.wrap(recipe.model);

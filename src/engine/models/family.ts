@@ -5,6 +5,7 @@ import type { HfConfigReader } from './hf-config.js';
 import type { Activation, AdapterHook } from './layers.js';
 import { ACTIVATIONS } from './layers.js';
 import type { MaskedLmHead } from './mlm-head.js';
+import type { Seq2Seq } from './seq2seq.js';
 
 /**
  * What the engine knows about one Hugging Face model family: one folder per family under
@@ -47,7 +48,16 @@ export interface DecoderFamily extends FamilyInfo {
   decoder(cfg: HfConfigReader, o?: { dropout?: number; adapters?: AdapterHook }): Decoder;
 }
 
-export type ModelFamily = EncoderFamily | DecoderFamily;
+/** An encoder-decoder (T5-like) with a language-model head on the decoder: translation, summarization. */
+export interface Seq2SeqFamily extends FamilyInfo {
+  kind: 'seq2seq';
+  /** `architectures[0]` of a fine-tuned model of a `model_type`, e.g. T5ForConditionalGeneration. */
+  conditionalGenerationArchitecture(modelType: string): string;
+  /** The family's encoder-decoder for a config.json, with training.dropout overriding its dropouts. */
+  seq2seq(cfg: HfConfigReader, o?: { dropout?: number; adapters?: AdapterHook }): Seq2Seq;
+}
+
+export type ModelFamily = EncoderFamily | DecoderFamily | Seq2SeqFamily;
 export type FamilyKind = ModelFamily['kind'];
 
 export function hiddenAct(cfg: HfConfigReader, key = 'hidden_act', dflt: Activation = 'gelu'): Activation {

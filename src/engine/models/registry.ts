@@ -2,7 +2,7 @@ import { albert } from './albert/index.js';
 import { bert } from './bert/index.js';
 import { distilbert } from './distilbert/index.js';
 import { electra } from './electra/index.js';
-import type { DecoderFamily, EncoderFamily, FamilyKind, ModelFamily } from './family.js';
+import type { DecoderFamily, EncoderFamily, FamilyKind, ModelFamily, Seq2SeqFamily } from './family.js';
 import { gpt2 } from './gpt2/index.js';
 import type { HfConfigReader } from './hf-config.js';
 import { llama } from './llama/index.js';
@@ -11,6 +11,7 @@ import { phi3 } from './phi3/index.js';
 import { qwen2 } from './qwen2/index.js';
 import { qwen3 } from './qwen3/index.js';
 import { roberta } from './roberta/index.js';
+import { t5 } from './t5/index.js';
 import { xlnet } from './xlnet/index.js';
 
 /**
@@ -31,6 +32,7 @@ export const FAMILIES: readonly ModelFamily[] = [
   qwen2,
   qwen3,
   phi3,
+  t5,
 ];
 
 /** The family whose `modelTypes` include `modelType`, if any. */
@@ -71,4 +73,9 @@ export function encoderFamilyOf(cfg: HfConfigReader): EncoderFamily {
 /** The decoder family of a model folder's config.json, or an error naming the supported types. */
 export function decoderFamilyOf(cfg: HfConfigReader): DecoderFamily {
   return familyOfKind(cfg, 'decoder', 'as a causal LM');
+}
+
+/** The encoder-decoder family of a model folder's config.json, or an error naming the supported types. */
+export function seq2seqFamilyOf(cfg: HfConfigReader): Seq2SeqFamily {
+  return familyOfKind(cfg, 'seq2seq', 'as an encoder-decoder (translation, summarization)');
 }

@@ -4,6 +4,7 @@ import { causalLm } from './causal-lm/index.js';
 import { maskedLm } from './masked-lm/index.js';
 import { metricNamesOfKinds } from './metrics/registry.js';
 import { questionAnswering } from './question-answering/index.js';
+import { summarization, translation } from './seq2seq/index.js';
 import type { TaskPlugin } from './task.js';
 import { textClassification } from './text-classification/index.js';
 import { tokenClassification } from './token-classification/index.js';
@@ -20,6 +21,8 @@ export const TASKS: Readonly<Record<TaskName, TaskPlugin>> = {
   'question-answering': questionAnswering,
   'causal-lm': causalLm,
   'masked-lm': maskedLm,
+  translation,
+  summarization,
 };
 
 export const TASK_NAMES = Object.keys(TASKS) as TaskName[];

@@ -125,9 +125,11 @@ export type RecipeFactory = (o: RecipeOptions) => TaskRecipe;
  * How a fine-tuned model of the task is opened for predict, evaluate and export (inference/):
  * `classification` (an encoder with a sequence or token head), `extractive-qa` (an encoder with
  * start/end logits over context windows), `generation` (a decoder LM with a KV cache), `fill-mask`
- * (a masked LM: a pre-trained encoder to fine-tune, which predict and evaluate do not run).
+ * (a masked LM: a pre-trained encoder to fine-tune, which predict and evaluate do not run),
+ * `seq2seq` (an encoder-decoder: its exported model.onnx gives the logits of decoder_input_ids;
+ * predict and evaluate, which need generation, do not run it yet).
  */
-export type InferenceKind = 'classification' | 'extractive-qa' | 'generation' | 'fill-mask';
+export type InferenceKind = 'classification' | 'extractive-qa' | 'generation' | 'fill-mask' | 'seq2seq';
 
 /**
  * One task the engine trains: one folder under `tasks/`, registered once in `registry.ts`. The

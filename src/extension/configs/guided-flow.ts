@@ -76,6 +76,8 @@ const SHORT_NAMES: Readonly<Record<TaskName, string>> = {
   'question-answering': 'qa',
   'causal-lm': 'lm',
   'masked-lm': 'mlm',
+  translation: 'translation',
+  summarization: 'summarization',
 };
 
 /** Runs the flow; returns the written config's path, or undefined when the user cancelled or nothing fits. */

@@ -5,7 +5,7 @@ import { BadRows, DataError, type Source } from '../../../src/engine/data/errors
 import { type LoadOptions, loadExamples } from '../../../src/engine/data/load.js';
 import { columnsFor } from '../../../src/engine/data/records.js';
 import { TASKS } from '../../../src/engine/tasks/registry.js';
-import type { TaskName } from '../../../src/shared/config.js';
+import type { DataConfig, TaskName } from '../../../src/shared/config.js';
 import { checkProperty, FUZZ_HANG_GUARD, named } from '../../property.js';
 import { tempDir } from './tmp.js';
 
@@ -45,8 +45,17 @@ function rowOf(task: TaskName): fc.Arbitrary<Record<string, unknown>> {
       };
     });
   if (task === 'causal-lm') return maybe({ text: oddField });
+  // Translation rows as Hugging Face's translation datasets, summarization rows by columns (SEQ2SEQ_COLUMNS).
+  if (task === 'translation') return maybe({ translation: fc.oneof(maybe({ en: oddField, de: oddField }), oddField) });
+  if (task === 'summarization') return maybe({ document: oddField, summary: oddField });
   return maybe({ text: oddField, label: fc.oneof(fc.constantFrom('pos', 'neg', 0, 1), oddField) });
 }
+
+/** How the seq2seq tasks' rows above name their texts. */
+const SEQ2SEQ_COLUMNS: Partial<Record<TaskName, Partial<DataConfig>>> = {
+  translation: { source_lang: 'en', target_lang: 'de' },
+  summarization: { source_column: 'document', target_column: 'summary' },
+};
 
 const csvCell = (v: unknown): string => {
   const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
@@ -142,7 +151,7 @@ test(
         };
         const opts: LoadOptions = {
           rows: TASKS[f.task].data.rows,
-          columns: columnsFor({ train: '' }),
+          columns: columnsFor({ train: '', ...SEQ2SEQ_COLUMNS[f.task] }),
           badRows: new BadRows(f.mode),
           chunkBytes: f.chunkBytes,
           maxLineBytes: MAX_LINE,

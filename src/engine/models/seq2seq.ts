@@ -1,0 +1,132 @@
+import type { GraphBuilder } from '../graph/builder.js';
+import type { Value } from '../graph/types.js';
+import { LM_IGNORE_INDEX } from './decoder.js';
+import type { Seq2SeqFamily } from './family.js';
+import type { HfConfigReader } from './hf-config.js';
+import type { AdapterHook, BlockContext } from './layers.js';
+import type { BatchInput, ForwardMode, ParamSpec, TrainableModel } from './model.js';
+
+/**
+ * What sequence-to-sequence code (teacher-forced training, evaluation, and later generation with a
+ * cached decoder) needs from an encoder-decoder family, whatever its blocks: T5 today, BART and
+ * Marian next. A family folder builds one `Seq2Seq` per config.json; nothing outside the family
+ * reads its own arch type.
+ */
+export interface Seq2SeqArch {
+  vocabSize: number;
+  /** d_model. */
+  hidden: number;
+  encoderLayers: number;
+  decoderLayers: number;
+  heads: number;
+  headDim: number;
+  padTokenId: number;
+  eosTokenId: number | null;
+  /** The first decoder input: shift_right puts it in front of the labels. */
+  decoderStartTokenId: number;
+}
+
+export interface EncoderInputs {
+  /** [B, S] int64 */
+  inputIds: Value;
+  /** [B, S] int64, 1 for real tokens, 0 for padding. */
+  attentionMask: Value;
+}
+
+export interface DecoderStepInputs {
+  /** [B, T] int64: shift_right(labels) when teacher-forced. */
+  inputIds: Value;
+  /** The encoder's output. // [B, S, H] */
+  encoderHidden: Value;
+  /** The source's attention mask. // [B, S] int64 */
+  encoderMask: Value;
+}
+
+export interface Seq2Seq {
+  readonly arch: Seq2SeqArch;
+  /** Parameters in Hugging Face's names and layouts. */
+  readonly params: readonly ParamSpec[];
+  /** A block context with the family's dropouts (and the LoRA hook given to `seq2seq()`). */
+  context(g: GraphBuilder, param: (name: string) => Value, mode: ForwardMode): BlockContext;
+  /** The encoder stack: embeddings, the blocks, the final norm. // [B, S, H] */
+  encode(ctx: BlockContext, inputs: EncoderInputs): Value;
+  /** The decoder stack with causal self-attention and cross-attention to the encoder. // [B, T, H] */
+  decode(ctx: BlockContext, inputs: DecoderStepInputs): Value;
+  /** The LM head (with whatever rescaling the family applies first). // [B, T, H] -> [B, T, V] */
+  lmHead(ctx: BlockContext, hidden: Value): Value;
+  /** Checkpoint tensors the family's *ForConditionalGeneration ignores on load (tied copies, unused buffers). */
+  isIgnoredTensor(name: string): boolean;
+}
+
+export const SEQ2SEQ_INPUTS: readonly BatchInput[] = [
+  { name: 'input_ids', dtype: 'int64', shape: ['batch', 'source'] },
+  { name: 'attention_mask', dtype: 'int64', shape: ['batch', 'source'] },
+  { name: 'decoder_input_ids', dtype: 'int64', shape: ['batch', 'target'] },
+];
+
+/**
+ * transformers' `shift_tokens_right` / T5's `_shift_right` on one row of labels: the decoder start
+ * token in front, the last label dropped, -100 (ignored labels) replaced by the pad token.
+ */
+export function shiftRight(labels: readonly number[], start: number, pad: number): number[] {
+  return [start, ...labels.slice(0, -1)].map((id) => (id === LM_IGNORE_INDEX ? pad : id));
+}
+
+/**
+ * The training loss of a seq2seq model: the mean cross-entropy over the labels that are not -100
+ * (the model's own CrossEntropyLoss), or with `labelSmoothing` ε > 0 transformers' LabelSmoother
+ * (Trainer's label_smoothing_factor): (1 − ε) · mean NLL + ε · mean over labels and vocabulary of
+ * −log p, both over the non-ignored positions. // scalar
+ */
+export function seq2seqLoss(g: GraphBuilder, logits: Value, labels: Value, vocab: number, labelSmoothing: number) {
+  const flat = g.reshape(logits, [-1, vocab]); // [N, V]
+  const targets = g.reshape(labels, [-1]); // [N]
+  const nll = g.softmaxCrossEntropy(flat, targets, { reduction: 'mean', ignoreIndex: LM_IGNORE_INDEX }).loss;
+  if (labelSmoothing <= 0) return nll;
+  const active = g.cast(g.greater(targets, LM_IGNORE_INDEX), g.floatType); // [N]; labels carry no gradient
+  const negLogSum = g.neg(g.reduceSum(g.logSoftmax(flat, -1), [-1], false)); // [N]
+  const count = g.reduceSum(active, undefined, false);
+  const smoothed = g.div(g.reduceSum(g.mul(negLogSum, active), undefined, false), g.mul(count, vocab));
+  return g.add(g.mul(nll, 1 - labelSmoothing), g.mul(smoothed, labelSmoothing));
+}
+
+export interface Seq2SeqLmModel extends TrainableModel {
+  readonly seq2seq: Seq2Seq;
+}
+
+/**
+ * A family's *ForConditionalGeneration: encoder over input_ids, decoder over decoder_input_ids
+ * (teacher forcing), the LM head, and `seq2seqLoss` against `labels`. The exported inference
+ * graph takes input_ids, attention_mask and decoder_input_ids and gives the logits.
+ */
+export function seq2seqLmModel(
+  family: Seq2SeqFamily,
+  o: { config: HfConfigReader; dropout?: number; adapters?: AdapterHook; labelSmoothing?: number },
+): Seq2SeqLmModel {
+  const seq2seq = family.seq2seq(o.config, {
+    ...(o.dropout === undefined ? {} : { dropout: o.dropout }),
+    ...(o.adapters ? { adapters: o.adapters } : {}),
+  });
+  const smoothing = o.labelSmoothing ?? 0;
+  return {
+    seq2seq,
+    params: seq2seq.params,
+    batchInputs: [...SEQ2SEQ_INPUTS, { name: 'labels', dtype: 'int64', shape: ['batch', 'target'] }],
+    inferenceInputs: SEQ2SEQ_INPUTS.map((i) => i.name),
+    forward(g, param, values, mode) {
+      const ctx = seq2seq.context(g, param, mode);
+      const mask = values.attention_mask as Value;
+      const encoderHidden = g.scope('encoder', () =>
+        seq2seq.encode(ctx, { inputIds: values.input_ids as Value, attentionMask: mask }),
+      );
+      const hidden = g.scope('decoder', () =>
+        seq2seq.decode(ctx, { inputIds: values.decoder_input_ids as Value, encoderHidden, encoderMask: mask }),
+      );
+      const logits = g.scope('lm_head', () => seq2seq.lmHead(ctx, hidden));
+      const loss = g.scope('loss', () =>
+        seq2seqLoss(g, logits, values.labels as Value, seq2seq.arch.vocabSize, smoothing),
+      );
+      return { loss, logits };
+    },
+  };
+}

@@ -1,0 +1,241 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { exportCommand } from '../../src/engine/commands/model-commands.js';
+import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
+import { type TensorData, tensorNumbers, tensorOf } from '../../src/engine/graph/types.js';
+import { openModel } from '../../src/engine/inference/open-model.js';
+import { readHfConfig } from '../../src/engine/io/hf-config.js';
+import { loadPretrained } from '../../src/engine/io/pretrained.js';
+import { readSafetensors } from '../../src/engine/io/safetensors.js';
+import { prepareMethod } from '../../src/engine/methods/method.js';
+import { HfConfigReader } from '../../src/engine/models/hf-config.js';
+import { seq2seqFamilyOf } from '../../src/engine/models/registry.js';
+import { seq2seqLmModel, shiftRight } from '../../src/engine/models/seq2seq.js';
+import { createSession } from '../../src/engine/runtime.js';
+import { buildInference } from '../../src/engine/step/step-graph.js';
+import { TASKS } from '../../src/engine/tasks/registry.js';
+import { Tokenizer } from '../../src/engine/tokenize/index.js';
+import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
+import { RunDirectory } from '../../src/engine/train/run-dir.js';
+import { applyDefaults } from '../../src/shared/config-validate.js';
+import { toJsonl } from '../fixtures/datasets.js';
+import { toyPairs, writeTinyT5 } from '../fixtures/tiny-t5.js';
+import { evalMetrics, lossByStep, readEvents } from './helpers/tiny-run.js';
+
+/**
+ * Whole translation runs on a tiny T5: a rule-based toy language pair (each word through a lexicon,
+ * the order reversed) learnt by teacher forcing, resumed exactly, exported and reloaded, and
+ * trained with LoRA on q and v.
+ */
+let dir = '';
+let runDir = '';
+
+const configText = (training = '', data = '  source_lang: en\n  target_lang: toy\n') => `model: ./model
+task: translation
+data:
+  train: train.jsonl
+  validation: val.jsonl
+${data}  source_prefix: 'translate: '
+  max_source_length: 16
+  max_target_length: 8
+training:
+  epochs: 12
+  batch_size: 8
+  learning_rate: 5.0e-3
+  warmup_steps: 5
+  dropout: 0.0
+  save_steps: 50
+${training}eval:
+  every: 75
+device: cpu
+`;
+
+const asRows = (n: number, seed: number) =>
+  toyPairs(n, seed).map((p) => ({ translation: { en: p.source, toy: p.target } }));
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 't5-run-'));
+  mkdirSync(join(dir, 'model'));
+  // t5-small's 32 buckets up to distance 128: 8 exact positions each way, which reversing needs.
+  const config = {
+    d_model: 32,
+    d_ff: 64,
+    d_kv: 8,
+    relative_attention_num_buckets: 32,
+    relative_attention_max_distance: 128,
+  };
+  writeTinyT5(join(dir, 'model'), { seed: 2, config });
+  writeFileSync(join(dir, 'train.jsonl'), toJsonl(asRows(600, 1)));
+  writeFileSync(join(dir, 'val.jsonl'), toJsonl(asRows(24, 2)));
+  writeFileSync(join(dir, 'cols.jsonl'), toJsonl(toyPairs(200, 3).map((p) => ({ en: p.source, toy: p.target }))));
+  writeFileSync(join(dir, 't5.finetune.yaml'), configText());
+  runDir = join(dir, 'run');
+  assert.equal((await trainFromConfig(join(dir, 't5.finetune.yaml'), runDir, { threads: 1 })).outcome, 'completed');
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Teacher-forced argmax of model.onnx against the toy targets: the share of label tokens it gets right. */
+async function tokenAccuracy(onnx: string, modelDir: string): Promise<number> {
+  const tokenizer = Tokenizer.fromFolder(modelDir);
+  const session = await createSession(readFileSync(onnx), { device: 'cpu', threads: 1 });
+  let right = 0;
+  let total = 0;
+  try {
+    for (const p of toyPairs(24, 2)) {
+      const ids = tokenizer.encode(`translate: ${p.source}`, null).ids;
+      const labels = tokenizer.encode(p.target, null).ids;
+      const out = await session.run({
+        input_ids: tensorOf('int64', [1, ids.length], ids),
+        attention_mask: tensorOf(
+          'int64',
+          [1, ids.length],
+          ids.map(() => 1),
+        ),
+        decoder_input_ids: tensorOf('int64', [1, labels.length], shiftRight(labels, 0, 0)),
+      });
+      const logits = tensorNumbers(out.logits as TensorData);
+      const V = logits.length / labels.length;
+      labels.forEach((label, t) => {
+        const row = logits.slice(t * V, (t + 1) * V);
+        if (row.indexOf(Math.max(...row)) === label) right++;
+        total++;
+      });
+    }
+  } finally {
+    await session.dispose();
+  }
+  return right / total;
+}
+
+test('translation on a tiny T5 learns the toy language pair by teacher forcing', async () => {
+  const evals = evalMetrics(runDir);
+  assert.ok(evals.length >= 3, JSON.stringify(evals));
+  const first = evals[0]?.loss as number;
+  const last = evals.at(-1)?.loss as number;
+  process.stdout.write(`# toy translation eval loss ${first.toFixed(3)} -> ${last.toFixed(3)}\n`);
+  assert.ok(last < first / 5, `eval loss ${first} -> ${last}`);
+  const accuracy = await tokenAccuracy(join(runDir, 'final', 'model.onnx'), join(runDir, 'final'));
+  process.stdout.write(`# teacher-forced token accuracy on the validation pairs: ${accuracy.toFixed(3)}\n`);
+  assert.ok(accuracy > 0.9, `token accuracy ${accuracy}`);
+  const log = readFileSync(join(runDir, 'engine.log'), 'utf8');
+  assert.doesNotMatch(log, /unused weights in the checkpoint/); // embed_tokens copies are ignored, not unused
+  const config = JSON.parse(readFileSync(join(runDir, 'final', 'config.json'), 'utf8')) as { architectures: string[] };
+  assert.deepEqual(config.architectures, ['T5ForConditionalGeneration']);
+});
+
+test('resume from a mid-run checkpoint gives the same losses and the same final weights', async () => {
+  const config = join(dir, 'short.finetune.yaml');
+  writeFileSync(
+    config,
+    configText('  dropout: 0.1\n').replace('epochs: 12', 'epochs: 2').replace('  dropout: 0.0\n', ''),
+  );
+  const whole = join(dir, 'whole');
+  const resumed = join(dir, 'resumed');
+  for (const r of [whole, resumed])
+    assert.equal((await trainFromConfig(config, r, { threads: 1 })).outcome, 'completed');
+  const run = new RunDirectory(resumed, { totalSteps: 0 });
+  for (const step of run.checkpointSteps()) if (step > 50) rmSync(run.checkpointPath(step), { recursive: true });
+  rmSync(run.file('final'), { recursive: true });
+  assert.equal(await resumeRun(resumed, { threads: 1 }), 'completed');
+  assert.match(readFileSync(run.file('engine.log'), 'utf8'), /resumed from .*step-50 at step 50/);
+  assert.deepEqual(lossByStep(readEvents(resumed)), lossByStep(readEvents(whole)));
+  const bytes = (r: string) => readFileSync(join(r, 'final', 'model.safetensors'));
+  assert.ok(bytes(resumed).equals(bytes(whole)));
+});
+
+test('export to safetensors reloads with the logits of final/model.onnx; export --format onnx gives the same', async () => {
+  const feeds = {
+    input_ids: tensorOf('int64', [2, 4], [5, 6, 7, 1, 8, 9, 1, 0]),
+    attention_mask: tensorOf('int64', [2, 4], [1, 1, 1, 1, 1, 1, 1, 0]),
+    decoder_input_ids: tensorOf('int64', [2, 3], [0, 10, 11, 0, 12, 13]),
+  };
+  const logitsOf = async (onnx: Uint8Array) => {
+    const session = await createSession(onnx, { device: 'cpu', threads: 1 });
+    try {
+      return tensorNumbers((await session.run(feeds)).logits as TensorData);
+    } finally {
+      await session.dispose();
+    }
+  };
+  const trained = await logitsOf(readFileSync(join(runDir, 'final', 'model.onnx')));
+  const folder = join(dir, 'exported-safetensors');
+  assert.equal(await exportCommand.run([runDir, '--format', 'safetensors', '--out', folder]), 0);
+  const cfg = new HfConfigReader(readHfConfig(folder), `${folder}/config.json`);
+  const model = seq2seqLmModel(seq2seqFamilyOf(cfg), { config: cfg });
+  const loaded = loadPretrained(folder, model.params, { basePrefix: '' });
+  assert.deepEqual([loaded.missing, loaded.unexpected], [[], []]);
+  assert.deepEqual(await logitsOf(encodeModel(buildInference(model, loaded.weights))), trained);
+  const onnx = join(dir, 'exported-onnx');
+  assert.equal(await exportCommand.run([runDir, '--format', 'onnx', '--out', onnx]), 0);
+  assert.deepEqual(await logitsOf(readFileSync(join(onnx, 'model.onnx'))), trained);
+  await assert.rejects(
+    openModel(runDir),
+    /encoder-decoder \(translation\) model: predict and evaluate need generation/,
+  );
+});
+
+test('LoRA on q and v (PEFT SEQ_2_SEQ_LM): only adapters train, the merged export keeps the base names', async () => {
+  const config = join(dir, 'lora.finetune.yaml');
+  writeFileSync(
+    config,
+    configText(
+      '  method: lora\n  lora: {r: 4, alpha: 8, dropout: 0.0}\n',
+      '  source_column: en\n  target_column: toy\n',
+    )
+      .replace('train: train.jsonl', 'train: cols.jsonl')
+      .replace('validation: val.jsonl', 'validation: cols.jsonl')
+      .replace('epochs: 12', 'epochs: 2')
+      .replace('learning_rate: 5.0e-3', 'learning_rate: 1.0e-2')
+      .replace('every: 75', 'every: 10'),
+  );
+  const { runDir: lora, outcome } = await trainFromConfig(config, join(dir, 'lora-run'), { threads: 1 });
+  assert.equal(outcome, 'completed');
+  const log = readFileSync(join(lora, 'engine.log'), 'utf8');
+  // 2 encoder blocks × (q, v) + 2 decoder blocks × (self q, v + cross q, v) = 12 modules
+  assert.match(log, /method lora: .*on 12 modules \(target_modules: q, v\); base model frozen, head trained \(none\)/);
+  const adapter = JSON.parse(readFileSync(join(lora, 'final', 'adapter', 'adapter_config.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  assert.equal(adapter.task_type, 'SEQ_2_SEQ_LM');
+  assert.deepEqual(adapter.target_modules, ['q', 'v']);
+  const names = [...readSafetensors(join(lora, 'final', 'adapter', 'adapter_model.safetensors')).tensors.keys()];
+  assert.equal(names.length, 24); // lora_A and lora_B of the 12 modules, nothing else
+  assert.ok(names.includes('base_model.model.decoder.block.1.layer.1.EncDecAttention.v.lora_B.weight'), names.join());
+  assert.ok(
+    names.every((n) => /\.(q|v)\.lora_[AB]\.weight$/.test(n)),
+    names.join(),
+  );
+  const merged = [...readSafetensors(join(lora, 'final', 'model.safetensors')).tensors.keys()];
+  assert.ok(merged.includes('shared.weight') && merged.every((n) => !n.includes('lora')), merged.join());
+  const evals = evalMetrics(lora);
+  const [first, last] = [evals[0]?.loss as number, evals.at(-1)?.loss as number];
+  process.stdout.write(`# LoRA eval loss ${first.toFixed(3)} -> ${last.toFixed(3)}\n`);
+  assert.ok(last < first, `LoRA eval loss ${first} -> ${last}`);
+});
+
+test('method freeze is refused on an encoder-decoder, naming the methods that work', () => {
+  const model = join(dir, 'model');
+  const config = applyDefaults({
+    model,
+    task: 'translation',
+    data: { train: 'x.jsonl', source_lang: 'en', target_lang: 'toy' },
+    training: { method: 'freeze', freeze_layers: 'all' },
+  });
+  const recipe = TASKS.translation.recipe({
+    config,
+    modelDir: model,
+    tokenizer: Tokenizer.fromFolder(model),
+    labelSet: undefined,
+    seed: 1,
+  });
+  const o = { modelType: 't5', seed: 1, optimizer: { kind: 'adamw', weightDecay: 0 } as const, accumulation: 1 };
+  assert.throws(
+    () => prepareMethod(config, recipe, o),
+    /method freeze: no base model layers found in this t5 model .*use method full or lora/,
+  );
+});
