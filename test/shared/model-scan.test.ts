@@ -84,7 +84,7 @@ test('the cache scan resolves refs to snapshots through symlinked blobs, sharded
   assert.ok(readdirSync(llama).includes('model.safetensors.index.json'));
   cacheSnapshot(cache, 'org/tiny-llama', C_MAIN, llama, ['main']);
   // A family the engine does not train, a pickle-only model, a download cut short, a repo without refs.
-  cacheSnapshot(cache, 'google/t5-small', C_MAIN, folder(t, { 'config.json': { model_type: 't5' } }), ['main']);
+  cacheSnapshot(cache, 'facebook/bart-base', C_MAIN, folder(t, { 'config.json': { model_type: 'bart' } }), ['main']);
   cacheSnapshot(
     cache,
     'org/pickled',
@@ -111,7 +111,7 @@ test('the cache scan resolves refs to snapshots through symlinked blobs, sharded
   assert.deepEqual(
     models.map((m) => m.id),
     [
-      'google/t5-small',
+      'facebook/bart-base',
       `org/loose@${C_LOOSE}`,
       'org/partial',
       'org/pickled',
@@ -139,10 +139,10 @@ test('the cache scan resolves refs to snapshots through symlinked blobs, sharded
   assert.equal(sharded?.bytes, llamaBytes);
   assert.deepEqual(sharded?.tasks, ['causal-lm']);
 
-  const t5 = byId.get('google/t5-small');
-  assert.equal(t5?.support.supported, false);
-  assert.match(t5?.support.reason ?? '', /model_type 't5' is not a family this engine trains/);
-  assert.equal(t5?.weights, 'missing');
+  const bart = byId.get('facebook/bart-base');
+  assert.equal(bart?.support.supported, false);
+  assert.match(bart?.support.reason ?? '', /model_type 'bart' is not a family this engine trains/);
+  assert.equal(bart?.weights, 'missing');
   assert.match(byId.get('org/pickled')?.support.reason ?? '', /pickle checkpoint/);
   const cut = byId.get('org/partial');
   assert.equal(cut?.parameters, undefined);
@@ -158,7 +158,7 @@ test('the cache scan resolves refs to snapshots through symlinked blobs, sharded
       'org/tiny-bert',
       'org/tiny-bert@pr/1',
       'org/tiny-llama',
-      'google/t5-small',
+      'facebook/bart-base',
       'org/partial',
       'org/pickled',
     ],
@@ -169,7 +169,7 @@ test('the cache scan resolves refs to snapshots through symlinked blobs, sharded
     /^Hugging Face cache · llama · [\d.]+[KM]? parameters · BF16 · [\d.]+ (bytes|KB|MB)$/,
   );
   assert.equal(llamaItem?.detail, 'Trains: causal-lm');
-  assert.match(items.find((i) => i.value === 'google/t5-small')?.detail ?? '', /^Not supported: model_type 't5'/);
+  assert.match(items.find((i) => i.value === 'facebook/bart-base')?.detail ?? '', /^Not supported: model_type 'bart'/);
 });
 
 test('the workspace scan finds model folders (config.json + safetensors), not inside dependencies, hidden folders or other models', async (t) => {
