@@ -1,14 +1,20 @@
 // XLNet from VS Code (issue #18's done-when): a tiny XLNet folder (random weights, a SentencePiece
-// Unigram tokenizer that pads on the left) fine-tunes for text classification from the command
-// palette; the run completes with its metrics, and its final/ is an XLNetForSequenceClassification.
+// Unigram tokenizer that pads on the left) fine-tunes for text classification, token classification
+// and question answering from the command palette; each run completes with its metrics, and its
+// final/ is the task's XLNet architecture.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
+import { FIXTURE_SENTENCES, nerRows, sentimentRows, toJsonl } from '../fixtures/datasets.js';
+import { SQUAD_SENTENCES, squadRows, writeTinyQaModel } from '../fixtures/qa-datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
-import { emptyWorkspace, readStatus, scenario, waitFor } from './harness.js';
+import { emptyWorkspace, readStatus, runDirs, scenario, waitFor } from './harness.js';
 
-/** The workspace: tiny-xlnet/, train.jsonl, validation.jsonl and xlnet.finetune.yaml. */
+/**
+ * The workspace: tiny-xlnet/, train.jsonl, validation.jsonl and xlnet.finetune.yaml; ner-*.jsonl and
+ * ner.finetune.yaml on the same model; qa-model/ (a vocabulary for the SQuAD-like rows), qa-*.jsonl
+ * and qa.finetune.yaml.
+ */
 function xlnetWorkspace(): string {
   const ws = emptyWorkspace('xlnet');
   fs.mkdirSync(path.join(ws, 'tiny-xlnet'));
@@ -35,10 +41,39 @@ eval:
 device: cpu
 `,
   );
+  fs.writeFileSync(path.join(ws, 'ner-train.jsonl'), toJsonl(nerRows(96, 1)));
+  fs.writeFileSync(path.join(ws, 'ner-val.jsonl'), toJsonl(nerRows(16, 2)));
+  fs.writeFileSync(
+    path.join(ws, 'ner.finetune.yaml'),
+    'model: ./tiny-xlnet\ntask: token-classification\ndata: {train: ner-train.jsonl, validation: ner-val.jsonl, max_length: 32}\ntraining: {epochs: 2, batch_size: 16, learning_rate: 3.0e-3}\neval: {metrics: [f1]}\ndevice: cpu\n',
+  );
+  fs.mkdirSync(path.join(ws, 'qa-model'));
+  writeTinyQaModel(path.join(ws, 'qa-model'), 'xlnet', SQUAD_SENTENCES, 64);
+  fs.writeFileSync(path.join(ws, 'qa-train.jsonl'), toJsonl(squadRows(64, 1)));
+  fs.writeFileSync(path.join(ws, 'qa-val.jsonl'), toJsonl(squadRows(16, 2)));
+  fs.writeFileSync(
+    path.join(ws, 'qa.finetune.yaml'),
+    'model: ./qa-model\ntask: question-answering\ndata: {train: qa-train.jsonl, validation: qa-val.jsonl, max_length: 64}\ntraining: {epochs: 2, batch_size: 16, learning_rate: 5.0e-3}\neval: {metrics: [exact_match, f1]}\ndevice: cpu\n',
+  );
   return ws;
 }
 
-scenario('xlnet', { trust: true, timeoutMs: 420_000 }, async (wb, server) => {
+/** The evaluations' metrics in a run's events.jsonl. */
+function evalMetrics(runDir: string): Record<string, number>[] {
+  return fs
+    .readFileSync(path.join(runDir, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { type: string; metrics?: Record<string, number> })
+    .flatMap((e) => (e.type === 'eval' && e.metrics ? [e.metrics] : []));
+}
+
+/** final/config.json's architectures. */
+const architectures = (runDir: string): string[] =>
+  (JSON.parse(fs.readFileSync(path.join(runDir, 'final', 'config.json'), 'utf8')) as { architectures: string[] })
+    .architectures;
+
+scenario('xlnet', { trust: true, timeoutMs: 900_000 }, async (wb, server) => {
   const ws = xlnetWorkspace();
   const runDir = await wb.startRun(server.url, ws, 'xlnet.finetune.yaml');
   await wb.waitForCompletion(runDir, new Set());
@@ -46,12 +81,7 @@ scenario('xlnet', { trust: true, timeoutMs: 420_000 }, async (wb, server) => {
   await wb.shot('completed');
 
   // One evaluation per epoch, each with the configured metrics.
-  const evals = fs
-    .readFileSync(path.join(runDir, 'events.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { type: string; metrics?: Record<string, number> })
-    .flatMap((e) => (e.type === 'eval' && e.metrics ? [e.metrics] : []));
+  const evals = evalMetrics(runDir);
   assert.equal(evals.length, 6);
   for (const m of evals) assert.ok(Number.isFinite(m.accuracy) && Number.isFinite(m.f1), JSON.stringify(m));
   const exported = JSON.parse(fs.readFileSync(path.join(runDir, 'final', 'config.json'), 'utf8')) as {
@@ -70,4 +100,21 @@ scenario('xlnet', { trust: true, timeoutMs: 420_000 }, async (wb, server) => {
   });
   assert.match(text, /\d\.\d+/);
   await wb.shot('panel-metrics');
+
+  // Token classification and question answering, each started from the palette in the same window.
+  for (const [config, arch, metric] of [
+    ['ner.finetune.yaml', 'XLNetForTokenClassification', 'f1'],
+    ['qa.finetune.yaml', 'XLNetForQuestionAnsweringSimple', 'exact_match'],
+  ] as const) {
+    const before = new Set(runDirs(ws));
+    await wb.openFile(config);
+    await wb.startRunFromPalette(config);
+    const dir = await waitFor(`a run directory for ${config}`, () => runDirs(ws).find((d) => !before.has(d)));
+    await waitFor(`${config} to complete`, () => readStatus(dir)?.state === 'completed', 300_000);
+    assert.deepEqual(architectures(dir), [arch]);
+    const metrics = evalMetrics(dir);
+    assert.equal(metrics.length, 2, config);
+    for (const m of metrics) assert.ok(Number.isFinite(m[metric]), `${config}: ${JSON.stringify(m)}`);
+  }
+  await wb.shot('ner-and-qa-completed');
 });
