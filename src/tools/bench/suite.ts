@@ -10,6 +10,8 @@ export interface BenchArgs {
   noTorch?: boolean;
   /** Print ORT's per-op and per-node profile of the engine's train step. */
   profile?: boolean;
+  /** The pretrain suite's short run (one epoch of pre-training on shorter texts). */
+  quick?: boolean;
 }
 
 /** A benchmark suite of `npm run bench`: prints its own table and returns JSON result lines. */
@@ -17,6 +19,8 @@ export interface BenchSuite {
   /** Name used by `npm run bench -- --only <name>`. */
   name: string;
   summary: string;
+  /** Run only when named by `--only` (a long measurement, not part of the default set). */
+  onRequest?: boolean;
   run(log: (line: string) => void, args: BenchArgs): Promise<Record<string, unknown>[]>;
 }
 
