@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bertConfig } from './serve-models.js';
 import { loadSpamAssassin, type SpamMail, splitMails, writeSplit } from './spam-corpus.js';
 import type { BenchSuite } from './suite.js';
 import { fitLogistic, predictProbability, TfidfVectorizer } from './tfidf.js';
@@ -39,25 +40,7 @@ const CLASSIFY_TRAINING =
   'epochs: 10, batch_size: 16, learning_rate: 2.0e-4, warmup_ratio: 0.1, weight_decay: 0.01, seed: 42';
 
 /** BERT at hidden 128 / 4 layers (the BERT miniatures' L-4 H-128 shape: 2 heads, FFN 512). */
-function bertConfig(vocabSize: number): Record<string, unknown> {
-  return {
-    architectures: ['BertForMaskedLM'],
-    model_type: 'bert',
-    vocab_size: vocabSize,
-    hidden_size: 128,
-    num_hidden_layers: 4,
-    num_attention_heads: 2,
-    intermediate_size: 512,
-    hidden_act: 'gelu',
-    hidden_dropout_prob: 0.1,
-    attention_probs_dropout_prob: 0.1,
-    max_position_embeddings: 512,
-    type_vocab_size: 2,
-    initializer_range: 0.02,
-    layer_norm_eps: 1e-12,
-    pad_token_id: 0,
-  };
-}
+const SHAPE = { hidden: 128, layers: 4, heads: 2, intermediate: 512 };
 
 /** `node dist/cli.js ...args` in `cwd`: its output lines go to `log` (indented), its last line is returned. */
 function cli(args: readonly string[], cwd: string, log: (line: string) => void): Promise<string> {
@@ -131,7 +114,10 @@ export const pretrainSuite: BenchSuite = {
         .split('\n').length;
       mkdirSync(join(work, 'scratch'));
       for (const f of readdirSync(join(work, 'tok'))) copyFileSync(join(work, 'tok', f), join(work, 'scratch', f));
-      writeFileSync(join(work, 'scratch', 'config.json'), `${JSON.stringify(bertConfig(vocab), null, 2)}\n`);
+      writeFileSync(
+        join(work, 'scratch', 'config.json'),
+        `${JSON.stringify(bertConfig({ vocab, ...SHAPE }), null, 2)}\n`,
+      );
 
       writeFileSync(
         join(work, 'pretrain.finetune.yaml'),
