@@ -82,6 +82,18 @@ function tfidfAccuracy(labeled: readonly SpamMail[], test: readonly SpamMail[]):
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
+/** The pre-training run's MLM loss over its first and its last 10 steps (events.jsonl), and its step count. */
+function mlmLosses(runDir: string): { first: number; last: number; steps: number } {
+  const losses = readFileSync(join(runDir, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { type: string; loss?: number })
+    .filter((e) => e.type === 'step' && typeof e.loss === 'number')
+    .map((e) => e.loss as number);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { first: mean(losses.slice(0, 10)), last: mean(losses.slice(-10)), steps: losses.length };
+}
+
 export const pretrainSuite: BenchSuite = {
   name: 'pretrain',
   onRequest: true,
@@ -131,6 +143,7 @@ device: cpu
       t0 = performance.now();
       await cli(['train', 'pretrain.finetune.yaml', '--run-dir', 'pre'], work, log);
       times.pretrain_s = seconds(t0);
+      const mlm = mlmLosses(join(work, 'pre'));
 
       const classify = (name: string, model: string, init: string) => {
         writeFileSync(
@@ -163,7 +176,10 @@ device: cpu
       const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
       log('');
       log(`accuracy on ${split.test.length} test mails, after fine-tuning on ${LABELED} labelled mails:`);
-      log(`  BERT h128 x4, MLM pre-trained (${mode.preEpochs} epoch(s)) ${pct(pretrained)}`);
+      log(
+        `  BERT h128 x4, MLM pre-trained (${mode.preEpochs} epoch(s)) ${pct(pretrained)}   ` +
+          `(${mlm.steps} steps, MLM loss ${mlm.first.toFixed(2)} over the first 10, ${mlm.last.toFixed(2)} over the last 10)`,
+      );
       log(`  BERT h128 x4, from scratch                  ${pct(scratch)}`);
       log(`  TF-IDF + logistic regression                ${pct(tfidf)}`);
       const gain = 100 * (pretrained - scratch);
@@ -182,6 +198,9 @@ device: cpu
           labeled: LABELED,
           vocab,
           pretrain_epochs: mode.preEpochs,
+          pretrain_steps: mlm.steps,
+          mlm_loss_first10: mlm.first,
+          mlm_loss_last10: mlm.last,
           accuracy_pretrained: pretrained,
           accuracy_scratch: scratch,
           accuracy_tfidf: tfidf,
