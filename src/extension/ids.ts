@@ -19,6 +19,7 @@ export const COMMAND_IDS = [
   'finetune.refreshRuns',
   'finetune.predictOnSelection',
   'finetune.serveModel',
+  'finetune.fineTuneFromRun',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -1,4 +1,5 @@
 import { Chart, type ChartSeries } from './chart.js';
+import { chartTitle, sharedTask } from './chart-titles.js';
 import { checkbox, dropdown, slider } from './components.js';
 import { clear, h, themeColor } from './dom.js';
 import type { RunData, XAxis } from './run-data.js';
@@ -7,7 +8,8 @@ import { type EmaState, emaExtend, emaStart } from './smoothing.js';
 
 /**
  * The Charts tab: training loss (raw and smoothed), evaluation loss, one chart per evaluation
- * metric, learning rate; a toolbar for the x axis, the smoothing weight and which runs are shown.
+ * metric (a masked-LM run's perplexity and masked-token accuracy among them), learning rate; a
+ * toolbar for the x axis, the smoothing weight and which runs are shown.
  * Updates are coalesced into one redraw per animation frame, however many event batches arrive.
  */
 export interface ChartSettings {
@@ -131,6 +133,7 @@ export class ChartsView {
     const hidden = new Set(this.host.settings.hiddenRuns);
     const shown = this.runs.map((run, i) => ({ run, color: runColor(i) })).filter((r) => !hidden.has(r.run.info.id));
     const wanted: { id: string; title: string; series: ChartSeries[] }[] = [];
+    const task = sharedTask(shown.map(({ run }) => run.info.config));
 
     const loss: ChartSeries[] = [];
     for (const { run, color } of shown) {
@@ -143,7 +146,7 @@ export class ChartsView {
         loss.push({ label, color, x, y: run.train.loss, width: 1.5 });
       }
     }
-    wanted.push({ id: 'loss', title: 'Training loss', series: loss });
+    wanted.push({ id: 'loss', title: chartTitle('loss', task), series: loss });
 
     const metricNames: string[] = [];
     for (const { run } of shown)
@@ -160,7 +163,7 @@ export class ChartsView {
           width: 2,
           points: true,
         }));
-      wanted.push({ id: `eval-${name}`, title: name === 'loss' ? 'Evaluation loss' : `Evaluation ${name}`, series });
+      wanted.push({ id: `eval-${name}`, title: chartTitle(`eval-${name}`, task), series });
     }
 
     const lr = shown.map(({ run, color }) => ({
@@ -170,11 +173,17 @@ export class ChartsView {
       y: run.train.lr,
       width: 1.5,
     }));
-    wanted.push({ id: 'lr', title: 'Learning rate', series: lr });
+    wanted.push({ id: 'lr', title: chartTitle('lr', task), series: lr });
 
     const order: HTMLElement[] = [];
     for (const w of wanted) {
       let chart = this.charts.get(w.id);
+      // Another title (the runs shown now share a task, or no longer do): a new chart says it.
+      if (chart && chart.title !== w.title) {
+        chart.destroy();
+        chart.element.remove();
+        chart = undefined;
+      }
       if (!chart) {
         chart = new Chart(w.id, w.title, (name, url) => this.host.exportPng(name, url));
         this.charts.set(w.id, chart);

@@ -47,8 +47,7 @@ test('menus name contributed commands, and when clauses only our context keys', 
 });
 
 /** Which item commands a run item in this state shows, evaluating the `viewItem` part of the when clauses. */
-function itemCommands(state: (typeof RUN_STATES)[number]): Set<string> {
-  const value = contextValue(state);
+function itemCommands(value: string): Set<string> {
   const shown = new Set<string>();
   for (const item of contributes.menus['view/item/context'] as MenuItem[]) {
     const when = item.when ?? '';
@@ -68,11 +67,24 @@ test('run item menus agree with the state machine', () => {
     'finetune.exportModel': 'export',
   } as const;
   for (const state of RUN_STATES) {
-    const shown = itemCommands(state);
+    const shown = itemCommands(contextValue(state));
     for (const [command, act] of Object.entries(action))
       assert.equal(shown.has(command), allows(state, act), `${state}: ${command}`);
     assert.ok(shown.has('finetune.openRun') && shown.has('finetune.showEngineLog'), state);
+    assert.equal(shown.has('finetune.fineTuneFromRun'), false, state);
   }
+});
+
+test('a completed pre-training run: the completed menu, Fine-tune from This Run, and Serve only for a causal LM', () => {
+  const completed = itemCommands(contextValue('completed'));
+  for (const task of ['masked-lm', 'causal-lm'] as const) {
+    const shown = itemCommands(contextValue('completed', task));
+    assert.ok(shown.has('finetune.fineTuneFromRun'), task);
+    const others = [...shown].filter((c) => c !== 'finetune.fineTuneFromRun');
+    const expected = [...completed].filter((c) => task === 'causal-lm' || c !== 'finetune.serveModel');
+    assert.deepEqual(others.sort(), expected.sort(), task);
+  }
+  assert.ok(completed.has('finetune.serveModel'));
 });
 
 test('views, settings, validation, activation and trust', () => {

@@ -13,7 +13,7 @@ import { validateConfig, validateConfigText } from '../../src/shared/config-vali
 test('every task has a template, and each validates without errors or warnings', () => {
   assert.deepEqual(
     CONFIG_TEMPLATES.map((t) => t.task),
-    ['text-classification', 'token-classification', 'question-answering', 'causal-lm', 'causal-lm'],
+    ['text-classification', 'token-classification', 'question-answering', 'causal-lm', 'masked-lm', 'causal-lm'],
   );
   for (const t of CONFIG_TEMPLATES) {
     assert.match(t.fileName, CONFIG_FILE_RE);
@@ -75,4 +75,29 @@ test('the chat config validates with its example file checked, and a file the us
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the pre-training template: masked-lm with held-out text for perplexity and masked accuracy, and its scratch variant valid too', () => {
+  const template = CONFIG_TEMPLATES.find((t) => t.task === 'masked-lm');
+  assert.ok(template);
+  assert.equal(template.label, 'Pre-train / domain-adapt (masked LM)');
+  const v = toValue(validateConfigText(template.yaml, 'yaml').parsed.root) as {
+    data: { validation_split: number; mlm_probability: number };
+    training: { init: string };
+    eval: { metrics: string[] };
+  };
+  assert.equal(v.training.init, 'pretrained');
+  assert.ok(v.data.validation_split > 0, 'without held-out text no evaluation runs, and the panel has no perplexity');
+  assert.equal(v.data.mlm_probability, 0.15);
+  assert.deepEqual(v.eval.metrics, ['perplexity', 'accuracy']);
+  // The comments explain both starts: the scratch variant the user makes from it validates as well.
+  assert.match(template.yaml, /scratch: model is a folder holding only config\.json and a tokenizer/);
+  const scratch = template.yaml
+    .replace('init: pretrained ', 'init: scratch    ')
+    .replace('google-bert/bert-base-uncased', './scratch');
+  const { diagnostics } = validateConfigText(scratch, 'yaml');
+  assert.deepEqual(
+    diagnostics.filter((d) => d.severity === 'error' || d.severity === 'warning').map((d) => d.message),
+    [],
+  );
 });

@@ -374,6 +374,43 @@ describe('run panel in Chromium', { skip }, () => {
     }
   });
 
+  test("a masked-LM run charts its MLM loss, perplexity and masked-token accuracy (the engine's eval metrics)", async () => {
+    const other = await (session as PanelSession).openPage('dark');
+    // As src/engine/tasks/masked-lm/recipe.ts evaluates: loss, perplexity = exp(loss), accuracy.
+    const evals = [6.1, 5.2, 4.6].map((loss, i) => ({
+      type: 'eval' as const,
+      step: (i + 1) * 100,
+      metrics: { loss, perplexity: Math.exp(loss), accuracy: 0.1 + 0.08 * i },
+      t: T0 + (i + 1) * 20_000,
+    }));
+    await send(other, {
+      type: 'init',
+      runs: [
+        run('pretrain-20250101-120000', {
+          status: status({ step: 300 }),
+          config: { task: 'masked-lm', training: { init: 'scratch' } },
+          events: [...stepEvents(1, 300), ...evals],
+        }),
+      ],
+      trusted: true,
+      target: { runDirs: [] },
+    });
+    await other.click('#tab-charts');
+    await waitForPoints(other, 'eval-accuracy', 3);
+    assert.deepEqual(await other.locator('.chart h3').allTextContents(), [
+      'Training loss (masked LM)',
+      'Evaluation loss (masked LM)',
+      'Evaluation perplexity',
+      'Masked-token accuracy',
+      'Learning rate',
+    ]);
+    await waitForPoints(other, 'eval-perplexity', 3);
+    assert.ok((await probeChart(other, 'eval-perplexity', BLUE)).matching > 20, 'the perplexity curve is drawn');
+    assert.ok((await probeChart(other, 'eval-accuracy', BLUE)).matching > 20, 'the accuracy curve is drawn');
+    await shot(other, '11-masked-lm-charts');
+    await other.close();
+  });
+
   test('nothing broke the Content Security Policy', async () => {
     assert.deepEqual(unexpectedViolations(await violations(page)), []);
   });

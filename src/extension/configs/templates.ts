@@ -136,5 +136,47 @@ eval:
 device: auto
 `,
   },
+  {
+    task: 'masked-lm',
+    label: 'Pre-train / domain-adapt (masked LM)',
+    detail: 'Teach an encoder your domain from unlabelled text (BERT-style masking), then fine-tune it for a task',
+    fileName: 'pretrain.finetune.yaml',
+    yaml: `# Masked-language-model pre-training (run_mlm.py's recipe) on your own text, before fine-tuning.
+# Data: JSON Lines with one {"text": ...} per line, no labels; a plain .txt file works too.
+#
+# training.init chooses where the weights start:
+#   pretrained (continued pre-training, "domain adaptation"): model is a pre-trained encoder
+#     (BERT, RoBERTa, DistilBERT, ALBERT, ELECTRA); it keeps what it knows and learns your
+#     domain's words. Hours of text help; keep the learning rate small (2e-5 to 1e-4).
+#   scratch: model is a folder holding only config.json and a tokenizer ("Train a tokenizer"
+#     in New Fine-tune Config makes one from this corpus); the weights start random, as
+#     transformers' _init_weights draws them. Needs more text and epochs, and a larger
+#     learning rate (about 1e-3 for a small model).
+# When the run completes, "Fine-tune from This Run" in the Runs view writes a classifier config
+# whose model is this run's final/.
+model: google-bert/bert-base-uncased   # a Hub id or a folder; with init: scratch, e.g. ./scratch
+task: masked-lm
+data:
+  train: data/corpus.jsonl
+  validation_split: 0.05      # held-out text: perplexity and masked-token accuracy at each evaluation
+  text_column: text
+  max_length: 128             # texts are concatenated and cut into blocks of this many tokens
+  mlm_probability: 0.15       # share of tokens to predict: 80% [MASK], 10% random, 10% unchanged
+  whole_word_masking: false   # true: mask all the pieces of a word together
+training:
+  init: pretrained            # pretrained | scratch (random weights from the folder's config.json)
+  epochs: 3
+  batch_size: 32
+  learning_rate: 5.0e-5       # about 1.0e-3 with init: scratch
+  weight_decay: 0.01
+  warmup_ratio: 0.06
+  scheduler: linear           # linear | cosine | constant
+  seed: 42
+eval:
+  every: epoch
+  metrics: [perplexity, accuracy]   # accuracy: of the masked tokens
+device: auto
+`,
+  },
   CHAT_TEMPLATE,
 ];

@@ -12,6 +12,7 @@ import {
 } from '../../shared/run-directory.js';
 import { runIdTime } from '../../shared/run-id.js';
 import { SWEEP_FILE } from '../../shared/sweep-record.js';
+import { type PretrainingTask, pretrainingTaskOf } from '../configs/from-run.js';
 import { EventsAccumulator } from './events.js';
 import { FileTail, lastLines } from './file-tail.js';
 import { estimateEta, type RunProgress } from './progress.js';
@@ -34,6 +35,8 @@ export interface RunSnapshot extends RunProgress {
   startedAt: number;
   /** When a stop was requested (mtime of the stop-request file). */
   stopRequestedAt?: number;
+  /** A completed run's pre-training task (config.yaml: masked-lm, or causal-lm on plain text). */
+  pretraining?: PretrainingTask;
 }
 
 const LOG_LINES_ON_DEATH = 8;
@@ -97,6 +100,8 @@ export interface ReaderDeps {
 export class RunReader {
   private readonly events: FileTail;
   private readonly acc = new EventsAccumulator();
+  /** Read once the run has completed: its config.yaml does not change after that. */
+  private pretraining: PretrainingTask | null | undefined;
 
   constructor(
     readonly dir: string,
@@ -145,6 +150,10 @@ export class RunReader {
     if (eta !== undefined) snapshot.eta = eta;
     const stopAt = await mtime(join(this.dir, STOP_REQUEST_FILE));
     if (stopAt !== undefined) snapshot.stopRequestedAt = stopAt;
+    if (eff.state === 'completed') {
+      if (this.pretraining === undefined) this.pretraining = pretrainingTaskOf(await readRunConfig(this.dir)) ?? null;
+      if (this.pretraining) snapshot.pretraining = this.pretraining;
+    }
     return snapshot;
   }
 

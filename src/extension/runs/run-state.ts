@@ -1,4 +1,5 @@
 import type { RunState, RunStatus } from '../../shared/run-directory.js';
+import type { PretrainingTask } from '../configs/from-run.js';
 
 /**
  * The run state machine (DESIGN.md, "Run directory": queued | running | completed | failed |
@@ -45,9 +46,13 @@ export function allows(state: RunState, action: RunAction): boolean {
   return ACTIONS[state].includes(action);
 }
 
-/** The tree item's `contextValue`; package.json menus match it with `viewItem`. */
-export function contextValue(state: RunState): `run.${RunState}` {
-  return `run.${state}`;
+/**
+ * The tree item's `contextValue`; package.json menus match it with `viewItem`. A completed
+ * pre-training run (masked-lm, or causal-lm on plain text) is `run.completed.pretrain-<task>`, for
+ * "Fine-tune from This Run" (and no Serve for a masked LM, which serves no task).
+ */
+export function contextValue(state: RunState, pretraining?: PretrainingTask): string {
+  return state === 'completed' && pretraining ? `run.completed.pretrain-${pretraining}` : `run.${state}`;
 }
 
 export interface EffectiveState {

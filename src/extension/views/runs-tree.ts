@@ -174,7 +174,7 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
     item.description = pruned + describeRun(run) + waiting + params;
     const [icon, color] = STATE_ICONS[run.state];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-    item.contextValue = contextValue(run.state);
+    item.contextValue = contextValue(run.state, run.pretraining);
     item.resourceUri = vscode.Uri.file(run.dir);
     return item;
   }

@@ -5,6 +5,7 @@ import { measureEngine, THROUGHPUT_CASES } from './engine-case.js';
 import { MEMORY_CASE, measureMemory, memorySuite } from './memory.js';
 import { ngramSuite } from './ngram.js';
 import { paddingSuite } from './padding.js';
+import { pretrainSuite } from './pretrain.js';
 import { formatProfile, profileTrainStep } from './profile.js';
 import { serveSuite } from './serve.js';
 import type { BenchArgs, BenchSuite } from './suite.js';
@@ -22,7 +23,7 @@ import { trainStepSuite } from './train-step.js';
  * `--mb N` (the corpus the tokenize-corpus suite generates, default 200 MB),
  * `--case <name> [--json] [--profile]` (one engine throughput case in this process: what the
  * throughput suite spawns per measurement; `--profile` adds ORT's per-op profile of its train step;
- * `--case memory-small` is the memory suite's child).
+ * `--case memory-small` is the memory suite's child; `--quick`: the pretrain suite's short run).
  */
 const SUITES: readonly BenchSuite[] = [
   trainStepSuite,
@@ -34,6 +35,7 @@ const SUITES: readonly BenchSuite[] = [
   serveSuite,
   tokenizerSuite,
   tokenizeCorpusSuite,
+  pretrainSuite,
 ];
 
 async function runCase(name: string, args: BenchArgs, json: boolean): Promise<void> {
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
       'no-torch': { type: 'boolean' },
       profile: { type: 'boolean' },
       mb: { type: 'string' },
+      quick: { type: 'boolean' },
     },
     strict: true,
   });
@@ -85,9 +88,10 @@ async function main(): Promise<void> {
     noTorch: values['no-torch'],
     profile: values.profile,
     mb: int(values.mb, 'mb'),
+    quick: values.quick,
   };
   if (values.case) return runCase(values.case, args, values.json === true);
-  const selected = values.only ? SUITES.filter((s) => s.name === values.only) : SUITES;
+  const selected = values.only ? SUITES.filter((s) => s.name === values.only) : SUITES.filter((s) => !s.onRequest);
   if (selected.length === 0) {
     throw new Error(`--only: no suite named '${values.only}' (suites: ${SUITES.map((s) => s.name).join(', ')})`);
   }

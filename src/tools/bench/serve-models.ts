@@ -95,19 +95,22 @@ function writeWordPiece(dir: string): void {
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(settings));
 }
 
-/** A fine-tuned-looking BertForSequenceClassification folder (random weights, labels NEG/POS) at `dir`/final. */
-export function writeBenchClassifier(dir: string): string {
-  const base = join(dir, 'base');
-  mkdirSync(base, { recursive: true });
-  writeWordPiece(base);
-  const config = {
+/** A BERT config.json (BertForMaskedLM, transformers' defaults besides the shape). */
+export function bertConfig(shape: {
+  vocab: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  intermediate: number;
+}): Record<string, unknown> {
+  return {
     model_type: 'bert',
     architectures: ['BertForMaskedLM'],
-    vocab_size: CLASSIFIER.vocab,
-    hidden_size: CLASSIFIER.hidden,
-    num_hidden_layers: CLASSIFIER.layers,
-    num_attention_heads: CLASSIFIER.heads,
-    intermediate_size: CLASSIFIER.intermediate,
+    vocab_size: shape.vocab,
+    hidden_size: shape.hidden,
+    num_hidden_layers: shape.layers,
+    num_attention_heads: shape.heads,
+    intermediate_size: shape.intermediate,
     hidden_act: 'gelu',
     hidden_dropout_prob: 0.1,
     attention_probs_dropout_prob: 0.1,
@@ -117,6 +120,14 @@ export function writeBenchClassifier(dir: string): string {
     layer_norm_eps: 1e-12,
     pad_token_id: 0,
   };
+}
+
+/** A fine-tuned-looking BertForSequenceClassification folder (random weights, labels NEG/POS) at `dir`/final. */
+export function writeBenchClassifier(dir: string): string {
+  const base = join(dir, 'base');
+  mkdirSync(base, { recursive: true });
+  writeWordPiece(base);
+  const config = bertConfig(CLASSIFIER);
   writeFileSync(join(base, 'config.json'), JSON.stringify(config));
   const reader = new HfConfigReader(config, `${base}/config.json`);
   writeSafetensors(

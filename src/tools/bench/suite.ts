@@ -12,6 +12,8 @@ export interface BenchArgs {
   profile?: boolean;
   /** Size of a generated corpus in MB, for the suites that generate one (tokenize-corpus). */
   mb?: number;
+  /** The pretrain suite's short run (one epoch of pre-training on shorter texts). */
+  quick?: boolean;
 }
 
 /** A benchmark suite of `npm run bench`: prints its own table and returns JSON result lines. */
@@ -19,6 +21,8 @@ export interface BenchSuite {
   /** Name used by `npm run bench -- --only <name>`. */
   name: string;
   summary: string;
+  /** Run only when named by `--only` (a long measurement, not part of the default set). */
+  onRequest?: boolean;
   run(log: (line: string) => void, args: BenchArgs): Promise<Record<string, unknown>[]>;
 }
 
