@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { newConfig, startRun, validateConfig } from './actions/config-actions.js';
 import { exportModel } from './actions/export-model.js';
 import { fineTuneFromRun } from './actions/fine-tune-from-run.js';
+import { openExample } from './actions/open-example.js';
 import { compareRuns, deleteRun, openRun, resumeRun, showEngineLog, stopRun } from './actions/run-actions.js';
 import { openSweep } from './actions/sweep-actions.js';
 import { trainTokenizer } from './actions/train-tokenizer.js';
@@ -65,6 +66,7 @@ export const COMMANDS: Readonly<Record<CommandId, CommandFactory>> = {
     (ctx) =>
     (...args) =>
       fineTuneFromRun(ctx, ...args),
+  'finetune.openExample': (ctx) => () => openExample(ctx),
 };
 
 /** Registers the table; a command that throws shows its message instead of failing silently. */

@@ -20,6 +20,7 @@ export const COMMAND_IDS = [
   'finetune.predictOnSelection',
   'finetune.serveModel',
   'finetune.fineTuneFromRun',
+  'finetune.openExample',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];
@@ -52,3 +53,7 @@ export const SETTINGS = {
 /** A config file by name: `*.finetune.yaml|yml|json` (DESIGN.md, "Config file"). */
 export const CONFIG_FILE_RE = /\.finetune\.(ya?ml|json)$/i;
 export const CONFIG_GLOB = '**/*.finetune.{yaml,yml,json}';
+
+/** Open Example Project: the bundled example's config (in examples/sentiment) and the workspace folder it is copied to. */
+export const EXAMPLE_CONFIG = 'sentiment.finetune.yaml';
+export const EXAMPLE_FOLDER = 'sentiment-example';

@@ -8,7 +8,8 @@ import { languageModellingTask, type ModelSupport, modelSupport } from './model-
  * (src/engine/data/records.ts): string or integer labels are classes, a non-integer number a
  * regression target (as run_glue.py decides), a list of labels multi-label; `tokens`/`tags` lists
  * of one length per row for token classification; SQuAD's `question`/`context`/`answers` for QA;
- * TRL's `messages` or `prompt`/`completion` for chat SFT; text alone for language modelling.
+ * TRL's `messages` or `prompt`/`completion` for chat SFT; source/target texts or Hugging Face's
+ * `translation` objects for translation and summarization; text alone for language modelling.
  * Browser-safe: the rows come from src/shared/node/dataset-preview.ts.
  */
 export interface DatasetPreview {
@@ -26,6 +27,10 @@ export interface DataColumns {
   tokens_column?: string;
   tags_column?: string;
   format?: SftFormat;
+  source_column?: string;
+  target_column?: string;
+  source_lang?: string;
+  target_lang?: string;
 }
 
 export interface TaskSuggestion {
@@ -193,6 +198,69 @@ function tokenClassification(p: DatasetPreview): Omit<TaskSuggestion, 'support'>
 }
 
 /**
+ * Source/target pairs by name, with the task they usually mean: run_summarization.py's
+ * summarization_name_mapping (CNN/DailyMail's article/highlights, XSum's document/summary) and the
+ * plain source/target of translation pairs.
+ */
+const SEQ2SEQ_PAIRS: readonly (readonly [string, string, 'translation' | 'summarization'])[] = [
+  ['source', 'target', 'translation'],
+  ['src', 'tgt', 'translation'],
+  ['document', 'summary', 'summarization'],
+  ['article', 'highlights', 'summarization'],
+  ['text', 'summary', 'summarization'],
+  ['dialogue', 'summary', 'summarization'],
+];
+
+/** Rows of Hugging Face translation datasets, `{"translation": {"en": …, "de": …}}`: the two languages in row order. */
+function translationLanguages(p: DatasetPreview): [string, string] | undefined {
+  const objects = values(p, 'translation').map((v) => {
+    if (p.textual && typeof v === 'string') {
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        return undefined;
+      }
+    }
+    return v;
+  });
+  if (objects.length === 0) return undefined;
+  const keys = (o: unknown) =>
+    typeof o === 'object' && o !== null && !Array.isArray(o) && Object.values(o).every(isText) ? Object.keys(o) : [];
+  const first = keys(objects[0]);
+  if (first.length !== 2) return undefined;
+  const same = objects.every((o) => {
+    const k = keys(o);
+    return k.length === 2 && first.every((f) => k.includes(f));
+  });
+  return same ? [first[0] as string, first[1] as string] : undefined;
+}
+
+function seq2seq(p: DatasetPreview): Omit<TaskSuggestion, 'support'>[] {
+  const out: Omit<TaskSuggestion, 'support'>[] = [];
+  const langs = translationLanguages(p);
+  if (langs)
+    out.push({
+      task: 'translation',
+      data: { source_lang: langs[0], target_lang: langs[1] },
+      labels: [],
+      reason: `'translation' objects of '${langs[0]}' and '${langs[1]}' texts: translation from ${langs[0]} to ${langs[1]}`,
+      metrics: [],
+    });
+  for (const [source, target, task] of SEQ2SEQ_PAIRS) {
+    const texts = (c: string) => p.columns.includes(c) && values(p, c).every(isText);
+    if (!texts(source) || !texts(target)) continue;
+    out.push({
+      task,
+      data: { source_column: source, target_column: target },
+      labels: [],
+      reason: `texts in '${source}' and '${target}': ${task} of each '${source}' into its '${target}'`,
+      metrics: [],
+    });
+  }
+  return out;
+}
+
+/**
  * The tasks the preview suits, best first: those the model's family trains before those it does
  * not (each says why not). Empty when nothing fits (no text column at all).
  */
@@ -221,6 +289,7 @@ export function suggestTasks(p: DatasetPreview, modelType?: string): TaskSuggest
     });
   const tokens = tokenClassification(p);
   if (tokens) found.push(tokens);
+  found.push(...seq2seq(p));
   const texts = textColumns(p);
   if (format === 'text' && !found.some((f) => f.task === 'question-answering')) found.push(...classification(p, texts));
   const text = TEXT_NAMES.find((t) => texts.includes(t)) ?? texts[0];

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { OFFSET_POSITIONS } from './config-files.js';
+import { SEQ2SEQ_TASKS } from './config-seq2seq-rules.js';
 import type { TaskName } from './config-tasks.js';
 import type { TaskSuggestion } from './dataset-detect.js';
 
@@ -43,12 +44,29 @@ function trainingFor(task: TaskName, modelType: string | undefined): Record<stri
     method: 'full',
     epochs: 3,
     batch_size: 16,
-    learning_rate: task === 'masked-lm' || task === 'causal-lm' ? 5e-5 : 3e-5,
+    // Trainer's default, which run_translation.py and run_summarization.py train with.
+    learning_rate:
+      task === 'text-classification' || task === 'token-classification' || task === 'question-answering' ? 3e-5 : 5e-5,
     weight_decay: 0.01,
     warmup_ratio: 0.1,
     scheduler: 'linear',
     seed: 42,
   };
+}
+
+/** T5's names of the languages its translation prefixes name (its paper's WMT pairs). */
+const T5_LANGUAGES: Readonly<Record<string, string>> = { en: 'English', de: 'German', fr: 'French', ro: 'Romanian' };
+
+/**
+ * The prefix T5 (not mT5, which was trained without) expects before a source, as the examples
+ * pass `--source_prefix`: "summarize: ", "translate English to German: " (when both languages are
+ * ones T5 knows by name).
+ */
+function t5Prefix(task: TaskName, columns: TaskSuggestion['data']): string | undefined {
+  if (task === 'summarization') return 'summarize: ';
+  const from = T5_LANGUAGES[columns.source_lang ?? ''];
+  const to = T5_LANGUAGES[columns.target_lang ?? ''];
+  return task === 'translation' && from && to ? `translate ${from} to ${to}: ` : undefined;
 }
 
 /** The config as a value, in the key order of the templates. */
@@ -64,7 +82,12 @@ export function guidedConfigValue(c: GuidedChoices): Record<string, unknown> {
   const data: Record<string, unknown> = { train: c.train };
   if (c.validation !== undefined) data.validation = c.validation;
   else data.validation_split = 0.1;
-  Object.assign(data, columns, { max_length: maxLength });
+  Object.assign(data, columns);
+  if (SEQ2SEQ_TASKS.includes(task)) {
+    // Seq2seq reads max_source_length/max_target_length (their defaults), not max_length.
+    const prefix = modelType === 't5' ? t5Prefix(task, columns) : undefined;
+    if (prefix !== undefined) data.source_prefix = prefix;
+  } else data.max_length = maxLength;
   return {
     model: c.model,
     task,

@@ -15,7 +15,7 @@ test('classification: the picked model and data, the detected columns, the valid
   const ws = workspace(t);
   const seen: { models?: string[]; tasks?: string[] } = {};
   const { path, text, value } = await flow(ws, './models/tiny-bert', 'data/train.jsonl', seen);
-  assert.deepEqual(seen.models, ['./models/chat-gpt2', './models/tiny-bert', './models/tiny-gpt2']);
+  assert.deepEqual(seen.models, ['./models/chat-gpt2', './models/tiny-bert', './models/tiny-gpt2', './models/tiny-t5']);
   assert.deepEqual(seen.tasks, ['text-classification', 'masked-lm']);
   assert.equal(path, join(ws.dir, 'classifier.finetune.yaml'));
   assert.equal(value.model as unknown, './models/tiny-bert');
@@ -69,6 +69,25 @@ test('chat SFT and text on GPT-2 (LoRA on all linear layers), masked-lm on BERT'
   assert.equal(mlm.path, join(ws.dir, 'mlm.finetune.yaml'));
 });
 
+test("HF translation rows on T5: the object's languages and T5's prefix, no max_length", async (t) => {
+  const ws = workspace(t);
+  const seen: { tasks?: string[] } = {};
+  const { path, value } = await flow(ws, './models/tiny-t5', 'data/wmt.jsonl', seen);
+  assert.deepEqual(seen.tasks, ['translation']);
+  assert.equal(path, join(ws.dir, 'translation.finetune.yaml'));
+  assert.equal(value.task as unknown, 'translation');
+  // run_translation.py's README trains t5-small with --source_prefix "translate English to Romanian: ".
+  assert.deepEqual(value.data, {
+    train: 'data/wmt.jsonl',
+    validation_split: 0.1,
+    source_lang: 'en',
+    target_lang: 'de',
+    source_prefix: 'translate English to German: ',
+  });
+  assert.equal(value.training?.learning_rate, 5e-5);
+  assert.deepEqual(value.eval, { every: 'epoch', metrics: [] });
+});
+
 test('a typed Hub id is used as it is; a dataset with no text stops the flow with a message', async (t) => {
   const ws = workspace(t);
   const hub = await flow(ws, 'openai-community/gpt2', 'data/corpus.jsonl');
@@ -86,7 +105,7 @@ test('a typed Hub id is used as it is; a dataset with no text stops the flow wit
   });
   assert.equal(path, undefined);
   assert.deepEqual(errors, [
-    'No task fits the columns of data/numbers.csv (a, b): a task needs a text column, token lists, SQuAD fields or chat messages.',
+    'No task fits the columns of data/numbers.csv (a, b): a task needs a text column, token lists, SQuAD fields, chat messages or source/target texts.',
   ]);
 });
 

@@ -8,6 +8,7 @@ import { findDatasetFiles, readDatasetPreview } from '../../src/shared/node/data
 import { tempDir } from '../extension/helpers.js';
 import { multiLabelRows, nerRows, scoreRows, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { squadRows } from '../fixtures/qa-datasets.js';
+import { toyPairs } from '../fixtures/tiny-t5.js';
 
 /**
  * Task and column detection for the guided New Fine-tune Config (src/shared/dataset-detect.ts):
@@ -154,6 +155,78 @@ test('text alone: causal-lm on a decoder or an unknown model, masked-lm on an en
   const [mlm] = await suggest(t, 'corpus.jsonl', text, 'electra');
   assert.deepEqual(brief(mlm), { task: 'masked-lm', data: { text_column: 'text' }, supported: true });
   assert.deepEqual(mlm?.metrics, ['perplexity', 'accuracy']);
+});
+
+test("HF translation rows: translation with the object's two languages, first on T5, last on BERT", async (t) => {
+  const rows = toJsonl(toyPairs(6, 2).map((p) => ({ id: 'x', translation: { en: p.source, de: p.target } })));
+  const [first, ...rest] = await suggest(t, 'wmt.jsonl', rows, 't5');
+  assert.deepEqual(brief(first), {
+    task: 'translation',
+    data: { source_lang: 'en', target_lang: 'de' },
+    supported: true,
+  });
+  assert.equal(first?.reason, "'translation' objects of 'en' and 'de' texts: translation from en to de");
+  assert.deepEqual(rest, []);
+  const onBert = await suggest(t, 'wmt.jsonl', rows, 'bert');
+  assert.deepEqual(brief(onBert.at(-1)), {
+    task: 'translation',
+    data: { source_lang: 'en', target_lang: 'de' },
+    supported: false,
+  });
+  assert.match(onBert.at(-1)?.support.reason ?? '', /translation takes t5, mt5/);
+  // A CSV field holding the object as JSON reads the same (the engine parses it likewise).
+  const csv = [
+    'translation',
+    ...toyPairs(3, 3).map((p) => `"${JSON.stringify({ fr: p.source, ro: p.target }).replaceAll('"', '""')}"`),
+  ];
+  assert.deepEqual((await suggest(t, 'wmt.csv', csv.join('\n'), 'mt5'))[0]?.data, {
+    source_lang: 'fr',
+    target_lang: 'ro',
+  });
+  // Objects whose languages differ between rows, or with three, are no pair.
+  const mixed = toJsonl([{ translation: { en: 'a b', de: 'c d' } }, { translation: { en: 'a b', fr: 'c d' } }]);
+  assert.ok((await suggest(t, 'mixed.jsonl', mixed, 't5')).every((s) => s.task !== 'translation'));
+  const three = toJsonl([{ translation: { en: 'a', de: 'b', fr: 'c' } }]);
+  assert.deepEqual(await suggest(t, 'three.jsonl', three, 't5'), []);
+});
+
+test('source/target and src/tgt columns: translation; document/summary, article/highlights: summarization', async (t) => {
+  const pairs = toyPairs(5, 4);
+  const translation = await suggest(t, 'pairs.jsonl', toJsonl(pairs), 't5');
+  assert.deepEqual(brief(translation[0]), {
+    task: 'translation',
+    data: { source_column: 'source', target_column: 'target' },
+    supported: true,
+  });
+  // The other readings of two text columns (a language model on one of them) come after, unsupported on T5.
+  assert.ok(translation.slice(1).every((s) => !s.support.supported));
+  const tsv = `src\ttgt\n${pairs.map((p) => `${p.source}\t${p.target}`).join('\n')}\n`;
+  assert.deepEqual((await suggest(t, 'pairs.tsv', tsv, 'mt5'))[0]?.data, {
+    source_column: 'src',
+    target_column: 'tgt',
+  });
+  const xsum = toJsonl([
+    {
+      id: '1',
+      document: 'The council met on Monday and voted to repair the old bridge.',
+      summary: 'Bridge repair approved.',
+    },
+    { id: '2', document: 'Heavy rain closed three roads in the valley overnight.', summary: 'Rain closes roads.' },
+  ]);
+  const [sum] = await suggest(t, 'xsum.jsonl', xsum, 't5');
+  assert.deepEqual(brief(sum), {
+    task: 'summarization',
+    data: { source_column: 'document', target_column: 'summary' },
+    supported: true,
+  });
+  assert.equal(sum?.reason, "texts in 'document' and 'summary': summarization of each 'document' into its 'summary'");
+  const cnn = toJsonl([{ article: 'A long news article about the weather today.', highlights: 'Weather news.' }]);
+  assert.deepEqual((await suggest(t, 'cnn.jsonl', cnn, 't5'))[0]?.data, {
+    source_column: 'article',
+    target_column: 'highlights',
+  });
+  // Without a model, every suggestion counts as supported and the data's order holds.
+  assert.equal((await suggest(t, 'cnn.jsonl', cnn))[0]?.task, 'summarization');
 });
 
 test('no text at all: nothing is suggested', async (t) => {

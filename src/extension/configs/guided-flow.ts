@@ -103,7 +103,7 @@ export async function runGuidedFlow(ui: GuidedUi, o: GuidedOptions): Promise<str
   const suggestions = suggestTasks(preview, model.info?.modelType);
   if (suggestions.length === 0) {
     ui.error(
-      `No task fits the columns of ${picked.value} (${preview.columns.join(', ')}): a task needs a text column, token lists, SQuAD fields or chat messages.`,
+      `No task fits the columns of ${picked.value} (${preview.columns.join(', ')}): a task needs a text column, token lists, SQuAD fields, chat messages or source/target texts.`,
     );
     return undefined;
   }
