@@ -3,19 +3,21 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { exportCommand } from '../../src/engine/commands/model-commands.js';
+import { exportCommand, predictCommand } from '../../src/engine/commands/model-commands.js';
 import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, tensorOf } from '../../src/engine/graph/types.js';
 import { openModel } from '../../src/engine/inference/open-model.js';
+import { loadSeq2Seq, seq2seqGenerationDefaults } from '../../src/engine/inference/seq2seq-model.js';
 import { readHfConfig } from '../../src/engine/io/hf-config.js';
 import { loadPretrained } from '../../src/engine/io/pretrained.js';
 import { readSafetensors } from '../../src/engine/io/safetensors.js';
 import { prepareMethod } from '../../src/engine/methods/method.js';
 import { HfConfigReader } from '../../src/engine/models/hf-config.js';
 import { seq2seqFamilyOf } from '../../src/engine/models/registry.js';
-import { seq2seqLmModel, shiftRight } from '../../src/engine/models/seq2seq.js';
+import { type Seq2SeqArch, seq2seqLmModel, shiftRight } from '../../src/engine/models/seq2seq.js';
 import { createSession } from '../../src/engine/runtime.js';
 import { buildInference } from '../../src/engine/step/step-graph.js';
+import { argmax } from '../../src/engine/tasks/metrics/classification.js';
 import { TASKS } from '../../src/engine/tasks/registry.js';
 import { Tokenizer } from '../../src/engine/tokenize/index.js';
 import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
@@ -172,10 +174,7 @@ test('export to safetensors reloads with the logits of final/model.onnx; export 
   const onnx = join(dir, 'exported-onnx');
   assert.equal(await exportCommand.run([runDir, '--format', 'onnx', '--out', onnx]), 0);
   assert.deepEqual(await logitsOf(readFileSync(join(onnx, 'model.onnx'))), trained);
-  await assert.rejects(
-    openModel(runDir),
-    /encoder-decoder \(translation\) model: predict and evaluate need generation/,
-  );
+  await assert.rejects(openModel(runDir), /encoder-decoder \(translation\) model: predict generates with it/);
 });
 
 test('LoRA on q and v (PEFT SEQ_2_SEQ_LM): only adapters train, the merged export keeps the base names', async () => {
@@ -238,4 +237,104 @@ test('method freeze is refused on an encoder-decoder, naming the methods that wo
     () => prepareMethod(config, recipe, o),
     /method freeze: no base model layers found in this t5 model .*use method full or lora/,
   );
+});
+
+test('greedy generation: the KV cache gives the tokens of the full recompute and of the teacher-forced argmax', async () => {
+  const final = join(runDir, 'final');
+  const model = await loadSeq2Seq(final, { threads: 1 });
+  const forward = await createSession(readFileSync(join(final, 'model.onnx')), { device: 'cpu', threads: 1 });
+  try {
+    const pairs = toyPairs(24, 2);
+    const sources = pairs.map((p) => `translate: ${p.source}`); // different lengths: padded in one batch
+    const cached = await model.generate(sources, { maxNewTokens: 12 });
+    const recomputed = await model.generate(sources, { maxNewTokens: 12, useCache: false });
+    assert.deepEqual(
+      cached.map((g) => g.ids),
+      recomputed.map((g) => g.ids),
+    );
+    const { decoderStartTokenId: start, eosTokenIds } = model.defaults;
+    assert.deepEqual([start, eosTokenIds], [0, [1]]); // T5Config's decoder_start_token_id (pad) and eos_token_id
+    let exact = 0;
+    for (const [b, g] of cached.entries()) {
+      // Teacher forcing on the generated sequence (and the EOS that ended it): each position's argmax
+      // must be the next generated token, since greedy search picks exactly that.
+      const ids = model.tokenizer.encode(sources[b] as string, null).ids;
+      const targets = g.finishReason === 'stop' ? [...g.ids, eosTokenIds[0] as number] : g.ids;
+      const decoderIds = [start, ...targets.slice(0, -1)];
+      const out = await forward.run({
+        input_ids: tensorOf('int64', [1, ids.length], ids),
+        attention_mask: tensorOf('int64', [1, ids.length], new Array<number>(ids.length).fill(1)),
+        decoder_input_ids: tensorOf('int64', [1, decoderIds.length], decoderIds),
+      });
+      const logits = tensorNumbers(out.logits as TensorData);
+      const V = logits.length / decoderIds.length;
+      assert.deepEqual(
+        targets.map((_, t) => argmax(logits, t * V, V)),
+        targets,
+        `row ${b}`,
+      );
+      if (g.text === pairs[b]?.target) exact++;
+    }
+    process.stdout.write(`# greedy translations equal to the toy target: ${exact}/${pairs.length}\n`);
+    assert.ok(exact >= pairs.length / 2, `${exact} exact translations`);
+    assert.ok(cached.some((g) => g.finishReason === 'stop'));
+    // max_new_tokens cuts every row: 'length', at most that many ids.
+    const short = await model.generate(sources.slice(0, 3), { maxNewTokens: 1 });
+    assert.ok(short.every((g) => g.ids.length <= 1));
+  } finally {
+    await forward.dispose();
+    await model.dispose();
+  }
+});
+
+test('finetune predict on the translation run prints one translation per line, the run source_prefix in front', async () => {
+  const pairs = toyPairs(6, 2);
+  const input = join(dir, 'predict.jsonl');
+  const output = join(dir, 'predict.out.jsonl');
+  writeFileSync(input, toJsonl(pairs.map((p) => ({ text: p.source }))));
+  assert.equal(await predictCommand.run(['--model', runDir, '--input', input, '--output', output]), 0);
+  const lines = readFileSync(output, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { translation_text: string; finish_reason: string });
+  const model = await loadSeq2Seq(runDir, { threads: 1 });
+  try {
+    const expected = await model.generate(pairs.map((p) => `translate: ${p.source}`));
+    assert.deepEqual(
+      lines,
+      expected.map((g) => ({ translation_text: g.text, finish_reason: g.finishReason })),
+    );
+    process.stdout.write(`# predict: ${lines.map((l) => l.translation_text).join(' | ')}\n`);
+  } finally {
+    await model.dispose();
+  }
+  await assert.rejects(
+    predictCommand.run(['--model', runDir, '--input', input, '--do-sample']),
+    /an encoder-decoder generates greedily/,
+  );
+});
+
+test('generation_config.json: max_new_tokens, else max_length − 1, else 19; bad values named', () => {
+  const folder = mkdtempSync(join(tmpdir(), 't5-gencfg-'));
+  const arch = { decoderStartTokenId: 0, eosTokenId: 1, padTokenId: 0 } as Seq2SeqArch;
+  try {
+    assert.equal(seq2seqGenerationDefaults(folder, arch).maxNewTokens, 19); // GenerationConfig's max_length 20
+    const write = (c: object) => writeFileSync(join(folder, 'generation_config.json'), JSON.stringify(c));
+    write({ max_length: 5, decoder_start_token_id: 3, eos_token_id: [1, 7] });
+    assert.deepEqual(seq2seqGenerationDefaults(folder, arch), {
+      decoderStartTokenId: 3,
+      eosTokenIds: [1, 7],
+      padTokenId: 0,
+      maxNewTokens: 4,
+    });
+    write({ max_length: 5, max_new_tokens: 9 });
+    assert.equal(seq2seqGenerationDefaults(folder, arch).maxNewTokens, 9);
+    write({ max_new_tokens: -1 });
+    assert.throws(
+      () => seq2seqGenerationDefaults(folder, arch),
+      /generation_config\.json: key 'max_new_tokens' must be an integer >= 0, got -1/,
+    );
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 });

@@ -85,14 +85,17 @@ export function generationOptions(values: Record<string, string | string[] | boo
   };
 }
 
-/** `finetune predict` on a causal LM: one line per input line, in order (lm-predict.ts: by the row's layout). */
-export async function predictCausalLm(o: {
+/** What `finetune predict` on a generating model (causal LM or encoder-decoder) is given. */
+export interface GeneratePredictArgs {
   model: string;
   input: string;
   output?: string | undefined;
   textColumn: string;
   generation: GenerationOptions;
-}): Promise<number> {
+}
+
+/** `finetune predict` on a causal LM: one line per input line, in order (lm-predict.ts: by the row's layout). */
+export async function predictCausalLm(o: GeneratePredictArgs): Promise<number> {
   return withLm(o.model, async (model) => {
     // generation_config.json's eos ids, as transformers' generate stops on them (a chat model's end of turn).
     const generation = { ...o.generation, stopTokenIds: generationStopIds(model.folder, [model.eosTokenId]) };

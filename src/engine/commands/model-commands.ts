@@ -17,6 +17,7 @@ import {
 import { type AnyFinetunedModel, isQaModel, openModel } from '../inference/open-model.js';
 import { predictLine } from '../inference/predict.js';
 import { predictQa } from '../inference/qa-model.js';
+import { isSeq2SeqFolder } from '../inference/seq2seq-predict.js';
 import { SAVED_FLOAT_DTYPES } from '../io/half.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { buildInference } from '../step/step-graph.js';
@@ -32,6 +33,7 @@ import {
 import { type Command, choiceOption, numberOption, UsageError } from './command.js';
 import { exportMaskedLm, exportSeq2Seq, writeExport } from './export-folder.js';
 import { predictJsonl } from './jsonl-predict.js';
+import { predictSeq2Seq } from './seq2seq-commands.js';
 
 /** `predict`, `evaluate` and `export`: what a user does with a fine-tuned model folder or run. */
 
@@ -52,6 +54,11 @@ Writes one JSON line per input line, in input order:
   sequence classification: {"label", "score", "logits": [...]}  (raw pre-softmax logits)
   token classification:    {"tokens": [...], "labels": [...]}  (one label per word; words are the
                            line's "tokens" array, or its text split on whitespace)
+  translation/summarization: {"translation_text"} or {"summary_text"} and "finish_reason" for a
+                           line whose "text" (or --text-column) is the source (a run's
+                           data.source_prefix in front); greedy search with the KV-cached decoder
+                           until EOS or --max-new-tokens (default: generation_config.json's
+                           max_new_tokens, else max_length - 1, else 19); beam search is not implemented.
   question answering:      {"answer", "score", "start", "end", "probability"} for a line with
                            "question" and "context": the best span over the context's windows,
                            start/end its character offsets in the context (end exclusive),
@@ -73,6 +80,15 @@ ${GENERATION_USAGE}`,
     });
     if (!values.model || !values.input) throw new UsageError('--model and --input are required');
     const column = values['text-column'] ?? 'text';
+    if (isSeq2SeqFolder(values.model)) {
+      return predictSeq2Seq({
+        model: values.model,
+        input: values.input,
+        output: values.output,
+        textColumn: column,
+        generation: generationOptions(values),
+      });
+    }
     if (isCausalLmFolder(values.model)) {
       const generation = generationOptions(values);
       return predictCausalLm({

@@ -115,7 +115,7 @@ export interface LoadedCausalLm {
 }
 
 /** A graph with every weight as an initializer (created on first use). */
-function frozenParams(g: GraphBuilder, weights: Weights) {
+export function frozenParams(g: GraphBuilder, weights: Weights) {
   return (name: string): Value => {
     const existing = g.graph.values.get(name);
     if (existing) return existing;

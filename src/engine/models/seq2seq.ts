@@ -1,6 +1,6 @@
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/types.js';
-import { LM_IGNORE_INDEX } from './decoder.js';
+import { type KeyValue, LM_IGNORE_INDEX } from './decoder.js';
 import type { Seq2SeqFamily } from './family.js';
 import type { HfConfigReader } from './hf-config.js';
 import type { AdapterHook, BlockContext } from './layers.js';
@@ -42,6 +42,18 @@ export interface DecoderStepInputs {
   encoderMask: Value;
 }
 
+/** One step of a KV-cached decoder (generation): the new tokens after `past`. */
+export interface CachedDecoderInputs {
+  /** [B, T] int64: the tokens after the past (T = 1 per generated token). */
+  inputIds: Value;
+  /** The source's attention mask. // [B, S] int64 */
+  encoderMask: Value;
+  /** Per decoder block, the self-attention keys/values of the earlier positions. // [B, heads, P, head_dim] */
+  past: readonly KeyValue[];
+  /** Per decoder block, the cross-attention keys/values (`crossKeyValues`). // [B, heads, S, head_dim] */
+  cross: readonly KeyValue[];
+}
+
 export interface Seq2Seq {
   readonly arch: Seq2SeqArch;
   /** Parameters in Hugging Face's names and layouts. */
@@ -52,6 +64,10 @@ export interface Seq2Seq {
   encode(ctx: BlockContext, inputs: EncoderInputs): Value;
   /** The decoder stack with causal self-attention and cross-attention to the encoder. // [B, T, H] */
   decode(ctx: BlockContext, inputs: DecoderStepInputs): Value;
+  /** Per decoder block, the cross-attention keys/values of the encoder output: computed once per source. */
+  crossKeyValues(ctx: BlockContext, encoderHidden: Value): KeyValue[];
+  /** `decode` with a KV cache: the hidden states of the new tokens and the self-attention keys/values extended by them. */
+  decodeCached(ctx: BlockContext, inputs: CachedDecoderInputs): { hidden: Value; present: KeyValue[] };
   /** The LM head (with whatever rescaling the family applies first). // [B, T, H] -> [B, T, V] */
   lmHead(ctx: BlockContext, hidden: Value): Value;
   /** Checkpoint tensors the family's *ForConditionalGeneration ignores on load (tied copies, unused buffers). */

@@ -1,5 +1,5 @@
 import type { Value } from '../../graph/types.js';
-import { causalMask, lmHeadProjection } from '../decoder.js';
+import { causalMask, type KeyValue, lmHeadProjection } from '../decoder.js';
 import type { HfConfigReader } from '../hf-config.js';
 import {
   type AdapterHook,
@@ -12,7 +12,7 @@ import {
   rmsNorm,
 } from '../layers.js';
 import type { ParamSpec } from '../model.js';
-import type { DecoderStepInputs, EncoderInputs, Seq2Seq } from '../seq2seq.js';
+import type { CachedDecoderInputs, DecoderStepInputs, EncoderInputs, Seq2Seq } from '../seq2seq.js';
 import { type T5Arch, t5Arch } from './arch.js';
 import { positionsOf, relativePositionBias } from './buckets.js';
 
@@ -105,17 +105,24 @@ export function isIgnoredT5Tensor(name: string, arch: T5Arch): boolean {
   );
 }
 
+/** A T5Attention's keys and values of `source`, split into heads. // [B, heads, Tk, d] each */
+function keyValue(ctx: BlockContext, arch: T5Arch, source: Value, p: string): KeyValue {
+  return {
+    key: splitHeads(ctx, arch, linear(ctx, source, `${p}.k`, { bias: false })),
+    value: splitHeads(ctx, arch, linear(ctx, source, `${p}.v`, { bias: false })),
+  };
+}
+
+const splitHeads = (ctx: BlockContext, arch: T5Arch, t: Value) =>
+  ctx.g.transpose(ctx.g.reshape(t, [0, 0, arch.heads, arch.headDim]), [0, 2, 1, 3]); // [B, heads, T, d]
+
 /** T5Attention: no biases, no score scaling; `bias` holds the position bias and the mask. // [B, Tq, H] */
-function attention(ctx: BlockContext, arch: T5Arch, x: Value, source: Value, bias: Value, p: string): Value {
+function attention(ctx: BlockContext, arch: T5Arch, x: Value, kv: KeyValue, bias: Value, p: string): Value {
   const { g } = ctx;
-  const { heads, headDim: d } = arch;
-  const split = (t: Value) => g.transpose(g.reshape(t, [0, 0, heads, d]), [0, 2, 1, 3]); // [B, heads, T, d]
-  const q = split(linear(ctx, x, `${p}.q`, { bias: false }));
-  const k = split(linear(ctx, source, `${p}.k`, { bias: false }));
-  const v = split(linear(ctx, source, `${p}.v`, { bias: false }));
-  const scores = g.add(g.matmul(q, g.transpose(k, [0, 1, 3, 2])), bias); // [B, heads, Tq, Tk]
+  const q = splitHeads(ctx, arch, linear(ctx, x, `${p}.q`, { bias: false }));
+  const scores = g.add(g.matmul(q, g.transpose(kv.key, [0, 1, 3, 2])), bias); // [B, heads, Tq, Tk]
   const probs = dropout(ctx, g.softmax(scores, -1), ctx.attentionDropout);
-  const context = g.reshape(g.transpose(g.matmul(probs, v), [0, 2, 1, 3]), [0, 0, heads * d]);
+  const context = g.reshape(g.transpose(g.matmul(probs, kv.value), [0, 2, 1, 3]), [0, 0, arch.heads * arch.headDim]);
   return linear(ctx, context, `${p}.o`, { bias: false });
 }
 
@@ -161,7 +168,14 @@ export function t5Encode(ctx: BlockContext, arch: T5Arch, inputs: EncoderInputs)
     const p = blockPrefix('encoder', i);
     h = g.scope(`block.${i}`, () => {
       const attended = residual(ctx, arch, h, `${p}.layer.0.layer_norm`, (x) =>
-        attention(ctx, arch, x, x, bias, `${p}.layer.0.SelfAttention`),
+        attention(
+          ctx,
+          arch,
+          x,
+          keyValue(ctx, arch, x, `${p}.layer.0.SelfAttention`),
+          bias,
+          `${p}.layer.0.SelfAttention`,
+        ),
       );
       return residual(ctx, arch, attended, `${p}.layer.1.layer_norm`, (x) =>
         feedForward(ctx, arch, x, `${p}.layer.1.DenseReluDense`),
@@ -173,25 +187,94 @@ export function t5Encode(ctx: BlockContext, arch: T5Arch, inputs: EncoderInputs)
 
 /** T5Stack as the decoder: causal self-attention, cross-attention to the encoder, FF. // [B, T, H] */
 export function t5Decode(ctx: BlockContext, arch: T5Arch, inputs: DecoderStepInputs): Value {
-  const { g, param } = ctx;
+  const { g } = ctx;
   const ids = inputs.inputIds;
-  let h = dropout(
-    ctx,
-    g.scope('embed', () => g.gather(param(T5_SHARED), ids)),
-  );
   const selfBias = g.scope('bias', () => {
     const visible = g.constantOfShape(g.shape(ids), 1, 'int64'); // no decoder padding mask: causal only
     return g.add(stackBias(ctx, arch, 'decoder', ids), causalMask(g, ids, visible, false));
   }); // [B, heads, T, T]
-  const crossBias = g.scope('cross_mask', () => additiveMask(g, inputs.encoderMask)); // [B, 1, 1, S]
+  return decoderStack(ctx, arch, ids, inputs.encoderMask, selfBias, {
+    self: (_, x, p) => keyValue(ctx, arch, x, p),
+    cross: (_, p) => keyValue(ctx, arch, inputs.encoderHidden, p),
+  });
+}
+
+/** The cross-attention keys and values of every decoder block, from the encoder's output (computed once per source). */
+export function t5CrossKeyValues(ctx: BlockContext, arch: T5Arch, encoderHidden: Value): KeyValue[] {
+  return Array.from({ length: arch.decoderLayers }, (_, i) =>
+    ctx.g.scope(`block.${i}`, () =>
+      keyValue(ctx, arch, encoderHidden, `${blockPrefix('decoder', i)}.layer.1.EncDecAttention`),
+    ),
+  );
+}
+
+/**
+ * The decoder with a KV cache: the new tokens (absolute positions P … P + T − 1, P the past's
+ * length) attend to the past self-attention keys/values and their own; the position bias is the
+ * one of those query positions against keys 0 … P + T − 1, as transformers' T5Attention computes
+ * it with `cache_position`. Cross-attention reads the given keys/values. // hidden [B, T, H]
+ */
+export function t5DecodeCached(
+  ctx: BlockContext,
+  arch: T5Arch,
+  inputs: CachedDecoderInputs,
+): { hidden: Value; present: KeyValue[] } {
+  const { g } = ctx;
+  const ids = inputs.inputIds;
+  const present: KeyValue[] = [];
+  const selfBias = g.scope('bias', () => {
+    const dim = (v: Value, axis: number) => g.slice(g.shape(v), [axis], [axis + 1]); // [1]
+    const past = dim(inputs.past[0]?.key as Value, 2);
+    const total = g.add(past, dim(ids, 1));
+    const visible = g.constantOfShape(g.concat([dim(ids, 0), total], 0), 1, 'int64'); // [B, P + T]
+    const range = (from: Value, to: Value) =>
+      g.op('Range', [g.squeeze(from, [0]), g.squeeze(to, [0]), g.scalar(1, 'int64')])[0] as Value;
+    const weight = ctx.param(`${blockPrefix('decoder', 0)}.layer.0.SelfAttention.${REL_BIAS}`);
+    const bias = relativePositionBias(g, weight, range(past, total), range(g.ints([0]), total), {
+      bidirectional: false,
+      buckets: arch.buckets,
+      maxDistance: arch.maxDistance,
+    });
+    return g.add(bias, causalMask(g, ids, visible, true));
+  }); // [B, heads, T, P + T]
+  const hidden = decoderStack(ctx, arch, ids, inputs.encoderMask, selfBias, {
+    self: (i, x, p) => {
+      const fresh = keyValue(ctx, arch, x, p);
+      const past = inputs.past[i] as KeyValue;
+      const kv = { key: g.concat([past.key, fresh.key], 2), value: g.concat([past.value, fresh.value], 2) };
+      present.push(kv);
+      return kv;
+    },
+    cross: (i) => inputs.cross[i] as KeyValue,
+  });
+  return { hidden, present };
+}
+
+/** The decoder blocks and final norm, with the self- and cross-attention keys/values from `kv`. // [B, T, H] */
+function decoderStack(
+  ctx: BlockContext,
+  arch: T5Arch,
+  ids: Value,
+  encoderMask: Value,
+  selfBias: Value,
+  kv: { self: (i: number, x: Value, p: string) => KeyValue; cross: (i: number, p: string) => KeyValue },
+): Value {
+  const { g, param } = ctx;
+  let h = dropout(
+    ctx,
+    g.scope('embed', () => g.gather(param(T5_SHARED), ids)),
+  );
+  const crossBias = g.scope('cross_mask', () => additiveMask(g, encoderMask)); // [B, 1, 1, S]
   for (let i = 0; i < arch.decoderLayers; i++) {
     const p = blockPrefix('decoder', i);
     h = g.scope(`block.${i}`, () => {
+      const self = `${p}.layer.0.SelfAttention`;
       const attended = residual(ctx, arch, h, `${p}.layer.0.layer_norm`, (x) =>
-        attention(ctx, arch, x, x, selfBias, `${p}.layer.0.SelfAttention`),
+        attention(ctx, arch, x, kv.self(i, x, self), selfBias, self),
       );
+      const cross = `${p}.layer.1.EncDecAttention`;
       const crossed = residual(ctx, arch, attended, `${p}.layer.1.layer_norm`, (x) =>
-        attention(ctx, arch, x, inputs.encoderHidden, crossBias, `${p}.layer.1.EncDecAttention`),
+        attention(ctx, arch, x, kv.cross(i, cross), crossBias, cross),
       );
       return residual(ctx, arch, crossed, `${p}.layer.2.layer_norm`, (x) =>
         feedForward(ctx, arch, x, `${p}.layer.2.DenseReluDense`),
@@ -218,6 +301,8 @@ export function t5Seq2Seq(cfg: HfConfigReader, o: { dropout?: number; adapters?:
       blockContext(g, param, mode, { hidden: arch.dropout, attention: arch.dropout }, o.adapters),
     encode: (ctx, inputs) => t5Encode(ctx, arch, inputs),
     decode: (ctx, inputs) => t5Decode(ctx, arch, inputs),
+    crossKeyValues: (ctx, encoderHidden) => t5CrossKeyValues(ctx, arch, encoderHidden),
+    decodeCached: (ctx, inputs) => t5DecodeCached(ctx, arch, inputs),
     lmHead: (ctx, hidden) => t5LmHead(ctx, arch, hidden),
     isIgnoredTensor: (name) => isIgnoredT5Tensor(name, arch),
   };

@@ -1,0 +1,54 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { resolveConfig } from '../../shared/config-validate.js';
+import { RUN_FILES } from '../../shared/run-directory.js';
+import { readHfConfig } from '../io/hf-config.js';
+import { TASKS } from '../tasks/registry.js';
+import { modelFolderOf, taskOf } from './finetuned-model.js';
+import type { LoadedSeq2Seq, Seq2SeqGenerationOptions } from './seq2seq-model.js';
+
+/**
+ * One line of `finetune predict` on an encoder-decoder (translation, summarization): the row's
+ * text column is the source, the run's `data.source_prefix` in front when the model is a run's
+ * final/ (as the run tokenized its sources); the line is {"translation_text"} or
+ * {"summary_text"} (transformers' pipelines' names) and "finish_reason".
+ */
+
+/** Whether a model folder (or run directory) holds an encoder-decoder of a seq2seq task. */
+export function isSeq2SeqFolder(path: string): boolean {
+  try {
+    const folder = modelFolderOf(path);
+    if (!existsSync(join(folder, 'config.json'))) return false;
+    return TASKS[taskOf(readHfConfig(folder), folder)].inference === 'seq2seq';
+  } catch {
+    return false;
+  }
+}
+
+/** The `data.source_prefix` of the run a final/ folder comes from ('' for a bare folder). */
+export function runSourcePrefix(folder: string): string {
+  const file = join(dirname(folder), RUN_FILES.config);
+  if (basename(folder) !== RUN_FILES.final || !existsSync(file)) return '';
+  const { config } = resolveConfig(readFileSync(file, 'utf8'), 'yaml');
+  return config?.data.source_prefix ?? '';
+}
+
+export async function predictSeq2SeqRow(
+  model: Pick<LoadedSeq2Seq, 'generate'>,
+  row: unknown,
+  o: {
+    textColumn: string;
+    where: string;
+    prefix: string;
+    task: 'translation' | 'summarization';
+    generation: Seq2SeqGenerationOptions;
+  },
+): Promise<Record<string, unknown>> {
+  if (row === null || typeof row !== 'object' || Array.isArray(row))
+    throw new Error(`${o.where}: expected a JSON object`);
+  const text = (row as Record<string, unknown>)[o.textColumn];
+  if (typeof text !== 'string') throw new Error(`${o.where}: expected a string in "${o.textColumn}"`);
+  const [g] = await model.generate([`${o.prefix}${text}`], o.generation);
+  const key = o.task === 'translation' ? 'translation_text' : 'summary_text';
+  return { [key]: g?.text ?? '', finish_reason: g?.finishReason ?? 'length' };
+}
