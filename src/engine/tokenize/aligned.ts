@@ -84,6 +84,23 @@ class Output {
 }
 
 /**
+ * The first unit from which mapping with `f` may differ from `a` itself: one that `f` changes, a
+ * surrogate (a pair's units are given the pair's joint span), or one whose span is not start <=
+ * end (spanOf would replace it). Mapping that changes nothing then allocates nothing.
+ */
+function firstChange(a: Aligned, f: (ch: string) => string): number {
+  const { text, starts, ends } = a;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdfff) return i;
+    if ((starts[i] as number) > (ends[i] as number)) return i;
+    const ch = text[i] as string;
+    if (f(ch) !== ch) return i;
+  }
+  return text.length;
+}
+
+/**
  * Replaces each code point by `f(codePoint)` (possibly '' to delete it, or several characters);
  * every output unit owns the span of the code point it came from. With `attachDeleted`, a deleted
  * code point right after the previous output joins that output's span: a stripped combining
@@ -91,8 +108,14 @@ class Output {
  * covers both (the Rust crate drops the accent's position).
  */
 export function mapCodePoints(a: Aligned, f: (ch: string) => string, attachDeleted = false): Aligned {
+  const first = firstChange(a, f);
+  if (first === a.text.length) return a;
+  // The unchanged prefix is what the loop below would give it: each unit keeps its own span.
   const out = new Output();
-  for (let i = 0; i < a.text.length; ) {
+  out.parts.push(a.text.slice(0, first));
+  out.starts.push(...a.starts.slice(0, first));
+  out.ends.push(...a.ends.slice(0, first));
+  for (let i = first; i < a.text.length; ) {
     const n = (a.text.codePointAt(i) as number) > 0xffff ? 2 : 1;
     const [s, e] = spanOf(a, i, i + n);
     const mapped = f(a.text.slice(i, i + n));
@@ -108,12 +131,25 @@ export function mapCodePoints(a: Aligned, f: (ch: string) => string, attachDelet
 }
 
 /**
+ * Whether the text is ASCII with well-formed spans, so each unit lowercases to one unit and the
+ * loop of `lowercase` would give every unit its own span: the common case, done without it.
+ */
+function lowercasesUnitByUnit(a: Aligned, whole: string): boolean {
+  if (whole.length !== a.text.length) return false;
+  for (let i = 0; i < a.text.length; i++) {
+    if (a.text.charCodeAt(i) >= 0x80 || (a.starts[i] as number) > (a.ends[i] as number)) return false;
+  }
+  return true;
+}
+
+/**
  * Lowercases like String.prototype.toLowerCase on the whole text (so context rules such as the
  * Greek final sigma come out as the library's), while keeping each code point's span.
  */
 export function lowercase(a: Aligned): Aligned {
   const whole = a.text.toLowerCase();
   if (whole === a.text) return a;
+  if (lowercasesUnitByUnit(a, whole)) return { text: whole, starts: a.starts.slice(), ends: a.ends.slice() };
   const out = new Output();
   let pos = 0;
   for (let i = 0; i < a.text.length; ) {

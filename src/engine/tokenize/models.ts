@@ -114,8 +114,35 @@ function unigram(model: LibModel, lattice: (word: string) => string[]): WordMode
   };
 }
 
-/** The per-word model of a library tokenizer, with covered ranges. */
-export function buildWordModel(model: LibModel): WordModel {
+/**
+ * Words cached per tokenizer, as the Rust crate's BPE cache (DEFAULT_CACHE_CAPACITY 10_000): once
+ * full, new words are computed but not stored. Natural text repeats a few thousand words most of
+ * the time, so corpus tokenization mostly skips the model.
+ */
+export const WORD_CACHE_CAPACITY = 10_000;
+
+/**
+ * `f` with its results remembered for up to `capacity` words. The pieces are shared between
+ * calls, so callers only read them.
+ */
+function cached(f: WordModel, capacity: number): WordModel {
+  if (capacity <= 0) return f;
+  const cache = new Map<string, Piece[]>();
+  return (word) => {
+    const hit = cache.get(word);
+    if (hit) return hit;
+    const pieces = f(word);
+    if (cache.size < capacity) cache.set(word, pieces);
+    return pieces;
+  };
+}
+
+/** The per-word model of a library tokenizer, with covered ranges, cached per word. */
+export function buildWordModel(model: LibModel, cacheCapacity = WORD_CACHE_CAPACITY): WordModel {
+  return cached(uncachedWordModel(model), cacheCapacity);
+}
+
+function uncachedWordModel(model: LibModel): WordModel {
   const type = model.config.type;
   if (type === 'WordPiece') return wordPiece(model);
   if (model.bpe) return bpe(model, model.bpe.bind(model));

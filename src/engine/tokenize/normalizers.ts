@@ -33,13 +33,20 @@ export function isChineseChar(cp: number): boolean {
 /** Drops NUL, U+FFFD and control characters (not tab/newline/CR); maps whitespace to ' '. */
 function cleanText(ch: string): string {
   const cp = ch.codePointAt(0) as number;
+  // Printable ASCII is neither control nor (but for ' ' itself) whitespace: kept as is.
+  if (cp >= 0x20 && cp < 0x7f) return ch;
   if (ch === '\t' || ch === '\n' || ch === '\r') return ' ';
   if (cp === 0 || cp === 0xfffd || CONTROL.test(ch)) return '';
   return WHITESPACE.test(ch) ? ' ' : ch;
 }
 
 function stripAccents(a: Aligned): Aligned {
-  return mapCodePoints(unicodeNormalize(a, 'NFD'), (ch) => (NONSPACING_MARK.test(ch) ? '' : ch), true);
+  return mapCodePoints(unicodeNormalize(a, 'NFD'), (ch) => (isNonspacingMark(ch) ? '' : ch), true);
+}
+
+/** \p{Mn}; no nonspacing mark lies below U+0300, so most text skips the regex. */
+function isNonspacingMark(ch: string): boolean {
+  return ch.charCodeAt(0) >= 0x300 && NONSPACING_MARK.test(ch);
 }
 
 function bertNormalizer(config: Json): AlignedNormalizer {
