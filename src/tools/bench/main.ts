@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { dataSuite } from './data.js';
-import { DECODER_CASES, decodersSuite, measureDecoder } from './decoders.js';
+import { DECODER_CASES, decoderLiveness, decodersSuite, measureDecoder } from './decoders.js';
 import { measureEngine, THROUGHPUT_CASES } from './engine-case.js';
 import { MEMORY_CASE, measureMemory, memorySuite } from './memory.js';
 import { ngramSuite } from './ngram.js';
@@ -20,7 +20,8 @@ import { trainStepSuite } from './train-step.js';
  * Options: `--rounds N` and `--steps N` (throughput), `--no-torch` (skip the PyTorch reference),
  * `--case <name> [--json] [--profile]` (one engine throughput case in this process: what the
  * throughput suite spawns per measurement; `--profile` adds ORT's per-op profile of its train step;
- * `--case memory-small` is the memory suite's child).
+ * `--case memory-small` is the memory suite's child; `--case smollm2-full --liveness [--order ort|index]
+ * [--top N]` prints a decoder case's static peak live set instead of measuring it, see liveness.ts).
  */
 const SUITES: readonly BenchSuite[] = [
   trainStepSuite,
@@ -39,6 +40,11 @@ async function runCase(name: string, args: BenchArgs, json: boolean): Promise<vo
     return;
   }
   if (DECODER_CASES.some((d) => d.name === name)) {
+    if (args.liveness) {
+      for (const line of decoderLiveness(name, args.liveness.order, args.liveness.top))
+        process.stdout.write(`${line}\n`);
+      return;
+    }
     process.stdout.write(`${JSON.stringify(await measureDecoder(name, args.steps))}\n`);
     return;
   }
@@ -66,6 +72,9 @@ async function main(): Promise<void> {
       steps: { type: 'string' },
       'no-torch': { type: 'boolean' },
       profile: { type: 'boolean' },
+      liveness: { type: 'boolean' },
+      order: { type: 'string' },
+      top: { type: 'string' },
     },
     strict: true,
   });
@@ -81,6 +90,11 @@ async function main(): Promise<void> {
     noTorch: values['no-torch'],
     profile: values.profile,
   };
+  if (values.liveness) {
+    const order = values.order ?? 'ort';
+    if (order !== 'ort' && order !== 'index') throw new Error(`--order: expected 'ort' or 'index', got '${order}'`);
+    args.liveness = { order, top: int(values.top, 'top') ?? 20 };
+  }
   if (values.case) return runCase(values.case, args, values.json === true);
   const selected = values.only ? SUITES.filter((s) => s.name === values.only) : SUITES;
   if (selected.length === 0) {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import type { LivenessOrder } from './liveness.js';
 
 /** Options of `npm run bench` that suites read (all optional). */
 export interface BenchArgs {
@@ -10,6 +11,8 @@ export interface BenchArgs {
   noTorch?: boolean;
   /** Print ORT's per-op and per-node profile of the engine's train step. */
   profile?: boolean;
+  /** `--liveness`: print a decoder case's static peak live set (liveness.ts) instead of measuring it. */
+  liveness?: { order: LivenessOrder; top: number };
 }
 
 /** A benchmark suite of `npm run bench`: prints its own table and returns JSON result lines. */
