@@ -137,12 +137,17 @@ function softmaxCrossEntropy(ctx: GradContext): (Value | undefined)[] {
   return [grad];
 }
 
+/** The axes a LayerNormalization-like node normalises over: `axis` (default -1) to the last. */
+function normalizedAxes(ctx: GradContext, X: Value): number[] {
+  const rank = rankOf(ctx, X);
+  const axis = normAxis(attrInt(ctx.node.attrs, 'axis', -1), rank);
+  return Array.from({ length: rank - axis }, (_, i) => axis + i);
+}
+
 function layerNorm(ctx: GradContext): (Value | undefined)[] {
   const { g, node, x, dy } = ctx;
   const X = x(0);
-  const rank = rankOf(ctx, X);
-  const axis = normAxis(attrInt(node.attrs, 'axis', -1), rank);
-  const axes = Array.from({ length: rank - axis }, (_, i) => axis + i);
+  const axes = normalizedAxes(ctx, X);
   const eps = attrFloat(node.attrs, 'epsilon', 1e-5);
   const dY = dy(0) as Value;
   // The forward's Mean and InvStdDev outputs where the node has them (float32, see layerNorm);
@@ -167,9 +172,7 @@ function layerNorm(ctx: GradContext): (Value | undefined)[] {
 function simplifiedLayerNorm(ctx: GradContext): (Value | undefined)[] {
   const { g, node, x, dy } = ctx;
   const X = x(0);
-  const rank = rankOf(ctx, X);
-  const axis = normAxis(attrInt(node.attrs, 'axis', -1), rank);
-  const axes = Array.from({ length: rank - axis }, (_, i) => axis + i);
+  const axes = normalizedAxes(ctx, X);
   const inv = g.reciprocal(g.sqrt(g.add(g.reduceMean(g.mul(X, X), axes), attrFloat(node.attrs, 'epsilon', 1e-5))));
   const xhat = g.mul(X, inv);
   const dY = dy(0) as Value;
