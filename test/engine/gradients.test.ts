@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildGradients } from '../../src/engine/graph/autodiff.js';
-import { GraphBuilder } from '../../src/engine/graph/builder.js';
+import { attr, GraphBuilder } from '../../src/engine/graph/builder.js';
 import { gradientRegistry } from '../../src/engine/graph/gradients.js';
 import type { Value } from '../../src/engine/graph/types.js';
 import { type GradCase, gradCheck } from './helpers/gradcheck.js';
@@ -11,6 +11,8 @@ const x = (...shape: number[]) => ({ shape });
 const pos = (...shape: number[]) => ({ shape, kind: 'positive' as const });
 const away = (...shape: number[]) => ({ shape, kind: 'away-from-zero' as const });
 const v = (xs: Value[], i: number) => xs[i] as Value;
+/** Float32-only kernels (ORT's Erf and contrib ops): a larger step and tolerance to match. */
+const float32Step = { dtype: 'float32' as const, h: 1e-2, tol: 2e-3 };
 
 /** Every differentiable op, over several shapes including broadcast and size-1 dimensions. */
 const cases: GradCase[] = [
@@ -44,9 +46,7 @@ const cases: GradCase[] = [
   {
     op: 'Erf',
     name: 'Erf [2,3] float32',
-    dtype: 'float32',
-    h: 1e-2,
-    tol: 2e-3,
+    ...float32Step,
     inputs: [x(2, 3)],
     build: (g, xs) => g.erf(v(xs, 0)),
   },
@@ -54,11 +54,33 @@ const cases: GradCase[] = [
   {
     op: 'Gelu',
     name: 'Gelu [3,4] float32',
-    dtype: 'float32',
-    h: 1e-2,
-    tol: 2e-3,
+    ...float32Step,
     inputs: [x(3, 4)],
     build: (g, xs) => g.gelu(v(xs, 0)),
+  },
+  // ORT's contrib QuickGelu is float32 only: x·sigmoid(alpha·x), SiLU at alpha 1.
+  {
+    op: 'QuickGelu',
+    name: 'QuickGelu [3,4] alpha 1 (SiLU) float32',
+    ...float32Step,
+    inputs: [x(3, 4)],
+    build: (g, xs) => g.silu(v(xs, 0)),
+  },
+  {
+    op: 'QuickGelu',
+    name: 'QuickGelu [2,5] alpha 1.702 float32',
+    ...float32Step,
+    inputs: [x(2, 5)],
+    build: (g, xs) =>
+      g.op('QuickGelu', [v(xs, 0)], { alpha: attr.float(1.702) }, { domain: 'com.microsoft' })[0] as Value,
+  },
+  // SwiGLU: the product's gradient reads a copy of silu(a) recomputed in the backward pass (autodiff.ts).
+  {
+    op: 'QuickGelu',
+    name: 'QuickGelu silu(a)·b [3,4], silu recomputed for the product gradient, float32',
+    ...float32Step,
+    inputs: [x(3, 4), x(3, 4)],
+    build: (g, xs) => g.mul(g.silu(v(xs, 0)), v(xs, 1)),
   },
   { op: 'Sigmoid', name: 'Sigmoid [4,1]', inputs: [x(4, 1)], build: (g, xs) => g.sigmoid(v(xs, 0)) },
   { op: 'Relu', name: 'Relu [3,3]', inputs: [away(3, 3)], build: (g, xs) => g.relu(v(xs, 0)) },
@@ -156,6 +178,20 @@ const cases: GradCase[] = [
     tol: 3e-3,
     inputs: [x(2, 3, 5), x(5), x(5)],
     build: (g, xs) => g.layerNorm(v(xs, 0), v(xs, 1), v(xs, 2), 1e-5),
+  },
+  {
+    op: 'SimplifiedLayerNormalization',
+    name: 'SimplifiedLayerNormalization [2,3,5] (RMSNorm)',
+    inputs: [x(2, 3, 5), x(5)],
+    build: (g, xs) => g.rmsNormalization(v(xs, 0), v(xs, 1), 1e-5),
+  },
+  // A projection's weight gradient reads the norm's output through a reshape: both recomputed (autodiff.ts).
+  {
+    op: 'SimplifiedLayerNormalization',
+    name: 'SimplifiedLayerNormalization [2,3,4] then reshape and Gemm, the output recomputed',
+    inputs: [x(2, 3, 4), x(4), x(5, 4)],
+    build: (g, xs) =>
+      g.gemm(g.reshape(g.rmsNormalization(v(xs, 0), v(xs, 1), 1e-5), [-1, 4]), v(xs, 2), undefined, { transB: true }),
   },
   {
     op: 'Gather',

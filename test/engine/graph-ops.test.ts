@@ -79,6 +79,8 @@ const exercise: Record<BuilderMethod, (g: GraphBuilder) => unknown> = {
   logSoftmax: (g) => g.logSoftmax(x(g)),
   layerNorm: (g) => g.layerNorm(x(g), g.constant([1, 1, 1], [3]), undefined),
   gelu: (g) => g.gelu(x(g)),
+  silu: (g) => g.silu(x(g)),
+  rmsNormalization: (g) => g.rmsNormalization(x(g), g.constant([1, 1, 1], [3]), 1e-5),
   reduceSum: (g) => g.reduceSum(x(g), [1]),
   reduceMean: (g) => g.reduceMean(x(g), [1]),
   argMax: (g) => g.argMax(x(g)),

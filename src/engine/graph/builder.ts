@@ -228,6 +228,19 @@ export class GraphBuilder {
    * gradient keeps only x alive. Training graphs use it; exported graphs keep standard ops.
    */
   gelu = (x: Value): Value => this.op('Gelu', [x], {}, { domain: 'com.microsoft' })[0] as Value;
+  /**
+   * SiLU, x·sigmoid(x), as ONNX Runtime's contrib QuickGelu at alpha 1 (float32), the kernel ORT
+   * itself fuses x·sigmoid(x) into: one pass, and its gradient recomputes the sigmoid from x, so a
+   * training graph keeps only x alive (not x, the sigmoid and the product).
+   */
+  silu = (x: Value): Value =>
+    this.op('QuickGelu', [x], { alpha: attr.float(1) }, { domain: 'com.microsoft' })[0] as Value;
+  /**
+   * RMSNorm over the last axis, w · x / sqrt(mean(x²) + eps), as ONNX Runtime's
+   * SimplifiedLayerNormalization (float32): one pass, and its gradient needs only x and w.
+   */
+  rmsNormalization = (x: Value, scale: Value, epsilon: number): Value =>
+    this.op1('SimplifiedLayerNormalization', [x, scale], { axis: attr.int(-1), epsilon: attr.float(epsilon) });
 
   // Reductions. Empty/omitted axes reduce everything.
   reduceSum(x: Value, axes?: readonly number[], keepdims = true): Value {

@@ -137,12 +137,17 @@ function softmaxCrossEntropy(ctx: GradContext): (Value | undefined)[] {
   return [grad];
 }
 
+/** The axes a LayerNormalization-like node normalises over: `axis` (default -1) to the last. */
+function normalizedAxes(ctx: GradContext, X: Value): number[] {
+  const rank = rankOf(ctx, X);
+  const axis = normAxis(attrInt(ctx.node.attrs, 'axis', -1), rank);
+  return Array.from({ length: rank - axis }, (_, i) => axis + i);
+}
+
 function layerNorm(ctx: GradContext): (Value | undefined)[] {
   const { g, node, x, dy } = ctx;
   const X = x(0);
-  const rank = rankOf(ctx, X);
-  const axis = normAxis(attrInt(node.attrs, 'axis', -1), rank);
-  const axes = Array.from({ length: rank - axis }, (_, i) => axis + i);
+  const axes = normalizedAxes(ctx, X);
   const eps = attrFloat(node.attrs, 'epsilon', 1e-5);
   const dY = dy(0) as Value;
   // The forward's Mean and InvStdDev outputs where the node has them (float32, see layerNorm);
@@ -157,6 +162,23 @@ function layerNorm(ctx: GradContext): (Value | undefined)[] {
     ? g.mul(inv, g.sub(g.sub(dxhat, g.reduceMean(dxhat, axes)), g.mul(xhat, g.reduceMean(g.mul(dxhat, xhat), axes))))
     : undefined;
   return [dX, ctx.needs(1) ? g.mul(dY, xhat) : undefined, ctx.needs(2) ? dY : undefined];
+}
+
+/**
+ * ONNX Runtime's RMSNorm, y = w · x̂ with x̂ = x · inv and inv = 1 / sqrt(mean(x²) + eps) over the
+ * trailing axes from `axis`: dx = inv · (dx̂ − x̂ · mean(dx̂ · x̂)) with dx̂ = dy · w, dw = dy · x̂.
+ * inv and x̂ are recomputed from x (a reduction and a product), so only x and w stay alive.
+ */
+function simplifiedLayerNorm(ctx: GradContext): (Value | undefined)[] {
+  const { g, node, x, dy } = ctx;
+  const X = x(0);
+  const axes = normalizedAxes(ctx, X);
+  const inv = g.reciprocal(g.sqrt(g.add(g.reduceMean(g.mul(X, X), axes), attrFloat(node.attrs, 'epsilon', 1e-5))));
+  const xhat = g.mul(X, inv);
+  const dY = dy(0) as Value;
+  const dxhat = g.mul(dY, x(1));
+  const dX = ctx.needs(0) ? g.mul(inv, g.sub(dxhat, g.mul(xhat, g.reduceMean(g.mul(dxhat, xhat), axes)))) : undefined;
+  return [dX, ctx.needs(1) ? g.mul(dY, xhat) : undefined];
 }
 
 function gemm(ctx: GradContext): (Value | undefined)[] {
@@ -281,6 +303,13 @@ export const gradientRegistry: Readonly<Record<OpType, GradientEntry>> = {
     const twice = g.op('Sum', [g.erf(a), aPdf, g.scalar(1, X.dtype)])[0] as Value;
     return [g.mul(g.mul(dy(0) as Value, twice), 0.5)];
   },
+  // d/dx x·σ(αx) = σ(αx) · (1 + αx · (1 − σ(αx))), the sigmoid recomputed from x.
+  QuickGelu: ({ g, node, x, dy }) => {
+    const alpha = attrFloat(node.attrs, 'alpha', 1.702);
+    const ax = alpha === 1 ? x(0) : g.mul(x(0), alpha);
+    const s = g.sigmoid(ax);
+    return [g.mul(dy(0) as Value, g.mul(s, g.add(g.mul(ax, g.sub(1, s)), 1)))];
+  },
   Sigmoid: ({ g, y, dy }) => [g.mul(dy(0) as Value, g.mul(y(0), g.sub(1, y(0))))],
   Relu: ({ g, x, dy }) => [g.where(g.greater(x(0), 0), dy(0) as Value, 0)],
   Softmax: ({ g, node, y, dy }) => {
@@ -309,6 +338,7 @@ export const gradientRegistry: Readonly<Record<OpType, GradientEntry>> = {
   },
   Gemm: gemm,
   LayerNormalization: layerNorm,
+  SimplifiedLayerNormalization: simplifiedLayerNorm,
   Gather: ({ g, node, x, dy }) => {
     if (attrInt(node.attrs, 'axis', 0) !== 0) fail(node, 'only axis 0 (embedding lookup) is differentiable');
     const table = x(0);

@@ -25,6 +25,7 @@ export const OP_TYPES = [
   'Cos',
   'Erf',
   'Gelu', // com.microsoft contrib op
+  'QuickGelu', // com.microsoft contrib op: x·sigmoid(alpha·x), SiLU at alpha 1
   'Sigmoid',
   'Relu',
   'Not',
@@ -54,6 +55,7 @@ export const OP_TYPES = [
   'Softmax',
   'LogSoftmax',
   'LayerNormalization',
+  'SimplifiedLayerNormalization', // ONNX Runtime's RMSNorm (its own schema in the default domain)
   // Reductions and scans.
   'ReduceSum',
   'ReduceMean',

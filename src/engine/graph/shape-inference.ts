@@ -213,6 +213,7 @@ export const shapeInference: Readonly<Record<OpType, InferFn>> = {
   Cos: same,
   Erf: same,
   Gelu: same,
+  QuickGelu: same,
   Sigmoid: same,
   Relu: same,
   Softmax: same,
@@ -275,6 +276,7 @@ export const shapeInference: Readonly<Record<OpType, InferFn>> = {
       { dtype: 'float32', shape: stat },
     ];
   },
+  SimplifiedLayerNormalization: (ctx) => [{ dtype: input(ctx, 0).dtype, shape: input(ctx, 0).shape }],
   Gather: (ctx) => {
     const [data, idx] = [input(ctx, 0), input(ctx, 1)];
     if (!data.shape || !idx.shape) return [{ dtype: data.dtype, shape: undefined }];

@@ -98,9 +98,10 @@ export const ACTIVATIONS: readonly Activation[] = [
 ];
 
 /**
- * `mode` 'train' builds exact GELU as one node (ORT's contrib Gelu, with its own gradient) where x
- * is float32; otherwise standard ops, in the form ORT's optimizer fuses into that same Gelu kernel
- * when it loads an eval or exported graph (x / √2, not x · (1/√2), which it leaves unfused).
+ * `mode` 'train' builds exact GELU and SiLU as one node each (ORT's contrib Gelu and QuickGelu,
+ * with their own gradients) where x is float32; otherwise standard ops, in the form ORT's optimizer
+ * fuses into those same kernels when it loads an eval or exported graph (x / √2, not x · (1/√2),
+ * which it leaves unfused; x · sigmoid(x)).
  */
 export function activation(g: GraphBuilder, x: Value, act: Activation, mode?: ForwardMode): Value {
   switch (act) {
@@ -118,6 +119,7 @@ export function activation(g: GraphBuilder, x: Value, act: Activation, mode?: Fo
       return g.relu(x);
     case 'silu':
     case 'swish':
+      if (mode === 'train' && x.dtype === 'float32') return g.silu(x);
       return g.mul(x, g.sigmoid(x));
     case 'tanh':
       return g.tanh(x);
@@ -167,11 +169,13 @@ export const layerNorm = (ctx: BlockContext, x: Value, prefix: string, eps: numb
 
 /**
  * RMSNorm as transformers' LlamaRMSNorm computes it: w · (x · rsqrt(mean(x²) + eps)) over the last
- * axis, no bias, no mean subtraction. Built from elementwise ops (each with its gradient) rather than
- * a fused kernel. // [..., H]
+ * axis, no bias, no mean subtraction. Training graphs (float32) use ORT's SimplifiedLayerNormalization,
+ * whose gradient keeps only x and w (autodiff recomputes the output where a gradient reads it);
+ * eval and exported graphs keep standard ops. // [..., H]
  */
 export function rmsNorm(ctx: BlockContext, x: Value, weight: string, eps: number): Value {
   const { g } = ctx;
+  if (ctx.mode === 'train' && x.dtype === 'float32') return g.rmsNormalization(x, ctx.param(weight), eps);
   const variance = g.reduceMean(g.mul(x, x), [-1]); // [..., 1]
   return g.mul(ctx.param(weight), g.mul(x, g.reciprocal(g.sqrt(g.add(variance, eps)))));
 }

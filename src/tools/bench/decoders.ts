@@ -7,9 +7,12 @@ import { HfConfigReader } from '../../engine/models/hf-config.js';
 import { initWeights } from '../../engine/models/init.js';
 import type { TrainableModel, Weights } from '../../engine/models/model.js';
 import { decoderFamilyOf } from '../../engine/models/registry.js';
+import { ortBackend } from '../../engine/runtime.js';
 import type { Batch } from '../../engine/step/batch.js';
+import { buildForward, buildTrainStep, type StepGraphOptions } from '../../engine/step/step-graph.js';
 import { StepRunner } from '../../engine/train/step-runner.js';
 import { rng } from '../../engine/util/random.js';
+import { formatLiveness, type LivenessOrder, liveness } from './liveness.js';
 import { type BenchSuite, median, peakRssMb, runCaseChild } from './suite.js';
 import { repoRoot, torchEnv, torchUnavailable } from './torch-ref.js';
 
@@ -79,6 +82,31 @@ function randomLmBatch(): Batch {
     attention_mask: tensorOf('int64', [BATCH, SEQ], new Array<number>(BATCH * SEQ).fill(1)),
     labels: tensorOf('int64', [BATCH, SEQ], labels),
   };
+}
+
+/**
+ * `--case <decoder case> --liveness [--order ort|index] [--top N]`: the static peak live set of the
+ * case's train step and eval forward, built as StepRunner builds them (frozen weights fed, AdamW
+ * on the host where ORT's backend puts it), at the bench's batch and sequence length.
+ */
+export function decoderLiveness(name: string, order: LivenessOrder = 'ort', top = 20): string[] {
+  const c = DECODER_CASES.find((x) => x.name === name);
+  if (!c) throw new Error(`no decoder case '${name}'`);
+  const { model, weights, trainable } = caseModel(c.method);
+  const opts: StepGraphOptions = {
+    model,
+    weights,
+    trainable,
+    optimizer: { kind: 'adamw', weightDecay: 0.01 },
+    maxGradNorm: 1,
+    frozenAsInputs: true,
+    placeOptimizer: (p, o) => ortBackend.placeOptimizer(p, o),
+  };
+  const dims = { batch: BATCH, seq: SEQ };
+  return [
+    ...formatLiveness(`${name} train step (${order} order)`, liveness(buildTrainStep(opts).graph, dims, order), top),
+    ...formatLiveness(`${name} eval forward (${order} order)`, liveness(buildForward(opts).graph, dims, order), top),
+  ];
 }
 
 /** One engine measurement in this process: train steps alternating with eval forwards, medians after warm-up. */

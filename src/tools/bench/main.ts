@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { dataSuite } from './data.js';
-import { DECODER_CASES, decodersSuite, measureDecoder } from './decoders.js';
+import { DECODER_CASES, decoderLiveness, decodersSuite, measureDecoder } from './decoders.js';
 import { measureEngine, THROUGHPUT_CASES } from './engine-case.js';
 import { MEMORY_CASE, measureMemory, memorySuite } from './memory.js';
 import { ngramSuite } from './ngram.js';
@@ -23,7 +23,9 @@ import { trainStepSuite } from './train-step.js';
  * `--mb N` (the corpus the tokenize-corpus suite generates, default 200 MB),
  * `--case <name> [--json] [--profile]` (one engine throughput case in this process: what the
  * throughput suite spawns per measurement; `--profile` adds ORT's per-op profile of its train step;
- * `--case memory-small` is the memory suite's child; `--quick`: the pretrain suite's short run).
+ * `--case memory-small` is the memory suite's child; `--quick`: the pretrain suite's short run;
+ * `--case smollm2-full --liveness [--order ort|index] [--top N]` prints a decoder case's static peak
+ * live set instead of measuring it, see liveness.ts).
  */
 const SUITES: readonly BenchSuite[] = [
   trainStepSuite,
@@ -44,6 +46,11 @@ async function runCase(name: string, args: BenchArgs, json: boolean): Promise<vo
     return;
   }
   if (DECODER_CASES.some((d) => d.name === name)) {
+    if (args.liveness) {
+      for (const line of decoderLiveness(name, args.liveness.order, args.liveness.top))
+        process.stdout.write(`${line}\n`);
+      return;
+    }
     process.stdout.write(`${JSON.stringify(await measureDecoder(name, args.steps))}\n`);
     return;
   }
@@ -73,6 +80,9 @@ async function main(): Promise<void> {
       profile: { type: 'boolean' },
       mb: { type: 'string' },
       quick: { type: 'boolean' },
+      liveness: { type: 'boolean' },
+      order: { type: 'string' },
+      top: { type: 'string' },
     },
     strict: true,
   });
@@ -90,6 +100,11 @@ async function main(): Promise<void> {
     mb: int(values.mb, 'mb'),
     quick: values.quick,
   };
+  if (values.liveness) {
+    const order = values.order ?? 'ort';
+    if (order !== 'ort' && order !== 'index') throw new Error(`--order: expected 'ort' or 'index', got '${order}'`);
+    args.liveness = { order, top: int(values.top, 'top') ?? 20 };
+  }
   if (values.case) return runCase(values.case, args, values.json === true);
   const selected = values.only ? SUITES.filter((s) => s.name === values.only) : SUITES.filter((s) => !s.onRequest);
   if (selected.length === 0) {

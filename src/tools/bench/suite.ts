@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import type { LivenessOrder } from './liveness.js';
 
 /** Options of `npm run bench` that suites read (all optional). */
 export interface BenchArgs {
@@ -14,6 +15,8 @@ export interface BenchArgs {
   mb?: number;
   /** The pretrain suite's short run (one epoch of pre-training on shorter texts). */
   quick?: boolean;
+  /** `--liveness`: print a decoder case's static peak live set (liveness.ts) instead of measuring it. */
+  liveness?: { order: LivenessOrder; top: number };
 }
 
 /** A benchmark suite of `npm run bench`: prints its own table and returns JSON result lines. */

@@ -157,7 +157,7 @@ function mlp(ctx: BlockContext, arch: LlamaArch, x: Value, p: string): Value {
         Value,
       ])
     : [linear(ctx, x, `${p}.mlp.gate_proj`, bias), linear(ctx, x, `${p}.mlp.up_proj`, bias)];
-  const down = linear(ctx, g.mul(activation(g, gate, arch.act), up), `${p}.mlp.down_proj`, bias);
+  const down = linear(ctx, g.mul(activation(g, gate, arch.act, ctx.mode), up), `${p}.mlp.down_proj`, bias);
   return dropout(ctx, down, arch.residDropout);
 }
 
