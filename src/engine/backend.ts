@@ -42,6 +42,15 @@ export interface SessionOptions {
   spin?: boolean;
   /** Write a profile (ORT: JSON trace, per-node times) to `<prefix>_<date>.json`; see `Session.endProfiling`. */
   profilePrefix?: string;
+  /**
+   * Keep nodes that compute the same thing from the same inputs. Train-step graphs need it: autodiff
+   * recomputes some forward outputs in the backward pass (see graph/autodiff.ts RECOMPUTED) so the
+   * forward ones can be freed early, and ORT's common-subexpression elimination would merge each
+   * copy back into its forward node (measured: every recomputed RMSNorm was merged).
+   */
+  keepDuplicateNodes?: boolean;
+  /** Write the model as ORT optimised it to this path (tests and tools inspect it). */
+  optimizedModelPath?: string;
 }
 
 /**

@@ -208,8 +208,14 @@ async function createOrtSession(
     // run; the arena keeps the first run's chunks as well, so a train step's peak RSS was 1.12 GB
     // with it and 0.77 GB without (BERT h256 bench), at the same speed (in-process A/B, medians).
     enableMemPattern: false,
-    extra: { session: { intra_op: { allow_spinning: opts.spin ? '1' : '0' } } },
+    extra: {
+      session: { intra_op: { allow_spinning: opts.spin ? '1' : '0' } },
+      ...(opts.keepDuplicateNodes
+        ? { optimization: { disable_specified_optimizers: 'CommonSubexpressionElimination' } }
+        : {}),
+    },
   };
+  if (opts.optimizedModelPath) options.optimizedModelFilePath = opts.optimizedModelPath;
   if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
   if (opts.profilePrefix) {
     options.enableProfiling = true;

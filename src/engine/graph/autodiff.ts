@@ -1,7 +1,7 @@
 import type { GraphBuilder } from './builder.js';
 import { dimsEqual } from './dims.js';
 import { type GradContext, gradientOf } from './gradients.js';
-import { isOpType } from './ops.js';
+import { isOpType, VIEW_OPS } from './ops.js';
 import { formatShape, isFloat, type Node, type Value } from './types.js';
 
 /**
@@ -12,8 +12,6 @@ import { formatShape, isFloat, type Node, type Value } from './types.js';
  * has used it: at SmolLM2-135M's shape that is 4 of each layer's 12 saved [tokens, ·] tensors.
  */
 const RECOMPUTED = new Set(['QuickGelu', 'SimplifiedLayerNormalization']);
-/** Views that ORT makes without copying: recomputed over a recomputed input, so a reshaped output counts too. */
-const VIEWS = new Set(['Reshape', 'Unsqueeze', 'Squeeze', 'Flatten', 'Identity']);
 
 /**
  * Reverse-mode autodiff over the graph IR. Walks the nodes that lie on a path from a parameter to
@@ -108,7 +106,8 @@ function recomputer(g: GraphBuilder): (v: Value) => Value {
     const p = graph.producer.get(v.name);
     if (!p || !isOpType(p.opType) || p.outputs.length !== 1) return v;
     let inputs = p.inputs.map((name) => (name === '' ? undefined : graph.value(name)));
-    if (VIEWS.has(p.opType)) {
+    // A view of a recomputed output is recomputed too (ORT makes views without copying).
+    if (VIEW_OPS.has(p.opType)) {
       const source = inputs[0] as Value;
       const again = copy(source);
       if (again === source) return v;

@@ -98,3 +98,12 @@ const KNOWN: ReadonlySet<string> = new Set(OP_TYPES);
 
 /** Whether a (possibly decoded) node's op type is one the engine's tables cover. */
 export const isOpType = (opType: string): opType is OpType => KNOWN.has(opType);
+
+/** Ops ONNX Runtime runs as views of their input (no copy): a value through them is the same buffer. */
+export const VIEW_OPS: ReadonlySet<string> = new Set<OpType>([
+  'Reshape',
+  'Unsqueeze',
+  'Squeeze',
+  'Flatten',
+  'Identity',
+]);

@@ -137,6 +137,8 @@ export class StepRunner implements Evaluator {
           threads: opts.threads,
           // The provider line is logged once: every session of a runner uses the same choice.
           logLine: isTrain ? opts.log : undefined,
+          // The gradient graphs hold autodiff's recomputed copies: ORT must not merge them back.
+          keepDuplicateNodes: spec.graph.name !== 'forward',
           ...(isTrain && opts.profilePrefix ? { profilePrefix: opts.profilePrefix } : {}),
         }),
       };

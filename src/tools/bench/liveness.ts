@@ -1,4 +1,6 @@
+import { dimFactors } from '../../engine/graph/dims.js';
 import type { Graph } from '../../engine/graph/graph.js';
+import { VIEW_OPS } from '../../engine/graph/ops.js';
 import type { Dim, Node } from '../../engine/graph/types.js';
 
 /**
@@ -35,7 +37,6 @@ export interface Liveness {
 }
 
 /** Ops whose output is a view of their first input (ORT's CPU kernels alias it rather than copy). */
-const VIEW_OPS = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity']);
 
 const BYTES: Record<string, number> = { float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, bool: 1 };
 
@@ -70,8 +71,11 @@ export function ortOrder(graph: Graph): Node[] {
 /** Peak live set of one run of `graph` with its symbolic dims (`batch`, `seq`, products of them) given. */
 export function liveness(graph: Graph, dims: Record<string, number>, order: LivenessOrder = 'ort'): Liveness {
   const nodes = order === 'ort' ? ortOrder(graph) : graph.nodes;
-  const dim = (d: Dim): number =>
-    typeof d === 'number' ? d : d.split('*').reduce((a, t) => a * (dims[t] ?? Number(t)), 1);
+  // A dim with a symbol not in `dims` (a run-time size nothing names) counts as unknown: NaN, size 0.
+  const dim = (d: Dim): number => {
+    const { coef, syms } = dimFactors(d);
+    return syms.reduce((a, s) => a * (dims[s] ?? Number.NaN), coef);
+  };
   const sizeOf = (name: string): number => {
     const v = graph.values.get(name);
     const n = v?.shape?.reduce((a: number, d) => a * dim(d), 1) ?? Number.NaN;
