@@ -3,15 +3,17 @@ import { test } from 'node:test';
 import { UsageError } from '../../src/engine/commands/command.js';
 import { scoreCommand } from '../../src/engine/commands/score.js';
 import { corpusBleu } from '../../src/engine/tasks/metrics/bleu.js';
-import { runFinetune, tempTextFiles } from './helpers/cli-run.js';
+import { ROOT } from '../shared/helpers.js';
+import { tempDir } from './data/tmp.js';
+import { finetune as finetuneIn } from './helpers/cli.js';
 import { near } from './tasks/near.js';
 
 // `finetune score` end to end: the CLI source run through tsx in a child process, on files the test
 // writes.
 
-const file = tempTextFiles('score-cli-');
+const { write: file } = tempDir('score-cli-');
 
-const finetune = (...args: string[]) => runFinetune('score', ...args);
+const finetune = (...args: string[]) => finetuneIn(ROOT, 'score', ...args);
 /** `finetune score --metric M --predictions P --references R...` plus extra options. */
 const score = (metric: string, predictionsFile: string, referenceFiles: string[], ...extra: string[]) =>
   finetune(

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { toJsonl } from '../fixtures/datasets.js';
 import { toyPairs, writeTinyT5 } from '../fixtures/tiny-t5.js';
-import { ROOT } from '../shared/helpers.js';
+import { finetune as finetuneIn } from './helpers/cli.js';
 import { evalMetrics } from './helpers/tiny-run.js';
 
 // Issue #16's done-when, first part: `finetune train` with `task: translation` on a tiny T5 folder,
@@ -16,15 +14,9 @@ import { evalMetrics } from './helpers/tiny-run.js';
 const dir = mkdtempSync(join(tmpdir(), 't5-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function finetune(...args: string[]) {
-  const tsx = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-  return spawnSync(process.execPath, ['--import', tsx, join(ROOT, 'src', 'engine', 'cli.ts'), ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-  });
-}
+const finetune = (...args: string[]) => finetuneIn(dir, ...args);
 
-test('finetune validate and train: task translation on a tiny T5 folder, source/target columns', () => {
+test('finetune validate and train: task translation on a tiny T5 folder, source/target columns', async () => {
   mkdirSync(join(dir, 't5-tiny'));
   writeTinyT5(join(dir, 't5-tiny'), { seed: 4 });
   writeFileSync(join(dir, 'pairs.jsonl'), toJsonl(toyPairs(64, 5).map((p) => ({ en: p.source, toy: p.target }))));
@@ -32,8 +24,8 @@ test('finetune validate and train: task translation on a tiny T5 folder, source/
     join(dir, 'bad.finetune.yaml'),
     'model: ./t5-tiny\ntask: translation\ndata: {train: pairs.jsonl, source_column: en}\n',
   );
-  const bad = finetune('validate', 'bad.finetune.yaml');
-  assert.equal(bad.status, 1, bad.stdout);
+  const bad = await finetune('validate', 'bad.finetune.yaml');
+  assert.equal(bad.code, 1, bad.stdout);
   assert.match(
     bad.stdout,
     /data\.source_column needs data\.target_column as well: translation reads a source and a target/,
@@ -56,10 +48,10 @@ training:
 device: cpu
 `,
   );
-  const valid = finetune('validate', 'translate.finetune.yaml');
-  assert.equal(valid.status, 0, valid.stdout);
-  const trained = finetune('train', 'translate.finetune.yaml', '--threads', '1');
-  assert.equal(trained.status, 0, trained.stderr);
+  const valid = await finetune('validate', 'translate.finetune.yaml');
+  assert.equal(valid.code, 0, valid.stdout);
+  const trained = await finetune('train', 'translate.finetune.yaml', '--threads', '1');
+  assert.equal(trained.code, 0, trained.stderr);
   const runDir = /^run completed: (.+)$/m.exec(trained.stdout)?.[1];
   assert.ok(runDir, trained.stdout);
   const config = JSON.parse(readFileSync(join(runDir, 'final', 'config.json'), 'utf8')) as {

@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, tensorOf, type Value } from '../../src/engine/graph/types.js';
@@ -17,11 +14,10 @@ import { bucketTable, relativePositionBucket } from '../../src/engine/models/t5/
 import { t5Decode, t5Encode, t5LmHead, t5Specs } from '../../src/engine/models/t5/model.js';
 import { createSession } from '../../src/engine/runtime.js';
 import { buildForward } from '../../src/engine/step/step-graph.js';
+import { tempDir } from '../extension/helpers.js';
 import { writeTinyT5 } from '../fixtures/tiny-t5.js';
 import { gradCheck } from './helpers/gradcheck.js';
 import { referenceBucket, referenceT5Logits } from './helpers/t5-reference.js';
-
-const tmp = (name: string) => mkdtempSync(join(tmpdir(), `${name}-`));
 
 function load(dir: string): { model: Seq2SeqLmModel; weights: Weights; missing: string[]; unexpected: string[] } {
   const cfg = new HfConfigReader(readHfConfig(dir), `${dir}/config.json`);
@@ -97,8 +93,8 @@ async function forwardOf(model: Seq2SeqLmModel, weights: Weights, batch: Record<
 
 for (const flan of [false, true]) {
   const name = flan ? 'flan-T5 (gated-gelu, untied lm_head)' : 'T5 v1.0 (relu, tied head scaled by d_model^-0.5)';
-  test(`${name}: the graph matches a float64 plain-loop T5 on every real token of a padded batch`, async () => {
-    const dir = tmp('t5-parity');
+  test(`${name}: the graph matches a float64 plain-loop T5 on every real token of a padded batch`, async (t) => {
+    const dir = tempDir(t, 't5-parity-');
     writeTinyT5(dir, { seed: 3, flan, dtype: 'bfloat16' });
     const { model, weights, missing, unexpected } = load(dir);
     assert.deepEqual([missing, unexpected], [[], []]);
@@ -111,7 +107,7 @@ for (const flan of [false, true]) {
     const S = 13;
     const T = 9;
     const pad = (row: number[], n: number, v: number) => [...row, ...new Array<number>(n - row.length).fill(v)];
-    const labels = targets.map((t) => pad(t, T, -100));
+    const labels = targets.map((target) => pad(target, T, -100));
     const batch = {
       input_ids: tensorOf(
         'int64',
@@ -158,16 +154,16 @@ for (const flan of [false, true]) {
   });
 }
 
-test('loading: float32, bfloat16 and float16 checkpoints; the tied embed_tokens copies are ignored', () => {
+test('loading: float32, bfloat16 and float16 checkpoints; the tied embed_tokens copies are ignored', (t) => {
   const reference = load(
     (() => {
-      const d = tmp('t5-f32');
+      const d = tempDir(t, 't5-f32-');
       writeTinyT5(d, { seed: 5 });
       return d;
     })(),
   ).weights;
   for (const dtype of ['bfloat16', 'float16'] as const) {
-    const dir = tmp(`t5-${dtype}`);
+    const dir = tempDir(t, `t5-${dtype}-`);
     writeTinyT5(dir, { seed: 5, dtype });
     const { weights, missing, unexpected } = load(dir);
     assert.deepEqual([missing, unexpected], [[], []]);
@@ -181,8 +177,8 @@ test('loading: float32, bfloat16 and float16 checkpoints; the tied embed_tokens 
   }
 });
 
-test('parameters: Hugging Face names and shapes; relative_attention_bias on block 0 of each stack only', () => {
-  const dir = tmp('t5-names');
+test('parameters: Hugging Face names and shapes; relative_attention_bias on block 0 of each stack only', (t) => {
+  const dir = tempDir(t, 't5-names-');
   writeTinyT5(dir, { config: { num_decoder_layers: 3, d_kv: 6 } });
   const shapes = new Map(load(dir).model.params.map((p) => [p.name, p.shape]));
   assert.deepEqual(shapes.get('encoder.block.1.layer.0.SelfAttention.q.weight'), [24, 16]); // 4 heads × d_kv 6
@@ -194,7 +190,7 @@ test('parameters: Hugging Face names and shapes; relative_attention_bias on bloc
   assert.deepEqual(shapes.get('decoder.block.2.layer.2.DenseReluDense.wi.weight'), [24, 16]);
   assert.ok(shapes.has('decoder.final_layer_norm.weight') && shapes.has('encoder.final_layer_norm.weight'));
   assert.ok(!shapes.has('lm_head.weight') && !shapes.has('decoder.block.3.layer.0.layer_norm.weight'));
-  const flan = tmp('t5-flan-names');
+  const flan = tempDir(t, 't5-flan-names-');
   writeTinyT5(flan, { flan: true });
   const flanShapes = new Map(load(flan).model.params.map((p) => [p.name, p.shape]));
   assert.deepEqual(flanShapes.get('encoder.block.0.layer.1.DenseReluDense.wi_1.weight'), [24, 16]);

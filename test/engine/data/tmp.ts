@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 
 /** A fresh folder under os.tmpdir() for one test file, removed when the file's tests end. */
-export function tempDir(): { dir: string; write(name: string, content: string | Uint8Array): string } {
-  const dir = mkdtempSync(join(tmpdir(), 'finetune-data-test-'));
+export function tempDir(prefix = 'finetune-data-test-'): {
+  dir: string;
+  write(name: string, content: string | Uint8Array): string;
+} {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   after(() => rmSync(dir, { recursive: true, force: true }));
   return {
     dir,

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
 import { buildLabelSet } from '../../../src/engine/data/labels.js';
 import type { Example } from '../../../src/engine/data/records.js';
 import { TEACHER_CACHE_DIR } from '../../../src/engine/distill/logits-cache.js';
@@ -17,6 +15,7 @@ import { resumeRun, trainFromConfig } from '../../../src/engine/train/finetune.j
 import { applyDefaults } from '../../../src/shared/config-validate.js';
 import { FIXTURE_SENTENCES, nerRows, sentimentRows, toJsonl } from '../../fixtures/datasets.js';
 import { writeTinyModel } from '../../fixtures/tiny-models.js';
+import { finetune } from '../helpers/cli.js';
 import { evalMetrics, lossByStep, readEvents, trainUntilStopped } from '../helpers/tiny-run.js';
 
 /**
@@ -25,8 +24,8 @@ import { evalMetrics, lossByStep, readEvents, trainUntilStopped } from '../helpe
  * distilled from the CLI with an unlabeled transfer set; then the logits cache (reuse, resume,
  * invalidation), label-set mismatch and token classification.
  */
-const ROOT = resolve(__dirname, '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'ft-distill-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 mkdirSync(join(dir, 'base'));
 writeTinyModel(join(dir, 'base'), 'bert', FIXTURE_SENTENCES, 1, { num_hidden_layers: 4 });
 writeFileSync(join(dir, 'train.jsonl'), toJsonl(sentimentRows(320, 1)));
@@ -61,14 +60,11 @@ writeFileSync(
   ),
 );
 
-function cli(...args: string[]): { stdout: string; stderr: string } {
-  const tsx = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-  const child = spawnSync(process.execPath, ['--import', tsx, join(ROOT, 'src', 'engine', 'cli.ts'), ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-  });
-  assert.equal(child.status, 0, `finetune ${args.join(' ')}: ${child.stderr}\n${child.stdout}`);
-  return { stdout: child.stdout, stderr: child.stderr };
+/** `finetune <args>` in the test's folder, which must succeed. */
+async function cli(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const r = await finetune(dir, ...args);
+  assert.equal(r.code, 0, `finetune ${args.join(' ')}: ${r.stderr}\n${r.stdout}`);
+  return r;
 }
 
 const lastAccuracy = (runDir: string) => evalMetrics(runDir).at(-1)?.accuracy ?? Number.NaN;
@@ -77,12 +73,12 @@ const count = (text: string, what: string) => text.split(what).length - 1;
 
 test('from the CLI: train a teacher, `distill init` a 2-layer student, distil it with unlabeled rows; the student learns', {
   timeout: 300_000,
-}, () => {
-  cli('train', 'teacher.finetune.yaml', '--run-dir', 'teacher-run', '--threads', '1');
+}, async () => {
+  await cli('train', 'teacher.finetune.yaml', '--run-dir', 'teacher-run', '--threads', '1');
   const teacherAccuracy = lastAccuracy(teacherRun);
-  const init = cli('distill', 'init', '--teacher', 'teacher-run', '--layers', '2', '--out', 'student');
+  const init = await cli('distill', 'init', '--teacher', 'teacher-run', '--layers', '2', '--out', 'student');
   assert.match(init.stdout, /student with 2 layers \(teacher layers 0, 2\)/);
-  cli('train', 'student.finetune.yaml', '--run-dir', 'student-run', '--threads', '1');
+  await cli('train', 'student.finetune.yaml', '--run-dir', 'student-run', '--threads', '1');
   const studentRun = join(dir, 'student-run');
   const accuracy = lastAccuracy(studentRun);
   console.log(`teacher accuracy ${teacherAccuracy}, distilled 2-layer student ${accuracy} (48 validation rows)`);

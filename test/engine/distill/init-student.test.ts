@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { everyOtherLayer, initStudent } from '../../../src/engine/distill/init-student.js';
 import { readSafetensors } from '../../../src/engine/io/safetensors.js';
 import { TASKS } from '../../../src/engine/tasks/registry.js';
@@ -13,6 +13,7 @@ import type { FamilyName } from '../../fixtures/tiny-configs.js';
 import { writeTinyModel } from '../../fixtures/tiny-models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ft-distill-init-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 function teacher(family: FamilyName, layers: Record<string, unknown>): string {
   const folder = join(dir, `${family}-teacher`);

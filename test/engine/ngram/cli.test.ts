@@ -2,18 +2,20 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '../../../src/engine/commands/command.js';
 import { ngramCommand } from '../../../src/engine/commands/ngram.js';
-import { runFinetune, tempTextFiles } from '../helpers/cli-run.js';
+import { ROOT } from '../../shared/helpers.js';
+import { tempDir } from '../data/tmp.js';
+import { finetune as finetuneIn } from '../helpers/cli.js';
 
 // `finetune ngram` end to end: the CLI source run through tsx in a child process, on files the
 // test writes.
 
-const file = tempTextFiles('ngram-cli-');
+const { write: file } = tempDir('ngram-cli-');
 
 // Corpus A of hand.test.ts, written with a byte-order mark and CRLF line ends, which must change nothing.
 const train = file('train.txt', '\uFEFFa b a\r\nB  a c\r\n\r\n');
 const evalFile = file('eval.txt', 'b a zebra\n');
 
-const finetune = (...args: string[]) => runFinetune('ngram', ...args);
+const finetune = (...args: string[]) => finetuneIn(ROOT, 'ngram', ...args);
 
 test('--format json prints one line with smoothing, order, perplexity, tokens, oov', async () => {
   const r = await finetune(

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { prepareData } from '../../../src/engine/data/prepare.js';
@@ -14,10 +13,9 @@ import { TASKS } from '../../../src/engine/tasks/registry.js';
 import { collateSeq2Seq, encodeSeq2Seq } from '../../../src/engine/tasks/seq2seq/batches.js';
 import { Tokenizer } from '../../../src/engine/tokenize/index.js';
 import { applyDefaults, validateConfigText } from '../../../src/shared/config-validate.js';
+import { tempDir } from '../../extension/helpers.js';
 import { writeT5Tokenizer } from '../../fixtures/tokenizers.js';
 import { gradCheck } from '../helpers/gradcheck.js';
-
-const tmp = () => mkdtempSync(join(tmpdir(), 'seq2seq-'));
 
 test('collate: right padding, labels padded with -100, decoder_input_ids = shift_right(labels)', () => {
   const batch = collateSeq2Seq(
@@ -52,8 +50,8 @@ test('collate: right padding, labels padded with -100, decoder_input_ids = shift
   assert.deepEqual(shiftRight([4, -100, -100], 2, 7), [2, 4, 7]);
 });
 
-test('encoding: source_prefix + source and the target, each with </s> and truncated to its own length', () => {
-  const dir = tmp();
+test('encoding: source_prefix + source and the target, each with </s> and truncated to its own length', (t) => {
+  const dir = tempDir(t, 'seq2seq-');
   writeT5Tokenizer(dir, { training: ['translate: red cat sees blue dog', 'hund blau sieh katz rot'] });
   const tokenizer = Tokenizer.fromFolder(dir);
   const source = { file: 'x.jsonl', line: 3 };
@@ -79,8 +77,8 @@ test('encoding: source_prefix + source and the target, each with </s> and trunca
   assert.deepEqual(cut?.labels, [full?.labels[0], eos]);
 });
 
-test('rows: translation objects by source_lang/target_lang, from JSON lines and CSV; a missing language is located', async () => {
-  const dir = tmp();
+test('rows: translation objects by source_lang/target_lang, from JSON lines and CSV; a missing language is located', async (t) => {
+  const dir = tempDir(t, 'seq2seq-');
   writeFileSync(
     join(dir, 't.jsonl'),
     '{"translation": {"en": "red cat", "de": "rote katze"}}\n{"translation": {"en": "dog", "fr": "chien"}}\n',
