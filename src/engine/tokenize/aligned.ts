@@ -69,8 +69,11 @@ export function spanOf(a: Aligned, from: number, to: number): [number, number] {
 /** Builder that appends output units, each owning a given original span. */
 class Output {
   readonly parts: string[] = [];
-  readonly starts: number[] = [];
-  readonly ends: number[] = [];
+  /** Spans already made (a prefix the caller copied), extended by `push`. */
+  constructor(
+    readonly starts: number[] = [],
+    readonly ends: number[] = [],
+  ) {}
   push(s: string, start: number, end: number): void {
     this.parts.push(s);
     for (let k = 0; k < s.length; k++) {
@@ -111,10 +114,9 @@ export function mapCodePoints(a: Aligned, f: (ch: string) => string, attachDelet
   const first = firstChange(a, f);
   if (first === a.text.length) return a;
   // The unchanged prefix is what the loop below would give it: each unit keeps its own span.
-  const out = new Output();
+  // (Copied, not spread into push: a line may be millions of units, past the call-argument limit.)
+  const out = new Output(a.starts.slice(0, first), a.ends.slice(0, first));
   out.parts.push(a.text.slice(0, first));
-  out.starts.push(...a.starts.slice(0, first));
-  out.ends.push(...a.ends.slice(0, first));
   for (let i = first; i < a.text.length; ) {
     const n = (a.text.codePointAt(i) as number) > 0xffff ? 2 : 1;
     const [s, e] = spanOf(a, i, i + n);
@@ -149,7 +151,8 @@ function lowercasesUnitByUnit(a: Aligned, whole: string): boolean {
 export function lowercase(a: Aligned): Aligned {
   const whole = a.text.toLowerCase();
   if (whole === a.text) return a;
-  if (lowercasesUnitByUnit(a, whole)) return { text: whole, starts: a.starts.slice(), ends: a.ends.slice() };
+  // Spans are never changed in place once made (Output owns the arrays it extends), so they are shared.
+  if (lowercasesUnitByUnit(a, whole)) return { text: whole, starts: a.starts, ends: a.ends };
   const out = new Output();
   let pos = 0;
   for (let i = 0; i < a.text.length; ) {

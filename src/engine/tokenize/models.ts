@@ -120,6 +120,8 @@ function unigram(model: LibModel, lattice: (word: string) => string[]): WordMode
  * the time, so corpus tokenization mostly skips the model.
  */
 export const WORD_CACHE_CAPACITY = 10_000;
+/** Longer words are not cached (the crate's cache MAX_LENGTH): they rarely recur, and would fill it. */
+const WORD_CACHE_MAX_LENGTH = 256;
 
 /**
  * `f` with its results remembered for up to `capacity` words. The pieces are shared between
@@ -132,7 +134,7 @@ function cached(f: WordModel, capacity: number): WordModel {
     const hit = cache.get(word);
     if (hit) return hit;
     const pieces = f(word);
-    if (cache.size < capacity) cache.set(word, pieces);
+    if (word.length <= WORD_CACHE_MAX_LENGTH && cache.size < capacity) cache.set(word, pieces);
     return pieces;
   };
 }

@@ -79,6 +79,17 @@ test('mapCodePoints and lowercase equal their per-code-point definitions on a mi
   }
 });
 
+test('a line far longer than the call-argument limit maps its long unchanged prefix (and shares nothing mutable)', () => {
+  // 300,000 unchanged units then one accent: the prefix is copied, never spread into a call.
+  const long = identity(`${'a'.repeat(300_000)}e\u0301`);
+  const dropMarks = (ch: string) => (/^\p{M}$/u.test(ch) ? '' : ch);
+  const mapped = mapCodePoints(long, dropMarks, true);
+  assert.equal(mapped.text.length, 300_001);
+  assert.deepEqual([mapped.starts.at(-1), mapped.ends.at(-1)], [300_000, 300_002]);
+  assert.deepEqual(plain(mapped), plainMap(long, dropMarks, true));
+  assert.equal(long.ends.at(-2), 300_001, 'the input keeps its own spans');
+});
+
 test('cached word pieces equal the uncached model, on first use and on a cache hit', () => {
   for (const name of FIXTURES) {
     const model = fixture(name).lib.model;
