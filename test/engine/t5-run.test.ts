@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -312,6 +312,24 @@ test('finetune predict on the translation run prints one translation per line, t
     predictCommand.run(['--model', runDir, '--input', input, '--do-sample']),
     /an encoder-decoder generates greedily/,
   );
+});
+
+test('finetune predict on a summarization run prints summary_text (the task comes from the run: both save the same head)', async () => {
+  // The translation run's model, as if trained with task: summarization (same head, same prefix).
+  const summaryRun = join(dir, 'summary-run');
+  cpSync(join(runDir, 'final'), join(summaryRun, 'final'), { recursive: true });
+  const config = readFileSync(join(runDir, 'config.yaml'), 'utf8');
+  assert.match(config, /^task: translation$/m);
+  writeFileSync(join(summaryRun, 'config.yaml'), config.replace(/^task: translation$/m, 'task: summarization'));
+  const input = join(dir, 'summarize.jsonl');
+  const output = join(dir, 'summarize.out.jsonl');
+  writeFileSync(input, toJsonl([{ text: toyPairs(1, 3)[0]?.source }]));
+  assert.equal(
+    await predictCommand.run(['--model', join(summaryRun, 'final'), '--input', input, '--output', output]),
+    0,
+  );
+  const line = JSON.parse(readFileSync(output, 'utf8').trim()) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(line), ['summary_text', 'finish_reason']);
 });
 
 test('generation_config.json: max_new_tokens, else max_length − 1, else 19; bad values named', () => {

@@ -1,7 +1,6 @@
-import { modelFolderOf, taskOf } from '../inference/finetuned-model.js';
+import { modelFolderOf, runConfigOf } from '../inference/finetuned-model.js';
 import { loadSeq2Seq } from '../inference/seq2seq-model.js';
-import { predictSeq2SeqRow, runSourcePrefix } from '../inference/seq2seq-predict.js';
-import { readHfConfig } from '../io/hf-config.js';
+import { predictSeq2SeqRow } from '../inference/seq2seq-predict.js';
 import type { GeneratePredictArgs } from './causal-lm-commands.js';
 import { UsageError } from './command.js';
 import { predictJsonl } from './jsonl-predict.js';
@@ -18,15 +17,16 @@ export async function predictSeq2Seq(o: GeneratePredictArgs): Promise<number> {
       '--do-sample, --temperature, --top-k, --top-p, --seed, --stop and --repetition-penalty apply to causal LMs; an encoder-decoder generates greedily (--max-new-tokens, --no-cache)',
     );
   const folder = modelFolderOf(o.model);
-  const task = taskOf(readHfConfig(folder), folder);
-  if (task !== 'translation' && task !== 'summarization')
-    throw new Error(`${folder}: a ${task} model, not a translation or summarization model`);
-  const prefix = runSourcePrefix(folder);
-  const model = await loadSeq2Seq(folder, { device: 'cpu' });
+  // Both tasks save the same head (…ForConditionalGeneration): which one a model does is in the
+  // config of the run it comes from; a bare folder is read as a translation model.
+  const run = runConfigOf(folder);
+  const task = run?.task === 'summarization' ? 'summarization' : 'translation';
+  const prefix = run?.data.source_prefix ?? '';
+  const model = await loadSeq2Seq(folder);
   try {
     const generation = {
       ...(g.maxNewTokens === undefined ? {} : { maxNewTokens: g.maxNewTokens }),
-      useCache: g.useCache ?? true,
+      useCache: g.useCache,
     };
     await predictJsonl(o.input, o.output, (row, where) =>
       predictSeq2SeqRow(model, row, { textColumn: o.textColumn, where, prefix, task, generation }),

@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { TaskName } from '../../shared/config.js';
-import { applyDefaults } from '../../shared/config-validate.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { ResolvedConfig, TaskName } from '../../shared/config.js';
+import { applyDefaults, resolveConfig } from '../../shared/config-validate.js';
 import { RUN_FILES } from '../../shared/run-directory.js';
 import type { LabelSet } from '../data/labels.js';
 import { encodeModel } from '../graph/onnx-codec.js';
@@ -45,6 +45,16 @@ export function modelFolderOf(path: string): string {
   if (existsSync(join(abs, RUN_FILES.status)))
     throw new Error(`${abs} is a run directory without a final model (the run has not completed)`);
   return abs;
+}
+
+/**
+ * The resolved config of the run a final/ folder comes from (undefined for a bare model folder):
+ * what the model was trained with (QA's windows, a seq2seq run's source_prefix and task).
+ */
+export function runConfigOf(folder: string): ResolvedConfig | undefined {
+  const file = join(dirname(folder), RUN_FILES.config);
+  if (basename(folder) !== RUN_FILES.final || !existsSync(file)) return undefined;
+  return resolveConfig(readFileSync(file, 'utf8'), 'yaml').config;
 }
 
 /**

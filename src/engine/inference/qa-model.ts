@@ -1,8 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import type { ResolvedConfig } from '../../shared/config.js';
-import { applyDefaults, resolveConfig } from '../../shared/config-validate.js';
-import { RUN_FILES } from '../../shared/run-directory.js';
+import { applyDefaults } from '../../shared/config-validate.js';
 import type { QaExample } from '../data/records.js';
 import type { TensorData } from '../graph/types.js';
 import type { DeviceChoice, Session } from '../runtime.js';
@@ -10,7 +6,7 @@ import type { Batch } from '../step/batch.js';
 import { type QaRecipe, type QaSettings, qaRecipe } from '../tasks/question-answering/recipe.js';
 import { codePointIndex } from '../tasks/question-answering/windows.js';
 import { Tokenizer } from '../tokenize/index.js';
-import { forwardSession, modelFolderOf, type Quantize } from './finetuned-model.js';
+import { forwardSession, modelFolderOf, type Quantize, runConfigOf } from './finetuned-model.js';
 
 /**
  * A fine-tuned question-answering folder (architectures *ForQuestionAnswering) ready for predict,
@@ -29,24 +25,15 @@ export interface QaFinetunedModel {
 /** run_qa.py's max_seq_length; the model's positions cap it. */
 const DEFAULT_MAX_LENGTH = 384;
 
-/**
- * The config of the run a final/ folder comes from, when it has one: its max_length, doc_stride,
- * max_answer_length and n_best are what the model was trained and evaluated with.
- */
-function runConfigOf(folder: string): ResolvedConfig | undefined {
-  const file = join(dirname(folder), RUN_FILES.config);
-  if (basename(folder) !== RUN_FILES.final || !existsSync(file)) return undefined;
-  const { config } = resolveConfig(readFileSync(file, 'utf8'), 'yaml');
-  return config?.task === 'question-answering' ? config : undefined;
-}
-
 export async function loadQaModel(
   path: string,
   o: { device?: DeviceChoice; settings?: Partial<QaSettings>; quantize?: Quantize; threads?: number } = {},
 ): Promise<QaFinetunedModel> {
   const folder = modelFolderOf(path);
   const tokenizer = Tokenizer.fromFolder(folder);
-  const run = runConfigOf(folder);
+  // The run's windows (max_length, doc_stride, max_answer_length, n_best), as trained and evaluated.
+  const qaRun = runConfigOf(folder);
+  const run = qaRun?.task === 'question-answering' ? qaRun : undefined;
   const recipe = qaRecipe({
     config: applyDefaults({ model: folder, task: 'question-answering', data: { ...run?.data, train: '' } }),
     modelDir: folder,

@@ -1,7 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { resolveConfig } from '../../shared/config-validate.js';
-import { RUN_FILES } from '../../shared/run-directory.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { readHfConfig } from '../io/hf-config.js';
 import { TASKS } from '../tasks/registry.js';
 import { modelFolderOf, taskOf } from './finetuned-model.js';
@@ -23,14 +21,6 @@ export function isSeq2SeqFolder(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** The `data.source_prefix` of the run a final/ folder comes from ('' for a bare folder). */
-export function runSourcePrefix(folder: string): string {
-  const file = join(dirname(folder), RUN_FILES.config);
-  if (basename(folder) !== RUN_FILES.final || !existsSync(file)) return '';
-  const { config } = resolveConfig(readFileSync(file, 'utf8'), 'yaml');
-  return config?.data.source_prefix ?? '';
 }
 
 export async function predictSeq2SeqRow(
