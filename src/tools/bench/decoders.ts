@@ -199,6 +199,7 @@ const fix = (x: number | null, d = 0) => (x === null ? '-' : x.toFixed(d));
 
 export const decodersSuite: BenchSuite = {
   name: 'decoders',
+  comparesWithTorch: true,
   summary: `SmolLM2-135M-shaped Llama, seq ${SEQ}, batch ${BATCH}, ${THREADS} threads: LoRA r=${LORA.r} all-linear and full fine-tuning vs PyTorch`,
   async run(log, args) {
     const steps = args.steps ?? DEFAULT_STEPS;
