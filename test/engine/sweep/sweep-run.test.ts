@@ -46,8 +46,7 @@ const read = (dir: string) => JSON.parse(readFileSync(join(dir, 'sweep.json'), '
 
 /** The tiny run (`epochs` of 16 steps) with a sweep block. */
 function tinySweep(dir: string, sweep: string, epochs = 3): string {
-  const config = writeTinyRun(dir);
-  writeFileSync(config, readFileSync(config, 'utf8').replace('epochs: 3', `epochs: ${epochs}`));
+  const config = writeTinyRun(dir, '', epochs);
   appendFileSync(config, `sweep:\n${sweep}`);
   return config;
 }
