@@ -16,7 +16,8 @@ import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
 import { applyDefaults } from '../../src/shared/config-validate.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
-import { cutToCheckpoint, lossByStep, readEvents } from './helpers/tiny-run.js';
+import { lossByStep, readEvents } from './helpers/run-events.js';
+import { cutToCheckpoint } from './helpers/tiny-run.js';
 
 /**
  * Pre-train, then fine-tune (run_mlm.py, then run_glue.py / run_ner.py / run_qa.py on its output):

@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
-import { cutToCheckpoint, lossByStep, readEvents } from './helpers/tiny-run.js';
+import { lossByStep, readEvents } from './helpers/run-events.js';
+import { cutToCheckpoint } from './helpers/tiny-run.js';
 
 /**
  * task masked-lm with data.streaming: the corpus tokenized once into the cache beside the runs

@@ -10,7 +10,8 @@ import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
 import { RunDirectory } from '../../src/engine/train/run-dir.js';
 import { prepareResume, removeStaleTemporaries, repairEventsTail } from '../../src/engine/train/run-recovery.js';
 import { SavePolicy } from '../../src/engine/train/save-policy.js';
-import { cutToCheckpoint, lossByStep, readEvents, writeTinyRun } from './helpers/tiny-run.js';
+import { lossByStep, readEvents } from './helpers/run-events.js';
+import { cutToCheckpoint, writeTinyRun } from './helpers/tiny-run.js';
 
 const tensor = (values: number[]): TensorData => ({
   dtype: 'float32',

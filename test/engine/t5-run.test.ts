@@ -24,7 +24,8 @@ import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
 import { applyDefaults } from '../../src/shared/config-validate.js';
 import { toJsonl } from '../fixtures/datasets.js';
 import { toyPairs, writeTinyT5 } from '../fixtures/tiny-t5.js';
-import { cutToCheckpoint, evalMetrics, lossByStep, readEvents } from './helpers/tiny-run.js';
+import { evalMetrics, lossByStep, readEvents } from './helpers/run-events.js';
+import { cutToCheckpoint } from './helpers/tiny-run.js';
 
 /**
  * Whole translation runs on a tiny T5: a rule-based toy language pair (each word through a lexicon,

@@ -11,7 +11,8 @@ import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
 import { applyDefaults } from '../../src/shared/config-validate.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
-import { cutToCheckpoint, evalMetrics, lossByStep, readEvents } from './helpers/tiny-run.js';
+import { evalMetrics, lossByStep, readEvents } from './helpers/run-events.js';
+import { cutToCheckpoint } from './helpers/tiny-run.js';
 
 /**
  * XLNet's permutation LM (task causal-lm) through the trainer: its masks are drawn per (epoch,

@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 import type { SweepRecord } from '../../src/engine/sweep/state.js';
 import { runCli } from '../../src/extension/runs/slurm-jobs.js';
 import type { RunStatus } from '../../src/shared/run-directory.js';
-import { lossByStep, readEvents, TINY_RUN_STEPS_PER_EPOCH, writeTinyRun } from '../engine/helpers/tiny-run.js';
+import { lossByStep, readEvents } from '../engine/helpers/run-events.js';
+import { TINY_RUN_STEPS_PER_EPOCH, writeTinyRun } from '../engine/helpers/tiny-run.js';
 import { ROOT } from '../shared/helpers.js';
 import { slurmSkipReason } from './cluster.js';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainFromConfig } from '../../../src/engine/train/finetune.js';
 import { RunDirectory } from '../../../src/engine/train/run-dir.js';
-import { type RunEvent, STOP_REQUEST_FILE } from '../../../src/shared/run-directory.js';
+import { STOP_REQUEST_FILE } from '../../../src/shared/run-directory.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../../fixtures/datasets.js';
 import { writeTinyModel } from '../../fixtures/tiny-models.js';
 
@@ -43,26 +43,6 @@ device: cpu
 `,
   );
   return config;
-}
-
-/** The events of a run directory; a partial last line (an interrupted append) is left out. */
-export function readEvents(runDir: string): RunEvent[] {
-  const text = readFileSync(join(runDir, 'events.jsonl'), 'utf8');
-  const lines = text.split('\n');
-  if (!text.endsWith('\n')) lines.pop(); // partial (or, when empty, nothing)
-  return lines.filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
-}
-
-/** The metrics of a run's eval events, in order. */
-export function evalMetrics(runDir: string): Record<string, number>[] {
-  return readEvents(runDir).flatMap((e) => (e.type === 'eval' ? [e.metrics] : []));
-}
-
-/** Loss by step as a reader sees it: a step logged again by a resumed run replaces the earlier line. */
-export function lossByStep(events: readonly RunEvent[]): Map<number, number> {
-  const losses = new Map<number, number>();
-  for (const e of events) if (e.type === 'step') losses.set(e.step, e.loss);
-  return new Map([...losses].sort(([a], [b]) => a - b));
 }
 
 /**

@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url';
 import type { SweepRecord } from '../../../src/engine/sweep/state.js';
 import { listSweepDirs, listTrialDirs, readSweepInfo } from '../../../src/extension/runs/sweep-reader.js';
 import { ROOT } from '../../shared/helpers.js';
-import { readEvents, writeTinyRun } from '../helpers/tiny-run.js';
+import { readEvents } from '../helpers/run-events.js';
+import { writeTinyRun } from '../helpers/tiny-run.js';
 
 /**
  * Whole sweeps of the tiny BERT run (test/engine/helpers/tiny-run.ts), through the CLI as a user
