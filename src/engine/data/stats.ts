@@ -1,6 +1,13 @@
+import {
+  type DataStats,
+  type LengthHistogram,
+  type LengthStats,
+  lengthBin,
+  type SplitStats,
+} from '../../shared/data-report.js';
 import type { LabelSet } from './labels.js';
 import { labelsOf } from './labels.js';
-import type { Example, Label } from './records.js';
+import type { Example } from './records.js';
 
 /**
  * Dataset statistics: label distribution, token lengths with the model's tokenizer (anything with
@@ -22,29 +29,27 @@ export const whitespaceCounter: TokenCounter = {
 /** Above this share of truncated examples, a warning. */
 export const TRUNCATION_WARNING = 0.05;
 
-export interface LengthStats {
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
+export type { DataStats, LengthHistogram, LengthStats, SplitStats };
 
-export interface SplitStats {
-  examples: number;
-  /** Per label (per tag for token classification), in label-id order. */
-  labels?: { label: Label; count: number; fraction: number }[];
-  tokens: LengthStats;
-  truncated: { count: number; fraction: number };
-}
+/** At most this many histogram bins: the width doubles until the longest example fits. */
+export const MAX_BINS = 64;
+/** Bins up to max_length, when the data allows (the width is at least 1 token). */
+const BINS_TO_CUT = 16;
 
-export interface DataStats {
-  /** What counted the tokens, e.g. the tokenizer file, or "whitespace words (…)". */
-  counter: string;
-  maxLength: number;
-  train: SplitStats;
-  validation?: SplitStats;
-  warnings: string[];
+/**
+ * The histogram of sorted token lengths (see LengthHistogram): width ceil(max_length / 16), so that
+ * max_length 128, 256, 512... is a bin edge, doubled while more than MAX_BINS bins are needed.
+ */
+export function lengthHistogram(sorted: ArrayLike<number>, maxLength: number): LengthHistogram {
+  const longest = sorted.length > 0 ? (sorted[sorted.length - 1] as number) : 0;
+  let width = Math.max(1, Math.ceil(maxLength / BINS_TO_CUT));
+  while (lengthBin(longest, width) + 1 > MAX_BINS) width *= 2;
+  const counts = new Array<number>(lengthBin(longest, width) + 1).fill(0);
+  for (let i = 0; i < sorted.length; i++) {
+    const bin = lengthBin(sorted[i] as number, width);
+    counts[bin] = (counts[bin] as number) + 1;
+  }
+  return { width, counts };
 }
 
 export function tokenLength(e: Example, counter: TokenCounter): number {
@@ -90,6 +95,7 @@ function splitStats(examples: readonly Example[], counter: TokenCounter, maxLeng
       max: lengths.length > 0 ? (lengths[lengths.length - 1] as number) : 0,
       mean: lengths.length > 0 ? Number((sum / lengths.length).toFixed(1)) : 0,
     },
+    histogram: lengthHistogram(lengths, maxLength),
     truncated: { count: truncated, fraction: examples.length > 0 ? truncated / examples.length : 0 },
   };
   if (set) {
