@@ -24,6 +24,7 @@ import { configRunsRoot } from '../settings.js';
 import type { ConfigValidator } from '../validation/worker-client.js';
 import { configEdit } from './config-edit.js';
 import { buildPanelHtml, makeNonce } from './csp.js';
+import { openDataRow, type PanelDataDeps, panelDataReport } from './data-report-host.js';
 import { EventBatcher } from './event-batcher.js';
 import { panelChat, panelPlayground, taskOf } from './panel-engines.js';
 import { receiveWebviewMessage } from './panel-requests.js';
@@ -65,12 +66,12 @@ function keyOf(target: RunPanelTarget): string {
 }
 
 /** Shows the panel for a config or a set of runs, revealing the one already open for it. */
-export function showRunPanel(context: vscode.ExtensionContext, target: RunPanelTarget): void {
+export function showRunPanel(context: vscode.ExtensionContext, target: RunPanelTarget): { showData(): void } {
   const existing = open.get(keyOf(target));
   if (existing) {
     existing.addRuns(target.runDirs);
     existing.reveal();
-    return;
+    return existing;
   }
   const panel = vscode.window.createWebviewPanel(RUN_PANEL_VIEW_TYPE, titleOf(target), vscode.ViewColumn.Active, {
     enableScripts: true,
@@ -79,7 +80,12 @@ export function showRunPanel(context: vscode.ExtensionContext, target: RunPanelT
       vscode.Uri.joinPath(context.extensionUri, 'media'),
     ],
   });
-  new RunPanel(context, panel, target);
+  return new RunPanel(context, panel, target);
+}
+
+/** Fine-tune: Show Data Report: the config's panel, on its Data tab, with the report the engine computes now. */
+export function showDataReport(context: vscode.ExtensionContext, configUri: vscode.Uri): void {
+  showRunPanel(context, { runDirs: [], configUri }).showData();
 }
 
 /**
@@ -148,6 +154,10 @@ class RunPanel extends Disposable {
   private readonly chat: ChatSession;
   /** The Playground tab's model server, started on its first input and killed with the panel. */
   private readonly playground: PlaygroundHost;
+  /** What the Data tab reads: the runs' folders, the config, the engine for a config's report. */
+  private readonly data: PanelDataDeps;
+  /** Show Data Report asked for the Data tab: told to the page once it is ready. */
+  private showDataPending = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -183,6 +193,11 @@ class RunPanel extends Disposable {
         post: (message) => this.post(message),
       }),
     );
+    this.data = {
+      cliPath: context.asAbsolutePath('dist/cli.js'),
+      configUri: target.configUri,
+      runDir: (runId) => this.followerOf(runId).dir,
+    };
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m)));
     this._register(
@@ -206,6 +221,18 @@ class RunPanel extends Disposable {
 
   reveal(): void {
     this.panel.reveal();
+  }
+
+  /** The Data tab on the config's report: now if the page is up, else after its `init`. */
+  showData(): void {
+    this.showDataPending = true;
+    if (this.ready && this.panel.visible) this.postShowData();
+  }
+
+  private postShowData(): void {
+    if (!this.showDataPending) return;
+    this.showDataPending = false;
+    this.post({ type: 'showData' });
   }
 
   addRuns(dirs: string[]): void {
@@ -331,6 +358,7 @@ class RunPanel extends Disposable {
       },
       ...(this.sweep ? { sweep: this.sweep.info } : {}),
     });
+    this.postShowData();
   }
 
   private post(message: HostMessage): void {
@@ -372,6 +400,13 @@ class RunPanel extends Disposable {
         return;
       case 'applyBest':
         return applyBestToConfig(this.sweep?.info, request.trial);
+      case 'dataReport': {
+        const report = await panelDataReport(this.data, request);
+        this.post({ type: 'dataReport', ...(request.runId === undefined ? {} : { runId: request.runId }), report });
+        return;
+      }
+      case 'openDataRow':
+        return openDataRow(this.data, request);
       case 'playgroundModels':
       case 'playgroundRun':
       case 'playgroundStop':
