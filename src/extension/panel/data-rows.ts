@@ -1,4 +1,4 @@
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 
 /**
@@ -45,5 +45,6 @@ export async function resolveDataRow(
     const outside = where.runDir === undefined ? 'the workspace' : "the workspace and the run's folder";
     throw new Error(`Refused to open ${asked}: it is outside ${outside}.`);
   }
+  if (!(await stat(path)).isFile()) throw new Error(`${asked} is not a file.`);
   return { path, line };
 }
