@@ -122,6 +122,7 @@ const splitStats: Check = (v, path) => {
 function checkStats(v: unknown): string | undefined {
   if (!isObj(v)) return 'stats is not an object';
   if (typeof v.counter !== 'string' || !isCount(v.maxLength)) return 'stats has no counter and maxLength';
+  if (v.grouped !== undefined && typeof v.grouped !== 'boolean') return 'stats.grouped is not a boolean';
   if (!Array.isArray(v.warnings) || !v.warnings.every((w) => typeof w === 'string'))
     return 'stats.warnings is not a list of strings';
   return (

@@ -153,6 +153,12 @@ export interface DataStats {
   /** What counted the tokens, e.g. the tokenizer file, or "whitespace words (…)". */
   counter: string;
   maxLength: number;
+  /**
+   * The texts are joined and cut into blocks of maxLength tokens (language modelling with
+   * grouping): a longer text spans blocks, nothing is truncated (the `truncated` counts still say
+   * how many are longer than one block).
+   */
+  grouped?: boolean;
   train: SplitStats;
   validation?: SplitStats;
   warnings: string[];

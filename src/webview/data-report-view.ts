@@ -111,7 +111,7 @@ function labels(r: DataReport): HTMLElement | undefined {
 }
 
 /** The histogram of one split, on a linear length axis from 0 to past both the longest example and max_length. */
-function histogram(name: string, s: SplitStats, maxLength: number): HTMLElement {
+function histogram(name: string, s: SplitStats, maxLength: number, grouped: boolean): HTMLElement {
   const caption = h(
     'p',
     { class: 'histogram-caption' },
@@ -119,9 +119,11 @@ function histogram(name: string, s: SplitStats, maxLength: number): HTMLElement 
     h(
       'strong',
       { class: 'truncated-share' },
-      s.truncated.count === 0
-        ? `0 of ${s.examples} (0.0%) longer than max_length ${maxLength}: none truncated.`
-        : `${s.truncated.count} of ${s.examples} (${pct(s.truncated.fraction)}) longer than max_length ${maxLength}: truncated.`,
+      grouped
+        ? `${s.truncated.count} of ${s.examples} (${pct(s.truncated.fraction)}) longer than one block of max_length ${maxLength}: texts are joined into blocks, none truncated.`
+        : s.truncated.count === 0
+          ? `0 of ${s.examples} (0.0%) longer than max_length ${maxLength}: none truncated.`
+          : `${s.truncated.count} of ${s.examples} (${pct(s.truncated.fraction)}) longer than max_length ${maxLength}: truncated.`,
     ),
   );
   const hist = s.histogram;
@@ -138,7 +140,7 @@ function histogram(name: string, s: SplitStats, maxLength: number): HTMLElement 
   hist.counts.forEach((count, i) => {
     const [from, to] = binRange(i, hist.width);
     const bar = h('div', {
-      class: from > maxLength ? 'bin truncated' : 'bin',
+      class: from > maxLength && !grouped ? 'bin truncated' : 'bin',
       title: `${from === to ? from : `${from}–${to}`} tokens: ${count}`,
       'data-count': count,
     });
@@ -165,8 +167,8 @@ function lengths(r: DataReport): HTMLElement | undefined {
     'Token lengths',
     'data-lengths',
     h('p', { class: 'muted' }, `Counted with ${stats.counter}.`),
-    histogram('train', stats.train, stats.maxLength),
-    stats.validation ? histogram('validation', stats.validation, stats.maxLength) : undefined,
+    histogram('train', stats.train, stats.maxLength, stats.grouped === true),
+    stats.validation ? histogram('validation', stats.validation, stats.maxLength, stats.grouped === true) : undefined,
   );
 }
 

@@ -127,6 +127,7 @@ export function computeStats(
   const stats: DataStats = {
     counter: opts.counterName,
     maxLength: opts.maxLength,
+    ...(opts.grouped ? { grouped: true } : {}),
     train: splitStats(train, opts.counter, opts.maxLength, opts.labels),
     warnings: [],
   };
