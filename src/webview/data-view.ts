@@ -25,6 +25,9 @@ export interface DataTabHost {
   request(body: RequestBody): Promise<void>;
 }
 
+/** A run without a readable report is asked again on its next update, at most this often. */
+const RETRY_MS = 2000;
+
 /** The key a report is kept under: the run's id, or '' for the config's. */
 const keyOf = (runId: string | undefined) => runId ?? '';
 
@@ -38,6 +41,8 @@ export class DataTab {
   private visible = false;
   /** The source whose report is being asked for, so a late answer for another is only kept. */
   private pending: string | undefined;
+  /** When asking for a run's report last failed (none written yet, say), by run id. */
+  private readonly failedAt = new Map<string, number>();
 
   constructor(private readonly host: DataTabHost) {
     this.element.append(this.toolbar, this.status, this.content);
@@ -63,6 +68,16 @@ export class DataTab {
     this.host.saveSettings({ source: 'config' });
     this.visible = true;
     this.renderToolbar();
+    this.load(true);
+  }
+
+  /**
+   * The run's status or info changed: a run that had no report when asked (its data still being
+   * prepared) is asked again, so the tab fills in once the engine has written it.
+   */
+  runUpdated(runId: string): void {
+    const at = this.failedAt.get(runId);
+    if (at === undefined || Date.now() - at < RETRY_MS || runId !== this.currentKey()) return;
     this.load(true);
   }
 
@@ -123,9 +138,11 @@ export class DataTab {
     this.host
       .request(body)
       .then(() => {
+        this.failedAt.delete(key);
         if (this.currentKey() === key) this.render();
       })
       .catch((err: Error) => {
+        if (key !== '') this.failedAt.set(key, Date.now());
         if (this.currentKey() !== key) return;
         this.reports.delete(key);
         clear(this.content);

@@ -205,6 +205,7 @@ class Panel {
         this.header.refresh();
         break;
       case 'run': {
+        this.data.runUpdated(m.run.id);
         const known = this.runs.get(m.run.id);
         if (known && m.events === undefined) {
           const sameConfig = JSON.stringify(known.info.config) === JSON.stringify(m.run.config);

@@ -16,6 +16,7 @@ import {
   run,
   send,
   settle,
+  status,
   unexpectedViolations,
   violations,
 } from './harness/page.js';
@@ -129,6 +130,37 @@ describe('Data tab in Chromium', { skip }, () => {
     await page.click('.bad-rows-table tbody tr:first-child a');
     const row = await nextPosted(page, 'openDataRow', bad);
     assert.deepEqual([row.file, row.line], [join(dir, 'train.jsonl'), 3]);
+  });
+
+  test('a run without a report yet says so, and is asked again on its next update', async () => {
+    const later = 'report-20250101-130000';
+    const before = (await posted(page)).length;
+    await send(page, {
+      type: 'init',
+      runs: [run(runId), run(later)],
+      trusted: true,
+      target: { runDirs: [runId, later].map((id) => `/work/space/.finetune/runs/${id}`) },
+    });
+    const first = await nextPosted(page, 'dataReport', before);
+    assert.equal(first.runId, later, 'the newest run is the one shown');
+    await releaseReply(
+      page,
+      first.id,
+      `Run ${later} has no data-report.json yet: the engine writes it once the data is prepared.`,
+    );
+    await page.locator('.data-status.error').waitFor();
+    assert.match((await page.locator('.data-status').textContent()) ?? '', /has no data-report\.json yet/);
+    assert.equal(await page.locator('.data-report').count(), 0);
+    // The run's next update, past the retry interval, asks again; this time the report is there.
+    await page.waitForTimeout(2100);
+    const again = (await posted(page)).length;
+    await send(page, { type: 'run', run: { id: later, dir: `/work/space/.finetune/runs/${later}`, status: status() } });
+    const second = await nextPosted(page, 'dataReport', again);
+    assert.equal(second.runId, later);
+    await send(page, { type: 'dataReport', runId: later, report });
+    await releaseReply(page, second.id);
+    await page.locator('.data-report').waitFor();
+    assert.equal(await page.locator('.data-status').isVisible(), false);
   });
 
   test("Show Data Report: the config panel asks for the config's report and draws examples/sentiment", async () => {
