@@ -103,6 +103,8 @@ const splitStats: Check = (v, path) => {
   if (h !== undefined) {
     if (!isObj(h) || !Number.isSafeInteger(h.width) || (h.width as number) < 1)
       return `${path}.histogram.width is not a positive integer`;
+    if (h.openEnded !== undefined && typeof h.openEnded !== 'boolean')
+      return `${path}.histogram.openEnded is not a boolean`;
     const bins = list((c, p) => (isCount(c) ? undefined : `${p} is not a count`), MAX_BINS)(
       h.counts,
       `${path}.histogram.counts`,

@@ -116,11 +116,14 @@ export interface LengthStats {
  * Token lengths counted in bins of `width` tokens: `counts[0]` holds lengths 0..width, `counts[i]`
  * (i ≥ 1) lengths i·width+1 .. (i+1)·width. Bins are closed above, so when max_length is a multiple
  * of `width` (the usual powers of two) the max_length cut is a bin edge and every bin after it is
- * truncated. The last bin holds the longest example.
+ * truncated. The last bin holds the longest example; when `openEnded`, it also holds every longer
+ * length (the bins stop at about 4 × max_length, so a few very long texts keep the bins near the
+ * cut narrow).
  */
 export interface LengthHistogram {
   width: number;
   counts: number[];
+  openEnded?: boolean;
 }
 
 /** The bin of a token length (see LengthHistogram). */

@@ -134,14 +134,17 @@ function histogram(name: string, s: SplitStats, maxLength: number, grouped: bool
       caption,
       h('p', { class: 'muted' }, 'No histogram: the report was written by an older engine.'),
     );
-  const end = Math.max(hist.counts.length * hist.width, maxLength);
+  // The axis ends with the last bin; a max_length past it (every example fits) is marked at the end.
+  const end = hist.counts.length * hist.width;
+  const last = hist.counts.length - 1;
   const tallest = Math.max(1, ...hist.counts);
   const plot = h('div', { class: 'histogram', role: 'img', 'aria-label': `${name} token lengths` });
   hist.counts.forEach((count, i) => {
     const [from, to] = binRange(i, hist.width);
+    const range = i === last && hist.openEnded ? `${from} or more` : from === to ? `${from}` : `${from}–${to}`;
     const bar = h('div', {
       class: from > maxLength && !grouped ? 'bin truncated' : 'bin',
-      title: `${from === to ? from : `${from}–${to}`} tokens: ${count}`,
+      title: `${range} tokens: ${count}`,
       'data-count': count,
     });
     bar.style.left = pct((i * hist.width) / end);
@@ -149,14 +152,21 @@ function histogram(name: string, s: SplitStats, maxLength: number, grouped: bool
     bar.style.height = pct(count / tallest);
     plot.append(bar);
   });
+  const beyond = maxLength > end;
+  const cutText = `max_length ${maxLength}${beyond ? ' →' : ''}`;
   const cut = h(
     'div',
-    { class: 'cut', title: `max_length ${maxLength}` },
-    h('span', { class: 'cut-label' }, `max_length ${maxLength}`),
+    { class: beyond ? 'cut beyond' : 'cut', title: `max_length ${maxLength}` },
+    h('span', { class: 'cut-label' }, cutText),
   );
-  cut.style.left = pct(maxLength / end);
+  cut.style.left = pct(Math.min(maxLength, end) / end);
   plot.append(cut);
-  const axis = h('div', { class: 'histogram-axis' }, h('span', {}, '0'), h('span', {}, `${end} tokens`));
+  const axis = h(
+    'div',
+    { class: 'histogram-axis' },
+    h('span', {}, '0'),
+    h('span', {}, `${end}${hist.openEnded ? '+' : ''} tokens`),
+  );
   return h('div', { class: 'histogram-block', 'data-split': name }, caption, plot, axis);
 }
 

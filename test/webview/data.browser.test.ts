@@ -202,8 +202,13 @@ describe('Data tab in Chromium', { skip }, () => {
       trainBins.reduce((a, b) => a + b, 0),
       389,
     );
-    // max_length 32, width 2, longest 21 (11 bins): the axis runs to 32, the cut at its end, nothing truncated.
+    // Longest 21 under max_length 32: bins of ceil(21/16) = 2 up to 22; the cut past the axis, marked at its end.
+    assert.equal(await page.locator('.histogram-block[data-split="train"] .bin').count(), 11);
     assert.deepEqual(await styles('.histogram-block[data-split="train"] .cut', 'left'), ['100%']);
+    assert.equal(
+      await page.locator('.histogram-block[data-split="train"] .cut.beyond').textContent(),
+      'max_length 32 →',
+    );
     assert.equal(await page.locator('.bin.truncated').count(), 0);
     assert.deepEqual(await texts('.leakage-table tbody td:nth-child(1)'), [
       'validation.jsonl:50',

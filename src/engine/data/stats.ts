@@ -31,25 +31,29 @@ export const TRUNCATION_WARNING = 0.05;
 
 export type { DataStats, LengthHistogram, LengthStats, SplitStats };
 
-/** At most this many histogram bins: the width doubles until the longest example fits. */
+/** At most this many histogram bins; the last holds every longer length. */
 export const MAX_BINS = 64;
-/** Bins up to max_length, when the data allows (the width is at least 1 token). */
+/** Bins up to max_length (or up to the longest example, when shorter), where the lengths allow. */
 const BINS_TO_CUT = 16;
 
 /**
  * The histogram of sorted token lengths (see LengthHistogram): width ceil(max_length / 16), so that
- * max_length 128, 256, 512... is a bin edge, doubled while more than MAX_BINS bins are needed.
+ * max_length 128, 256, 512... is a bin edge and 64 bins reach 4 × max_length, the last one open
+ * above; when every example fits, ceil(longest / 16), so that short texts under a long max_length
+ * are not all in one bin.
  */
 export function lengthHistogram(sorted: ArrayLike<number>, maxLength: number): LengthHistogram {
   const longest = sorted.length > 0 ? (sorted[sorted.length - 1] as number) : 0;
-  let width = Math.max(1, Math.ceil(maxLength / BINS_TO_CUT));
-  while (lengthBin(longest, width) + 1 > MAX_BINS) width *= 2;
-  const counts = new Array<number>(lengthBin(longest, width) + 1).fill(0);
+  const reference = longest <= maxLength ? Math.max(1, longest) : maxLength;
+  const width = Math.max(1, Math.ceil(reference / BINS_TO_CUT));
+  const needed = lengthBin(longest, width) + 1;
+  const bins = Math.min(needed, MAX_BINS);
+  const counts = new Array<number>(bins).fill(0);
   for (let i = 0; i < sorted.length; i++) {
-    const bin = lengthBin(sorted[i] as number, width);
+    const bin = Math.min(lengthBin(sorted[i] as number, width), bins - 1);
     counts[bin] = (counts[bin] as number) + 1;
   }
-  return { width, counts };
+  return needed > MAX_BINS ? { width, counts, openEnded: true } : { width, counts };
 }
 
 export function tokenLength(e: Example, counter: TokenCounter): number {

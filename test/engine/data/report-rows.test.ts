@@ -16,12 +16,11 @@ import { tempDir } from './tmp.js';
  */
 const tmp = tempDir('finetune-report-rows-');
 
-test('lengthHistogram: width ceil(max_length/16), bins closed above, doubled past 64 bins', () => {
+test('lengthHistogram: width ceil(max_length/16), bins closed above, the 64th open above', () => {
+  const nonzero = (counts: number[]) => counts.flatMap((c, i) => (c > 0 ? [[i, c]] : []));
   // max_length 32 -> width 2: 0 and 1 in bin 0, 8 in bin 3 (7..8), 9 in bin 4, 16 in 7, 17 in 8, 128 in 63.
   const a = lengthHistogram([0, 1, 8, 9, 16, 17, 128], 32);
-  assert.equal(a.width, 2);
-  assert.equal(a.counts.length, 64);
-  const nonzero = (counts: number[]) => counts.flatMap((c, i) => (c > 0 ? [[i, c]] : []));
+  assert.deepEqual([a.width, a.counts.length, a.openEnded], [2, 64, undefined]);
   assert.deepEqual(nonzero(a.counts), [
     [0, 2],
     [3, 1],
@@ -30,22 +29,16 @@ test('lengthHistogram: width ceil(max_length/16), bins closed above, doubled pas
     [8, 1],
     [63, 1],
   ]);
-  // 130 needs bin 64 of width 2 (65 bins): width 4, bins 0 (0, 1), 1 (8), 2 (9), 3 (16), 4 (17), 31 (128), 32 (130).
+  // 130 would need a 65th bin: the 64th (127 and up) is open above and holds 128 and 130.
   const b = lengthHistogram([0, 1, 8, 9, 16, 17, 128, 130], 32);
-  assert.equal(b.width, 4);
-  assert.equal(b.counts.length, 33);
-  assert.deepEqual(nonzero(b.counts), [
-    [0, 2],
-    [1, 1],
-    [2, 1],
-    [3, 1],
-    [4, 1],
-    [31, 1],
-    [32, 1],
-  ]);
+  assert.deepEqual([b.width, b.counts.length, b.openEnded], [2, 64, true]);
+  assert.deepEqual(nonzero(b.counts).slice(-1), [[63, 2]]);
+  assert.deepEqual(binRange(63, 2), [127, 128]);
   // max_length 128 -> width 8: the cut is the end of bin 15, lengths 121..128; 129 opens bin 16.
   assert.deepEqual(binRange(15, 8), [121, 128]);
   assert.deepEqual(lengthHistogram([128, 129], 128).counts.slice(15), [1, 1]);
+  // Every example fits max_length 512: bins of ceil(10 / 16) = 1 token up to the longest, 10.
+  assert.deepEqual(lengthHistogram([3, 5, 10], 512), { width: 1, counts: [0, 0, 1, 0, 1, 0, 0, 0, 0, 1] });
   assert.deepEqual(lengthHistogram([], 8), { width: 1, counts: [0] });
 });
 
