@@ -18,7 +18,10 @@ function firstOf<T>(items: readonly T[], n: number, indent: string): { shown: re
   const rest = items.length - n;
   return {
     shown: items.slice(0, n),
-    more: rest > 0 ? [`${indent}... ${rest} more listed in the JSON report (--format json)`] : [],
+    more:
+      rest > 0
+        ? [`${indent}... ${rest} more in the JSON report (a run's data-report.json; data stats --format json)`]
+        : [],
   };
 }
 

@@ -107,7 +107,7 @@ test('data stats --format json: histograms, labels per split, and the file:line 
   assert.match(text, /skipped rows: 2\n/);
   assert.match(text, /conflict: .*train\.jsonl:6 repeats .*train\.jsonl:1 with label "neg" instead of "pos"/);
   assert.match(text, /leakage: 2 validation examples also in train/);
-  assert.doesNotMatch(text, /more listed in the JSON report/);
+  assert.doesNotMatch(text, /more in the JSON report/);
 });
 
 test('the text form names the first rows of a long list and says where the rest are', async () => {
@@ -118,7 +118,7 @@ test('the text form names the first rows of a long list and says where the rest 
   const many: DataReport = { ...r, leakage: { count: 9, examples: Array.from({ length: 9 }, () => leak) } };
   const text = renderReport(many);
   assert.equal(text.match(/ = .*train\.jsonl:5: "d e"/g)?.length, 5);
-  assert.match(text, / {2}\.\.\. 4 more listed in the JSON report \(--format json\)\n/);
+  assert.match(text, / {2}\.\.\. 4 more in the JSON report \(a run.s data-report\.json; data stats --format json\)\n/);
 });
 
 test('data stats: --format is text or json; --json is --format json', async () => {
