@@ -121,7 +121,6 @@ export class DataTab {
     const key = this.currentKey();
     if (!this.visible) return;
     if (key === undefined) {
-      this.reports.clear();
       this.render();
       return;
     }
