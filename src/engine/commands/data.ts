@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
+import { prepareAndAugment } from '../augment/augment.js';
 import { DataError } from '../data/errors.js';
-import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
 import { type TokenCounter, whitespaceCounter } from '../data/stats.js';
 import { resolveModel } from '../io/hub-download.js';
@@ -58,7 +58,7 @@ export async function dataStats(configFile: string, json: boolean): Promise<stri
   const config = absolutePaths(loadConfig(configFile), baseDir);
   const modelDir = await localModelFolder(config.model);
   const label2id = modelLabel2id(modelDir);
-  const prepared = await prepareData(config.data, {
+  const prepared = await prepareAndAugment(config.data, {
     task: config.task,
     format: TASKS[config.task].data,
     baseDir,

@@ -21,6 +21,26 @@ export interface FileReport {
   skipped: number;
 }
 
+/** data.augment's part of the report (src/engine/augment/ fills it in). */
+export interface AugmentSample {
+  original: string;
+  augmented: string[];
+}
+
+export interface AugmentReport {
+  /** The operations applied, as the config names them. */
+  methods: string[];
+  before: number;
+  after: number;
+  /** Copies dropped because they came out equal to their original (no synonym found, nothing deleted, ...). */
+  unchanged: number;
+  /** Copies dropped because mention replacement made a tag the label set lacks (B-X in IOB1 data). */
+  unknownTags: number;
+  /** Milliseconds spent reading WordNet's index files. */
+  wordnetLoadMs?: number;
+  samples: AugmentSample[];
+}
+
 export interface DataReport {
   task: TaskName;
   /** The rows' layout where the data decides it (causal-lm: text, prompt-completion or messages). */
@@ -36,6 +56,7 @@ export interface DataReport {
   labels?: { labels: Label[]; order: LabelSet['order']; note?: string };
   tagScheme?: TagSchemeReport;
   stats?: DataStats;
+  augment?: AugmentReport;
   warnings: string[];
 }
 
@@ -120,6 +141,7 @@ export function renderReport(r: DataReport): string {
     const order = r.labels.order === 'model-config' ? "the model config's label2id" : 'sorted';
     lines.push(`labels (${r.labels.labels.length}, ${order}): ${r.labels.labels.map(String).join(', ')}`);
   }
+  if (r.augment) lines.push(...renderAugment(r.augment));
   let text = `${lines.join('\n')}\n`;
   if (r.stats) text += renderStats(r.stats);
   for (const w of r.warnings) text += `warning: ${w}\n`;
@@ -129,4 +151,18 @@ export function renderReport(r: DataReport): string {
 /** The report as plain JSON (for the run directory and events). */
 export function reportJson(r: DataReport): Record<string, unknown> {
   return JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
+}
+
+/** The report as log lines. */
+function renderAugment(r: AugmentReport): string[] {
+  const lines = [
+    `augmentation: ${r.before} training examples -> ${r.after} (${r.after - r.before} copies added${r.unchanged ? `, ${r.unchanged} unchanged copies dropped` : ''}${r.unknownTags ? `, ${r.unknownTags} dropped for tags outside the label set` : ''})`,
+    ...r.methods.map((m) => `  ${m}`),
+  ];
+  if (r.wordnetLoadMs !== undefined) lines.push(`  WordNet index read in ${r.wordnetLoadMs} ms`);
+  for (const s of r.samples) {
+    lines.push(`  original:  ${s.original}`);
+    for (const a of s.augmented) lines.push(`    augmented: ${a}`);
+  }
+  return lines;
 }

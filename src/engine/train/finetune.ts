@@ -7,8 +7,9 @@ import { MAX_CONFIG_BYTES, MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
 import { createRunDirectory } from '../../shared/node/run-claims.js';
 import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { describeLock } from '../../shared/run-lock.js';
+import { prepareAndAugment } from '../augment/augment.js';
 import { DataError } from '../data/errors.js';
-import { loadUnlabeled, prepareData } from '../data/prepare.js';
+import { loadUnlabeled } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
 import { STUDENT_INIT_DIR, studentFromTeacher } from '../distill/init-student.js';
 import { TEACHER_CACHE_DIR } from '../distill/logits-cache.js';
@@ -230,7 +231,7 @@ async function train(
   }
   const data = streamed
     ? undefined
-    : await prepareData(config.data, {
+    : await prepareAndAugment(config.data, {
         task: config.task,
         format: task.data,
         baseDir: process.cwd(), // unused: the data paths are absolute by now
