@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
-import { prepareAndAugment } from '../augment/augment.js';
+import { augmentTrain, prepareAndAugment } from '../augment/augment.js';
 import { DataError } from '../data/errors.js';
+import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
 import { type TokenCounter, whitespaceCounter } from '../data/stats.js';
 import { resolveModel } from '../io/hub-download.js';
@@ -69,9 +70,45 @@ export async function dataStats(configFile: string, json: boolean): Promise<stri
   return json ? `${JSON.stringify(reportJson(prepared.report))}\n` : renderReport(prepared.report);
 }
 
+/**
+ * `data augment --preview N`: the first N training examples that got copies, each original beside
+ * its augmentations, as training makes them (same seed, same rows), and the counts.
+ */
+export async function dataAugmentPreview(configFile: string, preview: number): Promise<string> {
+  const baseDir = dirname(resolve(configFile));
+  const config = absolutePaths(loadConfig(configFile), baseDir);
+  if (!config.data.augment)
+    throw new DataError('config', `${configFile}: the config has no data.augment`, undefined, 'a data.augment section');
+  const modelDir = await localModelFolder(config.model);
+  const label2id = modelLabel2id(modelDir);
+  const prepared = await prepareData(config.data, {
+    task: config.task,
+    format: TASKS[config.task].data,
+    baseDir,
+    seed: config.training.seed,
+    ...(label2id ? { label2id } : {}),
+  });
+  const { report } = augmentTrain(prepared.train, config.data.augment, {
+    seed: config.training.seed,
+    samples: preview,
+    ...(prepared.labels ? { labels: prepared.labels } : {}),
+  });
+  const lines = [
+    `${report.before} training examples -> ${report.after} with augmentation (validation: ${prepared.validation.length}, never augmented)`,
+    ...report.methods.map((m) => `  ${m}`),
+  ];
+  report.samples.forEach((s, i) => {
+    lines.push('', `[${i + 1}] original:  ${s.original}`);
+    for (const a of s.augmented) lines.push(`    augmented: ${a}`);
+  });
+  return `${lines.join('\n')}\n`;
+}
+
 export const dataCommand: Command = {
-  summary: 'check and describe the data of a config: bad rows, cleaning, duplicates, leakage, labels, lengths',
+  summary:
+    'check and describe the data of a config (bad rows, cleaning, duplicates, leakage, labels, lengths); preview its augmentation',
   usage: `usage: finetune data stats <config> [--json]
+       finetune data augment <config> [--preview N]
 
 Loads the training and validation data named in the config's "data" section exactly as training
 would (cleaning, de-duplication, validation split, label set), and prints what it found: bad rows
@@ -80,21 +117,33 @@ and validation, the label distribution and token-length percentiles against data
 Exits with status 1 and the location of the problem when the data has an error.
 
   --json    print the report as one JSON object instead of text
+
+\`data augment\` applies the config's data.augment to the training examples as training would
+(same seed, same copies) and prints the first N originals that got copies beside them (default 10).
+
+  --preview N   how many originals to show
 `,
   async run(args) {
     const { values, positionals } = parseArgs({
       args,
-      options: { json: { type: 'boolean' } },
+      options: { json: { type: 'boolean' }, preview: { type: 'string' } },
       allowPositionals: true,
       strict: true,
     });
     const [sub, configFile, ...extra] = positionals;
-    if (sub !== 'stats')
+    if (sub !== 'stats' && sub !== 'augment')
       throw new UsageError(sub === undefined ? 'missing sub-command' : `unknown sub-command '${sub}'`);
     if (configFile === undefined) throw new UsageError('missing <config>');
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+    const preview = values.preview === undefined ? 10 : Number(values.preview);
+    if (!Number.isInteger(preview) || preview < 1)
+      throw new UsageError(`--preview must be a positive integer, not '${values.preview}'`);
     try {
-      process.stdout.write(await dataStats(configFile, values.json === true));
+      process.stdout.write(
+        sub === 'augment'
+          ? await dataAugmentPreview(configFile, preview)
+          : await dataStats(configFile, values.json === true),
+      );
       return 0;
     } catch (err) {
       if (!(err instanceof DataError || err instanceof ConfigError)) throw err;
