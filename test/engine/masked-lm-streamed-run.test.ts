@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -69,6 +69,7 @@ test('a streamed run tokenizes into the shared cache and trains exactly as the i
     events(r)
       .filter((e) => e.type === 'eval')
       .map((e) => (e as { metrics: unknown }).metrics);
+  assert.ok(evals(memoryRun).length > 0, 'the runs evaluate');
   assert.deepEqual(evals(streamedRun), evals(memoryRun));
   assert.ok(weights(streamedRun).equals(weights(memoryRun)));
   const report = JSON.parse(readFileSync(join(streamedRun, 'data-report.json'), 'utf8'));
@@ -102,4 +103,15 @@ test('a task that reads its data in memory refuses data.streaming, saying which'
     trainFromConfig(file, join(runs(), 'classify'), { threads: 1 }),
     /task text-classification reads its data in memory: data\.streaming/,
   );
+});
+
+test('data.clean.near_dedup with a streamed corpus is refused before anything is tokenized', async () => {
+  const file = join(dir, 'near.finetune.yaml');
+  writeFileSync(file, config(true).replace('  streaming: true\n', '  streaming: true\n  clean: {near_dedup: true}\n'));
+  rmSync(join(dir, 'cache'), { recursive: true, force: true });
+  await assert.rejects(
+    trainFromConfig(file, join(runs(), 'near'), { threads: 1 }),
+    /data\.clean\.near_dedup compares every text with every other in memory/,
+  );
+  assert.equal(existsSync(join(dir, 'cache')), false, 'no corpus was tokenized');
 });

@@ -83,7 +83,6 @@ for (const c of CASES) {
     );
     const selection = selectTexts(built.corpus, {
       dedup: d.clean.dedup,
-      nearDedup: false,
       validationSplit: d.validation_split,
       seed,
     });
