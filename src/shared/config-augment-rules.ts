@@ -26,6 +26,12 @@ export function checkAugmentRules(parsed: ParsedConfig, task: string | undefined
       const msg = `data.augment.eda.${key} is not available for token-classification: it moves or adds words, so their tags would be wrong. Token classification takes alpha_sr (synonyms of O tokens) and data.augment.mention_replacement.`;
       out.push(diag(parsed, 'error', msg, 'augment-tags', ['data', 'augment', 'eda', key], e.keySpan));
     }
+    const bt = entryAt(parsed.root, ['data', 'augment', 'back_translation']);
+    if (bt) {
+      const msg =
+        'data.augment.back_translation is for text-classification: a translated sentence has no word-by-word tags.';
+      out.push(diag(parsed, 'error', msg, 'augment-tags', ['data', 'augment', 'back_translation'], bt.keySpan));
+    }
   } else {
     const e = entryAt(parsed.root, ['data', 'augment', 'mention_replacement']);
     if (e) {

@@ -1,4 +1,4 @@
-import { EDA_DEFAULTS, MENTION_REPLACEMENT_DEFAULTS } from './config-defaults.js';
+import { BACK_TRANSLATION_DEFAULTS, EDA_DEFAULTS, MENTION_REPLACEMENT_DEFAULTS } from './config-defaults.js';
 import type { JsonSchema } from './config-schema.js';
 
 /** data.augment: extra training rows (engine: src/engine/augment/). */
@@ -57,6 +57,46 @@ export const AUGMENT_SCHEMA: JsonSchema = {
       properties: {
         n_aug: copies(MENTION_REPLACEMENT_DEFAULTS.n_aug),
         p: rate(MENTION_REPLACEMENT_DEFAULTS.p, 'The probability that a mention is replaced.'),
+      },
+    },
+    back_translation: {
+      type: 'object',
+      description:
+        "text-classification only: each text translated into a pivot language by `via` and back by `back` (seq2seq models, e.g. two translation runs), sampled with `temperature`, for paraphrases that keep the label. Batched; the results are cached beside the runs folder (cache/back-translation/), keyed by both models' files, the texts and these settings, so later runs and resumes do not translate again.",
+      additionalProperties: false,
+      required: ['via', 'back'],
+      properties: {
+        via: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'The model into the pivot language: a translation run directory (its final/, with its source_prefix) or a seq2seq Hugging Face folder, relative to this config file.',
+        },
+        back: {
+          type: 'string',
+          minLength: 1,
+          description: "The model from the pivot language back into the data's language (run directory or folder).",
+        },
+        temperature: {
+          type: 'number',
+          minimum: 0,
+          default: BACK_TRANSLATION_DEFAULTS.temperature,
+          description:
+            'Sampling temperature of both directions: logits are divided by it before each draw. 0 decodes greedily (then n_aug above 1 repeats the same text, and repeats are dropped).',
+        },
+        n_aug: copies(BACK_TRANSLATION_DEFAULTS.n_aug),
+        batch_size: {
+          type: 'integer',
+          minimum: 1,
+          default: BACK_TRANSLATION_DEFAULTS.batch_size,
+          description: 'Texts translated together in one generation batch.',
+        },
+        max_new_tokens: {
+          type: 'integer',
+          minimum: 1,
+          description:
+            "Tokens generated at most per text and direction (default: each model's generation_config.json).",
+        },
       },
     },
   },

@@ -130,6 +130,16 @@ export const MENTION_REPLACEMENT_DEFAULTS = {
 } as const satisfies NonNullable<AugmentConfig['mention_replacement']>;
 
 /**
+ * data.augment.back_translation: temperature 1 is unrestricted sampling, which Edunov et al. (2018)
+ * found to make better synthetic data than beam search; one round trip per example.
+ */
+export const BACK_TRANSLATION_DEFAULTS = {
+  temperature: 1,
+  n_aug: 1,
+  batch_size: 16,
+} as const satisfies Partial<NonNullable<AugmentConfig['back_translation']>>;
+
+/**
  * sweep: filled in wherever a sweep block is given. The TPE, median and ASHA values are Optuna's
  * defaults (TPESampler, MedianPruner, SuccessiveHalvingPruner), so a sweep behaves as the same
  * study in Optuna would.

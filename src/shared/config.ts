@@ -1,4 +1,9 @@
-import type { CONFIG_DEFAULTS, DISTILLATION_DEFAULTS, LORA_DEFAULTS } from './config-defaults.js';
+import type {
+  BACK_TRANSLATION_DEFAULTS,
+  CONFIG_DEFAULTS,
+  DISTILLATION_DEFAULTS,
+  LORA_DEFAULTS,
+} from './config-defaults.js';
 import type { LauncherConfig } from './config-launcher.js';
 import type { ResolvedSweepConfig, SweepConfig } from './config-sweep.js';
 import type { TaskName } from './config-tasks.js';
@@ -71,6 +76,17 @@ export interface AugmentConfig {
   eda?: { n_aug?: number; alpha_sr?: number; alpha_ri?: number; alpha_rs?: number; p_rd?: number };
   /** token-classification: mentions swapped for other mentions of their type (Dai & Adel 2020). */
   mention_replacement?: { n_aug?: number; p?: number };
+  /** text-classification: round trips through two translation models (Sennrich et al. 2016; Xie et al. 2019). */
+  back_translation?: BackTranslationConfig;
+}
+
+export interface BackTranslationConfig {
+  via: string; // translation model (folder or run directory) into the pivot language, relative to the config file
+  back: string; // translation model from the pivot language back
+  temperature?: number; // sampling temperature of both directions (0: greedy)
+  n_aug?: number; // round trips per example
+  batch_size?: number; // texts per generation batch
+  max_new_tokens?: number; // tokens generated at most per text and direction (default: the models' generation config)
 }
 
 export interface LoraConfig {
@@ -171,6 +187,7 @@ export type ResolvedDataConfig = WithDefaults<Omit<DataConfig, 'clean' | 'augmen
 export interface ResolvedAugmentConfig {
   eda?: { n_aug: number; alpha_sr: number; alpha_ri?: number; alpha_rs?: number; p_rd?: number };
   mention_replacement?: { n_aug: number; p: number };
+  back_translation?: WithDefaults<BackTranslationConfig, typeof BACK_TRANSLATION_DEFAULTS>;
 }
 
 /** training.distillation after defaults. */

@@ -4,6 +4,7 @@ import { type PreparedData, type PrepareOptions, prepareData } from '../data/pre
 import type { Example, TextExample, TokensExample } from '../data/records.js';
 import type { AugmentReport, AugmentSample, DataReport } from '../data/report.js';
 import { counterSeed, rng } from '../util/random.js';
+import { type BackTranslateOptions, type BackTranslationSettings, backTranslate } from './back-translation.js';
 import { eda } from './eda.js';
 import { mentionReplacement, mentionsByType, synonymReplaceOutside } from './token-ops.js';
 import { type WordNet, wordNet } from './wordnet.js';
@@ -17,13 +18,15 @@ import { type WordNet, wordNet } from './wordnet.js';
 export const AUGMENT_SAMPLES = 5;
 
 /** Stream numbers of the operations, so each draws from its own sequence. */
-const STREAM = { eda: 1, synonyms: 2, mentions: 3 } as const;
+const STREAM = { eda: 1, synonyms: 2, mentions: 3 } as const; // back-translation.ts uses 4
 
 type Maker = (example: Example, index: number, copy: number) => Example | undefined;
 
 export interface AugmentOptions {
   seed: number;
   labels?: LabelSet;
+  /** Back-translation's round trips per example (by index in the split; backTranslate computes them). */
+  backTranslated?: readonly (readonly string[])[];
   /** Test hook: a WordNet other than the installed package's. */
   wordnet?: WordNet;
   samples?: number;
@@ -91,6 +94,19 @@ export function augmentTrain(
     });
   }
 
+  const bt = opts.backTranslated;
+  if (cfg.back_translation && bt) {
+    const c = cfg.back_translation;
+    passes.push({
+      name: `back-translation (n_aug ${c.n_aug}, temperature ${c.temperature}) via ${c.via}, back ${c.back}`,
+      copies: c.n_aug,
+      make: (e, i, k) => {
+        const text = bt[i]?.[k];
+        return e.kind === 'text' && text ? { ...e, text } : undefined;
+      },
+    });
+  }
+
   const out: Example[] = [];
   const samples: AugmentSample[] = [];
   let unchanged = 0;
@@ -140,19 +156,29 @@ export function describe(e: Example): string {
   return JSON.stringify(e);
 }
 
+/** The cache folder's name beside the runs folder (`cache/back-translation/`). */
+export const BACK_TRANSLATION_CACHE = 'back-translation';
+
+/** What back-translation needs besides the config: where its cache is, and where models run. */
+export type AugmentRuntime = Omit<BackTranslateOptions, 'seed'>;
+
 /**
  * Prepared data with data.augment applied to its training split (validation untouched): the
  * report gains the augmentation's counts and samples, and sizes.train the copies.
  */
-export function augmentPrepared<P extends { train: Example[]; labels?: LabelSet; report: DataReport }>(
+export async function augmentPrepared<P extends { train: Example[]; labels?: LabelSet; report: DataReport }>(
   prepared: P,
   cfg: ResolvedAugmentConfig | undefined,
-  opts: Omit<AugmentOptions, 'labels'>,
-): P {
-  if (!cfg || (!cfg.eda && !cfg.mention_replacement)) return prepared;
+  opts: Omit<AugmentOptions, 'labels' | 'backTranslated'> & { runtime?: AugmentRuntime },
+): Promise<P> {
+  if (!cfg || (!cfg.eda && !cfg.mention_replacement && !cfg.back_translation)) return prepared;
+  const backTranslated = cfg.back_translation
+    ? await backTranslateTrain(prepared.train, cfg.back_translation, opts.seed, opts.runtime)
+    : undefined;
   const { train, report } = augmentTrain(prepared.train, cfg, {
     ...opts,
     ...(prepared.labels ? { labels: prepared.labels } : {}),
+    ...(backTranslated ? { backTranslated } : {}),
   });
   return {
     ...prepared,
@@ -161,7 +187,27 @@ export function augmentPrepared<P extends { train: Example[]; labels?: LabelSet;
   };
 }
 
+/** The round trips of the split's texts, by example index (other kinds get none). */
+async function backTranslateTrain(
+  train: readonly Example[],
+  cfg: BackTranslationSettings,
+  seed: number,
+  runtime: AugmentRuntime | undefined,
+): Promise<string[][]> {
+  if (!runtime) throw new Error('data.augment.back_translation: no cache folder given for its translations');
+  const texts = train.flatMap((e) => (e.kind === 'text' ? [e.text] : []));
+  const translated = await backTranslate(texts, cfg, { ...runtime, seed });
+  let next = 0;
+  return train.map((e) => (e.kind === 'text' ? (translated[next++] ?? []) : []));
+}
+
 /** prepareData, then data.augment on the training split (what training and `finetune data` run). */
-export async function prepareAndAugment(cfg: ResolvedDataConfig, opts: PrepareOptions): Promise<PreparedData> {
-  return augmentPrepared(await prepareData(cfg, opts), cfg.augment, { seed: opts.seed });
+export async function prepareAndAugment(
+  cfg: ResolvedDataConfig,
+  opts: PrepareOptions & { runtime?: AugmentRuntime },
+): Promise<PreparedData> {
+  return augmentPrepared(await prepareData(cfg, opts), cfg.augment, {
+    seed: opts.seed,
+    ...(opts.runtime ? { runtime: opts.runtime } : {}),
+  });
 }

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
-import { augmentTrain, prepareAndAugment } from '../augment/augment.js';
+import { augmentPrepared, BACK_TRANSLATION_CACHE, prepareAndAugment } from '../augment/augment.js';
 import { DataError } from '../data/errors.js';
 import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
@@ -88,11 +88,19 @@ export async function dataAugmentPreview(configFile: string, preview: number): P
     seed: config.training.seed,
     ...(label2id ? { label2id } : {}),
   });
-  const { report } = augmentTrain(prepared.train, config.data.augment, {
+  // Back-translations go to (and come from) the cache a run of this config uses, beside its runs folder.
+  const runs = resolve(config.output_dir);
+  const { report: full } = await augmentPrepared(prepared, config.data.augment, {
     seed: config.training.seed,
     samples: preview,
-    ...(prepared.labels ? { labels: prepared.labels } : {}),
+    runtime: {
+      cacheDir: join(dirname(runs), 'cache', BACK_TRANSLATION_CACHE),
+      device: config.device,
+      log: (line) => process.stderr.write(`${line}\n`),
+    },
   });
+  const report = full.augment;
+  if (!report) throw new Error('data.augment made no report');
   const lines = [
     `${report.before} training examples -> ${report.after} with augmentation (validation: ${prepared.validation.length}, never augmented)`,
     ...report.methods.map((m) => `  ${m}`),
