@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { applyDefaults, type Diagnostic, validateConfigText } from '../../src/shared/config-validate.js';
+import { nodeConfigFs } from '../../src/engine/commands/validate.js';
+import {
+  applyDefaults,
+  type Diagnostic,
+  validateConfig,
+  validateConfigText,
+} from '../../src/shared/config-validate.js';
+import { writeUnder } from './helpers.js';
 
 /** data.augment: defaults per task, the tasks it applies to, and the operations token classification refuses. */
 const check = (text: string): Diagnostic[] => validateConfigText(text, 'yaml').diagnostics;
@@ -78,4 +88,43 @@ test('data.augment is refused for other tasks, and mention replacement outside t
     off.map((d) => [d.severity, d.code]),
     [['warning', 'augment-off']],
   );
+});
+
+test('back_translation: defaults, text-classification only, and via/back checked on disk at their values', async () => {
+  const resolved = applyDefaults({
+    model: 'm',
+    task: 'text-classification',
+    data: { train: 't.jsonl', augment: { back_translation: { via: 'a', back: 'b' } } },
+  });
+  assert.deepEqual(resolved.data.augment, {
+    back_translation: { via: 'a', back: 'b', temperature: 1, n_aug: 1, batch_size: 16 },
+  });
+  assert.deepEqual(
+    brief(check(config('token-classification', '    back_translation: {via: a, back: b}\n'))).map((d) => d.slice(0, 4)),
+    [['error', 'augment-tags', 5, 4]],
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'finetune-augment-config-'));
+  try {
+    writeUnder(dir, 'm/config.json', '{"model_type": "bert"}');
+    writeUnder(dir, 'm/model.safetensors', '');
+    writeUnder(dir, 'm/tokenizer.json', '{}');
+    writeUnder(dir, 'train.jsonl', '{"text": "good", "label": 1}\n');
+    writeUnder(dir, 'en-de/config.json', '{"model_type": "t5"}');
+    writeUnder(dir, 'de-en-run/status.json', '{}');
+    const text = config('text-classification', '    back_translation:\n      via: en-de\n      back: de-en-run\n');
+    const ds = await validateConfig(text, 'yaml', { fs: nodeConfigFs, configDir: dir });
+    assert.deepEqual(
+      ds.map((d) => [d.code, d.range.start.line, d.range.start.character, d.message]),
+      [
+        [
+          'model-no-final',
+          7,
+          12,
+          "Translation model (back_translation.back) 'de-en-run' is a run directory without a final model (the run has not completed).",
+        ],
+      ],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
