@@ -90,7 +90,7 @@ export async function backTranslate(
           const rand = rng(counterSeed(o.seed, STREAM, k, start));
           const pivot = await translate(via, batch, cfg, rand);
           const round = await translate(back, pivot, cfg, rand);
-          round.forEach((text, i) => out[start + i]?.push(text));
+          for (const [i, text] of round.entries()) out[start + i]?.push(text);
         }
       }
       mkdirSync(o.cacheDir, { recursive: true });
