@@ -5,6 +5,7 @@ import type { WordNet } from './wordnet.js';
  * Easy Data Augmentation (Wei & Zou 2019), the four operations of their eda.py: synonym
  * replacement (SR), random insertion (RI), random swap (RS) and random deletion (RD), drawn from a
  * seeded `rand` instead of Python's global generator. Where this differs from eda.py:
+ * - the original stays as written in the training set (eda.py appends it normalised);
  * - an operation whose rate is 0 is left out (eda.py still applies it once: n = max(1, int(0 * words)));
  * - RI inserts a random synonym of the chosen word (eda.py takes `synonyms[0]` of a list made from
  *   a Python set, an element that changes with the interpreter's hash seed);
