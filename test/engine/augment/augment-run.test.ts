@@ -9,7 +9,7 @@ import { readSafetensors } from '../../../src/engine/io/safetensors.js';
 import { TASKS } from '../../../src/engine/tasks/registry.js';
 import { resumeRun, trainFromConfig } from '../../../src/engine/train/finetune.js';
 import { applyDefaults } from '../../../src/shared/config-validate.js';
-import { sentimentRows, toJsonl } from '../../fixtures/datasets.js';
+import { nerRows, sentimentRows, toJsonl } from '../../fixtures/datasets.js';
 import { finetune } from '../helpers/cli.js';
 import { lossByStep, readEvents, trainUntilStopped, writeTinyRun } from '../helpers/tiny-run.js';
 
@@ -96,4 +96,64 @@ test('from the CLI: `data augment --preview 3` prints originals beside copies, a
   const noAugment = await finetune(dir, 'data', 'augment', 'tiny.finetune.yaml');
   assert.equal(noAugment.code, 1);
   assert.match(noAugment.stderr, /has no data\.augment/);
+});
+
+test('token classification from the CLI: synonyms of O tokens and mention replacement preview and train', {
+  timeout: 300_000,
+}, async () => {
+  writeFileSync(join(dir, 'ner-train.jsonl'), toJsonl(nerRows(80, 1)));
+  writeFileSync(join(dir, 'ner-val.jsonl'), toJsonl(nerRows(16, 2)));
+  writeFileSync(
+    join(dir, 'ner.finetune.yaml'),
+    `model: ./model
+task: token-classification
+data:
+  train: ner-train.jsonl
+  validation: ner-val.jsonl
+  max_length: 32
+  augment:
+    eda: {n_aug: 2, alpha_sr: 0.3}
+    mention_replacement: {n_aug: 2, p: 0.5}
+training:
+  epochs: 1
+  batch_size: 8
+  learning_rate: 3.0e-3
+eval:
+  metrics: [f1]
+device: cpu
+`,
+  );
+  const preview = await finetune(dir, 'data', 'augment', 'ner.finetune.yaml', '--preview', '2');
+  assert.equal(preview.code, 0, preview.stderr);
+  assert.match(preview.stdout, /synonym replacement of O tokens \(alpha_sr 0\.3\)/);
+  assert.match(preview.stdout, /mention replacement \(n_aug 2, p 0\.5\)/);
+  // Tagged words print as word/TAG: every copy keeps its original's mentions, type by type.
+  const types = (line: string) => line.match(/\/B-(PER|LOC)/g)?.join(' ');
+  let original: string | undefined;
+  let copies = 0;
+  for (const line of preview.stdout.split('\n')) {
+    if (/^\[\d\] original: /.test(line)) original = types(line);
+    else if (line.startsWith('    augmented: ')) {
+      copies++;
+      assert.equal(types(line), original, line);
+    }
+  }
+  assert.ok(copies >= 2, preview.stdout);
+  const bad = join(dir, 'ner-bad.finetune.yaml');
+  writeFileSync(
+    bad,
+    readFileSync(join(dir, 'ner.finetune.yaml'), 'utf8').replace('alpha_sr: 0.3}', 'alpha_sr: 0.3, p_rd: 0.1}'),
+  );
+  const refused = await finetune(dir, 'train', 'ner-bad.finetune.yaml');
+  assert.notEqual(refused.code, 0);
+  assert.match(
+    refused.stderr,
+    /ner-bad\.finetune\.yaml:\d+:\d+.*data\.augment\.eda\.p_rd is not available for token-classification/,
+  );
+  const run = join(dir, 'ner-run');
+  assert.equal((await trainFromConfig(join(dir, 'ner.finetune.yaml'), run, { threads: 1 })).outcome, 'completed');
+  const report = JSON.parse(readFileSync(join(run, 'data-report.json'), 'utf8'));
+  assert.ok(report.augment.after > report.augment.before, JSON.stringify(report.augment));
+  assert.equal(report.augment.unknownTags, 0);
+  assert.equal(report.sizes.validation, report.files.validation.examples - report.duplicates.validation.exact);
 });
