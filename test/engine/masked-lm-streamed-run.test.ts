@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
-import { RunDirectory } from '../../src/engine/train/run-dir.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
-import { lossByStep, readEvents } from './helpers/tiny-run.js';
+import { lossByStep, readEvents } from './helpers/run-events.js';
+import { cutToCheckpoint } from './helpers/tiny-run.js';
 
 /**
  * task masked-lm with data.streaming: the corpus tokenized once into the cache beside the runs
@@ -82,10 +82,7 @@ test('a second streamed run and a resume read the cache: "tokenization cache hit
   assert.doesNotMatch(log(again), /tokenized data/);
   assert.ok(weights(again).equals(weights(streamedRun)));
 
-  const run = new RunDirectory(again, { totalSteps: 0 });
-  // As after a kill at step 5: the checkpoints up to step 4 kept, the rest and final/ gone.
-  for (const step of run.checkpointSteps()) if (step > 4) rmSync(run.checkpointPath(step), { recursive: true });
-  rmSync(run.file('final'), { recursive: true });
+  const _run = cutToCheckpoint(again, 4);
   const before = log(again).length;
   assert.equal(await resumeRun(again, { threads: 1 }), 'completed');
   const resumed = log(again).slice(before);

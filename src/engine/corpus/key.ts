@@ -3,6 +3,8 @@ import { existsSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { ResolvedCleanConfig } from '../../shared/config.js';
 import { sha256File } from '../io/file-hash.js';
+// The tokenizer files a model folder carries: any of them changing makes a new key.
+import { TOKENIZER_FILES } from '../io/pretrained.js';
 import type { CorpusEncoding } from './protocol.js';
 import { CACHE_FORMAT } from './store.js';
 
@@ -23,9 +25,6 @@ export interface KeyInputs {
   textColumn: string;
   onBadRows: string;
 }
-
-/** The tokenizer files Tokenizer.fromFolder reads. */
-const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
 
 export interface FileDigest {
   path: string;
