@@ -11,7 +11,8 @@ import { resumeRun, trainFromConfig } from '../../../src/engine/train/finetune.j
 import { applyDefaults } from '../../../src/shared/config-validate.js';
 import { nerRows, sentimentRows, toJsonl } from '../../fixtures/datasets.js';
 import { finetune } from '../helpers/cli.js';
-import { lossByStep, readEvents, trainUntilStopped, writeTinyRun } from '../helpers/tiny-run.js';
+import { lossByStep, readEvents } from '../helpers/run-events.js';
+import { trainUntilStopped, writeTinyRun } from '../helpers/tiny-run.js';
 
 /**
  * data.augment in whole runs: only the training split grows, the data report shows it, a resumed

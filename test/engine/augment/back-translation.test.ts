@@ -8,7 +8,8 @@ import { loadSeq2Seq } from '../../../src/engine/inference/seq2seq-model.js';
 import { readSafetensors } from '../../../src/engine/io/safetensors.js';
 import { resumeRun, trainFromConfig } from '../../../src/engine/train/finetune.js';
 import { toyPairs, writeTinyT5 } from '../../fixtures/tiny-t5.js';
-import { lossByStep, readEvents, trainUntilStopped, writeTinyRun } from '../helpers/tiny-run.js';
+import { lossByStep, readEvents } from '../helpers/run-events.js';
+import { trainUntilStopped, writeTinyRun } from '../helpers/tiny-run.js';
 
 /**
  * Back-translation through two tiny random T5 folders (as t5-run.test.ts builds them): batching
