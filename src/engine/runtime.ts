@@ -8,13 +8,13 @@
  * tensors with it and onnxruntime-common checks feeds/fetches with `instanceof`.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { DeviceName } from '../shared/config.js';
 import type { Backend, OptimizerPlacement, Session, SessionOptions } from './backend.js';
 import type { DType, TensorArray, TensorData } from './graph/types.js';
 import { hostAdamWCapacity } from './optim/host-adamw.js';
+import { packageDir } from './util/package-path.js';
 
 export type { Session, SessionOptions } from './backend.js';
 
@@ -32,26 +32,10 @@ export const CUDA_INSTALL_HINT =
   '(or `npm install onnxruntime-node --onnxruntime-node-install=cuda12` on a fresh install); it downloads ' +
   'from api.nuget.org and needs the CUDA 12 runtime and cuDNN 9 on the library path';
 
-/**
- * Folder holding onnxruntime_binding.node, where install.js drops the CUDA provider libraries.
- * `require` works under tsx and in CommonJS bundles; an ESM bundle only has esbuild's throwing
- * shim, so fall back to resolving from the main script and the working directory (import.meta
- * cannot be written in a file that may compile as CommonJS).
- */
+/** Folder holding onnxruntime_binding.node, where install.js drops the CUDA provider libraries. */
 export function ortBinaryDir(): string | undefined {
-  const resolvers: (() => string)[] = [
-    () => require.resolve('onnxruntime-node/package.json'),
-    () => createRequire(path.resolve(process.argv[1] ?? 'noop.js')).resolve('onnxruntime-node/package.json'),
-    () => createRequire(path.join(process.cwd(), 'noop.js')).resolve('onnxruntime-node/package.json'),
-  ];
-  for (const resolve of resolvers) {
-    try {
-      return path.join(path.dirname(resolve()), 'bin', 'napi-v6', process.platform, process.arch);
-    } catch {
-      // try the next way
-    }
-  }
-  return undefined;
+  const dir = packageDir('onnxruntime-node');
+  return dir && path.join(dir, 'bin', 'napi-v6', process.platform, process.arch);
 }
 
 /** Whether the CUDA execution provider libraries are installed next to the binding. */

@@ -1,4 +1,5 @@
 import type {
+  AugmentConfig,
   CleanConfig,
   DataConfig,
   DistillationConfig,
@@ -105,6 +106,38 @@ export const DISTILLATION_DEFAULTS = {
   alpha: 0.5,
   hidden_loss: 'none',
 } as const satisfies Partial<DistillationConfig>;
+
+/**
+ * data.augment.eda: filled in wherever it is given. eda.py's defaults (Wei & Zou 2019: α = 0.1
+ * each; they suggest n_aug = 4 for training sets of a few thousand examples). Token classification
+ * takes only alpha_sr (applyDefaults leaves the other three out for it).
+ */
+export const EDA_DEFAULTS = {
+  n_aug: 4,
+  alpha_sr: 0.1,
+  alpha_ri: 0.1,
+  alpha_rs: 0.1,
+  p_rd: 0.1,
+} as const satisfies NonNullable<AugmentConfig['eda']>;
+
+/**
+ * data.augment.mention_replacement: p = 0.3 is Dai & Adel's (2020) rate for their NER
+ * augmentations; n_aug as EDA's.
+ */
+export const MENTION_REPLACEMENT_DEFAULTS = {
+  n_aug: 4,
+  p: 0.3,
+} as const satisfies NonNullable<AugmentConfig['mention_replacement']>;
+
+/**
+ * data.augment.back_translation: temperature 1 is unrestricted sampling, which Edunov et al. (2018)
+ * found to make better synthetic data than beam search; one round trip per example.
+ */
+export const BACK_TRANSLATION_DEFAULTS = {
+  temperature: 1,
+  n_aug: 1,
+  batch_size: 16,
+} as const satisfies Partial<NonNullable<AugmentConfig['back_translation']>>;
 
 /**
  * sweep: filled in wherever a sweep block is given. The TPE, median and ASHA values are Optuna's

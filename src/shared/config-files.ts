@@ -1,5 +1,5 @@
 import { CONFIG_DEFAULTS } from './config-defaults.js';
-import { checkDistillationFiles } from './config-distill-files.js';
+import { checkDistillationFiles, checkModelOrRun } from './config-distill-files.js';
 import { TASK_COLUMNS } from './config-rules.js';
 import { diag, replaceEdit } from './config-schema-check.js';
 import { SEQ2SEQ_TASKS } from './config-seq2seq-rules.js';
@@ -117,6 +117,11 @@ export async function checkConfigFiles(parsed: ParsedConfig, fs: ConfigFs, confi
     }
   }
   out.push(...(await checkDistillationFiles(parsed, fs, configDir, resolvePath)));
+  for (const key of ['via', 'back']) {
+    const path = ['data', 'augment', 'back_translation', key];
+    const what = { name: `Translation model (back_translation.${key})`, code: 'model' };
+    out.push(...(await checkModelOrRun(parsed, fs, configDir, resolvePath, path, what)));
+  }
   if (model && trainFormat === 'messages') {
     const problem = await chatTemplateProblem(fs, model.dir, model.name, model.shown);
     const formatNode = nodeAt(parsed.root, ['data', 'format']);

@@ -1,3 +1,4 @@
+import { checkAugmentRules } from './config-augment-rules.js';
 import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { EVAL_LOSS, METRIC_NAMES, metricDirection } from './config-metrics.js';
 import { METRIC_TASKS } from './config-schema.js';
@@ -135,6 +136,7 @@ export function checkRules(parsed: ParsedConfig): Diagnostic[] {
 
   distillationRules(parsed, out, task, entry);
   out.push(...checkSeq2SeqRules(parsed, task));
+  out.push(...checkAugmentRules(parsed, task));
   methodRules(parsed, out, method, entry);
   out.push(...checkSweep(parsed, hasValidation, metricNames));
   return out;

@@ -12,6 +12,7 @@
  * shows the first, the editor's JSON validation the second.
  */
 import { DEVICE_NAMES } from './config.js';
+import { AUGMENT_SCHEMA } from './config-augment-schema.js';
 import { COLUMN_DEFAULTS, CONFIG_DEFAULTS, LORA_DEFAULTS, WARMUP_RATIO_DEFAULT } from './config-defaults.js';
 import { DISTILLATION_SCHEMA } from './config-distill-schema.js';
 import { LAUNCHER_SCHEMA } from './config-launcher.js';
@@ -268,6 +269,7 @@ const data: JsonSchema = {
       description:
         "With `training.distillation`, text-classification only: a data file (jsonl, csv, tsv) of rows with a text column and no label, relative to this config file: an unlabeled transfer set the student learns from the teacher's logits alone (the KL term of the loss, no cross-entropy).",
     },
+    augment: AUGMENT_SCHEMA,
   },
 };
 

@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from './config.js';
+import { TAG_BREAKING_EDA } from './config-augment-rules.js';
 import type { Budget } from './config-budget.js';
 import { CONFIG_DEFAULTS, SWEEP_MAX_TRIALS_DEFAULT } from './config-defaults.js';
 import { type ConfigFs, checkConfigFiles } from './config-files.js';
@@ -106,7 +107,8 @@ function isObject(v: unknown): v is Json {
  * Fills in the schema's defaults (whose values come from config-defaults.ts), giving the
  * ResolvedConfig the engine runs; configs built in code go through it too. Sections a run always
  * has (training, eval, data.clean, and lora under method lora) are created; column defaults are
- * applied only for the columns the task reads; warmup_ratio's default only when warmup_steps is not
+ * applied only for the columns the task reads, and EDA's tag-breaking operations not for token
+ * classification; warmup_ratio's default only when warmup_steps is not
  * set; early stopping's metric and mode are derived from eval.metrics. Expects a value that passed
  * validation.
  */
@@ -120,6 +122,7 @@ export function applyDefaults(value: unknown): ResolvedConfig {
   const columns = TASK_COLUMNS[task] ?? {};
   const skip = (path: string): boolean => {
     if (path === 'training.warmup_ratio') return training.warmup_steps !== undefined;
+    if (task === 'token-classification' && TAG_BREAKING_EDA.some((k) => path === `data.augment.eda.${k}`)) return true;
     const [section, key] = path.split('.');
     return section === 'data' && key !== undefined && key.endsWith('_column') && !(key in columns);
   };

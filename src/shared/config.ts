@@ -1,4 +1,9 @@
-import type { CONFIG_DEFAULTS, DISTILLATION_DEFAULTS, LORA_DEFAULTS } from './config-defaults.js';
+import type {
+  BACK_TRANSLATION_DEFAULTS,
+  CONFIG_DEFAULTS,
+  DISTILLATION_DEFAULTS,
+  LORA_DEFAULTS,
+} from './config-defaults.js';
 import type { LauncherConfig } from './config-launcher.js';
 import type { ResolvedSweepConfig, SweepConfig } from './config-sweep.js';
 import type { TaskName } from './config-tasks.js';
@@ -55,6 +60,7 @@ export interface DataConfig {
   format?: 'text' | 'prompt-completion' | 'messages'; // causal-lm: the rows' layout (default: detected from the first row)
   on_long_rows?: 'truncate' | 'skip'; // causal-lm prompt-completion / messages: a row over max_length
   unlabeled?: string; // training.distillation: rows without labels, trained on the teacher's logits only
+  augment?: AugmentConfig; // extra training rows made from the training split (never validation)
   source_column?: string; // translation / summarization: the input text (with target_column)
   target_column?: string; // translation / summarization: the text to produce
   source_lang?: string; // translation rows {"translation": {<source_lang>: …, <target_lang>: …}}
@@ -62,6 +68,25 @@ export interface DataConfig {
   source_prefix?: string; // prepended to every source, e.g. "translate English to German: " (T5)
   max_source_length?: number; // translation / summarization: sources truncated to this many tokens
   max_target_length?: number; // translation / summarization: targets (labels) truncated to this many tokens
+}
+
+/** data.augment: copies of the training rows, reproducible from training.seed (src/engine/augment/). */
+export interface AugmentConfig {
+  /** Easy Data Augmentation (Wei & Zou 2019); token classification takes n_aug and alpha_sr only. */
+  eda?: { n_aug?: number; alpha_sr?: number; alpha_ri?: number; alpha_rs?: number; p_rd?: number };
+  /** token-classification: mentions swapped for other mentions of their type (Dai & Adel 2020). */
+  mention_replacement?: { n_aug?: number; p?: number };
+  /** text-classification: round trips through two translation models (Sennrich et al. 2016; Xie et al. 2019). */
+  back_translation?: BackTranslationConfig;
+}
+
+export interface BackTranslationConfig {
+  via: string; // translation model (folder or run directory) into the pivot language, relative to the config file
+  back: string; // translation model from the pivot language back
+  temperature?: number; // sampling temperature of both directions (0: greedy)
+  n_aug?: number; // round trips per example
+  batch_size?: number; // texts per generation batch
+  max_new_tokens?: number; // tokens generated at most per text and direction (default: the models' generation config)
 }
 
 export interface LoraConfig {
@@ -150,9 +175,20 @@ export type ResolvedCleanConfig = WithDefaults<CleanConfig, Defaults['data']['cl
  * data after defaults. The columns (text_column, ...) are filled in only for the columns the task
  * reads, doc_stride never (question answering derives it from max_length), so they stay optional.
  */
-export type ResolvedDataConfig = WithDefaults<Omit<DataConfig, 'clean'>, Defaults['data']> & {
+export type ResolvedDataConfig = WithDefaults<Omit<DataConfig, 'clean' | 'augment'>, Defaults['data']> & {
   clean: ResolvedCleanConfig;
+  augment?: ResolvedAugmentConfig;
 };
+
+/**
+ * data.augment after defaults. eda's alpha_ri, alpha_rs and p_rd stay unset for token
+ * classification (which refuses them), so absent means off.
+ */
+export interface ResolvedAugmentConfig {
+  eda?: { n_aug: number; alpha_sr: number; alpha_ri?: number; alpha_rs?: number; p_rd?: number };
+  mention_replacement?: { n_aug: number; p: number };
+  back_translation?: WithDefaults<BackTranslationConfig, typeof BACK_TRANSLATION_DEFAULTS>;
+}
 
 /** training.distillation after defaults. */
 export type ResolvedDistillationConfig = WithDefaults<DistillationConfig, typeof DISTILLATION_DEFAULTS>;

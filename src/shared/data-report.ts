@@ -167,6 +167,26 @@ export interface DataStats {
   warnings: string[];
 }
 
+/** data.augment's part of the report (the engine's augment/ fills it in). */
+export interface AugmentSample {
+  original: string;
+  augmented: string[];
+}
+
+export interface AugmentReport {
+  /** The operations applied, as the config names them. */
+  methods: string[];
+  before: number;
+  after: number;
+  /** Copies dropped because they came out equal to their original (no synonym found, nothing deleted, ...). */
+  unchanged: number;
+  /** Copies dropped because mention replacement made a tag the label set lacks (B-X in IOB1 data). */
+  unknownTags: number;
+  /** Milliseconds spent reading WordNet's index files. */
+  wordnetLoadMs?: number;
+  samples: AugmentSample[];
+}
+
 export interface DataReport {
   /** The config's task (a TaskName; a string here so that a newer engine's task still reads). */
   task: string;
@@ -183,6 +203,7 @@ export interface DataReport {
   labels?: { labels: Label[]; order: 'model-config' | 'sorted'; note?: string };
   tagScheme?: TagSchemeReport;
   stats?: DataStats;
+  augment?: AugmentReport;
   warnings: string[];
   /** What encoding the rows said (a run's report, tasks that report it: e.g. chat-template notes). */
   encoding?: string[];

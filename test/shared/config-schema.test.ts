@@ -3,6 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type {
+  AugmentConfig,
+  BackTranslationConfig,
   CleanConfig,
   DataConfig,
   DeviceName,
@@ -19,10 +21,13 @@ import type {
   TrainingConfig,
 } from '../../src/shared/config.js';
 import {
+  BACK_TRANSLATION_DEFAULTS,
   COLUMN_DEFAULTS,
   CONFIG_DEFAULTS,
   DISTILLATION_DEFAULTS,
+  EDA_DEFAULTS,
   LORA_DEFAULTS,
+  MENTION_REPLACEMENT_DEFAULTS,
   SWEEP_DEFAULTS,
   WARMUP_RATIO_DEFAULT,
 } from '../../src/shared/config-defaults.js';
@@ -128,6 +133,7 @@ const KEYS: Record<string, Record<string, true>> = {
     format: true,
     on_long_rows: true,
     unlabeled: true,
+    augment: true,
     source_column: true,
     target_column: true,
     source_lang: true,
@@ -178,6 +184,26 @@ const KEYS: Record<string, Record<string, true>> = {
     hidden_loss: true,
     student_layers_from_teacher: true,
   } satisfies Record<keyof DistillationConfig, true>,
+  'data.augment': { eda: true, mention_replacement: true, back_translation: true } satisfies Record<
+    keyof AugmentConfig,
+    true
+  >,
+  'data.augment.eda': { n_aug: true, alpha_sr: true, alpha_ri: true, alpha_rs: true, p_rd: true } satisfies Record<
+    keyof NonNullable<AugmentConfig['eda']>,
+    true
+  >,
+  'data.augment.mention_replacement': { n_aug: true, p: true } satisfies Record<
+    keyof NonNullable<AugmentConfig['mention_replacement']>,
+    true
+  >,
+  'data.augment.back_translation': {
+    via: true,
+    back: true,
+    temperature: true,
+    n_aug: true,
+    batch_size: true,
+    max_new_tokens: true,
+  } satisfies Record<keyof BackTranslationConfig, true>,
   'training.lora': { r: true, alpha: true, dropout: true, target_modules: true, use_rslora: true } satisfies Record<
     keyof LoraConfig,
     true
@@ -271,6 +297,9 @@ test('every schema default comes from config-defaults.ts, and config-defaults.ts
     ['training.warmup_ratio', WARMUP_RATIO_DEFAULT] as const,
     ...leaves(LORA_DEFAULTS, 'training.lora'),
     ...leaves(DISTILLATION_DEFAULTS, 'training.distillation'),
+    ...leaves(EDA_DEFAULTS, 'data.augment.eda'),
+    ...leaves(MENTION_REPLACEMENT_DEFAULTS, 'data.augment.mention_replacement'),
+    ...leaves(BACK_TRANSLATION_DEFAULTS, 'data.augment.back_translation'),
     ...leaves(SWEEP_DEFAULTS, 'sweep'),
   ]);
   assert.deepEqual(new Map([...inSchema].sort()), new Map([...expected].sort()));

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
+import { augmentPrepared, BACK_TRANSLATION_CACHE, prepareAndAugment } from '../augment/augment.js';
 import { DataError } from '../data/errors.js';
 import { prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
@@ -58,7 +59,7 @@ export async function dataStats(configFile: string, json: boolean): Promise<stri
   const config = absolutePaths(loadConfig(configFile), baseDir);
   const modelDir = await localModelFolder(config.model);
   const label2id = modelLabel2id(modelDir);
-  const prepared = await prepareData(config.data, {
+  const prepared = await prepareAndAugment(config.data, {
     task: config.task,
     format: TASKS[config.task].data,
     baseDir,
@@ -69,9 +70,53 @@ export async function dataStats(configFile: string, json: boolean): Promise<stri
   return json ? `${JSON.stringify(reportJson(prepared.report))}\n` : renderReport(prepared.report);
 }
 
+/**
+ * `data augment --preview N`: the first N training examples that got copies, each original beside
+ * its augmentations, as training makes them (same seed, same rows), and the counts.
+ */
+export async function dataAugmentPreview(configFile: string, preview: number): Promise<string> {
+  const baseDir = dirname(resolve(configFile));
+  const config = absolutePaths(loadConfig(configFile), baseDir);
+  if (!config.data.augment)
+    throw new DataError('config', `${configFile}: the config has no data.augment`, undefined, 'a data.augment section');
+  const modelDir = await localModelFolder(config.model);
+  const label2id = modelLabel2id(modelDir);
+  const prepared = await prepareData(config.data, {
+    task: config.task,
+    format: TASKS[config.task].data,
+    baseDir,
+    seed: config.training.seed,
+    ...(label2id ? { label2id } : {}),
+  });
+  // Back-translations go to (and come from) the cache a run of this config uses, beside its runs folder.
+  const runs = resolve(config.output_dir);
+  const { report: full } = await augmentPrepared(prepared, config.data.augment, {
+    seed: config.training.seed,
+    samples: preview,
+    runtime: {
+      cacheDir: join(dirname(runs), 'cache', BACK_TRANSLATION_CACHE),
+      device: config.device,
+      log: (line) => process.stderr.write(`${line}\n`),
+    },
+  });
+  const report = full.augment;
+  if (!report) throw new Error('data.augment made no report');
+  const lines = [
+    `${report.before} training examples -> ${report.after} with augmentation (validation: ${prepared.validation.length}, never augmented)`,
+    ...report.methods.map((m) => `  ${m}`),
+  ];
+  report.samples.forEach((s, i) => {
+    lines.push('', `[${i + 1}] original:  ${s.original}`);
+    for (const a of s.augmented) lines.push(`    augmented: ${a}`);
+  });
+  return `${lines.join('\n')}\n`;
+}
+
 export const dataCommand: Command = {
-  summary: 'check and describe the data of a config: bad rows, cleaning, duplicates, leakage, labels, lengths',
+  summary:
+    'check and describe the data of a config (bad rows, cleaning, duplicates, leakage, labels, lengths); preview its augmentation',
   usage: `usage: finetune data stats <config> [--format text|json]
+       finetune data augment <config> [--preview N]
 
 Loads the training and validation data named in the config's "data" section exactly as training
 would (cleaning, de-duplication, validation split, label set), and prints what it found: bad rows
@@ -82,24 +127,34 @@ Exits with status 1 and the location of the problem when the data has an error.
   --format json   print the report as one JSON object (data-report.json's form, every listed
                   row with its file and line) instead of text
   --json          the same as --format json
+
+\`data augment\` applies the config's data.augment to the training examples as training would
+(same seed, same copies) and prints the first N originals that got copies beside them (default 10).
+
+  --preview N   how many originals to show
 `,
   async run(args) {
     const { values, positionals } = parseArgs({
       args,
-      options: { json: { type: 'boolean' }, format: { type: 'string' } },
+      options: { json: { type: 'boolean' }, format: { type: 'string' }, preview: { type: 'string' } },
       allowPositionals: true,
       strict: true,
     });
     const [sub, configFile, ...extra] = positionals;
-    if (sub !== 'stats')
+    if (sub !== 'stats' && sub !== 'augment')
       throw new UsageError(sub === undefined ? 'missing sub-command' : `unknown sub-command '${sub}'`);
     if (configFile === undefined) throw new UsageError('missing <config>');
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
     const format = values.format ?? (values.json ? 'json' : 'text');
     if (format !== 'text' && format !== 'json') throw new UsageError(`--format is '${format}', expected text or json`);
     if (values.json && format !== 'json') throw new UsageError('--json and --format text contradict each other');
+    const preview = values.preview === undefined ? 10 : Number(values.preview);
+    if (!Number.isInteger(preview) || preview < 1)
+      throw new UsageError(`--preview must be a positive integer, not '${values.preview}'`);
     try {
-      process.stdout.write(await dataStats(configFile, format === 'json'));
+      process.stdout.write(
+        sub === 'augment' ? await dataAugmentPreview(configFile, preview) : await dataStats(configFile, format === 'json'),
+      );
       return 0;
     } catch (err) {
       if (!(err instanceof DataError || err instanceof ConfigError)) throw err;

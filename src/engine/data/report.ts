@@ -1,4 +1,4 @@
-import type { CleanCounts, DataReport, DedupReport, FileReport } from '../../shared/data-report.js';
+import type { AugmentReport, AugmentSample, CleanCounts, DataReport, DedupReport, FileReport } from '../../shared/data-report.js';
 import { BAD_ROWS_LISTED, type BadRows, formatSource } from './errors.js';
 import { renderStats } from './stats.js';
 
@@ -7,7 +7,7 @@ import { renderStats } from './stats.js';
  * src/shared/data-report.ts): the trainer logs `renderReport` and writes `reportJson` to the run
  * directory; `finetune data stats` prints either.
  */
-export type { DataReport, FileReport };
+export type { AugmentReport, AugmentSample, DataReport, FileReport };
 
 /** The text form names this many rows of each list (the JSON has up to ROWS_LISTED). */
 const TEXT_ROWS = 5;
@@ -112,6 +112,7 @@ export function renderReport(r: DataReport): string {
     const order = r.labels.order === 'model-config' ? "the model config's label2id" : 'sorted';
     lines.push(`labels (${r.labels.labels.length}, ${order}): ${r.labels.labels.map(String).join(', ')}`);
   }
+  if (r.augment) lines.push(...renderAugment(r.augment));
   let text = `${lines.join('\n')}\n`;
   if (r.stats) text += renderStats(r.stats);
   for (const w of r.warnings) text += `warning: ${w}\n`;
@@ -121,4 +122,18 @@ export function renderReport(r: DataReport): string {
 /** The report as plain JSON (for the run directory and events). */
 export function reportJson(r: DataReport): Record<string, unknown> {
   return JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
+}
+
+/** The report as log lines. */
+function renderAugment(r: AugmentReport): string[] {
+  const lines = [
+    `augmentation: ${r.before} training examples -> ${r.after} (${r.after - r.before} copies added${r.unchanged ? `, ${r.unchanged} unchanged copies dropped` : ''}${r.unknownTags ? `, ${r.unknownTags} dropped for tags outside the label set` : ''})`,
+    ...r.methods.map((m) => `  ${m}`),
+  ];
+  if (r.wordnetLoadMs !== undefined) lines.push(`  WordNet index read in ${r.wordnetLoadMs} ms`);
+  for (const s of r.samples) {
+    lines.push(`  original:  ${s.original}`);
+    for (const a of s.augmented) lines.push(`    augmented: ${a}`);
+  }
+  return lines;
 }

@@ -19,6 +19,7 @@ import { Tokenizer } from '../tokenize/index.js';
 import { readJsonBounded } from '../util/bounded-read.js';
 import { frozenParams, pastName, presentName } from './causal-lm-model.js';
 import { modelFolderOf } from './finetuned-model.js';
+import { type DecodingOptions, nextToken } from './next-token.js';
 
 /**
  * An encoder-decoder folder (T5ForConditionalGeneration: a translation or summarization run's
@@ -129,6 +130,11 @@ export interface Seq2SeqGenerationOptions {
   maxNewTokens?: number;
   /** KV cache (default true); false recomputes the whole decoder prefix every step. */
   useCache?: boolean;
+  /**
+   * Sampling (do_sample, temperature, top-k, top-p) through the causal LM's `nextToken`, drawing
+   * from `rand` row after row; absent: greedy. Back-translation samples its paraphrases with it.
+   */
+  sampling?: { decoding: DecodingOptions; rand: () => number };
 }
 
 export interface LoadedSeq2Seq {
@@ -186,7 +192,7 @@ export async function loadSeq2Seq(
       rows.flatMap((r) => Array.from({ length: S }, (_, s) => r[s] ?? defaults.padTokenId)),
     );
     const cross = await encoder.run({ input_ids: ids, attention_mask: mask });
-    return greedy(B, mask, cross, maxNew, g.useCache ?? true);
+    return greedy(B, mask, cross, maxNew, g.useCache ?? true, g.sampling);
   }
 
   /** Greedy search with per-row finish; beam search would take its place with the same feeds. */
@@ -196,6 +202,7 @@ export async function loadSeq2Seq(
     cross: Record<string, TensorData>,
     maxNew: number,
     useCache: boolean,
+    sampling: Seq2SeqGenerationOptions['sampling'],
   ): Promise<Seq2SeqGeneration[]> {
     const eos = new Set(defaults.eosTokenIds);
     const sequences: number[][] = Array.from({ length: B }, () => [defaults.decoderStartTokenId]);
@@ -221,7 +228,11 @@ export async function loadSeq2Seq(
       const V = logits.length / B;
       sequences.forEach((seq, b) => {
         // transformers: next = next * unfinished + pad * (1 − unfinished).
-        const next = finished[b] ? defaults.padTokenId : argmax(logits, b * V, V);
+        const next = finished[b]
+          ? defaults.padTokenId
+          : sampling
+            ? nextToken(logits.slice(b * V, (b + 1) * V), sampling.decoding, sampling.rand)
+            : argmax(logits, b * V, V);
         seq.push(next);
         if (!finished[b] && eos.has(next)) finished[b] = true;
       });

@@ -7,8 +7,9 @@ import { MAX_CONFIG_BYTES, MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
 import { createRunDirectory } from '../../shared/node/run-claims.js';
 import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { describeLock } from '../../shared/run-lock.js';
+import { BACK_TRANSLATION_CACHE, prepareAndAugment } from '../augment/augment.js';
 import { DataError } from '../data/errors.js';
-import { loadUnlabeled, prepareData } from '../data/prepare.js';
+import { loadUnlabeled } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
 import { STUDENT_INIT_DIR, studentFromTeacher } from '../distill/init-student.js';
 import { TEACHER_CACHE_DIR } from '../distill/logits-cache.js';
@@ -29,7 +30,7 @@ import { failureReason, recordFailure } from './run-failure.js';
 import { jobFromEnvironment, PREEMPTED_REASON, warningReceived } from './run-job.js';
 import { acquireRunLock, type HeldLock } from './run-lock.js';
 import { prepareResume } from './run-recovery.js';
-import { streamsData } from './streamed-data.js';
+import { runsCacheDir, streamsData } from './streamed-data.js';
 import { runTrainer, type TrainerOutcome } from './trainer.js';
 
 /**
@@ -81,7 +82,12 @@ export function loadConfig(path: string): ResolvedConfig {
 export function absolutePaths<
   C extends {
     model: string;
-    data: { train: string; validation?: string | undefined; unlabeled?: string | undefined };
+    data: {
+      train: string;
+      validation?: string | undefined;
+      unlabeled?: string | undefined;
+      augment?: { back_translation?: { via: string; back: string } | undefined } | undefined;
+    };
     training?: { distillation?: { teacher: string } | undefined } | undefined;
   },
 >(config: C, configDir: string): C {
@@ -89,6 +95,7 @@ export function absolutePaths<
   const isPath =
     existsSync(resolve(configDir, config.model)) || config.model.startsWith('.') || config.model.startsWith('/');
   const distillation = config.training?.distillation;
+  const bt = config.data.augment?.back_translation;
   return {
     ...config,
     model: isPath ? resolve(configDir, config.model) : config.model,
@@ -97,6 +104,14 @@ export function absolutePaths<
       train: resolve(configDir, config.data.train),
       ...(config.data.validation ? { validation: abs(config.data.validation) } : {}),
       ...(config.data.unlabeled ? { unlabeled: abs(config.data.unlabeled) } : {}),
+      ...(bt
+        ? {
+            augment: {
+              ...config.data.augment,
+              back_translation: { ...bt, via: resolve(configDir, bt.via), back: resolve(configDir, bt.back) },
+            },
+          }
+        : {}),
     },
     ...(distillation
       ? {
@@ -230,7 +245,7 @@ async function train(
   }
   const data = streamed
     ? undefined
-    : await prepareData(config.data, {
+    : await prepareAndAugment(config.data, {
         task: config.task,
         format: task.data,
         baseDir: process.cwd(), // unused: the data paths are absolute by now
@@ -239,6 +254,12 @@ async function train(
         tokens: {
           counter: { countTokens: (text, pair) => tokenizer.encode(text, pair ?? null).ids.length },
           name: 'model tokenizer',
+        },
+        runtime: {
+          cacheDir: runsCacheDir(run.path, BACK_TRANSLATION_CACHE),
+          device: o.device ?? config.device,
+          ...(o.threads === undefined ? {} : { threads: o.threads }),
+          log: (line) => run.log('info', line),
         },
       });
   if (data) {

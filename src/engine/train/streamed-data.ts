@@ -34,9 +34,14 @@ export function streamsData(config: ResolvedConfig): boolean {
   }
 }
 
-/** `<runs folder>/../cache/tokens`: shared by every run of the folder, so a second run hits. */
+/** `<runs folder>/../cache/<name>`: shared by every run of the folder, so a second run hits. */
+export function runsCacheDir(runDir: string, name: string): string {
+  return join(dirname(dirname(runDir)), 'cache', name);
+}
+
+/** The tokenized corpora's cache. */
 export function tokenCacheRoot(runDir: string): string {
-  return join(dirname(dirname(runDir)), 'cache', 'tokens');
+  return runsCacheDir(runDir, 'tokens');
 }
 
 export async function streamedData(
