@@ -12,12 +12,13 @@ import { outputDirOf } from '../runs/runs-root.js';
 import { launcherTypeOf } from '../runs/slurm-jobs.js';
 import { configFolderOf, localFolders, readSettings } from '../settings.js';
 import { askConfigName, guidedConfig } from './guided-config.js';
+import { confirmCost } from './measure-cost.js';
 import { requireTrust } from './trust.js';
 
 /** Start Fine-tune, New Fine-tune Config and Validate Config. */
 
 /** A config Uri from a command argument: a Uri (editor title, CodeLens, explorer) or nothing. */
-function configArg(arg: unknown): vscode.Uri | undefined {
+export function configArg(arg: unknown): vscode.Uri | undefined {
   return arg instanceof vscode.Uri && CONFIG_FILE_RE.test(arg.path) ? arg : undefined;
 }
 
@@ -68,6 +69,8 @@ export async function startRun(ctx: Ctx, arg?: unknown): Promise<string | undefi
     if (choice) await vscode.commands.executeCommand('workbench.actions.view.problems');
     return;
   }
+  // More memory than is free, or over an hour: a modal says so before anything starts.
+  if (!(await confirmCost(uri, doc.getText()))) return;
   const folder = configFolderOf(uri);
   if (!folder) throw new Error(`${uri.fsPath} is not in a workspace folder on disk: open its folder to keep its runs.`);
   // The run manager turns this into the runs folder with runsRootOf, as the run panel does.
