@@ -38,6 +38,7 @@ export const CONTEXT_KEYS = {
   hasDeletableRuns: 'finetune.hasDeletableRuns',
   hasCompletedRuns: 'finetune.hasCompletedRuns',
   canCompareRuns: 'finetune.canCompareRuns',
+  activeConfigValid: 'finetune.activeConfigValid',
 } as const;
 
 /** Settings, under the `finetune.` section. */

@@ -43,7 +43,7 @@ test('the first-run walkthrough: its steps in order, each completing on what the
     [
       ['openExample', ['onCommand:finetune.openExample']],
       ['newConfig', ['onCommand:finetune.newConfig']],
-      ['validate', ['onCommand:finetune.validateConfig']],
+      ['validate', ['onCommand:finetune.validateConfig', `onContext:${CONTEXT_KEYS.activeConfigValid}`]],
       ['start', ['onCommand:finetune.startRun']],
       ['watch', [`onContext:${CONTEXT_KEYS.hasCompletedRuns}`]],
       ['tryModel', ['onCommand:finetune.predictOnSelection']],

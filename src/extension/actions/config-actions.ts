@@ -6,21 +6,17 @@ import { parseConfigText, toValue } from '../../shared/config-tree.js';
 import { orderConfigs } from '../configs/discovery.js';
 import { CONFIG_TEMPLATES, type ConfigTemplate, writeTemplateFiles } from '../configs/templates.js';
 import type { Ctx } from '../ctx.js';
-import { CONFIG_FILE_RE, CONFIG_GLOB, type CommandId } from '../ids.js';
+import { CONFIG_GLOB, type CommandId } from '../ids.js';
 import { showRunPanelOnStart } from '../panel/run-panel.js';
 import { outputDirOf } from '../runs/runs-root.js';
 import { launcherTypeOf } from '../runs/slurm-jobs.js';
 import { configFolderOf, localFolders, readSettings } from '../settings.js';
+import { configArg } from './config-arg.js';
 import { askConfigName, guidedConfig } from './guided-config.js';
 import { confirmCost } from './measure-cost.js';
 import { requireTrust } from './trust.js';
 
 /** Start Fine-tune, New Fine-tune Config and Validate Config. */
-
-/** A config Uri from a command argument: a Uri (editor title, CodeLens, explorer) or nothing. */
-export function configArg(arg: unknown): vscode.Uri | undefined {
-  return arg instanceof vscode.Uri && CONFIG_FILE_RE.test(arg.path) ? arg : undefined;
-}
 
 /** The workspace's config files, the active editor's first; undefined when the user cancels. */
 export async function pickConfig(placeHolder: string): Promise<vscode.Uri | undefined> {

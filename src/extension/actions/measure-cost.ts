@@ -8,7 +8,7 @@ import type { Ctx } from '../ctx.js';
 import { estimateArgs } from '../runs/engine-process.js';
 import { readSettings } from '../settings.js';
 import { refreshCostLenses } from '../validation/cost-lens.js';
-import { configArg } from './config-actions.js';
+import { configArg } from './config-arg.js';
 import { runEngineCommand } from './engine-command.js';
 import { requireTrust } from './trust.js';
 
