@@ -22,7 +22,8 @@ import { StepRunner } from './step-runner.js';
  *      sessions warm up (the first run of an ONNX Runtime session allocates and plans) and the
  *      memory reaches the peak a run reaches on its longest batch; not timed;
  *   2. one optimizer step of the first batch_size rows (a batch as training draws them, padded to
- *      its own longest row): timed.
+ *      its own longest row), with its collation and the run directory's step event and status:
+ *      timed.
  * The peak resident memory is the process's (getrusage's ru_maxrss). Evaluation is not measured.
  */
 export interface EstimateOptions {
@@ -82,9 +83,14 @@ export async function estimateStep(configPath: string, o: EstimateOptions = {}):
         const lr = t.learning_rate;
         const longest = collate(rows.longest, 0);
         for (const b of longest) await runner.step(b, lr);
-        const sample = collate(rows.sample, 1);
+        // Collation is the trainer's per-step work too: timed with the step.
         const start = performance.now();
-        for (const b of sample) await runner.step(b, lr);
+        const sample = collate(rows.sample, 1);
+        let loss = 0;
+        for (const b of sample) loss = (await runner.step(b, lr)).loss;
+        // And the trainer's bookkeeping after each step (tiny models' steps take less than it).
+        run.event({ type: 'step', step: 1, epoch: 0, loss, lr, tokensPerSec: 0 });
+        run.updateStatus({ step: 1, epoch: 0 });
         const stepSeconds = (performance.now() - start) / 1000;
         const dims = (b: Batch[]) => (b[0]?.input_ids?.dims ?? [])[1] ?? 0;
         const record: EstimateRecord = {
