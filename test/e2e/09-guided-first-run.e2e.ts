@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import {
+  artifactsDir,
   emptyWorkspace,
   readStatus,
   root,
@@ -110,6 +111,7 @@ scenario('guided-first-run', { trust: true, timeoutMs: 600_000 }, async (wb, ser
   assert.equal(await bad.count(), 0, `problems: ${await page.locator('.markers-panel').textContent()}`);
   assert.equal(await wb.editor.locator('.squiggly-error, .squiggly-warning').count(), 0);
   await wb.shot('no-problems');
+  await wb.command('View: Hide Panel'); // the run panel gets the height later
 
   // The cost CodeLens: the memory estimate, then "Measure time" runs one step and the line gets the epoch.
   await wb.editor.locator('.codelens-decoration a', { hasText: 'Measure time' }).first().click();
@@ -125,6 +127,19 @@ scenario('guided-first-run', { trust: true, timeoutMs: 600_000 }, async (wb, ser
   assert.equal(readStatus(runDir)?.state, 'completed');
   assert.ok(fs.existsSync(path.join(runDir, 'final', 'model.safetensors')));
   await wb.shot('run-completed');
+
+  // The run panel on it: the loss curve holds the run's points. The panel alone is saved as
+  // guided-first-run-panel.png (media/walkthrough/run-panel.png, the walkthrough's image, is one).
+  await wb.runAction(0, 'Open Run');
+  const loss = wb.panelFrame().locator('section.chart[data-chart="loss"]');
+  await loss.waitFor({ timeout: UI_TIMEOUT });
+  await waitFor('the loss curve', async () => Number(await loss.getAttribute('data-points')) > 1);
+  await wb.command('Notifications: Clear All Notifications'); // the run's toast would cover the panel
+  await page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'detached' });
+  await page
+    .locator('iframe.webview.ready')
+    .first()
+    .screenshot({ path: path.join(artifactsDir, 'guided-first-run-panel.png') });
 
   // The example, then the walkthrough: every step done by now is checked (validate by the clean
   // validation alone: Validate Config was never run).
