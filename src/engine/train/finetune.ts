@@ -7,7 +7,6 @@ import { MAX_CONFIG_BYTES } from '../../shared/limits.js';
 import { createRunDirectory } from '../../shared/node/run-claims.js';
 import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { describeLock } from '../../shared/run-lock.js';
-import { DataError } from '../data/errors.js';
 import { loadUnlabeled } from '../data/prepare.js';
 import { TEACHER_CACHE_DIR } from '../distill/logits-cache.js';
 import { planDistillation } from '../distill/plan.js';
@@ -233,14 +232,6 @@ async function trainOn(
   }
   const bestMetric = ev.early_stopping?.metric ?? metrics[0] ?? 'loss';
   const batchSize = t.batch_size;
-  if (t.distillation && !examples.prepared) {
-    throw new DataError(
-      'config',
-      'training.distillation needs the training rows in memory: it does not combine with data.streaming or a folder of texts',
-      undefined,
-      'data.streaming: false and a data file',
-    );
-  }
   const distill = t.distillation
     ? await planDistillation({
         config,
@@ -281,7 +272,8 @@ async function trainOn(
     train: distill?.train ?? train,
     ...(validation ? { validation } : {}),
     collate: distill ? (items, at) => distill.collate(items, at) : examples.collate,
-    ...(examples.collateStep ? { collateStep: examples.collateStep } : {}),
+    // A distillation batch carries the teacher's logits: only distill.collate builds it.
+    ...(!distill && examples.collateStep ? { collateStep: examples.collateStep } : {}),
     tokensOf: examples.tokensOf,
     evaluate: (runner, items) => examples.evaluate(runner, items, metrics, batchSize),
     exportFinal: async (weights, best) => {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../../shared/config.js';
 import { MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
@@ -39,7 +40,7 @@ export interface PreparedRun {
 export async function prepareRun(run: RunDirectory, config: ResolvedConfig, newRun: boolean): Promise<PreparedRun> {
   const t = config.training;
   const seed = t.seed;
-  const model = await studentModelFolder(config, await resolveModel(config.model), run);
+  const model = await studentModelFolder(config, await resolveModel(config.model), run, !newRun);
   run.log('info', `model: ${config.model} -> ${model.folder}`);
   const tokenizer = Tokenizer.fromFolder(model.folder);
   const modelConfig = readJsonBounded(
@@ -143,10 +144,13 @@ async function studentModelFolder(
   config: ResolvedConfig,
   model: { folder: string },
   run: RunDirectory,
+  resuming: boolean,
 ): Promise<{ folder: string }> {
   const d = config.training.distillation;
   if (!d?.student_layers_from_teacher) return model;
   const folder = run.file(STUDENT_INIT_DIR);
+  // Written atomically by the first start; a resumed run's weights come from its checkpoint anyway.
+  if (resuming && existsSync(join(folder, 'config.json'))) return { folder };
   const made = studentFromTeacher(model.folder, d.teacher, folder);
   run.log(
     'info',
