@@ -2,6 +2,7 @@ import { chatCommand } from './commands/chat.js';
 import { type Command, UsageError } from './commands/command.js';
 import { dataCommand } from './commands/data.js';
 import { distillCommand } from './commands/distill.js';
+import { estimateCommand } from './commands/estimate.js';
 import { evaluateCommand, exportCommand, predictCommand } from './commands/model-commands.js';
 import { ngramCommand } from './commands/ngram.js';
 import { scoreCommand } from './commands/score.js';
@@ -30,6 +31,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   export: exportCommand,
   selftest: selftestCommand,
   validate: validateCommand,
+  estimate: estimateCommand,
   data: dataCommand,
   ngram: ngramCommand,
   score: scoreCommand,

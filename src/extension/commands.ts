@@ -3,6 +3,7 @@ import { newConfig, startRun, validateConfig } from './actions/config-actions.js
 import { showDataReportOf } from './actions/data-report.js';
 import { exportModel } from './actions/export-model.js';
 import { fineTuneFromRun } from './actions/fine-tune-from-run.js';
+import { measureCost } from './actions/measure-cost.js';
 import { openExample } from './actions/open-example.js';
 import { compareRuns, deleteRun, openRun, resumeRun, showEngineLog, stopRun } from './actions/run-actions.js';
 import { openSweep } from './actions/sweep-actions.js';
@@ -24,6 +25,7 @@ export const COMMANDS: Readonly<Record<CommandId, CommandFactory>> = {
   'finetune.startRun': (ctx) => (arg) => startRun(ctx, arg),
   'finetune.newConfig': () => () => newConfig(),
   'finetune.validateConfig': (ctx) => (arg) => validateConfig(ctx, arg),
+  'finetune.measureCost': (ctx) => (arg) => measureCost(ctx, arg),
   'finetune.stopRun':
     (ctx) =>
     (...args) =>

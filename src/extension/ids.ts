@@ -22,6 +22,7 @@ export const COMMAND_IDS = [
   'finetune.fineTuneFromRun',
   'finetune.openExample',
   'finetune.showDataReport',
+  'finetune.measureCost',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];
@@ -38,6 +39,7 @@ export const CONTEXT_KEYS = {
   hasDeletableRuns: 'finetune.hasDeletableRuns',
   hasCompletedRuns: 'finetune.hasCompletedRuns',
   canCompareRuns: 'finetune.canCompareRuns',
+  activeConfigValid: 'finetune.activeConfigValid',
 } as const;
 
 /** Settings, under the `finetune.` section. */

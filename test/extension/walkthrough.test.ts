@@ -43,7 +43,7 @@ test('the first-run walkthrough: its steps in order, each completing on what the
     [
       ['openExample', ['onCommand:finetune.openExample']],
       ['newConfig', ['onCommand:finetune.newConfig']],
-      ['validate', ['onCommand:finetune.validateConfig']],
+      ['validate', ['onCommand:finetune.validateConfig', `onContext:${CONTEXT_KEYS.activeConfigValid}`]],
       ['start', ['onCommand:finetune.startRun']],
       ['watch', [`onContext:${CONTEXT_KEYS.hasCompletedRuns}`]],
       ['tryModel', ['onCommand:finetune.predictOnSelection']],
@@ -82,7 +82,14 @@ test('every step names contributed commands, existing media and context keys the
       for (const [kind, file] of media) {
         assert.ok(existsSync(join(root, file)), `${where}: ${kind} ${file} exists`);
         assert.ok(file.startsWith('media/walkthrough/'), `${where}: ${file} is under media/walkthrough/`);
-        if (kind === 'markdown') assert.match(readFileSync(join(root, file), 'utf8'), /^# \S/, file);
+        if (kind !== 'markdown') continue;
+        const text = readFileSync(join(root, file), 'utf8');
+        assert.match(text, /^# \S/, file);
+        // Images the page shows, relative to it: present, with a description.
+        for (const [, alt, image] of text.matchAll(/!\[([^\]]*)\]\(([^)\s]+)\)/g)) {
+          assert.ok(alt?.trim(), `${file}: ${image} has alt text`);
+          assert.ok(existsSync(join(root, 'media', 'walkthrough', image as string)), `${file}: ${image} exists`);
+        }
       }
     }
   }

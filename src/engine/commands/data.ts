@@ -153,7 +153,9 @@ Exits with status 1 and the location of the problem when the data has an error.
       throw new UsageError(`--preview must be a positive integer, not '${values.preview}'`);
     try {
       process.stdout.write(
-        sub === 'augment' ? await dataAugmentPreview(configFile, preview) : await dataStats(configFile, format === 'json'),
+        sub === 'augment'
+          ? await dataAugmentPreview(configFile, preview)
+          : await dataStats(configFile, format === 'json'),
       );
       return 0;
     } catch (err) {

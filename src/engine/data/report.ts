@@ -1,4 +1,11 @@
-import type { AugmentReport, AugmentSample, CleanCounts, DataReport, DedupReport, FileReport } from '../../shared/data-report.js';
+import type {
+  AugmentReport,
+  AugmentSample,
+  CleanCounts,
+  DataReport,
+  DedupReport,
+  FileReport,
+} from '../../shared/data-report.js';
 import { BAD_ROWS_LISTED, type BadRows, formatSource } from './errors.js';
 import { renderStats } from './stats.js';
 

@@ -3,34 +3,26 @@ import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../../shared/config.js';
 import { type Diagnostic, formatOf, resolveConfig, tooLargeDiagnostic } from '../../shared/config-validate.js';
-import { MAX_CONFIG_BYTES, MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
+import { MAX_CONFIG_BYTES } from '../../shared/limits.js';
 import { createRunDirectory } from '../../shared/node/run-claims.js';
 import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { describeLock } from '../../shared/run-lock.js';
-import { BACK_TRANSLATION_CACHE, prepareAndAugment } from '../augment/augment.js';
-import { DataError } from '../data/errors.js';
 import { loadUnlabeled } from '../data/prepare.js';
-import { renderReport, reportJson } from '../data/report.js';
-import { STUDENT_INIT_DIR, studentFromTeacher } from '../distill/init-student.js';
 import { TEACHER_CACHE_DIR } from '../distill/logits-cache.js';
 import { planDistillation } from '../distill/plan.js';
 import { writeDirAtomic, writeTextAtomic } from '../io/atomic.js';
-import { resolveModel } from '../io/hub-download.js';
-import { loraFor, prepareMethod } from '../methods/method.js';
 import type { DeviceChoice } from '../runtime.js';
 import { metricDirection } from '../tasks/metrics/registry.js';
-import { TASKS } from '../tasks/registry.js';
 import type { TaskRecipe } from '../tasks/task.js';
-import { Tokenizer } from '../tokenize/index.js';
-import { FileTooLargeError, readJsonBounded, readTextBounded } from '../util/bounded-read.js';
+import { FileTooLargeError, readTextBounded } from '../util/bounded-read.js';
 import { exportFinal } from './final-export.js';
+import { type PreparedRun, prepareRun, runnerOptions } from './prepare-run.js';
 import { RunDirectory } from './run-dir.js';
-import { inMemoryExamples, type RunExamples, streamedExamples } from './run-examples.js';
+import type { RunExamples } from './run-examples.js';
 import { failureReason, recordFailure } from './run-failure.js';
 import { jobFromEnvironment, PREEMPTED_REASON, warningReceived } from './run-job.js';
 import { acquireRunLock, type HeldLock } from './run-lock.js';
 import { prepareResume } from './run-recovery.js';
-import { runsCacheDir, streamsData } from './streamed-data.js';
 import { runTrainer, type TrainerOutcome } from './trainer.js';
 
 /**
@@ -218,94 +210,14 @@ async function train(
   o: FinetuneOptions,
   shouldStop: () => boolean | string,
 ): Promise<TrainerOutcome> {
-  const t = config.training;
-  const seed = t.seed;
-  const model = await studentModelFolder(config, await resolveModel(config.model), run, resumeFrom !== undefined);
-  run.log('info', `model: ${config.model} -> ${model.folder}`);
-  const tokenizer = Tokenizer.fromFolder(model.folder);
-  const modelConfig = readJsonBounded(
-    join(model.folder, 'config.json'),
-    MAX_MODEL_JSON_BYTES,
-    "a model's config.json",
-  ) as {
-    label2id?: Record<string, number>;
-    model_type?: string;
-  };
-  const modelType = modelConfig.model_type ?? '';
-  const lora = loraFor(config, modelType);
-  const task = TASKS[config.task];
-  const streamed = streamsData(config);
-  if (streamed && !task.streams) {
-    throw new DataError(
-      'config',
-      `task ${config.task} reads its data in memory: data.streaming (and a folder as data.train) is for masked-lm and causal-lm`,
-      undefined,
-      'a data file and data.streaming: false',
-    );
-  }
-  const data = streamed
-    ? undefined
-    : await prepareAndAugment(config.data, {
-        task: config.task,
-        format: task.data,
-        baseDir: process.cwd(), // unused: the data paths are absolute by now
-        seed,
-        ...(modelConfig.label2id ? { label2id: modelConfig.label2id } : {}),
-        tokens: {
-          counter: { countTokens: (text, pair) => tokenizer.encode(text, pair ?? null).ids.length },
-          name: 'model tokenizer',
-        },
-        runtime: {
-          cacheDir: runsCacheDir(run.path, BACK_TRANSLATION_CACHE),
-          device: o.device ?? config.device,
-          ...(o.threads === undefined ? {} : { threads: o.threads }),
-          log: (line) => run.log('info', line),
-        },
-      });
-  if (data) {
-    for (const line of renderReport(data.report).split('\n')) if (line) run.log('info', line);
-    writeTextAtomic(run.file('data-report.json'), `${JSON.stringify(reportJson(data.report), null, 2)}\n`);
-  }
-  const recipe = task.recipe({
+  const { method, optimizer, recipe, modelFolder, examples } = await prepareRun(
+    run,
     config,
-    modelDir: model.folder,
-    tokenizer,
-    labelSet: data?.labels,
-    seed,
-    ...(lora ? { adapters: lora.hook } : {}),
-  });
-  const report = recipe.loadReport;
-  if (t.init === 'scratch')
-    run.log('info', `training.init: scratch: all ${report.missing.length} parameters initialised from config.json`);
-  else if (report.missing.length > 0)
-    run.log('info', `initialised (not in the checkpoint): ${report.missing.join(', ')}`);
-  if (report.unexpected.length > 0)
-    run.log('info', `unused weights in the checkpoint: ${report.unexpected.join(', ')}`);
-  if (report.reinitialized.length > 0)
-    run.log('warn', `re-initialised (shape differs from the checkpoint): ${report.reinitialized.join(', ')}`);
-
-  const optimizer = { kind: 'adamw', weightDecay: t.weight_decay } as const;
-  const method = prepareMethod(config, recipe, {
-    modelType,
-    seed,
-    optimizer,
-    accumulation: t.gradient_accumulation_steps,
-    ...(lora ? { lora } : {}),
-  });
-  for (const line of method.logLines) run.log('info', line);
-  const examples = data
-    ? await inMemoryExamples(run, config, recipe, data, resumeFrom === undefined)
-    : await streamedExamples(run, config, recipe, model.folder);
+    resumeFrom === undefined,
+    o,
+  );
   try {
-    return await trainOn(run, config, examples, {
-      method,
-      optimizer,
-      recipe,
-      modelFolder: model.folder,
-      resumeFrom,
-      o,
-      shouldStop,
-    });
+    return await trainOn(run, config, examples, { method, optimizer, recipe, modelFolder, resumeFrom, o, shouldStop });
   } finally {
     examples.close?.();
   }
@@ -316,8 +228,8 @@ async function trainOn(
   config: ResolvedConfig,
   examples: RunExamples,
   x: {
-    method: ReturnType<typeof prepareMethod>;
-    optimizer: { kind: 'adamw'; weightDecay: number };
+    method: PreparedRun['method'];
+    optimizer: PreparedRun['optimizer'];
     recipe: TaskRecipe;
     modelFolder: string;
     resumeFrom: string | undefined;
@@ -356,18 +268,7 @@ async function trainOn(
     : undefined;
   return runTrainer({
     run,
-    runner: {
-      model: distill?.model ?? method.model,
-      weights: method.weights,
-      trainable: method.trainable,
-      optimizer,
-      maxGradNorm: t.max_grad_norm,
-      gradientAccumulationSteps: t.gradient_accumulation_steps,
-      seed,
-      device: o.device ?? config.device,
-      ...(o.threads === undefined ? {} : { threads: o.threads }),
-      log: (line) => run.log('info', line),
-    },
+    runner: runnerOptions(run, config, { method, optimizer }, o, distill?.model ?? method.model),
     settings: {
       epochs: t.epochs,
       batchSize,
@@ -410,29 +311,6 @@ async function trainOn(
         }
       : {}),
   });
-}
-
-/**
- * The model folder the run trains: the config's, or with distillation's student_layers_from_teacher
- * the teacher's every other layer in the config model's layer count (run directory's student-init/).
- */
-async function studentModelFolder(
-  config: ResolvedConfig,
-  model: { folder: string },
-  run: RunDirectory,
-  resuming: boolean,
-): Promise<{ folder: string }> {
-  const d = config.training.distillation;
-  if (!d?.student_layers_from_teacher) return model;
-  const folder = run.file(STUDENT_INIT_DIR);
-  // Written atomically by the first start; a resumed run's weights come from its checkpoint anyway.
-  if (resuming && existsSync(join(folder, 'config.json'))) return { folder };
-  const made = studentFromTeacher(model.folder, d.teacher, folder);
-  run.log(
-    'info',
-    `student_layers_from_teacher: the student starts from teacher layers ${made.teacherLayers.join(', ')}`,
-  );
-  return { folder };
 }
 
 function progressBar(step: number, total: number, loss: number, width = 30): string {

@@ -6,20 +6,17 @@ import { parseConfigText, toValue } from '../../shared/config-tree.js';
 import { orderConfigs } from '../configs/discovery.js';
 import { CONFIG_TEMPLATES, type ConfigTemplate, writeTemplateFiles } from '../configs/templates.js';
 import type { Ctx } from '../ctx.js';
-import { CONFIG_FILE_RE, CONFIG_GLOB, type CommandId } from '../ids.js';
+import { CONFIG_GLOB, type CommandId } from '../ids.js';
 import { showRunPanelOnStart } from '../panel/run-panel.js';
 import { outputDirOf } from '../runs/runs-root.js';
 import { launcherTypeOf } from '../runs/slurm-jobs.js';
 import { configFolderOf, localFolders, readSettings } from '../settings.js';
+import { configArg } from './config-arg.js';
 import { askConfigName, guidedConfig } from './guided-config.js';
+import { confirmCost } from './measure-cost.js';
 import { requireTrust } from './trust.js';
 
 /** Start Fine-tune, New Fine-tune Config and Validate Config. */
-
-/** A config Uri from a command argument: a Uri (editor title, CodeLens, explorer) or nothing. */
-export function configArg(arg: unknown): vscode.Uri | undefined {
-  return arg instanceof vscode.Uri && CONFIG_FILE_RE.test(arg.path) ? arg : undefined;
-}
 
 /** The workspace's config files, the active editor's first; undefined when the user cancels. */
 export async function pickConfig(placeHolder: string): Promise<vscode.Uri | undefined> {
@@ -68,6 +65,8 @@ export async function startRun(ctx: Ctx, arg?: unknown): Promise<string | undefi
     if (choice) await vscode.commands.executeCommand('workbench.actions.view.problems');
     return;
   }
+  // More memory than is free, or over an hour: a modal says so before anything starts.
+  if (!(await confirmCost(uri, doc.getText()))) return;
   const folder = configFolderOf(uri);
   if (!folder) throw new Error(`${uri.fsPath} is not in a workspace folder on disk: open its folder to keep its runs.`);
   // The run manager turns this into the runs folder with runsRootOf, as the run panel does.

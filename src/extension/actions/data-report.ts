@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx.js';
 import { CONFIG_FILE_RE } from '../ids.js';
 import { showDataReport } from '../panel/run-panel.js';
-import { configArg, pickConfig } from './config-actions.js';
+import { pickConfig } from './config-actions.js';
+import { configArg } from './config-arg.js';
 
 /**
  * Fine-tune: Show Data Report: the config's data as training would prepare it (bad rows, cleaning,

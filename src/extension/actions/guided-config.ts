@@ -74,8 +74,12 @@ async function pickModel(items: ModelItem[], folder: string): Promise<ModelChoic
       typed && !listed
         ? [
             {
-              label: `$(cloud) ${typed.value}`,
-              detail: 'Hugging Face Hub id, downloaded at the first run',
+              // The id in the description, not the label: a filtered list puts the items whose
+              // label matches the typed text first, so typing a folder's name ("tiny-bert", also
+              // a valid Hub id) and Enter takes that folder, not the text as a Hub id.
+              label: '$(cloud) Hugging Face Hub id',
+              description: typed.value,
+              detail: 'Downloaded at the first run',
               alwaysShow: true,
               choice: typed,
             },

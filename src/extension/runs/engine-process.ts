@@ -32,6 +32,11 @@ export function trainArgs(cli: string, configPath: string, runDir: string, opts:
   return [cli, 'train', configPath, '--run-dir', runDir, ...engineFlags(opts)];
 }
 
+/** `finetune estimate <config> [--device D] [--threads N]`: one timed step, recorded in the cache. */
+export function estimateArgs(cli: string, configPath: string, opts: EngineOptions): string[] {
+  return [cli, 'estimate', configPath, ...engineFlags(opts)];
+}
+
 /** `finetune resume <run-dir> [--device D] [--threads N]`: continues from the latest checkpoint. */
 export function resumeArgs(cli: string, runDir: string, opts: EngineOptions): string[] {
   return [cli, 'resume', runDir, ...engineFlags(opts)];

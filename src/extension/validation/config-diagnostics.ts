@@ -4,6 +4,7 @@ import { type FSWatcher, watch } from 'chokidar';
 import * as vscode from 'vscode';
 import { type Diagnostic, type Fix, formatOf, type Range } from '../../shared/config-validate.js';
 import { isConfigFile } from '../configs/discovery.js';
+import { CONTEXT_KEYS } from '../ids.js';
 import { Disposable } from '../lifecycle.js';
 import { readConfigFile } from './config-fs.js';
 import type { ConfigValidator } from './worker-client.js';
@@ -71,6 +72,18 @@ export class ConfigDiagnostics extends Disposable {
       },
     });
     for (const doc of ws.textDocuments) this.schedule(doc.uri, 0);
+    this._register(vscode.window.onDidChangeActiveTextEditor(() => this.updateValidContext()));
+  }
+
+  /**
+   * `finetune.activeConfigValid`: the active editor's config was validated with no error (the
+   * walkthrough's Validate step completes on it). False until its first validation has answered.
+   */
+  private updateValidContext(): void {
+    const active = vscode.window.activeTextEditor?.document.uri.toString();
+    const results = active === undefined ? undefined : this.results.get(active);
+    const valid = results !== undefined && !results.some((d) => d.severity === 'error');
+    void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.activeConfigValid, valid);
   }
 
   /** Validates a config now (open text, else the file on disk) and returns the diagnostics. */
@@ -101,6 +114,7 @@ export class ConfigDiagnostics extends Disposable {
     this.results.set(key, diagnostics);
     this.collection.set(uri, diagnostics.map(toVscodeDiagnostic));
     this.setDependencies(key, new Set(touched));
+    this.updateValidContext();
     return diagnostics;
   }
 
@@ -138,6 +152,7 @@ export class ConfigDiagnostics extends Disposable {
     const key = uri.toString();
     this.collection.delete(uri);
     this.results.delete(key);
+    this.updateValidContext();
     this.setDependencies(key, new Set());
   }
 

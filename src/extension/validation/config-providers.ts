@@ -9,6 +9,7 @@ import type { IDisposable } from '../lifecycle.js';
 import { localFolders } from '../settings.js';
 import { type ConfigDiagnostics, DIAGNOSTIC_SOURCE, toRange } from './config-diagnostics.js';
 
+import { CostCodeLens } from './cost-lens.js';
 /**
  * Completion, hover, quick fixes and the `Start Fine-tune | Validate` CodeLens for config files.
  * Completion and hover come from the schema through src/shared/config-assist.ts, so the editor,
@@ -124,5 +125,6 @@ export function registerConfigProviders(diagnostics: ConfigDiagnostics): IDispos
       providedCodeActionKinds: QuickFixProvider.kinds,
     }),
     l.registerCodeLensProvider(CONFIG_SELECTOR, new StartCodeLens()),
+    l.registerCodeLensProvider(CONFIG_SELECTOR, new CostCodeLens()),
   ];
 }

@@ -36,6 +36,24 @@ export async function safetensorsShapes(path: string): Promise<TensorShape[] | u
   return tensors && shapesOf(tensors);
 }
 
+/**
+ * The folder a config's `model:` names and its config.json: a folder relative to the config's, or
+ * a Hub id's snapshot in the Hugging Face cache; undefined when neither has a readable config.json.
+ */
+export async function configModelFolder(
+  model: string,
+  configDir: string,
+  o: Pick<MemoryCheckOptions, 'note' | 'env'> = {},
+): Promise<{ dir: string; modelConfig: Record<string, unknown> } | undefined> {
+  const local = resolvePath(configDir, model);
+  o.note?.(join(local, 'config.json'));
+  const modelConfig = await readJsonObject(join(local, 'config.json'));
+  if (modelConfig) return { dir: local, modelConfig };
+  const cached = cachedModelFolder(model, o.env);
+  const cachedConfig = cached && (await readJsonObject(join(cached, 'config.json')));
+  return cached && cachedConfig ? { dir: cached, modelConfig: cachedConfig } : undefined;
+}
+
 /** The estimate for a config whose model folder is readable; undefined when it is not. */
 export async function estimateForConfig(
   parsed: ParsedConfig,
@@ -45,18 +63,11 @@ export async function estimateForConfig(
   const note = o.note ?? (() => {});
   const config = applyDefaults(toValue(parsed.root));
   if (typeof config.model !== 'string' || config.model === '') return undefined;
-  const local = resolvePath(configDir, config.model);
-  note(join(local, 'config.json'));
-  let modelConfig = await readJsonObject(join(local, 'config.json'));
-  let dir = local;
-  if (!modelConfig) {
-    const cached = cachedModelFolder(config.model, o.env);
-    if (!cached) return undefined;
-    dir = cached;
-    modelConfig = await readJsonObject(join(dir, 'config.json'));
-  }
-  const dims = modelConfig && modelDims(modelConfig);
-  if (!modelConfig || !dims) return undefined;
+  const found = await configModelFolder(config.model, configDir, o);
+  if (!found) return undefined;
+  const { dir, modelConfig } = found;
+  const dims = modelDims(modelConfig);
+  if (!dims) return undefined;
   const stored = await folderTensors(dir, note);
   const tensors = (stored && shapesOf(stored)) ?? llamaTensors(modelConfig);
   if (!tensors) return undefined;

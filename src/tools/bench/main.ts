@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { dataSuite } from './data.js';
 import { DECODER_CASES, decoderLiveness, decodersSuite, measureDecoder } from './decoders.js';
 import { measureEngine, THROUGHPUT_CASES } from './engine-case.js';
+import { estimateSuite } from './estimate.js';
 import { MEMORY_CASE, measureMemory, memorySuite } from './memory.js';
 import { ngramSuite } from './ngram.js';
 import { paddingSuite } from './padding.js';
@@ -38,6 +39,7 @@ const SUITES: readonly BenchSuite[] = [
   tokenizerSuite,
   tokenizeCorpusSuite,
   pretrainSuite,
+  estimateSuite,
 ];
 
 async function runCase(name: string, args: BenchArgs, json: boolean): Promise<void> {
