@@ -48,8 +48,11 @@ export function insert(a: Aligned, at: number, s: string): Aligned {
   return concat([slice(a, 0, at), added, slice(a, at)]);
 }
 
-/** The original span of units [from, to): the union of their non-empty spans, or an empty span. */
-export function spanOf(a: Aligned, from: number, to: number): [number, number] {
+/**
+ * The original span of units [from, to): the union of their non-empty spans, or an empty span.
+ * Written into `out` when given (hot loops reuse one pair), else into a new pair.
+ */
+export function spanOf(a: Aligned, from: number, to: number, out: [number, number] = [0, 0]): [number, number] {
   let start = Number.POSITIVE_INFINITY;
   let end = Number.NEGATIVE_INFINITY;
   for (let i = from; i < to; i++) {
@@ -61,9 +64,13 @@ export function spanOf(a: Aligned, from: number, to: number): [number, number] {
   }
   if (end < start) {
     const p = anchor(a, from);
-    return [p, p];
+    out[0] = p;
+    out[1] = p;
+  } else {
+    out[0] = start;
+    out[1] = end;
   }
-  return [start, end];
+  return out;
 }
 
 /** Builder that appends output units, each owning a given original span. */
