@@ -94,13 +94,14 @@ class Output {
 }
 
 /**
- * The first unit from which mapping with `f` may differ from `a` itself: one that `f` changes, a
- * surrogate (a pair's units are given the pair's joint span), or one whose span is not start <=
- * end (spanOf would replace it). Mapping that changes nothing then allocates nothing.
+ * The first unit at or after `from` from which mapping with `f` may differ from `a` itself: one
+ * that `f` changes, a surrogate (a pair's units are given the pair's joint span), or one whose
+ * span is not start <= end (spanOf would replace it). Mapping that changes nothing then
+ * allocates nothing, and the units before it are copied as they are.
  */
-function firstChange(a: Aligned, f: (ch: string) => string): number {
+function firstChange(a: Aligned, f: (ch: string) => string, from = 0): number {
   const { text, starts, ends } = a;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = from; i < text.length; i++) {
     const unit = text.charCodeAt(i);
     if (unit >= 0xd800 && unit <= 0xdfff) return i;
     if ((starts[i] as number) > (ends[i] as number)) return i;
@@ -125,6 +126,17 @@ export function mapCodePoints(a: Aligned, f: (ch: string) => string, attachDelet
   const out = new Output(a.starts.slice(0, first), a.ends.slice(0, first));
   out.parts.push(a.text.slice(0, first));
   for (let i = first; i < a.text.length; ) {
+    // A run of units that map to themselves: each keeps its own span, as below it would.
+    const next = i === first ? i : firstChange(a, f, i);
+    if (next > i) {
+      out.parts.push(a.text.slice(i, next));
+      for (let k = i; k < next; k++) {
+        out.starts.push(a.starts[k] as number);
+        out.ends.push(a.ends[k] as number);
+      }
+      i = next;
+      continue;
+    }
     const n = (a.text.codePointAt(i) as number) > 0xffff ? 2 : 1;
     const [s, e] = spanOf(a, i, i + n);
     const mapped = f(a.text.slice(i, i + n));
