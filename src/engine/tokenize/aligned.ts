@@ -151,16 +151,31 @@ export function mapCodePoints(a: Aligned, f: (ch: string) => string, attachDelet
   return out.done();
 }
 
+/** Whether every span is well formed (start <= end), as mapping a code point would leave it. */
+function wellFormedSpans(a: Aligned): boolean {
+  for (let i = 0; i < a.text.length; i++) if ((a.starts[i] as number) > (a.ends[i] as number)) return false;
+  return true;
+}
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * Whether `a` is printable ASCII (U+0020 to U+007E) with well-formed spans: the common text, which
+ * normalizers and the byte-level step can map unit for unit, each unit keeping its own span,
+ * without mapCodePoints' per-character calls.
+ */
+export function printableAscii(a: Aligned): boolean {
+  return PRINTABLE_ASCII.test(a.text) && wellFormedSpans(a);
+}
+
 /**
  * Whether the text is ASCII with well-formed spans, so each unit lowercases to one unit and the
  * loop of `lowercase` would give every unit its own span: the common case, done without it.
  */
 function lowercasesUnitByUnit(a: Aligned, whole: string): boolean {
   if (whole.length !== a.text.length) return false;
-  for (let i = 0; i < a.text.length; i++) {
-    if (a.text.charCodeAt(i) >= 0x80 || (a.starts[i] as number) > (a.ends[i] as number)) return false;
-  }
-  return true;
+  for (let i = 0; i < a.text.length; i++) if (a.text.charCodeAt(i) >= 0x80) return false;
+  return wellFormedSpans(a);
 }
 
 /**

@@ -6,7 +6,7 @@
 // without its split on ▁, Punctuation grouping runs, ASCII-only \w in Whitespace), the Rust
 // behaviour is followed, since that is what the models were trained with; for Metaspace the
 // split changes no id, only the word boundaries.
-import { type Aligned, insert, mapCodePoints, replaceAll, slice } from './aligned.js';
+import { type Aligned, insert, mapCodePoints, printableAscii, replaceAll, slice } from './aligned.js';
 import { compilePattern, type Json } from './library.js';
 
 export interface PreTokenizeContext {
@@ -138,6 +138,10 @@ export function byteLevelText(s: string): string {
 
 /** Each code point becomes the GPT-2 characters of its UTF-8 bytes, all owning its span. */
 function toByteLevel(a: Aligned): Aligned {
+  // Printable ASCII bytes are their own characters but for the space (Ġ): unit for unit, spans
+  // shared (never changed in place, see lowercase).
+  if (printableAscii(a))
+    return { text: a.text.replaceAll(' ', BYTE_TO_CHAR[0x20] as string), starts: a.starts, ends: a.ends };
   return mapCodePoints(a, byteChars);
 }
 
