@@ -12,11 +12,14 @@ export interface Section {
 export class AddedTokenSplitter {
   /** First UTF-16 unit -> tokens starting with it, longest first. */
   private readonly byFirst = new Map<number, { content: string; token: LibAddedToken }[]>();
+  /** 1 at each UTF-16 unit some token starts with: most units of a text skip the map lookup. */
+  private readonly firstUnits = new Uint8Array(0x10000);
 
   constructor(entries: { content: string; token: LibAddedToken }[]) {
     for (const e of entries) {
       if (e.content.length === 0) continue;
       const first = e.content.charCodeAt(0);
+      this.firstUnits[first] = 1;
       const list = this.byFirst.get(first) ?? [];
       list.push(e);
       this.byFirst.set(first, list);
@@ -36,6 +39,10 @@ export class AddedTokenSplitter {
     const sections: Section[] = [];
     let plainFrom = from;
     for (let i = from; i < to; ) {
+      if (this.firstUnits[text.charCodeAt(i)] === 0) {
+        i++;
+        continue;
+      }
       const hit = this.byFirst
         .get(text.charCodeAt(i))
         ?.find((e) => i + e.content.length <= to && text.startsWith(e.content, i));

@@ -48,8 +48,11 @@ export function insert(a: Aligned, at: number, s: string): Aligned {
   return concat([slice(a, 0, at), added, slice(a, at)]);
 }
 
-/** The original span of units [from, to): the union of their non-empty spans, or an empty span. */
-export function spanOf(a: Aligned, from: number, to: number): [number, number] {
+/**
+ * The original span of units [from, to): the union of their non-empty spans, or an empty span.
+ * Written into `out` when given (hot loops reuse one pair), else into a new pair.
+ */
+export function spanOf(a: Aligned, from: number, to: number, out: [number, number] = [0, 0]): [number, number] {
   let start = Number.POSITIVE_INFINITY;
   let end = Number.NEGATIVE_INFINITY;
   for (let i = from; i < to; i++) {
@@ -61,9 +64,13 @@ export function spanOf(a: Aligned, from: number, to: number): [number, number] {
   }
   if (end < start) {
     const p = anchor(a, from);
-    return [p, p];
+    out[0] = p;
+    out[1] = p;
+  } else {
+    out[0] = start;
+    out[1] = end;
   }
-  return [start, end];
+  return out;
 }
 
 /** Builder that appends output units, each owning a given original span. */
@@ -87,13 +94,14 @@ class Output {
 }
 
 /**
- * The first unit from which mapping with `f` may differ from `a` itself: one that `f` changes, a
- * surrogate (a pair's units are given the pair's joint span), or one whose span is not start <=
- * end (spanOf would replace it). Mapping that changes nothing then allocates nothing.
+ * The first unit at or after `from` from which mapping with `f` may differ from `a` itself: one
+ * that `f` changes, a surrogate (a pair's units are given the pair's joint span), or one whose
+ * span is not start <= end (spanOf would replace it). Mapping that changes nothing then
+ * allocates nothing, and the units before it are copied as they are.
  */
-function firstChange(a: Aligned, f: (ch: string) => string): number {
+function firstChange(a: Aligned, f: (ch: string) => string, from = 0): number {
   const { text, starts, ends } = a;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = from; i < text.length; i++) {
     const unit = text.charCodeAt(i);
     if (unit >= 0xd800 && unit <= 0xdfff) return i;
     if ((starts[i] as number) > (ends[i] as number)) return i;
@@ -118,6 +126,17 @@ export function mapCodePoints(a: Aligned, f: (ch: string) => string, attachDelet
   const out = new Output(a.starts.slice(0, first), a.ends.slice(0, first));
   out.parts.push(a.text.slice(0, first));
   for (let i = first; i < a.text.length; ) {
+    // A run of units that map to themselves: each keeps its own span, as below it would.
+    const next = i === first ? i : firstChange(a, f, i);
+    if (next > i) {
+      out.parts.push(a.text.slice(i, next));
+      for (let k = i; k < next; k++) {
+        out.starts.push(a.starts[k] as number);
+        out.ends.push(a.ends[k] as number);
+      }
+      i = next;
+      continue;
+    }
     const n = (a.text.codePointAt(i) as number) > 0xffff ? 2 : 1;
     const [s, e] = spanOf(a, i, i + n);
     const mapped = f(a.text.slice(i, i + n));
@@ -132,16 +151,31 @@ export function mapCodePoints(a: Aligned, f: (ch: string) => string, attachDelet
   return out.done();
 }
 
+/** Whether every span is well formed (start <= end), as mapping a code point would leave it. */
+function wellFormedSpans(a: Aligned): boolean {
+  for (let i = 0; i < a.text.length; i++) if ((a.starts[i] as number) > (a.ends[i] as number)) return false;
+  return true;
+}
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * Whether `a` is printable ASCII (U+0020 to U+007E) with well-formed spans: the common text, which
+ * normalizers and the byte-level step can map unit for unit, each unit keeping its own span,
+ * without mapCodePoints' per-character calls.
+ */
+export function printableAscii(a: Aligned): boolean {
+  return PRINTABLE_ASCII.test(a.text) && wellFormedSpans(a);
+}
+
 /**
  * Whether the text is ASCII with well-formed spans, so each unit lowercases to one unit and the
  * loop of `lowercase` would give every unit its own span: the common case, done without it.
  */
 function lowercasesUnitByUnit(a: Aligned, whole: string): boolean {
   if (whole.length !== a.text.length) return false;
-  for (let i = 0; i < a.text.length; i++) {
-    if (a.text.charCodeAt(i) >= 0x80 || (a.starts[i] as number) > (a.ends[i] as number)) return false;
-  }
-  return true;
+  for (let i = 0; i < a.text.length; i++) if (a.text.charCodeAt(i) >= 0x80) return false;
+  return wellFormedSpans(a);
 }
 
 /**

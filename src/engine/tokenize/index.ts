@@ -2,4 +2,10 @@
 // overflow windows and padding.
 export type { Aligned } from './aligned.js';
 export type { Encoding, SequenceTokens, TruncationStrategy } from './postprocess.js';
-export { type BatchOptions, type EncodeOptions, type OverflowOptions, Tokenizer } from './tokenizer.js';
+export {
+  type BatchOptions,
+  type EncodeOptions,
+  type OverflowOptions,
+  Tokenizer,
+  type TokenVisitor,
+} from './tokenizer.js';

@@ -3,7 +3,16 @@
 // Each case reproduces the text @huggingface/tokenizers produces for the same config (the tests
 // compare both on many strings); where the library and the Rust `tokenizers` crate differ, the
 // comment says which one is followed and why.
-import { type Aligned, insert, lowercase, mapCodePoints, replaceAll, trim, unicodeNormalize } from './aligned.js';
+import {
+  type Aligned,
+  insert,
+  lowercase,
+  mapCodePoints,
+  printableAscii,
+  replaceAll,
+  trim,
+  unicodeNormalize,
+} from './aligned.js';
 import { compilePattern, type Json } from './library.js';
 
 export type AlignedNormalizer = (a: Aligned) => Aligned;
@@ -51,6 +60,9 @@ function isNonspacingMark(ch: string): boolean {
 
 function bertNormalizer(config: Json): AlignedNormalizer {
   return (a) => {
+    // Printable ASCII: no control character, whitespace but ' ', CJK ideograph or accent, so
+    // only lowercasing can change it.
+    if (printableAscii(a)) return config.lowercase ? lowercase(a) : a;
     let t = a;
     if (config.clean_text) t = mapCodePoints(t, cleanText);
     if (config.handle_chinese_chars) {

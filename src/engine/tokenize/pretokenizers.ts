@@ -6,7 +6,7 @@
 // without its split on ▁, Punctuation grouping runs, ASCII-only \w in Whitespace), the Rust
 // behaviour is followed, since that is what the models were trained with; for Metaspace the
 // split changes no id, only the word boundaries.
-import { type Aligned, insert, mapCodePoints, replaceAll, slice } from './aligned.js';
+import { type Aligned, insert, mapCodePoints, printableAscii, replaceAll, slice } from './aligned.js';
 import { compilePattern, type Json } from './library.js';
 
 export interface PreTokenizeContext {
@@ -44,9 +44,32 @@ const NON_SPACE = /\S+/gu;
 const NUMERIC = /\p{N}/gu;
 const NUMERIC_RUN = /\p{N}+/gu;
 
-/** The pieces matched by a global regex. */
+/**
+ * The non-empty pieces matched by a global regex (one of this module's: exec moves its lastIndex,
+ * which nothing else reads; an empty match steps one code point on, as matchAll does).
+ */
 function matches(a: Aligned, re: RegExp): Aligned[] {
-  return [...a.text.matchAll(re)].filter((m) => m[0].length > 0).map((m) => slice(a, m.index, m.index + m[0].length));
+  const out: Aligned[] = [];
+  const text = a.text;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const at = m.index;
+    const n = m[0].length;
+    if (n === 0) re.lastIndex = at + ((text.codePointAt(at) ?? 0) > 0xffff ? 2 : 1);
+    else out.push(slice(a, at, at + n));
+  }
+  return out;
+}
+
+/**
+ * words.flatMap(f), without flatMap (slow in V8) and, for the single section the tokenizer
+ * passes, without a copy.
+ */
+function flatEach(words: Aligned[], f: (w: Aligned) => Aligned[]): Aligned[] {
+  if (words.length === 1) return f(words[0] as Aligned);
+  const out: Aligned[] = [];
+  for (const w of words) for (const x of f(w)) out.push(x);
+  return out;
 }
 
 /** Splits around delimiter ranges as the Rust crate's SplitDelimiterBehavior says. */
@@ -115,6 +138,10 @@ export function byteLevelText(s: string): string {
 
 /** Each code point becomes the GPT-2 characters of its UTF-8 bytes, all owning its span. */
 function toByteLevel(a: Aligned): Aligned {
+  // Printable ASCII bytes are their own characters but for the space (Ġ): unit for unit, spans
+  // shared (never changed in place, see lowercase).
+  if (printableAscii(a))
+    return { text: a.text.replaceAll(' ', BYTE_TO_CHAR[0x20] as string), starts: a.starts, ends: a.ends };
   return mapCodePoints(a, byteChars);
 }
 
@@ -122,7 +149,7 @@ function byteLevel(config: Json, options: PreTokenizerOptions): AlignedPreTokeni
   const addPrefixSpace = options.forcePrefixSpace === true || config.add_prefix_space === true;
   const useRegex = config.use_regex !== false;
   return (words) =>
-    words.flatMap((w) => {
+    flatEach(words, (w) => {
       const spaced = addPrefixSpace && !w.text.startsWith(' ') ? insert(w, 0, ' ') : w;
       return (useRegex ? matches(spaced, GPT2_SPLIT) : [spaced]).map(toByteLevel);
     });
@@ -135,7 +162,7 @@ function metaspace(config: Json): AlignedPreTokenizer {
   const split = config.split !== false;
   const space = / /gu;
   return (words, ctx) =>
-    words.flatMap((w) => {
+    flatEach(words, (w) => {
       let t = replaceAll(w, space, replacement);
       const prepend = scheme === 'always' || (scheme === 'first' && ctx.sectionIndex === 0);
       if (prepend && !t.text.startsWith(replacement)) t = insert(t, 0, replacement);
@@ -154,7 +181,7 @@ export function buildPreTokenizer(
   const each =
     (f: (w: Aligned) => Aligned[]): AlignedPreTokenizer =>
     (words) =>
-      words.flatMap(f);
+      flatEach(words, f);
   switch (config.type) {
     case 'BertPreTokenizer':
       return each((w) => matches(w, BERT_SPLIT));

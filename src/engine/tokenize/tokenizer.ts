@@ -28,6 +28,9 @@ import { type AlignedPreTokenizer, buildPreTokenizer } from './pretokenizers.js'
 
 export type { Encoding, TruncationStrategy };
 
+/** A token of forEachToken: its id, its span [start, end) in the text ([0, 0] for specials), whether it is a special token. */
+export type TokenVisitor = (id: number, start: number, end: number, special: boolean) => void;
+
 export interface EncodeOptions {
   /** Total length cap, special tokens included; without it nothing is truncated. */
   maxLength?: number;
@@ -189,9 +192,37 @@ export class Tokenizer {
 
   /** Tokenizes one text, or a pair, with offsets into each text and optional truncation. */
   encode(text: string, pair?: string | null, options: EncodeOptions = {}): Encoding {
-    const a = this.sequence(text, this.preTokenizer);
-    const b = pair == null ? null : this.sequence(pair, this.preTokenizer);
+    const a = this.collect(text, this.preTokenizer);
+    const b = pair == null ? null : this.collect(pair, this.preTokenizer);
     return this.finish(a, b, options);
+  }
+
+  /**
+   * The tokens of `encode(text, null, { maxLength })` (whole text when maxLength is null), each
+   * given to `visit` in order, without building an Encoding: no token strings, offset pairs or
+   * per-token arrays, for corpus tokenization. Returns the number of tokens.
+   */
+  forEachToken(text: string, maxLength: number | null, visit: TokenVisitor): number {
+    const budget = maxLength === null ? Number.POSITIVE_INFINITY : maxLength - numSpecialTokens(this.post, false);
+    // The same check, and message, as truncating an Encoding.
+    if (budget < 0) truncatedLengths(0, null, budget, 'longest_first');
+    let count = 0;
+    for (const item of this.post.single) {
+      if (item.kind === 'special') {
+        for (const id of item.ids) visit(id, 0, 0, true);
+        count += item.ids.length;
+        continue;
+      }
+      if (item.seq !== 0) continue;
+      let kept = 0;
+      this.sequence(text, this.preTokenizer, (id, _token, start, end) => {
+        if (kept >= budget) return;
+        kept++;
+        visit(id, start, end, false);
+      });
+      count += kept;
+    }
+    return count;
   }
 
   /**
@@ -222,8 +253,8 @@ export class Tokenizer {
    */
   encodeWithOverflow(question: string, context: string, options: OverflowOptions): Encoding[] {
     const addSpecial = options.addSpecialTokens ?? true;
-    const q = this.sequence(question, this.preTokenizer);
-    const c = this.sequence(context, this.preTokenizer);
+    const q = this.collect(question, this.preTokenizer);
+    const c = this.collect(context, this.preTokenizer);
     const capacity = options.maxLength - (addSpecial ? numSpecialTokens(this.post, true) : 0) - q.ids.length;
     if (capacity <= 0) {
       throw new Error(
@@ -284,33 +315,33 @@ export class Tokenizer {
   }
 
   private wordSequence(words: readonly string[]): SequenceTokens {
-    const parts = words.map((w, i) => this.sequence(w, this.wordsPreTokenizer, i));
-    return {
-      ids: parts.flatMap((p) => p.ids),
-      tokens: parts.flatMap((p) => p.tokens),
-      offsets: parts.flatMap((p) => p.offsets),
-      wordIds: parts.flatMap((p) => p.wordIds),
-    };
+    const out = emptySequence();
+    const emit = collectInto(out);
+    for (const [i, w] of words.entries()) this.sequence(w, this.wordsPreTokenizer, emit, i);
+    return out;
+  }
+
+  /** One text's tokens as arrays (see `sequence`). */
+  private collect(text: string, preTokenizer: AlignedPreTokenizer | null): SequenceTokens {
+    const out = emptySequence();
+    this.sequence(text, preTokenizer, collectInto(out));
+    return out;
   }
 
   /**
-   * One text through added-token splitting, normalizer, pre-tokenizer and model. Word ids count
-   * the pre-tokens (and added tokens) in order, unless `wordId` fixes them (pre-split words).
+   * One text through added-token splitting, normalizer, pre-tokenizer and model, each token given
+   * to `emit` in order. Word ids count the pre-tokens (and added tokens) in order, unless `wordId`
+   * fixes them (pre-split words).
    */
-  private sequence(text: string, preTokenizer: AlignedPreTokenizer | null, wordId?: number): SequenceTokens {
-    const out: SequenceTokens = { ids: [], tokens: [], offsets: [], wordIds: [] };
+  private sequence(text: string, preTokenizer: AlignedPreTokenizer | null, emit: Emit, wordId?: number): void {
     let word = 0;
     const nextWord = () => wordId ?? word++;
-    const pushAdded = (token: LibAddedToken, span: [number, number]) => {
-      out.ids.push(token.id);
-      out.tokens.push(token.content);
-      out.offsets.push(span);
-      out.wordIds.push(nextWord());
-    };
+    // One span pair for every token: `emit` reads it before the next token overwrites it.
+    const span: [number, number] = [0, 0];
     for (const [sectionIndex, section] of this.rawAdded.split(text).entries()) {
       if (section.to <= section.from) continue;
       if (section.added) {
-        pushAdded(section.added, [section.from, section.to]);
+        emit(section.added.id, section.added.content, section.from, section.to, nextWord());
         continue;
       }
       const normalized = this.normalize(identity(text.slice(section.from, section.to), section.from));
@@ -321,7 +352,8 @@ export class Tokenizer {
       for (const sub of subsections) {
         if (sub.to <= sub.from) continue;
         if (sub.added) {
-          pushAdded(sub.added, spanOf(normalized, sub.from, sub.to));
+          spanOf(normalized, sub.from, sub.to, span);
+          emit(sub.added.id, sub.added.content, span[0], span[1], nextWord());
           continue;
         }
         const piece = slice(normalized, sub.from, sub.to);
@@ -329,15 +361,12 @@ export class Tokenizer {
         for (const w of words) {
           const id = nextWord();
           for (const p of this.model(w.text)) {
-            out.ids.push(p.id);
-            out.tokens.push(p.token);
-            out.offsets.push(this.span(w, p.from, p.to));
-            out.wordIds.push(id);
+            this.span(w, p.from, p.to, span);
+            emit(p.id, p.token, span[0], span[1], id);
           }
         }
       }
     }
-    return out;
   }
 
   /** The config-level steps the library runs before the normalizer, then the normalizer. */
@@ -348,18 +377,40 @@ export class Tokenizer {
     return this.normalizer ? this.normalizer(t) : t;
   }
 
-  /** Original span of a token covering units [from, to) of word `w`, trimmed of spaces when asked. */
-  private span(w: Aligned, from: number, to: number): [number, number] {
-    if (!this.post.trimOffsets) return spanOf(w, from, to);
+  /** Original span of a token covering units [from, to) of word `w`, trimmed of spaces when asked; into `out`. */
+  private span(w: Aligned, from: number, to: number, out: [number, number]): void {
+    if (!this.post.trimOffsets) {
+      spanOf(w, from, to, out);
+      return;
+    }
     const isSpace = (i: number) => w.text[i] === BYTE_SPACE || SPACE.test(w.text[i] as string);
     let s = from;
     let e = to;
     while (s < e && isSpace(s)) s++;
     while (e > s && isSpace(e - 1)) e--;
     if (s === e) {
-      const end = spanOf(w, from, to)[1];
-      return [end, end];
+      const end = spanOf(w, from, to, out)[1];
+      out[0] = end;
+      out[1] = end;
+      return;
     }
-    return spanOf(w, s, e);
+    spanOf(w, s, e, out);
   }
+}
+
+/** Receives one token: id, vocabulary string, original span [start, end), word id. */
+type Emit = (id: number, token: string, start: number, end: number, wordId: number) => void;
+
+function emptySequence(): SequenceTokens {
+  return { ids: [], tokens: [], offsets: [], wordIds: [] };
+}
+
+/** An Emit appending to `out`. */
+function collectInto(out: SequenceTokens): Emit {
+  return (id, token, start, end, wordId) => {
+    out.ids.push(id);
+    out.tokens.push(token);
+    out.offsets.push([start, end]);
+    out.wordIds.push(wordId);
+  };
 }

@@ -40,13 +40,19 @@ function add(counts: Map<string, number>, word: string): void {
   counts.set(word, (counts.get(word) ?? 0) + 1);
 }
 
-/** Metaspace (replacement ▁, prepend_scheme always, split): ▁ for spaces, one word per ▁. */
-function metaspaceWords(text: string, counts: Map<string, number>): void {
+/**
+ * Metaspace (replacement ▁, prepend_scheme always, split): ▁ for spaces, one word per ▁. A PLAIN
+ * line (no ▁ in it) is counted with its spaces standing for ▁, as one-byte strings that are
+ * cheaper to slice and hash; `finish` turns them into ▁ once per distinct word (a word of any
+ * other line has no space left, so the two forms of a word merge into one count).
+ */
+function metaspaceWords(text: string, plain: boolean, counts: Map<string, number>): void {
   if (text.length === 0) return;
-  let t = text.replaceAll(' ', META);
-  if (!t.startsWith(META)) t = META + t;
+  const mark = plain ? ' ' : META;
+  let t = plain ? text : text.replaceAll(' ', META);
+  if (!t.startsWith(mark)) t = mark + t;
   let start = 0;
-  for (let i = t.indexOf(META, 1); i !== -1; i = t.indexOf(META, i + 1)) {
+  for (let i = t.indexOf(mark, 1); i !== -1; i = t.indexOf(mark, i + 1)) {
     add(counts, t.slice(start, i));
     start = i;
   }
@@ -68,7 +74,13 @@ export function wordSplitter(options: SplitterOptions): WordSplitter {
     case 'byte-level':
       return { count: (text, counts) => matches(text, counts, GPT2_SPLIT_ASCII, GPT2_SPLIT), finish: byteLevelText };
     case 'metaspace':
-      return { count: (text, counts) => metaspaceWords(normalize(text, PLAIN.test(text)), counts), finish: (w) => w };
+      return {
+        count: (text, counts) => {
+          const plain = PLAIN.test(text);
+          metaspaceWords(normalize(text, plain), plain, counts);
+        },
+        finish: (w) => w.replaceAll(' ', META),
+      };
   }
 }
 

@@ -13,7 +13,7 @@
 // (count, then the string, both descending), and required characters missing from the model get
 // their penalty in code-point order (the Rust set iterates in hash order). Pruning keeps the
 // trainer's loss, including its `alternatives.len() - 1` term, which counts all pieces.
-import { addMarginals, buildLattice, PieceModel, viterbi } from './lattice.js';
+import { addMarginals, buildLattice, charKeys, Lattice, PieceModel, viterbi } from './lattice.js';
 
 export interface UnigramOptions {
   vocabSize: number;
@@ -32,6 +32,8 @@ export interface UnigramResult {
 }
 
 type Piece = [string, number];
+/** A distinct word: its character keys (lattice.ts) and count. */
+type Word = { keys: Int32Array; count: number };
 
 function digamma(v: number): number {
   let x = v;
@@ -89,9 +91,10 @@ export function seedPieces(words: ReadonlyMap<string, number>, maxPieceLength: n
   return seeds;
 }
 
-function eStep(model: PieceModel, words: readonly (readonly [string, number])[]): Float64Array {
+function eStep(model: PieceModel, words: readonly Word[]): Float64Array {
   const expected = new Float64Array(model.pieces.length);
-  for (const [word, count] of words) addMarginals(buildLattice(model, word), count, expected);
+  const lat = new Lattice();
+  for (const w of words) addMarginals(buildLattice(model, w.keys, undefined, lat), w.count, expected);
   return expected;
 }
 
@@ -111,33 +114,28 @@ function mStep(pieces: readonly Piece[], expected: Float64Array): Piece[] {
 }
 
 /** Drops the pieces whose loss is smallest, down to `target` pieces (a trainer round). */
-function prune(
-  model: PieceModel,
-  pieces: readonly Piece[],
-  words: readonly (readonly [string, number])[],
-  target: number,
-): Piece[] {
+function prune(model: PieceModel, pieces: readonly Piece[], words: readonly Word[], target: number): Piece[] {
   const alwaysKeep = new Array<boolean>(pieces.length).fill(true);
   const alternatives: number[][] = pieces.map(() => []);
   alwaysKeep[0] = false;
+  const lat = new Lattice();
   for (let id = 1; id < pieces.length; id++) {
-    const piece = (pieces[id] as Piece)[0];
-    const lat = buildLattice(model, piece);
-    if (lat.n <= 1) continue; // one path only
+    const keys = charKeys((pieces[id] as Piece)[0]);
+    if (buildLattice(model, keys, undefined, lat).n <= 1) continue; // one path only
     const best = viterbi(lat);
     if (best.length >= 2) alwaysKeep[id] = false;
     else {
       // The second-best segmentation: the best one that does not use the piece itself.
-      const alt = buildLattice(model, piece, [0, lat.n]);
-      alternatives[id] = viterbi(alt).map((k) => alt.ids[k] as number);
+      buildLattice(model, keys, [0, keys.length], lat);
+      alternatives[id] = viterbi(lat).map((k) => lat.ids[k] as number);
     }
   }
   const freq = new Float64Array(pieces.length);
   const inverted: number[][] = pieces.map(() => []);
   let vsum = 0;
-  for (const [i, [word, count]] of words.entries()) {
+  for (const [i, { keys, count }] of words.entries()) {
     vsum += count;
-    const lat = buildLattice(model, word);
+    buildLattice(model, keys, undefined, lat);
     for (const k of viterbi(lat)) {
       const id = lat.ids[k] as number;
       freq[id] = (freq[id] as number) + count;
@@ -157,7 +155,7 @@ function prune(
       continue;
     }
     let f = 0;
-    for (const n of inverted[id] as number[]) f += (words[n] as readonly [string, number])[1];
+    for (const n of inverted[id] as number[]) f += (words[n] as Word).count;
     if (f === 0 || Number.isNaN(f)) continue;
     f /= vsum;
     const logprobSp = Math.log(fid) - logsum;
@@ -216,7 +214,7 @@ export function trainUnigram(words: ReadonlyMap<string, number>, options: Unigra
   const maxPieceLength = options.maxPieceLength ?? 16;
   const shrinking = options.shrinkingFactor ?? 0.75;
   const subIterations = options.nSubIterations ?? 2;
-  const list = [...words.entries()];
+  const list: Word[] = [...words].map(([text, count]) => ({ keys: charKeys(text), count }));
   let pieces: Piece[] = [['<UNK>', Number.NaN], ...seedPieces(words, maxPieceLength, options.seedSize ?? 1_000_000)];
   const desired = Math.floor((options.vocabSize * 11) / 10);
   let model = new PieceModel(pieces, maxPieceLength);

@@ -113,3 +113,34 @@ test('encode gives the same encoding before and after its words are cached', () 
     );
   }
 });
+
+test('forEachToken visits exactly the ids, offsets and specials of encode, whole and truncated', () => {
+  for (const name of FIXTURES) {
+    const tokenizer = fixture(name);
+    for (const text of texts) {
+      for (const maxLength of [null, 3, 7, 40]) {
+        const want = tokenizer.encode(text, null, maxLength === null ? {} : { maxLength });
+        const got: { ids: number[]; offsets: [number, number][]; specialTokensMask: number[] } = {
+          ids: [],
+          offsets: [],
+          specialTokensMask: [],
+        };
+        const n = tokenizer.forEachToken(text, maxLength, (id, start, end, special) => {
+          got.ids.push(id);
+          got.offsets.push([start, end]);
+          got.specialTokensMask.push(special ? 1 : 0);
+        });
+        const where = `${name}, ${JSON.stringify(text)}, maxLength ${maxLength}`;
+        assert.equal(n, want.ids.length, where);
+        assert.deepEqual(
+          got,
+          { ids: want.ids, offsets: want.offsets, specialTokensMask: want.specialTokensMask },
+          where,
+        );
+      }
+    }
+  }
+  // A budget smaller than the specials fails as truncating an Encoding does.
+  const bert = fixture('bert');
+  assert.throws(() => bert.forEachToken('hello', 1, () => undefined), /shorter than the special tokens/);
+});
