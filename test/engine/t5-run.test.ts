@@ -339,12 +339,11 @@ test('generation_config.json: max_new_tokens, else max_length − 1, else 19; ba
     assert.equal(seq2seqGenerationDefaults(folder, arch).maxNewTokens, 19); // GenerationConfig's max_length 20
     const write = (c: object) => writeFileSync(join(folder, 'generation_config.json'), JSON.stringify(c));
     write({ max_length: 5, decoder_start_token_id: 3, eos_token_id: [1, 7] });
-    assert.deepEqual(seq2seqGenerationDefaults(folder, arch), {
-      decoderStartTokenId: 3,
-      eosTokenIds: [1, 7],
-      padTokenId: 0,
-      maxNewTokens: 4,
-    });
+    const { decoderStartTokenId, eosTokenIds, padTokenId, maxNewTokens } = seq2seqGenerationDefaults(folder, arch);
+    assert.deepEqual(
+      { decoderStartTokenId, eosTokenIds, padTokenId, maxNewTokens },
+      { decoderStartTokenId: 3, eosTokenIds: [1, 7], padTokenId: 0, maxNewTokens: 4 },
+    );
     write({ max_length: 5, max_new_tokens: 9 });
     assert.equal(seq2seqGenerationDefaults(folder, arch).maxNewTokens, 9);
     write({ max_new_tokens: -1 });

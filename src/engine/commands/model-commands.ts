@@ -33,7 +33,13 @@ import {
 import { type Command, choiceOption, numberOption, UsageError } from './command.js';
 import { exportMaskedLm, exportSeq2Seq, writeExport } from './export-folder.js';
 import { predictJsonl } from './jsonl-predict.js';
-import { predictSeq2Seq } from './seq2seq-commands.js';
+import {
+  predictSeq2Seq,
+  SEQ2SEQ_GENERATION_OPTIONS,
+  SEQ2SEQ_GENERATION_USAGE,
+  seq2seqOnlyFlags,
+  seq2seqSearchFlags,
+} from './seq2seq-commands.js';
 
 /** `predict`, `evaluate` and `export`: what a user does with a fine-tuned model folder or run. */
 
@@ -65,7 +71,7 @@ Writes one JSON line per input line, in input order:
                            score start_logit + end_logit, probability its softmax over the n-best
                            (windows and post-processing as the run's config.yaml sets them when
                            --model is a run; run_qa.py's defaults for a bare model folder)
-${GENERATION_USAGE}`,
+${GENERATION_USAGE}${SEQ2SEQ_GENERATION_USAGE}`,
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -75,6 +81,7 @@ ${GENERATION_USAGE}`,
         output: { type: 'string' },
         'text-column': { type: 'string' },
         ...GENERATION_OPTIONS,
+        ...SEQ2SEQ_GENERATION_OPTIONS,
       },
       strict: true,
     });
@@ -87,8 +94,14 @@ ${GENERATION_USAGE}`,
         output: values.output,
         textColumn: column,
         generation: generationOptions(values),
+        search: seq2seqSearchFlags(values),
       });
     }
+    const seq2seqFlags = seq2seqOnlyFlags(values);
+    if (seq2seqFlags.length > 0)
+      throw new UsageError(
+        `${seq2seqFlags.join(', ')} apply to encoder-decoders (translation, summarization); ${values.model} is not one`,
+      );
     if (isCausalLmFolder(values.model)) {
       const generation = generationOptions(values);
       return predictCausalLm({

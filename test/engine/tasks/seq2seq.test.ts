@@ -20,8 +20,8 @@ import { gradCheck } from '../helpers/gradcheck.js';
 test('collate: right padding, labels padded with -100, decoder_input_ids = shift_right(labels)', () => {
   const batch = collateSeq2Seq(
     [
-      { inputIds: [5, 6, 7, 1], labels: [8, 9, 1] },
-      { inputIds: [4, 1], labels: [3, 3, 3, 3, 1] },
+      { inputIds: [5, 6, 7, 1], labels: [8, 9, 1], source: 'a' },
+      { inputIds: [4, 1], labels: [3, 3, 3, 3, 1], source: 'b' },
     ],
     { pad: 0, start: 0 },
   );
