@@ -101,7 +101,9 @@ function processed(source: readonly number[], seq: readonly number[], r: Ref): n
       if (seq.slice(i, i + n - 1).join(',') === tail) scores[seq[i + n - 1] as number] = -Infinity;
   }
   if (seq.length < r.minLength) scores[EOS] = -Infinity;
-  const force = (id: number) => scores.forEach((_, v) => (scores[v] = v === id ? 0 : -Infinity));
+  const force = (id: number) => {
+    for (let v = 0; v < V; v++) scores[v] = v === id ? 0 : -Infinity;
+  };
   if (r.forcedBosTokenId !== null && seq.length === 1) force(r.forcedBosTokenId);
   if (r.forcedEosTokenId !== null && seq.length === r.maxNewTokens) force(r.forcedEosTokenId);
   return scores;
@@ -240,7 +242,7 @@ test('beam search with num_beams >= every candidate equals the exhaustive search
     const r = { ...DEFAULTS, ...over };
     const engine = await engineBeams(r);
     const expected = SOURCES.map((s) => exhaustive(s, r).slice(0, r.numReturnSequences));
-    engine.forEach((hyps, b) => assertSame(hyps, expected[b] as Hyp[], `${name}, source ${b}`));
+    for (const [b, hyps] of engine.entries()) assertSame(hyps, expected[b] as Hyp[], `${name}, source ${b}`);
     bestOf.set(name, expected.map(best));
   }
   // Each option changes the best sequence of at least one source (else the case would prove nothing).
@@ -271,7 +273,7 @@ test('beam search with few beams follows transformers step by step; early_stoppi
     const r = { ...DEFAULTS, numReturnSequences: 1, ...over };
     const engine = await engineBeams(r);
     const expected = SOURCES.map((s) => hfBeamSearch(s, r).slice(0, r.numReturnSequences));
-    engine.forEach((hyps, b) => assertSame(hyps, expected[b] as Hyp[], `${name}, source ${b}`));
+    for (const [b, hyps] of engine.entries()) assertSame(hyps, expected[b] as Hyp[], `${name}, source ${b}`);
     results.set(name, expected);
   }
   // early_stopping true stops at num_beams finished hypotheses; never searches on and finds better ones.
@@ -281,14 +283,14 @@ test('beam search with few beams follows transformers step by step; early_stoppi
     eager.some((h, b) => best(h) !== best(never[b] as Hyp[])),
     'early_stopping true and never agree on every source',
   );
-  eager.forEach((h, b) => assert.ok((never[b]?.[0] as Hyp).score >= (h[0] as Hyp).score - 1e-9));
+  for (const [b, h] of eager.entries()) assert.ok(((never[b] as Hyp[])[0] as Hyp).score >= (h[0] as Hyp).score - 1e-9);
 });
 
 test('beam search: the KV cache reordered per step gives what recomputing the prefix gives', async () => {
   const r = { ...DEFAULTS, numBeams: 3, numReturnSequences: 3, maxNewTokens: 6, noRepeatNgramSize: 3 };
   const cached = await engineBeams(r);
   const recomputed = await engineBeams(r, { useCache: false });
-  cached.forEach((hyps, b) => assertSame(hyps, recomputed[b] as Hyp[], `source ${b}`));
+  for (const [b, hyps] of cached.entries()) assertSame(hyps, recomputed[b] as Hyp[], `source ${b}`);
 });
 
 test('beam search: a batch of sources of different lengths gives what each source alone gives', async () => {
