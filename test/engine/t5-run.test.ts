@@ -309,8 +309,8 @@ test('finetune predict on the translation run prints one translation per line, t
     await model.dispose();
   }
   await assert.rejects(
-    predictCommand.run(['--model', runDir, '--input', input, '--do-sample']),
-    /an encoder-decoder generates greedily/,
+    predictCommand.run(['--model', runDir, '--input', input, '--stop', 'x']),
+    /--stop and --repetition-penalty apply to causal LMs/,
   );
 });
 
