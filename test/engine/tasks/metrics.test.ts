@@ -158,7 +158,8 @@ test('directions: errors and perplexity and loss are minimised, scores maximised
   for (const name of ['accuracy', 'f1', 'f1_weighted', 'exact_match', 'pearson', 'spearmanr', 'recall_micro']) {
     assert.equal(metricDirection(name), 'max', name);
   }
-  assert.throws(() => metricDirection('bleu'), /unknown metric 'bleu'/);
+  assert.throws(() => metricDirection('meteor'), /unknown metric 'meteor'/);
+  assert.equal(metricDirection('bleu'), 'max');
   assert.ok(isImprovement('f1', 0.8, 0.7));
   assert.ok(!isImprovement('f1', 0.7, 0.7), 'equal is not an improvement');
   assert.ok(isImprovement('loss', 0.3, 0.4));

@@ -194,3 +194,40 @@ test('config rules: a pair of columns or of languages, not half of one, not both
     [1024, 128, 0, undefined],
   );
 });
+
+test('config rules: eval.generate; bleu, chrf and rouge need it, with the line of the metric; its keys warn elsewhere', () => {
+  const check = (text: string) =>
+    validateConfigText(text, 'yaml').diagnostics.map((d) => `${d.severity} ${d.code} ${d.path.join('.')} ${d.message}`);
+  const base =
+    'model: m\ntask: translation\ndata: {train: t.jsonl, validation: v.jsonl, source_column: a, target_column: b}\n';
+  assert.deepEqual(
+    check(`${base}eval:\n  generate: true\n  num_beams: 4\n  max_new_tokens: 64\n  metrics: [bleu, chrf]\n`),
+    [],
+  );
+  assert.deepEqual(check(`${base}eval:\n  metrics: [loss_x]\n`).length, 1); // the schema's enum error
+  const needs = validateConfigText(
+    `${base}eval:\n  metrics:\n    - chrf\n    - rougeL\n  num_beams: 2\n`,
+    'yaml',
+  ).diagnostics;
+  assert.deepEqual(
+    needs.map((d) => `${d.severity} ${d.code} ${d.path.join('.')} line ${d.range.start.line}`),
+    [
+      'error needs-generate eval.metrics.0 line 5',
+      'error needs-generate eval.metrics.1 line 6',
+      'warning unused-key eval.num_beams line 7',
+    ],
+  );
+  assert.match(needs[0]?.message ?? '', /chrf scores generated text: set eval\.generate: true to compute it/);
+  assert.deepEqual(
+    check(
+      'model: m\ntask: causal-lm\ndata: {train: t.jsonl, validation: v.jsonl}\neval: {generate: true, num_beams: 2}\n',
+    ).map((d) => d.split(' ').slice(0, 3).join(' ')),
+    ['warning unused-key eval.generate', 'warning unused-key eval.num_beams'],
+  );
+  assert.deepEqual(
+    check('model: m\ntask: causal-lm\ndata: {train: t.jsonl, validation: v.jsonl}\neval: {metrics: [bleu]}\n').map(
+      (d) => d.split(' ').slice(0, 3).join(' '),
+    ),
+    ['error metric-task eval.metrics.0'],
+  );
+});
