@@ -308,6 +308,40 @@ test('finetune predict on the translation run prints one translation per line, t
   } finally {
     await model.dispose();
   }
+  // Beam search flags: the lines are what generate() gives with the same options.
+  const beamOut = join(dir, 'predict.beam.jsonl');
+  const flags = [
+    '--num-beams',
+    '4',
+    '--length-penalty',
+    '0.5',
+    '--no-repeat-ngram-size',
+    '2',
+    '--early-stopping',
+    'never',
+  ];
+  assert.equal(await predictCommand.run(['--model', runDir, '--input', input, '--output', beamOut, ...flags]), 0);
+  const beamModel = await loadSeq2Seq(runDir, { threads: 1 });
+  try {
+    const o = { numBeams: 4, lengthPenalty: 0.5, noRepeatNgramSize: 2, earlyStopping: 'never' } as const;
+    const expected = await beamModel.generate(
+      pairs.map((p) => `translate: ${p.source}`),
+      o,
+    );
+    assert.deepEqual(
+      readFileSync(beamOut, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      expected.map((g) => ({ translation_text: g.text, finish_reason: g.finishReason })),
+    );
+  } finally {
+    await beamModel.dispose();
+  }
+  await assert.rejects(
+    predictCommand.run(['--model', runDir, '--input', input, '--early-stopping', 'soon']),
+    /--early-stopping must be true, false or never, got 'soon'/,
+  );
   await assert.rejects(
     predictCommand.run(['--model', runDir, '--input', input, '--stop', 'x']),
     /--stop and --repetition-penalty apply to causal LMs/,
