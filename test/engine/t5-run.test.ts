@@ -189,7 +189,7 @@ test('LoRA on q and v (PEFT SEQ_2_SEQ_LM): only adapters train, the merged expor
       .replace('validation: val.jsonl', 'validation: cols.jsonl')
       .replace('epochs: 12', 'epochs: 2')
       .replace('learning_rate: 5.0e-3', 'learning_rate: 1.0e-2')
-      .replace('every: 75', 'every: 10'),
+      .replace('every: 75', 'every: 25\n  generate: true\n  max_new_tokens: 6'),
   );
   const { runDir: lora, outcome } = await trainFromConfig(config, join(dir, 'lora-run'), { threads: 1 });
   assert.equal(outcome, 'completed');
@@ -212,6 +212,11 @@ test('LoRA on q and v (PEFT SEQ_2_SEQ_LM): only adapters train, the merged expor
   const merged = [...readSafetensors(join(lora, 'final', 'model.safetensors')).tensors.keys()];
   assert.ok(merged.includes('shared.weight') && merged.every((n) => !n.includes('lora')), merged.join());
   const evals = evalMetrics(lora);
+  // eval.generate decodes with the adapters in the graph: BLEU and chrF next to the loss.
+  assert.ok(
+    evals.every((m) => Number.isFinite(m.bleu) && Number.isFinite(m.chrf)),
+    JSON.stringify(evals),
+  );
   const [first, last] = [evals[0]?.loss as number, evals.at(-1)?.loss as number];
   process.stdout.write(`# LoRA eval loss ${first.toFixed(3)} -> ${last.toFixed(3)}\n`);
   assert.ok(last < first, `LoRA eval loss ${first} -> ${last}`);

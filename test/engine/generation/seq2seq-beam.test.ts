@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -333,4 +333,72 @@ test('generation options are checked with their names', async () => {
     [{ topP: 0 }, /top_p must be in \(0, 1\]/],
   ];
   for (const [o, message] of bad) await assert.rejects(model.generate(SOURCES, o), message);
+});
+
+test('generation_config.json sets the search (num_beams, length_penalty, early_stopping, no_repeat_ngram_size, min_length, forced_bos_token_id); without it config.json does', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'seq2seq-gencfg-'));
+  try {
+    cpSync(dir, folder, { recursive: true });
+    const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
+    // Legacy generation keys in config.json (BART's and Marian's style): read only without generation_config.json.
+    writeFileSync(
+      join(folder, 'config.json'),
+      JSON.stringify({ ...config, num_beams: 2, forced_eos_token_id: EOS, max_length: 5, length_penalty: 2 }),
+    );
+    const fromConfig = { ...DEFAULTS, numBeams: 2, forcedEosTokenId: EOS, maxNewTokens: 4, lengthPenalty: 2 };
+    const generation = {
+      num_beams: 3,
+      length_penalty: 0.5,
+      early_stopping: true,
+      no_repeat_ngram_size: 2,
+      min_length: 3,
+      forced_bos_token_id: 2,
+      max_new_tokens: 5,
+    };
+    const fromGeneration = {
+      ...DEFAULTS,
+      numBeams: 3,
+      lengthPenalty: 0.5,
+      earlyStopping: true,
+      noRepeatNgramSize: 2,
+      minLength: 3,
+      forcedBosTokenId: 2,
+      maxNewTokens: 5,
+    };
+    for (const [what, r] of [
+      ['config.json', fromConfig],
+      ['generation_config.json', fromGeneration],
+    ] as const) {
+      if (what === 'generation_config.json')
+        writeFileSync(join(folder, 'generation_config.json'), JSON.stringify(generation));
+      const m = await loadSeq2Seq(folder, { threads: 1 });
+      try {
+        const out = await m.generate(SOURCES);
+        for (const [b, source] of SOURCES.entries())
+          assertSame(
+            [{ ids: out[b]?.ids as number[], score: out[b]?.score as number }],
+            hfBeamSearch(source, { ...r, numReturnSequences: 1 }).slice(0, 1),
+            `${what}, source ${b}`,
+          );
+      } finally {
+        await m.dispose();
+      }
+    }
+    writeFileSync(join(folder, 'generation_config.json'), JSON.stringify({ early_stopping: 'soon' }));
+    await assert.rejects(
+      loadSeq2Seq(folder),
+      /generation_config\.json: key 'early_stopping' must be true, false or "never", got "soon"/,
+    );
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test('min_new_tokens N masks EOS as min_length N + 1 does (the decoder start token counts in min_length)', async () => {
+  const r = { ...DEFAULTS, numBeams: 3, numReturnSequences: 3, maxNewTokens: 5 };
+  const byNew = await model.generate(SOURCES, { ...options(r), minNewTokens: 3 });
+  const byLength = await model.generate(SOURCES, { ...options(r), minLength: 4 });
+  assert.deepEqual(byNew, byLength);
+  assert.ok(byNew.every((g) => g.ids.length >= 3));
+  assert.notDeepEqual(byNew, await model.generate(SOURCES, options(r)));
 });
