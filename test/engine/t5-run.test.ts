@@ -189,7 +189,7 @@ test('LoRA on q and v (PEFT SEQ_2_SEQ_LM): only adapters train, the merged expor
       .replace('validation: val.jsonl', 'validation: cols.jsonl')
       .replace('epochs: 12', 'epochs: 2')
       .replace('learning_rate: 5.0e-3', 'learning_rate: 1.0e-2')
-      .replace('every: 75', 'every: 25\n  generate: true\n  max_new_tokens: 6'),
+      .replace('every: 75', 'every: 10\n  generate: true\n  max_new_tokens: 6'),
   );
   const { runDir: lora, outcome } = await trainFromConfig(config, join(dir, 'lora-run'), { threads: 1 });
   assert.equal(outcome, 'completed');

@@ -189,10 +189,10 @@ test('seq2seq (eval.generate): BLEU and chrF as sacreBLEU, ROUGE F-measures ×10
   } as const;
   const m = computeMetrics(outputs, ['rouge1', 'rouge2', 'rougeL', 'rougeLsum']);
   // rouge1 per row: P 3/3, R 3/4 -> F 6/7; row 2: 1. Mean 13/14. rouge2: 2/2, 2/3 -> F 4/5; row 2: 1 -> 0.9.
-  near(m.rouge1 as number, (100 * 13) / 14, 1e-9);
-  near(m.rouge2 as number, 90, 1e-9);
-  near(m.rougeL as number, (100 * 13) / 14, 1e-9);
-  near(m.rougeLsum as number, (100 * 13) / 14, 1e-9);
+  near(m.rouge1 as number, (100 * 13) / 14, 'm.rouge1', 1e-9);
+  near(m.rouge2 as number, 90, 'm.rouge2', 1e-9);
+  near(m.rougeL as number, (100 * 13) / 14, 'm.rougeL', 1e-9);
+  near(m.rougeLsum as number, (100 * 13) / 14, 'm.rougeLsum', 1e-9);
   // BLEU by hand (sacreBLEU: 13a tokens, no smoothing needed): 'the cat sat on the mat' against
   // 'the cat sat on the red mat': n-gram precisions 6/6, 4/5, 3/4, 2/3; BP = exp(1 - 7/6).
   const bleu = computeMetrics(
@@ -201,10 +201,10 @@ test('seq2seq (eval.generate): BLEU and chrF as sacreBLEU, ROUGE F-measures ×10
   );
   const byHand =
     100 * Math.exp(1 - 7 / 6) * Math.exp((Math.log(1) + Math.log(0.8) + Math.log(0.75) + Math.log(2 / 3)) / 4);
-  near(bleu.bleu as number, byHand, 1e-9);
+  near(bleu.bleu as number, byHand, 'bleu.bleu', 1e-9);
   assert.ok((bleu.chrf as number) > 50 && (bleu.chrf as number) < 100, String(bleu.chrf));
   const same = computeMetrics({ kind: 'seq2seq', predictions: ['a b c d'], references: ['a b c d'] }, ['bleu', 'chrf']);
-  near(same.bleu as number, 100, 1e-9); // sacreBLEU's own float: 100.00000000000004
+  near(same.bleu as number, 100, 'same.bleu', 1e-9); // sacreBLEU's own float: 100.00000000000004
   assert.equal(same.chrf, 100);
   assert.equal(generatedMetricsOf('translation', []).join(), 'bleu,chrf');
   assert.equal(generatedMetricsOf('summarization', []).join(), 'rouge1,rouge2,rougeL,rougeLsum');

@@ -20,7 +20,7 @@ import { logSoftmax, processScores, type ScoreProcessors } from './logits-proces
 /** A decoder over rows (sources × beams) that, fed the rows' sequences, gives each row's next-token logits. */
 export interface StepDecoder {
   /** Logits [rows, vocab] of the next token after each row's sequence (which grows by one token per call). */
-  next(sequences: readonly (readonly number[])[]): Promise<{ logits: ArrayLike<number>; vocab: number }>;
+  next(sequences: readonly (readonly number[])[]): Promise<{ logits: Float32Array; vocab: number }>;
   /** Row i continues from old row `from[i]` (the KV cache is reordered with the beams). */
   reorder(from: readonly number[]): void;
 }

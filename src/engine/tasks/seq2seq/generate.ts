@@ -153,7 +153,7 @@ async function greedy(
       // transformers: next = next * unfinished + pad * (1 − unfinished).
       let next = s.padTokenId;
       if (!finished[b]) {
-        const scores = Float32Array.from({ length: vocab }, (_, v) => logits[b * vocab + v] as number);
+        const scores = logits.slice(b * vocab, (b + 1) * vocab);
         processScores(scores, seq, processors);
         next = choose(scores);
       }

@@ -7,7 +7,7 @@ import { type Seq2SeqLmModel, seq2seqLmModel } from '../../models/seq2seq.js';
 import { loadReportOf, type RecipeOptions, type TaskRecipe } from '../task.js';
 import { collateSeq2Seq, encodeSeq2Seq, type Seq2SeqEncoded } from './batches.js';
 import { evalSearch, evaluateGenerated, generatedMetricsOf } from './evaluate.js';
-import { type Seq2SeqSearch, seq2seqGenerationDefaults } from './generation-config.js';
+import { seq2seqGenerationDefaults } from './generation-config.js';
 
 /**
  * Translation and summarization (`task: translation | summarization`) on an encoder-decoder, as
@@ -55,7 +55,8 @@ export function seq2seqRecipe(o: RecipeOptions): Seq2SeqRecipe {
   const tokens = { pad: arch.padTokenId, start: arch.decoderStartTokenId };
   const modelType = cfg.str('model_type', '');
   const generating = o.config.eval.generate;
-  let search: Seq2SeqSearch | undefined; // the generation config, read at the first evaluation
+  // The evaluation's search, checked now: a bad generation config fails the run before training.
+  const search = generating ? evalSearch(seq2seqGenerationDefaults(o.modelDir, arch), o.config) : undefined;
   return {
     model,
     weights: loaded.weights,
@@ -88,8 +89,7 @@ export function seq2seqRecipe(o: RecipeOptions): Seq2SeqRecipe {
         sum += loss * chunk.length;
       }
       const loss = examples.length === 0 ? Number.NaN : sum / examples.length;
-      if (!generating) return { loss };
-      search ??= evalSearch(seq2seqGenerationDefaults(o.modelDir, arch), o.config);
+      if (!search) return { loss };
       const scores = await evaluateGenerated(evaluator, examples, {
         seq2seq: model.seq2seq,
         tokenizer: o.tokenizer,
