@@ -62,9 +62,9 @@ Writes one JSON line per input line, in input order:
                            line's "tokens" array, or its text split on whitespace)
   translation/summarization: {"translation_text"} or {"summary_text"} and "finish_reason" for a
                            line whose "text" (or --text-column) is the source (a run's
-                           data.source_prefix in front); greedy search with the KV-cached decoder
-                           until EOS or --max-new-tokens (default: generation_config.json's
-                           max_new_tokens, else max_length - 1, else 19); beam search is not implemented.
+                           data.source_prefix in front); greedy or beam search (see below) with
+                           the KV-cached decoder until EOS or --max-new-tokens (default:
+                           generation_config.json's max_new_tokens, else max_length - 1, else 19).
   question answering:      {"answer", "score", "start", "end", "probability"} for a line with
                            "question" and "context": the best span over the context's windows,
                            start/end its character offsets in the context (end exclusive),
