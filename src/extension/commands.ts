@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { newConfig, startRun, validateConfig } from './actions/config-actions.js';
+import { showDataReportOf } from './actions/data-report.js';
 import { exportModel } from './actions/export-model.js';
 import { fineTuneFromRun } from './actions/fine-tune-from-run.js';
 import { openExample } from './actions/open-example.js';
@@ -67,6 +68,7 @@ export const COMMANDS: Readonly<Record<CommandId, CommandFactory>> = {
     (...args) =>
       fineTuneFromRun(ctx, ...args),
   'finetune.openExample': (ctx) => () => openExample(ctx),
+  'finetune.showDataReport': (ctx) => (arg) => showDataReportOf(ctx, arg),
 };
 
 /** Registers the table; a command that throws shows its message instead of failing silently. */

@@ -21,6 +21,7 @@ export const COMMAND_IDS = [
   'finetune.serveModel',
   'finetune.fineTuneFromRun',
   'finetune.openExample',
+  'finetune.showDataReport',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

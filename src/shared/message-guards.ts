@@ -1,5 +1,6 @@
 import { CHAT_STOP_REASONS, type ChatStopReason } from './chat-protocol.js';
 import type { Diagnostic } from './config-tree.js';
+import { checkDataReport } from './data-report-check.js';
 import type {
   ChatModelChoice,
   ChatModelsMessage,
@@ -147,6 +148,17 @@ export function checkHostMessage(data: unknown): HostMessageCheck {
             dropped,
           }
         : { problem: 'chatDone: chatId, stoppedBy or tokens missing' };
+    case 'dataReport': {
+      if (data.runId !== undefined && !isStr(data.runId)) return { problem: 'dataReport: runId is not a string' };
+      const report = checkDataReport(data.report);
+      if (typeof report === 'string') return { problem: `dataReport: report: ${report}` };
+      return {
+        message: { type: 'dataReport', ...(isStr(data.runId) ? { runId: data.runId } : {}), report },
+        dropped,
+      };
+    }
+    case 'showData':
+      return { message: { type: 'showData' }, dropped };
     case 'playgroundModels':
     case 'playgroundToken':
     case 'playgroundResult': {

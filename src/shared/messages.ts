@@ -1,5 +1,6 @@
 import { type ChatMessage, type ChatOptions, type ChatStopReason, checkChatOptions } from './chat-protocol.js';
 import type { ConfigFormat, Diagnostic } from './config-tree.js';
+import type { DataReport } from './data-report.js';
 import {
   isPlaygroundRequest,
   PLAYGROUND_HOST_TYPES,
@@ -37,6 +38,13 @@ import type { SweepRecord, SweepState } from './sweep-record.js';
  * `sweep` message each time the file is replaced (it is small: one record per trial). `applyBest`
  * asks the host to write the best trial's values into the sweep's source config.
  * Playground (the Playground tab): src/shared/playground-messages.ts.
+ *
+ * Data (the Data tab): `dataReport` asks for a run's data-report.json (`runId`), or, without a
+ * run, the config's report computed now by the engine (`finetune data stats --format json`); the
+ * host posts it as a `dataReport` message before its reply. `openDataRow` opens a dataset file at
+ * a line of the report: the host resolves the path against the run (or the config's folder) and
+ * refuses one outside the workspace and the run. `showData` asks the page to show the Data tab on
+ * the config's report (the Show Data Report command).
  */
 export const EVENT_BATCH_MS = 100;
 
@@ -200,6 +208,18 @@ export interface ChatDoneMessage {
 
 export type ChatHostMessage = ChatModelsMessage | ChatReadyMessage | ChatTokenMessage | ChatDoneMessage;
 
+/** A data report: a run's data-report.json (`runId`), or the config's computed now (no `runId`). */
+export interface DataReportMessage {
+  type: 'dataReport';
+  runId?: string;
+  report: DataReport;
+}
+
+/** Show the Data tab on the config's report. */
+export interface ShowDataMessage {
+  type: 'showData';
+}
+
 export type HostMessage =
   | InitMessage
   | ConfigMessage
@@ -209,6 +229,8 @@ export type HostMessage =
   | SweepMessage
   | ReplyMessage
   | ChatHostMessage
+  | DataReportMessage
+  | ShowDataMessage
   | PlaygroundHostMessage;
 
 // ---- webview -> host ------------------------------------------------------------------------
@@ -275,8 +297,27 @@ export interface ApplyBestRequest {
   trial: number;
 }
 
+/** A run's data report (`runId`), or the config's computed by the engine (no `runId`). */
+export interface DataReportRequest {
+  type: 'dataReport';
+  id: number;
+  runId?: string;
+}
+
+/** Open a dataset file of a report at a 1-based line; `file` as the report names it. */
+export interface OpenDataRowRequest {
+  type: 'openDataRow';
+  id: number;
+  file: string;
+  line: number;
+  /** The run whose report names the file (relative paths resolve against its folder); else the config's. */
+  runId?: string;
+}
+
 export type WebviewRequest =
   | ApplyBestRequest
+  | DataReportRequest
+  | OpenDataRowRequest
   | EditConfigRequest
   | CommandRequest
   | ExportPngRequest
@@ -301,6 +342,8 @@ const HOST_TYPES: ReadonlySet<string> = new Set([
   'chatReady',
   'chatToken',
   'chatDone',
+  'dataReport',
+  'showData',
   ...PLAYGROUND_HOST_TYPES,
 ]);
 const WEBVIEW_TYPES: ReadonlySet<string> = new Set([
@@ -312,6 +355,8 @@ const WEBVIEW_TYPES: ReadonlySet<string> = new Set([
   'chatSend',
   'chatStop',
   'applyBest',
+  'dataReport',
+  'openDataRow',
   ...PLAYGROUND_REQUEST_TYPES,
 ]);
 
@@ -353,6 +398,16 @@ export function isWebviewMessage(data: unknown): data is WebviewMessage {
       return Number.isSafeInteger(data.chatId);
     case 'applyBest':
       return Number.isSafeInteger(data.trial);
+    case 'dataReport':
+      return data.runId === undefined || typeof data.runId === 'string';
+    case 'openDataRow':
+      return (
+        typeof data.file === 'string' &&
+        data.file !== '' &&
+        Number.isSafeInteger(data.line) &&
+        (data.line as number) >= 1 &&
+        (data.runId === undefined || typeof data.runId === 'string')
+      );
     case 'playgroundModels':
     case 'playgroundRun':
     case 'playgroundStop':

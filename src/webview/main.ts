@@ -5,6 +5,7 @@ import { ChartsView } from './charts-view.js';
 import { CHAT_DEFAULTS, type ChatSettings, ChatView } from './chat-view.js';
 import { differingHyperparameters, legendLabel } from './compare.js';
 import { registerComponents, tabs } from './components.js';
+import { DATA_DEFAULTS, type DataSettings, DataTab } from './data-view.js';
 import { clear, h } from './dom.js';
 import { ConfigForm } from './form.js';
 import { Header } from './header.js';
@@ -30,6 +31,7 @@ interface PanelState {
   chat: ChatSettings;
   sweep: SweepSettings;
   playground: PlaygroundSettings;
+  data: DataSettings;
   selectedRun: string | undefined;
 }
 
@@ -40,6 +42,7 @@ const DEFAULTS: PanelState = {
   chat: CHAT_DEFAULTS,
   sweep: SWEEP_DEFAULTS,
   playground: PLAYGROUND_DEFAULTS,
+  data: DATA_DEFAULTS,
   selectedRun: undefined,
 };
 
@@ -59,6 +62,7 @@ class Panel {
   private readonly sweep: SweepView;
   private tabs: HTMLElement | undefined;
   private readonly playground: PlaygroundView;
+  private readonly data: DataTab;
   private readonly notice = h('div', { class: 'notice', role: 'status' });
 
   constructor(root: HTMLElement) {
@@ -72,6 +76,7 @@ class Panel {
       chat: { ...DEFAULTS.chat, ...saved?.chat, transcript: [...(saved?.chat?.transcript ?? [])] },
       sweep: { ...DEFAULTS.sweep, ...saved?.sweep },
       playground: { ...DEFAULTS.playground, ...saved?.playground },
+      data: { ...DEFAULTS.data, ...saved?.data },
     };
     const panel = this;
     this.header = new Header({
@@ -133,6 +138,16 @@ class Panel {
       saveSettings: (playground) => this.save({ playground }),
       request: (body) => this.connection.request(body),
     });
+    this.data = new DataTab({
+      get settings() {
+        return panel.state.data;
+      },
+      saveSettings: (data) => this.save({ data }),
+      get hasConfig() {
+        return panel.config !== undefined;
+      },
+      request: (body) => this.connection.request(body),
+    });
     clear(root);
     this.notice.hidden = true;
     this.tabs = tabs(
@@ -142,12 +157,17 @@ class Panel {
         { id: 'config', label: 'Hyperparameters', content: this.form.element },
         { id: 'logs', label: 'Logs', content: this.logs.element },
         { id: 'metrics', label: 'Metrics', content: this.metrics.element },
+        { id: 'data', label: 'Data', content: this.data.element },
         { id: 'playground', label: 'Playground', content: this.playground.element },
         { id: 'chat', label: 'Chat', content: this.chat.element },
       ],
       this.state.tab,
-      (tab) => this.save({ tab }),
+      (tab) => {
+        this.save({ tab });
+        this.data.setVisible(tab === 'data');
+      },
     );
+    this.data.setVisible(this.state.tab === 'data');
     this.showSweepTab(this.state.target?.sweepDir !== undefined);
     root.append(this.header.element, this.notice, this.tabs);
     this.form.update(undefined);
@@ -185,6 +205,7 @@ class Panel {
         this.header.refresh();
         break;
       case 'run': {
+        this.data.runUpdated(m.run.id);
         const known = this.runs.get(m.run.id);
         if (known && m.events === undefined) {
           const sameConfig = JSON.stringify(known.info.config) === JSON.stringify(m.run.config);
@@ -219,6 +240,14 @@ class Panel {
       case 'chatDone':
         this.chat.done(m.chatId, m.stoppedBy, m.tokens);
         break;
+      case 'dataReport':
+        this.data.report(m);
+        break;
+      case 'showData':
+        this.tabs?.setAttribute('activeid', 'tab-data');
+        this.save({ tab: 'data' });
+        this.data.showConfig();
+        break;
       case 'playgroundModels':
         this.playground.models(m);
         break;
@@ -247,6 +276,7 @@ class Panel {
     this.config = config;
     this.form.update(config);
     this.header.refresh();
+    this.data.configChanged();
   }
 
   private addRun(info: RunInfo, events: RunEvent[]): void {
@@ -293,6 +323,7 @@ class Panel {
     this.metrics.render(runs, this.labels);
     this.chat.setRun(selected?.info.id);
     this.playground.setRun(selected?.info.id);
+    this.data.setRun(selected?.info.id);
   }
 
   private showNotice(text: string): void {

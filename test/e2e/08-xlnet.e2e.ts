@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { evalMetrics } from '../engine/helpers/run-events.js';
 import { FIXTURE_SENTENCES, nerRows, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { SQUAD_SENTENCES, squadRows, writeTinyQaModel } from '../fixtures/qa-datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
@@ -58,20 +59,10 @@ device: cpu
   return ws;
 }
 
-/** The evaluations' metrics in a run's events.jsonl. */
-function evalMetrics(runDir: string): Record<string, number>[] {
-  return fs
-    .readFileSync(path.join(runDir, 'events.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { type: string; metrics?: Record<string, number> })
-    .flatMap((e) => (e.type === 'eval' && e.metrics ? [e.metrics] : []));
-}
-
-/** final/config.json's architectures. */
-const architectures = (runDir: string): string[] =>
-  (JSON.parse(fs.readFileSync(path.join(runDir, 'final', 'config.json'), 'utf8')) as { architectures: string[] })
-    .architectures;
+/** A run's final/config.json. */
+const finalConfig = (runDir: string): { model_type: string; architectures: string[] } =>
+  JSON.parse(fs.readFileSync(path.join(runDir, 'final', 'config.json'), 'utf8'));
+const architectures = (runDir: string): string[] => finalConfig(runDir).architectures;
 
 scenario('xlnet', { trust: true, timeoutMs: 900_000 }, async (wb, server) => {
   const ws = xlnetWorkspace();
@@ -84,12 +75,8 @@ scenario('xlnet', { trust: true, timeoutMs: 900_000 }, async (wb, server) => {
   const evals = evalMetrics(runDir);
   assert.equal(evals.length, 6);
   for (const m of evals) assert.ok(Number.isFinite(m.accuracy) && Number.isFinite(m.f1), JSON.stringify(m));
-  const exported = JSON.parse(fs.readFileSync(path.join(runDir, 'final', 'config.json'), 'utf8')) as {
-    model_type: string;
-    architectures: string[];
-  };
-  assert.equal(exported.model_type, 'xlnet');
-  assert.deepEqual(exported.architectures, ['XLNetForSequenceClassification']);
+  assert.equal(finalConfig(runDir).model_type, 'xlnet');
+  assert.deepEqual(architectures(runDir), ['XLNetForSequenceClassification']);
   assert.ok(fs.existsSync(path.join(runDir, 'final', 'model.onnx')), 'final/model.onnx');
 
   // The run panel shows the final metrics.

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
 import { toJsonl } from '../fixtures/datasets.js';
 import { GPT2_FIXTURE_SENTENCES, patternedSentences, writeTinyGpt2 } from '../fixtures/tiny-gpt2.js';
-import { lossByStep, readEvents } from './helpers/tiny-run.js';
+import { lossByStep, readEvents } from './helpers/run-events.js';
 
 /**
  * task causal-lm on text rows with data.streaming: packed blocks read from the tokenized-corpus

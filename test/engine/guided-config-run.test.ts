@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
 import type { RunStatus } from '../../src/shared/run-directory.js';
 import { flow, workspace } from '../extension/fixtures/guided-workspace.js';
+import { replaced } from '../fixtures/text-edit.js';
 
 /**
  * Configs written by the guided New Fine-tune Config (test/extension/guided-flow.test.ts checks
@@ -22,9 +23,7 @@ for (const [model, data, task] of [
     assert.equal(value.task as unknown, task);
     writeFileSync(
       path,
-      readFileSync(path, 'utf8')
-        .replace(/epochs: \d+/, 'epochs: 1')
-        .replace('device: auto', 'device: cpu'),
+      replaced(replaced(readFileSync(path, 'utf8'), /epochs: \d+/, 'epochs: 1'), 'device: auto', 'device: cpu'),
     );
     const runDir = join(ws.dir, 'run');
     const { outcome } = await trainFromConfig(path, runDir, { threads: 1 });

@@ -91,9 +91,11 @@ test('import graph: each folder imports only the folders below it', () => {
     models: ['io', 'data', 'tasks', 'step', 'train', 'inference', 'methods', 'commands', 'runtime'],
     step: ['tasks', 'train', 'inference', 'methods', 'commands'],
     tasks: ['train', 'inference', 'methods', 'commands', 'runtime'],
-    inference: ['train', 'methods', 'commands'],
+    inference: ['distill', 'train', 'methods', 'commands'],
     methods: ['train', 'inference', 'commands'],
-    train: ['inference', 'commands'],
+    // A distillation's teacher is an inference session inside training: train -> distill -> inference.
+    distill: ['train', 'methods', 'commands'],
+    train: ['commands'],
   };
   const engineUnits = new Set(
     [...graph.keys()].filter((u) => !['shared', 'extension', 'webview', 'tools'].includes(u)),
@@ -114,5 +116,6 @@ test('import graph: the walk sees the known layers (a parser regression would pa
   assert.ok(graph.get('tasks')?.has('models'), 'tasks -> models');
   assert.ok(graph.get('train')?.has('tasks'), 'train -> tasks');
   assert.ok(graph.get('inference')?.has('step'), 'inference -> step');
+  assert.ok(graph.get('distill')?.has('inference'), 'distill -> inference');
   assert.ok(graph.get('extension')?.has('shared'), 'extension -> shared');
 });

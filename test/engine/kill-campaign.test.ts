@@ -10,7 +10,8 @@ import { verifyCheckpoint } from '../../src/engine/train/checkpoint-state.js';
 import type { RunStatus } from '../../src/shared/run-directory.js';
 import { ROOT } from '../shared/helpers.js';
 import { rng } from './helpers/random.js';
-import { lossByStep, readEvents, writeTinyRun } from './helpers/tiny-run.js';
+import { lossByStep, readEvents } from './helpers/run-events.js';
+import { writeTinyRun } from './helpers/tiny-run.js';
 
 /**
  * The kill campaign: `finetune train` of a tiny run killed with SIGKILL at random moments (and

@@ -20,7 +20,7 @@ import { toJsonl } from '../fixtures/datasets.js';
 import { type LlamaLikeType, referenceBatch, writeTinyDecoder } from '../fixtures/tiny-decoders.js';
 import { GPT2_FIXTURE_SENTENCES, patternedSentences } from '../fixtures/tiny-gpt2.js';
 import { batchOf } from './helpers/decoder-batch.js';
-import { lossByStep, readEvents } from './helpers/tiny-run.js';
+import { lossByStep, readEvents } from './helpers/run-events.js';
 
 /** A folder with a tiny `type` model, patterned training texts and a config; returns the run's folder. */
 async function train(type: LlamaLikeType, training: string): Promise<string> {

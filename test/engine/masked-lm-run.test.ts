@@ -13,11 +13,11 @@ import { maskedLmRecipe } from '../../src/engine/tasks/masked-lm/recipe.js';
 import { TASKS } from '../../src/engine/tasks/registry.js';
 import { Tokenizer } from '../../src/engine/tokenize/index.js';
 import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
-import { RunDirectory } from '../../src/engine/train/run-dir.js';
 import { applyDefaults } from '../../src/shared/config-validate.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
-import { lossByStep, readEvents } from './helpers/tiny-run.js';
+import { lossByStep, readEvents } from './helpers/run-events.js';
+import { cutToCheckpoint } from './helpers/tiny-run.js';
 
 /**
  * Pre-train, then fine-tune (run_mlm.py, then run_glue.py / run_ner.py / run_qa.py on its output):
@@ -108,10 +108,7 @@ test('export of a masked-LM run: the folder as BertForMaskedLM, and model.onnx w
 test('masked-LM resume draws the same masks: the same losses and the same final weights', async () => {
   const resumed = join(dir, 'resumed');
   assert.equal((await trainFromConfig(join(dir, 'mlm.finetune.yaml'), resumed, { threads: 1 })).outcome, 'completed');
-  const run = new RunDirectory(resumed, { totalSteps: 0 });
-  // As after a kill at step 5: the checkpoints up to step 4 kept, the rest and final/ gone.
-  for (const step of run.checkpointSteps()) if (step > 4) rmSync(run.checkpointPath(step), { recursive: true });
-  rmSync(run.file('final'), { recursive: true });
+  const run = cutToCheckpoint(resumed, 4);
   assert.equal(await resumeRun(resumed, { threads: 1 }), 'completed');
   assert.match(readFileSync(run.file('engine.log'), 'utf8'), /resumed from .*step-4 at step 4/);
   assert.deepEqual(lossByStep(readEvents(resumed)), lossByStep(readEvents(mlmRun)));

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
-import { RunDirectory } from '../../src/engine/train/run-dir.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
-import { lossByStep, readEvents } from './helpers/tiny-run.js';
+import { lossByStep, readEvents } from './helpers/run-events.js';
+import { cutToCheckpoint } from './helpers/tiny-run.js';
 
 /**
  * task masked-lm with data.streaming: the corpus tokenized once into the cache beside the runs
@@ -69,6 +69,7 @@ test('a streamed run tokenizes into the shared cache and trains exactly as the i
     events(r)
       .filter((e) => e.type === 'eval')
       .map((e) => (e as { metrics: unknown }).metrics);
+  assert.ok(evals(memoryRun).length > 0, 'the runs evaluate');
   assert.deepEqual(evals(streamedRun), evals(memoryRun));
   assert.ok(weights(streamedRun).equals(weights(memoryRun)));
   const report = JSON.parse(readFileSync(join(streamedRun, 'data-report.json'), 'utf8'));
@@ -81,10 +82,7 @@ test('a second streamed run and a resume read the cache: "tokenization cache hit
   assert.doesNotMatch(log(again), /tokenized data/);
   assert.ok(weights(again).equals(weights(streamedRun)));
 
-  const run = new RunDirectory(again, { totalSteps: 0 });
-  // As after a kill at step 5: the checkpoints up to step 4 kept, the rest and final/ gone.
-  for (const step of run.checkpointSteps()) if (step > 4) rmSync(run.checkpointPath(step), { recursive: true });
-  rmSync(run.file('final'), { recursive: true });
+  const _run = cutToCheckpoint(again, 4);
   const before = log(again).length;
   assert.equal(await resumeRun(again, { threads: 1 }), 'completed');
   const resumed = log(again).slice(before);
@@ -102,4 +100,15 @@ test('a task that reads its data in memory refuses data.streaming, saying which'
     trainFromConfig(file, join(runs(), 'classify'), { threads: 1 }),
     /task text-classification reads its data in memory: data\.streaming/,
   );
+});
+
+test('data.clean.near_dedup with a streamed corpus is refused before anything is tokenized', async () => {
+  const file = join(dir, 'near.finetune.yaml');
+  writeFileSync(file, config(true).replace('  streaming: true\n', '  streaming: true\n  clean: {near_dedup: true}\n'));
+  rmSync(join(dir, 'cache'), { recursive: true, force: true });
+  await assert.rejects(
+    trainFromConfig(file, join(runs(), 'near'), { threads: 1 }),
+    /data\.clean\.near_dedup compares every text with every other in memory/,
+  );
+  assert.equal(existsSync(join(dir, 'cache')), false, 'no corpus was tokenized');
 });

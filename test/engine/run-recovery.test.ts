@@ -10,7 +10,8 @@ import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
 import { RunDirectory } from '../../src/engine/train/run-dir.js';
 import { prepareResume, removeStaleTemporaries, repairEventsTail } from '../../src/engine/train/run-recovery.js';
 import { SavePolicy } from '../../src/engine/train/save-policy.js';
-import { lossByStep, readEvents, writeTinyRun } from './helpers/tiny-run.js';
+import { lossByStep, readEvents } from './helpers/run-events.js';
+import { cutToCheckpoint, writeTinyRun } from './helpers/tiny-run.js';
 
 const tensor = (values: number[]): TensorData => ({
   dtype: 'float32',
@@ -158,9 +159,7 @@ test('finetune resume: past a damaged checkpoint, and from step 0 without one, a
   const keepAll = join(dir, 'keep-all.finetune.yaml');
   writeFileSync(keepAll, readFileSync(config, 'utf8').replace('  save_total_limit: 2\n', ''));
   await trainFromConfig(keepAll, damaged, { threads: 1 });
-  const run = new RunDirectory(damaged, { totalSteps: 0 });
-  for (const step of run.checkpointSteps()) if (step > 14) rmSync(run.checkpointPath(step), { recursive: true });
-  rmSync(run.file('final'), { recursive: true });
+  const run = cutToCheckpoint(damaged, 14);
   flipByte(join(run.checkpointPath(14), 'model.safetensors'));
   assert.equal(await resumeRun(damaged, { threads: 1 }), 'completed');
   assert.match(readFileSync(run.file('engine.log'), 'utf8'), /step-14\/model\.safetensors has sha256/);

@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
 import { toJsonl } from '../fixtures/datasets.js';
 import { toyPairs, writeTinyT5 } from '../fixtures/tiny-t5.js';
-import { readEvents } from './helpers/tiny-run.js';
+import { readEvents } from './helpers/run-events.js';
 
 // A summarization run with eval.generate reports rouge-score's four F-measures (run_summarization.py's
 // metrics) and a samples event of the first validation rows at each evaluation. (Translation's

@@ -10,8 +10,8 @@ import { HfConfigReader } from '../../src/engine/models/hf-config.js';
 import { decoderFamilyOf } from '../../src/engine/models/registry.js';
 import type { LlamaLikeType } from '../fixtures/tiny-decoders.js';
 import { finetune } from './helpers/cli.js';
+import { readEvents } from './helpers/run-events.js';
 import { writeSftWorkspace } from './helpers/sft-workspace.js';
-import { readEvents } from './helpers/tiny-run.js';
 
 // Issue #14's done-when: the chat-models config, verbatim, trains a tiny Llama and a tiny Qwen3
 // (bfloat16 checkpoints with a real tokenizer.json) through the `finetune` command line, and the

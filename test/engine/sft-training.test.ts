@@ -18,7 +18,7 @@ import { writeChatGpt2 } from '../fixtures/chat.js';
 import { toJsonl } from '../fixtures/datasets.js';
 import { GPT2_FIXTURE_SENTENCES } from '../fixtures/tiny-gpt2.js';
 import { referenceLogits } from './helpers/gpt2-reference.js';
-import { lossByStep, readEvents } from './helpers/tiny-run.js';
+import { lossByStep, readEvents } from './helpers/run-events.js';
 
 let dir: string;
 let recipe: CausalLmRecipe;

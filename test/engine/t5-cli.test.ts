@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { toJsonl } from '../fixtures/datasets.js';
 import { toyPairs, writeTinyT5 } from '../fixtures/tiny-t5.js';
 import { finetune as finetuneIn } from './helpers/cli.js';
-import { evalMetrics } from './helpers/tiny-run.js';
+import { evalMetrics } from './helpers/run-events.js';
 
 // Issue #16's done-when, first part: `finetune train` with `task: translation` on a tiny T5 folder,
 // through the command line as a user runs it (paths relative to the config's folder).

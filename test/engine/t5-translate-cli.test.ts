@@ -7,7 +7,7 @@ import type { EvalSample, RunStatus } from '../../src/shared/run-directory.js';
 import { toJsonl } from '../fixtures/datasets.js';
 import { toyPairs, writeTinyT5 } from '../fixtures/tiny-t5.js';
 import { finetune as finetuneIn } from './helpers/cli.js';
-import { readEvents } from './helpers/tiny-run.js';
+import { readEvents } from './helpers/run-events.js';
 
 // Issue #16's done-when through the command line: `finetune train` with task translation on a tiny
 // T5 folder, evaluating by generation (eval.generate: BLEU and chrF on held-out sentences of the toy

@@ -7,7 +7,7 @@ import { FIXTURE_SENTENCES, nerRows, toJsonl } from '../fixtures/datasets.js';
 import { squadRows, writeQaWorkspace } from '../fixtures/qa-datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
 import { finetune } from './helpers/cli.js';
-import { evalMetrics } from './helpers/tiny-run.js';
+import { evalMetrics } from './helpers/run-events.js';
 
 // Issue #18's done-when, from the command line: `finetune train` on a tiny XLNet folder for token
 // classification and for question answering (text classification: finetune.test.ts), then

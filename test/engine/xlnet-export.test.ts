@@ -11,7 +11,7 @@ import { createSession } from '../../src/engine/runtime.js';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
-import { evalMetrics } from './helpers/tiny-run.js';
+import { evalMetrics } from './helpers/run-events.js';
 
 /**
  * A fine-tuned XLNet leaves the run as a Hugging Face folder: exported to ONNX and to safetensors

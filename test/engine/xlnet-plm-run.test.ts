@@ -8,11 +8,11 @@ import { type TensorData, tensorNumbers } from '../../src/engine/graph/types.js'
 import { TASKS } from '../../src/engine/tasks/registry.js';
 import { Tokenizer } from '../../src/engine/tokenize/index.js';
 import { resumeRun, trainFromConfig } from '../../src/engine/train/finetune.js';
-import { RunDirectory } from '../../src/engine/train/run-dir.js';
 import { applyDefaults } from '../../src/shared/config-validate.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
-import { evalMetrics, lossByStep, readEvents } from './helpers/tiny-run.js';
+import { evalMetrics, lossByStep, readEvents } from './helpers/run-events.js';
+import { cutToCheckpoint } from './helpers/tiny-run.js';
 
 /**
  * XLNet's permutation LM (task causal-lm) through the trainer: its masks are drawn per (epoch,
@@ -85,10 +85,7 @@ for (const lineByLine of [false, true]) {
     assert.equal((await trainFromConfig(config, straight, { threads: 1 })).outcome, 'completed');
     const resumed = join(dir, `${name}-resumed`);
     assert.equal((await trainFromConfig(config, resumed, { threads: 1 })).outcome, 'completed');
-    const run = new RunDirectory(resumed, { totalSteps: 0 });
-    // As after a kill at step 5: the checkpoints up to step 4 kept, the rest and final/ gone.
-    for (const step of run.checkpointSteps()) if (step > 4) rmSync(run.checkpointPath(step), { recursive: true });
-    rmSync(run.file('final'), { recursive: true });
+    const run = cutToCheckpoint(resumed, 4);
     assert.equal(await resumeRun(resumed, { threads: 1 }), 'completed');
     assert.match(readFileSync(run.file('engine.log'), 'utf8'), /resumed from .*step-4 at step 4/);
     const losses = lossByStep(readEvents(straight));

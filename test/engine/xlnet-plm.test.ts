@@ -25,7 +25,7 @@ import { rng } from '../../src/engine/util/random.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../fixtures/datasets.js';
 import { tinyConfig } from '../fixtures/tiny-configs.js';
 import { writeTinyModel } from '../fixtures/tiny-models.js';
-import { evalMetrics } from './helpers/tiny-run.js';
+import { evalMetrics } from './helpers/run-events.js';
 import { type PlmBatch, referencePlm } from './helpers/xlnet-plm-reference.js';
 import { randomWeights } from './helpers/xlnet-reference.js';
 

@@ -13,7 +13,7 @@ import { splitQaLogits } from '../../src/engine/tasks/question-answering/postpro
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
 import { squadRows, writeQaWorkspace } from '../fixtures/qa-datasets.js';
 import { predictQuestions } from './helpers/qa-predict.js';
-import { evalMetrics } from './helpers/tiny-run.js';
+import { evalMetrics } from './helpers/run-events.js';
 
 /**
  * XLNetForQuestionAnsweringSimple end to end on a tiny XLNet: run_qa.py's order for a tokenizer

@@ -9,6 +9,7 @@ import { CONFIG_FILE_RE } from '../../src/extension/ids.js';
 import { RecordingConfigFs } from '../../src/extension/validation/config-fs.js';
 import { toValue } from '../../src/shared/config-tree.js';
 import { validateConfig, validateConfigText } from '../../src/shared/config-validate.js';
+import { replaced } from '../fixtures/text-edit.js';
 
 test('every task has a template, and each validates without errors or warnings', () => {
   assert.deepEqual(
@@ -92,9 +93,11 @@ test('the pre-training template: masked-lm with held-out text for perplexity and
   assert.deepEqual(v.eval.metrics, ['perplexity', 'accuracy']);
   // The comments explain both starts: the scratch variant the user makes from it validates as well.
   assert.match(template.yaml, /scratch: model is a folder holding only config\.json and a tokenizer/);
-  const scratch = template.yaml
-    .replace('init: pretrained ', 'init: scratch    ')
-    .replace('google-bert/bert-base-uncased', './scratch');
+  const scratch = replaced(
+    replaced(template.yaml, 'init: pretrained ', 'init: scratch    '),
+    'google-bert/bert-base-uncased',
+    './scratch',
+  );
   const { diagnostics } = validateConfigText(scratch, 'yaml');
   assert.deepEqual(
     diagnostics.filter((d) => d.severity === 'error' || d.severity === 'warning').map((d) => d.message),

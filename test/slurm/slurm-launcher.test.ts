@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 import type { SweepRecord } from '../../src/engine/sweep/state.js';
 import { runCli } from '../../src/extension/runs/slurm-jobs.js';
 import type { RunStatus } from '../../src/shared/run-directory.js';
-import { lossByStep, readEvents, writeTinyRun } from '../engine/helpers/tiny-run.js';
+import { lossByStep, readEvents } from '../engine/helpers/run-events.js';
+import { TINY_RUN_STEPS_PER_EPOCH, writeTinyRun } from '../engine/helpers/tiny-run.js';
 import { ROOT } from '../shared/helpers.js';
 import { slurmSkipReason } from './cluster.js';
 
@@ -22,7 +23,7 @@ const skip = slurmSkipReason();
 const CLI = join(ROOT, 'src', 'engine', 'cli.ts');
 /** Runs that must still train when a CLI started after their 4th step reaches them: 40 epochs of 16 steps. */
 const EPOCHS = 40;
-const STEPS = EPOCHS * 16;
+const STEPS = EPOCHS * TINY_RUN_STEPS_PER_EPOCH;
 const TSX = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 /** The CLI from source, as a user runs it (the batch scripts it writes run it the same way). */
@@ -37,8 +38,7 @@ async function ok(args: string[]): Promise<string> {
 /** A workspace with the tiny run (`epochs` of 16 steps) and a launcher block. */
 function workspace(launcher = '', epochs = 3): { dir: string; config: string } {
   const dir = mkdtempSync('/tmp/finetune-slurm-');
-  const config = writeTinyRun(dir, '  seed: 7\n');
-  writeFileSync(config, readFileSync(config, 'utf8').replace('epochs: 3', `epochs: ${epochs}`));
+  const config = writeTinyRun(dir, '  seed: 7\n', epochs);
   appendFileSync(
     config,
     `output_dir: ${join(dir, 'runs')}\nlauncher:\n  type: slurm\n  partition: debug\n  cpus_per_task: 1\n  mem: 1G\n  time: "10:00"\n${launcher}`,
@@ -166,20 +166,21 @@ test('a running job cancelled: stop file first, the checkpoint written is loadab
 test("requeued mid-training on Slurm's warning signal, the run resumes from its checkpoint with an uninterrupted run's losses", {
   skip,
 }, async (t) => {
-  const { dir, config } = workspace('', 8);
+  const epochs = 8;
+  const { dir, config } = workspace('', epochs);
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const { runDir, jobId } = await submitted(config);
   await stepReached(runDir, 4);
   const sig = warnBatch(jobId);
   assert.equal(sig.status, 0, sig.stderr);
   const s = await until(runDir, (x) => x.state === 'completed', 'completion after the requeue', 300);
-  assert.equal(s.step, 128);
+  assert.equal(s.step, epochs * TINY_RUN_STEPS_PER_EPOCH);
   const out = readFileSync(join(runDir, `slurm-${jobId}.out`), 'utf8');
   assert.equal(requeues(out), 1, out);
   const resumed = /resumed from .*step-(\d+) at step (\d+)/.exec(out);
   assert.ok(resumed, out);
   const at = Number(resumed[2]);
-  assert.ok(at > 0 && at < 128, `requeued mid-training (resumed at step ${at})`);
+  assert.ok(at > 0 && at < epochs * TINY_RUN_STEPS_PER_EPOCH, `requeued mid-training (resumed at step ${at})`);
   const reference = join(dir, 'reference');
   await ok(['train', config, '--run-dir', reference, '--threads', '1']);
   assert.deepEqual([...lossByStep(readEvents(runDir))], [...lossByStep(readEvents(reference))]);

@@ -423,6 +423,17 @@ export const webviewMessage: fc.Arbitrary<unknown> = fc.oneof(
     'id',
     'trial',
   ]),
+  partial({ type: fc.constant('dataReport'), id: maybe(fc.nat()), runId: maybe(runId) }, ['type', 'id']),
+  partial(
+    {
+      type: fc.constant('openDataRow'),
+      id: maybe(fc.nat()),
+      file: maybe(fc.constantFrom('/ws/data/train.jsonl', 'train.jsonl', '../../etc/passwd', '')),
+      line: maybe(fc.integer({ min: -1, max: 5 })),
+      runId: maybe(runId),
+    },
+    ['type', 'id', 'file', 'line'],
+  ),
   partial({ type: fc.constant('playgroundModels'), id: maybe(fc.nat()), runId: maybe(runId) }, ['type', 'id', 'runId']),
   partial(
     {

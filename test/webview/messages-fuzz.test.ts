@@ -58,6 +58,15 @@ async function handle(request: WebviewRequest): Promise<void> {
     case 'chatStop':
     case 'playgroundStop':
       return;
+    case 'dataReport':
+      if (request.runId !== undefined && !RUNS.has(request.runId)) throw new Error(`Unknown run ${request.runId}.`);
+      return;
+    case 'openDataRow':
+      // What reaches the handler is a row the guard let through (test/webview/data-rows.test.ts
+      // covers the host's resolution, which reads the file system).
+      assert.ok(request.file !== '' && Number.isSafeInteger(request.line) && request.line >= 1);
+      if (request.runId !== undefined && !RUNS.has(request.runId)) throw new Error(`Unknown run ${request.runId}.`);
+      return;
   }
 }
 

@@ -71,7 +71,7 @@ export async function dataStats(configFile: string, json: boolean): Promise<stri
 
 export const dataCommand: Command = {
   summary: 'check and describe the data of a config: bad rows, cleaning, duplicates, leakage, labels, lengths',
-  usage: `usage: finetune data stats <config> [--json]
+  usage: `usage: finetune data stats <config> [--format text|json]
 
 Loads the training and validation data named in the config's "data" section exactly as training
 would (cleaning, de-duplication, validation split, label set), and prints what it found: bad rows
@@ -79,12 +79,14 @@ with their file, line and column, what cleaning changed, duplicates, texts prese
 and validation, the label distribution and token-length percentiles against data.max_length.
 Exits with status 1 and the location of the problem when the data has an error.
 
-  --json    print the report as one JSON object instead of text
+  --format json   print the report as one JSON object (data-report.json's form, every listed
+                  row with its file and line) instead of text
+  --json          the same as --format json
 `,
   async run(args) {
     const { values, positionals } = parseArgs({
       args,
-      options: { json: { type: 'boolean' } },
+      options: { json: { type: 'boolean' }, format: { type: 'string' } },
       allowPositionals: true,
       strict: true,
     });
@@ -93,8 +95,11 @@ Exits with status 1 and the location of the problem when the data has an error.
       throw new UsageError(sub === undefined ? 'missing sub-command' : `unknown sub-command '${sub}'`);
     if (configFile === undefined) throw new UsageError('missing <config>');
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+    const format = values.format ?? (values.json ? 'json' : 'text');
+    if (format !== 'text' && format !== 'json') throw new UsageError(`--format is '${format}', expected text or json`);
+    if (values.json && format !== 'json') throw new UsageError('--json and --format text contradict each other');
     try {
-      process.stdout.write(await dataStats(configFile, values.json === true));
+      process.stdout.write(await dataStats(configFile, format === 'json'));
       return 0;
     } catch (err) {
       if (!(err instanceof DataError || err instanceof ConfigError)) throw err;

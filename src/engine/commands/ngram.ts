@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ngramPerplexity, type PerplexityResult } from '../ngram/perplexity.js';
 import { checkOptions, MAX_ORDER, SMOOTHINGS, type Smoothing } from '../ngram/smoothing.js';
-import { fileLines, NgramError } from '../ngram/tokens.js';
+import { NgramError } from '../ngram/tokens.js';
+import { fileLines } from '../util/text-lines.js';
 import { type Command, choiceOption, numberOption, UsageError } from './command.js';
 
 const FORMATS = ['json', 'text'] as const;
@@ -66,8 +67,8 @@ words outside the training vocabulary are scored as <unk>.
         smoothing,
         discount,
         k,
-        trainLines: fileLines(train, '--train'),
-        evalLines: fileLines(evalPath, '--eval'),
+        trainLines: fileLines(train, '--train', (m) => new NgramError(m)),
+        evalLines: fileLines(evalPath, '--eval', (m) => new NgramError(m)),
       });
     } catch (err) {
       if (!(err instanceof NgramError)) throw err;

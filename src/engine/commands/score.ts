@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { corpusBleu, SMOOTH_METHODS } from '../tasks/metrics/bleu.js';
 import { BLEU_TOKENIZERS } from '../tasks/metrics/bleu-tokenizers.js';
@@ -6,7 +5,7 @@ import { corpusChrf } from '../tasks/metrics/chrf.js';
 import { pyRstrip } from '../tasks/metrics/python-text.js';
 import { DEFAULT_ROUGE_TYPES, isRougeType, type RougeType, rouge } from '../tasks/metrics/rouge.js';
 import { TextMetricError } from '../tasks/metrics/text-metric-input.js';
-import { textLines } from '../util/text-lines.js';
+import { fileLines } from '../util/text-lines.js';
 import { type Command, choiceOption, intOption, numberOption, requiredOption, UsageError } from './command.js';
 
 const METRICS = ['bleu', 'chrf', 'rouge'] as const;
@@ -202,18 +201,7 @@ function rougeTypes(value: string | undefined): RougeType[] {
 
 /** The lines of a text file, right-stripped as sacreBLEU's command line reads them. */
 async function readLines(path: string, what: string): Promise<string[]> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    throw new TextMetricError(`cannot open ${what} file '${path}': ${(err as Error).message}`);
-  }
   const lines: string[] = [];
-  try {
-    // textLines closes the stream, and with it the file, when the iteration ends.
-    for await (const line of textLines(handle.createReadStream())) lines.push(pyRstrip(line));
-  } catch (err) {
-    throw new TextMetricError(`cannot read ${what} file '${path}': ${(err as Error).message}`);
-  }
+  for await (const line of fileLines(path, what, (m) => new TextMetricError(m))) lines.push(pyRstrip(line));
   return lines;
 }

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { ResolvedCleanConfig } from '../../shared/config.js';
+import { sha256File } from '../io/file-hash.js';
+// The tokenizer files a model folder carries: any of them changing makes a new key.
+import { TOKENIZER_FILES } from '../io/pretrained.js';
 import type { CorpusEncoding } from './protocol.js';
 import { CACHE_FORMAT } from './store.js';
 
@@ -23,15 +26,6 @@ export interface KeyInputs {
   onBadRows: string;
 }
 
-/** The tokenizer files Tokenizer.fromFolder reads. */
-const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 export interface FileDigest {
   path: string;
   bytes: number;
@@ -40,11 +34,11 @@ export interface FileDigest {
 
 export async function corpusKey(k: KeyInputs): Promise<{ key: string; files: FileDigest[] }> {
   const files: FileDigest[] = [];
-  for (const path of k.files) files.push({ path, bytes: statSync(path).size, sha256: await sha256File(path) });
+  for (const path of k.files) files.push({ path, bytes: statSync(path).size, sha256: sha256File(path) });
   const tokenizer: Record<string, string> = {};
   for (const name of TOKENIZER_FILES) {
     const path = join(k.tokenizerDir, name);
-    if (existsSync(path)) tokenizer[name] = await sha256File(path);
+    if (existsSync(path)) tokenizer[name] = sha256File(path);
   }
   const single = files.length === 1 && files[0]?.path === k.input;
   const described = {

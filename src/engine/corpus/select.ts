@@ -49,16 +49,8 @@ export function dedupTexts(corpus: TokenCorpus, dedup: boolean): { kept: Uint32A
 
 export function selectTexts(
   corpus: TokenCorpus,
-  o: { dedup: boolean; nearDedup: boolean; validationSplit: number | undefined; seed: number },
+  o: { dedup: boolean; validationSplit: number | undefined; seed: number },
 ): CorpusSelection {
-  if (o.nearDedup) {
-    throw new DataError(
-      'config',
-      'data.clean.near_dedup compares every text with every other in memory, which a streamed corpus does not hold',
-      undefined,
-      'data.clean.near_dedup: false with data.streaming (exact dedup, data.clean.dedup, works)',
-    );
-  }
   const { kept, duplicates } = dedupTexts(corpus, o.dedup);
   if (o.validationSplit === undefined) return { train: kept, validation: new Uint32Array(0), duplicates };
   const held = heldOutIndices(kept.length, o.validationSplit, o.seed);

@@ -1,4 +1,5 @@
 import type { ResolvedCleanConfig } from '../../shared/config.js';
+import type { CleanCounts } from '../../shared/data-report.js';
 import type { Example, QaExample, TokensExample } from './records.js';
 
 /**
@@ -16,18 +17,7 @@ import type { Example, QaExample, TokensExample } from './records.js';
  * and counted. For question answering each answer is found again in the cleaned context (the
  * occurrence nearest to where its cleaned prefix ends); an answer lost that way drops the example.
  */
-export interface CleanCounts {
-  examples: number;
-  html: number;
-  normalized: number;
-  control: number;
-  whitespace: number;
-  lowercased: number;
-  /** Dropped: no text left after cleaning. */
-  emptied: number;
-  /** Dropped (question answering): an answer no longer found in the cleaned context. */
-  answersLost: number;
-}
+export type { CleanCounts };
 
 type Step = 'html' | 'normalized' | 'control' | 'whitespace' | 'lowercased';
 

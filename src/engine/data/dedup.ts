@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Source } from './errors.js';
+import { type ConflictPair, type DedupReport, type DuplicatePair, ROWS_LISTED } from '../../shared/data-report.js';
 import type { Example } from './records.js';
 
 /**
@@ -19,7 +19,6 @@ export const NEAR_THRESHOLD = 0.8;
 const PERMUTATIONS = 64;
 const BANDS = 16;
 const ROWS = PERMUTATIONS / BANDS;
-const LISTED = 5;
 
 /** What an example says, without its label: the part that must not repeat. */
 export function contentKey(e: Example): string {
@@ -60,26 +59,10 @@ export function contentHash(e: Example): string {
   return createHash('sha1').update(contentKey(e)).digest('base64');
 }
 
-export interface DuplicatePair {
-  kept: Source;
-  removed: Source;
-}
-
-export interface ConflictPair extends DuplicatePair {
-  labels: [string, string];
-}
-
-export interface DedupReport {
-  exact: number;
-  /** Exact duplicates with a different label; counted in `exact` too. */
-  conflicting: number;
-  conflicts: ConflictPair[];
-  near: number;
-  nearExamples: DuplicatePair[];
-}
+export type { ConflictPair, DedupReport, DuplicatePair };
 
 export function emptyDedupReport(): DedupReport {
-  return { exact: 0, conflicting: 0, conflicts: [], near: 0, nearExamples: [] };
+  return { exact: 0, exactExamples: [], conflicting: 0, conflicts: [], near: 0, nearExamples: [] };
 }
 
 /** Keeps the first example of each content; counts into `report`. */
@@ -95,11 +78,12 @@ export function dedupExact(examples: readonly Example[], report: DedupReport): E
       continue;
     }
     report.exact++;
+    if (report.exactExamples.length < ROWS_LISTED) report.exactExamples.push({ kept: first.source, removed: e.source });
     const a = labelKey(first);
     const b = labelKey(e);
     if (a !== b) {
       report.conflicting++;
-      if (report.conflicts.length < LISTED) {
+      if (report.conflicts.length < ROWS_LISTED) {
         report.conflicts.push({ kept: first.source, removed: e.source, labels: [a, b] });
       }
     }
@@ -177,7 +161,7 @@ export function dedupNear(examples: readonly Example[], report: DedupReport): Ex
     }
     if (match !== -1) {
       report.near++;
-      if (report.nearExamples.length < LISTED) {
+      if (report.nearExamples.length < ROWS_LISTED) {
         report.nearExamples.push({ kept: (keptExamples[match] as Example).source, removed: e.source });
       }
       continue;

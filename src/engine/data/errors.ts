@@ -5,30 +5,9 @@
  * ones (unknown format, a header without a required column, an empty dataset) always stop the run.
  */
 
-/** Where a record, or a problem, is in its file. */
-export interface Source {
-  file: string;
-  /** 1-based line where the record starts. */
-  line: number;
-  /** 1-based field number, for CSV/TSV problems that concern one field. */
-  column?: number;
-}
+import { type BadRow, type DataErrorKind, ROWS_LISTED, type Source } from '../../shared/data-report.js';
 
-export type DataErrorKind =
-  | 'format' // unsupported extension, JSON array instead of JSON lines, UTF-16 file
-  | 'encoding' // bytes that are not valid UTF-8
-  | 'malformed-json'
-  | 'line-too-long' // a line over MAX_LINE_BYTES (its bytes are not read into memory)
-  | 'field-count' // CSV row with more or fewer fields than the header
-  | 'quoting' // CSV quote not closed, or a quote where RFC 4180 allows none
-  | 'missing-column'
-  | 'empty-text'
-  | 'wrong-type'
-  | 'inconsistent' // e.g. tokens and tags of different lengths, an answer not found at answer_start
-  | 'unknown-label' // a validation label the training data does not have
-  | 'mixed-labels' // string and integer labels in one dataset
-  | 'empty-dataset'
-  | 'config';
+export type { BadRow, DataErrorKind, Source };
 
 /** Kinds that concern one row: with `on_bad_rows: skip` such a row is dropped and listed. */
 const ROW_KINDS: ReadonlySet<DataErrorKind> = new Set([
@@ -68,17 +47,8 @@ export class DataError extends Error {
   }
 }
 
-/** One skipped row as listed in the report. */
-export interface BadRow {
-  kind: DataErrorKind;
-  file: string;
-  line: number;
-  column?: number;
-  message: string;
-}
-
 /** How many rows listed in full in the report; the rest are only counted. */
-export const BAD_ROWS_LISTED = 20;
+export const BAD_ROWS_LISTED = ROWS_LISTED;
 
 /**
  * Collects row-level errors. In `error` mode the first one is thrown; in `skip` mode rows are

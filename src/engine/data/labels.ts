@@ -1,3 +1,4 @@
+import type { TagSchemeReport } from '../../shared/data-report.js';
 import { DataError, type Source } from './errors.js';
 import type { Example, Label } from './records.js';
 
@@ -117,11 +118,7 @@ export function checkValidationLabels(validation: readonly Example[], set: Label
 }
 
 /** IOB2 tagging check for token classification: an I-X must follow B-X or I-X. */
-export interface TagSchemeReport {
-  scheme: 'IOB2' | 'other';
-  violations: number;
-  first?: Source & { tag: string; previous: string };
-}
+export type { TagSchemeReport };
 
 const IOB = /^(?:O|[BI]-.+)$/;
 

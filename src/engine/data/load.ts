@@ -1,4 +1,5 @@
 import { extname } from 'node:path';
+import type { DataFileFormat } from '../../shared/data-report.js';
 import { MAX_LINE_BYTES } from '../../shared/limits.js';
 import { csvRows } from './csv.js';
 import { type BadRows, DataError, type Source } from './errors.js';
@@ -18,7 +19,7 @@ import {
  * ~1 MiB chunk of the file, so per-example async overhead stays out of the hot loop), each
  * example carrying its file and line. Row-level problems go to `badRows`, which throws or skips.
  */
-export type Format = 'jsonl' | 'csv' | 'tsv' | 'txt';
+export type Format = DataFileFormat;
 
 const FORMATS: Readonly<Record<string, Format>> = {
   '.jsonl': 'jsonl',

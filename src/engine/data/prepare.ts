@@ -50,7 +50,7 @@ interface Loaded {
 async function loadFile(
   path: string,
   cfg: ResolvedDataConfig,
-  opts: PrepareOptions,
+  opts: Pick<PrepareOptions, 'chunkBytes'>,
   badRows: BadRows,
   rows: RowLayout | 'sft',
 ): Promise<Loaded> {
@@ -100,8 +100,7 @@ export async function loadUnlabeled(
   opts: Pick<PrepareOptions, 'chunkBytes'> = {},
 ): Promise<Example[]> {
   const badRows = new BadRows(cfg.on_bad_rows);
-  const only: PrepareOptions = { task: 'text-classification', format: { rows: 'text' }, baseDir: '', seed: 0, ...opts };
-  return (await loadFile(path, cfg, only, badRows, 'text')).examples;
+  return (await loadFile(path, cfg, opts, badRows, 'text')).examples;
 }
 
 export async function prepareData(cfg: ResolvedDataConfig, opts: PrepareOptions): Promise<PreparedData> {

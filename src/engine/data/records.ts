@@ -1,5 +1,6 @@
 import type { DataConfig } from '../../shared/config.js';
 import { COLUMN_DEFAULTS } from '../../shared/config-defaults.js';
+import type { Label } from '../../shared/data-report.js';
 import { type ChatMessage, conversationProblem, toMessages } from '../chat/messages.js';
 import { DataError, type Source, typeName } from './errors.js';
 import { at, present, text } from './fields.js';
@@ -10,7 +11,7 @@ import { seq2seqColumns, seq2seqExample, seq2seqFields } from './seq2seq-rows.js
  * or a CSV/TSV row under its header) to one, with the type checks that turn a wrong value into
  * an error naming the field, the line and what was expected.
  */
-export type Label = string | number;
+export type { Label };
 
 export interface TextExample {
   kind: 'text';

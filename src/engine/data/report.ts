@@ -1,42 +1,28 @@
-import type { TaskName } from '../../shared/config.js';
-import type { CleanCounts } from './clean.js';
-import type { DedupReport } from './dedup.js';
-import { BAD_ROWS_LISTED, type BadRow, type BadRows, formatSource } from './errors.js';
-import type { LabelSet, TagSchemeReport } from './labels.js';
-import type { Format } from './load.js';
-import type { Label, RowLayout } from './records.js';
-import type { LeakageReport } from './split.js';
-import { type DataStats, renderStats } from './stats.js';
+import type { CleanCounts, DataReport, DedupReport, FileReport } from '../../shared/data-report.js';
+import { BAD_ROWS_LISTED, type BadRows, formatSource } from './errors.js';
+import { renderStats } from './stats.js';
 
 /**
- * What data preparation did, as one structured object: the trainer logs `renderReport` and writes
- * `reportJson` to the run directory / as an event; `finetune data stats` prints it.
+ * What data preparation did, as one structured object (its type is the run-directory contract in
+ * src/shared/data-report.ts): the trainer logs `renderReport` and writes `reportJson` to the run
+ * directory; `finetune data stats` prints either.
  */
-export interface FileReport {
-  path: string;
-  format: Format;
-  /** Examples read successfully (before cleaning and de-duplication). */
-  examples: number;
-  /** Rows skipped as bad (`on_bad_rows: skip`). */
-  skipped: number;
-}
+export type { DataReport, FileReport };
 
-export interface DataReport {
-  task: TaskName;
-  /** The rows' layout where the data decides it (causal-lm: text, prompt-completion or messages). */
-  layout?: RowLayout;
-  files: { train: FileReport; validation?: FileReport };
-  split?: { fraction: number; seed: number; stratified: boolean };
-  skipped: { count: number; rows: BadRow[] };
-  clean: { train: CleanCounts; validation?: CleanCounts };
-  duplicates: { train: DedupReport; validation?: DedupReport };
-  leakage: LeakageReport;
-  /** Final sizes after cleaning, de-duplication and splitting. */
-  sizes: { train: number; validation: number };
-  labels?: { labels: Label[]; order: LabelSet['order']; note?: string };
-  tagScheme?: TagSchemeReport;
-  stats?: DataStats;
-  warnings: string[];
+/** The text form names this many rows of each list (the JSON has up to ROWS_LISTED). */
+const TEXT_ROWS = 5;
+const TEXT_BAD_ROWS = 20;
+
+/** The first `n` of a list, and a line saying how many more the JSON form has. */
+function firstOf<T>(items: readonly T[], n: number, indent: string): { shown: readonly T[]; more: string[] } {
+  const rest = items.length - n;
+  return {
+    shown: items.slice(0, n),
+    more:
+      rest > 0
+        ? [`${indent}... ${rest} more in the JSON report (a run's data-report.json; data stats --format json)`]
+        : [],
+  };
 }
 
 /** The report's warning for skipped bad rows. */
@@ -95,26 +81,32 @@ export function renderReport(r: DataReport): string {
     lines.push(
       `skipped rows: ${r.skipped.count}${r.skipped.count > r.skipped.rows.length ? ` (first ${r.skipped.rows.length})` : ''}`,
     );
-    for (const row of r.skipped.rows) lines.push(`  ${row.message}`);
+    const rows = firstOf(r.skipped.rows, TEXT_BAD_ROWS, '  ');
+    for (const row of rows.shown) lines.push(`  ${row.message}`);
+    lines.push(...rows.more);
   }
   lines.push('cleaning:', cleanLine('train', r.clean.train));
   if (r.clean.validation) lines.push(cleanLine('validation', r.clean.validation));
   lines.push('duplicates:', dedupLine('train', r.duplicates.train));
   if (r.duplicates.validation) lines.push(dedupLine('validation', r.duplicates.validation));
   for (const d of [r.duplicates.train, r.duplicates.validation]) {
-    for (const c of d?.conflicts ?? []) {
+    const conflicts = firstOf(d?.conflicts ?? [], TEXT_ROWS, '    ');
+    for (const c of conflicts.shown) {
       lines.push(
         `    conflict: ${formatSource(c.removed)} repeats ${formatSource(c.kept)} with label ${c.labels[1]} instead of ${c.labels[0]}`,
       );
     }
-    for (const n of d?.nearExamples ?? []) {
-      lines.push(`    near duplicate: ${formatSource(n.removed)} of ${formatSource(n.kept)}`);
-    }
+    lines.push(...conflicts.more);
+    const near = firstOf(d?.nearExamples ?? [], TEXT_ROWS, '    ');
+    for (const n of near.shown) lines.push(`    near duplicate: ${formatSource(n.removed)} of ${formatSource(n.kept)}`);
+    lines.push(...near.more);
   }
   lines.push(`leakage: ${r.leakage.count} validation examples also in train`);
-  for (const l of r.leakage.examples) {
+  const leaks = firstOf(r.leakage.examples, TEXT_ROWS, '  ');
+  for (const l of leaks.shown) {
     lines.push(`  ${formatSource(l.validation)} = ${formatSource(l.train)}: ${JSON.stringify(l.text)}`);
   }
+  lines.push(...leaks.more);
   lines.push(`examples: ${r.sizes.train} train, ${r.sizes.validation} validation`);
   if (r.labels) {
     const order = r.labels.order === 'model-config' ? "the model config's label2id" : 'sorted';

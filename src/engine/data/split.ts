@@ -1,3 +1,4 @@
+import { type LeakageReport, ROWS_LISTED } from '../../shared/data-report.js';
 import { rng, shuffle } from '../util/random.js';
 import { contentHash, labelKey } from './dedup.js';
 import { DataError, type Source } from './errors.js';
@@ -67,13 +68,8 @@ export function splitValidation(
   return { train, validation };
 }
 
-/** Examples whose content is in both training and validation data. */
-export interface LeakageReport {
-  count: number;
-  examples: { text: string; train: Source; validation: Source }[];
-}
+export type { LeakageReport };
 
-const LISTED = 5;
 const EXCERPT = 80;
 
 function excerpt(e: Example): string {
@@ -103,7 +99,8 @@ export function checkLeakage(train: readonly Example[], validation: readonly Exa
     const where = seen.get(contentHash(e));
     if (where === undefined) continue;
     report.count++;
-    if (report.examples.length < LISTED) report.examples.push({ text: excerpt(e), train: where, validation: e.source });
+    if (report.examples.length < ROWS_LISTED)
+      report.examples.push({ text: excerpt(e), train: where, validation: e.source });
   }
   return report;
 }

@@ -1,6 +1,13 @@
+import {
+  type DataStats,
+  type LengthHistogram,
+  type LengthStats,
+  lengthBin,
+  type SplitStats,
+} from '../../shared/data-report.js';
 import type { LabelSet } from './labels.js';
 import { labelsOf } from './labels.js';
-import type { Example, Label } from './records.js';
+import type { Example } from './records.js';
 
 /**
  * Dataset statistics: label distribution, token lengths with the model's tokenizer (anything with
@@ -22,29 +29,31 @@ export const whitespaceCounter: TokenCounter = {
 /** Above this share of truncated examples, a warning. */
 export const TRUNCATION_WARNING = 0.05;
 
-export interface LengthStats {
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
+export type { DataStats, LengthHistogram, LengthStats, SplitStats };
 
-export interface SplitStats {
-  examples: number;
-  /** Per label (per tag for token classification), in label-id order. */
-  labels?: { label: Label; count: number; fraction: number }[];
-  tokens: LengthStats;
-  truncated: { count: number; fraction: number };
-}
+/** At most this many histogram bins; the last holds every longer length. */
+export const MAX_BINS = 64;
+/** Bins up to max_length (or up to the longest example, when shorter), where the lengths allow. */
+const BINS_TO_CUT = 16;
 
-export interface DataStats {
-  /** What counted the tokens, e.g. the tokenizer file, or "whitespace words (…)". */
-  counter: string;
-  maxLength: number;
-  train: SplitStats;
-  validation?: SplitStats;
-  warnings: string[];
+/**
+ * The histogram of sorted token lengths (see LengthHistogram): width ceil(max_length / 16), so that
+ * max_length 128, 256, 512... is a bin edge and 64 bins reach 4 × max_length, the last one open
+ * above; when every example fits, ceil(longest / 16), so that short texts under a long max_length
+ * are not all in one bin.
+ */
+export function lengthHistogram(sorted: ArrayLike<number>, maxLength: number): LengthHistogram {
+  const longest = sorted.length > 0 ? (sorted[sorted.length - 1] as number) : 0;
+  const reference = longest <= maxLength ? Math.max(1, longest) : maxLength;
+  const width = Math.max(1, Math.ceil(reference / BINS_TO_CUT));
+  const needed = lengthBin(longest, width) + 1;
+  const bins = Math.min(needed, MAX_BINS);
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < sorted.length; i++) {
+    const bin = Math.min(lengthBin(sorted[i] as number, width), bins - 1);
+    counts[bin] = (counts[bin] as number) + 1;
+  }
+  return needed > MAX_BINS ? { width, counts, openEnded: true } : { width, counts };
 }
 
 export function tokenLength(e: Example, counter: TokenCounter): number {
@@ -90,6 +99,7 @@ function splitStats(examples: readonly Example[], counter: TokenCounter, maxLeng
       max: lengths.length > 0 ? (lengths[lengths.length - 1] as number) : 0,
       mean: lengths.length > 0 ? Number((sum / lengths.length).toFixed(1)) : 0,
     },
+    histogram: lengthHistogram(lengths, maxLength),
     truncated: { count: truncated, fraction: examples.length > 0 ? truncated / examples.length : 0 },
   };
   if (set) {
@@ -121,6 +131,7 @@ export function computeStats(
   const stats: DataStats = {
     counter: opts.counterName,
     maxLength: opts.maxLength,
+    ...(opts.grouped ? { grouped: true } : {}),
     train: splitStats(train, opts.counter, opts.maxLength, opts.labels),
     warnings: [],
   };

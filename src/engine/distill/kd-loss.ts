@@ -1,8 +1,6 @@
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/types.js';
-
-/** Label of a row (or token) without a gold label: PyTorch's CrossEntropyLoss ignore_index. */
-export const NO_LABEL = -100;
+import { IGNORE_INDEX } from '../tasks/encoder/task-models.js';
 
 export interface DistillationTerms {
   /** Student logits [N, C]: one row per example (text classification) or per token. */
@@ -11,7 +9,7 @@ export interface DistillationTerms {
   teacher: Value;
   /** float32 [N]: 1 where the row takes the KL term, 0 where it has no teacher logits (padding). */
   kdMask: Value;
-  /** int64 [N]: the gold class, or NO_LABEL for a row of the unlabeled transfer set (or padding). */
+  /** int64 [N]: the gold class, or IGNORE_INDEX for a row of the unlabeled transfer set (or padding). */
   labels: Value;
   temperature: number;
   alpha: number;
@@ -40,8 +38,8 @@ export function distillationLoss(g: GraphBuilder, t: DistillationTerms): { loss:
   const kdCount = g.reduceSum(t.kdMask, undefined, false);
   const kdMean = g.div(g.reduceSum(g.mul(klRows, t.kdMask), undefined, false), atLeastOne(g, kdCount));
   const kd = g.mul(kdMean, t.temperature * t.temperature);
-  const ceSum = g.softmaxCrossEntropy(t.student, t.labels, { reduction: 'sum', ignoreIndex: NO_LABEL }).loss;
-  const labelled = g.reduceSum(g.where(g.equal(t.labels, NO_LABEL), 0, 1), undefined, false);
+  const ceSum = g.softmaxCrossEntropy(t.student, t.labels, { reduction: 'sum', ignoreIndex: IGNORE_INDEX }).loss;
+  const labelled = g.reduceSum(g.where(g.equal(t.labels, IGNORE_INDEX), 0, 1), undefined, false);
   const ce = g.div(ceSum, atLeastOne(g, labelled));
   const loss = g.add(g.mul(kd, t.alpha), g.mul(ce, 1 - t.alpha));
   return { loss, kd, ce };

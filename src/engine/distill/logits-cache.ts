@@ -1,15 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Example } from '../data/records.js';
 import { writeAll, writeFileAtomic, writeTextAtomic } from '../io/atomic.js';
@@ -41,22 +31,6 @@ const FORMAT = 'finetune-teacher-logits/1';
 
 /** The cache's folder inside a run directory: a resumed run finds the logits its first start computed. */
 export const TEACHER_CACHE_DIR = 'teacher-logits';
-
-/** sha256 over the files in `folder` whose names pass `keep`, in name order (the teacher's weights and config). */
-export function hashFiles(folder: string, keep: (name: string) => boolean): string {
-  const hash = createHash('sha256');
-  const buffer = Buffer.alloc(1 << 20);
-  for (const name of readdirSync(folder).filter(keep).sort()) {
-    hash.update(`${name}\0`);
-    const fd = openSync(join(folder, name), 'r');
-    try {
-      for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
-    } finally {
-      closeSync(fd);
-    }
-  }
-  return hash.digest('hex');
-}
 
 /** sha256 of what the teacher reads of the examples (their texts or words, in order). */
 export function hashExamples(examples: readonly Example[]): string {

@@ -2,22 +2,23 @@ import type { ResolvedConfig } from '../../shared/config.js';
 import type { Example } from '../data/records.js';
 import { type TensorData, tensorNumbers } from '../graph/types.js';
 import { modelFolderOf } from '../inference/finetuned-model.js';
+import { hashFiles } from '../io/file-hash.js';
 import { isCustomArch } from '../models/encoder.js';
 import type { TrainableModel } from '../models/model.js';
 import type { DeviceChoice } from '../runtime.js';
 import type { Batch } from '../step/batch.js';
 import type { EncodedExample } from '../tasks/encoder/encoded.js';
 import type { EncoderTaskModel } from '../tasks/encoder/task-models.js';
+import { IGNORE_INDEX } from '../tasks/encoder/task-models.js';
 import type { TaskRecipe } from '../tasks/task.js';
-import { NO_LABEL } from './kd-loss.js';
-import { cacheKey, hashExamples, hashFiles, readCachedLogits, writeCachedLogits } from './logits-cache.js';
+import { cacheKey, hashExamples, readCachedLogits, writeCachedLogits } from './logits-cache.js';
 import { KD_MASK, studentModel, TEACHER_HIDDEN, TEACHER_LOGITS } from './student-model.js';
 import { openTeacher, type Teacher, type TeacherOptions } from './teacher.js';
 
 /**
  * What a distillation run trains with, from the task's recipe and model: the student model (the
  * distillation loss, teacher logits as batch inputs), the training examples (the labelled ones,
- * then the unlabeled transfer set with NO_LABEL), and a collate that adds each batch's teacher
+ * then the unlabeled transfer set with IGNORE_INDEX), and a collate that adds each batch's teacher
  * logits. The logits are read from the run's cache, or computed by the teacher once and cached.
  */
 export interface DistillationPlan {
@@ -58,7 +59,7 @@ export async function planDistillation(o: DistillationInputs): Promise<Distillat
     throw new Error(`training.distillation takes single-label classification; this data is ${problemType}`);
   if (o.encoded.length !== o.examples.length)
     throw new Error(`distillation: ${o.examples.length} examples encoded into ${o.encoded.length}`);
-  const unlabeled = (o.recipe.encode(o.unlabeled) as EncodedExample[]).map((e) => ({ ...e, label: NO_LABEL }));
+  const unlabeled = (o.recipe.encode(o.unlabeled) as EncodedExample[]).map((e) => ({ ...e, label: IGNORE_INDEX }));
   const train = [...(o.encoded as EncodedExample[]), ...unlabeled];
   const examples = [...o.examples, ...o.unlabeled];
   const labels = o.recipe.labels;
@@ -190,7 +191,7 @@ function tokenTeacher(labels: TensorData, rows: readonly Float32Array[], width: 
     const r = rows[b] as Float32Array;
     let word = 0;
     for (let t = 0; t < T; t++) {
-      if (gold[b * T + t] === NO_LABEL) continue;
+      if (gold[b * T + t] === IGNORE_INDEX) continue;
       if ((word + 1) * W <= r.length) byPosition.set(b * T + t, r.subarray(word * W, (word + 1) * W));
       word++;
     }

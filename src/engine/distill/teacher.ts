@@ -5,7 +5,6 @@ import { type FinetunedModel, loadFinetuned } from '../inference/finetuned-model
 import type { DeviceChoice } from '../runtime.js';
 import type { EncodedExample } from '../tasks/encoder/encoded.js';
 import { IGNORE_INDEX } from '../tasks/encoder/task-models.js';
-import { hashFiles } from './logits-cache.js';
 
 /**
  * The teacher of a distillation run, opened as an inference session in the training process:
@@ -16,9 +15,6 @@ import { hashFiles } from './logits-cache.js';
  */
 export interface Teacher {
   folder: string;
-  /** sha256 of its weights and config.json: the logits cache's key part. */
-  hash: string;
-  classes: number;
   /** Its last hidden state's size: with `hidden`, each row is the C logits, then these H values. */
   hiddenSize: number;
   logits(examples: readonly Example[], batchSize: number): Promise<Float32Array[]>;
@@ -45,11 +41,8 @@ export async function openTeacher(path: string, o: TeacherOptions): Promise<Teac
   });
   try {
     const order = teacherOrder(model, o);
-    const hash = hashFiles(model.folder, (n) => n === 'config.json' || n.endsWith('.safetensors'));
     return {
       folder: model.folder,
-      hash,
-      classes: order.length,
       hiddenSize: model.recipe.model.arch.hidden,
       logits: (examples, batchSize) => teacherLogits(model, order, examples, batchSize),
       dispose: () => model.dispose(),

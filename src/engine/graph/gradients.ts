@@ -77,7 +77,8 @@ function expandReduced(ctx: GradContext, axes: number[] | undefined): Value {
 
 /**
  * Number of input elements averaged into each output element: a constant when the reduced dims are
- * (RMSNorm's hidden axis), so X need not stay alive for a `Size` in the backward pass; else at run time.
+ * known when the graph is built (e.g. a norm's hidden axis), so X need not stay alive for a `Size` in
+ * the backward pass; else computed at run time.
  */
 function countRatio(ctx: GradContext, axes: number[] | undefined): Value {
   const { g, x, y } = ctx;

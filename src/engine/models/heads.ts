@@ -40,7 +40,7 @@ export function clsMlpHead(act: Activation): Head {
     ],
     forward(ctx, out, ratio) {
       const x = dropout(ctx, firstToken(ctx.g, out.sequence), ratio);
-      const hidden = activation(ctx.g, linear(ctx, x, 'classifier.dense'), act);
+      const hidden = activation(ctx.g, linear(ctx, x, 'classifier.dense'), act, ctx.mode);
       return linear(ctx, dropout(ctx, hidden, ratio), 'classifier.out_proj');
     },
   };

@@ -103,7 +103,7 @@ export const ACTIVATIONS: readonly Activation[] = [
  * fuses into those same kernels when it loads an eval or exported graph (x / √2, not x · (1/√2),
  * which it leaves unfused; x · sigmoid(x)).
  */
-export function activation(g: GraphBuilder, x: Value, act: Activation, mode?: ForwardMode): Value {
+export function activation(g: GraphBuilder, x: Value, act: Activation, mode: ForwardMode): Value {
   switch (act) {
     case 'gelu': // exact: 0.5 x (1 + erf(x / sqrt 2))
       if (mode === 'train' && x.dtype === 'float32') return g.gelu(x);

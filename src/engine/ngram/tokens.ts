@@ -1,7 +1,4 @@
-import { open } from 'node:fs/promises';
-import { textLines } from '../util/text-lines.js';
-
-/** Lines of a corpus: an array, a generator, or an async stream such as {@link fileLines}. */
+/** Lines of a corpus: an array, a generator, or an async stream such as util/text-lines' fileLines. */
 export type Lines = Iterable<string> | AsyncIterable<string>;
 
 /** Bad n-gram input or options: the message names the file, the order or the count at fault. */
@@ -130,27 +127,4 @@ export class Corpus {
     b[this.starts.length] = this.tokens.length;
     return b;
   }
-}
-
-/**
- * The lines of a UTF-8 text file, read as a stream (readline over a file stream, so a large file
- * is never held whole), with a leading byte-order mark stripped. `what` names the file's role in
- * errors, e.g. "--train".
- */
-export async function* fileLines(path: string, what: string): AsyncGenerator<string> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    throw new NgramError(`cannot open ${what} file '${path}': ${describe(err)}`);
-  }
-  try {
-    yield* textLines(handle.createReadStream());
-  } catch (err) {
-    throw new NgramError(`cannot read ${what} file '${path}': ${describe(err)}`);
-  }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

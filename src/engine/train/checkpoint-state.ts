@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TensorData } from '../graph/types.js';
+import { sha256File } from '../io/file-hash.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { Weights } from '../models/model.js';
 import type { RunnerState } from './step-runner.js';
@@ -49,18 +49,6 @@ export function writeCheckpointFiles(
   const files = Object.fromEntries(DATA_FILES.map((f) => [f, sha256File(join(dir, f))]));
   const state: StateFile = { ...progress, files };
   writeFileSync(join(dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
-}
-
-export function sha256File(path: string): string {
-  const hash = createHash('sha256');
-  const chunk = Buffer.allocUnsafe(1 << 20);
-  const fd = openSync(path, 'r');
-  try {
-    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
 }
 
 /** What is wrong with a checkpoint: the file (relative to its folder) and how. */

@@ -205,7 +205,7 @@ async function train(
 ): Promise<TrainerOutcome> {
   const t = config.training;
   const seed = t.seed;
-  const model = await studentModelFolder(config, await resolveModel(config.model), run);
+  const model = await studentModelFolder(config, await resolveModel(config.model), run, resumeFrom !== undefined);
   run.log('info', `model: ${config.model} -> ${model.folder}`);
   const tokenizer = Tokenizer.fromFolder(model.folder);
   const modelConfig = readJsonBounded(
@@ -318,14 +318,6 @@ async function trainOn(
   }
   const bestMetric = ev.early_stopping?.metric ?? metrics[0] ?? 'loss';
   const batchSize = t.batch_size;
-  if (t.distillation && !examples.prepared) {
-    throw new DataError(
-      'config',
-      'training.distillation needs the training rows in memory: it does not combine with data.streaming or a folder of texts',
-      undefined,
-      'data.streaming: false and a data file',
-    );
-  }
   const distill = t.distillation
     ? await planDistillation({
         config,
@@ -377,7 +369,8 @@ async function trainOn(
     train: distill?.train ?? train,
     ...(validation ? { validation } : {}),
     collate: distill ? (items, at) => distill.collate(items, at) : examples.collate,
-    ...(examples.collateStep ? { collateStep: examples.collateStep } : {}),
+    // A distillation batch carries the teacher's logits: only distill.collate builds it.
+    ...(!distill && examples.collateStep ? { collateStep: examples.collateStep } : {}),
     tokensOf: examples.tokensOf,
     evaluate: (runner, items) => examples.evaluate(runner, items, metrics, batchSize),
     exportFinal: async (weights, best) => {
@@ -406,10 +399,13 @@ async function studentModelFolder(
   config: ResolvedConfig,
   model: { folder: string },
   run: RunDirectory,
+  resuming: boolean,
 ): Promise<{ folder: string }> {
   const d = config.training.distillation;
   if (!d?.student_layers_from_teacher) return model;
   const folder = run.file(STUDENT_INIT_DIR);
+  // Written atomically by the first start; a resumed run's weights come from its checkpoint anyway.
+  if (resuming && existsSync(join(folder, 'config.json'))) return { folder };
   const made = studentFromTeacher(model.folder, d.teacher, folder);
   run.log(
     'info',

@@ -13,7 +13,6 @@ import type { TrainerSetup } from './trainer.js';
  * The examples a run trains on, as the trainer reads them: encoded in memory by the task's recipe
  * (the prepared data), or indices into a tokenized-corpus cache read a batch at a time (streamed).
  */
-/** What the trainer reads of the examples, in memory or from a tokenized-corpus cache. */
 export interface RunExamples {
   /** The prepared rows behind `train` (in memory only; a streamed corpus has none). */
   prepared?: PreparedData['train'];
@@ -61,12 +60,13 @@ export async function inMemoryExamples(
       'at least one row the model can learn from',
     );
   }
+  const collateStep = recipe.collateStep?.bind(recipe);
   return {
     prepared: data.train,
     train,
     validation,
     collate: (examples, at) => recipe.collate(examples, at),
-    ...(recipe.collateStep ? { collateStep: (micro) => recipe.collateStep?.(micro) ?? [] } : {}),
+    ...(collateStep ? { collateStep } : {}),
     tokensOf: (e) => recipe.tokensOf(e),
     evaluate: (evaluator, examples, metrics, batchSize) => recipe.evaluate(evaluator, examples, metrics, batchSize),
   };
@@ -91,14 +91,18 @@ export async function streamedExamples(
   writeTextAtomic(run.file('data-report.json'), `${JSON.stringify(data.report, null, 2)}\n`);
   const { train, validation } = data;
   const indices = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const collateStep = train.collateStep?.bind(train);
   return {
     train: indices(train.count),
     validation: validation ? indices(validation.count) : undefined,
     collate: (items, at) => train.collate(items as number[], at),
-    ...(train.collateStep ? { collateStep: (micro) => train.collateStep?.(micro as (readonly number[])[]) ?? [] } : {}),
+    ...(collateStep ? { collateStep: (micro) => collateStep(micro as (readonly number[])[]) } : {}),
     tokensOf: (item) => train.tokensOf(item as number),
-    evaluate: (evaluator, items, metrics, batchSize) =>
-      (validation ?? train).evaluate(evaluator, items as number[], metrics, batchSize),
+    // The trainer evaluates only when there is a validation split (RunExamples.validation).
+    evaluate: (evaluator, items, metrics, batchSize) => {
+      if (!validation) throw new Error('evaluate called on a streamed corpus without a validation split');
+      return validation.evaluate(evaluator, items as number[], metrics, batchSize);
+    },
     close: data.close,
   };
 }

@@ -327,12 +327,12 @@ export class StepRunner implements Evaluator {
     return tensorNumbers(out[spec.loss] as TensorData)[0] as number;
   }
 
-  /** Current weights: trained ones from the carried state, frozen ones as loaded. */
+  /**
+   * Current weights: the caller's map already points the trained names at the live state buffers
+   * (the constructor took them over), so a copy of the map is the current model.
+   */
   weights(): Weights {
-    const out: Weights = new Map();
-    for (const [name, t] of this.opts.weights)
-      out.set(name, this.opts.trainable.has(name) ? (this.state.get(name) ?? t) : t);
-    return out;
+    return new Map(this.opts.weights);
   }
 
   /** The inference ONNX model with the current weights baked in. */

@@ -46,6 +46,15 @@ export async function streamedData(
   tokenizerDir: string,
 ): Promise<StreamedRunData> {
   const d = config.data;
+  // Refused before anything is tokenized: the answer does not depend on the corpus.
+  if (d.clean.near_dedup) {
+    throw new DataError(
+      'config',
+      'data.clean.near_dedup compares every text with every other in memory, which a streamed corpus does not hold',
+      undefined,
+      'data.clean.near_dedup: false with data.streaming (exact dedup, data.clean.dedup, works)',
+    );
+  }
   const workers = workerCount(d.tokenize_workers);
   const build = (input: string, configKey: string) =>
     tokenizedCorpus({
@@ -65,14 +74,10 @@ export async function streamedData(
     for (const c of opened) c.close();
   };
   try {
-    if (d.validation !== undefined && d.validation_split !== undefined) {
-      throw new DataError('config', 'data.validation and data.validation_split are both set', undefined, 'one of them');
-    }
     const train = await build(d.train, 'data.train');
     opened.push(train.corpus);
     const selection = selectTexts(train.corpus, {
       dedup: d.clean.dedup,
-      nearDedup: d.clean.near_dedup,
       validationSplit: d.validation_split,
       seed: config.training.seed,
     });

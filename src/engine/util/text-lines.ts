@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { formatBytes, MAX_LINE_BYTES } from '../../shared/limits.js';
@@ -51,5 +52,28 @@ export async function* textLines(input: Readable, maxChars = MAX_LINE_BYTES): As
     if (partial !== '') yield emit(partial);
   } finally {
     input.destroy();
+  }
+}
+
+/**
+ * The lines of a UTF-8 text file, as textLines reads a stream. `what` names the file's role in the
+ * errors (e.g. "--train"); `errorOf` makes them the caller's error type.
+ */
+export async function* fileLines(
+  path: string,
+  what: string,
+  errorOf: (message: string) => Error,
+): AsyncGenerator<string> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw errorOf(`cannot open ${what} file '${path}': ${(err as Error).message}`);
+  }
+  try {
+    // textLines closes the stream, and with it the file, when the iteration ends.
+    yield* textLines(handle.createReadStream());
+  } catch (err) {
+    throw errorOf(`cannot read ${what} file '${path}': ${(err as Error).message}`);
   }
 }

@@ -17,7 +17,7 @@ import { requireTrust } from './trust.js';
 /** Start Fine-tune, New Fine-tune Config and Validate Config. */
 
 /** A config Uri from a command argument: a Uri (editor title, CodeLens, explorer) or nothing. */
-function configArg(arg: unknown): vscode.Uri | undefined {
+export function configArg(arg: unknown): vscode.Uri | undefined {
   return arg instanceof vscode.Uri && CONFIG_FILE_RE.test(arg.path) ? arg : undefined;
 }
 

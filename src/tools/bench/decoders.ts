@@ -84,21 +84,25 @@ function randomLmBatch(): Batch {
   };
 }
 
+/** A decoder case's model, weights and trained names with the bench's optimizer settings. */
+function caseSetup(name: string) {
+  const c = DECODER_CASES.find((x) => x.name === name);
+  if (!c) throw new Error(`no decoder case '${name}'`);
+  return {
+    ...caseModel(c.method),
+    optimizer: { kind: 'adamw', weightDecay: 0.01 } as const,
+    maxGradNorm: 1,
+  };
+}
+
 /**
  * `--case <decoder case> --liveness [--order ort|index] [--top N]`: the static peak live set of the
  * case's train step and eval forward, built as StepRunner builds them (frozen weights fed, AdamW
  * on the host where ORT's backend puts it), at the bench's batch and sequence length.
  */
 export function decoderLiveness(name: string, order: LivenessOrder = 'ort', top = 20): string[] {
-  const c = DECODER_CASES.find((x) => x.name === name);
-  if (!c) throw new Error(`no decoder case '${name}'`);
-  const { model, weights, trainable } = caseModel(c.method);
   const opts: StepGraphOptions = {
-    model,
-    weights,
-    trainable,
-    optimizer: { kind: 'adamw', weightDecay: 0.01 },
-    maxGradNorm: 1,
+    ...caseSetup(name),
     frozenAsInputs: true,
     placeOptimizer: (p, o) => ortBackend.placeOptimizer(p, o),
   };
@@ -111,15 +115,10 @@ export function decoderLiveness(name: string, order: LivenessOrder = 'ort', top 
 
 /** One engine measurement in this process: train steps alternating with eval forwards, medians after warm-up. */
 export async function measureDecoder(name: string, steps = DEFAULT_STEPS): Promise<DecoderResult> {
-  const c = DECODER_CASES.find((x) => x.name === name);
-  if (!c) throw new Error(`no decoder case '${name}'`);
-  const { model, weights, trainable } = caseModel(c.method);
+  const setup = caseSetup(name);
+  const { weights, trainable } = setup;
   const runner = await StepRunner.create({
-    model,
-    weights,
-    trainable,
-    optimizer: { kind: 'adamw', weightDecay: 0.01 },
-    maxGradNorm: 1,
+    ...setup,
     device: 'cpu',
     threads: THREADS,
   });
@@ -199,6 +198,7 @@ const fix = (x: number | null, d = 0) => (x === null ? '-' : x.toFixed(d));
 
 export const decodersSuite: BenchSuite = {
   name: 'decoders',
+  comparesWithTorch: true,
   summary: `SmolLM2-135M-shaped Llama, seq ${SEQ}, batch ${BATCH}, ${THREADS} threads: LoRA r=${LORA.r} all-linear and full fine-tuning vs PyTorch`,
   async run(log, args) {
     const steps = args.steps ?? DEFAULT_STEPS;

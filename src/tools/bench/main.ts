@@ -110,7 +110,8 @@ async function main(): Promise<void> {
   if (selected.length === 0) {
     throw new Error(`--only: no suite named '${values.only}' (suites: ${SUITES.map((s) => s.name).join(', ')})`);
   }
-  const blas = args.noTorch || torchUnavailable() ? undefined : torchBlasWarning();
+  const torchCompared = !args.noTorch && selected.some((s) => s.comparesWithTorch);
+  const blas = !torchCompared || torchUnavailable() ? undefined : torchBlasWarning();
   if (blas) process.stdout.write(`warning: ${blas}\n`);
   const lines: Record<string, unknown>[] = [];
   for (const suite of selected) {

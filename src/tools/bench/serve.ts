@@ -103,6 +103,7 @@ const fix = (x: number | null | undefined, d = 1) => (x === null || x === undefi
 
 export const serveSuite: BenchSuite = {
   name: 'serve',
+  comparesWithTorch: true,
   summary: `finetune serve over HTTP: BERT h256 classifier (seq ${SEQ}, ${THREADS} threads, max-batch ${MAX_BATCH}, max-wait ${MAX_WAIT_MS} ms) float32 vs int8 vs PyTorch; GPT-2-small greedy decode`,
   async run(log, args) {
     const dir = mkdtempSync(join(tmpdir(), 'bench-serve-'));

@@ -26,6 +26,8 @@ export interface BenchSuite {
   summary: string;
   /** Run only when named by `--only` (a long measurement, not part of the default set). */
   onRequest?: boolean;
+  /** Measures a PyTorch peer (bench/torch/): the run first checks which BLAS torch loads. */
+  comparesWithTorch?: boolean;
   run(log: (line: string) => void, args: BenchArgs): Promise<Record<string, unknown>[]>;
 }
 

@@ -24,6 +24,7 @@ const ratio = (a: number, b: number | null) => (b === null ? null : a / b);
 
 export const trainStepSuite: BenchSuite = {
   name: 'throughput',
+  comparesWithTorch: true,
   summary:
     'train step vs PyTorch: BERT and XLNet classifiers, 4 layers, seq 128, batch 16, vocab 30522 (XLNet 32000), 2 threads (engine/PyTorch ratios)',
   async run(log, args: BenchArgs) {

@@ -58,7 +58,6 @@ for (const packing of [false, true]) {
       );
       const selection = selectTexts(built.corpus, {
         dedup: true,
-        nearDedup: false,
         validationSplit: d.validation_split,
         seed,
       });

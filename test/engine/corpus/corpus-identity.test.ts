@@ -83,7 +83,6 @@ for (const c of CASES) {
     );
     const selection = selectTexts(built.corpus, {
       dedup: d.clean.dedup,
-      nearDedup: false,
       validationSplit: d.validation_split,
       seed,
     });
@@ -99,6 +98,12 @@ for (const c of CASES) {
       assert.deepEqual(e.inputIds, memory.train[i]?.inputIds, `example ${i}`);
       assert.deepEqual(e.specialMask, memory.train[i]?.specialMask, `example ${i}`);
     });
+    // The held-out examples too, not only their count.
+    if (memory.validation.length > 0)
+      streamed.validation.examples(all(streamed.validation.count)).forEach((e, i) => {
+        assert.deepEqual(e.inputIds, memory.validation[i]?.inputIds, `validation example ${i}`);
+        assert.deepEqual(e.specialMask, memory.validation[i]?.specialMask, `validation example ${i}`);
+      });
 
     // The batches of an epoch, shuffled by the trainer, masked with whole words.
     const collate: MlmCollateOptions = {

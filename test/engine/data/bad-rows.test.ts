@@ -149,17 +149,18 @@ test('a header without a required column stops even in skip mode', async () => {
   });
 });
 
-test('on_bad_rows: skip lists the first 20 and counts all; an all-bad file is an empty dataset', async () => {
+test('on_bad_rows: skip lists the first BAD_ROWS_LISTED and counts all; an all-bad file is an empty dataset', async () => {
   const lines: string[] = [];
-  for (let i = 0; i < 30; i++) lines.push(i % 3 === 0 ? JSON.stringify({ text: `ok ${i}`, label: 'a' }) : '{broken');
+  for (let i = 0; i < 300; i++) lines.push(i % 3 === 0 ? JSON.stringify({ text: `ok ${i}`, label: 'a' }) : '{broken');
   const file = tmp.write('many-bad.jsonl', `${lines.join('\n')}\n`);
   const { report, train } = await prepare(
     { train: file, on_bad_rows: 'skip' },
     { task: 'text-classification', baseDir: tmp.dir },
   );
-  assert.equal(train.length, 10);
-  assert.equal(report.skipped.count, 20);
-  assert.equal(report.files.train.skipped, 20);
+  assert.equal(train.length, 100);
+  assert.equal(report.skipped.count, 200);
+  assert.equal(report.files.train.skipped, 200);
+  assert.equal(BAD_ROWS_LISTED, 100);
   assert.equal(report.skipped.rows.length, BAD_ROWS_LISTED);
   assert.deepEqual(
     report.skipped.rows.slice(0, 3).map((r) => r.line),

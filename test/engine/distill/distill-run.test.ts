@@ -16,7 +16,8 @@ import { applyDefaults } from '../../../src/shared/config-validate.js';
 import { FIXTURE_SENTENCES, nerRows, sentimentRows, toJsonl } from '../../fixtures/datasets.js';
 import { writeTinyModel } from '../../fixtures/tiny-models.js';
 import { finetune } from '../helpers/cli.js';
-import { evalMetrics, lossByStep, readEvents, trainUntilStopped } from '../helpers/tiny-run.js';
+import { evalMetrics, lossByStep, readEvents } from '../helpers/run-events.js';
+import { trainUntilStopped } from '../helpers/tiny-run.js';
 
 /**
  * Distillation end to end on generated sentiment data: a 4-layer teacher trained from the CLI, a

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { distillationLoss, hiddenMse, NO_LABEL } from '../../../src/engine/distill/kd-loss.js';
+import { distillationLoss, hiddenMse } from '../../../src/engine/distill/kd-loss.js';
 import { GraphBuilder } from '../../../src/engine/graph/builder.js';
 import { Graph } from '../../../src/engine/graph/graph.js';
 import { encodeModel } from '../../../src/engine/graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, tensorOf, type Value } from '../../../src/engine/graph/types.js';
 import { createSession } from '../../../src/engine/runtime.js';
+import { IGNORE_INDEX } from '../../../src/engine/tasks/encoder/task-models.js';
 import { gradCheck } from '../helpers/gradcheck.js';
 import { testSeed } from '../helpers/random.js';
+import { near } from '../tasks/near.js';
 
 const LN2 = Math.log(2);
 const LN3 = Math.log(3);
@@ -64,14 +66,13 @@ test('KD loss against hand-computed values: T = 2, α = 0.5, a labelled and an u
       [2 * LN3, 0],
       [0, 0],
     ],
-    [0, NO_LABEL],
+    [0, IGNORE_INDEX],
     { temperature: 2, alpha: 0.5 },
   );
-  const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-5, `${what}: ${a} vs ${b}`);
-  close(got.kd, LN3 / 2, 'KD term');
-  close(got.ce, LN2, 'CE term');
-  close(got.loss, 0.5 * (LN3 / 2) + 0.5 * LN2, 'loss');
-  close(got.loss, 0.621227, 'loss (decimal)');
+  near(got.kd, LN3 / 2, 'KD term', 1e-5);
+  near(got.ce, LN2, 'CE term', 1e-5);
+  near(got.loss, 0.5 * (LN3 / 2) + 0.5 * LN2, 'loss', 1e-5);
+  near(got.loss, 0.621227, 'loss (decimal)', 1e-5);
 });
 
 test('KD loss: α weighs the terms, T² scales the KL, a batch without labels has CE 0, masked rows are left out', async () => {
@@ -83,7 +84,7 @@ test('KD loss: α weighs the terms, T² scales the KL, a batch without labels ha
   assert.ok(Math.abs(one.loss - (0.25 * kl + 0.75 * LN2)) < 1e-6, `α: ${one.loss}`);
   assert.ok(Math.abs(one.loss - 0.552563) < 1e-5);
   // T = 4 with z_t = [4 ln 3, 0] gives the same p_t, so KD = 16 · 0.130812 = 2.092992.
-  const hot = await kdTerms([[0, 0]], [[4 * LN3, 0]], [NO_LABEL], { temperature: 4, alpha: 0.5 });
+  const hot = await kdTerms([[0, 0]], [[4 * LN3, 0]], [IGNORE_INDEX], { temperature: 4, alpha: 0.5 });
   assert.ok(Math.abs(hot.kd - 16 * kl) < 1e-5, `T²: ${hot.kd}`);
   // No labelled row: CE is 0 (not 0/0), loss = α · KD.
   assert.equal(Math.abs(hot.ce), 0); // ORT gives -0 for the empty sum
@@ -99,7 +100,7 @@ test('KD loss: α weighs the terms, T² scales the KL, a batch without labels ha
       [LN3, 0],
       [-5, 5],
     ],
-    [NO_LABEL, NO_LABEL],
+    [IGNORE_INDEX, IGNORE_INDEX],
     { temperature: 1, alpha: 1, mask: [1, 0] },
   );
   assert.ok(Math.abs(masked.kd - kl) < 1e-6, `masked: ${masked.kd}`);
@@ -119,7 +120,7 @@ test('KD loss: numerical gradient check of the whole term with respect to the st
           { shape: [4, 5] },
           { shape: [4, 5], grad: false },
           { shape: [4], grad: false, values: [1, 1, 0, 1] },
-          { shape: [4], kind: 'index', values: [2, NO_LABEL, 0, 4] },
+          { shape: [4], kind: 'index', values: [2, IGNORE_INDEX, 0, 4] },
         ],
         build: (g, xs) =>
           distillationLoss(g, {

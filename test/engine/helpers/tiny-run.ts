@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainFromConfig } from '../../../src/engine/train/finetune.js';
-import { type RunEvent, STOP_REQUEST_FILE } from '../../../src/shared/run-directory.js';
+import { RunDirectory } from '../../../src/engine/train/run-dir.js';
+import { STOP_REQUEST_FILE } from '../../../src/shared/run-directory.js';
 import { FIXTURE_SENTENCES, sentimentRows, toJsonl } from '../../fixtures/datasets.js';
 import { writeTinyModel } from '../../fixtures/tiny-models.js';
 
 /**
  * A workspace for whole runs that take about a second: a tiny BERT, 128 training and 16 validation
- * sentences, `tiny.finetune.yaml` (3 epochs of 16 steps, dropout on, shuffled, evaluations every 8
- * steps, checkpoints every 2 steps, at most 2 kept besides the best). Returns the config's path.
+ * sentences, `tiny.finetune.yaml` (`epochs` of TINY_RUN_STEPS_PER_EPOCH steps, dropout on,
+ * shuffled, evaluations every 8 steps, checkpoints every 2 steps, at most 2 kept besides the best),
+ * `training` lines added to its training block. Returns the config's path.
  */
-export function writeTinyRun(dir: string, training = ''): string {
+/** 128 training rows at batch size 8. */
+export const TINY_RUN_STEPS_PER_EPOCH = 16;
+
+export function writeTinyRun(dir: string, training = '', epochs = 3): string {
   mkdirSync(join(dir, 'model'), { recursive: true });
   writeTinyModel(join(dir, 'model'), 'bert', FIXTURE_SENTENCES);
   writeFileSync(join(dir, 'train.jsonl'), toJsonl(sentimentRows(128, 1)));
@@ -26,7 +31,7 @@ data:
   validation: val.jsonl
   max_length: 32
 training:
-  epochs: 3
+  epochs: ${epochs}
   batch_size: 8
   learning_rate: 3.0e-3
   save_steps: 2
@@ -38,26 +43,6 @@ device: cpu
 `,
   );
   return config;
-}
-
-/** The events of a run directory; a partial last line (an interrupted append) is left out. */
-export function readEvents(runDir: string): RunEvent[] {
-  const text = readFileSync(join(runDir, 'events.jsonl'), 'utf8');
-  const lines = text.split('\n');
-  if (!text.endsWith('\n')) lines.pop(); // partial (or, when empty, nothing)
-  return lines.filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
-}
-
-/** The metrics of a run's eval events, in order. */
-export function evalMetrics(runDir: string): Record<string, number>[] {
-  return readEvents(runDir).flatMap((e) => (e.type === 'eval' ? [e.metrics] : []));
-}
-
-/** Loss by step as a reader sees it: a step logged again by a resumed run replaces the earlier line. */
-export function lossByStep(events: readonly RunEvent[]): Map<number, number> {
-  const losses = new Map<number, number>();
-  for (const e of events) if (e.type === 'step') losses.set(e.step, e.loss);
-  return new Map([...losses].sort(([a], [b]) => a - b));
 }
 
 /**
@@ -73,4 +58,15 @@ export async function trainUntilStopped(config: string, runDir: string, stopAt: 
   });
   assert.equal(outcome, 'stopped');
   rmSync(join(runDir, STOP_REQUEST_FILE));
+}
+
+/**
+ * A run directory as a kill after checkpoint `step` leaves it: the checkpoints up to `step` kept,
+ * later ones and final/ gone. Returns the directory, ready for resumeRun.
+ */
+export function cutToCheckpoint(runDir: string, step: number): RunDirectory {
+  const run = new RunDirectory(runDir, { totalSteps: 0 });
+  for (const s of run.checkpointSteps()) if (s > step) rmSync(run.checkpointPath(s), { recursive: true });
+  rmSync(run.file('final'), { recursive: true });
+  return run;
 }

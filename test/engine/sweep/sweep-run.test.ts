@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url';
 import type { SweepRecord } from '../../../src/engine/sweep/state.js';
 import { listSweepDirs, listTrialDirs, readSweepInfo } from '../../../src/extension/runs/sweep-reader.js';
 import { ROOT } from '../../shared/helpers.js';
-import { readEvents, writeTinyRun } from '../helpers/tiny-run.js';
+import { readEvents } from '../helpers/run-events.js';
+import { writeTinyRun } from '../helpers/tiny-run.js';
 
 /**
  * Whole sweeps of the tiny BERT run (test/engine/helpers/tiny-run.ts), through the CLI as a user
@@ -46,8 +47,7 @@ const read = (dir: string) => JSON.parse(readFileSync(join(dir, 'sweep.json'), '
 
 /** The tiny run (`epochs` of 16 steps) with a sweep block. */
 function tinySweep(dir: string, sweep: string, epochs = 3): string {
-  const config = writeTinyRun(dir);
-  writeFileSync(config, readFileSync(config, 'utf8').replace('epochs: 3', `epochs: ${epochs}`));
+  const config = writeTinyRun(dir, '', epochs);
   appendFileSync(config, `sweep:\n${sweep}`);
   return config;
 }

@@ -84,6 +84,9 @@ test('the data report warns of truncation for line_by_line only: grouped texts a
     computeStats(examples, [], { ...opts, grouped }).warnings.filter((w) => w.includes('will be truncated'));
   assert.equal(truncation(false).length, 1);
   assert.deepEqual(truncation(true), []);
+  // The report says so, for the Data tab (which then marks no bin as truncated).
+  assert.equal(computeStats(examples, [], { ...opts, grouped: true }).grouped, true);
+  assert.equal(computeStats(examples, [], { ...opts, grouped: false }).grouped, undefined);
   const grouped = TASKS['masked-lm'].data.grouped;
   assert.equal(grouped?.({ train: 'x', line_by_line: false }), true);
   assert.equal(grouped?.({ train: 'x', line_by_line: true }), false);

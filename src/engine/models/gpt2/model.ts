@@ -194,7 +194,12 @@ export function gpt2Forward(ctx: BlockContext, arch: Gpt2Arch, inputs: DecoderIn
       const attended = attention(ctx, arch, layerNorm(ctx, h, `${p}.ln_1`, arch.eps), mask, p, i, inputs.past?.[i]);
       present.push(attended.present);
       const r = g.add(h, attended.out);
-      const inner = activation(g, conv1d(ctx, layerNorm(ctx, r, `${p}.ln_2`, arch.eps), `${p}.mlp.c_fc`), arch.act);
+      const inner = activation(
+        g,
+        conv1d(ctx, layerNorm(ctx, r, `${p}.ln_2`, arch.eps), `${p}.mlp.c_fc`),
+        arch.act,
+        ctx.mode,
+      );
       return g.add(r, dropout(ctx, conv1d(ctx, inner, `${p}.mlp.c_proj`), arch.residDropout));
     });
   }

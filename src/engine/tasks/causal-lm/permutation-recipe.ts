@@ -6,8 +6,8 @@ import { PLM_IGNORE_INDEX, xlnetLmModel } from '../../models/xlnet/two-stream.js
 import type { Tokenizer } from '../../tokenize/index.js';
 import { counterSeed, rng } from '../../util/random.js';
 import { lmScores, type NllBatch } from '../metrics/perplexity.js';
-import { computeMetrics } from '../metrics/registry.js';
 import type { RecipeOptions, TaskRecipe } from '../task.js';
+import { lmMetrics } from './evaluate.js';
 import { PLM_DEFAULTS, permutationBatch } from './permutation.js';
 
 /**
@@ -143,9 +143,7 @@ export function permutationLmRecipe(o: RecipeOptions, cfg: HfConfigReader): Task
         const { loss } = await evaluator.evaluate(batch);
         batches.push({ nllSum: loss * tokens, tokens });
       }
-      const scores = lmScores(batches);
-      const others = metrics.filter((m) => m !== 'loss' && m !== 'perplexity');
-      return { ...scores, ...computeMetrics({ kind: 'causal-lm', batches }, others) };
+      return lmMetrics({ ...lmScores(batches), batches }, metrics);
     },
   };
 }

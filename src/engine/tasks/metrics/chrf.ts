@@ -102,7 +102,11 @@ function matchStatistics(hyp: readonly NgramCounts[], ref: readonly NgramCounts[
 
 /** The chrF score in 0..100 of (summed) statistics (sacreBLEU's `_compute_f_score`). */
 export function chrfFromStatistics(statistics: readonly number[], options: ChrfOptions = {}): number {
-  const s = settingsOf(options);
+  return fScore(statistics, settingsOf(options));
+}
+
+/** chrfFromStatistics with settings already checked (corpusChrf scores every segment against every reference). */
+function fScore(statistics: readonly number[], s: Settings): number {
   const eps = 1e-16;
   const order = s.charOrder + s.wordOrder;
   const factor = s.beta ** 2;
@@ -133,7 +137,10 @@ export function chrfFromStatistics(statistics: readonly number[], options: ChrfO
 }
 
 export function chrfSignature(nrefs: number, options: ChrfOptions = {}): string {
-  const s = settingsOf(options);
+  return signatureOf(nrefs, settingsOf(options));
+}
+
+function signatureOf(nrefs: number, s: Settings): string {
   return sacrebleuSignature(nrefs, {
     case: s.lowercase ? 'lc' : 'mixed',
     eff: s.epsSmoothing ? 'no' : 'yes',
@@ -162,7 +169,7 @@ export function corpusChrf(
     let bestScore = -1;
     for (const ref of segments[i] as string[]) {
       const stats = matchStatistics(hypNgrams, prepare(ref));
-      const f = chrfFromStatistics(stats, s);
+      const f = fScore(stats, s);
       if (f > bestScore) {
         bestScore = f;
         best = stats;
@@ -172,7 +179,7 @@ export function corpusChrf(
   });
   return {
     name: `chrF${s.beta}${'+'.repeat(s.wordOrder)}`,
-    score: chrfFromStatistics(sumStatistics(rows), s),
-    signature: chrfSignature(references.length, s),
+    score: fScore(sumStatistics(rows), s),
+    signature: signatureOf(references.length, s),
   };
 }
