@@ -55,6 +55,8 @@ export interface LoadedSeq2Seq {
   /**
    * Generation for a batch of sources (texts, tokenized with their special tokens, or ids):
    * num_return_sequences results per source (1 unless beam search asks for more), in order.
+   * Greedy and beam search give each source what it gets alone; sampling draws from one seeded
+   * stream row after row, so a source's draw depends on its batch.
    */
   generate(
     sources: readonly (string | readonly number[])[],

@@ -129,7 +129,7 @@ export function resolveSearch(defaults: Seq2SeqSearch, o: Seq2SeqSearchOptions =
   if (!(s.topP > 0 && s.topP <= 1)) bad(`top_p must be in (0, 1], got ${s.topP}`);
   if (!Number.isInteger(s.seed)) bad(`seed must be an integer, got ${s.seed}`);
   if (s.doSample && s.numBeams > 1)
-    bad('do_sample with num_beams > 1 (beam sampling) is not supported: use one or the other');
+    bad('do_sample with num_beams > 1 (beam sampling) is not supported: sample with num_beams 1 (--num-beams 1)');
   if (s.numReturnSequences > 1 && s.numBeams === 1)
     bad('num_return_sequences > 1 needs beam search (num_beams >= num_return_sequences)');
   return s;
