@@ -69,6 +69,7 @@ export const CONFIG_DEFAULTS = {
   eval: {
     every: 'epoch',
     metrics: [],
+    generate: false,
   },
   output_dir: DEFAULT_RUNS_FOLDER,
   device: 'auto',

@@ -51,6 +51,28 @@ function averagedMetrics(): Record<
   ) as Record<AveragedMetricName, { tasks: typeof CLASSIFICATION; direction: 'max'; description: string }>;
 }
 
+const SEQ2SEQ = ['translation', 'summarization'] as const;
+const ROUGE = {
+  rouge1: 'unigram',
+  rouge2: 'bigram',
+  rougeL: 'longest common subsequence',
+  rougeLsum: 'summary-level LCS (lines as sentences)',
+} as const;
+
+/** `rouge1`, `rouge2`, `rougeL`, `rougeLsum`: rouge-score's F-measures, as run_summarization.py reports them. */
+function rougeMetrics(): Record<keyof typeof ROUGE, { tasks: typeof SEQ2SEQ; direction: 'max'; description: string }> {
+  return Object.fromEntries(
+    Object.entries(ROUGE).map(([name, what]) => [
+      name,
+      {
+        tasks: SEQ2SEQ,
+        direction: 'max',
+        description: `ROUGE ${what} F-measure of the generated texts against the targets, as rouge-score (no stemming), mean over examples, 0-100. Needs \`eval.generate: true\`.`,
+      },
+    ]),
+  ) as Record<keyof typeof ROUGE, { tasks: typeof SEQ2SEQ; direction: 'max'; description: string }>;
+}
+
 /** By name, in the order completion lists them. */
 export const METRICS = {
   accuracy: {
@@ -103,6 +125,19 @@ export const METRICS = {
     direction: 'max',
     description: 'Percentage of predicted answers that match a reference answer exactly after normalization (SQuAD).',
   },
+  bleu: {
+    tasks: SEQ2SEQ,
+    direction: 'max',
+    description:
+      'Corpus BLEU of the generated texts against the targets, as sacreBLEU 2.x with its defaults (13a tokenizer, exponential smoothing, brevity penalty), 0-100. Needs `eval.generate: true`.',
+  },
+  chrf: {
+    tasks: SEQ2SEQ,
+    direction: 'max',
+    description:
+      'Corpus chrF (character 6-grams, β = 2) of the generated texts against the targets, as sacreBLEU, 0-100. Needs `eval.generate: true`.',
+  },
+  ...rougeMetrics(),
   perplexity: {
     tasks: ['causal-lm', 'masked-lm'],
     direction: 'min',

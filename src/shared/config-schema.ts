@@ -17,7 +17,7 @@ import { COLUMN_DEFAULTS, CONFIG_DEFAULTS, LORA_DEFAULTS, WARMUP_RATIO_DEFAULT }
 import { DISTILLATION_SCHEMA } from './config-distill-schema.js';
 import { LAUNCHER_SCHEMA } from './config-launcher.js';
 import { METRIC_NAMES, METRICS } from './config-metrics.js';
-import { SEQ2SEQ_DATA_SCHEMA, SEQ2SEQ_TRAINING_SCHEMA } from './config-seq2seq-schema.js';
+import { SEQ2SEQ_DATA_SCHEMA, SEQ2SEQ_EVAL_SCHEMA, SEQ2SEQ_TRAINING_SCHEMA } from './config-seq2seq-schema.js';
 import { SWEEP_SCHEMA } from './config-sweep-schema.js';
 import { TASK_DOCS, TASK_NAMES } from './config-tasks.js';
 
@@ -507,6 +507,7 @@ const evaluation: JsonSchema = {
       default: CONFIG_DEFAULTS.eval.metrics,
       description: 'The metrics computed at each evaluation, in addition to the validation loss.',
     },
+    ...SEQ2SEQ_EVAL_SCHEMA,
     early_stopping: {
       type: 'object',
       description:

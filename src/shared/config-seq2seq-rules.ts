@@ -2,6 +2,8 @@ import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { diag, removeEdit } from './config-schema-check.js';
 import { type Diagnostic, entryAt, nodeAt, type ParsedConfig } from './config-tree.js';
 
+const entryIn = (parsed: ParsedConfig, path: string[]) => entryAt(parsed.root, path);
+
 /**
  * The rules of translation and summarization configs: the rows name their two texts either by
  * columns (source_column + target_column) or by languages of a `translation` object (source_lang
@@ -12,6 +14,10 @@ export const SEQ2SEQ_TASKS: readonly string[] = ['translation', 'summarization']
 
 /** data keys only the seq2seq tasks read (their columns are in config-tasks.ts). */
 const SEQ2SEQ_DATA_KEYS = ['source_lang', 'target_lang', 'source_prefix', 'max_source_length', 'max_target_length'];
+/** eval keys of the generating evaluation. */
+const SEQ2SEQ_EVAL_KEYS = ['generate', 'num_beams', 'max_new_tokens'];
+/** Metrics computed on generated text: they need eval.generate. */
+const GENERATED_METRICS = new Set(['bleu', 'chrf', 'rouge1', 'rouge2', 'rougeL', 'rougeLsum']);
 
 export function checkSeq2SeqRules(parsed: ParsedConfig, task: string | undefined): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -21,6 +27,7 @@ export function checkSeq2SeqRules(parsed: ParsedConfig, task: string | undefined
     for (const [section, key] of [
       ...SEQ2SEQ_DATA_KEYS.map((k) => ['data', k] as const),
       ['training', 'label_smoothing'] as const,
+      ...SEQ2SEQ_EVAL_KEYS.map((k) => ['eval', k] as const),
     ]) {
       const e = entry([section, key]);
       // A default value changes nothing (a config with every default written out stays quiet).
@@ -59,10 +66,32 @@ export function checkSeq2SeqRules(parsed: ParsedConfig, task: string | undefined
       out.push(diag(parsed, 'error', msg, 'exclusive', ['data', key], e.keySpan));
     }
   }
+  out.push(...checkGenerateRules(parsed));
   const data = entry(['data']);
   if (!columns && !langs && data) {
     const msg = `${task} needs data.source_column and data.target_column, or data.source_lang and data.target_lang for rows of {"translation": {<source_lang>: …, <target_lang>: …}}.`;
     out.push(diag(parsed, 'error', msg, 'seq2seq-columns', ['data'], data.keySpan));
+  }
+  return out;
+}
+
+/** eval.metrics of generated text need eval.generate; the generation keys mean nothing without it. */
+function checkGenerateRules(parsed: ParsedConfig): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const generate = entryIn(parsed, ['eval', 'generate']);
+  if (generate?.value.kind === 'scalar' && generate.value.value === true) return out;
+  const metrics = nodeAt(parsed.root, ['eval', 'metrics']);
+  if (metrics?.kind === 'array')
+    metrics.items.forEach((m, i) => {
+      if (m.kind !== 'scalar' || typeof m.value !== 'string' || !GENERATED_METRICS.has(m.value)) return;
+      const msg = `${m.value} scores generated text: set eval.generate: true to compute it.`;
+      out.push(diag(parsed, 'error', msg, 'needs-generate', ['eval', 'metrics', i], m.span));
+    });
+  for (const key of ['num_beams', 'max_new_tokens']) {
+    const e = entryIn(parsed, ['eval', key]);
+    if (!e) continue;
+    const msg = `eval.${key} is only used with eval.generate: true.`;
+    out.push(diag(parsed, 'warning', msg, 'unused-key', ['eval', key], e.keySpan));
   }
   return out;
 }

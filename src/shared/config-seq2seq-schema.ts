@@ -57,3 +57,24 @@ export const SEQ2SEQ_TRAINING_SCHEMA: Readonly<Record<string, JsonSchema>> = {
       "translation and summarization: label smoothing ε, as transformers' `label_smoothing_factor`: the loss is (1 − ε) × the cross-entropy plus ε × the mean negative log-probability over the vocabulary. 0 turns it off.",
   },
 };
+
+export const SEQ2SEQ_EVAL_SCHEMA: Readonly<Record<string, JsonSchema>> = {
+  generate: {
+    type: 'boolean',
+    default: CONFIG_DEFAULTS.eval.generate,
+    description:
+      "translation and summarization: at each evaluation, also decode the validation sources (Seq2SeqTrainer's `predict_with_generate`) and report `bleu` and `chrf` (translation) or `rouge1`, `rouge2`, `rougeL`, `rougeLsum` (summarization), or the ones `eval.metrics` lists, with sample translations in the run's events.",
+  },
+  num_beams: {
+    type: 'integer',
+    minimum: 1,
+    description:
+      "translation and summarization with `eval.generate`: beams of the evaluation's beam search (`generation_num_beams`); 1 is greedy. Defaults to the model's generation config.",
+  },
+  max_new_tokens: {
+    type: 'integer',
+    minimum: 1,
+    description:
+      "translation and summarization with `eval.generate`: tokens generated at most per validation row. Defaults to `data.max_target_length` − 1 (run_translation.py's generation `max_length`, which counts the decoder start token).",
+  },
+};

@@ -147,6 +147,9 @@ export interface EvalConfig {
   every?: 'epoch' | number; // "epoch" or a number of optimizer steps
   metrics?: string[]; // accuracy, f1, precision, recall, ...
   early_stopping?: EarlyStoppingConfig;
+  generate?: boolean; // translation / summarization: decode the validation set and score the texts
+  num_beams?: number; // with generate: beams (default: the model's generation config)
+  max_new_tokens?: number; // with generate: default data.max_target_length - 1 (run_translation.py's max_length)
 }
 
 export interface FinetuneConfig {

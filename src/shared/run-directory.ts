@@ -43,7 +43,22 @@ export type RunEvent =
   | { type: 'eval'; step: number; metrics: Record<string, number>; t: number }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; t: number }
   | { type: 'checkpoint'; step: number; path: string; t: number }
-  | { type: 'status'; state: RunState; reason?: string; t: number };
+  | { type: 'status'; state: RunState; reason?: string; t: number }
+  | { type: 'samples'; step: number; samples: EvalSample[]; t: number };
+
+/**
+ * One validation row of a generating evaluation (translation or summarization with
+ * `eval.generate: true`): its source text, its reference target and the model's output. A
+ * `samples` event carries the first `MAX_EVAL_SAMPLES` validation rows at each evaluation, the
+ * same rows every time, so a table can compare them over the run.
+ */
+export interface EvalSample {
+  source: string;
+  reference: string;
+  prediction: string;
+}
+
+export const MAX_EVAL_SAMPLES = 8;
 
 /**
  * Stop protocol: a reader that wants a run to stop creates this (empty) file in the run directory;

@@ -187,7 +187,7 @@ test('LoRA on q and v (PEFT SEQ_2_SEQ_LM): only adapters train, the merged expor
       .replace('validation: val.jsonl', 'validation: cols.jsonl')
       .replace('epochs: 12', 'epochs: 2')
       .replace('learning_rate: 5.0e-3', 'learning_rate: 1.0e-2')
-      .replace('every: 75', 'every: 10'),
+      .replace('every: 75', 'every: 10\n  generate: true\n  max_new_tokens: 6'),
   );
   const { runDir: lora, outcome } = await trainFromConfig(config, join(dir, 'lora-run'), { threads: 1 });
   assert.equal(outcome, 'completed');
@@ -210,6 +210,11 @@ test('LoRA on q and v (PEFT SEQ_2_SEQ_LM): only adapters train, the merged expor
   const merged = [...readSafetensors(join(lora, 'final', 'model.safetensors')).tensors.keys()];
   assert.ok(merged.includes('shared.weight') && merged.every((n) => !n.includes('lora')), merged.join());
   const evals = evalMetrics(lora);
+  // eval.generate decodes with the adapters in the graph: BLEU and chrF next to the loss.
+  assert.ok(
+    evals.every((m) => Number.isFinite(m.bleu) && Number.isFinite(m.chrf)),
+    JSON.stringify(evals),
+  );
   const [first, last] = [evals[0]?.loss as number, evals.at(-1)?.loss as number];
   process.stdout.write(`# LoRA eval loss ${first.toFixed(3)} -> ${last.toFixed(3)}\n`);
   assert.ok(last < first, `LoRA eval loss ${first} -> ${last}`);
@@ -311,9 +316,43 @@ test('finetune predict on the translation run prints one translation per line, t
   } finally {
     await model.dispose();
   }
+  // Beam search flags: the lines are what generate() gives with the same options.
+  const beamOut = join(dir, 'predict.beam.jsonl');
+  const flags = [
+    '--num-beams',
+    '4',
+    '--length-penalty',
+    '0.5',
+    '--no-repeat-ngram-size',
+    '2',
+    '--early-stopping',
+    'never',
+  ];
+  assert.equal(await predictCommand.run(['--model', runDir, '--input', input, '--output', beamOut, ...flags]), 0);
+  const beamModel = await loadSeq2Seq(runDir, { threads: 1 });
+  try {
+    const o = { numBeams: 4, lengthPenalty: 0.5, noRepeatNgramSize: 2, earlyStopping: 'never' } as const;
+    const expected = await beamModel.generate(
+      pairs.map((p) => `translate: ${p.source}`),
+      o,
+    );
+    assert.deepEqual(
+      readFileSync(beamOut, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      expected.map((g) => ({ translation_text: g.text, finish_reason: g.finishReason })),
+    );
+  } finally {
+    await beamModel.dispose();
+  }
   await assert.rejects(
-    predictCommand.run(['--model', runDir, '--input', input, '--do-sample']),
-    /an encoder-decoder generates greedily/,
+    predictCommand.run(['--model', runDir, '--input', input, '--early-stopping', 'soon']),
+    /--early-stopping must be true, false or never, got 'soon'/,
+  );
+  await assert.rejects(
+    predictCommand.run(['--model', runDir, '--input', input, '--stop', 'x']),
+    /--stop and --repetition-penalty apply to causal LMs/,
   );
 });
 
@@ -342,12 +381,11 @@ test('generation_config.json: max_new_tokens, else max_length − 1, else 19; ba
     assert.equal(seq2seqGenerationDefaults(folder, arch).maxNewTokens, 19); // GenerationConfig's max_length 20
     const write = (c: object) => writeFileSync(join(folder, 'generation_config.json'), JSON.stringify(c));
     write({ max_length: 5, decoder_start_token_id: 3, eos_token_id: [1, 7] });
-    assert.deepEqual(seq2seqGenerationDefaults(folder, arch), {
-      decoderStartTokenId: 3,
-      eosTokenIds: [1, 7],
-      padTokenId: 0,
-      maxNewTokens: 4,
-    });
+    const { decoderStartTokenId, eosTokenIds, padTokenId, maxNewTokens } = seq2seqGenerationDefaults(folder, arch);
+    assert.deepEqual(
+      { decoderStartTokenId, eosTokenIds, padTokenId, maxNewTokens },
+      { decoderStartTokenId: 3, eosTokenIds: [1, 7], padTokenId: 0, maxNewTokens: 4 },
+    );
     write({ max_length: 5, max_new_tokens: 9 });
     assert.equal(seq2seqGenerationDefaults(folder, arch).maxNewTokens, 9);
     write({ max_new_tokens: -1 });

@@ -7,6 +7,7 @@ import {
   RECENT_STEPS,
   splitLines,
 } from '../../src/extension/runs/events.js';
+import { isRunEvent as isSharedRunEvent } from '../../src/shared/message-guards.js';
 
 const step = (n: number, t: number, loss = 1 / n) =>
   JSON.stringify({ type: 'step', step: n, epoch: 0, loss, lr: 1e-5, tokensPerSec: 100, t });
@@ -30,6 +31,11 @@ test('parseEventLine accepts events and rejects everything else', () => {
   assert.equal(parseEventLine('{"type":"log","level":"info","message":"m","t":"soon"}'), undefined);
   assert.equal(isRunEvent({ type: 'step', step: 1, t: 1 }), true);
   assert.equal(isRunEvent([{ type: 'step', t: 1 }]), false);
+  // A generating evaluation's samples (seq2seq eval.generate), as the engine writes them.
+  const samples = { type: 'samples', step: 75, samples: [{ source: 's', reference: 'r', prediction: 'p' }], t: 9 };
+  assert.deepEqual(parseEventLine(JSON.stringify(samples)), samples);
+  assert.equal(isSharedRunEvent(samples), true);
+  assert.equal(isSharedRunEvent({ ...samples, samples: [{ source: 's', reference: 'r' }] }), false);
 });
 
 test('a partial last line is held back until its newline arrives', () => {

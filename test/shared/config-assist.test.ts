@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type Completions, completeConfig, hoverConfig, schemaAt } from '../../src/shared/config-assist.js';
+import { METRIC_NAMES } from '../../src/shared/config-metrics.js';
 import type { ConfigFormat } from '../../src/shared/config-tree.js';
 import { cursor, r } from './helpers.js';
 
@@ -124,7 +125,15 @@ test("YAML lists and flow collections; metrics are those of the config's task", 
   assert.deepEqual(labels('task: question-answering\neval:\n  metrics: [f1, |]\n'), ['exact_match']);
   assert.deepEqual(labels('task: causal-lm\neval:\n  early_stopping: {metric: |}\n'), ['loss', 'perplexity']);
   // Without a task yet, every metric is offered.
-  assert.equal(labels('eval:\n  metrics: [|]\n').length, 19);
+  assert.equal(labels('eval:\n  metrics: [|]\n').length, METRIC_NAMES.length);
+  assert.deepEqual(labels('task: translation\neval:\n  metrics: [|]\n'), [
+    'bleu',
+    'chrf',
+    'rouge1',
+    'rouge2',
+    'rougeL',
+    'rougeLsum',
+  ]);
   assert.deepEqual(labels('data:\n  clean: { normalize: N| }\n'), ['NFC', 'NFKC', 'none']);
   assert.deepEqual(labels('data:\n  clean: { normalize: NFC, |}\n'), [
     'lowercase',

@@ -208,7 +208,14 @@ const KEYS: Record<string, Record<string, true>> = {
     keyof LoraConfig,
     true
   >,
-  eval: { every: true, metrics: true, early_stopping: true } satisfies Record<keyof EvalConfig, true>,
+  eval: {
+    every: true,
+    metrics: true,
+    early_stopping: true,
+    generate: true,
+    num_beams: true,
+    max_new_tokens: true,
+  } satisfies Record<keyof EvalConfig, true>,
   'eval.early_stopping': { patience: true, metric: true, mode: true } satisfies Record<keyof EarlyStoppingConfig, true>,
 };
 

@@ -269,7 +269,12 @@ test('resolveConfig fills in defaults, and returns no config when there is an er
       assistant_only_loss: true,
       label_smoothing: 0,
     },
-    eval: { every: 500, metrics: ['f1'], early_stopping: { patience: 2, metric: 'f1', mode: 'max' } },
+    eval: {
+      every: 500,
+      metrics: ['f1'],
+      early_stopping: { patience: 2, metric: 'f1', mode: 'max' },
+      generate: false,
+    },
     output_dir: '.finetune/runs',
     device: 'auto',
   });

@@ -7,7 +7,7 @@ import { type LoadedSeq2Seq, loadSeq2Seq } from '../inference/seq2seq-model.js';
 import { writeTextAtomic } from '../io/atomic.js';
 import { hashFiles } from '../io/file-hash.js';
 import type { DeviceChoice } from '../runtime.js';
-import { counterSeed, rng } from '../util/random.js';
+import { counterSeed } from '../util/random.js';
 
 /**
  * Back-translation (Sennrich et al. 2016; as paraphrasing, Xie et al. 2019): each text translated
@@ -86,10 +86,10 @@ export async function backTranslate(
       for (let k = 0; k < cfg.n_aug; k++) {
         for (let start = 0; start < texts.length; start += cfg.batch_size) {
           const batch = texts.slice(start, start + cfg.batch_size);
-          // One stream per copy and batch: the draws do not depend on what ran before.
-          const rand = rng(counterSeed(o.seed, STREAM, k, start));
-          const pivot = await translate(via, batch, cfg, rand);
-          const round = await translate(back, pivot, cfg, rand);
+          // One seed per copy, batch and direction: the draws do not depend on what ran before.
+          const seed = (direction: number) => counterSeed(o.seed, STREAM, k, start, direction);
+          const pivot = await translate(via, batch, cfg, seed(0));
+          const round = await translate(back, pivot, cfg, seed(1));
           for (const [i, text] of round.entries()) out[start + i]?.push(text);
         }
       }
@@ -111,15 +111,14 @@ async function translate(
   d: Direction,
   texts: readonly string[],
   cfg: BackTranslationSettings,
-  rand: () => number,
+  seed: number,
 ): Promise<string[]> {
   const generated = await d.model.generate(
     texts.map((t) => d.prefix + t),
     {
       ...(cfg.max_new_tokens === undefined ? {} : { maxNewTokens: cfg.max_new_tokens }),
-      ...(cfg.temperature > 0
-        ? { sampling: { decoding: { doSample: true, temperature: cfg.temperature }, rand } }
-        : {}),
+      // Sampled as transformers' generate(do_sample=True, temperature=T) (its top_k default included).
+      ...(cfg.temperature > 0 ? { doSample: true, temperature: cfg.temperature, seed } : { doSample: false }),
     },
   );
   return generated.map((g) => g.text.trim());

@@ -33,7 +33,13 @@ import {
 import { type Command, choiceOption, numberOption, UsageError } from './command.js';
 import { exportMaskedLm, exportSeq2Seq, writeExport } from './export-folder.js';
 import { predictJsonl } from './jsonl-predict.js';
-import { predictSeq2Seq } from './seq2seq-commands.js';
+import {
+  predictSeq2Seq,
+  SEQ2SEQ_GENERATION_OPTIONS,
+  SEQ2SEQ_GENERATION_USAGE,
+  seq2seqOnlyFlags,
+  seq2seqSearchFlags,
+} from './seq2seq-commands.js';
 
 /** `predict`, `evaluate` and `export`: what a user does with a fine-tuned model folder or run. */
 
@@ -56,16 +62,16 @@ Writes one JSON line per input line, in input order:
                            line's "tokens" array, or its text split on whitespace)
   translation/summarization: {"translation_text"} or {"summary_text"} and "finish_reason" for a
                            line whose "text" (or --text-column) is the source (a run's
-                           data.source_prefix in front); greedy search with the KV-cached decoder
-                           until EOS or --max-new-tokens (default: generation_config.json's
-                           max_new_tokens, else max_length - 1, else 19); beam search is not implemented.
+                           data.source_prefix in front); greedy or beam search (see below) with
+                           the KV-cached decoder until EOS or --max-new-tokens (default:
+                           generation_config.json's max_new_tokens, else max_length - 1, else 19).
   question answering:      {"answer", "score", "start", "end", "probability"} for a line with
                            "question" and "context": the best span over the context's windows,
                            start/end its character offsets in the context (end exclusive),
                            score start_logit + end_logit, probability its softmax over the n-best
                            (windows and post-processing as the run's config.yaml sets them when
                            --model is a run; run_qa.py's defaults for a bare model folder)
-${GENERATION_USAGE}`,
+${GENERATION_USAGE}${SEQ2SEQ_GENERATION_USAGE}`,
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -75,6 +81,7 @@ ${GENERATION_USAGE}`,
         output: { type: 'string' },
         'text-column': { type: 'string' },
         ...GENERATION_OPTIONS,
+        ...SEQ2SEQ_GENERATION_OPTIONS,
       },
       strict: true,
     });
@@ -87,8 +94,14 @@ ${GENERATION_USAGE}`,
         output: values.output,
         textColumn: column,
         generation: generationOptions(values),
+        search: seq2seqSearchFlags(values),
       });
     }
+    const seq2seqFlags = seq2seqOnlyFlags(values);
+    if (seq2seqFlags.length > 0)
+      throw new UsageError(
+        `${seq2seqFlags.join(', ')} apply to encoder-decoders (translation, summarization); ${values.model} is not one`,
+      );
     if (isCausalLmFolder(values.model)) {
       const generation = generationOptions(values);
       return predictCausalLm({

@@ -15,9 +15,11 @@ import {
   type DecoderArch,
   type KeyValue,
   lmLoss,
+  pastName,
+  presentName,
 } from '../models/decoder.js';
 import { HfConfigReader } from '../models/hf-config.js';
-import type { Weights } from '../models/model.js';
+import { frozenParams, type Weights } from '../models/model.js';
 import { decoderFamilyOf } from '../models/registry.js';
 import { createSession, type DeviceChoice, type Session } from '../runtime.js';
 import { collateLm, type LmExample, lmEosId, lmPadId, predictedTokens } from '../tasks/causal-lm/recipe.js';
@@ -29,7 +31,7 @@ import { modelFolderOf, taskOf } from './finetuned-model.js';
 import { checkDecoding, type DecodingOptions, nextToken } from './next-token.js';
 import { TextStream } from './text-stream.js';
 
-export { nextToken };
+export { frozenParams, nextToken, pastName, presentName };
 
 /**
  * A causal LM folder (GPT2LMHeadModel: a run's final/ or a Hugging Face GPT-2 folder) for
@@ -114,17 +116,6 @@ export interface LoadedCausalLm {
   dispose(): Promise<void>;
 }
 
-/** A graph with every weight as an initializer (created on first use). */
-export function frozenParams(g: GraphBuilder, weights: Weights) {
-  return (name: string): Value => {
-    const existing = g.graph.values.get(name);
-    if (existing) return existing;
-    const tensor = weights.get(name);
-    if (!tensor) throw new Error(`no weights for '${name}'`);
-    return g.initializer(name, tensor);
-  };
-}
-
 /**
  * Evaluation graph: input_ids, attention_mask, labels (shifted, -100 where nothing is predicted)
  * -> `nll_sum`, the summed NLL of the batch (reduction 'sum'), so no logits leave the graph.
@@ -141,9 +132,6 @@ export function evalSumGraph(decoder: Decoder, weights: Weights): Graph {
   g.output(g.op('Identity', [sum], {}, { outputNames: ['nll_sum'] })[0] as Value);
   return pruneToOutputs(g.graph);
 }
-
-export const pastName = (i: number, kind: 'key' | 'value'): string => `past_key_values.${i}.${kind}`;
-export const presentName = (i: number, kind: 'key' | 'value'): string => `present.${i}.${kind}`;
 
 /**
  * The cached decoder: input_ids [B, T], attention_mask [B, P + T], position_ids [B, T] and the

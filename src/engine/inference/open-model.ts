@@ -26,7 +26,7 @@ export async function openModel(
   }
   if (TASKS[task].inference === 'seq2seq') {
     throw new Error(
-      `${folder}: an encoder-decoder (${task}) model: predict generates with it (greedy search); evaluate of generated text (BLEU, ROUGE) is not implemented yet, and its model.onnx gives the logits of decoder_input_ids`,
+      `${folder}: an encoder-decoder (${task}) model: predict generates with it (greedy, beam search or sampling) and finetune score scores what it writes (BLEU, chrF, ROUGE); evaluate does not run it, and its model.onnx gives the logits of decoder_input_ids`,
     );
   }
   return TASKS[task].inference === 'extractive-qa' ? loadQaModel(folder, o) : loadFinetuned(folder, o);

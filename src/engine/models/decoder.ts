@@ -56,6 +56,10 @@ export function checkAttentionWindow(arch: DecoderArch, length: number, what: st
 }
 
 /** One layer's cached keys and values. // [B, kvHeads, P, headDim] each */
+/** The KV-cache input and output names of the cached decoder graphs (Optimum's names). */
+export const pastName = (i: number, kind: 'key' | 'value'): string => `past_key_values.${i}.${kind}`;
+export const presentName = (i: number, kind: 'key' | 'value'): string => `present.${i}.${kind}`;
+
 export interface KeyValue {
   key: Value;
   value: Value;

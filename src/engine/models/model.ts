@@ -64,3 +64,14 @@ export interface TrainableModel {
 }
 
 export type Weights = Map<string, TensorData>;
+
+/** A graph with every weight as an initializer (created on first use): the inference graphs' `param`. */
+export function frozenParams(g: GraphBuilder, weights: Weights) {
+  return (name: string): Value => {
+    const existing = g.graph.values.get(name);
+    if (existing) return existing;
+    const tensor = weights.get(name);
+    if (!tensor) throw new Error(`no weights for '${name}'`);
+    return g.initializer(name, tensor);
+  };
+}

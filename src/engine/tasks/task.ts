@@ -127,7 +127,7 @@ export type RecipeFactory = (o: RecipeOptions) => TaskRecipe;
  * start/end logits over context windows), `generation` (a decoder LM with a KV cache), `fill-mask`
  * (a masked LM: a pre-trained encoder to fine-tune, which predict and evaluate do not run),
  * `seq2seq` (an encoder-decoder: its exported model.onnx gives the logits of decoder_input_ids;
- * predict and evaluate, which need generation, do not run it yet).
+ * predict generates with it, greedy, beam search or sampling; evaluate does not run it).
  */
 export type InferenceKind = 'classification' | 'extractive-qa' | 'generation' | 'fill-mask' | 'seq2seq';
 

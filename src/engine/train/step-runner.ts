@@ -1,4 +1,6 @@
+import type { EvalSample } from '../../shared/run-directory.js';
 import { type Backend, disposeAll, type Session } from '../backend.js';
+import type { Graph } from '../graph/graph.js';
 import { encodeModel } from '../graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, typedArrayFor } from '../graph/types.js';
 import { DROPOUT_SEED_INPUT } from '../models/layers.js';
@@ -299,6 +301,21 @@ export class StepRunner implements Evaluator {
       loss: tensorNumbers(out[this.forward.spec.loss] as TensorData)[0] as number,
       logits: out[this.forward.spec.logits as string] as TensorData,
     };
+  }
+
+  /** Evaluator.openSession: an eval graph over the current weights (trained and frozen), same device and threads. */
+  async openSession(build: (weights: Weights) => Graph): Promise<Session> {
+    return (this.opts.backend ?? ortBackend).createSession(encodeModel(build(this.weights())), {
+      device: this.opts.device,
+      ...(this.opts.threads === undefined ? {} : { threads: this.opts.threads }),
+    });
+  }
+
+  /** Where reportSamples sends an evaluation's samples (the trainer: the run's samples event). */
+  sampleSink: ((samples: EvalSample[]) => void) | undefined;
+
+  reportSamples(samples: EvalSample[]): void {
+    this.sampleSink?.(samples);
   }
 
   /** Eval-mode loss of one batch: the logits stay inside ORT (GPT-2's are 400 MB for 16 × 128 tokens). */

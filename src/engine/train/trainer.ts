@@ -112,6 +112,8 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
   } else {
     runner = await StepRunner.create(runnerOptions);
   }
+  // A generating evaluation's samples (seq2seq eval.generate) go into events.jsonl at its step.
+  runner.sampleSink = (samples) => run.event({ type: 'samples', step: runner.steps, samples });
   run.updateStatus({ totalSteps, step: progress.optimizerSteps, ...(progress.best ? { best: progress.best } : {}) });
   run.setState('running');
 

@@ -143,6 +143,11 @@ test('predict: messages on a Llama with a chat template; stop strings and the pe
       message: { role: 'assistant', content: expected.text.slice(0, 2) },
       finish_reason: 'stop',
     });
+    // Beam search is the encoder-decoders' (seq2seq-commands.ts): refused by name on a causal LM.
+    await assert.rejects(
+      predict(llama, [{ text: 'x' }], '--num-beams', '4', '--length-penalty', '2'),
+      /--num-beams, --length-penalty apply to encoder-decoders \(translation, summarization\)/,
+    );
   } finally {
     await model.dispose();
   }

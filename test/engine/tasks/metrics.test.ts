@@ -8,6 +8,7 @@ import {
   metricDirection,
 } from '../../../src/engine/tasks/metrics/registry.js';
 import { metricNamesForTask, TASK_NAMES, TASKS } from '../../../src/engine/tasks/registry.js';
+import { generatedMetricsOf } from '../../../src/engine/tasks/seq2seq/evaluate.js';
 import { METRIC_NAMES, METRICS } from '../../../src/shared/config-metrics.js';
 import { near, nearAll } from './near.js';
 
@@ -158,7 +159,8 @@ test('directions: errors and perplexity and loss are minimised, scores maximised
   for (const name of ['accuracy', 'f1', 'f1_weighted', 'exact_match', 'pearson', 'spearmanr', 'recall_micro']) {
     assert.equal(metricDirection(name), 'max', name);
   }
-  assert.throws(() => metricDirection('bleu'), /unknown metric 'bleu'/);
+  assert.throws(() => metricDirection('meteor'), /unknown metric 'meteor'/);
+  assert.equal(metricDirection('bleu'), 'max');
   assert.ok(isImprovement('f1', 0.8, 0.7));
   assert.ok(!isImprovement('f1', 0.7, 0.7), 'equal is not an improvement');
   assert.ok(isImprovement('loss', 0.3, 0.4));
@@ -177,4 +179,34 @@ test('per task, the registry computes exactly the metrics the shared table lists
     for (const name of TASKS[task].evaluateMetrics)
       assert.ok(computed.includes(name), `${task}: default metric ${name}`);
   }
+});
+
+test('seq2seq (eval.generate): BLEU and chrF as sacreBLEU, ROUGE F-measures ×100, by hand', () => {
+  const outputs = {
+    kind: 'seq2seq',
+    predictions: ['the cat sat', 'a dog'],
+    references: ['the cat sat down', 'a dog'],
+  } as const;
+  const m = computeMetrics(outputs, ['rouge1', 'rouge2', 'rougeL', 'rougeLsum']);
+  // rouge1 per row: P 3/3, R 3/4 -> F 6/7; row 2: 1. Mean 13/14. rouge2: 2/2, 2/3 -> F 4/5; row 2: 1 -> 0.9.
+  near(m.rouge1 as number, (100 * 13) / 14, 'm.rouge1', 1e-9);
+  near(m.rouge2 as number, 90, 'm.rouge2', 1e-9);
+  near(m.rougeL as number, (100 * 13) / 14, 'm.rougeL', 1e-9);
+  near(m.rougeLsum as number, (100 * 13) / 14, 'm.rougeLsum', 1e-9);
+  // BLEU by hand (sacreBLEU: 13a tokens, no smoothing needed): 'the cat sat on the mat' against
+  // 'the cat sat on the red mat': n-gram precisions 6/6, 4/5, 3/4, 2/3; BP = exp(1 - 7/6).
+  const bleu = computeMetrics(
+    { kind: 'seq2seq', predictions: ['the cat sat on the mat'], references: ['the cat sat on the red mat'] },
+    ['bleu', 'chrf'],
+  );
+  const byHand =
+    100 * Math.exp(1 - 7 / 6) * Math.exp((Math.log(1) + Math.log(0.8) + Math.log(0.75) + Math.log(2 / 3)) / 4);
+  near(bleu.bleu as number, byHand, 'bleu.bleu', 1e-9);
+  assert.ok((bleu.chrf as number) > 50 && (bleu.chrf as number) < 100, String(bleu.chrf));
+  const same = computeMetrics({ kind: 'seq2seq', predictions: ['a b c d'], references: ['a b c d'] }, ['bleu', 'chrf']);
+  near(same.bleu as number, 100, 'same.bleu', 1e-9); // sacreBLEU's own float: 100.00000000000004
+  assert.equal(same.chrf, 100);
+  assert.equal(generatedMetricsOf('translation', []).join(), 'bleu,chrf');
+  assert.equal(generatedMetricsOf('summarization', []).join(), 'rouge1,rouge2,rougeL,rougeLsum');
+  assert.equal(generatedMetricsOf('summarization', ['bleu']).join(), 'bleu');
 });

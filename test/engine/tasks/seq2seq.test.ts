@@ -20,8 +20,8 @@ import { gradCheck } from '../helpers/gradcheck.js';
 test('collate: right padding, labels padded with -100, decoder_input_ids = shift_right(labels)', () => {
   const batch = collateSeq2Seq(
     [
-      { inputIds: [5, 6, 7, 1], labels: [8, 9, 1] },
-      { inputIds: [4, 1], labels: [3, 3, 3, 3, 1] },
+      { inputIds: [5, 6, 7, 1], labels: [8, 9, 1], source: 'a' },
+      { inputIds: [4, 1], labels: [3, 3, 3, 3, 1], source: 'b' },
     ],
     { pad: 0, start: 0 },
   );
@@ -192,5 +192,42 @@ test('config rules: a pair of columns or of languages, not half of one, not both
       resolved.data.text_column,
     ],
     [1024, 128, 0, undefined],
+  );
+});
+
+test('config rules: eval.generate; bleu, chrf and rouge need it, with the line of the metric; its keys warn elsewhere', () => {
+  const check = (text: string) =>
+    validateConfigText(text, 'yaml').diagnostics.map((d) => `${d.severity} ${d.code} ${d.path.join('.')} ${d.message}`);
+  const base =
+    'model: m\ntask: translation\ndata: {train: t.jsonl, validation: v.jsonl, source_column: a, target_column: b}\n';
+  assert.deepEqual(
+    check(`${base}eval:\n  generate: true\n  num_beams: 4\n  max_new_tokens: 64\n  metrics: [bleu, chrf]\n`),
+    [],
+  );
+  assert.deepEqual(check(`${base}eval:\n  metrics: [loss_x]\n`).length, 1); // the schema's enum error
+  const needs = validateConfigText(
+    `${base}eval:\n  metrics:\n    - chrf\n    - rougeL\n  num_beams: 2\n`,
+    'yaml',
+  ).diagnostics;
+  assert.deepEqual(
+    needs.map((d) => `${d.severity} ${d.code} ${d.path.join('.')} line ${d.range.start.line}`),
+    [
+      'error needs-generate eval.metrics.0 line 5',
+      'error needs-generate eval.metrics.1 line 6',
+      'warning unused-key eval.num_beams line 7',
+    ],
+  );
+  assert.match(needs[0]?.message ?? '', /chrf scores generated text: set eval\.generate: true to compute it/);
+  assert.deepEqual(
+    check(
+      'model: m\ntask: causal-lm\ndata: {train: t.jsonl, validation: v.jsonl}\neval: {generate: true, num_beams: 2}\n',
+    ).map((d) => d.split(' ').slice(0, 3).join(' ')),
+    ['warning unused-key eval.generate', 'warning unused-key eval.num_beams'],
+  );
+  assert.deepEqual(
+    check('model: m\ntask: causal-lm\ndata: {train: t.jsonl, validation: v.jsonl}\neval: {metrics: [bleu]}\n').map(
+      (d) => d.split(' ').slice(0, 3).join(' '),
+    ),
+    ['error metric-task eval.metrics.0'],
   );
 });

@@ -15,6 +15,8 @@
  * - Question answering: SQuAD v1.1 `exact_match` and `f1`, in percent.
  * - Causal LM: `perplexity` = exp(token-weighted mean NLL).
  * - Masked LM: `perplexity` over the selected tokens, `accuracy` of their argmax (run_mlm.py).
+ * - Translation and summarization (generating evaluation): sacreBLEU `bleu` and `chrf`, rouge-score
+ *   `rouge1`/`rouge2`/`rougeL`/`rougeLsum` F-measures, all 0-100.
  * - `loss` (the eval loss every task reports) is not listed in `eval.metrics`, but is a valid
  *   early-stopping metric and is minimised.
  *
@@ -22,6 +24,8 @@
  * this registry adds how each is computed per kind of head, keyed by those names.
  */
 import { type MetricName, metricDirection } from '../../../shared/config-metrics.js';
+import { corpusBleu } from './bleu.js';
+import { corpusChrf } from './chrf.js';
 import {
   type Average,
   accuracy,
@@ -32,6 +36,7 @@ import {
 } from './classification.js';
 import { lmScores, type NllBatch } from './perplexity.js';
 import { meanAbsoluteError, meanSquaredError, pearson, spearman } from './regression.js';
+import { rouge } from './rouge.js';
 import { type SeqevalResult, seqevalScores } from './seqeval.js';
 import { type QaExample, squadScores } from './squad.js';
 
@@ -60,6 +65,12 @@ export type EvalOutputs =
       /** Selected tokens whose argmax prediction is the original token, and all selected tokens. */
       correct: number;
       selected: number;
+    }
+  | {
+      kind: 'seq2seq';
+      /** Generated texts (special tokens skipped) and their references, one each per validation row. */
+      predictions: readonly string[];
+      references: readonly string[];
     };
 
 export type EvalKind = EvalOutputs['kind'];
@@ -174,6 +185,19 @@ const MASKED_LM = {
   perplexity: (o) => lmScores(o.batches).perplexity,
 } satisfies MetricTable<'masked-lm'>;
 
+const rougeOf = memo((o: OutputsOf<'seq2seq'>) => rouge(o.predictions, [o.references]));
+
+const SEQ2SEQ = {
+  // sacreBLEU's corpus_bleu / CHRF with their defaults, one reference per row.
+  bleu: (o) => corpusBleu(o.predictions, [o.references]).score,
+  chrf: (o) => corpusChrf(o.predictions, [o.references]).score,
+  // rouge-score F-measures (no stemmer), mean over rows, ×100 as run_summarization.py reports them.
+  rouge1: (o) => rougeOf(o).rouge1.fmeasure * 100,
+  rouge2: (o) => rougeOf(o).rouge2.fmeasure * 100,
+  rougeL: (o) => rougeOf(o).rougeL.fmeasure * 100,
+  rougeLsum: (o) => rougeOf(o).rougeLsum.fmeasure * 100,
+} satisfies MetricTable<'seq2seq'>;
+
 const REGISTRY = {
   'single-label': SINGLE_LABEL,
   'multi-label': MULTI_LABEL,
@@ -182,6 +206,7 @@ const REGISTRY = {
   'question-answering': QA,
   'causal-lm': CAUSAL_LM,
   'masked-lm': MASKED_LM,
+  seq2seq: SEQ2SEQ,
 } satisfies { [K in EvalKind]: MetricTable<K> };
 
 /** The metric table of one kind of head, as names and computes. */

@@ -14,6 +14,8 @@ export interface Seq2SeqEncoded {
   inputIds: number[];
   /** tokenizer(text_target=target), with its special tokens, truncated: the labels. */
   labels: number[];
+  /** The source text as the row gives it (without the prefix): the evaluation's samples show it. */
+  source: string;
   line?: number;
 }
 
@@ -31,6 +33,7 @@ export function encodeSeq2Seq(
   return examples.map((e) => ({
     inputIds: tokenizer.encode(`${o.prefix}${e.sourceText}`, null, { maxLength: o.maxSourceLength }).ids,
     labels: tokenizer.encode(e.targetText, null, { maxLength: o.maxTargetLength }).ids,
+    source: e.sourceText,
     line: e.source.line,
   }));
 }

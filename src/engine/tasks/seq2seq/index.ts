@@ -11,7 +11,7 @@ function seq2seqTask(name: Extract<TaskName, 'translation' | 'summarization'>): 
   return {
     name,
     data: { rows: 'seq2seq', reportedLength: (d) => d.max_source_length },
-    evalKinds: [],
+    evalKinds: ['seq2seq'],
     evaluateMetrics: [],
     recipe: seq2seqRecipe,
     isHead: (architecture) => architecture.endsWith('ForConditionalGeneration'),

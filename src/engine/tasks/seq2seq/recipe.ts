@@ -6,6 +6,8 @@ import { seq2seqFamilyOf } from '../../models/registry.js';
 import { type Seq2SeqLmModel, seq2seqLmModel } from '../../models/seq2seq.js';
 import { loadReportOf, type RecipeOptions, type TaskRecipe } from '../task.js';
 import { collateSeq2Seq, encodeSeq2Seq, type Seq2SeqEncoded } from './batches.js';
+import { evalSearch, evaluateGenerated, generatedMetricsOf } from './evaluate.js';
+import { seq2seqGenerationDefaults } from './generation-config.js';
 
 /**
  * Translation and summarization (`task: translation | summarization`) on an encoder-decoder, as
@@ -20,7 +22,8 @@ import { collateSeq2Seq, encodeSeq2Seq, type Seq2SeqEncoded } from './batches.js
  *   step averages its micro-batches' losses, as Trainer does for a model that takes no
  *   num_items_in_batch (T5ForConditionalGeneration);
  * - the eval loss is the mean of the batches' losses weighted by their examples (Trainer's
- *   evaluation loop repeats each batch's loss once per example).
+ *   evaluation loop repeats each batch's loss once per example); with eval.generate the
+ *   validation set is also decoded and scored (evaluate.ts).
  */
 export interface Seq2SeqRecipe extends TaskRecipe<Seq2SeqEncoded> {
   model: Seq2SeqLmModel;
@@ -51,6 +54,9 @@ export function seq2seqRecipe(o: RecipeOptions): Seq2SeqRecipe {
   };
   const tokens = { pad: arch.padTokenId, start: arch.decoderStartTokenId };
   const modelType = cfg.str('model_type', '');
+  const generating = o.config.eval.generate;
+  // The evaluation's search, checked now: a bad generation config fails the run before training.
+  const search = generating ? evalSearch(seq2seqGenerationDefaults(o.modelDir, arch), o.config) : undefined;
   return {
     model,
     weights: loaded.weights,
@@ -69,7 +75,10 @@ export function seq2seqRecipe(o: RecipeOptions): Seq2SeqRecipe {
       ),
     collate: (examples) => collateSeq2Seq(examples, tokens),
     tokensOf: (e) => e.inputIds.length + e.labels.length,
-    async evaluate(evaluator, examples, _metrics, batchSize) {
+    async evaluate(evaluator, examples, metrics, batchSize) {
+      const listed = metrics.filter((m) => m !== 'loss');
+      if (!generating && listed.length > 0)
+        throw new Error(`eval.metrics ${listed.join(', ')} score generated text: set eval.generate: true`);
       let sum = 0;
       for (let i = 0; i < examples.length; i += batchSize) {
         const chunk = examples.slice(i, i + batchSize);
@@ -79,7 +88,16 @@ export function seq2seqRecipe(o: RecipeOptions): Seq2SeqRecipe {
           : (await evaluator.evaluate(batch)).loss;
         sum += loss * chunk.length;
       }
-      return { loss: examples.length === 0 ? Number.NaN : sum / examples.length };
+      const loss = examples.length === 0 ? Number.NaN : sum / examples.length;
+      if (!search) return { loss };
+      const scores = await evaluateGenerated(evaluator, examples, {
+        seq2seq: model.seq2seq,
+        tokenizer: o.tokenizer,
+        search,
+        metrics: generatedMetricsOf(task as 'translation' | 'summarization', listed),
+        batchSize,
+      });
+      return { loss, ...scores };
     },
     beforeTraining: async (run) => {
       // run_translation.py's warning for the original T5 checkpoints, which were trained with prefixes.
