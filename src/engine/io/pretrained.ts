@@ -50,6 +50,8 @@ export const TOKENIZER_FILES: readonly string[] = [
   'merges.txt',
   'spiece.model',
   'sentencepiece.bpe.model',
+  'source.spm',
+  'target.spm',
 ];
 
 export interface LoadPretrainedOptions {

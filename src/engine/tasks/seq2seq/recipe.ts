@@ -49,7 +49,6 @@ export function seq2seqRecipe(o: RecipeOptions): Seq2SeqRecipe {
     maxSourceLength: d.max_source_length,
     maxTargetLength: d.max_target_length,
   };
-  const tokens = { pad: arch.padTokenId, start: arch.decoderStartTokenId };
   const modelType = cfg.str('model_type', '');
   return {
     model,
@@ -67,13 +66,13 @@ export function seq2seqRecipe(o: RecipeOptions): Seq2SeqRecipe {
         }),
         encoding,
       ),
-    collate: (examples) => collateSeq2Seq(examples, tokens),
+    collate: (examples) => collateSeq2Seq(examples, arch),
     tokensOf: (e) => e.inputIds.length + e.labels.length,
     async evaluate(evaluator, examples, _metrics, batchSize) {
       let sum = 0;
       for (let i = 0; i < examples.length; i += batchSize) {
         const chunk = examples.slice(i, i + batchSize);
-        const batch = collateSeq2Seq(chunk, tokens);
+        const batch = collateSeq2Seq(chunk, arch);
         const loss = evaluator.evaluateLoss
           ? await evaluator.evaluateLoss(batch)
           : (await evaluator.evaluate(batch)).loss;
