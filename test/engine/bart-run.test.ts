@@ -183,6 +183,12 @@ test('export: safetensors in Hugging Face names (no Marian sinusoids, final_logi
       marian: 'MarianMTModel',
     };
     assert.deepEqual(exported.raw.architectures, [architecture[variant]]);
+    // Generation settings pass through (forced_eos_token_id, decoder_start_token_id) for generate().
+    const source = readHfConfig(join(dir, variant));
+    assert.deepEqual(
+      [exported.raw.forced_eos_token_id, exported.raw.decoder_start_token_id],
+      [source.forced_eos_token_id, source.decoder_start_token_id],
+    );
     const onnx = join(dir, `${variant}-onnx`);
     assert.equal(await exportCommand.run([runDir, '--format', 'onnx', '--out', onnx]), 0);
     assert.deepEqual(await logitsOf(readFileSync(join(onnx, 'model.onnx'))), trained, variant);

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, tensorOf, type Value } from '../../src/engine/graph/types.js';
+import { loadSeq2Seq } from '../../src/engine/inference/seq2seq-model.js';
 import { readHfConfig } from '../../src/engine/io/hf-config.js';
 import { loadPretrained } from '../../src/engine/io/pretrained.js';
+import { readSafetensors, writeSafetensors } from '../../src/engine/io/safetensors.js';
 import { type BartArch, type BartVariant, bartArch } from '../../src/engine/models/bart/arch.js';
 import { bartDecode, bartEncode, bartLmHead, bartSpecs } from '../../src/engine/models/bart/model.js';
 import { sinusoidalTable } from '../../src/engine/models/bart/positions.js';
@@ -203,6 +205,33 @@ test("Marian's sinusoids: sin in the first half, cos in the second, 10000^(2i/di
   const odd = Array.from(sinusoidalTable(3, 5)).slice(10);
   const a = 2 / 10000 ** 0.4;
   assert.deepEqual(odd, [Math.sin(2), Math.sin(a), Math.sin(2 / 10000 ** 0.8), Math.cos(2), Math.cos(a)].map(f));
+});
+
+test('a checkpoint without final_logits_bias loads with zeros, as transformers ignores it missing; a missing weight is refused', async (t) => {
+  const dir = tempDir(t, 'bart-nobias-');
+  writeTinyBart(dir, 'bart', { seed: 4 });
+  const file = join(dir, 'model.safetensors');
+  const stored = readSafetensors(file).tensors;
+  const without = (name: string) =>
+    writeSafetensors(
+      file,
+      [...stored].filter(([n]) => n !== name),
+    );
+  without('final_logits_bias');
+  const { weights, missing } = load(dir);
+  assert.deepEqual(missing, ['final_logits_bias']);
+  assert.ok(tensorNumbers(weights.get('final_logits_bias') as TensorData).every((v) => v === 0));
+  const model = await loadSeq2Seq(dir, { threads: 1 });
+  try {
+    assert.equal((await model.generate(['red cat'], { maxNewTokens: 2 })).length, 1);
+  } finally {
+    await model.dispose();
+  }
+  without('model.decoder.layers.1.fc2.bias');
+  await assert.rejects(
+    loadSeq2Seq(dir),
+    /the checkpoint lacks model\.decoder\.layers\.1\.fc2\.bias: not a complete bart model/,
+  );
 });
 
 test('a Marian folder with only source.spm / target.spm is refused, naming the folder and how to convert it', (t) => {
