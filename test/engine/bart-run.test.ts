@@ -174,7 +174,10 @@ test('export: safetensors in Hugging Face names (no Marian sinusoids, final_logi
     const exported = new HfConfigReader(readHfConfig(folder), `${folder}/config.json`);
     const family = seq2seqFamilyOf(exported);
     const model = seq2seqLmModel(family, { config: exported });
-    const loaded = loadPretrained(folder, model.params, { basePrefix: family.basePrefix });
+    const loaded = loadPretrained(folder, model.params, {
+      basePrefix: family.basePrefix,
+      tiedNames: model.seq2seq.tiedNames,
+    });
     assert.deepEqual([loaded.missing, loaded.unexpected], [[], []]);
     assert.deepEqual(await logitsOf(encodeModel(buildInference(model, loaded.weights))), trained, variant);
     const architecture = {

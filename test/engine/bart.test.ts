@@ -29,7 +29,10 @@ function load(dir: string) {
   const cfg = new HfConfigReader(readHfConfig(dir), `${dir}/config.json`);
   const family = seq2seqFamilyOf(cfg);
   const model = seq2seqLmModel(family, { config: cfg });
-  const loaded = loadPretrained(dir, model.params, { basePrefix: family.basePrefix });
+  const loaded = loadPretrained(dir, model.params, {
+    basePrefix: family.basePrefix,
+    tiedNames: model.seq2seq.tiedNames,
+  });
   const unexpected = loaded.unexpected.filter((n) => !model.seq2seq.isIgnoredTensor(n));
   return { model, weights: loaded.weights, missing: loaded.missing, unexpected };
 }
@@ -232,6 +235,22 @@ test('a checkpoint without final_logits_bias loads with zeros, as transformers i
     loadSeq2Seq(dir),
     /the checkpoint lacks model\.decoder\.layers\.1\.fc2\.bias: not a complete bart model/,
   );
+});
+
+test('a checkpoint keeping only model.decoder.embed_tokens (as facebook/bart-large-cnn) fills model.shared from it', (t) => {
+  const dir = tempDir(t, 'bart-cnn-');
+  writeTinyBart(dir, 'bart', { seed: 6 });
+  const file = join(dir, 'model.safetensors');
+  const stored = readSafetensors(file).tensors;
+  const shared = tensorNumbers(stored.get('model.shared.weight') as TensorData);
+  const dropped = new Set(['model.shared.weight', 'model.encoder.embed_tokens.weight']);
+  writeSafetensors(
+    file,
+    [...stored].filter(([n]) => !dropped.has(n)),
+  );
+  const { weights, missing, unexpected } = load(dir);
+  assert.deepEqual([missing, unexpected], [[], []]);
+  assert.deepEqual(tensorNumbers(weights.get('model.shared.weight') as TensorData), shared);
 });
 
 test('a Marian folder with only source.spm / target.spm is refused, naming the folder and how to convert it', (t) => {

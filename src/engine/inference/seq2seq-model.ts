@@ -154,7 +154,10 @@ export async function loadSeq2Seq(
   const cfg = new HfConfigReader(readHfConfig(folder), `${folder}/config.json`);
   const family = seq2seqFamilyOf(cfg);
   const seq2seq = family.seq2seq(cfg);
-  const loaded = loadPretrained(folder, seq2seq.params, { basePrefix: family.basePrefix });
+  const loaded = loadPretrained(folder, seq2seq.params, {
+    basePrefix: family.basePrefix,
+    tiedNames: seq2seq.tiedNames,
+  });
   // A missing buffer (BART's final_logits_bias) starts at its init, as transformers' _keys_to_ignore_on_load_missing.
   const buffers = new Set(seq2seq.params.filter((p) => p.buffer).map((p) => p.name));
   const missing = loaded.missing.filter((n) => !buffers.has(n));

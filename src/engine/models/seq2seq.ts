@@ -77,6 +77,8 @@ export interface Seq2Seq {
   lmHead(ctx: BlockContext, hidden: Value): Value;
   /** Checkpoint tensors the family's *ForConditionalGeneration ignores on load (tied copies, unused buffers). */
   isIgnoredTensor(name: string): boolean;
+  /** The tied copies a parameter may be stored as instead (loadPretrained's `tiedNames`). */
+  tiedNames(name: string): readonly string[];
 }
 
 export const SEQ2SEQ_INPUTS: readonly BatchInput[] = [

@@ -92,6 +92,16 @@ export function isIgnoredBartTensor(name: string, arch: BartArch): boolean {
 }
 
 /** [B, T, H] -> [B, heads, T, H / heads] */
+/**
+ * The tied copies `model.shared` may be stored as: the stacks' `embed_tokens` and, tied, `lm_head`
+ * (transformers ties them on load, so any one of them in the checkpoint fills the others).
+ */
+export function tiedBartNames(name: string, arch: BartArch): string[] {
+  if (name !== BART_SHARED) return [];
+  const copies = ['model.encoder.embed_tokens.weight', 'model.decoder.embed_tokens.weight'];
+  return arch.tied ? [...copies, BART_LM_HEAD] : copies;
+}
+
 const splitHeads = (ctx: BlockContext, arch: BartArch, heads: number, t: Value) =>
   ctx.g.transpose(ctx.g.reshape(t, [0, 0, heads, arch.hidden / heads]), [0, 2, 1, 3]);
 
@@ -274,5 +284,6 @@ export function bartSeq2Seq(
     decodeCached: (ctx, inputs) => bartDecodeCached(ctx, arch, inputs),
     lmHead: (ctx, hidden) => bartLmHead(ctx, arch, hidden),
     isIgnoredTensor: (name) => isIgnoredBartTensor(name, arch),
+    tiedNames: (name) => tiedBartNames(name, arch),
   };
 }

@@ -42,6 +42,7 @@ export function seq2seqRecipe(o: RecipeOptions): Seq2SeqRecipe {
     seed: o.seed,
     basePrefix: family.basePrefix,
     init: t.init,
+    tiedNames: (n) => model.seq2seq.tiedNames(n),
   });
   const d = o.config.data;
   const encoding = {
