@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { exportCommand } from '../../src/engine/commands/model-commands.js';
+import { exportCommand, predictCommand } from '../../src/engine/commands/model-commands.js';
 import { encodeModel } from '../../src/engine/graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, tensorOf } from '../../src/engine/graph/types.js';
 import { loadSeq2Seq } from '../../src/engine/inference/seq2seq-model.js';
@@ -195,6 +195,28 @@ test('export: safetensors in Hugging Face names (no Marian sinusoids, final_logi
     const onnx = join(dir, `${variant}-onnx`);
     assert.equal(await exportCommand.run([runDir, '--format', 'onnx', '--out', onnx]), 0);
     assert.deepEqual(await logitsOf(readFileSync(join(onnx, 'model.onnx'))), trained, variant);
+  }
+});
+
+test('marian: finetune predict on the run prints the greedy translations (MarianMTModel is a seq2seq head)', async () => {
+  const runDir = runs.get('marian') as string;
+  const pairs = toyPairs(4, 2);
+  const input = join(dir, 'predict.jsonl');
+  const output = join(dir, 'predict.out.jsonl');
+  writeFileSync(input, toJsonl(pairs.map((p) => ({ text: p.source }))));
+  assert.equal(await predictCommand.run(['--model', runDir, '--input', input, '--output', output]), 0);
+  const lines = readFileSync(output, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { translation_text: string }).translation_text);
+  const model = await loadSeq2Seq(runDir, { threads: 1 });
+  try {
+    assert.deepEqual(
+      lines,
+      (await model.generate(pairs.map((p) => p.source))).map((g) => g.text),
+    );
+  } finally {
+    await model.dispose();
   }
 });
 
