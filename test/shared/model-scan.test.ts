@@ -84,7 +84,9 @@ test('the cache scan resolves refs to snapshots through symlinked blobs, sharded
   assert.ok(readdirSync(llama).includes('model.safetensors.index.json'));
   cacheSnapshot(cache, 'org/tiny-llama', C_MAIN, llama, ['main']);
   // A family the engine does not train, a pickle-only model, a download cut short, a repo without refs.
-  cacheSnapshot(cache, 'google/pegasus-xsum', C_MAIN, folder(t, { 'config.json': { model_type: 'pegasus' } }), ['main']);
+  cacheSnapshot(cache, 'google/pegasus-xsum', C_MAIN, folder(t, { 'config.json': { model_type: 'pegasus' } }), [
+    'main',
+  ]);
   cacheSnapshot(
     cache,
     'org/pickled',
@@ -169,7 +171,10 @@ test('the cache scan resolves refs to snapshots through symlinked blobs, sharded
     /^Hugging Face cache · llama · [\d.]+[KM]? parameters · BF16 · [\d.]+ (bytes|KB|MB)$/,
   );
   assert.equal(llamaItem?.detail, 'Trains: causal-lm');
-  assert.match(items.find((i) => i.value === 'google/pegasus-xsum')?.detail ?? '', /^Not supported: model_type 'pegasus'/);
+  assert.match(
+    items.find((i) => i.value === 'google/pegasus-xsum')?.detail ?? '',
+    /^Not supported: model_type 'pegasus'/,
+  );
 });
 
 test('the workspace scan finds model folders (config.json + safetensors), not inside dependencies, hidden folders or other models', async (t) => {
