@@ -35,14 +35,15 @@ export function encodeSeq2Seq(
   }));
 }
 
+/** What collating reads of a model: its pad token and how its decoder inputs start. */
+export type Seq2SeqTokens = Pick<Seq2SeqArch, 'padTokenId' | 'decoderStartTokenId' | 'startFromLastLabel'>;
+
 /**
  * A batch: input_ids right-padded with the pad token (attention_mask 0 there), labels right-padded
  * with -100, and decoder_input_ids = the family's shift_tokens_right(labels) (`shiftTokensRight`:
  * the decoder start token, or mBART's last label token, then the labels but the last, -100 as the
  * pad token).
  */
-export type Seq2SeqTokens = Pick<Seq2SeqArch, 'padTokenId' | 'decoderStartTokenId' | 'startFromLastLabel'>;
-
 export function collateSeq2Seq(examples: readonly Seq2SeqEncoded[], o: Seq2SeqTokens): Batch {
   const B = examples.length;
   const S = Math.max(1, ...examples.map((e) => e.inputIds.length));
