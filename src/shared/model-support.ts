@@ -10,7 +10,7 @@ import { TASK_NAMES, type TaskName } from './config-tasks.js';
 const ENCODERS = ['bert', 'roberta', 'xlm-roberta', 'camembert', 'distilbert', 'albert', 'electra', 'xlnet'] as const;
 const MASKED_LM = ['bert', 'roberta', 'xlm-roberta', 'camembert', 'distilbert', 'albert', 'electra'] as const;
 const CAUSAL_LM = ['gpt2', 'llama', 'mistral', 'qwen2', 'qwen3', 'phi3', 'xlnet'] as const;
-const SEQ2SEQ = ['t5', 'mt5'] as const;
+const SEQ2SEQ = ['t5', 'mt5', 'bart', 'mbart', 'marian'] as const;
 
 export const TASK_MODEL_TYPES: Readonly<Record<TaskName, readonly string[]>> = {
   'text-classification': ENCODERS,

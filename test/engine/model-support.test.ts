@@ -26,9 +26,9 @@ test("the shared table of model_types per task is the engine's registry", () => 
 test('support says why not: an unknown family, a task the family is not trained for, no model_type', () => {
   assert.deepEqual(modelSupport('bert', 'text-classification'), { supported: true });
   assert.deepEqual(tasksOf('gpt2'), ['causal-lm']);
-  const bart = modelSupport('bart');
+  const bart = modelSupport('pegasus');
   assert.equal(bart.supported, false);
-  assert.match(bart.reason ?? '', /model_type 'bart' is not a family this engine trains \(bert, .*gpt2/);
+  assert.match(bart.reason ?? '', /model_type 'pegasus' is not a family this engine trains \(bert, .*gpt2/);
   const gpt2 = modelSupport('gpt2', 'text-classification');
   assert.equal(gpt2.supported, false);
   assert.match(gpt2.reason ?? '', /text-classification is not trained on 'gpt2' \(its tasks: causal-lm\)/);

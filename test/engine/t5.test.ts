@@ -211,10 +211,10 @@ test('config: feed_forward_proj other than <act> or gated-<act> is refused namin
   assert.throws(() => arch({ feed_forward_proj: 'double-relu' }), /m\/config\.json: feed_forward_proj 'double-relu'/);
   assert.throws(() => arch({ feed_forward_proj: 'gated-swoosh' }), /feed_forward_proj 'gated-swoosh' is not supported/);
   assert.equal(arch({ pad_token_id: 5 }).decoderStartTokenId, 5);
-  const bart = new HfConfigReader({ model_type: 'bart' }, 'b/config.json');
+  const pegasus = new HfConfigReader({ model_type: 'pegasus' }, 'p/config.json');
   assert.throws(
-    () => seq2seqFamilyOf(bart),
-    /model_type 'bart' is not supported as an encoder-decoder .*supported: t5, mt5/,
+    () => seq2seqFamilyOf(pegasus),
+    /model_type 'pegasus' is not supported as an encoder-decoder .*supported: t5, mt5, bart, mbart, marian/,
   );
 });
 

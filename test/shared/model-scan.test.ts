@@ -84,7 +84,9 @@ test('the cache scan resolves refs to snapshots through symlinked blobs, sharded
   assert.ok(readdirSync(llama).includes('model.safetensors.index.json'));
   cacheSnapshot(cache, 'org/tiny-llama', C_MAIN, llama, ['main']);
   // A family the engine does not train, a pickle-only model, a download cut short, a repo without refs.
-  cacheSnapshot(cache, 'facebook/bart-base', C_MAIN, folder(t, { 'config.json': { model_type: 'bart' } }), ['main']);
+  cacheSnapshot(cache, 'google/pegasus-xsum', C_MAIN, folder(t, { 'config.json': { model_type: 'pegasus' } }), [
+    'main',
+  ]);
   cacheSnapshot(
     cache,
     'org/pickled',
@@ -111,7 +113,7 @@ test('the cache scan resolves refs to snapshots through symlinked blobs, sharded
   assert.deepEqual(
     models.map((m) => m.id),
     [
-      'facebook/bart-base',
+      'google/pegasus-xsum',
       `org/loose@${C_LOOSE}`,
       'org/partial',
       'org/pickled',
@@ -139,9 +141,9 @@ test('the cache scan resolves refs to snapshots through symlinked blobs, sharded
   assert.equal(sharded?.bytes, llamaBytes);
   assert.deepEqual(sharded?.tasks, ['causal-lm']);
 
-  const bart = byId.get('facebook/bart-base');
+  const bart = byId.get('google/pegasus-xsum');
   assert.equal(bart?.support.supported, false);
-  assert.match(bart?.support.reason ?? '', /model_type 'bart' is not a family this engine trains/);
+  assert.match(bart?.support.reason ?? '', /model_type 'pegasus' is not a family this engine trains/);
   assert.equal(bart?.weights, 'missing');
   assert.match(byId.get('org/pickled')?.support.reason ?? '', /pickle checkpoint/);
   const cut = byId.get('org/partial');
@@ -158,7 +160,7 @@ test('the cache scan resolves refs to snapshots through symlinked blobs, sharded
       'org/tiny-bert',
       'org/tiny-bert@pr/1',
       'org/tiny-llama',
-      'facebook/bart-base',
+      'google/pegasus-xsum',
       'org/partial',
       'org/pickled',
     ],
@@ -169,7 +171,10 @@ test('the cache scan resolves refs to snapshots through symlinked blobs, sharded
     /^Hugging Face cache · llama · [\d.]+[KM]? parameters · BF16 · [\d.]+ (bytes|KB|MB)$/,
   );
   assert.equal(llamaItem?.detail, 'Trains: causal-lm');
-  assert.match(items.find((i) => i.value === 'facebook/bart-base')?.detail ?? '', /^Not supported: model_type 'bart'/);
+  assert.match(
+    items.find((i) => i.value === 'google/pegasus-xsum')?.detail ?? '',
+    /^Not supported: model_type 'pegasus'/,
+  );
 });
 
 test('the workspace scan finds model folders (config.json + safetensors), not inside dependencies, hidden folders or other models', async (t) => {

@@ -69,7 +69,10 @@ export function exportSeq2Seq(o: {
   const cfg = new HfConfigReader(readHfConfig(o.folder), join(o.folder, 'config.json'));
   const family = seq2seqFamilyOf(cfg);
   const model = seq2seqLmModel(family, { config: cfg });
-  const { weights } = loadPretrained(o.folder, model.params, { basePrefix: family.basePrefix });
+  const { weights } = loadPretrained(o.folder, model.params, {
+    basePrefix: family.basePrefix,
+    tiedNames: model.seq2seq.tiedNames,
+  });
   const architecture = family.conditionalGenerationArchitecture(cfg.str('model_type', ''));
   return writeExport({ ...o, architecture }, model, weights);
 }

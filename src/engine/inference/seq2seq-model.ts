@@ -73,11 +73,15 @@ export async function loadSeq2Seq(
   const cfg = new HfConfigReader(readHfConfig(folder), `${folder}/config.json`);
   const family = seq2seqFamilyOf(cfg);
   const seq2seq = family.seq2seq(cfg);
-  const loaded = loadPretrained(folder, seq2seq.params, { basePrefix: family.basePrefix });
-  if (loaded.missing.length > 0)
-    throw new Error(
-      `${folder}: the checkpoint lacks ${loaded.missing.join(', ')}: not a complete ${family.name} model`,
-    );
+  const loaded = loadPretrained(folder, seq2seq.params, {
+    basePrefix: family.basePrefix,
+    tiedNames: seq2seq.tiedNames,
+  });
+  // A missing buffer (BART's final_logits_bias) starts at its init, as transformers' _keys_to_ignore_on_load_missing.
+  const buffers = new Set(seq2seq.params.filter((p) => p.buffer).map((p) => p.name));
+  const missing = loaded.missing.filter((n) => !buffers.has(n));
+  if (missing.length > 0)
+    throw new Error(`${folder}: the checkpoint lacks ${missing.join(', ')}: not a complete ${family.name} model`);
   const tokenizer = Tokenizer.fromFolder(folder);
   const defaults = seq2seqGenerationDefaults(folder, seq2seq.arch);
   const options = { device: o.device ?? 'cpu', ...(o.threads ? { threads: o.threads } : {}) } as const;

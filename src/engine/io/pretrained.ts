@@ -50,6 +50,8 @@ export const TOKENIZER_FILES: readonly string[] = [
   'merges.txt',
   'spiece.model',
   'sentencepiece.bpe.model',
+  'source.spm',
+  'target.spm',
 ];
 
 export interface LoadPretrainedOptions {
@@ -67,6 +69,12 @@ export interface LoadPretrainedOptions {
    * model), whether or not the folder has weights.
    */
   init?: 'pretrained' | 'scratch';
+  /**
+   * Other names a parameter may be stored under because transformers ties them to it (BART's
+   * `model.shared` = the stacks' `embed_tokens`): a checkpoint that kept only a tied copy
+   * (facebook/bart-large-cnn keeps `model.decoder.embed_tokens.weight`) still loads it.
+   */
+  tiedNames?: (name: string) => readonly string[];
 }
 
 export interface ShapeMismatch {
@@ -145,7 +153,8 @@ export function loadPretrained(
   const reinitialized: ShapeMismatch[] = [];
   try {
     for (const spec of expected) {
-      const stored = candidateNames(spec.name, prefix).find((n) => ckpt.tensors.has(n) && !used.has(n));
+      const names = [spec.name, ...(options.tiedNames?.(spec.name) ?? [])].flatMap((n) => candidateNames(n, prefix));
+      const stored = names.find((n) => ckpt.tensors.has(n) && !used.has(n));
       if (stored === undefined) {
         missing.push(spec);
         continue;

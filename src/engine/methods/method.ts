@@ -99,7 +99,9 @@ export function prepareMethod(
   const archPrefix = (recipe.model as { arch?: { basePrefix?: string } }).arch?.basePrefix;
   const basePrefix = archPrefix ?? basePrefixOf(o.modelType);
   const layout = modelLayout(recipe.model, basePrefix);
-  const all = recipe.model.params.map((p) => p.name);
+  // Buffers (BART's final_logits_bias) are weights no method trains, whatever the checkpoint lacks.
+  const all = recipe.model.params.filter((p) => !p.buffer).map((p) => p.name);
+  const buffers = new Set(recipe.model.params.filter((p) => p.buffer).map((p) => p.name));
   const fresh = new Set([...recipe.loadReport.missing, ...recipe.loadReport.reinitialized]);
   const freshBase = all.filter((p) => fresh.has(p) && !layout.head.includes(p));
   const notes: string[] = [];
@@ -116,10 +118,15 @@ export function prepareMethod(
     trainable = new Set(all);
     what = 'every weight trained';
   } else if (name === 'freeze') {
-    // Encoder-decoders (T5) keep their weights under no base prefix, so no layers are told apart here.
+    // An encoder-decoder has two stacks of layers (T5's `block.N`, BART's `layers.N` in each), which
+    // freeze_layers, a count from the embeddings up, does not describe.
+    if (TASKS[config.task].inference === 'seq2seq')
+      throw new Error(
+        `method freeze: ${o.modelType} is an encoder-decoder, whose two stacks freeze_layers does not count yet; use method full or lora`,
+      );
     if (layout.embeddings.length === 0 && layout.layers.length === 0)
       throw new Error(
-        `method freeze: no base model layers found in this ${o.modelType} model (an encoder-decoder has two stacks, which freeze_layers does not count yet); use method full or lora`,
+        `method freeze: no base model layers found in this ${o.modelType} model; use method full or lora`,
       );
     if (t.freeze_layers === 'all' && layout.head.length === 0 && freshBase.length === 0) {
       throw new Error(
@@ -136,7 +143,7 @@ export function prepareMethod(
     // (untied lm_head) stays frozen like the rest of the base; only one the checkpoint lacked is
     // trained. (T5's weights have no base prefix, so all of them count as head here.)
     const lmHead = ['CAUSAL_LM', 'SEQ_2_SEQ_LM'].includes(TASKS[config.task].peftTaskType ?? '');
-    const head = lmHead ? layout.head.filter((p) => fresh.has(p)) : layout.head;
+    const head = (lmHead ? layout.head.filter((p) => fresh.has(p)) : layout.head).filter((p) => !buffers.has(p));
     const fullyTrained = new Set([...head, ...freshBase]);
     lora.plan(recipe.model, fullyTrained);
     model = lora.wrap(recipe.model);

@@ -13,6 +13,11 @@ export interface ParamSpec {
   /** Hugging Face layout: Linear weights are [out, in]. */
   shape: number[];
   init: ParamInit;
+  /**
+   * A persistent buffer (transformers' `register_buffer`, e.g. BART's `final_logits_bias`): loaded
+   * and saved with the weights, never trained by any method.
+   */
+  buffer?: boolean;
 }
 
 /** A tensor the collator feeds per batch (`input_ids`, `attention_mask`, `labels`, ...). */

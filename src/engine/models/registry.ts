@@ -1,4 +1,5 @@
 import { albert } from './albert/index.js';
+import { bart, marian, mbart } from './bart/index.js';
 import { bert } from './bert/index.js';
 import { distilbert } from './distilbert/index.js';
 import { electra } from './electra/index.js';
@@ -33,6 +34,9 @@ export const FAMILIES: readonly ModelFamily[] = [
   qwen3,
   phi3,
   t5,
+  bart,
+  mbart,
+  marian,
 ];
 
 /** The family whose `modelTypes` include `modelType`, if any. */

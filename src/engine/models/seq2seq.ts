@@ -8,8 +8,8 @@ import type { BatchInput, ForwardMode, ParamSpec, TrainableModel } from './model
 
 /**
  * What sequence-to-sequence code (teacher-forced training, evaluation, and later generation with a
- * cached decoder) needs from an encoder-decoder family, whatever its blocks: T5 today, BART and
- * Marian next. A family folder builds one `Seq2Seq` per config.json; nothing outside the family
+ * cached decoder) needs from an encoder-decoder family, whatever its blocks: T5, BART, mBART and
+ * Marian. A family folder builds one `Seq2Seq` per config.json; nothing outside the family
  * reads its own arch type.
  */
 export interface Seq2SeqArch {
@@ -24,6 +24,11 @@ export interface Seq2SeqArch {
   eosTokenId: number | null;
   /** The first decoder input: shift_right puts it in front of the labels. */
   decoderStartTokenId: number;
+  /**
+   * mBART's shift_tokens_right: teacher forcing starts the decoder with the label row's last non-pad
+   * token (the target language code its tokenizer puts last) instead of decoderStartTokenId.
+   */
+  startFromLastLabel?: boolean;
 }
 
 export interface EncoderInputs {
@@ -72,6 +77,8 @@ export interface Seq2Seq {
   lmHead(ctx: BlockContext, hidden: Value): Value;
   /** Checkpoint tensors the family's *ForConditionalGeneration ignores on load (tied copies, unused buffers). */
   isIgnoredTensor(name: string): boolean;
+  /** The tied copies a parameter may be stored as instead (loadPretrained's `tiedNames`). */
+  tiedNames(name: string): readonly string[];
 }
 
 export const SEQ2SEQ_INPUTS: readonly BatchInput[] = [
@@ -86,6 +93,23 @@ export const SEQ2SEQ_INPUTS: readonly BatchInput[] = [
  */
 export function shiftRight(labels: readonly number[], start: number, pad: number): number[] {
   return [start, ...labels.slice(0, -1)].map((id) => (id === LM_IGNORE_INDEX ? pad : id));
+}
+
+/**
+ * The decoder inputs of one row of labels as the family's `shift_tokens_right` makes them:
+ * `shiftRight` with the decoder start token, or for mBART (modeling_mbart.py) the labels with -100
+ * as pad, shifted, and the token at (number of non-pad tokens − 1) wrapped to the front. That index
+ * assumes right padding, as mBART's does; a row of pads only starts with pad.
+ */
+export function shiftTokensRight(
+  labels: readonly number[],
+  arch: Pick<Seq2SeqArch, 'decoderStartTokenId' | 'padTokenId' | 'startFromLastLabel'>,
+): number[] {
+  const pad = arch.padTokenId;
+  if (!arch.startFromLastLabel) return shiftRight(labels, arch.decoderStartTokenId, pad);
+  const ids = labels.map((id) => (id === LM_IGNORE_INDEX ? pad : id));
+  const last = ids.filter((id) => id !== pad).length - 1;
+  return [ids[last] ?? pad, ...ids.slice(0, -1)];
 }
 
 /**

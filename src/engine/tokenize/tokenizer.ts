@@ -115,6 +115,16 @@ export class Tokenizer {
   static fromFolder(dir: string): Tokenizer {
     const path = join(dir, 'tokenizer.json');
     if (!existsSync(path)) {
+      // MarianTokenizer has no fast version in transformers, so its save_pretrained writes no
+      // tokenizer.json, and no maintained SentencePiece reader for Node is used here.
+      if (existsSync(join(dir, 'source.spm')) || existsSync(join(dir, 'target.spm')))
+        throw new Error(
+          `${dir}: a Marian folder with SentencePiece models (source.spm, target.spm) but no tokenizer.json: ` +
+            'MarianTokenizer has no fast tokenizer in transformers, so save_pretrained does not write one. ' +
+            'Convert source.spm to a tokenizer.json (transformers.js and onnxruntime-extensions ship a MarianConverter ' +
+            'for this) or use a repository that has one, such as Xenova/opus-mt-en-de; such a tokenizer.json ' +
+            'tokenizes sources and targets alike with source.spm',
+        );
       throw new Error(`${dir}: no tokenizer.json (save the tokenizer with a fast tokenizer to create one)`);
     }
     const optional = (name: string) => (existsSync(join(dir, name)) ? readJson(join(dir, name)) : {});

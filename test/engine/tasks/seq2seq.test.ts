@@ -7,7 +7,7 @@ import { GraphBuilder } from '../../../src/engine/graph/builder.js';
 import { Graph } from '../../../src/engine/graph/graph.js';
 import { encodeModel } from '../../../src/engine/graph/onnx-codec.js';
 import { type TensorData, tensorNumbers, tensorOf, type Value } from '../../../src/engine/graph/types.js';
-import { seq2seqLoss, shiftRight } from '../../../src/engine/models/seq2seq.js';
+import { seq2seqLoss, shiftRight, shiftTokensRight } from '../../../src/engine/models/seq2seq.js';
 import { createSession } from '../../../src/engine/runtime.js';
 import { TASKS } from '../../../src/engine/tasks/registry.js';
 import { collateSeq2Seq, encodeSeq2Seq } from '../../../src/engine/tasks/seq2seq/batches.js';
@@ -23,7 +23,7 @@ test('collate: right padding, labels padded with -100, decoder_input_ids = shift
       { inputIds: [5, 6, 7, 1], labels: [8, 9, 1], source: 'a' },
       { inputIds: [4, 1], labels: [3, 3, 3, 3, 1], source: 'b' },
     ],
-    { pad: 0, start: 0 },
+    { padTokenId: 0, decoderStartTokenId: 0 },
   );
   const rows = (t: TensorData) => {
     const v = tensorNumbers(t);
@@ -48,6 +48,24 @@ test('collate: right padding, labels padded with -100, decoder_input_ids = shift
     [0, 3, 3, 3, 3],
   ]);
   assert.deepEqual(shiftRight([4, -100, -100], 2, 7), [2, 4, 7]);
+});
+
+test("mBART's shift_tokens_right: the last non-pad label (the language code) wraps to the front", () => {
+  // modeling_mbart.shift_tokens_right on labels [[5, 6, 2, 250020, -100, -100]] with pad 1 gives
+  // [[250020, 5, 6, 2, 250020, 1]]: -100 -> pad, index_of_eos = 4 non-pad − 1 = 3, shifted by one.
+  const mbart = { padTokenId: 1, decoderStartTokenId: 2, startFromLastLabel: true };
+  assert.deepEqual(shiftTokensRight([5, 6, 2, 250020, -100, -100], mbart), [250020, 5, 6, 2, 250020, 1]);
+  assert.deepEqual(shiftTokensRight([5, 2, 9], mbart), [9, 5, 2]);
+  // BART / Marian: the decoder start token, as shiftRight.
+  assert.deepEqual(shiftTokensRight([5, 2, -100], { padTokenId: 1, decoderStartTokenId: 2 }), [2, 5, 2]);
+  const batch = collateSeq2Seq(
+    [
+      { inputIds: [5, 2, 9], labels: [7, 2, 8], source: 'a' },
+      { inputIds: [4, 2, 9], labels: [3, 2, 8, 6], source: 'b' },
+    ],
+    mbart,
+  );
+  assert.deepEqual(tensorNumbers(batch.decoder_input_ids as TensorData), [8, 7, 2, 8, 6, 3, 2, 8]);
 });
 
 test('encoding: source_prefix + source and the target, each with </s> and truncated to its own length', (t) => {

@@ -105,6 +105,13 @@ export function isIgnoredT5Tensor(name: string, arch: T5Arch): boolean {
   );
 }
 
+/** The tied copies `shared` may be stored as: the stacks' `embed_tokens` and, tied, `lm_head`. */
+export function tiedT5Names(name: string, arch: T5Arch): string[] {
+  if (name !== T5_SHARED) return [];
+  const copies = ['encoder.embed_tokens.weight', 'decoder.embed_tokens.weight'];
+  return arch.tied ? [...copies, T5_LM_HEAD] : copies;
+}
+
 /** A T5Attention's keys and values of `source`, split into heads. // [B, heads, Tk, d] each */
 function keyValue(ctx: BlockContext, arch: T5Arch, source: Value, p: string): KeyValue {
   return {
@@ -305,5 +312,6 @@ export function t5Seq2Seq(cfg: HfConfigReader, o: { dropout?: number; adapters?:
     decodeCached: (ctx, inputs) => t5DecodeCached(ctx, arch, inputs),
     lmHead: (ctx, hidden) => t5LmHead(ctx, arch, hidden),
     isIgnoredTensor: (name) => isIgnoredT5Tensor(name, arch),
+    tiedNames: (name) => tiedT5Names(name, arch),
   };
 }

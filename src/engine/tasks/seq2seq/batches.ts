@@ -1,7 +1,7 @@
 import type { Seq2SeqExample } from '../../data/records.js';
 import { tensorOf } from '../../graph/types.js';
 import { LM_IGNORE_INDEX } from '../../models/decoder.js';
-import { shiftRight } from '../../models/seq2seq.js';
+import { type Seq2SeqArch, shiftTokensRight } from '../../models/seq2seq.js';
 import type { Batch } from '../../step/batch.js';
 import type { Tokenizer } from '../../tokenize/index.js';
 
@@ -38,16 +38,20 @@ export function encodeSeq2Seq(
   }));
 }
 
+/** What collating reads of a model: its pad token and how its decoder inputs start. */
+export type Seq2SeqTokens = Pick<Seq2SeqArch, 'padTokenId' | 'decoderStartTokenId' | 'startFromLastLabel'>;
+
 /**
  * A batch: input_ids right-padded with the pad token (attention_mask 0 there), labels right-padded
- * with -100, and decoder_input_ids = shift_right(labels): the decoder start token, then the labels
- * but the last, -100 as the pad token.
+ * with -100, and decoder_input_ids = the family's shift_tokens_right(labels) (`shiftTokensRight`:
+ * the decoder start token, or mBART's last label token, then the labels but the last, -100 as the
+ * pad token).
  */
-export function collateSeq2Seq(examples: readonly Seq2SeqEncoded[], o: { pad: number; start: number }): Batch {
+export function collateSeq2Seq(examples: readonly Seq2SeqEncoded[], o: Seq2SeqTokens): Batch {
   const B = examples.length;
   const S = Math.max(1, ...examples.map((e) => e.inputIds.length));
   const T = Math.max(1, ...examples.map((e) => e.labels.length));
-  const ids = new Array<number>(B * S).fill(o.pad);
+  const ids = new Array<number>(B * S).fill(o.padTokenId);
   const mask = new Array<number>(B * S).fill(0);
   const labels: number[] = [];
   const decoder: number[] = [];
@@ -58,7 +62,7 @@ export function collateSeq2Seq(examples: readonly Seq2SeqEncoded[], o: { pad: nu
     });
     const row = Array.from({ length: T }, (_, t) => e.labels[t] ?? LM_IGNORE_INDEX);
     labels.push(...row);
-    decoder.push(...shiftRight(row, o.start, o.pad));
+    decoder.push(...shiftTokensRight(row, o));
   });
   return {
     input_ids: tensorOf('int64', [B, S], ids),

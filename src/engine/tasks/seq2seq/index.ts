@@ -1,11 +1,20 @@
 import type { TaskName } from '../../../shared/config.js';
+import { FAMILIES } from '../../models/registry.js';
 import type { TaskPlugin } from '../task.js';
 import { seq2seqRecipe } from './recipe.js';
+
+/** The heads the encoder-decoder families export: T5ForConditionalGeneration, …, MarianMTModel. */
+const SEQ2SEQ_ARCHITECTURES: ReadonlySet<string> = new Set(
+  FAMILIES.flatMap((f) =>
+    f.kind === 'seq2seq' ? f.modelTypes.map((t) => f.conditionalGenerationArchitecture(t)) : [],
+  ),
+);
 
 /**
  * Translation and summarization: one recipe (recipe.ts), two names, as run_translation.py and
  * run_summarization.py differ only in their data and metrics. A fine-tuned model's
- * `*ForConditionalGeneration` head names no task, so a folder's architectures open as translation.
+ * `*ForConditionalGeneration` (or MarianMTModel) head names no task, so a folder's architectures
+ * open as translation.
  */
 function seq2seqTask(name: Extract<TaskName, 'translation' | 'summarization'>): TaskPlugin {
   return {
@@ -14,7 +23,8 @@ function seq2seqTask(name: Extract<TaskName, 'translation' | 'summarization'>): 
     evalKinds: ['seq2seq'],
     evaluateMetrics: [],
     recipe: seq2seqRecipe,
-    isHead: (architecture) => architecture.endsWith('ForConditionalGeneration'),
+    isHead: (architecture) =>
+      architecture.endsWith('ForConditionalGeneration') || SEQ2SEQ_ARCHITECTURES.has(architecture),
     inference: 'seq2seq',
     peftTaskType: 'SEQ_2_SEQ_LM',
   };

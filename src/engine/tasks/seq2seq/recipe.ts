@@ -45,6 +45,7 @@ export function seq2seqRecipe(o: RecipeOptions): Seq2SeqRecipe {
     seed: o.seed,
     basePrefix: family.basePrefix,
     init: t.init,
+    tiedNames: (n) => model.seq2seq.tiedNames(n),
   });
   const d = o.config.data;
   const encoding = {
@@ -52,7 +53,6 @@ export function seq2seqRecipe(o: RecipeOptions): Seq2SeqRecipe {
     maxSourceLength: d.max_source_length,
     maxTargetLength: d.max_target_length,
   };
-  const tokens = { pad: arch.padTokenId, start: arch.decoderStartTokenId };
   const modelType = cfg.str('model_type', '');
   const generating = o.config.eval.generate;
   // The evaluation's search, checked now: a bad generation config fails the run before training.
@@ -73,7 +73,7 @@ export function seq2seqRecipe(o: RecipeOptions): Seq2SeqRecipe {
         }),
         encoding,
       ),
-    collate: (examples) => collateSeq2Seq(examples, tokens),
+    collate: (examples) => collateSeq2Seq(examples, arch),
     tokensOf: (e) => e.inputIds.length + e.labels.length,
     async evaluate(evaluator, examples, metrics, batchSize) {
       const listed = metrics.filter((m) => m !== 'loss');
@@ -82,7 +82,7 @@ export function seq2seqRecipe(o: RecipeOptions): Seq2SeqRecipe {
       let sum = 0;
       for (let i = 0; i < examples.length; i += batchSize) {
         const chunk = examples.slice(i, i + batchSize);
-        const batch = collateSeq2Seq(chunk, tokens);
+        const batch = collateSeq2Seq(chunk, arch);
         const loss = evaluator.evaluateLoss
           ? await evaluator.evaluateLoss(batch)
           : (await evaluator.evaluate(batch)).loss;
