@@ -9,16 +9,24 @@ import { type TensorData, tensorNumbers, tensorOf, type Value } from '../graph/t
 import { readHfConfig } from '../io/hf-config.js';
 import { loadPretrained } from '../io/pretrained.js';
 import type { KeyValue } from '../models/decoder.js';
+import type { Seq2SeqFamily } from '../models/family.js';
 import { HfConfigReader } from '../models/hf-config.js';
 import type { Weights } from '../models/model.js';
 import { seq2seqFamilyOf } from '../models/registry.js';
 import type { Seq2Seq } from '../models/seq2seq.js';
-import { createSession, type DeviceChoice, type Session } from '../runtime.js';
+import { createSession, type DeviceChoice, type SessionOptions } from '../runtime.js';
 import { argmax } from '../tasks/metrics/classification.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { readJsonBounded } from '../util/bounded-read.js';
 import { frozenParams, pastName, presentName } from './causal-lm-model.js';
 import { modelFolderOf } from './finetuned-model.js';
+import {
+  crossName,
+  hasSeq2SeqOnnxLayout,
+  openSeq2SeqOnnxLayout,
+  SEQ2SEQ_ONNX_FILES,
+  type Seq2SeqSessions,
+} from './seq2seq-onnx-layout.js';
 
 /**
  * An encoder-decoder folder (T5ForConditionalGeneration: a translation or summarization run's
@@ -38,7 +46,7 @@ import { modelFolderOf } from './finetuned-model.js';
  * reorder of the cache per step); this slice has greedy search only.
  */
 
-export const crossName = (i: number, kind: 'key' | 'value'): string => `cross.${i}.${kind}`;
+export { crossName } from './seq2seq-onnx-layout.js';
 
 /** What generation_config.json (else config.json, else transformers' GenerationConfig) says about decoding. */
 export interface Seq2SeqGenerationDefaults {
@@ -146,6 +154,34 @@ export interface LoadedSeq2Seq {
 
 const int64 = (dims: number[], values: ArrayLike<number>): TensorData => tensorOf('int64', dims, values);
 
+/** The engine's own encoder and decoder-step graphs over a model folder's weights (safetensors). */
+async function graphSessions(
+  folder: string,
+  family: Seq2SeqFamily,
+  seq2seq: Seq2Seq,
+  options: SessionOptions,
+): Promise<Seq2SeqSessions> {
+  const loaded = loadPretrained(folder, seq2seq.params, { basePrefix: family.basePrefix });
+  if (loaded.missing.length > 0)
+    throw new Error(
+      `${folder}: the checkpoint lacks ${loaded.missing.join(', ')}: not a complete ${family.name} model (an ONNX export needs ${Object.values(SEQ2SEQ_ONNX_FILES).join(', ')})`,
+    );
+  const encoder = await createSession(encodeModel(encoderGraph(seq2seq, loaded.weights)), options);
+  const decoder = await createSession(encodeModel(decoderStepGraph(seq2seq, loaded.weights)), options).catch(
+    async (err: unknown) => {
+      await encoder.dispose();
+      throw err;
+    },
+  );
+  return {
+    encode: (feeds) => encoder.run(feeds),
+    step: (feeds) => decoder.run(feeds),
+    async dispose() {
+      await Promise.allSettled([encoder.dispose(), decoder.dispose()]);
+    },
+  };
+}
+
 export async function loadSeq2Seq(
   path: string,
   o: { device?: DeviceChoice; threads?: number } = {},
@@ -154,16 +190,13 @@ export async function loadSeq2Seq(
   const cfg = new HfConfigReader(readHfConfig(folder), `${folder}/config.json`);
   const family = seq2seqFamilyOf(cfg);
   const seq2seq = family.seq2seq(cfg);
-  const loaded = loadPretrained(folder, seq2seq.params, { basePrefix: family.basePrefix });
-  if (loaded.missing.length > 0)
-    throw new Error(
-      `${folder}: the checkpoint lacks ${loaded.missing.join(', ')}: not a complete ${family.name} model`,
-    );
   const tokenizer = Tokenizer.fromFolder(folder);
   const defaults = seq2seqGenerationDefaults(folder, seq2seq.arch);
   const options = { device: o.device ?? 'cpu', ...(o.threads ? { threads: o.threads } : {}) } as const;
-  const encoder: Session = await createSession(encodeModel(encoderGraph(seq2seq, loaded.weights)), options);
-  const decoder: Session = await createSession(encodeModel(decoderStepGraph(seq2seq, loaded.weights)), options);
+  // An export in Optimum's layout runs its own files; a model folder builds the graphs from its weights.
+  const sessions = hasSeq2SeqOnnxLayout(folder)
+    ? await openSeq2SeqOnnxLayout(folder, seq2seq.arch, options)
+    : await graphSessions(folder, family, seq2seq, options);
   const { arch } = seq2seq;
 
   async function generate(
@@ -185,7 +218,7 @@ export async function loadSeq2Seq(
       [B, S],
       rows.flatMap((r) => Array.from({ length: S }, (_, s) => r[s] ?? defaults.padTokenId)),
     );
-    const cross = await encoder.run({ input_ids: ids, attention_mask: mask });
+    const cross = await sessions.encode({ input_ids: ids, attention_mask: mask });
     return greedy(B, mask, cross, maxNew, g.useCache ?? true);
   }
 
@@ -211,7 +244,7 @@ export async function loadSeq2Seq(
     for (let step = 0; step < maxNew && finished.includes(false); step++) {
       const fed = useCache ? sequences.map((s) => s.slice(-1)) : sequences;
       const T = (fed[0] as number[]).length;
-      const out = await decoder.run({
+      const out = await sessions.step({
         decoder_input_ids: int64([B, T], fed.flat()),
         encoder_attention_mask: encoderMask,
         ...cross,
@@ -247,7 +280,7 @@ export async function loadSeq2Seq(
     defaults,
     generate,
     async dispose() {
-      await Promise.allSettled([encoder.dispose(), decoder.dispose()]);
+      await sessions.dispose();
     },
   };
 }
