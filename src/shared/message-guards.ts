@@ -202,6 +202,12 @@ export function isRunEvent(v: unknown): v is RunEvent {
       return isNum(v.step) && isStr(v.path);
     case 'status':
       return isStr(v.state) && (v.reason === undefined || isStr(v.reason));
+    case 'samples':
+      return (
+        isNum(v.step) &&
+        Array.isArray(v.samples) &&
+        v.samples.every((s) => isObj(s) && isStr(s.source) && isStr(s.reference) && isStr(s.prediction))
+      );
     default:
       return false;
   }

@@ -43,7 +43,8 @@ export type RunEvent =
   | { type: 'eval'; step: number; metrics: Record<string, number>; t: number }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; t: number }
   | { type: 'checkpoint'; step: number; path: string; t: number }
-  | { type: 'status'; state: RunState; reason?: string; t: number };
+  | { type: 'status'; state: RunState; reason?: string; t: number }
+  | { type: 'samples'; step: number; samples: { source: string; reference: string; prediction: string }[]; t: number };
 
 /**
  * Stop protocol: a reader that wants a run to stop creates this (empty) file in the run directory;

@@ -32,7 +32,7 @@ export interface EventsSummary {
 }
 
 export const RECENT_STEPS = 64;
-const TYPES: ReadonlySet<string> = new Set(['step', 'eval', 'log', 'checkpoint', 'status']);
+const TYPES: ReadonlySet<string> = new Set(['step', 'eval', 'log', 'checkpoint', 'status', 'samples']);
 
 export function emptySummary(): EventsSummary {
   return { lines: 0, badLines: 0, checkpoints: [], recentSteps: [], errors: [] };
