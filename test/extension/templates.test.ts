@@ -13,7 +13,16 @@ import { validateConfig, validateConfigText } from '../../src/shared/config-vali
 test('every task has a template, and each validates without errors or warnings', () => {
   assert.deepEqual(
     CONFIG_TEMPLATES.map((t) => t.task),
-    ['text-classification', 'token-classification', 'question-answering', 'causal-lm', 'masked-lm', 'causal-lm'],
+    [
+      'text-classification',
+      'token-classification',
+      'question-answering',
+      'causal-lm',
+      'masked-lm',
+      'translation',
+      'summarization',
+      'causal-lm',
+    ],
   );
   for (const t of CONFIG_TEMPLATES) {
     assert.match(t.fileName, CONFIG_FILE_RE);
