@@ -143,7 +143,7 @@ class T5(nn.Module):
         return self.drop(self.enc_norm(x))
 
     def logits(self, hidden):
-        return (hidden * self.a.d_model ** -0.5) @ self.shared.weight.T
+        return F.linear(hidden * self.a.d_model ** -0.5, self.shared.weight)  # the tied lm_head (nn.Linear)
 
     def forward(self, ids, mask, decoder_ids):
         enc = self.encode(ids, mask)
