@@ -2,6 +2,7 @@ import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { checkDistillationFiles, checkModelOrRun } from './config-distill-files.js';
 import { TASK_COLUMNS } from './config-rules.js';
 import { diag, replaceEdit } from './config-schema-check.js';
+import { checkT5Prefix, checkTranslationRows } from './config-seq2seq-files.js';
 import { SEQ2SEQ_TASKS } from './config-seq2seq-rules.js';
 import { chatTemplateProblem, detectSftFormat, missingSftColumns, type SftFormat } from './config-sft-files.js';
 import { closest, type Diagnostic, nodeAt, type ParsedConfig, type ScalarNode, type Span } from './config-tree.js';
@@ -115,6 +116,7 @@ export async function checkConfigFiles(parsed: ParsedConfig, fs: ConfigFs, confi
       const span: Span = explicit?.span ?? node.span;
       out.push(diag(parsed, 'error', msg, 'column-not-found', ['data', explicit ? columnKey : key], span, fixes));
     }
+    out.push(...checkTranslationRows(parsed, sample.objects, { rel, key, span: node.span }));
   }
   out.push(...(await checkDistillationFiles(parsed, fs, configDir, resolvePath)));
   for (const key of ['via', 'back']) {
@@ -136,6 +138,8 @@ interface Sample {
   columns: string[];
   /** The fields of the first row (what the engine detects a causal-lm format from). */
   first: string[];
+  /** The first rows of a JSON Lines file (none for CSV/TSV). */
+  objects: Record<string, unknown>[];
   rows: number;
   badLine?: number;
 }
@@ -152,6 +156,7 @@ function sampleColumns(head: string, name: string, truncated: boolean): Sample |
     return {
       columns: head.columns,
       first: first ? Object.keys(first) : [],
+      objects: head.objects,
       rows: head.rows,
       ...(head.badLine === undefined ? {} : { badLine: head.badLine }),
     };
@@ -159,7 +164,7 @@ function sampleColumns(head: string, name: string, truncated: boolean): Sample |
   const separator = /\.tsv$/i.test(name) ? '\t' : /\.csv$/i.test(name) ? ',' : undefined;
   if (separator === undefined) return undefined;
   const header = lines.find((l) => l.trim() !== '');
-  if (header === undefined) return { columns: [], first: [], rows: 0 };
+  if (header === undefined) return { columns: [], first: [], objects: [], rows: 0 };
   // Header detection only: quoted names lose their quotes; the engine's CSV parser reads the rows.
   const columns = header.split(separator).map((c) =>
     c
@@ -167,7 +172,7 @@ function sampleColumns(head: string, name: string, truncated: boolean): Sample |
       .replace(/^"(.*)"$/, '$1')
       .replaceAll('""', '"'),
   );
-  return { columns, first: columns, rows: lines.filter((l) => l.trim() !== '').length - 1 };
+  return { columns, first: columns, objects: [], rows: lines.filter((l) => l.trim() !== '').length - 1 };
 }
 
 /**
@@ -381,7 +386,10 @@ function modelLimits(parsed: ParsedConfig, config: Record<string, unknown>, rel:
     out.push(diag(parsed, 'warning', msg, 'task-architecture', ['model'], modelSpan));
     return;
   }
-  if (seq2seq) return;
+  if (seq2seq) {
+    out.push(...checkT5Prefix(parsed, modelType, taskName));
+    return;
+  }
   if (taskName === 'causal-lm' && encoder && !decoder)
     out.push(
       diag(

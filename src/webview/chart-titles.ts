@@ -8,6 +8,20 @@ import type { JsonValue } from '../shared/messages.js';
  */
 const LM_TASKS: Readonly<Record<string, string>> = { 'masked-lm': 'masked LM', 'causal-lm': 'causal LM' };
 
+/**
+ * Generation metrics of translation and summarization runs, as their references name them:
+ * sacreBLEU's BLEU and chrF, rouge-score's ROUGE-1/2/L and ROUGE-Lsum (the keys are
+ * run_translation.py's and run_summarization.py's: bleu, chrf, rouge1, rouge2, rougeL, rougeLsum).
+ */
+const GENERATION_METRICS: Readonly<Record<string, string>> = {
+  bleu: 'BLEU',
+  chrf: 'chrF',
+  rouge1: 'ROUGE-1',
+  rouge2: 'ROUGE-2',
+  rougeL: 'ROUGE-L',
+  rougeLsum: 'ROUGE-Lsum',
+};
+
 /** The task of a run's resolved config, when it names one. */
 export function taskOf(config: JsonValue | undefined): string | undefined {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) return undefined;
@@ -30,5 +44,5 @@ export function chartTitle(id: string, task: string | undefined): string {
   const metric = id.replace(/^eval-/, '');
   if (metric === 'loss') return `Evaluation loss${suffix}`;
   if (metric === 'accuracy' && task === 'masked-lm') return 'Masked-token accuracy';
-  return `Evaluation ${metric}`;
+  return `Evaluation ${GENERATION_METRICS[metric] ?? metric}`;
 }

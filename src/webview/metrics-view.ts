@@ -3,11 +3,13 @@ import type { ConfusionMatrix } from '../shared/messages.js';
 import { clear, h } from './dom.js';
 import { formatNumber } from './format.js';
 import { metricSummary, type RunData } from './run-data.js';
+import { samplesTable } from './samples-view.js';
 
 /**
  * The Metrics tab: per run, the best value of each evaluation metric (higher is better, lower for
  * loss and perplexity) and the final one (final/metrics.json when the run wrote it, else the last
- * evaluation); and the confusion matrix of classification runs.
+ * evaluation); the confusion matrix of classification runs; the sample generations of
+ * translation and summarization runs (samples-view.ts).
  */
 export class MetricsView {
   readonly element = h('div', { class: 'metrics-view' });
@@ -75,6 +77,10 @@ export class MetricsView {
     for (const run of runs) {
       const cm = run.info.finalMetrics?.confusion_matrix;
       if (isConfusionMatrix(cm)) this.element.append(confusionMatrix(labels.get(run.info.id) ?? run.info.id, cm));
+    }
+    for (const run of runs) {
+      const samples = samplesTable(labels.get(run.info.id) ?? run.info.id, run);
+      if (samples) this.element.append(samples);
     }
   }
 }

@@ -24,11 +24,20 @@ export interface LogEntry {
   message: string;
 }
 
+/** One evaluation's sample generations (a translation or summarization run's `samples` event). */
+export interface SampleSet {
+  step: number;
+  t: number;
+  samples: { source: string; reference: string; prediction: string }[];
+}
+
 export interface RunData {
   info: RunInfo;
   train: XColumns & { loss: (number | null)[]; lr: (number | null)[]; tokensPerSec: number[] };
   evals: XColumns & { metrics: Map<string, (number | null)[]> };
   logs: LogEntry[];
+  /** Sample generations per evaluation, oldest first. */
+  samples: SampleSet[];
   checkpoints: number;
   /** The first event's time: the origin of the `relative` axis. */
   t0: number | undefined;
@@ -58,6 +67,7 @@ export function newRunData(info: RunInfo): RunData {
     train: { ...columns(), loss: [], lr: [], tokensPerSec: [] },
     evals: { ...columns(), metrics: new Map() },
     logs: [],
+    samples: [],
     checkpoints: 0,
     t0: undefined,
     device: undefined,
@@ -118,6 +128,13 @@ export function appendEvents(run: RunData, events: readonly RunEvent[]): Changes
         changes.logs = true;
         break;
       }
+      case 'samples': {
+        // A resumed run evaluates the same steps again: its samples replace those from there on.
+        const kept = run.samples.filter((s) => s.step < e.step);
+        run.samples = [...kept, { step: e.step, t: e.t, samples: e.samples }];
+        changes.evals = true;
+        break;
+      }
       case 'checkpoint':
         run.checkpoints++;
         changes.info = true;
@@ -148,6 +165,7 @@ function truncate(run: RunData, step: number): void {
   const e = run.evals;
   const ne = lowerBound(e.step, step + 1);
   for (const arr of [e.step, e.epoch, e.relative, e.wall, ...e.metrics.values()] as unknown[][]) cut(arr, ne);
+  run.samples = run.samples.filter((s) => s.step <= step);
   run.generation++;
 }
 

@@ -14,7 +14,16 @@ import { replaced } from '../fixtures/text-edit.js';
 test('every task has a template, and each validates without errors or warnings', () => {
   assert.deepEqual(
     CONFIG_TEMPLATES.map((t) => t.task),
-    ['text-classification', 'token-classification', 'question-answering', 'causal-lm', 'masked-lm', 'causal-lm'],
+    [
+      'text-classification',
+      'token-classification',
+      'question-answering',
+      'causal-lm',
+      'masked-lm',
+      'translation',
+      'summarization',
+      'causal-lm',
+    ],
   );
   for (const t of CONFIG_TEMPLATES) {
     assert.match(t.fileName, CONFIG_FILE_RE);

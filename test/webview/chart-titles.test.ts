@@ -31,3 +31,20 @@ test('other tasks, and runs of mixed tasks, keep the plain titles', () => {
   assert.equal(taskOf(['masked-lm']), undefined);
   assert.equal(taskOf({ task: 3 }), undefined);
 });
+
+test('translation and summarization metrics are titled as sacreBLEU and rouge-score name them', () => {
+  assert.deepEqual(
+    ['eval-bleu', 'eval-chrf', 'eval-rouge1', 'eval-rouge2', 'eval-rougeL', 'eval-rougeLsum', 'eval-loss'].map((id) =>
+      chartTitle(id, 'translation'),
+    ),
+    [
+      'Evaluation BLEU',
+      'Evaluation chrF',
+      'Evaluation ROUGE-1',
+      'Evaluation ROUGE-2',
+      'Evaluation ROUGE-L',
+      'Evaluation ROUGE-Lsum',
+      'Evaluation loss',
+    ],
+  );
+});

@@ -82,6 +82,24 @@ export const runEvent = fc.oneof(
     't',
   ]),
   partial({ type: fc.constant('status'), state: maybe(fc.string()), t: maybe(time) }, ['type', 'state', 't']),
+  partial(
+    {
+      type: fc.constant('samples'),
+      step: maybe(count),
+      samples: maybe(
+        fc.array(
+          partial({ source: maybe(fc.string()), reference: maybe(fc.string()), prediction: maybe(fc.string()) }, [
+            'source',
+            'reference',
+            'prediction',
+          ]),
+          { maxLength: 3 },
+        ),
+      ),
+      t: maybe(time),
+    },
+    ['type', 'step', 'samples', 't'],
+  ),
   json,
 );
 

@@ -125,3 +125,31 @@ test('axis ticks get the digits their spacing needs', () => {
   );
   assert.equal(formatTick(2e-5, 5e-6), '2.0e-5');
 });
+
+test("samples events are kept per evaluation; a resumed run's repeated evaluation replaces them", () => {
+  const run = newRunData({ id: 'r', dir: '/r' });
+  const samples = (step: number, prediction: string): RunEvent => ({
+    type: 'samples',
+    step,
+    samples: [{ source: 'a b', reference: 'B A', prediction }],
+    t: 1000 + step,
+  });
+  const changes = appendEvents(run, [samples(10, 'x'), samples(20, 'y')]);
+  assert.equal(changes.evals, true);
+  assert.deepEqual(
+    run.samples.map((s) => [s.step, s.samples[0]?.prediction]),
+    [
+      [10, 'x'],
+      [20, 'y'],
+    ],
+  );
+  // Resumed from step 15: its evaluation at 20 comes again.
+  appendEvents(run, [samples(20, 'z')]);
+  assert.deepEqual(
+    run.samples.map((s) => [s.step, s.samples[0]?.prediction]),
+    [
+      [10, 'x'],
+      [20, 'z'],
+    ],
+  );
+});

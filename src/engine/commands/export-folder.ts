@@ -1,16 +1,20 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Graph } from '../graph/graph.js';
 import { encodeModel } from '../graph/onnx-codec.js';
+import { runConfigOf } from '../inference/finetuned-model.js';
+import { SEQ2SEQ_ONNX_FILES, writeSeq2SeqOnnxLayout } from '../inference/seq2seq-onnx-layout.js';
 import type { SavedFloatDtype } from '../io/half.js';
-import { readHfConfig } from '../io/hf-config.js';
+import { pythonJson, readHfConfig, writeHfConfig } from '../io/hf-config.js';
 import { loadPretrained, savePretrained } from '../io/pretrained.js';
 import { HfConfigReader } from '../models/hf-config.js';
 import type { TrainableModel, Weights } from '../models/model.js';
 import { encoderFamilyOf, seq2seqFamilyOf } from '../models/registry.js';
-import { seq2seqLmModel } from '../models/seq2seq.js';
+import { type Seq2SeqArch, seq2seqLmModel } from '../models/seq2seq.js';
 import { buildInference } from '../step/step-graph.js';
 import { maskedLmModel } from '../tasks/masked-lm/model.js';
+
+const GENERATION_CONFIG = 'generation_config.json';
 
 /**
  * What `finetune export` writes for any model: the weights as a model folder in `dtype` (with the
@@ -57,8 +61,13 @@ export function exportMaskedLm(o: {
 }
 
 /**
- * `finetune export` of an encoder-decoder folder (translation, summarization): model.onnx takes
- * input_ids, attention_mask and decoder_input_ids and gives the vocabulary logits [B, T, V].
+ * `finetune export` of an encoder-decoder folder (translation, summarization): the model folder,
+ * model.onnx (input_ids, attention_mask and decoder_input_ids -> the vocabulary logits [B, T, V],
+ * teacher forcing) and, for onnx, Optimum's seq2seq layout (encoder_model.onnx, decoder_model.onnx,
+ * decoder_with_past_model.onnx: seq2seq-onnx-layout.ts) with generation_config.json, which predict
+ * and serve load. A run's task and `data.source_prefix` go into config.json as transformers'
+ * `finetuning_task` and `prefix` (what its text2text pipelines prepend), so the export predicts as
+ * the run's final/ does.
  */
 export function exportSeq2Seq(o: {
   folder: string;
@@ -74,5 +83,34 @@ export function exportSeq2Seq(o: {
     tiedNames: model.seq2seq.tiedNames,
   });
   const architecture = family.conditionalGenerationArchitecture(cfg.str('model_type', ''));
-  return writeExport({ ...o, architecture }, model, weights);
+  writeExport({ ...o, architecture }, model, weights);
+  const run = runConfigOf(o.folder);
+  if (run) {
+    const config = readHfConfig(o.out);
+    writeHfConfig(o.out, { ...config, finetuning_task: run.task, prefix: run.data.source_prefix ?? '' });
+  }
+  if (o.format === 'onnx') {
+    const seq2seq = family.seq2seq(cfg);
+    writeSeq2SeqOnnxLayout(o.out, seq2seq, weights);
+    writeGenerationConfig(o.folder, o.out, seq2seq.arch);
+    process.stdout.write(`wrote ${Object.values(SEQ2SEQ_ONNX_FILES).join(', ')} (Optimum's seq2seq layout)\n`);
+  }
+  return 0;
+}
+
+/** The source's generation_config.json, else the one transformers derives from config.json (GenerationConfig.from_model_config). */
+function writeGenerationConfig(folder: string, out: string, arch: Seq2SeqArch): void {
+  const source = join(folder, GENERATION_CONFIG);
+  if (existsSync(source)) {
+    copyFileSync(source, join(out, GENERATION_CONFIG));
+    return;
+  }
+  const config: Record<string, unknown> = {
+    _from_model_config: true,
+    decoder_start_token_id: arch.decoderStartTokenId,
+    pad_token_id: arch.padTokenId,
+    transformers_version: readHfConfig(folder).transformers_version ?? '4.46.3',
+  };
+  if (arch.eosTokenId !== null) config.eos_token_id = arch.eosTokenId;
+  writeFileSync(join(out, GENERATION_CONFIG), pythonJson(config));
 }

@@ -229,7 +229,7 @@ export const exportCommand: Command = {
     if (inference === 'fill-mask' || inference === 'seq2seq') {
       if (quantize)
         throw new UsageError(
-          `--quantize int8 applies to task models (classification, question answering); ${folder} is a ${inference === 'seq2seq' ? 'encoder-decoder' : 'masked LM'}`,
+          `--quantize int8 applies to task models (classification, question answering); ${folder} is ${inference === 'seq2seq' ? 'an encoder-decoder (int8 is measured on a task metric, and generated text is not scored here yet): export it with --format onnx in float32' : 'a masked LM'}`,
         );
       return (inference === 'seq2seq' ? exportSeq2Seq : exportMaskedLm)({ folder, out, format, dtype });
     }

@@ -8,7 +8,8 @@ import { type Command, choiceOption, intOption, UsageError } from './command.js'
 
 /** `finetune serve`: an HTTP server over one model (OpenAI routes for a causal LM, /predict for an encoder task). */
 export const serveCommand: Command = {
-  summary: 'serve a model over HTTP: OpenAI-compatible routes for a causal LM, /predict for a classifier or QA model',
+  summary:
+    'serve a model over HTTP: OpenAI-compatible routes for a causal LM, /predict for a classifier, QA or translation/summarization model',
   usage: `usage: finetune serve --model <folder|run-dir|run-dir/checkpoints/step-N> [--host 127.0.0.1] [--port 8080]
                       [--max-batch 16] [--max-wait-ms 5] [--max-concurrency 64] [--api-key KEY]
                       [--max-body-bytes 4194304] [--device cpu|cuda|auto] [--threads N] [--quantize int8]
@@ -30,6 +31,10 @@ Prints "listening on <url>" and one JSON line {"event":"listening","url","port",
                (score p_start x p_end as the pipeline's; top_k, max_answer_len,
                handle_impossible_answer, align_to_words). Inputs are
                batched: a batch runs at --max-batch inputs or after --max-wait-ms.
+  seq2seq:     (translation, summarization; a run, or its export in Optimum's layout) POST /predict
+               {"inputs": str | [str], "parameters": {"max_new_tokens"}} -> [{translation_text}]
+               or [{summary_text}] (one object per input for a list), the model's prefix
+               prepended, greedy search.
   always:      GET /health, GET /metrics (Prometheus).
 --quantize int8 (encoder models) runs the linear layers in int8 as \`finetune export --quantize int8\`
 writes them (the same rewrite, applied on load; measure its accuracy change with that export).

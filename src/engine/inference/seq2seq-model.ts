@@ -1,11 +1,12 @@
 import { encodeModel } from '../graph/onnx-codec.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { loadPretrained } from '../io/pretrained.js';
+import type { Seq2SeqFamily } from '../models/family.js';
 import { HfConfigReader } from '../models/hf-config.js';
 import { seq2seqFamilyOf } from '../models/registry.js';
 import type { Seq2Seq } from '../models/seq2seq.js';
-import { createSession, type DeviceChoice, type Session } from '../runtime.js';
-import { type ChooseToken, generateIds } from '../tasks/seq2seq/generate.js';
+import { createSession, type DeviceChoice, type SessionOptions } from '../runtime.js';
+import { type ChooseToken, generateIds, type Seq2SeqSessions } from '../tasks/seq2seq/generate.js';
 import {
   resolveSearch,
   type Seq2SeqSearch,
@@ -17,6 +18,7 @@ import { Tokenizer } from '../tokenize/index.js';
 import { rng } from '../util/random.js';
 import { modelFolderOf } from './finetuned-model.js';
 import { nextToken } from './next-token.js';
+import { hasSeq2SeqOnnxLayout, openSeq2SeqOnnxLayout, SEQ2SEQ_ONNX_FILES } from './seq2seq-onnx-layout.js';
 
 /**
  * An encoder-decoder folder (T5ForConditionalGeneration: a translation or summarization run's
@@ -73,20 +75,13 @@ export async function loadSeq2Seq(
   const cfg = new HfConfigReader(readHfConfig(folder), `${folder}/config.json`);
   const family = seq2seqFamilyOf(cfg);
   const seq2seq = family.seq2seq(cfg);
-  const loaded = loadPretrained(folder, seq2seq.params, {
-    basePrefix: family.basePrefix,
-    tiedNames: seq2seq.tiedNames,
-  });
-  // A missing buffer (BART's final_logits_bias) starts at its init, as transformers' _keys_to_ignore_on_load_missing.
-  const buffers = new Set(seq2seq.params.filter((p) => p.buffer).map((p) => p.name));
-  const missing = loaded.missing.filter((n) => !buffers.has(n));
-  if (missing.length > 0)
-    throw new Error(`${folder}: the checkpoint lacks ${missing.join(', ')}: not a complete ${family.name} model`);
   const tokenizer = Tokenizer.fromFolder(folder);
   const defaults = seq2seqGenerationDefaults(folder, seq2seq.arch);
   const options = { device: o.device ?? 'cpu', ...(o.threads ? { threads: o.threads } : {}) } as const;
-  const encoder: Session = await createSession(encodeModel(encoderGraph(seq2seq, loaded.weights)), options);
-  const decoder: Session = await createSession(encodeModel(decoderStepGraph(seq2seq, loaded.weights)), options);
+  // An export in Optimum's layout runs its own files; a model folder builds the graphs from its weights.
+  const sessions = hasSeq2SeqOnnxLayout(folder)
+    ? await openSeq2SeqOnnxLayout(folder, seq2seq.arch, options)
+    : await graphSessions(folder, family, seq2seq, options);
 
   async function generate(
     sources: readonly (string | readonly number[])[],
@@ -104,7 +99,7 @@ export async function loadSeq2Seq(
             rand,
           )
       : undefined;
-    const found = await generateIds({ encoder, decoder }, seq2seq.arch, rows, search, {
+    const found = await generateIds(sessions, seq2seq.arch, rows, search, {
       useCache: useCache ?? true,
       ...(choose ? { choose } : {}),
     });
@@ -117,6 +112,40 @@ export async function loadSeq2Seq(
     seq2seq,
     defaults,
     generate,
+    async dispose() {
+      await sessions.dispose();
+    },
+  };
+}
+
+/** The engine's own encoder and decoder-step graphs over a model folder's weights (safetensors). */
+async function graphSessions(
+  folder: string,
+  family: Seq2SeqFamily,
+  seq2seq: Seq2Seq,
+  options: SessionOptions,
+): Promise<Seq2SeqSessions & { dispose(): Promise<void> }> {
+  const loaded = loadPretrained(folder, seq2seq.params, {
+    basePrefix: family.basePrefix,
+    tiedNames: seq2seq.tiedNames,
+  });
+  // A missing buffer (BART's final_logits_bias) starts at its init, as transformers' _keys_to_ignore_on_load_missing.
+  const buffers = new Set(seq2seq.params.filter((p) => p.buffer).map((p) => p.name));
+  const missing = loaded.missing.filter((n) => !buffers.has(n));
+  if (missing.length > 0)
+    throw new Error(
+      `${folder}: the checkpoint lacks ${missing.join(', ')}: not a complete ${family.name} model (an ONNX export needs ${Object.values(SEQ2SEQ_ONNX_FILES).join(', ')})`,
+    );
+  const encoder = await createSession(encodeModel(encoderGraph(seq2seq, loaded.weights)), options);
+  const decoder = await createSession(encodeModel(decoderStepGraph(seq2seq, loaded.weights)), options).catch(
+    async (err: unknown) => {
+      await encoder.dispose();
+      throw err;
+    },
+  );
+  return {
+    encoder,
+    decoder,
     async dispose() {
       await Promise.allSettled([encoder.dispose(), decoder.dispose()]);
     },

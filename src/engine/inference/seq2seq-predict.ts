@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHfConfig } from '../io/hf-config.js';
 import { TASKS } from '../tasks/registry.js';
-import { modelFolderOf, taskOf } from './finetuned-model.js';
+import { modelFolderOf, runConfigOf, taskOf } from './finetuned-model.js';
 import type { LoadedSeq2Seq, Seq2SeqGenerationOptions } from './seq2seq-model.js';
 
 /**
@@ -21,6 +21,27 @@ export function isSeq2SeqFolder(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Which of the two tasks a folder does and the prefix its sources take: both save the same head
+ * (…ForConditionalGeneration), so a run's final/ says it in its run's config, an export in
+ * config.json's `finetuning_task` and `prefix` (transformers' names); a bare folder is read as a
+ * translation model without a prefix.
+ */
+export function seq2seqTaskOf(folder: string): { task: 'translation' | 'summarization'; prefix: string } {
+  const run = runConfigOf(folder);
+  if (run)
+    return {
+      task: run.task === 'summarization' ? 'summarization' : 'translation',
+      prefix: run.data.source_prefix ?? '',
+    };
+  const config = readHfConfig(folder);
+  const prefix = config.prefix;
+  return {
+    task: config.finetuning_task === 'summarization' ? 'summarization' : 'translation',
+    prefix: typeof prefix === 'string' ? prefix : '',
+  };
 }
 
 export async function predictSeq2SeqRow(

@@ -2,22 +2,27 @@ import type { TaskName } from '../../shared/config.js';
 import { isCausalLmFolder, loadCausalLm } from '../inference/causal-lm-model.js';
 import type { Quantize } from '../inference/finetuned-model.js';
 import { isQaModel, openModel } from '../inference/open-model.js';
+import { loadSeq2Seq } from '../inference/seq2seq-model.js';
+import { isSeq2SeqFolder, seq2seqTaskOf } from '../inference/seq2seq-predict.js';
 import { contextLength } from '../models/decoder.js';
 import type { DeviceChoice } from '../runtime.js';
 import type { ServedLm } from './completion-routes.js';
 import { questionAnswering } from './question-answering.js';
 import type { TaskPipeline } from './task-pipeline.js';
 import { textClassification } from './text-classification.js';
+import { text2text } from './text2text.js';
 import { tokenClassification } from './token-classification.js';
 
 /**
  * The model a server serves, opened once: a causal LM answers the OpenAI routes, an encoder
- * model of a classification or extractive-QA task answers /predict through its task's pipeline.
+ * model of a classification or extractive-QA task, or an encoder-decoder (a run's final/ or its
+ * Optimum-layout export), answers /predict through its task's pipeline.
  */
 export type ServedModel =
   | { kind: 'causal-lm'; id: string; lm: ServedLm; dispose(): Promise<void> }
   | {
-      kind: 'encoder';
+      /** An encoder task model, or an encoder-decoder (translation, summarization): both answer /predict. */
+      kind: 'encoder' | 'seq2seq';
       id: string;
       task: TaskName;
       pipeline: TaskPipeline<unknown, unknown>;
@@ -47,6 +52,21 @@ export async function loadServedModel(
         generate: (prompt, g) => lm.generate(prompt, g),
       },
       dispose: () => lm.dispose(),
+    };
+  }
+  if (isSeq2SeqFolder(folder)) {
+    if (o.quantize)
+      throw new Error(
+        `--quantize ${o.quantize} applies to encoder models (classification, question answering); ${folder} is an encoder-decoder`,
+      );
+    const model = await loadSeq2Seq(folder, { ...o, device: o.device ?? 'cpu' });
+    const { task, prefix } = seq2seqTaskOf(model.folder);
+    return {
+      kind: 'seq2seq',
+      id,
+      task,
+      pipeline: text2text(model, { task, prefix }) as TaskPipeline<unknown, unknown>,
+      dispose: () => model.dispose(),
     };
   }
   const model = await openModel(folder, { ...o, device: o.device ?? 'cpu' });

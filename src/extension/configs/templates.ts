@@ -178,5 +178,69 @@ eval:
 device: auto
 `,
   },
+  {
+    task: 'translation',
+    label: 'Translation',
+    detail: 'Fine-tune T5 to translate between two languages (run_translation.py)',
+    fileName: 'translate.finetune.yaml',
+    yaml: `# Fine-tune a translation model. Data: JSON Lines rows as Hugging Face translation datasets
+# (WMT, OPUS) have them, {"translation": {"en": "...", "de": "..."}}; rows with two plain columns
+# work too: replace source_lang/target_lang by source_column: en and target_column: de.
+model: google-t5/t5-small              # an encoder-decoder: T5, flan-T5 or mT5 (a Hub id or a folder)
+task: translation
+data:
+  train: data/train.jsonl
+  validation: data/validation.jsonl     # or: validation_split: 0.05
+  source_lang: en                       # the keys of each row's "translation" object
+  target_lang: de
+  source_prefix: 'translate English to German: '   # T5 was trained with this prefix; mT5 needs none
+  max_source_length: 128                # tokens of the source (prefix included), the rest cut
+  max_target_length: 128                # tokens of the target
+training:
+  method: full                # full | freeze | lora
+  epochs: 3
+  batch_size: 16
+  learning_rate: 3.0e-4       # T5 fine-tunes at larger rates than BERT
+  weight_decay: 0.01
+  warmup_ratio: 0.05
+  scheduler: linear           # linear | cosine | constant
+  label_smoothing: 0.1        # transformers' label_smoothing_factor; 0 turns it off
+  seed: 42
+eval:
+  every: epoch
+device: auto
+`,
+  },
+  {
+    task: 'summarization',
+    label: 'Summarization',
+    detail: 'Fine-tune T5 to write summaries of your texts (run_summarization.py)',
+    fileName: 'summarize.finetune.yaml',
+    yaml: `# Fine-tune a summarization model. Data: JSON Lines, one {"document": ..., "summary": ...} per line
+# (CNN/DailyMail's columns are article and highlights: name them below).
+model: google-t5/t5-small              # an encoder-decoder: T5 or flan-T5 (a Hub id or a folder)
+task: summarization
+data:
+  train: data/train.jsonl
+  validation: data/validation.jsonl     # or: validation_split: 0.05
+  source_column: document               # the text to summarise
+  target_column: summary                # the summary the model learns to write
+  source_prefix: 'summarize: '          # T5 was trained with this prefix
+  max_source_length: 512                # long documents are cut to this many tokens
+  max_target_length: 128
+training:
+  method: full                # full | freeze | lora
+  epochs: 3
+  batch_size: 8
+  learning_rate: 3.0e-4       # T5 fine-tunes at larger rates than BERT
+  weight_decay: 0.01
+  warmup_ratio: 0.05
+  scheduler: linear           # linear | cosine | constant
+  seed: 42
+eval:
+  every: epoch
+device: auto
+`,
+  },
   CHAT_TEMPLATE,
 ];

@@ -8,6 +8,7 @@ import { ngramSuite } from './ngram.js';
 import { paddingSuite } from './padding.js';
 import { pretrainSuite } from './pretrain.js';
 import { formatProfile, profileTrainStep } from './profile.js';
+import { measureSeq2Seq, SEQ2SEQ_CASES, seq2seqSuite } from './seq2seq.js';
 import { serveSuite } from './serve.js';
 import type { BenchArgs, BenchSuite } from './suite.js';
 import { tokenizeCorpusSuite } from './tokenize-corpus.js';
@@ -40,6 +41,7 @@ const SUITES: readonly BenchSuite[] = [
   tokenizeCorpusSuite,
   pretrainSuite,
   estimateSuite,
+  seq2seqSuite,
 ];
 
 async function runCase(name: string, args: BenchArgs, json: boolean): Promise<void> {
@@ -54,6 +56,10 @@ async function runCase(name: string, args: BenchArgs, json: boolean): Promise<vo
       return;
     }
     process.stdout.write(`${JSON.stringify(await measureDecoder(name, args.steps))}\n`);
+    return;
+  }
+  if (SEQ2SEQ_CASES.some((s) => s.name === name)) {
+    process.stdout.write(`${JSON.stringify(await measureSeq2Seq(name, args.steps))}\n`);
     return;
   }
   const c = THROUGHPUT_CASES.find((x) => x.name === name);
