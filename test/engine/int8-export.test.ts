@@ -111,7 +111,7 @@ test('serve --quantize int8 runs the same rewrite: /predict logits are the expor
   const exported = join(dir, 'int8');
   assert.ok(existsSync(join(exported, 'model.onnx')), 'runs after the export test');
   const served = await loadServedModel(final, 'tiny', { device: 'cpu', quantize: 'int8' });
-  assert.ok(served.kind === 'encoder');
+  assert.ok(served.kind === 'pipeline');
   const q = ((await served.pipeline.run(TEXTS)) as number[][]).flat();
   await served.dispose();
   const model = await loadFinetuned(final, { device: 'cpu' });

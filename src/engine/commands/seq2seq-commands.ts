@@ -1,6 +1,6 @@
-import { modelFolderOf, runConfigOf } from '../inference/finetuned-model.js';
+import { modelFolderOf } from '../inference/finetuned-model.js';
 import { loadSeq2Seq } from '../inference/seq2seq-model.js';
-import { predictSeq2SeqRow } from '../inference/seq2seq-predict.js';
+import { predictSeq2SeqRow, seq2seqTaskOf } from '../inference/seq2seq-predict.js';
 import type { GeneratePredictArgs } from './causal-lm-commands.js';
 import { UsageError } from './command.js';
 import { predictJsonl } from './jsonl-predict.js';
@@ -17,11 +17,7 @@ export async function predictSeq2Seq(o: GeneratePredictArgs): Promise<number> {
       '--do-sample, --temperature, --top-k, --top-p, --seed, --stop and --repetition-penalty apply to causal LMs; an encoder-decoder generates greedily (--max-new-tokens, --no-cache)',
     );
   const folder = modelFolderOf(o.model);
-  // Both tasks save the same head (…ForConditionalGeneration): which one a model does is in the
-  // config of the run it comes from; a bare folder is read as a translation model.
-  const run = runConfigOf(folder);
-  const task = run?.task === 'summarization' ? 'summarization' : 'translation';
-  const prefix = run?.data.source_prefix ?? '';
+  const { task, prefix } = seq2seqTaskOf(folder);
   const model = await loadSeq2Seq(folder);
   try {
     const generation = {

@@ -8,7 +8,8 @@ import { type Command, choiceOption, intOption, UsageError } from './command.js'
 
 /** `finetune serve`: an HTTP server over one model (OpenAI routes for a causal LM, /predict for an encoder task). */
 export const serveCommand: Command = {
-  summary: 'serve a model over HTTP: OpenAI-compatible routes for a causal LM, /predict for a classifier or QA model',
+  summary:
+    'serve a model over HTTP: OpenAI-compatible routes for a causal LM, /predict for a classifier, QA or seq2seq model',
   usage: `usage: finetune serve --model <folder|run-dir|run-dir/checkpoints/step-N> [--host 127.0.0.1] [--port 8080]
                       [--max-batch 16] [--max-wait-ms 5] [--max-concurrency 64] [--api-key KEY]
                       [--max-body-bytes 4194304] [--device cpu|cuda|auto] [--threads N] [--quantize int8]
@@ -28,8 +29,11 @@ Prints "listening on <url>" and one JSON line {"event":"listening","url","port",
                (aggregation_strategy simple|none, ignore_labels), question answering
                {"inputs": {question, context}} -> {answer, score, start, end}
                (score p_start x p_end as the pipeline's; top_k, max_answer_len,
-               handle_impossible_answer, align_to_words). Inputs are
-               batched: a batch runs at --max-batch inputs or after --max-wait-ms.
+               handle_impossible_answer, align_to_words).
+  seq2seq:     POST /predict {"inputs": str | [str]} on a translation or summarization model
+               -> [{"translation_text"}] / [{"summary_text"}] (Translation/SummarizationPipeline;
+               greedy, the run's source_prefix added; parameters.max_new_tokens).
+               /predict inputs are batched: a batch runs at --max-batch inputs or after --max-wait-ms.
   always:      GET /health, GET /metrics (Prometheus).
 --quantize int8 (encoder models) runs the linear layers in int8 as \`finetune export --quantize int8\`
 writes them (the same rewrite, applied on load; measure its accuracy change with that export).

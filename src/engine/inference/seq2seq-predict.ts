@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHfConfig } from '../io/hf-config.js';
 import { TASKS } from '../tasks/registry.js';
-import { modelFolderOf, taskOf } from './finetuned-model.js';
+import { modelFolderOf, runConfigOf, taskOf } from './finetuned-model.js';
 import type { LoadedSeq2Seq, Seq2SeqGenerationOptions } from './seq2seq-model.js';
 
 /**
@@ -41,4 +41,17 @@ export async function predictSeq2SeqRow(
   const [g] = await model.generate([`${o.prefix}${text}`], o.generation);
   const key = o.task === 'translation' ? 'translation_text' : 'summary_text';
   return { [key]: g?.text ?? '', finish_reason: g?.finishReason ?? 'length' };
+}
+
+/**
+ * Which of the two seq2seq tasks a folder does and the prefix its sources get: both save the same
+ * head (…ForConditionalGeneration), so it is the task and `data.source_prefix` of the run a final/
+ * comes from; a bare folder is read as a translation model without a prefix.
+ */
+export function seq2seqTaskOf(folder: string): { task: 'translation' | 'summarization'; prefix: string } {
+  const run = runConfigOf(folder);
+  return {
+    task: run?.task === 'summarization' ? 'summarization' : 'translation',
+    prefix: run?.data.source_prefix ?? '',
+  };
 }

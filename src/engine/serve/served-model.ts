@@ -2,22 +2,26 @@ import type { TaskName } from '../../shared/config.js';
 import { isCausalLmFolder, loadCausalLm } from '../inference/causal-lm-model.js';
 import type { Quantize } from '../inference/finetuned-model.js';
 import { isQaModel, openModel } from '../inference/open-model.js';
+import { loadSeq2Seq } from '../inference/seq2seq-model.js';
+import { isSeq2SeqFolder, seq2seqTaskOf } from '../inference/seq2seq-predict.js';
 import { contextLength } from '../models/decoder.js';
 import type { DeviceChoice } from '../runtime.js';
 import type { ServedLm } from './completion-routes.js';
 import { questionAnswering } from './question-answering.js';
 import type { TaskPipeline } from './task-pipeline.js';
 import { textClassification } from './text-classification.js';
+import { text2textGeneration } from './text2text-generation.js';
 import { tokenClassification } from './token-classification.js';
 
 /**
- * The model a server serves, opened once: a causal LM answers the OpenAI routes, an encoder
- * model of a classification or extractive-QA task answers /predict through its task's pipeline.
+ * The model a server serves, opened once: a causal LM answers the OpenAI routes; a model of a
+ * classification, extractive-QA, translation or summarization task answers /predict through its
+ * task's pipeline.
  */
 export type ServedModel =
   | { kind: 'causal-lm'; id: string; lm: ServedLm; dispose(): Promise<void> }
   | {
-      kind: 'encoder';
+      kind: 'pipeline';
       id: string;
       task: TaskName;
       pipeline: TaskPipeline<unknown, unknown>;
@@ -49,6 +53,21 @@ export async function loadServedModel(
       dispose: () => lm.dispose(),
     };
   }
+  if (isSeq2SeqFolder(folder)) {
+    if (o.quantize)
+      throw new Error(
+        `--quantize ${o.quantize} does not apply to encoder-decoder models (translation, summarization); ${folder} is one`,
+      );
+    const seq2seq = await loadSeq2Seq(folder, o);
+    const { task, prefix } = seq2seqTaskOf(seq2seq.folder);
+    return {
+      kind: 'pipeline',
+      id,
+      task,
+      pipeline: text2textGeneration(seq2seq, { task, prefix }) as TaskPipeline<unknown, unknown>,
+      dispose: () => seq2seq.dispose(),
+    };
+  }
   const model = await openModel(folder, { ...o, device: o.device ?? 'cpu' });
   const pipeline = isQaModel(model)
     ? questionAnswering(model)
@@ -56,7 +75,7 @@ export async function loadServedModel(
       ? tokenClassification(model)
       : textClassification(model);
   return {
-    kind: 'encoder',
+    kind: 'pipeline',
     id,
     task: model.task,
     pipeline: pipeline as TaskPipeline<unknown, unknown>,
