@@ -35,8 +35,9 @@ Prints "listening on <url>" and one JSON line {"event":"listening","url","port",
                greedy, the run's source_prefix added; parameters.max_new_tokens).
                /predict inputs are batched: a batch runs at --max-batch inputs or after --max-wait-ms.
   always:      GET /health, GET /metrics (Prometheus).
---quantize int8 (encoder models) runs the linear layers in int8 as \`finetune export --quantize int8\`
-writes them (the same rewrite, applied on load; measure its accuracy change with that export).
+--quantize int8 (task models and causal LMs) runs the linear layers in int8 as \`finetune export
+--quantize int8\` writes them (the same rewrite, applied on load; measure its quality change with
+that export).
 --api-key KEY requires "Authorization: Bearer KEY" (not on /health and /metrics). Requests beyond
 --max-concurrency get 429 with Retry-After; bodies beyond --max-body-bytes get 413.
 --exit-with-stdin stops the server (draining, as SIGTERM does) when its stdin closes: for a parent

@@ -4,6 +4,7 @@ import { type ChatStopReason, type FinishReason, finishReasonOf } from '../../sh
 import { GraphBuilder } from '../graph/builder.js';
 import { Graph, pruneToOutputs } from '../graph/graph.js';
 import { encodeModel } from '../graph/onnx-codec.js';
+import { quantizeDynamicInt8 } from '../graph/quantize-int8.js';
 import { type TensorData, tensorNumbers, tensorOf, type Value } from '../graph/types.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { loadPretrained } from '../io/pretrained.js';
@@ -25,7 +26,7 @@ import { lmScores, type NllBatch } from '../tasks/metrics/perplexity.js';
 import { TASKS } from '../tasks/registry.js';
 import { Tokenizer } from '../tokenize/index.js';
 import { rng } from '../util/random.js';
-import { modelFolderOf, taskOf } from './finetuned-model.js';
+import { modelFolderOf, type Quantize, taskOf } from './finetuned-model.js';
 import { checkDecoding, type DecodingOptions, nextToken } from './next-token.js';
 import { TextStream } from './text-stream.js';
 
@@ -173,9 +174,16 @@ export function decoderGraph(decoder: Decoder, weights: Weights): Graph {
 
 const int64 = (dims: number[], values: ArrayLike<number>): TensorData => tensorOf('int64', dims, values);
 
+/**
+ * Opens a causal LM folder. `quantize: 'int8'` runs every linear layer (attention and MLP
+ * projections and the LM head, tied or not: its product reads a constant weight) through the same
+ * MatMulInteger rewrite as an encoder's (quantize-int8.ts), in the evaluation and the generation
+ * graph alike; the embedding Gather keeps reading the float32 table, as ONNX Runtime's
+ * quantize_dynamic leaves it.
+ */
 export async function loadCausalLm(
   path: string,
-  o: { device?: DeviceChoice; threads?: number } = {},
+  o: { device?: DeviceChoice; threads?: number; quantize?: Quantize } = {},
 ): Promise<LoadedCausalLm> {
   const folder = modelFolderOf(path);
   const cfg = new HfConfigReader(readHfConfig(folder), `${folder}/config.json`);
@@ -203,7 +211,8 @@ export async function loadCausalLm(
   const session = async (kind: 'evalSum' | 'decoder'): Promise<Session> => {
     const existing = sessions[kind];
     if (existing) return existing;
-    const graph = kind === 'evalSum' ? evalSumGraph(model.decoder, weights) : decoderGraph(model.decoder, weights);
+    const float = kind === 'evalSum' ? evalSumGraph(model.decoder, weights) : decoderGraph(model.decoder, weights);
+    const graph = o.quantize === 'int8' ? quantizeDynamicInt8(float).graph : float;
     const created = await createSession(encodeModel(graph), { device, ...(o.threads ? { threads: o.threads } : {}) });
     sessions[kind] = created;
     return created;

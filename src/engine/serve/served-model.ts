@@ -35,10 +35,6 @@ export async function loadServedModel(
   o: { device?: DeviceChoice; threads?: number; quantize?: Quantize } = {},
 ): Promise<ServedModel> {
   if (isCausalLmFolder(folder)) {
-    if (o.quantize)
-      throw new Error(
-        `--quantize ${o.quantize} applies to encoder models (classification, question answering); ${folder} is a causal LM`,
-      );
     const lm = await loadCausalLm(folder, o);
     return {
       kind: 'causal-lm',
