@@ -22,7 +22,10 @@ Prints "listening on <url>" and one JSON line {"event":"listening","url","port",
 
   causal LM:   GET /v1/models, POST /v1/chat/completions, POST /v1/completions (OpenAI's API:
                max_tokens / max_completion_tokens, temperature (0 = greedy), top_p, stop, seed,
-               n = 1, stream as server-sent events, usage). Generations run one at a time.
+               n = 1, stream as server-sent events, usage). Generations decode together
+               (continuous batching over the KV cache: up to --max-batch rows per step; a new
+               request joins at the next step, a finished one leaves), so a long generation
+               does not hold up short ones.
   encoder:     POST /predict {"inputs": str | [str], "parameters": {...}} in transformers'
                pipeline shapes: text classification [{label, score}] (top_k, function_to_apply),
                token classification [{entity_group, score, word, start, end}]

@@ -1,5 +1,6 @@
 import type { TaskName } from '../../shared/config.js';
 import { isCausalLmFolder, loadCausalLm } from '../inference/causal-lm-model.js';
+import { ContinuousBatcher } from '../inference/continuous-batcher.js';
 import type { Quantize } from '../inference/finetuned-model.js';
 import { isQaModel, openModel } from '../inference/open-model.js';
 import { loadSeq2Seq } from '../inference/seq2seq-model.js';
@@ -44,7 +45,7 @@ export async function loadServedModel(
         tokenizer: lm.tokenizer,
         eosTokenId: lm.eosTokenId,
         contextLength: contextLength(lm.arch),
-        generate: (prompt, g) => lm.generate(prompt, g),
+        decoder: (batching) => new ContinuousBatcher(lm, batching),
       },
       dispose: () => lm.dispose(),
     };
