@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -14,7 +14,6 @@ import { createSession } from '../../src/engine/runtime.js';
 import { loadServedModel } from '../../src/engine/serve/served-model.js';
 import { collateEncoded } from '../../src/engine/tasks/encoder/encoded.js';
 import { sentimentRows, toJsonl } from '../fixtures/datasets.js';
-import { GPT2_FIXTURE_SENTENCES, writeTinyGpt2 } from '../fixtures/tiny-gpt2.js';
 import { writeTinyFinetuned } from './serve/helpers.js';
 
 let dir = '';
@@ -111,7 +110,7 @@ test('serve --quantize int8 runs the same rewrite: /predict logits are the expor
   const exported = join(dir, 'int8');
   assert.ok(existsSync(join(exported, 'model.onnx')), 'runs after the export test');
   const served = await loadServedModel(final, 'tiny', { device: 'cpu', quantize: 'int8' });
-  assert.ok(served.kind === 'encoder');
+  assert.ok(served.kind === 'pipeline');
   const q = ((await served.pipeline.run(TEXTS)) as number[][]).flat();
   await served.dispose();
   const model = await loadFinetuned(final, { device: 'cpu' });
@@ -187,15 +186,4 @@ test('export --quantize: bad combinations are usage errors', async () => {
     exportCommand.run([final, '--format', 'onnx', '--out', out, '--quantize', 'int8']),
     /not a run's final model.*--data/,
   );
-});
-
-test('--quantize int8 refuses a causal LM at export and at serve (its KV-cache graphs are not rewritten)', async () => {
-  const lm = join(dir, 'gpt2');
-  mkdirSync(lm);
-  writeTinyGpt2(lm, GPT2_FIXTURE_SENTENCES, { seed: 3 });
-  await assert.rejects(
-    exportCommand.run([lm, '--format', 'onnx', '--out', join(dir, 'lm-out'), '--quantize', 'int8']),
-    /--quantize int8 applies to encoder models .* is a causal LM/,
-  );
-  await assert.rejects(loadServedModel(lm, 'lm', { quantize: 'int8' }), /applies to encoder models .* is a causal LM/);
 });

@@ -1,12 +1,17 @@
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { generationStopIds } from '../chat/generation-config.js';
 import { BadRows } from '../data/errors.js';
 import { loadExamples } from '../data/load.js';
 import { columnsFor } from '../data/records.js';
+import { quantizeDynamicInt8 } from '../graph/quantize-int8.js';
 import { type GenerationOptions, type LoadedCausalLm, loadCausalLm } from '../inference/causal-lm-model.js';
+import type { QuantizationReport } from '../inference/int8-check.js';
+import { lmValidationTexts, measureLmInt8 } from '../inference/lm-int8-check.js';
 import { predictLmRow } from '../inference/lm-predict.js';
 import type { SavedFloatDtype } from '../io/half.js';
 import { contextLength } from '../models/decoder.js';
+import { buildInference } from '../step/step-graph.js';
 import { intOption, numberOption, UsageError } from './command.js';
 import { writeExport } from './export-folder.js';
 import { predictJsonl } from './jsonl-predict.js';
@@ -137,14 +142,40 @@ export async function evaluateCausalLm(o: { model: string; data: string; textCol
   });
 }
 
-/** `finetune export` of a causal LM: the weights (tied head not stored) and, for onnx, model.onnx (logits [B, T, V]). */
+/**
+ * `finetune export` of a causal LM: the weights (tied head not stored) and, for onnx, model.onnx
+ * (logits [B, T, V]). With `int8`, model.onnx has its linear layers quantized, after the validation
+ * perplexity change (lm-int8-check.ts) was measured, written to quantization.json, and accepted.
+ */
 export async function exportCausalLm(
   folder: string,
   format: 'onnx' | 'safetensors',
   out: string,
   dtype: SavedFloatDtype = 'float32',
+  int8?: { maxDrop: number; data?: string | undefined; textColumn?: string | undefined },
 ): Promise<number> {
-  return withLm(folder, async (model) =>
-    writeExport({ folder, out, format, dtype, architecture: model.architecture }, model.model, model.weights),
-  );
+  return withLm(folder, async (model) => {
+    let report: QuantizationReport | undefined;
+    if (int8) {
+      report = await measureLmInt8(model, await lmValidationTexts(model.folder, int8), int8.maxDrop);
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      if (!report.accepted)
+        throw new Error(
+          `int8 quantization refused: validation perplexity rises by ${report.drop.toFixed(2)}% on ${report.validation.data} (float32 ${report.float32.toFixed(3)}, int8 ${report.int8.toFixed(3)}, ${report.validation.examples} texts), more than --max-drop ${int8.maxDrop}`,
+        );
+    }
+    const graph = int8 ? quantizeDynamicInt8(buildInference(model.model, model.weights)).graph : undefined;
+    writeExport(
+      { folder, out, format, dtype, architecture: model.architecture, ...(graph ? { graph } : {}) },
+      model.model,
+      model.weights,
+    );
+    if (report) {
+      writeFileSync(join(out, 'quantization.json'), `${JSON.stringify(report, null, 2)}\n`);
+      process.stdout.write(
+        `int8: perplexity ${report.float32.toFixed(3)} -> ${report.int8.toFixed(3)} (+${report.drop.toFixed(2)}%, at most ${int8?.maxDrop}%) on ${report.validation.examples} validation texts\n`,
+      );
+    }
+    return 0;
+  });
 }

@@ -180,7 +180,7 @@ export const exportCommand: Command = {
   --dtype       the dtype of the saved weights (default float32, what training computes in), rounded
                 to nearest even as torch's tensor.to(dtype); config.json's torch_dtype says it. A
                 LoRA run's final model has its adapters merged before. model.onnx stays float32.
-  --quantize    int8 (onnx, encoder tasks): model.onnx with its linear layers as ONNX Runtime's
+  --quantize    int8 (onnx; task models and causal LMs): model.onnx with its linear layers as ONNX Runtime's
                 dynamic quantization writes them (MatMulInteger over int8 weights per output channel,
                 uint8 activations quantized at run time). The quality change is measured on the
                 validation set (--data, labelled rows; default: the run's validation data) and written
@@ -188,6 +188,8 @@ export const exportCommand: Command = {
                 head, entity F1 for token classification, SQuAD F1 for question answering, in points
                 (0-100). The export is refused, writing nothing, when float32 - int8 exceeds --max-drop
                 points (default ${DEFAULT_MAX_DROP}; a negative value asks int8 to score better by that much).
+                A causal LM is measured by validation perplexity (--data: a text column, as evaluate reads
+                it; default: the run's validation texts); its drop is the perplexity increase in percent.
 `,
   async run(args) {
     const { values, positionals } = parseArgs({
@@ -219,17 +221,21 @@ export const exportCommand: Command = {
     const out = resolve(values.out);
     const folder = modelFolderOf(source);
     if (isCausalLmFolder(folder)) {
-      if (quantize)
-        throw new UsageError(
-          `--quantize int8 applies to encoder models (classification, question answering); ${folder} is a causal LM`,
-        );
-      return exportCausalLm(folder, format, out, dtype);
+      if (values['label-column'] !== undefined)
+        throw new UsageError('--label-column applies to task models, not a causal LM');
+      return exportCausalLm(
+        folder,
+        format,
+        out,
+        dtype,
+        quantize ? { maxDrop, data: values.data, textColumn: values['text-column'] } : undefined,
+      );
     }
     const inference = TASKS[taskOf(readHfConfig(folder), folder)].inference;
     if (inference === 'fill-mask' || inference === 'seq2seq') {
       if (quantize)
         throw new UsageError(
-          `--quantize int8 applies to task models (classification, question answering); ${folder} is ${inference === 'seq2seq' ? 'an encoder-decoder (int8 is measured on a task metric, and generated text is not scored here yet): export it with --format onnx in float32' : 'a masked LM'}`,
+          `--quantize int8 applies to task models (classification, question answering) and causal LMs; ${folder} is ${inference === 'seq2seq' ? 'an encoder-decoder (int8 is measured on a task metric, and generated text is not scored here yet): export it with --format onnx in float32' : 'a masked LM'}`,
         );
       return (inference === 'seq2seq' ? exportSeq2Seq : exportMaskedLm)({ folder, out, format, dtype });
     }

@@ -22,22 +22,26 @@ Prints "listening on <url>" and one JSON line {"event":"listening","url","port",
 
   causal LM:   GET /v1/models, POST /v1/chat/completions, POST /v1/completions (OpenAI's API:
                max_tokens / max_completion_tokens, temperature (0 = greedy), top_p, stop, seed,
-               n = 1, stream as server-sent events, usage). Generations run one at a time.
+               n = 1, stream as server-sent events, usage). Generations decode together
+               (continuous batching over the KV cache: up to --max-batch rows per step; a new
+               request joins at the next step, a finished one leaves), so a long generation
+               does not hold up short ones.
   encoder:     POST /predict {"inputs": str | [str], "parameters": {...}} in transformers'
                pipeline shapes: text classification [{label, score}] (top_k, function_to_apply),
                token classification [{entity_group, score, word, start, end}]
                (aggregation_strategy simple|none, ignore_labels), question answering
                {"inputs": {question, context}} -> {answer, score, start, end}
                (score p_start x p_end as the pipeline's; top_k, max_answer_len,
-               handle_impossible_answer, align_to_words). Inputs are
-               batched: a batch runs at --max-batch inputs or after --max-wait-ms.
+               handle_impossible_answer, align_to_words).
   seq2seq:     (translation, summarization; a run, or its export in Optimum's layout) POST /predict
-               {"inputs": str | [str], "parameters": {"max_new_tokens"}} -> [{translation_text}]
-               or [{summary_text}] (one object per input for a list), the model's prefix
-               prepended, greedy search.
+               {"inputs": str | [str], "parameters": {"max_new_tokens"}} -> [{"translation_text"}]
+               or [{"summary_text"}] (Translation/SummarizationPipeline: one object per input for a
+               list), the run's source_prefix prepended, greedy search.
+               /predict inputs are batched: a batch runs at --max-batch inputs or after --max-wait-ms.
   always:      GET /health, GET /metrics (Prometheus).
---quantize int8 (encoder models) runs the linear layers in int8 as \`finetune export --quantize int8\`
-writes them (the same rewrite, applied on load; measure its accuracy change with that export).
+--quantize int8 (task models and causal LMs) runs the linear layers in int8 as \`finetune export
+--quantize int8\` writes them (the same rewrite, applied on load; measure its quality change with
+that export).
 --api-key KEY requires "Authorization: Bearer KEY" (not on /health and /metrics). Requests beyond
 --max-concurrency get 429 with Retry-After; bodies beyond --max-body-bytes get 413.
 --exit-with-stdin stops the server (draining, as SIGTERM does) when its stdin closes: for a parent

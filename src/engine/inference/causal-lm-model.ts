@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ChatStopReason, type FinishReason, finishReasonOf } from '../../shared/chat-protocol.js';
+import type { ChatStopReason, FinishReason } from '../../shared/chat-protocol.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { Graph, pruneToOutputs } from '../graph/graph.js';
 import { encodeModel } from '../graph/onnx-codec.js';
+import { quantizeDynamicInt8 } from '../graph/quantize-int8.js';
 import { type TensorData, tensorNumbers, tensorOf, type Value } from '../graph/types.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { loadPretrained } from '../io/pretrained.js';
@@ -26,10 +27,9 @@ import { collateLm, type LmExample, lmEosId, lmPadId, predictedTokens } from '..
 import { lmScores, type NllBatch } from '../tasks/metrics/perplexity.js';
 import { TASKS } from '../tasks/registry.js';
 import { Tokenizer } from '../tokenize/index.js';
-import { rng } from '../util/random.js';
-import { modelFolderOf, taskOf } from './finetuned-model.js';
-import { checkDecoding, type DecodingOptions, nextToken } from './next-token.js';
-import { TextStream } from './text-stream.js';
+import { modelFolderOf, type Quantize, taskOf } from './finetuned-model.js';
+import { GenerationRow } from './generation-row.js';
+import { type DecodingOptions, nextToken } from './next-token.js';
 
 export { frozenParams, nextToken, pastName, presentName };
 
@@ -113,6 +113,10 @@ export interface LoadedCausalLm {
     texts: readonly string[],
   ): Promise<{ loss: number; perplexity: number; tokens: number; truncated: number }>;
   generate(prompt: string | readonly number[], o?: GenerationOptions): Promise<Generation>;
+  /** A row of `generate` not yet run, for a caller that batches rows (continuous-batcher.ts). */
+  newRow(prompt: string | readonly number[], o: GenerationOptions): GenerationRow;
+  /** The KV-cached decoder graph's session (decoderGraph), created on first use. */
+  decoderSession(): Promise<Session>;
   dispose(): Promise<void>;
 }
 
@@ -161,9 +165,39 @@ export function decoderGraph(decoder: Decoder, weights: Weights): Graph {
 
 const int64 = (dims: number[], values: ArrayLike<number>): TensorData => tensorOf('int64', dims, values);
 
+/** Past keys/values of no position for `batch` rows: the decoder's first call. */
+export function emptyPast(arch: DecoderArch, batch: number): Record<string, TensorData> {
+  const empty: TensorData = {
+    dtype: 'float32',
+    dims: [batch, arch.kvHeads, 0, arch.headDim],
+    data: new Float32Array(0),
+  };
+  const past: Record<string, TensorData> = {};
+  for (let i = 0; i < arch.layers; i++) {
+    past[pastName(i, 'key')] = empty;
+    past[pastName(i, 'value')] = empty;
+  }
+  return past;
+}
+
+/** A decoder call's present keys/values, named as the next call's past. */
+export function presentAsPast(arch: DecoderArch, out: Record<string, TensorData>): Record<string, TensorData> {
+  const past: Record<string, TensorData> = {};
+  for (let i = 0; i < arch.layers; i++)
+    for (const kind of ['key', 'value'] as const) past[pastName(i, kind)] = out[presentName(i, kind)] as TensorData;
+  return past;
+}
+
+/**
+ * Opens a causal LM folder. `quantize: 'int8'` runs every linear layer (attention and MLP
+ * projections and the LM head, tied or not: its product reads a constant weight) through the same
+ * MatMulInteger rewrite as an encoder's (quantize-int8.ts), in the evaluation and the generation
+ * graph alike; the embedding Gather keeps reading the float32 table, as ONNX Runtime's
+ * quantize_dynamic leaves it.
+ */
 export async function loadCausalLm(
   path: string,
-  o: { device?: DeviceChoice; threads?: number } = {},
+  o: { device?: DeviceChoice; threads?: number; quantize?: Quantize } = {},
 ): Promise<LoadedCausalLm> {
   const folder = modelFolderOf(path);
   const cfg = new HfConfigReader(readHfConfig(folder), `${folder}/config.json`);
@@ -191,7 +225,8 @@ export async function loadCausalLm(
   const session = async (kind: 'evalSum' | 'decoder'): Promise<Session> => {
     const existing = sessions[kind];
     if (existing) return existing;
-    const graph = kind === 'evalSum' ? evalSumGraph(model.decoder, weights) : decoderGraph(model.decoder, weights);
+    const float = kind === 'evalSum' ? evalSumGraph(model.decoder, weights) : decoderGraph(model.decoder, weights);
+    const graph = o.quantize === 'int8' ? quantizeDynamicInt8(float).graph : float;
     const created = await createSession(encodeModel(graph), { device, ...(o.threads ? { threads: o.threads } : {}) });
     sessions[kind] = created;
     return created;
@@ -225,50 +260,18 @@ export async function loadCausalLm(
     return { ...lmScores(batches), tokens, truncated };
   }
 
+  const rowContext = { tokenizer, eosTokenId, bosTokenId: arch.bosTokenId ?? null, context };
+
   async function generate(prompt: string | readonly number[], g: GenerationOptions = {}): Promise<Generation> {
-    checkDecoding(g);
-    const stopStrings = g.stopStrings ?? [];
-    for (const stop of stopStrings)
-      if (typeof stop !== 'string' || stop === '')
-        throw new Error(`generation: stop strings must be non-empty, got ${JSON.stringify(stop)}`);
-    const eos = g.eosTokenId === undefined ? eosTokenId : g.eosTokenId;
-    const maxNew = g.maxNewTokens ?? 50;
-    let ids = typeof prompt === 'string' ? tokenizer.encode(prompt, null).ids : [...prompt];
-    // An empty prompt starts from BOS (GPT-2's is <|endoftext|>), as transformers' generate does.
-    if (ids.length === 0) ids = [arch.bosTokenId ?? eos ?? 0];
-    // Room for at least one new token inside the context: keep the end of a too-long prompt.
-    if (ids.length >= context) ids = ids.slice(ids.length - context + 1);
+    const row = new GenerationRow(prompt, g, rowContext);
     const s = await session('decoder');
-    const rand = rng(g.seed ?? 0);
     const useCache = g.useCache ?? true;
-    const emptyPast: TensorData = {
-      dtype: 'float32',
-      dims: [1, arch.kvHeads, 0, arch.headDim],
-      data: new Float32Array(0),
-    };
-    let past: Record<string, TensorData> = {};
-    const resetPast = () => {
-      past = {};
-      for (let i = 0; i < arch.layers; i++) {
-        past[pastName(i, 'key')] = emptyPast;
-        past[pastName(i, 'value')] = emptyPast;
-      }
-    };
-    resetPast();
-    const generated: number[] = [];
-    const seen = new Set(ids); // the sequence's distinct ids, for the repetition penalty
-    let pending = ids; // tokens to feed in the next call
-    let stoppedBy: Generation['stoppedBy'] = 'max_new_tokens';
-    const decode = (ids: readonly number[]) => tokenizer.decode(ids, true);
-    const stream = g.onText || stopStrings.length > 0 ? new TextStream(decode, stopStrings) : undefined;
-    while (generated.length < maxNew) {
-      if (g.signal?.aborted) {
-        stoppedBy = 'stopped';
-        break;
-      }
-      const total = ids.length + generated.length;
+    let past = emptyPast(arch, 1);
+    let pending = row.prompt; // tokens to feed in the next call
+    while (!row.abortIfAsked()) {
+      const total = row.length;
       const start = total - pending.length; // absolute position of pending[0]
-      const feeds: Record<string, TensorData> = {
+      const out = await s.run({
         input_ids: int64([1, pending.length], pending),
         attention_mask: int64([1, total], new Array<number>(total).fill(1)),
         position_ids: int64(
@@ -276,45 +279,16 @@ export async function loadCausalLm(
           pending.map((_, t) => start + t),
         ),
         ...past,
-      };
-      const out = await s.run(feeds);
-      const next = nextToken(tensorNumbers(out.logits as TensorData), g, rand, seen);
-      if ((eos !== null && next === eos) || g.stopTokenIds?.includes(next)) {
-        stoppedBy = 'eos';
-        break;
-      }
-      generated.push(next);
-      seen.add(next);
-      g.onToken?.(next);
-      if (stream) {
-        const delta = stream.push(next);
-        if (stream.stopAt >= 0) {
-          stoppedBy = 'stop_string';
-          break;
-        }
-        if (delta) g.onText?.(delta);
-      }
-      // The sequence fills the context: another token would need a position the model has not (or
-      // one past its sliding attention window, where the full-prefix attention here would differ).
-      if (ids.length + generated.length >= context && generated.length < maxNew) {
-        stoppedBy = 'context';
-        break;
-      }
+      });
+      row.accept(tensorNumbers(out.logits as TensorData));
       if (useCache) {
-        for (let i = 0; i < arch.layers; i++) {
-          for (const kind of ['key', 'value'] as const)
-            past[pastName(i, kind)] = out[presentName(i, kind)] as TensorData;
-        }
-        pending = [next];
+        past = presentAsPast(arch, out);
+        pending = row.generated.slice(-1);
       } else {
-        pending = [...ids, ...generated];
+        pending = [...row.prompt, ...row.generated];
       }
     }
-    const full = decode(generated);
-    const text = stream && stream.stopAt >= 0 ? full.slice(0, stream.stopAt) : full;
-    const rest = stream?.finish(text);
-    if (rest) g.onText?.(rest);
-    return { ids: generated, text, stoppedBy, finishReason: finishReasonOf(stoppedBy) };
+    return row.finish();
   }
 
   return {
@@ -328,6 +302,8 @@ export async function loadCausalLm(
     padId,
     evaluateTexts,
     generate,
+    newRow: (prompt, g) => new GenerationRow(prompt, g, rowContext),
+    decoderSession: () => session('decoder'),
     async dispose() {
       await Promise.allSettled([sessions.evalSum?.dispose(), sessions.decoder?.dispose()]);
     },

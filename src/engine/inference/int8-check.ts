@@ -20,6 +20,8 @@ import { type AnyFinetunedModel, isQaModel, openModel } from './open-model.js';
  * A negative --max-drop asks int8 to score better than float32 by that many points.
  */
 export const DEFAULT_MAX_DROP = 1;
+export const INT8_SCHEME =
+  'linear layers as MatMulInteger: int8 weights per output channel (symmetric), uint8 activations quantized per run (DynamicQuantizeLinear)';
 const BATCH = 32;
 
 export interface QuantizationReport {
@@ -86,11 +88,16 @@ export async function validationSet(
   o: { data?: string; columns: Columns },
 ): Promise<{ examples: Example[]; source: string }> {
   if (o.data !== undefined) return { examples: await loadLabelled(o.data, model, o.columns), source: resolve(o.data) };
+  return runValidation(folder);
+}
+
+/** The validation examples of the run a final/ folder comes from, read and split as training did. */
+export async function runValidation(folder: string): Promise<{ examples: Example[]; source: string }> {
   const runDir = dirname(folder);
   const configFile = join(runDir, RUN_FILES.config);
   if (basename(folder) !== RUN_FILES.final || !existsSync(configFile))
     throw new Error(
-      `${folder} is not a run's final model, so it has no validation set: pass --data <file> (labelled rows) to measure the int8 accuracy change on`,
+      `${folder} is not a run's final model, so it has no validation set: pass --data <file> to measure the int8 quality change on`,
     );
   const { config: full } = resolveConfig(readFileSync(configFile, 'utf8'), 'yaml');
   if (!full) throw new Error(`${configFile}: the run's config does not validate`);
@@ -102,7 +109,7 @@ export async function validationSet(
   });
   if (prepared.validation.length === 0)
     throw new Error(
-      `${configFile}: the run has no validation data (data.validation or data.validation_split): pass --data <file> to measure the int8 accuracy change on`,
+      `${configFile}: the run has no validation data (data.validation or data.validation_split): pass --data <file> to measure the int8 quality change on`,
     );
   const source = full.data.validation ?? `${full.data.train} (validation_split ${full.data.validation_split})`;
   return { examples: prepared.validation, source };
@@ -124,8 +131,7 @@ export async function measureInt8(
     const drop = before - after;
     return {
       quantization: 'int8-dynamic',
-      scheme:
-        'linear layers as MatMulInteger: int8 weights per output channel (symmetric), uint8 activations quantized per run (DynamicQuantizeLinear)',
+      scheme: INT8_SCHEME,
       validation: { data: validation.source, examples: validation.examples.length },
       metric: scale === 100 ? `${metric} x 100` : metric,
       float32: before,

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError, asApiError } from './api-error.js';
-import { DynamicBatcher, SerialQueue } from './batcher.js';
+import { DynamicBatcher } from './batcher.js';
 import { CompletionRoutes } from './completion-routes.js';
 import { readJsonBody, sendError, sendJson } from './http-io.js';
 import { ServeMetrics } from './metrics.js';
@@ -14,7 +14,7 @@ import type { ServedModel } from './served-model.js';
  * completion-routes.ts (OpenAI) and the task pipelines (/predict).
  */
 export interface ServeOptions {
-  /** /predict inputs per engine run at most. */
+  /** /predict inputs per engine run at most; rows per decode step of the completion routes. */
   maxBatch: number;
   /** How long the first queued /predict input waits for others before its batch runs. */
   maxWaitMs: number;
@@ -51,8 +51,12 @@ export class ServeApp {
     private readonly o: ServeOptions,
   ) {
     if (model.kind === 'causal-lm') {
-      const queue = new SerialQueue((d) => this.metrics.queueDepth.set({ queue: 'generate' }, d));
-      const routes = new CompletionRoutes(model.lm, model.id, queue, this.metrics);
+      const generator = model.lm.decoder({
+        maxBatch: o.maxBatch,
+        onDepth: (d) => this.metrics.queueDepth.set({ queue: 'generate' }, d),
+        onStep: (rows) => this.metrics.decodeRows.observe(rows),
+      });
+      const routes = new CompletionRoutes(model.lm, model.id, generator, this.metrics);
       this.posts.set('/v1/chat/completions', (b, res, s) => routes.chat(b, res, s));
       this.posts.set('/v1/completions', (b, res, s) => routes.completion(b, res, s));
     } else {

@@ -85,35 +85,3 @@ export class DynamicBatcher<I, O> {
     }
   }
 }
-
-/**
- * Generations one at a time, in arrival order (decoding is not batched: each holds its own KV
- * cache). A waiting job whose signal aborts leaves the queue without running.
- */
-export class SerialQueue {
-  private tail: Promise<void> = Promise.resolve();
-  private waiting = 0;
-
-  constructor(private readonly onDepth?: (depth: number) => void) {}
-
-  get depth(): number {
-    return this.waiting;
-  }
-
-  run<T>(job: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    this.waiting++;
-    this.onDepth?.(this.waiting);
-    const turn = this.tail;
-    const result = turn.then(async () => {
-      this.waiting--;
-      this.onDepth?.(this.waiting);
-      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
-      return job();
-    });
-    this.tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
-  }
-}

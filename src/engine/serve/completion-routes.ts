@@ -3,9 +3,9 @@ import type { ServerResponse } from 'node:http';
 import { generationStopIds } from '../chat/generation-config.js';
 import type { Generation, GenerationOptions } from '../inference/causal-lm-model.js';
 import { conversationPrompt } from '../inference/chat-prompt.js';
+import type { ContinuousBatchOptions } from '../inference/continuous-batcher.js';
 import type { Tokenizer } from '../tokenize/index.js';
 import { invalidRequest } from './api-error.js';
-import type { SerialQueue } from './batcher.js';
 import { EventStream, sendJson } from './http-io.js';
 import type { ServeMetrics } from './metrics.js';
 import { parseChatRequest, parseCompletionRequest, type SamplingRequest } from './openai-request.js';
@@ -13,8 +13,9 @@ import { parseChatRequest, parseCompletionRequest, type SamplingRequest } from '
 /**
  * POST /v1/chat/completions and /v1/completions over a causal LM, in OpenAI's response shapes
  * (non-streaming objects, or `chat.completion.chunk` / `text_completion` chunks as server-sent
- * events ending with `data: [DONE]`). Generations run one at a time from a queue; a request whose
- * client disconnects is aborted (while queued, or between two tokens).
+ * events ending with `data: [DONE]`). Generations decode together (continuous batching: the
+ * model's decoder, at most --max-batch rows per step, more wait); a request whose client
+ * disconnects is aborted (while waiting, or between two tokens).
  */
 export interface ServedLm {
   folder: string;
@@ -22,6 +23,12 @@ export interface ServedLm {
   eosTokenId: number | null;
   /** Positions the model has: a prompt must leave room for one new token. */
   contextLength: number;
+  /** The server's generator: one per server, its options from the server's (continuous-batcher.ts). */
+  decoder(o: ContinuousBatchOptions): TextGenerator;
+}
+
+/** What runs the generations of the completion routes (a ContinuousBatcher over the model). */
+export interface TextGenerator {
   generate(prompt: readonly number[], o: GenerationOptions): Promise<Generation>;
 }
 
@@ -39,7 +46,7 @@ export class CompletionRoutes {
   constructor(
     private readonly lm: ServedLm,
     private readonly modelId: string,
-    private readonly queue: SerialQueue,
+    private readonly generator: TextGenerator,
     private readonly metrics: ServeMetrics,
   ) {
     this.stopIds = generationStopIds(lm.folder, [lm.eosTokenId]);
@@ -158,7 +165,7 @@ export class CompletionRoutes {
   }
 
   /**
-   * One generation from the queue, its text passed on as it is decoded. Stop strings are the
+   * One generation, its text passed on as it is decoded. Stop strings are the
    * generator's (`stopStrings`): the text is cut before them and a possible start of one is held
    * back from the stream, so a client never receives part of a stop string.
    */
@@ -182,7 +189,7 @@ export class CompletionRoutes {
       onText,
     };
     try {
-      const generation = await this.queue.run(() => this.lm.generate(ids, options), signal);
+      const generation = await this.generator.generate(ids, options);
       if (signal.aborted) {
         this.metrics.generations.inc({ finish: 'cancelled' });
         return { generation, finish: 'cancelled' };

@@ -26,6 +26,12 @@ export class ServeMetrics {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128],
     registers: [this.registry],
   });
+  readonly decodeRows = new Histogram({
+    name: 'finetune_serve_decode_batch_rows',
+    help: 'Generations decoded together per step (continuous batching, completion routes)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [this.registry],
+  });
   readonly queueDepth = new Gauge({
     name: 'finetune_serve_queue_depth',
     help: 'Work waiting for the engine: inputs for /predict, generations for the completion routes',

@@ -1,5 +1,6 @@
 import type { TaskName } from '../../shared/config.js';
 import { isCausalLmFolder, loadCausalLm } from '../inference/causal-lm-model.js';
+import { ContinuousBatcher } from '../inference/continuous-batcher.js';
 import type { Quantize } from '../inference/finetuned-model.js';
 import { isQaModel, openModel } from '../inference/open-model.js';
 import { loadSeq2Seq } from '../inference/seq2seq-model.js';
@@ -10,19 +11,18 @@ import type { ServedLm } from './completion-routes.js';
 import { questionAnswering } from './question-answering.js';
 import type { TaskPipeline } from './task-pipeline.js';
 import { textClassification } from './text-classification.js';
-import { text2text } from './text2text.js';
+import { text2textGeneration } from './text2text-generation.js';
 import { tokenClassification } from './token-classification.js';
 
 /**
- * The model a server serves, opened once: a causal LM answers the OpenAI routes, an encoder
- * model of a classification or extractive-QA task, or an encoder-decoder (a run's final/ or its
- * Optimum-layout export), answers /predict through its task's pipeline.
+ * The model a server serves, opened once: a causal LM answers the OpenAI routes; a model of a
+ * classification, extractive-QA, translation or summarization task answers /predict through its
+ * task's pipeline.
  */
 export type ServedModel =
   | { kind: 'causal-lm'; id: string; lm: ServedLm; dispose(): Promise<void> }
   | {
-      /** An encoder task model, or an encoder-decoder (translation, summarization): both answer /predict. */
-      kind: 'encoder' | 'seq2seq';
+      kind: 'pipeline';
       id: string;
       task: TaskName;
       pipeline: TaskPipeline<unknown, unknown>;
@@ -36,10 +36,6 @@ export async function loadServedModel(
   o: { device?: DeviceChoice; threads?: number; quantize?: Quantize } = {},
 ): Promise<ServedModel> {
   if (isCausalLmFolder(folder)) {
-    if (o.quantize)
-      throw new Error(
-        `--quantize ${o.quantize} applies to encoder models (classification, question answering); ${folder} is a causal LM`,
-      );
     const lm = await loadCausalLm(folder, o);
     return {
       kind: 'causal-lm',
@@ -49,7 +45,7 @@ export async function loadServedModel(
         tokenizer: lm.tokenizer,
         eosTokenId: lm.eosTokenId,
         contextLength: contextLength(lm.arch),
-        generate: (prompt, g) => lm.generate(prompt, g),
+        decoder: (batching) => new ContinuousBatcher(lm, batching),
       },
       dispose: () => lm.dispose(),
     };
@@ -57,16 +53,16 @@ export async function loadServedModel(
   if (isSeq2SeqFolder(folder)) {
     if (o.quantize)
       throw new Error(
-        `--quantize ${o.quantize} applies to encoder models (classification, question answering); ${folder} is an encoder-decoder`,
+        `--quantize ${o.quantize} does not apply to encoder-decoder models (translation, summarization); ${folder} is one`,
       );
-    const model = await loadSeq2Seq(folder, { ...o, device: o.device ?? 'cpu' });
-    const { task, prefix } = seq2seqTaskOf(model.folder);
+    const seq2seq = await loadSeq2Seq(folder, { ...o, device: o.device ?? 'cpu' });
+    const { task, prefix } = seq2seqTaskOf(seq2seq.folder);
     return {
-      kind: 'seq2seq',
+      kind: 'pipeline',
       id,
       task,
-      pipeline: text2text(model, { task, prefix }) as TaskPipeline<unknown, unknown>,
-      dispose: () => model.dispose(),
+      pipeline: text2textGeneration(seq2seq, { task, prefix }) as TaskPipeline<unknown, unknown>,
+      dispose: () => seq2seq.dispose(),
     };
   }
   const model = await openModel(folder, { ...o, device: o.device ?? 'cpu' });
@@ -76,7 +72,7 @@ export async function loadServedModel(
       ? tokenClassification(model)
       : textClassification(model);
   return {
-    kind: 'encoder',
+    kind: 'pipeline',
     id,
     task: model.task,
     pipeline: pipeline as TaskPipeline<unknown, unknown>,

@@ -110,8 +110,8 @@ test('predict: text classification is [{label, score}] sorted, top_k, and agrees
 });
 
 test('predict: token classification groups as TokenClassificationPipeline(aggregation_strategy="simple")', async () => {
-  assert.equal(tagger.kind, 'encoder');
-  if (tagger.kind !== 'encoder') return;
+  assert.equal(tagger.kind, 'pipeline');
+  if (tagger.kind !== 'pipeline') return;
   const model = await loadFinetuned(taggerDir, { device: 'cpu' });
   try {
     const pipeline = tokenClassification(model);
