@@ -164,7 +164,7 @@ test('serve --model <export>: POST /predict answers as the translation pipeline,
 test('export --quantize int8 of an encoder-decoder is refused, naming why', async () => {
   await assert.rejects(
     exportCommand.run([runDir, '--format', 'onnx', '--out', join(dir, 'q'), '--quantize', 'int8']),
-    /--quantize int8 applies to task models \(classification, question answering\) and causal LMs; .* is an encoder-decoder/
+    /--quantize int8 applies to task models \(classification, question answering\) and causal LMs; .* is an encoder-decoder/,
   );
   assert.ok(!existsSync(join(dir, 'q')));
 });
