@@ -9,12 +9,22 @@ import type { TaskName } from './config-tasks.js';
  * the host, the webview and the tests share it.
  */
 
-/** What is asked, per task: a text, a question on a context, or a prompt to continue. */
+/** The encoder-decoder tasks, whose /predict generates a text from the input text. */
+export type Seq2SeqTask = 'translation' | 'summarization';
+
+/**
+ * What is asked, per task: a text, a question on a context, a prompt to continue, or a text to
+ * translate or summarize (`maxTokens` absent: the model's generation_config.json length).
+ */
 export type PlaygroundInput =
   | { task: 'text-classification'; text: string }
   | { task: 'token-classification'; text: string }
   | { task: 'question-answering'; question: string; context: string }
-  | { task: 'causal-lm'; prompt: string; maxTokens: number; temperature: number };
+  | { task: 'causal-lm'; prompt: string; maxTokens: number; temperature: number }
+  | { task: Seq2SeqTask; text: string; maxTokens?: number };
+
+/** The most `max_new_tokens` one /predict may ask of an encoder-decoder (`finetune serve` refuses more). */
+export const MAX_NEW_TOKENS_LIMIT = 4096;
 
 export interface LabelScore {
   label: string;
@@ -45,16 +55,23 @@ export type PlaygroundResult =
   | { task: 'text-classification'; labels: LabelScore[] }
   | { task: 'token-classification'; text: string; entities: EntitySpan[] }
   | { task: 'question-answering'; question: string; context: string; answer: AnswerSpan }
-  | { task: 'causal-lm'; prompt: string; text: string; finishReason: FinishReason };
+  | { task: 'causal-lm'; prompt: string; text: string; finishReason: FinishReason }
+  /** The generated translation or summary of `source`, and how long the request took (ms). */
+  | { task: Seq2SeqTask; source: string; text: string; ms: number };
 
-/** The tasks the Playground serves: every config task. */
-export function isPlaygroundTask(task: unknown): task is TaskName {
+/** The tasks the Playground serves: every config task but masked-lm. */
+export function isPlaygroundTask(task: unknown): task is Exclude<TaskName, 'masked-lm'> {
   return (
     task === 'text-classification' ||
     task === 'token-classification' ||
     task === 'question-answering' ||
-    task === 'causal-lm'
+    task === 'causal-lm' ||
+    isSeq2SeqTask(task)
   );
+}
+
+export function isSeq2SeqTask(task: unknown): task is Seq2SeqTask {
+  return task === 'translation' || task === 'summarization';
 }
 
 type Obj = Record<string, unknown>;
@@ -81,6 +98,15 @@ export function checkPlaygroundInput(v: unknown): string | undefined {
       return isNum(v.temperature) && v.temperature >= 0 && v.temperature <= 2
         ? undefined
         : 'the temperature must be a number from 0 to 2';
+    case 'translation':
+    case 'summarization':
+      if (!isStr(v.text) || v.text.trim() === '') return 'the text must not be empty';
+      return v.maxTokens === undefined ||
+        (Number.isInteger(v.maxTokens) &&
+          (v.maxTokens as number) >= 1 &&
+          (v.maxTokens as number) <= MAX_NEW_TOKENS_LIMIT)
+        ? undefined
+        : `max new tokens must be a whole number from 1 to ${MAX_NEW_TOKENS_LIMIT}`;
     default:
       return `no playground for task ${JSON.stringify(v.task)}`;
   }
@@ -89,7 +115,7 @@ export function checkPlaygroundInput(v: unknown): string | undefined {
 /**
  * The `finetune serve` request for an input: POST /predict in the Inference API's shape for the
  * encoder tasks (every label's score for a classifier: `top_k: null`), POST /v1/completions for
- * a causal LM, streamed as server-sent events.
+ * a causal LM, streamed as server-sent events; an encoder-decoder's text with its max_new_tokens.
  */
 export function serveRequest(input: PlaygroundInput): { path: string; body: Obj } {
   switch (input.task) {
@@ -104,6 +130,11 @@ export function serveRequest(input: PlaygroundInput): { path: string; body: Obj 
         path: '/v1/completions',
         body: { prompt: input.prompt, max_tokens: input.maxTokens, temperature: input.temperature, stream: true },
       };
+    case 'translation':
+    case 'summarization': {
+      const parameters = input.maxTokens === undefined ? {} : { parameters: { max_new_tokens: input.maxTokens } };
+      return { path: '/predict', body: { inputs: input.text, ...parameters } };
+    }
   }
 }
 
@@ -122,8 +153,11 @@ export function utf16Offset(text: string, index: number): number {
 const bad = (what: string, v: unknown) =>
   new Error(`finetune serve answered ${what} with an unexpected shape: ${JSON.stringify(v)?.slice(0, 200)}`);
 
-/** A /predict answer as a result of an encoder input; throws naming what is not of the pipeline's shape. */
-export function predictResult(input: PlaygroundInput, response: unknown): PlaygroundResult {
+/**
+ * A /predict answer as a result of an input, which took `ms` to answer; throws naming what is not
+ * of the pipeline's shape.
+ */
+export function predictResult(input: PlaygroundInput, response: unknown, ms: number): PlaygroundResult {
   switch (input.task) {
     case 'text-classification': {
       if (!Array.isArray(response) || !response.every((r) => isObj(r) && isStr(r.label) && isNum(r.score)))
@@ -159,6 +193,14 @@ export function predictResult(input: PlaygroundInput, response: unknown): Playgr
     }
     case 'causal-lm':
       throw new Error('a causal LM answers on /v1/completions, not /predict');
+    case 'translation':
+    case 'summarization': {
+      // TranslationPipeline / SummarizationPipeline: one string answers a list of one record.
+      const key = input.task === 'translation' ? 'translation_text' : 'summary_text';
+      const r = Array.isArray(response) && response.length === 1 ? response[0] : undefined;
+      if (!isObj(r) || !isStr(r[key])) throw bad(`a ${input.task}`, response);
+      return { task: input.task, source: input.text, text: r[key], ms };
+    }
   }
 }
 
@@ -193,7 +235,17 @@ export function resultSummary(result: PlaygroundResult): string {
       const line = result.text.replace(/\s+/g, ' ').trim();
       return line === '' ? '(nothing generated)' : `…${line.length > 80 ? `${line.slice(0, 80)}…` : line}`;
     }
+    case 'translation':
+    case 'summarization': {
+      const line = result.text.replace(/\s+/g, ' ').trim();
+      return line === '' ? '(nothing generated)' : `→ ${line.length > 80 ? `${line.slice(0, 80)}…` : line}`;
+    }
   }
+}
+
+/** How long a request took: `850 ms`, `2.4 s`. */
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** Markdown text with Markdown's punctuation escaped, so a model's text shows as it is. */
@@ -221,6 +273,9 @@ export function resultMarkdown(result: PlaygroundResult, model: string): string 
         : `${head}Q: ${md(result.question)}\n\nA: **${md(result.answer.answer)}** (${pct(result.answer.score)}, characters ${result.answer.start}–${result.answer.end})`;
     case 'causal-lm':
       return `${head}${md(result.prompt)}**${md(result.text)}**\n\n_${result.finishReason === 'length' ? 'cut at the token limit' : 'ended'}_`;
+    case 'translation':
+    case 'summarization':
+      return `${head}${result.task === 'translation' ? 'Translation' : 'Summary'}: **${md(result.text)}**\n\n_${formatMs(result.ms)}_`;
   }
 }
 
@@ -246,6 +301,9 @@ export function isPlaygroundResult(v: unknown): v is PlaygroundResult {
         isStr(v.text) &&
         (v.finishReason === 'stop' || v.finishReason === 'length' || v.finishReason === 'stopped')
       );
+    case 'translation':
+    case 'summarization':
+      return isStr(v.source) && isStr(v.text) && isNum(v.ms) && v.ms >= 0;
     default:
       return false;
   }

@@ -37,6 +37,15 @@ test('requests: /predict in the Inference API shape, /v1/completions streamed fo
     path: '/v1/completions',
     body: { prompt: 'the cat', max_tokens: 20, temperature: 0, stream: true },
   });
+  // text2text-generation.ts: max_new_tokens in parameters, or the model's generation_config.json length.
+  assert.deepEqual(serveRequest({ task: 'translation', text: 'the cat', maxTokens: 12 }), {
+    path: '/predict',
+    body: { inputs: 'the cat', parameters: { max_new_tokens: 12 } },
+  });
+  assert.deepEqual(serveRequest({ task: 'summarization', text: 'a long text' }), {
+    path: '/predict',
+    body: { inputs: 'a long text' },
+  });
 });
 
 test('inputs are checked before they reach a server, naming what is wrong', () => {
@@ -54,7 +63,13 @@ test('inputs are checked before they reach a server, naming what is wrong', () =
     checkPlaygroundInput({ task: 'causal-lm', prompt: 'a', maxTokens: 4, temperature: 3 }),
     'the temperature must be a number from 0 to 2',
   );
-  assert.equal(checkPlaygroundInput({ task: 'summarization', text: 'a' }), 'no playground for task "summarization"');
+  assert.equal(checkPlaygroundInput({ task: 'summarization', text: 'a' }), undefined, 'max new tokens may be left out');
+  assert.equal(
+    checkPlaygroundInput({ task: 'translation', text: 'a', maxTokens: 4097 }),
+    'max new tokens must be a whole number from 1 to 4096',
+  );
+  assert.equal(checkPlaygroundInput({ task: 'translation', text: ' ', maxTokens: 8 }), 'the text must not be empty');
+  assert.equal(checkPlaygroundInput({ task: 'masked-lm', text: 'a' }), 'no playground for task "masked-lm"');
   assert.equal(checkPlaygroundInput('text'), 'the input must be an object');
 });
 
@@ -69,10 +84,14 @@ test('code-point offsets become UTF-16 offsets (an emoji is one code point, two 
 
 test('token classification: the pipeline entities, with offsets into the JavaScript string', () => {
   const text = '😀 Ada in Paris';
-  const result = predictResult({ task: 'token-classification', text }, [
-    { entity_group: 'PER', score: 0.9, word: 'ada', start: 2, end: 5 },
-    { entity_group: 'LOC', score: 0.8, word: 'paris', start: 9, end: 14 },
-  ]);
+  const result = predictResult(
+    { task: 'token-classification', text },
+    [
+      { entity_group: 'PER', score: 0.9, word: 'ada', start: 2, end: 5 },
+      { entity_group: 'LOC', score: 0.8, word: 'paris', start: 9, end: 14 },
+    ],
+    0,
+  );
   assert.equal(result.task, 'token-classification');
   if (result.task !== 'token-classification') return;
   assert.deepEqual(
@@ -82,16 +101,20 @@ test('token classification: the pipeline entities, with offsets into the JavaScr
   assert.ok(isPlaygroundResult(result));
   assert.equal(resultSummary(result), 'ada (PER), paris (LOC)');
   assert.throws(
-    () => predictResult({ task: 'token-classification', text }, [{ entity: 'B-PER', score: 1 }]),
+    () => predictResult({ task: 'token-classification', text }, [{ entity: 'B-PER', score: 1 }], 0),
     /token classification with an unexpected shape/,
   );
 });
 
 test('text classification and QA results; a summary and a Markdown table for the hover', () => {
-  const labels = predictResult({ task: 'text-classification', text: 'great' }, [
-    { label: 'positive', score: 0.75 },
-    { label: 'negative', score: 0.25 },
-  ]);
+  const labels = predictResult(
+    { task: 'text-classification', text: 'great' },
+    [
+      { label: 'positive', score: 0.75 },
+      { label: 'negative', score: 0.25 },
+    ],
+    0,
+  );
   assert.deepEqual(labels, {
     task: 'text-classification',
     labels: [
@@ -108,11 +131,12 @@ test('text classification and QA results; a summary and a Markdown table for the
   const qa = predictResult(
     { task: 'question-answering', question: 'Où?', context },
     { answer: 'Paris', score: 0.5, start: 6, end: 11 },
+    0,
   );
   assert.ok(qa.task === 'question-answering' && context.slice(qa.answer.start, qa.answer.end) === 'Paris');
   assert.equal(resultSummary(qa), '"Paris" 50.0%');
   assert.throws(
-    () => predictResult({ task: 'question-answering', question: 'q', context }, [{ answer: 'x' }]),
+    () => predictResult({ task: 'question-answering', question: 'q', context }, [{ answer: 'x' }], 0),
     /question with an unexpected shape/,
   );
 });
@@ -148,4 +172,30 @@ test('results a webview renders: offsets must lie inside their text', () => {
   assert.ok(!isPlaygroundResult({ ...ok, answer: { ...ok.answer, end: 4 } }));
   assert.ok(!isPlaygroundResult({ task: 'causal-lm', prompt: 'p', text: 't', finishReason: 'eos' }));
   assert.ok(!isPlaygroundResult({ task: 'text-classification', labels: [{ label: 1, score: 1 }] }));
+});
+
+test("translation and summarization: the pipelines' [{translation_text}] / [{summary_text}], with the time taken", () => {
+  const source = 'the cat sat';
+  const fr = predictResult(
+    { task: 'translation', text: source, maxTokens: 8 },
+    [{ translation_text: 'le *chat*' }],
+    42.4,
+  );
+  assert.deepEqual(fr, { task: 'translation', source, text: 'le *chat*', ms: 42.4 });
+  assert.ok(isPlaygroundResult(fr));
+  assert.equal(resultSummary(fr), '→ le *chat*');
+  assert.equal(resultMarkdown(fr, 'm'), '**Fine-tune prediction** · m\n\nTranslation: **le \\*chat\\***\n\n_42 ms_');
+  const sum = predictResult({ task: 'summarization', text: source }, [{ summary_text: 'a cat' }], 2450);
+  assert.equal(resultMarkdown(sum, 'm'), '**Fine-tune prediction** · m\n\nSummary: **a cat**\n\n_2.5 s_');
+  // A summarization answer for a translation input, or a bare record, is not the pipeline's shape.
+  assert.throws(
+    () => predictResult({ task: 'translation', text: source }, [{ summary_text: 'a cat' }], 1),
+    /a translation with an unexpected shape/,
+  );
+  assert.throws(
+    () => predictResult({ task: 'summarization', text: source }, { summary_text: 'a cat' }, 1),
+    /a summarization with an unexpected shape/,
+  );
+  assert.equal(isPlaygroundResult({ task: 'summarization', source, text: 'x', ms: -1 }), false);
+  assert.equal(isPlaygroundResult({ task: 'translation', source, text: 'x' }), false);
 });

@@ -1,3 +1,4 @@
+import { MAX_NEW_TOKENS_LIMIT } from '../../shared/playground.js';
 import type { LoadedSeq2Seq, Seq2SeqGeneration } from '../inference/seq2seq-model.js';
 import { invalidRequest } from './api-error.js';
 import { predictBody, type TaskPipeline, textInput } from './task-pipeline.js';
@@ -15,9 +16,6 @@ export interface Text2TextInput {
   maxNewTokens: number | undefined;
 }
 
-/** A bound on `max_new_tokens` per request, so one request cannot hold the model for ever. */
-export const MAX_NEW_TOKENS_LIMIT = 4096;
-
 export function text2textGeneration(
   model: Pick<LoadedSeq2Seq, 'generate'>,
   o: { task: 'translation' | 'summarization'; prefix: string },
@@ -26,6 +24,7 @@ export function text2textGeneration(
   return {
     parse(body) {
       const { inputs, single, parameters } = predictBody(body, textInput, ['max_new_tokens']);
+      // MAX_NEW_TOKENS_LIMIT bounds a request, so one request cannot hold the model for ever.
       const max = parameters.max_new_tokens;
       if (
         max !== undefined &&

@@ -47,7 +47,7 @@ async function completedRunOf(ctx: Ctx, config: vscode.Uri): Promise<RunSnapshot
 }
 
 /** The task of a run as it ran (its config.yaml). */
-function runTask(runDir: string): string {
+function runTask(runDir: string): PlaygroundInput['task'] {
   const path = join(runDir, RUN_FILES.config);
   const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
   const value = toValue(parseConfigText(text, 'yaml').root) as { task?: unknown } | undefined;
@@ -79,7 +79,8 @@ export async function predictOnSelection(ctx: Ctx): Promise<void> {
     if (!question) return;
     input = { task, question, context: selected };
   } else if (task === 'causal-lm') input = { task, prompt: selected, maxTokens: 64, temperature: 0 };
-  else input = { task: task as 'text-classification' | 'token-classification', text: selected };
+  // A translation or summary as long as the model's generation_config.json allows.
+  else input = { task, text: selected };
   const modelDir = join(run.dir, RUN_FILES.final);
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Window, title: `Fine-tune: predicting with ${run.id}…` },

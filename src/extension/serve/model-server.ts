@@ -103,6 +103,8 @@ export class ModelServer extends Disposable {
     const url = await this.urlFor(modelDir);
     const server = this.server;
     const { path, body } = serveRequest(input);
+    // The request's time, not the server's start: what the model took to answer.
+    const started = performance.now();
     let response: Response;
     try {
       response = await fetch(`${url}${path}`, {
@@ -117,7 +119,10 @@ export class ModelServer extends Disposable {
       throw new Error(server?.exitReason ?? `the model server did not answer: ${(err as Error).message}`);
     }
     if (!response.ok) throw new Error(await errorOf(response));
-    if (input.task !== 'causal-lm') return predictResult(input, await response.json());
+    if (input.task !== 'causal-lm') {
+      const json: unknown = await response.json();
+      return predictResult(input, json, performance.now() - started);
+    }
     let text = '';
     let finish: FinishReason = 'stopped';
     try {
