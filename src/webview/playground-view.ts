@@ -1,5 +1,11 @@
 import type { RequestBody } from '../shared/messages.js';
-import type { PlaygroundInput, PlaygroundResult } from '../shared/playground.js';
+import {
+  formatMs,
+  isSeq2SeqTask,
+  MAX_NEW_TOKENS_LIMIT,
+  type PlaygroundInput,
+  type PlaygroundResult,
+} from '../shared/playground.js';
 import type { PlaygroundModelsMessage } from '../shared/playground-messages.js';
 import { button, type Control, textField } from './components.js';
 import { clear, h } from './dom.js';
@@ -9,7 +15,8 @@ import { RunModels } from './run-models.js';
  * The Playground tab: the selected run's final model or a checkpoint, tried on the user's input
  * through the model server the host runs for the panel (src/shared/playground-messages.ts). What
  * the page shows follows the run's task: label probabilities as bars, entities highlighted in the
- * text, the answer span highlighted in the context, or a causal LM's continuation as it streams.
+ * text, the answer span highlighted in the context, a causal LM's continuation as it streams, or
+ * an encoder-decoder's translation or summary with the time it took.
  * The inputs and the last result are kept with the panel's state.
  */
 export interface PlaygroundSettings {
@@ -57,7 +64,7 @@ export class PlaygroundView {
     { class: 'pg-chat-hint muted' },
     'This continues your text as a causal LM does. To talk to a chat model, use the Chat tab.',
   );
-  private readonly text = textarea('pg-text', 'Text', 4, 'Text to run through the model');
+  private readonly text = textarea('pg-text', 'Text', 4, '');
   private readonly question = textarea('pg-question', 'Question', 1, 'Question');
   private readonly context = textarea('pg-context', 'Context', 5, 'Context that holds the answer');
   private readonly prompt = textarea('pg-prompt', 'Prompt', 4, 'Text for the model to continue');
@@ -112,7 +119,7 @@ export class PlaygroundView {
         'div',
         { class: 'toolbar pg-options' },
         h('label', { class: 'tool' }, 'Model ', this.model.control.element),
-        h('label', { class: 'tool pg-lm' }, 'Max new tokens ', this.maxTokens.element),
+        h('label', { class: 'tool pg-max-tokens' }, 'Max new tokens ', this.maxTokens.element),
         h('label', { class: 'tool pg-lm' }, 'Temperature ', this.temperature.element),
       ),
       this.unavailable,
@@ -169,11 +176,20 @@ export class PlaygroundView {
   private layout(): void {
     const t = this.task;
     const lm = t === 'causal-lm';
-    this.text.hidden = t !== 'text-classification' && t !== 'token-classification';
+    const seq2seq = isSeq2SeqTask(t);
+    this.text.hidden = t !== 'text-classification' && t !== 'token-classification' && !seq2seq;
+    this.text.placeholder =
+      t === 'translation'
+        ? 'Text to translate'
+        : t === 'summarization'
+          ? 'Text to summarize'
+          : 'Text to run through the model';
     this.question.hidden = this.context.hidden = t !== 'question-answering';
     this.prompt.hidden = this.chatHint.hidden = !lm;
     for (const el of this.element.querySelectorAll<HTMLElement>('.pg-lm')) el.hidden = !lm;
-    this.runButton.textContent = lm ? 'Generate' : 'Run';
+    for (const el of this.element.querySelectorAll<HTMLElement>('.pg-max-tokens')) el.hidden = !lm && !seq2seq;
+    this.runButton.textContent =
+      t === 'translation' ? 'Translate' : t === 'summarization' ? 'Summarize' : lm ? 'Generate' : 'Run';
   }
 
   /** The input of the run's task as the protocol wants it, or what is wrong with it. */
@@ -195,6 +211,15 @@ export class PlaygroundView {
         if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2)
           return 'Temperature must be a number from 0 to 2.';
         return { task: this.task, prompt: s.prompt, maxTokens, temperature };
+      }
+      case 'translation':
+      case 'summarization': {
+        const maxTokens = Number(this.maxTokens.value);
+        if (!s.text.trim()) return `Type a text to ${this.task === 'translation' ? 'translate' : 'summarize'} first.`;
+        // finetune serve's bound (text2text-generation.ts).
+        if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > MAX_NEW_TOKENS_LIMIT)
+          return `Max new tokens must be a whole number from 1 to ${MAX_NEW_TOKENS_LIMIT}.`;
+        return { task: this.task, text: s.text, maxTokens };
       }
       default:
         return 'This run has no task the playground knows.';
@@ -323,6 +348,20 @@ export class PlaygroundView {
         );
         return;
       }
+      case 'translation':
+      case 'summarization':
+        this.output.append(
+          h(
+            'div',
+            { class: 'pg-seq2seq-line muted' },
+            result.task === 'translation' ? 'Translation' : 'Summary',
+            h('span', { class: 'pg-took' }, ` · ${formatMs(result.ms)}`),
+          ),
+          result.text === ''
+            ? h('div', { class: 'pg-none muted' }, 'Nothing generated.')
+            : h('div', { class: 'pg-seq2seq-text' }, result.text),
+        );
+        return;
     }
   }
 

@@ -24,7 +24,8 @@ import { type Harness, startHarness } from './harness/server.js';
  * The Playground tab (src/webview/playground-view.ts) in headless Chromium, the harness playing
  * the host: for each task the input it posts and the result it renders (label probabilities as
  * bars, entities and the answer span highlighted in the text, a continuation streamed and
- * stopped), and the inputs kept across a reload. Screenshots go to test-artifacts/webview/.
+ * stopped, a translation and a summary with the time they took), and the inputs kept across a
+ * reload. Screenshots go to test-artifacts/webview/.
  */
 const ROOT = resolve(__dirname, '..', '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'webview');
@@ -236,6 +237,59 @@ describe('Playground tab in Chromium', { skip }, () => {
     await open('lm-20250101-120000', 'causal-lm');
     assert.equal(await page.locator('.pg-prompt').inputValue(), 'the cat');
     assert.equal(await page.locator('.pg-completion').textContent(), 'the cat sat on');
+    assert.deepEqual(unexpectedViolations(await violations(page)), []);
+  });
+
+  test('translation: the source and max new tokens posted, the translation shown with its time', async () => {
+    // The reload above started a fresh page, which replies at once until told to hold again.
+    await holdReplies(page, 'playgroundRun');
+    await open('mt-20250101-120000', 'translation');
+    assert.equal(await runButton().textContent(), 'Translate');
+    assert.equal(await page.locator('.pg-text').getAttribute('placeholder'), 'Text to translate');
+    assert.equal(await page.locator('.pg-max-tokens').isVisible(), true);
+    assert.equal(await page.locator('.pg-lm').isVisible(), false, 'no temperature: greedy search');
+    assert.equal(await page.locator('.pg-prompt').isVisible(), false);
+    const stop = page.locator('.pg-actions vscode-button', { hasText: 'Stop' });
+    assert.equal(await stop.isVisible(), false, 'nothing streams, nothing to stop');
+    const source = 'The cat sat on the mat.';
+    await page.locator('.pg-text').fill(source);
+    const maxTokens = page.locator('.pg-max-tokens vscode-text-field input');
+    await maxTokens.fill('5000');
+    await maxTokens.press('Enter');
+    await runButton().click();
+    await page.locator('.pg-note', { hasText: 'Max new tokens must be a whole number from 1 to 4096.' }).waitFor();
+    await maxTokens.fill('20');
+    await maxTokens.press('Enter');
+    const request = await runWith({ task: 'translation', source, text: 'Le chat était assis.', ms: 1234 });
+    assert.equal(request.runId, 'mt-20250101-120000');
+    assert.deepEqual(request.input, { task: 'translation', text: source, maxTokens: 20 });
+    assert.equal(await page.locator('.pg-seq2seq-text').textContent(), 'Le chat était assis.');
+    assert.equal(await page.locator('.pg-seq2seq-line').textContent(), 'Translation · 1.2 s');
+    assert.equal(await page.locator('.pg-note').isVisible(), false, 'the earlier note is gone');
+    await page.screenshot({ path: join(ARTIFACTS, 'playground-05-translation.png') });
+  });
+
+  test('summarization: the summary shown; a refused request shown as the other tasks show it', async () => {
+    await open('sum-20250101-120000', 'summarization');
+    assert.equal(await page.locator('.pg-seq2seq-text').count(), 0, "the translation run's result is not shown");
+    assert.equal(await runButton().textContent(), 'Summarize');
+    const source = 'A long article about cats and the mats they sit on.';
+    await page.locator('.pg-text').fill(source);
+    const request = await runWith({ task: 'summarization', source, text: 'Cats sit on mats.', ms: 85.4 });
+    assert.deepEqual(request.input, { task: 'summarization', text: source, maxTokens: 20 });
+    assert.equal(await page.locator('.pg-seq2seq-line').textContent(), 'Summary · 85 ms');
+    assert.equal(await page.locator('.pg-seq2seq-text').textContent(), 'Cats sit on mats.');
+    const n = (await posted(page)).length;
+    await runButton().click();
+    const failed = await nextPosted(page, 'playgroundRun', n);
+    await releaseReply(
+      page,
+      failed.id,
+      'The model server refused the request: parameters.max_new_tokens must be an integer from 1 to 4096',
+    );
+    await page.locator('.pg-note', { hasText: 'Error: The model server refused the request' }).waitFor();
+    assert.equal(await page.locator('.pg-seq2seq-text').textContent(), 'Cats sit on mats.', 'the last result stays');
+    assert.equal(await disabled(runButton()), false);
     assert.deepEqual(unexpectedViolations(await violations(page)), []);
   });
 });
