@@ -246,8 +246,14 @@ const sweepInfo = partial(
 const playText = fc.constantFrom('a fine film', '😀 Ada in Paris', '', '  ');
 const playgroundInput = fc.oneof(
   fc.record({
-    task: fc.constantFrom('text-classification', 'token-classification', 'summarization'),
+    task: fc.constantFrom('text-classification', 'token-classification', 'masked-lm'),
     text: maybe(playText),
+  }),
+  fc.record({
+    task: fc.constantFrom('translation', 'summarization'),
+    text: maybe(playText),
+    // Over 4096 (finetune serve's bound) and under 1 are refused.
+    maxTokens: maybe(fc.integer({ min: -1, max: 4100 })),
   }),
   fc.record({ task: fc.constant('question-answering'), question: maybe(playText), context: maybe(playText) }),
   fc.record({
@@ -289,6 +295,12 @@ const playgroundResult = fc.oneof(
     text: maybe(fc.string()),
     finishReason: maybe(fc.constantFrom('stop', 'length', 'stopped', 'eos')),
   }),
+  fc.record({
+    task: fc.constantFrom('translation', 'summarization'),
+    source: maybe(playText),
+    text: maybe(fc.string()),
+    ms: maybe(fc.double({ min: -1, max: 1e5, noNaN: true })),
+  }),
 );
 
 /** The Playground's host messages. */
@@ -297,7 +309,7 @@ export const playgroundHostMessage: fc.Arbitrary<unknown> = fc.oneof(
     {
       type: fc.constant('playgroundModels'),
       runId: maybe(runId),
-      task: maybe(fc.constantFrom('text-classification', 'causal-lm', 'x')),
+      task: maybe(fc.constantFrom('text-classification', 'causal-lm', 'translation', 'x')),
       models: maybe(fc.array(maybe(chatModel), { maxLength: 3 })),
       unavailable: maybe(fc.string()),
     },
