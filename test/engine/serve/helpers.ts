@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MAX_BODY_BYTES, ServeApp, type ServeOptions } from '../../../src/engine/serve/app.js';
 import type { ServedModel } from '../../../src/engine/serve/served-model.js';
@@ -10,6 +10,7 @@ import { applyDefaults } from '../../../src/shared/config-validate.js';
 import { FIXTURE_SENTENCES } from '../../fixtures/datasets.js';
 import { SQUAD_SENTENCES, writeTinyQaModel } from '../../fixtures/qa-datasets.js';
 import { writeTinyModel } from '../../fixtures/tiny-models.js';
+import { writeTinyT5 } from '../../fixtures/tiny-t5.js';
 
 /** A server over `model` on 127.0.0.1, a free port; `close` drains it. */
 export async function startServer(
@@ -98,4 +99,19 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     if (Object.entries(labels).every(([k, v]) => have.includes(`${k}="${v}"`))) total += Number(m[3]);
   }
   return total;
+}
+
+/**
+ * A seq2seq run directory as training leaves it, without training: config.yaml (task, source_prefix)
+ * beside final/, a tiny random T5. Returns final/.
+ */
+export function writeTinySeq2SeqRun(runDir: string, task: 'translation' | 'summarization', prefix: string): string {
+  const final = join(runDir, 'final');
+  mkdirSync(final, { recursive: true });
+  writeTinyT5(final, { seed: 3 });
+  writeFileSync(
+    join(runDir, 'config.yaml'),
+    `model: ${final}\ntask: ${task}\ndata:\n  train: train.jsonl\n  source_column: source\n  target_column: target\n  source_prefix: '${prefix}'\n`,
+  );
+  return final;
 }

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type LoadedSeq2Seq, loadSeq2Seq } from '../../../src/engine/inference/seq2seq-model.js';
 import { loadServedModel, type ServedModel } from '../../../src/engine/serve/served-model.js';
-import { writeTinyT5 } from '../../fixtures/tiny-t5.js';
-import { metricValue, predict, startServer } from './helpers.js';
+import { metricValue, predict, startServer, writeTinySeq2SeqRun } from './helpers.js';
 
 /**
  * POST /predict on an encoder-decoder: transformers' TranslationPipeline / SummarizationPipeline
@@ -21,22 +20,10 @@ let direct: LoadedSeq2Seq;
 
 const SOURCES = ['red cat sees', 'big dog eats blue cat', 'tiny dog', 'blue cat sees red dog big'];
 
-/** A run directory as training leaves it: config.yaml beside final/ (which model.safetensors etc. are in). */
-function writeRun(runDir: string, task: 'translation' | 'summarization', prefix: string): string {
-  const final = join(runDir, 'final');
-  mkdirSync(final, { recursive: true });
-  writeTinyT5(final, { seed: 3 });
-  writeFileSync(
-    join(runDir, 'config.yaml'),
-    `model: ${final}\ntask: ${task}\ndata:\n  train: train.jsonl\n  source_column: source\n  target_column: target\n  source_prefix: '${prefix}'\n`,
-  );
-  return final;
-}
-
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'serve-seq2seq-'));
-  const translation = writeRun(join(dir, 'translate'), 'translation', 'translate: ');
-  const summarization = writeRun(join(dir, 'summarize'), 'summarization', 'summarize: ');
+  const translation = writeTinySeq2SeqRun(join(dir, 'translate'), 'translation', 'translate: ');
+  const summarization = writeTinySeq2SeqRun(join(dir, 'summarize'), 'summarization', 'summarize: ');
   translator = await loadServedModel(translation, 'translator', { threads: 1 });
   summarizer = await loadServedModel(summarization, 'summarizer', { threads: 1 });
   direct = await loadSeq2Seq(translation, { threads: 1 });
