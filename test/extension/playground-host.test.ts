@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { loadSeq2Seq } from '../../src/engine/inference/seq2seq-model.js';
 import { PlaygroundHost, type PlaygroundRun } from '../../src/extension/panel/playground-host.js';
 import { serveArgs } from '../../src/extension/runs/engine-process.js';
 import type { HostMessage } from '../../src/shared/messages.js';
-import { loadSeq2Seq } from '../../src/engine/inference/seq2seq-model.js';
 import { writeTinyFinetuned, writeTinySeq2SeqRun } from '../engine/serve/helpers.js';
 
 /**
