@@ -231,21 +231,24 @@ export function resultSummary(result: PlaygroundResult): string {
         : result.entities.map((e) => `${e.word} (${e.group})`).join(', ');
     case 'question-answering':
       return result.answer.answer === '' ? 'no answer' : `"${result.answer.answer}" ${pct(result.answer.score)}`;
-    case 'causal-lm': {
-      const line = result.text.replace(/\s+/g, ' ').trim();
-      return line === '' ? '(nothing generated)' : `…${line.length > 80 ? `${line.slice(0, 80)}…` : line}`;
-    }
+    case 'causal-lm':
+      return generatedLine('…', result.text);
     case 'translation':
-    case 'summarization': {
-      const line = result.text.replace(/\s+/g, ' ').trim();
-      return line === '' ? '(nothing generated)' : `→ ${line.length > 80 ? `${line.slice(0, 80)}…` : line}`;
-    }
+    case 'summarization':
+      return generatedLine('→ ', result.text);
   }
+}
+
+/** A generated text on one line after `lead`, cut at 80 characters. */
+function generatedLine(lead: string, text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line === '' ? '(nothing generated)' : `${lead}${line.length > 80 ? `${line.slice(0, 80)}…` : line}`;
 }
 
 /** How long a request took: `850 ms`, `2.4 s`. */
 export function formatMs(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+  // 999.6 ms rounds to "1.0 s", not "1000 ms".
+  return ms < 999.5 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** Markdown text with Markdown's punctuation escaped, so a model's text shows as it is. */

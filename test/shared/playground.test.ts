@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import {
   checkPlaygroundInput,
   completionChunk,
+  formatMs,
   isPlaygroundResult,
   type PlaygroundResult,
   predictResult,
@@ -198,4 +199,8 @@ test("translation and summarization: the pipelines' [{translation_text}] / [{sum
   );
   assert.equal(isPlaygroundResult({ task: 'summarization', source, text: 'x', ms: -1 }), false);
   assert.equal(isPlaygroundResult({ task: 'translation', source, text: 'x' }), false);
+  assert.deepEqual(
+    [formatMs(0.4), formatMs(999.4), formatMs(999.6), formatMs(61_250)],
+    ['0 ms', '999 ms', '1.0 s', '61.3 s'],
+  );
 });
