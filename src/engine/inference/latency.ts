@@ -32,26 +32,40 @@ function quantile(sorted: readonly number[], q: number): number {
 }
 
 /**
- * Times model.onnx of `folder` on each of `texts` (cut at `maxLength` tokens, as in training), on
- * CPU with `threads` intra-op threads (default 1: a small model's batch-1 pass gains little from
- * more, and one thread keeps the figure comparable between machines).
+ * Times model.onnx of `folder` on each of `texts` (cut at `maxLength` tokens, as in training); see
+ * measureSequenceLatency.
  */
-export async function measureLatency(
+export function measureLatency(
   folder: string,
   texts: readonly string[],
   o: { maxLength: number; threads?: number },
 ): Promise<LatencyReport> {
-  if (texts.length === 0) throw new Error('measureLatency: no texts to time');
-  const threads = o.threads ?? 1;
   const tokenizer = Tokenizer.fromFolder(folder);
+  const sequences = texts.map((text) => {
+    const e = tokenizer.encode(text, null, { maxLength: o.maxLength });
+    return { inputIds: e.ids, tokenTypeIds: e.tokenTypeIds };
+  });
+  return measureSequenceLatency(folder, sequences, o.threads);
+}
+
+/**
+ * Times model.onnx of `folder` on each tokenized sequence, one at a time, on CPU with `threads`
+ * intra-op threads (default 1: a small model's batch-1 pass gains little from more, and one thread
+ * keeps the figure comparable between machines).
+ */
+export async function measureSequenceLatency(
+  folder: string,
+  sequences: readonly { inputIds: readonly number[]; tokenTypeIds: readonly number[] }[],
+  threads = 1,
+): Promise<LatencyReport> {
+  if (sequences.length === 0) throw new Error('measureLatency: no examples to time');
   const session = await createSession(readFileSync(join(folder, 'model.onnx')), { device: 'cpu', threads });
   try {
-    const feeds = texts.map((text) => {
-      const e = tokenizer.encode(text, null, { maxLength: o.maxLength });
+    const feeds = sequences.map((s) => {
       const all: Record<string, TensorData> = {
-        input_ids: int64(e.ids),
-        attention_mask: int64(e.attentionMask),
-        token_type_ids: int64(e.tokenTypeIds),
+        input_ids: int64(s.inputIds),
+        attention_mask: int64(s.inputIds.map(() => 1)),
+        token_type_ids: int64(s.tokenTypeIds.length === s.inputIds.length ? s.tokenTypeIds : s.inputIds.map(() => 0)),
       };
       return Object.fromEntries(session.inputNames.map((name) => [name, all[name] ?? missingInput(folder, name)]));
     });

@@ -5,13 +5,15 @@ import type { ResolvedConfig } from '../../shared/config.js';
 import { type Diagnostic, formatOf, resolveConfig, tooLargeDiagnostic } from '../../shared/config-validate.js';
 import { MAX_CONFIG_BYTES } from '../../shared/limits.js';
 import { createRunDirectory } from '../../shared/node/run-claims.js';
-import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import { DISTILLATION_REPORT_FILE, RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { describeLock } from '../../shared/run-lock.js';
 import { loadUnlabeled } from '../data/prepare.js';
 import { TEACHER_CACHE_DIR } from '../distill/logits-cache.js';
 import { planDistillation } from '../distill/plan.js';
+import { writeDistillationReport } from '../distill/report.js';
 import { writeDirAtomic, writeTextAtomic } from '../io/atomic.js';
 import type { DeviceChoice } from '../runtime.js';
+import type { EncodedExample } from '../tasks/encoder/encoded.js';
 import { metricDirection } from '../tasks/metrics/registry.js';
 import type { TaskRecipe } from '../tasks/task.js';
 import { FileTooLargeError, readTextBounded } from '../util/bounded-read.js';
@@ -302,6 +304,21 @@ async function trainOn(
         method.writeFinal(dir, weights);
       });
       run.log('info', `exported the model to ${run.file(RUN_FILES.final)}`);
+      if (t.distillation) {
+        const r = await writeDistillationReport(
+          run.file(RUN_FILES.final),
+          t.distillation.teacher,
+          train as EncodedExample[],
+        );
+        const ratio = (a: number | undefined, b: number | undefined) =>
+          a !== undefined && b !== undefined ? `${(a / b).toFixed(1)}x` : 'n/a';
+        run.log(
+          'info',
+          `distillation: the student has ${ratio(r.teacher.parameters, r.student.parameters)} fewer parameters ` +
+            `and runs ${ratio(r.teacher.latencyMs, r.student.latencyMs)} faster than the teacher ` +
+            `(batch 1, median of ${r.latency.examples} rows; ${RUN_FILES.final}/${DISTILLATION_REPORT_FILE})`,
+        );
+      }
     },
     shouldStop,
     ...(resumeFrom ? { resumeFrom } : {}),

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { dataSuite } from './data.js';
-import { distillSuite } from './distill.js';
 import { DECODER_CASES, decoderLiveness, decodersSuite, measureDecoder } from './decoders.js';
+import { distillSuite } from './distill.js';
 import { measureEngine, THROUGHPUT_CASES } from './engine-case.js';
 import { estimateSuite } from './estimate.js';
 import { MEMORY_CASE, measureMemory, memorySuite } from './memory.js';
