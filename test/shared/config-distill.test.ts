@@ -80,11 +80,13 @@ test('a missing teacher, an unfinished run and a folder without config.json are 
   ]);
 });
 
-test('distillation is refused for other tasks; data.unlabeled is for text-classification with distillation', async () => {
+test('distillation is refused for tasks other than classification and causal LM; data.unlabeled is for text-classification with distillation', async () => {
   const causal = (await check(config('teacher', 'causal-lm', ''))).filter((d) => d.code === 'distillation-task');
+  assert.deepEqual(causal, []);
+  const mlm = (await check(config('teacher', 'masked-lm', ''))).filter((d) => d.code === 'distillation-task');
   assert.deepEqual(
-    causal.map((d) => d.message),
-    ['training.distillation trains text-classification and token-classification, not causal-lm.'],
+    mlm.map((d) => d.message),
+    ['training.distillation trains text-classification, token-classification and causal-lm, not masked-lm.'],
   );
   const token = await check(config('teacher', 'token-classification'));
   assert.ok(token.some((d) => d.code === 'unlabeled-task' && d.severity === 'error'));
