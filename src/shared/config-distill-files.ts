@@ -1,6 +1,8 @@
 import type { ConfigFs } from './config-files.js';
+import { TASK_COLUMNS } from './config-rules.js';
 import { diag } from './config-schema-check.js';
 import { type Diagnostic, nodeAt, type ParsedConfig } from './config-tree.js';
+import { jsonlHead } from './jsonl-head.js';
 import { RUN_FILES } from './run-directory.js';
 
 /**
@@ -44,12 +46,12 @@ export async function checkDistillationFiles(
   resolvePath: (dir: string, p: string) => string,
 ): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
-  out.push(
-    ...(await checkModelOrRun(parsed, fs, configDir, resolvePath, ['training', 'distillation', 'teacher'], {
-      name: 'Teacher',
-      code: 'teacher',
-    })),
-  );
+  const found = await checkModelOrRun(parsed, fs, configDir, resolvePath, ['training', 'distillation', 'teacher'], {
+    name: 'Teacher',
+    code: 'teacher',
+  });
+  out.push(...found);
+  if (found.length === 0) out.push(...(await checkTeacherMatches(parsed, fs, configDir, resolvePath)));
   const unlabeledPath = ['data', 'unlabeled'];
   const unlabeled = nodeAt(parsed.root, unlabeledPath);
   if (unlabeled?.kind === 'scalar' && typeof unlabeled.value === 'string' && unlabeled.value !== '') {
@@ -66,4 +68,75 @@ export async function checkDistillationFiles(
       );
   }
   return out;
+}
+
+/** The head a teacher needs for each task distillation trains (config.json `architectures[0]`). */
+const TEACHER_HEADS: Record<string, string> = {
+  'text-classification': 'ForSequenceClassification',
+  'token-classification': 'ForTokenClassification',
+};
+const LABEL_HEAD_BYTES = 64 * 1024;
+
+/**
+ * The teacher (found on disk) against the config: its config.json has the task's head, and every
+ * label in the first rows of data.train (64 KB) is one of its `id2label` labels. A partial check
+ * that never errs: the engine compares the whole label sets when the run starts (a teacher with an
+ * extra label is caught there). Labels are compared when the rows' labels are strings (numbers
+ * are class ids, mapped by the engine); diagnostics at the teacher value, coded `teacher-task` and
+ * `teacher-labels`.
+ */
+async function checkTeacherMatches(
+  parsed: ParsedConfig,
+  fs: ConfigFs,
+  configDir: string,
+  resolvePath: (dir: string, p: string) => string,
+): Promise<Diagnostic[]> {
+  const path = ['training', 'distillation', 'teacher'];
+  const node = nodeAt(parsed.root, path);
+  const task = nodeAt(parsed.root, ['task']);
+  if (node?.kind !== 'scalar' || typeof node.value !== 'string' || task?.kind !== 'scalar') return [];
+  const head = TEACHER_HEADS[String(task.value)];
+  if (!head) return [];
+  const rel = node.value;
+  const dir = resolvePath(configDir, rel);
+  const isRun = await fs.exists(resolvePath(dir, RUN_FILES.status));
+  const configFile = resolvePath(dir, isRun ? `${RUN_FILES.final}/config.json` : 'config.json');
+  let config: { architectures?: unknown; id2label?: unknown };
+  try {
+    config = JSON.parse((await fs.readText(configFile)) ?? '');
+  } catch {
+    return [];
+  }
+  const at = (msg: string, code: string) => [diag(parsed, 'error', msg, code, path, node.span)];
+  const arch = Array.isArray(config.architectures) ? String(config.architectures[0] ?? '') : '';
+  if (!arch.endsWith(head))
+    return at(
+      `Teacher '${rel}' is ${arch ? `a ${arch}` : 'a model without architectures'}, not a ${String(task.value)} model (*${head}): distil from a fine-tuned teacher.`,
+      'teacher-task',
+    );
+  if (task.value !== 'text-classification' || !config.id2label || typeof config.id2label !== 'object') return [];
+  const teacherLabels = Object.values(config.id2label as Record<string, unknown>).map(String);
+  const train = nodeAt(parsed.root, ['data', 'train']);
+  if (train?.kind !== 'scalar' || typeof train.value !== 'string' || !train.value.endsWith('.jsonl')) return [];
+  const file = resolvePath(configDir, train.value);
+  const raw = fs.readHead ? await fs.readHead(file, LABEL_HEAD_BYTES) : await fs.readText(file);
+  if (raw === undefined) return [];
+  const lines = raw.split('\n');
+  // The last line may be cut at the byte count.
+  if (raw.length >= LABEL_HEAD_BYTES) lines.pop();
+  const columnNode = nodeAt(parsed.root, ['data', 'label_column']);
+  const column =
+    columnNode?.kind === 'scalar' && typeof columnNode.value === 'string'
+      ? columnNode.value
+      : (TASK_COLUMNS['text-classification']?.label_column ?? 'label');
+  const known = new Set(teacherLabels);
+  for (const row of jsonlHead(lines, Number.POSITIVE_INFINITY).objects) {
+    const label = row[column];
+    if (typeof label === 'string' && !known.has(label))
+      return at(
+        `Label '${label}' of '${train.value}' is not one of teacher '${rel}''s labels [${teacherLabels.join(', ')}] (its config.json id2label): the teacher must have the student's label set.`,
+        'teacher-labels',
+      );
+  }
+  return [];
 }

@@ -5,7 +5,7 @@ import type { JsonSchema } from './config-schema.js';
 export const DISTILLATION_SCHEMA: JsonSchema = {
   type: 'object',
   description:
-    "Knowledge distillation (Hinton et al. 2015): the student (`model`) learns from a teacher's logits as well as the gold labels, loss = alpha * T^2 * KL(softmax(teacher / T) || softmax(student / T)) + (1 - alpha) * cross-entropy. text-classification (single-label) and token-classification.",
+    "Knowledge distillation (Hinton et al. 2015): the student (`model`) learns from a teacher's logits as well as the gold labels, loss = alpha * T^2 * KL(softmax(teacher / T) || softmax(student / T)) + (1 - alpha) * cross-entropy. text-classification (single-label), token-classification, and causal-lm (the KL per token over the vocabulary, the teacher's logits computed per batch; the teacher needs the student's tokenizer).",
   additionalProperties: false,
   required: ['teacher'],
   properties: {

@@ -142,8 +142,8 @@ export function checkRules(parsed: ParsedConfig): Diagnostic[] {
   return out;
 }
 
-/** The tasks training.distillation trains (single-label text classification and token classification). */
-export const DISTILLATION_TASKS: readonly string[] = ['text-classification', 'token-classification'];
+/** The tasks training.distillation trains (single-label text classification, token classification, causal LM). */
+export const DISTILLATION_TASKS: readonly string[] = ['text-classification', 'token-classification', 'causal-lm'];
 
 function distillationRules(
   parsed: ParsedConfig,
@@ -153,7 +153,7 @@ function distillationRules(
 ): void {
   const distill = entry(['training', 'distillation']);
   if (distill && task !== undefined && !DISTILLATION_TASKS.includes(task)) {
-    const msg = `training.distillation trains ${DISTILLATION_TASKS.join(' and ')}, not ${task}.`;
+    const msg = `training.distillation trains ${DISTILLATION_TASKS.slice(0, -1).join(', ')} and ${DISTILLATION_TASKS.at(-1)}, not ${task}.`;
     out.push(diag(parsed, 'error', msg, 'distillation-task', ['training', 'distillation'], distill.keySpan));
   }
   const unlabeled = entry(['data', 'unlabeled']);

@@ -12,7 +12,7 @@ import type {
   SweepInfo,
 } from './messages.js';
 import { checkPlaygroundMessage } from './playground-messages.js';
-import type { RunEvent, RunStatus } from './run-directory.js';
+import type { DistillationReport, DistillationSide, RunEvent, RunStatus } from './run-directory.js';
 import { checkSweepRecord, SWEEP_STATES, type SweepState } from './sweep-record.js';
 
 /**
@@ -254,7 +254,33 @@ function runInfo(v: unknown): RunInfo | undefined {
   if (v.status !== undefined) info.status = v.status as RunStatus;
   if (v.config !== undefined) info.config = v.config as JsonValue;
   if (metrics !== undefined) info.finalMetrics = metrics;
+  if (v.distillation !== undefined) {
+    if (!isDistillationReport(v.distillation)) return undefined;
+    info.distillation = v.distillation;
+  }
   return info;
+}
+
+function isDistillationSide(v: unknown): v is DistillationSide {
+  return (
+    isObj(v) &&
+    isStr(v.path) &&
+    isObj(v.metrics) &&
+    Object.values(v.metrics).every(isNum) &&
+    isNum(v.parameters) &&
+    (v.latencyMs === undefined || isNum(v.latencyMs))
+  );
+}
+
+export function isDistillationReport(v: unknown): v is DistillationReport {
+  return (
+    isObj(v) &&
+    isDistillationSide(v.teacher) &&
+    isDistillationSide(v.student) &&
+    isObj(v.latency) &&
+    isNum(v.latency.examples) &&
+    isNum(v.latency.threads)
+  );
 }
 
 function isConfusion(v: unknown): boolean {

@@ -8,7 +8,7 @@ import {
   type PlaygroundHostMessage,
   type PlaygroundRequest,
 } from './playground-messages.js';
-import type { RunEvent, RunStatus } from './run-directory.js';
+import type { DistillationReport, RunEvent, RunStatus } from './run-directory.js';
 import type { SweepRecord, SweepState } from './sweep-record.js';
 
 /**
@@ -92,6 +92,8 @@ export interface RunInfo {
   /** The resolved config as run (`config.yaml`), for the comparison legend. */
   config?: JsonValue;
   finalMetrics?: FinalMetrics;
+  /** `final/distillation.json` of a distillation run: the teacher beside the student. */
+  distillation?: DistillationReport;
 }
 
 export interface RunSnapshot extends RunInfo {

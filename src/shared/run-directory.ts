@@ -98,3 +98,24 @@ export const RUN_FILES = {
   /** `{pid, host, startedAt}` while an engine owns the run (run-lock.ts). */
   lock: 'lock',
 } as const;
+
+/**
+ * `final/distillation.json`, written by a distillation run once its final model is exported: the
+ * teacher beside the student. `metrics` of the teacher are its own run's final/metrics.json (its
+ * validation split, not re-measured on the student's; empty for a bare model folder), the
+ * student's are this run's final/metrics.json. Parameters come from the safetensors headers;
+ * `latencyMs` is the median batch-1 forward of each model.onnx over the same `examples` training
+ * rows, on CPU with `threads` ORT threads (absent for a teacher folder without a model.onnx).
+ */
+export interface DistillationSide {
+  path: string;
+  metrics: Record<string, number>;
+  parameters: number;
+  latencyMs?: number;
+}
+export interface DistillationReport {
+  teacher: DistillationSide;
+  student: DistillationSide;
+  latency: { examples: number; threads: number };
+}
+export const DISTILLATION_REPORT_FILE = 'distillation.json';

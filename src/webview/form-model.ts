@@ -40,6 +40,16 @@ const METHOD_SPECIFIC: Record<string, { method: string; title: string }> = {
   'training.lora': { method: 'lora', title: 'Method: LoRA' },
   'training.freeze_layers': { method: 'freeze', title: 'Method: freeze' },
 };
+/**
+ * Keys gathered into a section of their own, after the sections of their parents: the section's
+ * id is its owner key's path (where its diagnostics land), and other keys may join it (the
+ * unlabeled transfer set only serves distillation).
+ */
+const OWN_SECTIONS: Record<string, { owner: string; title: string }> = {
+  'training.distillation': { owner: 'training.distillation', title: 'Distillation' },
+  'data.unlabeled': { owner: 'training.distillation', title: 'Distillation' },
+  'data.augment': { owner: 'data.augment', title: 'Data augmentation' },
+};
 /** Keys that are not hyperparameters. */
 const HIDDEN = new Set(['$schema']);
 
@@ -52,27 +62,54 @@ export function formSections(schema: JsonSchema): GroupSpec[] {
     groups: [],
   };
   const sections: GroupSpec[] = [top];
-  const methods: GroupSpec[] = [];
+  const extra: Extra = { methods: [], own: new Map() };
   for (const [key, sub] of Object.entries(schema.properties ?? {})) {
     if (HIDDEN.has(key)) continue;
     if (sub.type === 'object' && sub.properties) {
-      const group = objectGroup([key], sub, SECTION_TITLES[key] ?? titleCase(key), methods);
+      const group = objectGroup([key], sub, SECTION_TITLES[key] ?? titleCase(key), extra);
       sections.push(group);
     } else {
       top.fields.push(fieldSpec([key], sub));
     }
   }
-  return [...sections, ...methods];
+  return [...sections, ...extra.own.values(), ...extra.methods];
 }
 
-function objectGroup(path: string[], schema: JsonSchema, title: string, methods: GroupSpec[]): GroupSpec {
+/** The sections made apart from their parents: per method, and OWN_SECTIONS by owner key. */
+interface Extra {
+  methods: GroupSpec[];
+  own: Map<string, GroupSpec>;
+}
+
+function ownSection(extra: Extra, key: string): GroupSpec | undefined {
+  const spec = OWN_SECTIONS[key];
+  if (!spec) return undefined;
+  let section = extra.own.get(spec.owner);
+  if (!section) {
+    section = { id: spec.owner, title: spec.title, description: '', fields: [], groups: [] };
+    extra.own.set(spec.owner, section);
+  }
+  return section;
+}
+
+function objectGroup(path: string[], schema: JsonSchema, title: string, extra: Extra): GroupSpec {
+  const { methods } = extra;
   const group: GroupSpec = { id: path.join('.'), title, description: schema.description ?? '', fields: [], groups: [] };
   for (const [key, sub] of Object.entries(schema.properties ?? {})) {
     const p = [...path, key];
+    const own = ownSection(extra, p.join('.'));
     const special = METHOD_SPECIFIC[p.join('.')];
     const target = special ? { id: p.join('.'), title: special.title, method: special.method } : undefined;
-    if (sub.type === 'object' && sub.properties) {
-      const child = objectGroup(p, sub, target?.title ?? titleCase(key), methods);
+    if (own && sub.type === 'object' && sub.properties) {
+      const child = objectGroup(p, sub, own.title, extra);
+      // The owner's object: its description, fields (before any that joined) and groups become the section's.
+      own.description = child.description;
+      own.fields.unshift(...child.fields);
+      own.groups.push(...child.groups);
+    } else if (own) {
+      own.fields.push(fieldSpec(p, sub));
+    } else if (sub.type === 'object' && sub.properties) {
+      const child = objectGroup(p, sub, target?.title ?? titleCase(key), extra);
       if (target) methods.push({ ...child, method: target.method });
       else group.groups.push(child);
     } else if (target) {

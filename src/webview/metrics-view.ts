@@ -1,5 +1,6 @@
 import { LOWER_IS_BETTER } from '../shared/config-rules.js';
 import type { ConfusionMatrix } from '../shared/messages.js';
+import { distillationTable } from './distill-view.js';
 import { clear, h } from './dom.js';
 import { formatNumber } from './format.js';
 import { metricSummary, type RunData } from './run-data.js';
@@ -9,7 +10,8 @@ import { samplesTable } from './samples-view.js';
  * The Metrics tab: per run, the best value of each evaluation metric (higher is better, lower for
  * loss and perplexity) and the final one (final/metrics.json when the run wrote it, else the last
  * evaluation); the confusion matrix of classification runs; the sample generations of
- * translation and summarization runs (samples-view.ts).
+ * translation and summarization runs (samples-view.ts); a distillation run's teacher beside its
+ * student (distill-view.ts).
  */
 export class MetricsView {
   readonly element = h('div', { class: 'metrics-view' });
@@ -77,6 +79,10 @@ export class MetricsView {
     for (const run of runs) {
       const cm = run.info.finalMetrics?.confusion_matrix;
       if (isConfusionMatrix(cm)) this.element.append(confusionMatrix(labels.get(run.info.id) ?? run.info.id, cm));
+    }
+    for (const run of runs) {
+      const d = run.info.distillation;
+      if (d) this.element.append(distillationTable(labels.get(run.info.id) ?? run.info.id, run.info.id, d));
     }
     for (const run of runs) {
       const samples = samplesTable(labels.get(run.info.id) ?? run.info.id, run);

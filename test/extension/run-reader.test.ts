@@ -14,7 +14,7 @@ import {
   readStatusFile,
 } from '../../src/extension/runs/run-reader.js';
 import { isPidAlive } from '../../src/shared/node/run-claims.js';
-import type { RunStatus } from '../../src/shared/run-directory.js';
+import { DISTILLATION_REPORT_FILE, type RunStatus } from '../../src/shared/run-directory.js';
 import { aliasBomb } from '../shared/helpers.js';
 import { deadPid, tempDir } from './helpers.js';
 
@@ -223,6 +223,39 @@ test('a run directory reads into status, config and final metrics, each optional
   assert.deepEqual(info.config, { model: 'x', training: { learning_rate: 3e-5 } });
   assert.equal(info.finalMetrics?.accuracy, 0.9);
   assert.deepEqual(info.finalMetrics?.confusion_matrix?.labels, ['neg', 'pos']);
+});
+
+test('final/distillation.json reads into the run info when it has the report shape, else is left out', async (t) => {
+  const dir = runDir(t, 'student-20250101-120000');
+  mkdirSync(join(dir, 'final'));
+  const side = (path: string, parameters: number, latencyMs?: number) => ({
+    path,
+    metrics: { accuracy: 0.9 },
+    parameters,
+    ...(latencyMs === undefined ? {} : { latencyMs }),
+  });
+  const report = {
+    teacher: side('/t/final', 400, 4),
+    student: side(join(dir, 'final'), 100, 1),
+    latency: { examples: 50, threads: 1 },
+  };
+  const file = join(dir, 'final', DISTILLATION_REPORT_FILE);
+  writeFileSync(file, JSON.stringify(report));
+  assert.deepEqual((await readRunInfo(dir)).distillation, report);
+  // A teacher folder without model.onnx has no latency: still a report.
+  const bare = { ...report, teacher: side('/models/t', 400) };
+  writeFileSync(file, JSON.stringify(bare));
+  assert.deepEqual((await readRunInfo(dir)).distillation, bare);
+  for (const broken of [
+    { ...report, student: { ...report.student, parameters: '100' } },
+    { ...report, teacher: { ...report.teacher, metrics: { accuracy: 'high' } } },
+    { teacher: report.teacher, student: report.student },
+  ]) {
+    writeFileSync(file, JSON.stringify(broken));
+    assert.equal((await readRunInfo(dir)).distillation, undefined, JSON.stringify(broken));
+  }
+  writeFileSync(file, '{"teacher": ');
+  assert.equal((await readRunInfo(dir)).distillation, undefined);
 });
 
 test('a status.json the runs view would reject is left out of the run info too', async (t) => {

@@ -22,6 +22,13 @@ before(() => {
   write('runs/done/status.json', '{}');
   write('runs/done/final/config.json', JSON.stringify(bert));
   write('runs/unfinished/status.json', '{}');
+  const labelled = { ...bert, id2label: { 0: 'ham', 1: 'spam' } };
+  write('spam-teacher/config.json', JSON.stringify(labelled));
+  write('runs/spam/status.json', '{}');
+  write('runs/spam/final/config.json', JSON.stringify(labelled));
+  write('mlm/config.json', JSON.stringify({ ...bert, architectures: ['BertForMaskedLM'] }));
+  write('mails.jsonl', '{"text": "win", "label": "spam"}\n{"text": "hi", "label": "ham"}\n');
+  write('three.jsonl', '{"text": "win", "label": "spam"}\n{"text": "hm", "label": "maybe"}\n');
   write('train.jsonl', '{"text": "good", "label": 1}\n');
   write('unlabeled.jsonl', '{"text": "fine"}\n');
 });
@@ -73,11 +80,13 @@ test('a missing teacher, an unfinished run and a folder without config.json are 
   ]);
 });
 
-test('distillation is refused for other tasks; data.unlabeled is for text-classification with distillation', async () => {
+test('distillation is refused for tasks other than classification and causal LM; data.unlabeled is for text-classification with distillation', async () => {
   const causal = (await check(config('teacher', 'causal-lm', ''))).filter((d) => d.code === 'distillation-task');
+  assert.deepEqual(causal, []);
+  const mlm = (await check(config('teacher', 'masked-lm', ''))).filter((d) => d.code === 'distillation-task');
   assert.deepEqual(
-    causal.map((d) => d.message),
-    ['training.distillation trains text-classification and token-classification, not causal-lm.'],
+    mlm.map((d) => d.message),
+    ['training.distillation trains text-classification, token-classification and causal-lm, not masked-lm.'],
   );
   const token = await check(config('teacher', 'token-classification'));
   assert.ok(token.some((d) => d.code === 'unlabeled-task' && d.severity === 'error'));
@@ -94,4 +103,32 @@ test('distillation is refused for other tasks; data.unlabeled is for text-classi
   ]);
   const missing = await check(config('teacher', 'text-classification', '  unlabeled: gone.jsonl\n'));
   assert.deepEqual(brief(missing), [['error', 'data-not-found', r(4, 13, 4, 23), "Data file 'gone.jsonl' not found."]]);
+});
+
+test('the teacher must have the task head and the labels of the training rows (teacher-task, teacher-labels)', async () => {
+  const on = (teacher: string, train: string) =>
+    check(
+      `model: ./student\ntask: text-classification\ndata:\n  train: ${train}\n  max_length: 64\ntraining:\n  distillation:\n    teacher: ${teacher}\n`,
+    );
+  // Same labels: a model folder and a run directory (its final/config.json).
+  assert.deepEqual(brief(await on('spam-teacher', 'mails.jsonl')), []);
+  assert.deepEqual(brief(await on('runs/spam', 'mails.jsonl')), []);
+  // Numeric labels are class ids: left to the engine.
+  assert.deepEqual(brief(await on('spam-teacher', 'train.jsonl')), []);
+  assert.deepEqual(brief(await on('runs/spam', 'three.jsonl')), [
+    [
+      'error',
+      'teacher-labels',
+      r(7, 13, 7, 22),
+      "Label 'maybe' of 'three.jsonl' is not one of teacher 'runs/spam''s labels [ham, spam] (its config.json id2label): the teacher must have the student's label set.",
+    ],
+  ]);
+  assert.deepEqual(brief(await on('mlm', 'mails.jsonl')), [
+    [
+      'error',
+      'teacher-task',
+      r(7, 13, 7, 16),
+      "Teacher 'mlm' is a BertForMaskedLM, not a text-classification model (*ForSequenceClassification): distil from a fine-tuned teacher.",
+    ],
+  ]);
 });

@@ -18,7 +18,7 @@ test('the form has exactly one field for every leaf of the schema', () => {
   assert.deepEqual([...fields].sort(), schemaLeaves(CONFIG_SCHEMA).sort());
 });
 
-test('sections: model and task first, then data, training, evaluation, then the method-specific ones', () => {
+test('sections: model and task first, then data, training, evaluation, distillation and augmentation, then the method-specific ones', () => {
   const sections = formSections(CONFIG_SCHEMA);
   assert.deepEqual(
     sections.map((s) => [s.title, s.method]),
@@ -29,6 +29,8 @@ test('sections: model and task first, then data, training, evaluation, then the 
       ['Evaluation', undefined],
       ['Sweep', undefined],
       ['Launcher', undefined],
+      ['Distillation', undefined],
+      ['Data augmentation', undefined],
       ['Method: freeze', 'freeze'],
       ['Method: LoRA', 'lora'],
     ],
@@ -77,6 +79,36 @@ test('typed text becomes a config value; empty means not set', () => {
   assert.deepEqual(parseFieldText('list', 'query, value,'), ['query', 'value']);
   assert.equal(parseFieldText('list', ' , '), undefined);
   assert.equal(parseFieldText('text', ' data/train.jsonl '), 'data/train.jsonl');
+});
+
+test('distillation and augmentation keys have sections of their own, not inside Data and Training', () => {
+  const sections = formSections(CONFIG_SCHEMA);
+  const byId = new Map(sections.map((s) => [s.id, s]));
+  const distillation = byId.get('training.distillation');
+  assert.deepEqual(
+    distillation?.fields.map((f) => pathKey(f.path)),
+    [
+      'training.distillation.teacher',
+      'training.distillation.temperature',
+      'training.distillation.alpha',
+      'training.distillation.hidden_loss',
+      'training.distillation.student_layers_from_teacher',
+      'data.unlabeled',
+    ],
+  );
+  assert.match(distillation?.description ?? '', /\S/);
+  assert.deepEqual(
+    byId.get('data.augment')?.groups.map((g) => g.id),
+    ['data.augment.eda', 'data.augment.mention_replacement', 'data.augment.back_translation'],
+  );
+  const elsewhere = allFields([byId.get('data'), byId.get('training')].filter((s) => s !== undefined)).map((f) =>
+    pathKey(f.path),
+  );
+  assert.ok(
+    !elsewhere.some(
+      (k) => k === 'data.unlabeled' || k.startsWith('data.augment.') || k.startsWith('training.distillation.'),
+    ),
+  );
 });
 
 test('diagnostics land on their field, else their group, else the whole file', () => {

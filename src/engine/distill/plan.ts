@@ -11,6 +11,7 @@ import type { EncodedExample } from '../tasks/encoder/encoded.js';
 import type { EncoderTaskModel } from '../tasks/encoder/task-models.js';
 import { IGNORE_INDEX } from '../tasks/encoder/task-models.js';
 import type { TaskRecipe } from '../tasks/task.js';
+import { planLmDistillation } from './lm-plan.js';
 import { cacheKey, hashExamples, readCachedLogits, writeCachedLogits } from './logits-cache.js';
 import { KD_MASK, studentModel, TEACHER_HIDDEN, TEACHER_LOGITS } from './student-model.js';
 import { openTeacher, type Teacher, type TeacherOptions } from './teacher.js';
@@ -25,6 +26,10 @@ export interface DistillationPlan {
   model: TrainableModel;
   train: unknown[];
   collate(examples: readonly unknown[], at?: { epoch: number; batch: number }): Batch;
+  /** Causal LM: adds the teacher's logits to each batch as it is drawn (lm-plan.ts). */
+  prepareBatch?: (batch: Batch) => Promise<Batch>;
+  /** Releases a teacher session kept open for the whole run. */
+  dispose?: () => Promise<void>;
 }
 
 export interface DistillationInputs {
@@ -37,6 +42,8 @@ export interface DistillationInputs {
   encoded: readonly unknown[];
   /** data.unlabeled's rows (text classification). */
   unlabeled: readonly Example[];
+  /** The student's model folder (causal LM: its tokenizer is compared with the teacher's). */
+  modelFolder?: string;
   /** Where the logits cache lives (the run directory's `teacher-logits/`). */
   cacheDir: string;
   device?: DeviceChoice;
@@ -51,10 +58,13 @@ export async function planDistillation(o: DistillationInputs): Promise<Distillat
   const d = o.config.training.distillation;
   if (!d) throw new Error('planDistillation: the config has no training.distillation');
   const task = o.config.task;
+  if (task === 'causal-lm') return planLmDistillation(o);
   const perToken = task === 'token-classification';
   const problemType = (o.recipe as { problemType?: string }).problemType;
   if (task !== 'text-classification' && !perToken)
-    throw new Error(`training.distillation trains text-classification and token-classification, not ${task}`);
+    throw new Error(
+      `training.distillation trains text-classification, token-classification and causal-lm, not ${task}`,
+    );
   if (!perToken && problemType !== 'single_label_classification')
     throw new Error(`training.distillation takes single-label classification; this data is ${problemType}`);
   if (o.encoded.length !== o.examples.length)

@@ -5,13 +5,15 @@ import type { ResolvedConfig } from '../../shared/config.js';
 import { type Diagnostic, formatOf, resolveConfig, tooLargeDiagnostic } from '../../shared/config-validate.js';
 import { MAX_CONFIG_BYTES } from '../../shared/limits.js';
 import { createRunDirectory } from '../../shared/node/run-claims.js';
-import { RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
+import { DISTILLATION_REPORT_FILE, RUN_FILES, STOP_REQUEST_FILE } from '../../shared/run-directory.js';
 import { describeLock } from '../../shared/run-lock.js';
 import { loadUnlabeled } from '../data/prepare.js';
 import { TEACHER_CACHE_DIR } from '../distill/logits-cache.js';
 import { planDistillation } from '../distill/plan.js';
+import { writeDistillationReport } from '../distill/report.js';
 import { writeDirAtomic, writeTextAtomic } from '../io/atomic.js';
 import type { DeviceChoice } from '../runtime.js';
+import type { EncodedExample } from '../tasks/encoder/encoded.js';
 import { metricDirection } from '../tasks/metrics/registry.js';
 import type { TaskRecipe } from '../tasks/task.js';
 import { FileTooLargeError, readTextBounded } from '../util/bounded-read.js';
@@ -260,57 +262,84 @@ async function trainOn(
         encoded: train,
         unlabeled: config.data.unlabeled ? await loadUnlabeled(config.data.unlabeled, config.data) : [],
         cacheDir: run.file(TEACHER_CACHE_DIR),
+        modelFolder: x.modelFolder,
         device: o.device ?? config.device,
         ...(o.threads === undefined ? {} : { threads: o.threads }),
         batchSize,
         log: (line) => run.log('info', line),
       })
     : undefined;
-  return runTrainer({
-    run,
-    runner: runnerOptions(run, config, { method, optimizer }, o, distill?.model ?? method.model),
-    settings: {
-      epochs: t.epochs,
-      batchSize,
-      learningRate: t.learning_rate,
-      scheduler: t.scheduler,
-      ...(t.warmup_steps === undefined ? { warmupRatio: t.warmup_ratio } : { warmupSteps: t.warmup_steps }),
-      gradientAccumulationSteps: t.gradient_accumulation_steps,
-      shuffle: config.data.shuffle,
-      groupByLength: t.group_by_length,
-      seed,
-      ...(t.save_total_limit === undefined ? {} : { saveTotalLimit: t.save_total_limit }),
-      ...(t.save_steps === undefined ? {} : { saveSteps: t.save_steps }),
-      saveMinutes: t.save_minutes,
-      ...(validation ? { evalEvery: ev.every } : {}),
-      bestMetric,
-      bestMode: ev.early_stopping?.mode ?? metricDirection(bestMetric),
-      ...(ev.early_stopping ? { earlyStoppingPatience: ev.early_stopping.patience } : {}),
-      onNonFinite: t.on_nonfinite,
-    },
-    train: distill?.train ?? train,
-    ...(validation ? { validation } : {}),
-    collate: distill ? (items, at) => distill.collate(items, at) : examples.collate,
-    // A distillation batch carries the teacher's logits: only distill.collate builds it.
-    ...(!distill && examples.collateStep ? { collateStep: examples.collateStep } : {}),
-    tokensOf: examples.tokensOf,
-    evaluate: (runner, items) => examples.evaluate(runner, items, metrics, batchSize),
-    exportFinal: async (weights, best) => {
-      // Into a temporary folder renamed into place: a failed export (a full disk) leaves no half model.
-      writeDirAtomic(run.file(RUN_FILES.final), (dir) => {
-        exportFinal(dir, { recipe, weights: method.exportWeights(weights), modelDir: x.modelFolder, metrics: best });
-        method.writeFinal(dir, weights);
-      });
-      run.log('info', `exported the model to ${run.file(RUN_FILES.final)}`);
-    },
-    shouldStop,
-    ...(resumeFrom ? { resumeFrom } : {}),
-    ...(o.progress
-      ? {
-          onStep: (step: number, totalSteps: number, loss: number) => o.progress?.(progressBar(step, totalSteps, loss)),
+  try {
+    return await trainWithPlan();
+  } finally {
+    await distill?.dispose?.();
+  }
+
+  function trainWithPlan(): Promise<TrainerOutcome> {
+    return runTrainer({
+      run,
+      runner: runnerOptions(run, config, { method, optimizer }, o, distill?.model ?? method.model),
+      settings: {
+        epochs: t.epochs,
+        batchSize,
+        learningRate: t.learning_rate,
+        scheduler: t.scheduler,
+        ...(t.warmup_steps === undefined ? { warmupRatio: t.warmup_ratio } : { warmupSteps: t.warmup_steps }),
+        gradientAccumulationSteps: t.gradient_accumulation_steps,
+        shuffle: config.data.shuffle,
+        groupByLength: t.group_by_length,
+        seed,
+        ...(t.save_total_limit === undefined ? {} : { saveTotalLimit: t.save_total_limit }),
+        ...(t.save_steps === undefined ? {} : { saveSteps: t.save_steps }),
+        saveMinutes: t.save_minutes,
+        ...(validation ? { evalEvery: ev.every } : {}),
+        bestMetric,
+        bestMode: ev.early_stopping?.mode ?? metricDirection(bestMetric),
+        ...(ev.early_stopping ? { earlyStoppingPatience: ev.early_stopping.patience } : {}),
+        onNonFinite: t.on_nonfinite,
+      },
+      train: distill?.train ?? train,
+      ...(validation ? { validation } : {}),
+      collate: distill ? (items, at) => distill.collate(items, at) : examples.collate,
+      ...(distill?.prepareBatch ? { prepareBatch: distill.prepareBatch } : {}),
+      // A distillation batch carries the teacher's logits: only distill.collate builds it.
+      ...(!distill && examples.collateStep ? { collateStep: examples.collateStep } : {}),
+      tokensOf: examples.tokensOf,
+      evaluate: (runner, items) => examples.evaluate(runner, items, metrics, batchSize),
+      exportFinal: async (weights, best) => {
+        // Into a temporary folder renamed into place: a failed export (a full disk) leaves no half model.
+        writeDirAtomic(run.file(RUN_FILES.final), (dir) => {
+          exportFinal(dir, { recipe, weights: method.exportWeights(weights), modelDir: x.modelFolder, metrics: best });
+          method.writeFinal(dir, weights);
+        });
+        run.log('info', `exported the model to ${run.file(RUN_FILES.final)}`);
+        // The report times encoder classifiers (their model.onnx); a causal LM's is not measured yet.
+        if (t.distillation && config.task !== 'causal-lm') {
+          const r = await writeDistillationReport(
+            run.file(RUN_FILES.final),
+            t.distillation.teacher,
+            train as EncodedExample[],
+          );
+          const ratio = (a: number | undefined, b: number | undefined) =>
+            a !== undefined && b !== undefined ? `${(a / b).toFixed(1)}x` : 'n/a';
+          run.log(
+            'info',
+            `distillation: the student has ${ratio(r.teacher.parameters, r.student.parameters)} fewer parameters ` +
+              `and runs ${ratio(r.teacher.latencyMs, r.student.latencyMs)} faster than the teacher ` +
+              `(batch 1, median of ${r.latency.examples} rows; ${RUN_FILES.final}/${DISTILLATION_REPORT_FILE})`,
+          );
         }
-      : {}),
-  });
+      },
+      shouldStop,
+      ...(resumeFrom ? { resumeFrom } : {}),
+      ...(o.progress
+        ? {
+            onStep: (step: number, totalSteps: number, loss: number) =>
+              o.progress?.(progressBar(step, totalSteps, loss)),
+          }
+        : {}),
+    });
+  }
 }
 
 function progressBar(step: number, total: number, loss: number, width = 30): string {

@@ -56,6 +56,11 @@ export interface TrainerSetup<E> {
    * losses over the configured accumulation (not their mean).
    */
   collateStep?: (micro: readonly (readonly E[])[]) => Batch[];
+  /**
+   * Completes a training batch before its step with what only an async call can compute (a causal
+   * LM teacher's logits, computed on the fly); a pure function of the batch, so resume stays exact.
+   */
+  prepareBatch?: (batch: Batch) => Promise<Batch>;
   /** Tokens that count toward throughput (non-padding). */
   tokensOf: (example: E) => number;
   /** Metrics (including `loss`) of the current weights on the validation set. */
@@ -208,7 +213,9 @@ export async function runTrainer<E>(setup: TrainerSetup<E>): Promise<TrainerOutc
         const examples = micro[progress.batchInEpoch] as E[];
         const lastOfEpoch = progress.batchInEpoch === micro.length - 1;
         const lr = learningRate(schedule, runner.steps);
-        const result = await runner.step(collateAt(progress.batchInEpoch), lr, lastOfEpoch);
+        const collated = collateAt(progress.batchInEpoch);
+        const batch = setup.prepareBatch ? await setup.prepareBatch(collated) : collated;
+        const result = await runner.step(batch, lr, lastOfEpoch);
         progress.batchInEpoch++;
         stepLosses.push(result.loss);
         stepTokens += examples.reduce((n, e) => n + setup.tokensOf(e), 0);

@@ -2,8 +2,10 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseConfigText, toValue } from '../../shared/config-tree.js';
 import { formatBytes, formatOver, MAX_RUN_FILE_BYTES } from '../../shared/limits.js';
+import { isDistillationReport } from '../../shared/message-guards.js';
 import type { FinalMetrics, JsonValue, RunInfo } from '../../shared/messages.js';
 import {
+  DISTILLATION_REPORT_FILE,
   RUN_FILES,
   type RunJob,
   type RunState,
@@ -281,6 +283,8 @@ export async function readRunInfo(dir: string): Promise<RunInfo> {
   if (config !== undefined) info.config = config as JsonValue;
   const metrics = await readJson(join(dir, FINAL_METRICS));
   if (metrics && typeof metrics === 'object' && !Array.isArray(metrics)) info.finalMetrics = metrics as FinalMetrics;
+  const distillation = await readJson(join(dir, RUN_FILES.final, DISTILLATION_REPORT_FILE));
+  if (isDistillationReport(distillation)) info.distillation = distillation;
   return info;
 }
 

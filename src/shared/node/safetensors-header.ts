@@ -79,3 +79,9 @@ export async function folderTensors(
   }
   return all;
 }
+
+/** The parameter count of a model folder from its safetensors headers; undefined when a weight file is missing or unreadable. */
+export async function folderParameters(dir: string): Promise<number | undefined> {
+  const tensors = await folderTensors(dir);
+  return tensors?.reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0);
+}

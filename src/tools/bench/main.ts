@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { dataSuite } from './data.js';
 import { DECODER_CASES, decoderLiveness, decodersSuite, measureDecoder } from './decoders.js';
+import { distillSuite } from './distill.js';
 import { measureEngine, THROUGHPUT_CASES } from './engine-case.js';
 import { estimateSuite } from './estimate.js';
 import { MEMORY_CASE, measureMemory, memorySuite } from './memory.js';
@@ -25,7 +26,7 @@ import { trainStepSuite } from './train-step.js';
  * `--mb N` (the corpus the tokenize-corpus suite generates, default 200 MB),
  * `--case <name> [--json] [--profile]` (one engine throughput case in this process: what the
  * throughput suite spawns per measurement; `--profile` adds ORT's per-op profile of its train step;
- * `--case memory-small` is the memory suite's child; `--quick`: the pretrain suite's short run;
+ * `--case memory-small` is the memory suite's child; `--quick`: the pretrain and distill suites' short runs;
  * `--case smollm2-full --liveness [--order ort|index] [--top N]` prints a decoder case's static peak
  * live set instead of measuring it, see liveness.ts).
  */
@@ -40,6 +41,7 @@ const SUITES: readonly BenchSuite[] = [
   tokenizerSuite,
   tokenizeCorpusSuite,
   pretrainSuite,
+  distillSuite,
   estimateSuite,
   seq2seqSuite,
 ];

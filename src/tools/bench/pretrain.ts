@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bertConfig } from './serve-models.js';
+import { cli, evaluateAccuracy, scratchBert, trainWordPiece } from './finetune-cli.js';
 import { loadSpamAssassin, type SpamMail, splitMails, writeSplit } from './spam-corpus.js';
 import type { BenchSuite } from './suite.js';
 import { fitLogistic, predictProbability, TfidfVectorizer } from './tfidf.js';
-import { repoRoot } from './torch-ref.js';
 
 /**
  * `--only pretrain`, issue 15's payoff: does pre-training on unlabelled in-domain text pay when
@@ -41,30 +39,6 @@ const CLASSIFY_TRAINING =
 
 /** BERT at hidden 128 / 4 layers (the BERT miniatures' L-4 H-128 shape: 2 heads, FFN 512). */
 const SHAPE = { hidden: 128, layers: 4, heads: 2, intermediate: 512 };
-
-/** `node dist/cli.js ...args` in `cwd`: its output lines go to `log` (indented), its last line is returned. */
-function cli(args: readonly string[], cwd: string, log: (line: string) => void): Promise<string> {
-  return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [join(repoRoot(), 'dist', 'cli.js'), ...args], { cwd });
-    let out = '';
-    let err = '';
-    let partial = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const lines = (partial + chunk.toString()).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) if (line.trim()) log(`    | ${line}`);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    child.on('error', fail);
-    child.on('close', (code) => {
-      if (code === 0) ok(out.trim().split('\n').pop() ?? '');
-      else fail(new Error(`finetune ${args.join(' ')} exited with ${code}: ${err.trim() || out.trim()}`));
-    });
-  });
-}
 
 /** TF-IDF + logistic regression fitted on the labelled rows; accuracy on the test rows. */
 function tfidfAccuracy(labeled: readonly SpamMail[], test: readonly SpamMail[]): number {
@@ -118,18 +92,9 @@ export const pretrainSuite: BenchSuite = {
       );
 
       t0 = performance.now();
-      const tokenizerArgs = ['--type', 'wordpiece', '--vocab-size', '8000', '--input', 'unlabeled.jsonl'];
-      await cli(['tokenizer', 'train', ...tokenizerArgs, '--text-column', 'text', '--out', 'tok'], work, log);
+      const vocab = await trainWordPiece(work, 'unlabeled.jsonl', 'tok', 8000, log);
       times.tokenizer_s = seconds(t0);
-      const vocab = readFileSync(join(work, 'tok', 'vocab.txt'), 'utf8')
-        .trimEnd()
-        .split('\n').length;
-      mkdirSync(join(work, 'scratch'));
-      for (const f of readdirSync(join(work, 'tok'))) copyFileSync(join(work, 'tok', f), join(work, 'scratch', f));
-      writeFileSync(
-        join(work, 'scratch', 'config.json'),
-        `${JSON.stringify(bertConfig({ vocab, ...SHAPE }), null, 2)}\n`,
-      );
+      scratchBert(join(work, 'scratch'), join(work, 'tok'), { vocab, ...SHAPE });
 
       writeFileSync(
         join(work, 'pretrain.finetune.yaml'),
@@ -157,10 +122,7 @@ device: cpu
         );
         return cli(['train', `${name}.finetune.yaml`, '--run-dir', name], work, log);
       };
-      const evaluate = async (run: string) => {
-        const line = await cli(['evaluate', '--model', run, '--data', 'test.jsonl'], work, log);
-        return (JSON.parse(line) as { accuracy: number }).accuracy;
-      };
+      const evaluate = (run: string) => evaluateAccuracy(work, run, 'test.jsonl', log);
       t0 = performance.now();
       await classify('from-pre', './pre/final', '');
       const pretrained = await evaluate('from-pre');

@@ -13,7 +13,7 @@ export interface BenchArgs {
   profile?: boolean;
   /** Size of a generated corpus in MB, for the suites that generate one (tokenize-corpus). */
   mb?: number;
-  /** The pretrain suite's short run (one epoch of pre-training on shorter texts). */
+  /** The corpus suites' short runs (pretrain, distill: fewer epochs on shorter texts). */
   quick?: boolean;
   /** `--liveness`: print a decoder case's static peak live set (liveness.ts) instead of measuring it. */
   liveness?: { order: LivenessOrder; top: number };

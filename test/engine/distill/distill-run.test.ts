@@ -13,6 +13,7 @@ import { TASKS } from '../../../src/engine/tasks/registry.js';
 import { Tokenizer } from '../../../src/engine/tokenize/index.js';
 import { resumeRun, trainFromConfig } from '../../../src/engine/train/finetune.js';
 import { applyDefaults } from '../../../src/shared/config-validate.js';
+import { DISTILLATION_REPORT_FILE, type DistillationReport } from '../../../src/shared/run-directory.js';
 import { FIXTURE_SENTENCES, nerRows, sentimentRows, toJsonl } from '../../fixtures/datasets.js';
 import { writeTinyModel } from '../../fixtures/tiny-models.js';
 import { finetune } from '../helpers/cli.js';
@@ -101,6 +102,28 @@ test('from the CLI: train a teacher, `distill init` a 2-layer student, distil it
   );
   const student = readSafetensors(join(studentRun, 'final', 'model.safetensors')).tensors;
   assert.ok(!student.has('bert.encoder.layer.2.output.dense.weight'), 'the exported student has 2 layers');
+
+  // final/distillation.json: the teacher beside the student, for the run panel.
+  const report = JSON.parse(
+    readFileSync(join(studentRun, 'final', DISTILLATION_REPORT_FILE), 'utf8'),
+  ) as DistillationReport;
+  const finalJson = (run: string) => JSON.parse(readFileSync(join(run, 'final', 'metrics.json'), 'utf8'));
+  const numbers = (m: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === 'number'));
+  assert.deepEqual(report.teacher.metrics, numbers(finalJson(teacherRun)));
+  assert.deepEqual(report.student.metrics, numbers(finalJson(studentRun)));
+  const parameterCount = (run: string) =>
+    [...readSafetensors(join(run, 'final', 'model.safetensors')).tensors.values()].reduce(
+      (sum, t) => sum + t.dims.reduce((a, b) => a * b, 1),
+      0,
+    );
+  assert.equal(report.teacher.parameters, parameterCount(teacherRun));
+  assert.equal(report.student.parameters, parameterCount(studentRun));
+  assert.ok(report.teacher.parameters > report.student.parameters);
+  assert.deepEqual(report.latency, { examples: 50, threads: 1 });
+  for (const ms of [report.teacher.latencyMs, report.student.latencyMs])
+    assert.ok(typeof ms === 'number' && ms > 0 && ms < 1000, `latency ${ms}`);
+  assert.match(log, /distillation: the student has [\d.]+x fewer parameters and runs [\d.]+x faster than the teacher/);
 });
 
 test('distillation resumes exactly, reading the teacher logits from the cache instead of running the teacher', {
