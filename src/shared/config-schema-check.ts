@@ -297,20 +297,25 @@ function unknownKey(
 }
 
 /**
- * The dotted path of the object where a key is defined (first found, depth first), for keys put at
- * the wrong level; computed once per schema, since a file may have thousands of unknown keys.
+ * The dotted path of the object where a key is defined, for keys put at the wrong level: the
+ * shallowest such object (breadth first, then schema order), so `batch_size` belongs in `training`,
+ * not in a nested block that also has one (data.augment.back_translation). Computed once per
+ * schema, since a file may have thousands of unknown keys.
  */
 function homeOf(schema: JsonSchema, key: string): string | undefined {
   let homes = HOMES.get(schema);
   if (!homes) {
     const found = new Map<string, string>();
-    const walk = (s: JsonSchema, at: string[]) => {
-      for (const [name, sub] of Object.entries(s.properties ?? {})) {
-        if (at.length > 0 && !found.has(name)) found.set(name, at.join('.'));
-        walk(sub, [...at, name]);
-      }
-    };
-    walk(schema, []);
+    let level: { s: JsonSchema; at: string[] }[] = [{ s: schema, at: [] }];
+    while (level.length > 0) {
+      const next: typeof level = [];
+      for (const { s, at } of level)
+        for (const [name, sub] of Object.entries(s.properties ?? {})) {
+          if (at.length > 0 && !found.has(name)) found.set(name, at.join('.'));
+          next.push({ s: sub, at: [...at, name] });
+        }
+      level = next;
+    }
     homes = found;
     HOMES.set(schema, homes);
   }
