@@ -1,5 +1,5 @@
 import type { Value } from '../../graph/types.js';
-import { causalMask, type KeyValue, lmHeadProjection } from '../decoder.js';
+import { appendPast, causalMask, type KeyValue, lmHeadProjection } from '../decoder.js';
 import type { HfConfigReader } from '../hf-config.js';
 import {
   type AdapterHook,
@@ -218,9 +218,7 @@ export function bartDecodeCached(
   const present: KeyValue[] = [];
   const hidden = decoderStack(ctx, arch, ids, past, inputs.encoderMask, selfMask, {
     self: (i, x, p) => {
-      const fresh = keyValue(ctx, arch, arch.heads, x, p);
-      const old = inputs.past[i] as KeyValue;
-      const kv = { key: g.concat([old.key, fresh.key], 2), value: g.concat([old.value, fresh.value], 2) };
+      const kv = appendPast(g, inputs.past[i], keyValue(ctx, arch, arch.heads, x, p));
       present.push(kv);
       return kv;
     },

@@ -1,5 +1,5 @@
 import type { Value } from '../../graph/types.js';
-import { causalMask, type KeyValue, lmHeadProjection } from '../decoder.js';
+import { appendPast, causalMask, type KeyValue, lmHeadProjection } from '../decoder.js';
 import type { HfConfigReader } from '../hf-config.js';
 import {
   type AdapterHook,
@@ -246,9 +246,7 @@ export function t5DecodeCached(
   }); // [B, heads, T, P + T]
   const hidden = decoderStack(ctx, arch, ids, inputs.encoderMask, selfBias, {
     self: (i, x, p) => {
-      const fresh = keyValue(ctx, arch, x, p);
-      const past = inputs.past[i] as KeyValue;
-      const kv = { key: g.concat([past.key, fresh.key], 2), value: g.concat([past.value, fresh.value], 2) };
+      const kv = appendPast(g, inputs.past[i], keyValue(ctx, arch, x, p));
       present.push(kv);
       return kv;
     },
