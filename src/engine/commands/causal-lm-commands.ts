@@ -1,9 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generationStopIds } from '../chat/generation-config.js';
-import { BadRows } from '../data/errors.js';
-import { loadExamples } from '../data/load.js';
-import { columnsFor } from '../data/records.js';
+import { loadTexts } from '../data/load.js';
 import { quantizeDynamicInt8 } from '../graph/quantize-int8.js';
 import { type GenerationOptions, type LoadedCausalLm, loadCausalLm } from '../inference/causal-lm-model.js';
 import type { QuantizationReport } from '../inference/int8-check.js';
@@ -120,15 +118,8 @@ export async function predictCausalLm(o: GeneratePredictArgs): Promise<number> {
  */
 export async function evaluateCausalLm(o: { model: string; data: string; textColumn: string }): Promise<number> {
   return withLm(o.model, async (model) => {
-    const texts: string[] = [];
-    for await (const e of loadExamples(resolve(o.data), {
-      // Plain texts, whatever other columns the file has (evaluate scores every token).
-      rows: 'text',
-      columns: columnsFor({ text_column: o.textColumn }),
-      badRows: new BadRows('error'),
-    })) {
-      if (e.kind === 'text') texts.push(e.text);
-    }
+    // Plain texts, whatever other columns the file has (evaluate scores every token).
+    const texts = await loadTexts(resolve(o.data), o.textColumn);
     const result = await model.evaluateTexts(texts);
     if (result.truncated > 0) {
       process.stderr.write(

@@ -2,10 +2,11 @@ import { extname } from 'node:path';
 import type { DataFileFormat } from '../../shared/data-report.js';
 import { MAX_LINE_BYTES } from '../../shared/limits.js';
 import { csvRows } from './csv.js';
-import { type BadRows, DataError, type Source } from './errors.js';
+import { BadRows, DataError, type Source } from './errors.js';
 import { lineTooLong, readLineChunks } from './lines.js';
 import {
   type Columns,
+  columnsFor,
   detectSftLayout,
   type Example,
   type RawRow,
@@ -203,4 +204,19 @@ export async function* loadBatches(file: string, opts: LoadOptions): AsyncGenera
 /** Examples of `file` one at a time. */
 export async function* loadExamples(file: string, opts: LoadOptions): AsyncGenerator<Example> {
   for await (const batch of loadBatches(file, opts)) yield* batch;
+}
+
+/**
+ * The plain texts of `file` (its `textColumn`, whatever other columns it has), a bad row an error:
+ * what `finetune evaluate` and the int8 check score a causal LM on.
+ */
+export async function loadTexts(file: string, textColumn: string | undefined): Promise<string[]> {
+  const texts: string[] = [];
+  for await (const e of loadExamples(file, {
+    rows: 'text',
+    columns: columnsFor({ text_column: textColumn }),
+    badRows: new BadRows('error'),
+  }))
+    if (e.kind === 'text') texts.push(e.text);
+  return texts;
 }

@@ -1,7 +1,5 @@
 import { resolve } from 'node:path';
-import { BadRows } from '../data/errors.js';
-import { loadExamples } from '../data/load.js';
-import { columnsFor } from '../data/records.js';
+import { loadTexts } from '../data/load.js';
 import { type LoadedCausalLm, loadCausalLm } from './causal-lm-model.js';
 import { INT8_SCHEME, type QuantizationReport, runValidation } from './int8-check.js';
 
@@ -18,14 +16,7 @@ export async function lmValidationTexts(
   o: { data?: string | undefined; textColumn?: string | undefined },
 ): Promise<{ texts: string[]; source: string }> {
   if (o.data !== undefined) {
-    const texts: string[] = [];
-    for await (const e of loadExamples(resolve(o.data), {
-      rows: 'text',
-      columns: columnsFor({ text_column: o.textColumn }),
-      badRows: new BadRows('error'),
-    }))
-      if (e.kind === 'text') texts.push(e.text);
-    return { texts, source: resolve(o.data) };
+    return { texts: await loadTexts(resolve(o.data), o.textColumn), source: resolve(o.data) };
   }
   const { examples, source } = await runValidation(folder);
   const texts = examples.map((e) => {
