@@ -15,7 +15,13 @@ import { Tokenizer } from '../../src/engine/tokenize/index.js';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
 import type { RunEvent, RunStatus } from '../../src/shared/run-directory.js';
 import { toJsonl } from '../fixtures/datasets.js';
-import { GPT2_FIXTURE_SENTENCES, patternedSentences, writeTinyGpt2 } from '../fixtures/tiny-gpt2.js';
+import {
+  GPT2_FIXTURE_SENTENCES,
+  patternedLmConfig,
+  patternedSentences,
+  writePatternedLmData,
+  writeTinyGpt2,
+} from '../fixtures/tiny-gpt2.js';
 
 /**
  * Runs a CLI command with its stdout text captured. Binary writes pass through: under
@@ -56,27 +62,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ft-gpt2-'));
   mkdirSync(join(dir, 'model'));
   writeTinyGpt2(join(dir, 'model'), GPT2_FIXTURE_SENTENCES);
-  writeFileSync(join(dir, 'train.jsonl'), toJsonl(patternedSentences(240, 1).map((text) => ({ text }))));
-  writeFileSync(join(dir, 'val.jsonl'), toJsonl(val.map((text) => ({ text }))));
-  writeFileSync(
-    join(dir, 'lm.finetune.yaml'),
-    `model: ./model
-task: causal-lm
-data:
-  train: train.jsonl
-  validation: val.jsonl
-  max_length: 32
-  clean: { dedup: false }
-training:
-  epochs: 4
-  batch_size: 16
-  learning_rate: 3.0e-3
-  warmup_ratio: 0.1
-eval:
-  metrics: [perplexity]
-device: cpu
-`,
-  );
+  writePatternedLmData(dir, 240, val);
+  writeFileSync(join(dir, 'lm.finetune.yaml'), patternedLmConfig({ epochs: 4 }));
   runDir = join(dir, 'run');
   const { outcome } = await trainFromConfig(join(dir, 'lm.finetune.yaml'), runDir, { threads: 1 });
   assert.equal(outcome, 'completed');

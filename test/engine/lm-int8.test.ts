@@ -14,9 +14,14 @@ import { loadServedModel } from '../../src/engine/serve/served-model.js';
 import { buildInference } from '../../src/engine/step/step-graph.js';
 import { collateLm } from '../../src/engine/tasks/causal-lm/recipe.js';
 import { trainFromConfig } from '../../src/engine/train/finetune.js';
-import { toJsonl } from '../fixtures/datasets.js';
 import { writeTinyDecoder } from '../fixtures/tiny-decoders.js';
-import { GPT2_FIXTURE_SENTENCES, patternedSentences, writeTinyGpt2 } from '../fixtures/tiny-gpt2.js';
+import {
+  GPT2_FIXTURE_SENTENCES,
+  patternedLmConfig,
+  patternedSentences,
+  writePatternedLmData,
+  writeTinyGpt2,
+} from '../fixtures/tiny-gpt2.js';
 import { startServer } from './serve/helpers.js';
 
 /**
@@ -55,27 +60,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ft-lm-int8-'));
   mkdirSync(join(dir, 'model'));
   writeTinyGpt2(join(dir, 'model'), GPT2_FIXTURE_SENTENCES);
-  writeFileSync(join(dir, 'train.jsonl'), toJsonl(patternedSentences(240, 1).map((text) => ({ text }))));
-  writeFileSync(join(dir, 'val.jsonl'), toJsonl(val.map((text) => ({ text }))));
-  writeFileSync(
-    join(dir, 'lm.finetune.yaml'),
-    `model: ./model
-task: causal-lm
-data:
-  train: train.jsonl
-  validation: val.jsonl
-  max_length: 32
-  clean: { dedup: false }
-training:
-  epochs: 3
-  batch_size: 16
-  learning_rate: 3.0e-3
-  warmup_ratio: 0.1
-eval:
-  metrics: [perplexity]
-device: cpu
-`,
-  );
+  writePatternedLmData(dir, 240, val);
+  writeFileSync(join(dir, 'lm.finetune.yaml'), patternedLmConfig({ epochs: 3 }));
   runDir = join(dir, 'run');
   const { outcome } = await trainFromConfig(join(dir, 'lm.finetune.yaml'), runDir, { threads: 1 });
   assert.equal(outcome, 'completed');

@@ -9,8 +9,13 @@ import { tensorNumbers, tensorOf, type Value } from '../../../src/engine/graph/t
 import { readSafetensors } from '../../../src/engine/io/safetensors.js';
 import { IGNORE_INDEX } from '../../../src/engine/tasks/encoder/task-models.js';
 import { resumeRun, trainFromConfig } from '../../../src/engine/train/finetune.js';
-import { toJsonl } from '../../fixtures/datasets.js';
-import { GPT2_FIXTURE_SENTENCES, patternedSentences, writeTinyGpt2 } from '../../fixtures/tiny-gpt2.js';
+import {
+  GPT2_FIXTURE_SENTENCES,
+  patternedLmConfig,
+  patternedSentences,
+  writePatternedLmData,
+  writeTinyGpt2,
+} from '../../fixtures/tiny-gpt2.js';
 import { gradCheck } from '../helpers/gradcheck.js';
 import { testSeed } from '../helpers/random.js';
 import { evalMetrics, lossByStep, readEvents } from '../helpers/run-events.js';
@@ -34,25 +39,9 @@ for (const [name, layers, seed] of [
 }
 mkdirSync(join(dir, 'other'));
 writeTinyGpt2(join(dir, 'other'), ['a wholly different corpus', 'with other words in it'], { config: { n_layer: 1 } });
-writeFileSync(join(dir, 'train.jsonl'), toJsonl(patternedSentences(160, 1).map((text) => ({ text }))));
-writeFileSync(join(dir, 'val.jsonl'), toJsonl(patternedSentences(32, 2).map((text) => ({ text }))));
+writePatternedLmData(dir, 160, patternedSentences(32, 2));
 
-const config = (model: string, distillation = '') => `model: ${model}
-task: causal-lm
-data:
-  train: train.jsonl
-  validation: val.jsonl
-  max_length: 32
-  clean: { dedup: false }
-training:
-  epochs: 4
-  batch_size: 16
-  learning_rate: 3.0e-3
-  warmup_ratio: 0.1
-${distillation}eval:
-  metrics: [perplexity]
-device: cpu
-`;
+const config = (model: string, distillation = '') => patternedLmConfig({ model, epochs: 4, training: distillation });
 const teacherRun = join(dir, 'teacher-run');
 const distill = '  distillation:\n    teacher: teacher-run\n    temperature: 2\n    alpha: 0.5\n';
 writeFileSync(join(dir, 'teacher.finetune.yaml'), config('./base'));
