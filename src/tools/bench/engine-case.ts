@@ -149,6 +149,16 @@ export function randomBatch(
 /** A runner training every parameter of the case's model with AdamW; `profilePrefix` as in StepRunnerOptions. */
 export async function createRunner(c: ThroughputCase, o: { profilePrefix?: string } = {}): Promise<StepRunner> {
   const { model, weights } = caseModel(c);
+  return fullTrainingRunner(model, weights, c.threads, o.profilePrefix);
+}
+
+/** The benches' full fine-tuning step: every parameter trained, AdamW (weight decay 0.01), clipping at 1, CPU. */
+export function fullTrainingRunner(
+  model: TrainableModel,
+  weights: Weights,
+  threads: number,
+  profilePrefix?: string,
+): Promise<StepRunner> {
   return StepRunner.create({
     model,
     weights,
@@ -156,8 +166,8 @@ export async function createRunner(c: ThroughputCase, o: { profilePrefix?: strin
     optimizer: { kind: 'adamw', weightDecay: 0.01 },
     maxGradNorm: 1,
     device: 'cpu',
-    threads: c.threads,
-    ...(o.profilePrefix ? { profilePrefix: o.profilePrefix } : {}),
+    threads,
+    ...(profilePrefix ? { profilePrefix } : {}),
   });
 }
 

@@ -10,8 +10,9 @@ import { initWeights } from '../../engine/models/init.js';
 import { seq2seqFamilyOf } from '../../engine/models/registry.js';
 import { seq2seqLmModel, shiftRight } from '../../engine/models/seq2seq.js';
 import type { Batch } from '../../engine/step/batch.js';
-import { StepRunner } from '../../engine/train/step-runner.js';
 import { rng } from '../../engine/util/random.js';
+import { fullTrainingRunner } from './engine-case.js';
+import { special } from './serve-models.js';
 import { type BenchSuite, median, peakRssMb, runCaseChild } from './suite.js';
 import { repoRoot, torchEnv, torchUnavailable } from './torch-ref.js';
 
@@ -106,15 +107,7 @@ function trainBatch(): Batch {
 async function measureTrain(name: string, steps: number): Promise<Seq2SeqResult> {
   const model = seq2seqLmModel(seq2seqFamilyOf(cfg()), { config: cfg() });
   const weights = initWeights(model.params, 0);
-  const runner = await StepRunner.create({
-    model,
-    weights,
-    trainable: new Set(model.params.map((p) => p.name)),
-    optimizer: { kind: 'adamw', weightDecay: 0.01 },
-    maxGradNorm: 1,
-    device: 'cpu',
-    threads: THREADS,
-  });
+  const runner = await fullTrainingRunner(model, weights, THREADS);
   const batch = trainBatch();
   const times: number[] = [];
   try {
@@ -144,15 +137,6 @@ function writeBenchFolder(dir: string): void {
   savePretrained(dir, initWeights(model.params, 0), CONFIG);
   const vocab: Record<string, number> = { '<pad>': 0, '</s>': 1, '<unk>': 2 };
   for (let i = 3; i < CONFIG.vocab_size; i++) vocab[`t${i}`] = i;
-  const special = (id: number, content: string) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
   const tokenizer = {
     version: '1.0',
     truncation: null,

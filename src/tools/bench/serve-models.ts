@@ -22,7 +22,8 @@ export const CLASSIFIER = { layers: 4, hidden: 256, heads: 4, intermediate: 1024
 export const GPT2 = { layers: 12, hidden: 768, heads: 12, vocab: 50257, positions: 1024 };
 const BERT_SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 
-const special = (id: number, content: string) => ({
+/** An added special token of a tokenizer.json, as `tokenizers` writes it. */
+export const special = (id: number, content: string) => ({
   id,
   content,
   single_word: false,
