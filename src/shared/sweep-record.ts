@@ -96,9 +96,15 @@ export function checkSweepRecord(value: unknown): SweepRecord | string {
   if (s.mode !== 'min' && s.mode !== 'max') return 'settings.mode is neither "min" nor "max"';
   if (!isNum(s.max_trials)) return 'settings.max_trials is not a number';
   if (!Array.isArray(s.parameters)) return 'settings.parameters is not an array';
-  for (const [i, p] of s.parameters.entries())
+  for (const [i, p] of s.parameters.entries()) {
     if (!isObj(p) || typeof p.key !== 'string' || typeof p.type !== 'string')
       return `settings.parameters[${i}] has no key and type`;
+    // The panel lists a choice's values and draws its axis from them.
+    if (p.values !== undefined && !(Array.isArray(p.values) && p.values.every(isParam)))
+      return `settings.parameters[${i}].values is not a list of values`;
+    for (const k of ['low', 'high', 'step'] as const)
+      if (p[k] !== undefined && !isNum(p[k])) return `settings.parameters[${i}].${k} is not a number`;
+  }
   if (!Array.isArray(value.trials)) return 'trials is not an array';
   for (const [i, t] of value.trials.entries()) {
     const problem = checkTrial(t);
