@@ -46,6 +46,15 @@ test('flops: grows with the symbolic dim as the shapes say (attention scores qua
   assert.equal(at4.matmulFlops, 96 + 240 + 512);
 });
 
-test('flops: a shape with a symbol the dims do not give is an error naming the node and value', () => {
+test('flops: a matrix product of a size the dims do not give is an error naming the node and value', () => {
   assert.throws(() => graphCost(tiny(), { m: 2 }), /input of node '.*' \(MatMul\) 'x' has shape \["n",4\]/);
+});
+
+test('flops: another op of unknown size counts 0 and is listed', () => {
+  const g = new GraphBuilder();
+  const x = g.input('x', 'float32', ['n', 4]);
+  const t = g.tanh(x);
+  g.output(t);
+  const cost = graphCost(g.graph, {});
+  assert.deepEqual([cost.otherElements, cost.bytes, cost.unknown], [0, 0, ['x', t.name]]);
 });
