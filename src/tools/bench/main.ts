@@ -10,6 +10,7 @@ import { paddingSuite } from './padding.js';
 import { pretrainSuite } from './pretrain.js';
 import { formatProfile, profileTrainStep } from './profile.js';
 import { rooflineSuite } from './roofline.js';
+import { scalingSuite } from './scaling.js';
 import { measureSeq2Seq, SEQ2SEQ_CASES, seq2seqSuite } from './seq2seq.js';
 import { serveSuite } from './serve.js';
 import type { BenchArgs, BenchSuite } from './suite.js';
@@ -35,6 +36,7 @@ const SUITES: readonly BenchSuite[] = [
   trainStepSuite,
   realSizeSuite,
   rooflineSuite,
+  scalingSuite,
   decodersSuite,
   paddingSuite,
   memorySuite,
