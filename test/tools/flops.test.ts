@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GraphBuilder } from '../../src/engine/graph/builder.js';
 import { graphCost } from '../../src/tools/bench/flops.js';
+import { roofline } from '../../src/tools/bench/roofline.js';
 
 /**
  * x [n,4] @ w [4,3] -> h [n,3]; r = tanh(h); Gemm(xt [6,n], v [6,5], transA) -> [n,5];
@@ -57,4 +58,19 @@ test('flops: another op of unknown size counts 0 and is listed', () => {
   g.output(t);
   const cost = graphCost(g.graph, {});
   assert.deepEqual([cost.otherElements, cost.bytes, cost.unknown], [0, 0, ['x', t.name]]);
+});
+
+test('roofline: per node the larger of FLOPs / GEMM rate and bytes / bandwidth, summed; HostAdamW as 28 bytes an element', () => {
+  const cost = graphCost(tiny(), { n: 2 });
+  // 1 MFLOP/s and 10 MB/s: MatMul max(48 / 1e6, 104 / 1e7) s = 0.048 ms (compute-bound), Tanh 48 / 1e7 s =
+  // 0.0048 ms, Gemm max(0.12, 0.0208) = 0.12 ms, scores max(0.128, 0.0288) = 0.128 ms; 10 host elements 0.028 ms.
+  const r = roofline(cost, 10, 0.001, 0.01);
+  const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-12, `${a} vs ${b}`);
+  close(r.computeMs, 0.048 + 0.12 + 0.128);
+  close(r.memoryMs, 0.0048 + 0.028);
+  close(r.totalMs, 0.048 + 0.12 + 0.128 + 0.0048 + 0.028);
+  assert.deepEqual(
+    r.byOp.map((k) => k.op),
+    ['MatMul', 'Gemm', 'HostAdamW', 'Tanh'],
+  );
 });
