@@ -27,7 +27,8 @@ import { realSizeSuite, trainStepSuite } from './train-step.js';
  * Options: `--rounds N` and `--steps N` (throughput), `--no-torch` (skip the PyTorch reference),
  * `--mb N` (the corpus the tokenize-corpus suite generates, default 200 MB),
  * `--case <name> [--json] [--profile]` (one engine throughput case in this process: what the
- * throughput suite spawns per measurement; `--profile` adds ORT's per-op profile of its train step;
+ * throughput, real-size, scaling and roofline suites spawn per measurement; names as in
+ * engine-case.ts, `bert-h256-s<seq>-b<batch>` for a scaling shape; `--profile` adds ORT's per-op profile of its train step;
  * `--case memory-small` is the memory suite's child; `--quick`: the pretrain and distill suites' short runs;
  * `--case smollm2-full --liveness [--order ort|index] [--top N]` prints a decoder case's static peak
  * live set instead of measuring it, see liveness.ts).
