@@ -273,13 +273,14 @@ export function randomBatch(
           Array.from({ length: B * seq }, (_, i) => i % seq),
         ),
       };
-  // A causal LM learns its own next tokens (the model shifts; padding is -100, ignored).
+  // A causal LM learns its own next tokens, shifted here as the engine's collator does (labels[t] =
+  // ids[t + 1]; -100, ignored, at each example's last position and on padding).
   const labels =
     c.family === 'gpt2'
       ? tensorOf(
           'int64',
           [B, seq],
-          ids.map((id, i) => (mask[i] ? id : -100)),
+          ids.map((_, i) => ((i + 1) % seq !== 0 && mask[i] && mask[i + 1] ? (ids[i + 1] as number) : -100)),
         )
       : tensorOf(
           'int64',
