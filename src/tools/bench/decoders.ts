@@ -12,6 +12,7 @@ import type { Batch } from '../../engine/step/batch.js';
 import { buildForward, buildTrainStep, type StepGraphOptions } from '../../engine/step/step-graph.js';
 import { StepRunner } from '../../engine/train/step-runner.js';
 import { rng } from '../../engine/util/random.js';
+import { CASE_OPTIMIZER } from './engine-case.js';
 import { formatLiveness, type LivenessOrder, liveness } from './liveness.js';
 import { type BenchSuite, median, peakRssMb, runCaseChild } from './suite.js';
 import { repoRoot, torchEnv, torchUnavailable } from './torch-ref.js';
@@ -88,11 +89,7 @@ function randomLmBatch(): Batch {
 function caseSetup(name: string) {
   const c = DECODER_CASES.find((x) => x.name === name);
   if (!c) throw new Error(`no decoder case '${name}'`);
-  return {
-    ...caseModel(c.method),
-    optimizer: { kind: 'adamw', weightDecay: 0.01 } as const,
-    maxGradNorm: 1,
-  };
+  return { ...caseModel(c.method), ...CASE_OPTIMIZER };
 }
 
 /**

@@ -38,7 +38,30 @@ export interface Liveness {
 
 /** Ops whose output is a view of their first input (ORT's CPU kernels alias it rather than copy). */
 
-const BYTES: Record<string, number> = { float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, bool: 1 };
+/** Bytes per element of each dtype. */
+export const BYTES: Record<string, number> = {
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  bfloat16: 2,
+  int64: 8,
+  int32: 4,
+  bool: 1,
+};
+
+/**
+ * Element count of a graph value with its symbolic dims (`batch`, `seq`, products of them) given:
+ * NaN where the shape is unknown or names a symbol not in `dims` (a run-time size nothing names).
+ */
+export function valueElements(graph: Graph, name: string, dims: Record<string, number>): number {
+  return graph.values.get(name)?.shape?.reduce((a: number, d) => a * dimValue(d, dims), 1) ?? Number.NaN;
+}
+
+/** One dim's size with the symbols in `dims` given; NaN where it names another. */
+export function dimValue(d: Dim, dims: Record<string, number>): number {
+  const { coef, syms } = dimFactors(d);
+  return syms.reduce((a, s) => a * (dims[s] ?? Number.NaN), coef);
+}
 
 /** ORT's default execution order (see the file comment). */
 export function ortOrder(graph: Graph): Node[] {
@@ -71,15 +94,10 @@ export function ortOrder(graph: Graph): Node[] {
 /** Peak live set of one run of `graph` with its symbolic dims (`batch`, `seq`, products of them) given. */
 export function liveness(graph: Graph, dims: Record<string, number>, order: LivenessOrder = 'ort'): Liveness {
   const nodes = order === 'ort' ? ortOrder(graph) : graph.nodes;
-  // A dim with a symbol not in `dims` (a run-time size nothing names) counts as unknown: NaN, size 0.
-  const dim = (d: Dim): number => {
-    const { coef, syms } = dimFactors(d);
-    return syms.reduce((a, s) => a * (dims[s] ?? Number.NaN), coef);
-  };
+  // A value of unknown size counts as size 0.
   const sizeOf = (name: string): number => {
-    const v = graph.values.get(name);
-    const n = v?.shape?.reduce((a: number, d) => a * dim(d), 1) ?? Number.NaN;
-    return Number.isFinite(n) ? n * (BYTES[v?.dtype ?? 'float32'] ?? 4) : 0;
+    const n = valueElements(graph, name, dims);
+    return Number.isFinite(n) ? n * (BYTES[graph.values.get(name)?.dtype ?? 'float32'] ?? 4) : 0;
   };
   // A view shares its source's buffer: the buffer lives until the last reader of any of its views.
   const root = new Map<string, string>();

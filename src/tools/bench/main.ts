@@ -2,20 +2,22 @@ import { parseArgs } from 'node:util';
 import { dataSuite } from './data.js';
 import { DECODER_CASES, decoderLiveness, decodersSuite, measureDecoder } from './decoders.js';
 import { distillSuite } from './distill.js';
-import { measureEngine, THROUGHPUT_CASES } from './engine-case.js';
+import { findCase, measureEngine, REAL_SIZE_CASES, THROUGHPUT_CASES } from './engine-case.js';
 import { estimateSuite } from './estimate.js';
 import { MEMORY_CASE, measureMemory, memorySuite } from './memory.js';
 import { ngramSuite } from './ngram.js';
 import { paddingSuite } from './padding.js';
 import { pretrainSuite } from './pretrain.js';
 import { formatProfile, profileTrainStep } from './profile.js';
+import { rooflineSuite } from './roofline.js';
+import { scalingSuite } from './scaling.js';
 import { measureSeq2Seq, SEQ2SEQ_CASES, seq2seqSuite } from './seq2seq.js';
 import { serveSuite } from './serve.js';
 import type { BenchArgs, BenchSuite } from './suite.js';
 import { tokenizeCorpusSuite } from './tokenize-corpus.js';
 import { tokenizerSuite } from './tokenizer.js';
 import { torchBlasWarning, torchUnavailable } from './torch-ref.js';
-import { trainStepSuite } from './train-step.js';
+import { realSizeSuite, trainStepSuite } from './train-step.js';
 
 /**
  * `npm run bench [-- --only <suite>]`: speed and memory figures, printed, never asserted (targets
@@ -25,13 +27,17 @@ import { trainStepSuite } from './train-step.js';
  * Options: `--rounds N` and `--steps N` (throughput), `--no-torch` (skip the PyTorch reference),
  * `--mb N` (the corpus the tokenize-corpus suite generates, default 200 MB),
  * `--case <name> [--json] [--profile]` (one engine throughput case in this process: what the
- * throughput suite spawns per measurement; `--profile` adds ORT's per-op profile of its train step;
+ * throughput, real-size, scaling and roofline suites spawn per measurement; names as in
+ * engine-case.ts, `bert-h256-s<seq>-b<batch>` for a scaling shape; `--profile` adds ORT's per-op profile of its train step;
  * `--case memory-small` is the memory suite's child; `--quick`: the pretrain and distill suites' short runs;
  * `--case smollm2-full --liveness [--order ort|index] [--top N]` prints a decoder case's static peak
  * live set instead of measuring it, see liveness.ts).
  */
 const SUITES: readonly BenchSuite[] = [
   trainStepSuite,
+  realSizeSuite,
+  rooflineSuite,
+  scalingSuite,
   decodersSuite,
   paddingSuite,
   memorySuite,
@@ -64,8 +70,11 @@ async function runCase(name: string, args: BenchArgs, json: boolean): Promise<vo
     process.stdout.write(`${JSON.stringify(await measureSeq2Seq(name, args.steps))}\n`);
     return;
   }
-  const c = THROUGHPUT_CASES.find((x) => x.name === name);
-  if (!c) throw new Error(`--case: no case '${name}' (cases: ${THROUGHPUT_CASES.map((x) => x.name).join(', ')})`);
+  const c = findCase(name);
+  if (!c) {
+    const names = [...THROUGHPUT_CASES, ...REAL_SIZE_CASES].map((x) => x.name).join(', ');
+    throw new Error(`--case: no case '${name}' (cases: ${names}, bert-h256-s<seq>-b<batch>)`);
+  }
   const result = await measureEngine(c, args.steps);
   if (!json) {
     process.stdout.write(

@@ -11,7 +11,7 @@ import { seq2seqFamilyOf } from '../../engine/models/registry.js';
 import { seq2seqLmModel, shiftRight } from '../../engine/models/seq2seq.js';
 import type { Batch } from '../../engine/step/batch.js';
 import { rng } from '../../engine/util/random.js';
-import { fullTrainingRunner } from './engine-case.js';
+import { trainingRunner } from './engine-case.js';
 import { special } from './serve-models.js';
 import { type BenchSuite, median, peakRssMb, runCaseChild } from './suite.js';
 import { repoRoot, torchEnv, torchUnavailable } from './torch-ref.js';
@@ -107,7 +107,7 @@ function trainBatch(): Batch {
 async function measureTrain(name: string, steps: number): Promise<Seq2SeqResult> {
   const model = seq2seqLmModel(seq2seqFamilyOf(cfg()), { config: cfg() });
   const weights = initWeights(model.params, 0);
-  const runner = await fullTrainingRunner(model, weights, THREADS);
+  const runner = await trainingRunner(model, weights, new Set(model.params.map((p) => p.name)), THREADS);
   const batch = trainBatch();
   const times: number[] = [];
   try {

@@ -60,11 +60,14 @@ export function torchEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** The case's PyTorch peer: the shared BERT reference, or the project's XLNet one (bench/torch). */
-export const torchScript = (c?: Pick<ThroughputCase, 'family'>): string =>
-  c?.family === 'xlnet'
-    ? join(repoRoot(), 'bench', 'torch', 'xlnet_reference.py')
-    : join(repoRoot(), '..', 'shared', 'bench', 'torch_reference.py');
+/** The case's PyTorch peer: the shared BERT reference, or the project's own (bench/torch) for XLNet, GPT-2 and LoRA. */
+export function torchScript(c?: Pick<ThroughputCase, 'family' | 'lora'>): string {
+  const own = (file: string) => join(repoRoot(), 'bench', 'torch', file);
+  if (c?.lora) return own('bert_lora_reference.py');
+  if (c?.family === 'xlnet') return own('xlnet_reference.py');
+  if (c?.family === 'gpt2') return own('gpt2_reference.py');
+  return join(repoRoot(), '..', 'shared', 'bench', 'torch_reference.py');
+}
 
 /**
  * Runs the script in a Python that reports its own peak RSS afterwards (the script prints only
@@ -90,6 +93,7 @@ export async function runTorch(c: ThroughputCase, steps: number, warmup: number)
     steps,
     'warmup-steps': warmup,
     threads: c.threads,
+    ...(c.lora ? { 'lora-r': c.lora.r, 'lora-alpha': c.lora.alpha } : {}),
   };
   const argv = ['-c', WRAPPER, torchScript(c), ...Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)])];
   const stdout = await new Promise<string>((ok, fail) =>
