@@ -170,7 +170,7 @@ device: cpu
       const faster = teacher.latency_ms / distilled.latency_ms;
       const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
       log(
-        `  distilled vs teacher: ${gap.toFixed(1)} points below (goal <= 1: ${verdict(gap <= 1)}), ` +
+        `  distilled vs teacher: ${Math.abs(gap).toFixed(1)} points ${gap > 0 ? 'below' : 'above'} (goal: at most 1 below: ${verdict(gap <= 1)}), ` +
           `${smaller.toFixed(1)}x fewer parameters (goal >= 4: ${verdict(smaller >= 4)}), ` +
           `${faster.toFixed(1)}x faster (goal >= 3: ${verdict(faster >= 3)})`,
       );
