@@ -22,6 +22,7 @@ import {
   writePatternedLmData,
   writeTinyGpt2,
 } from '../fixtures/tiny-gpt2.js';
+import { captureStdout as capture } from './helpers/capture-stdout.js';
 import { startServer } from './serve/helpers.js';
 
 /**
@@ -34,24 +35,6 @@ let dir: string;
 let runDir: string;
 const val = patternedSentences(24, 2);
 const PROMPTS = val.slice(0, 6).map((t) => t.split(' ').slice(0, 3).join(' '));
-
-/** stdout of a CLI command, the runner's binary writes passed through (gpt2-finetune.test.ts does the same). */
-async function capture(run: () => Promise<number>): Promise<{ code: number; out: string }> {
-  const write = process.stdout.write;
-  let out = '';
-  process.stdout.write = function (this: typeof process.stdout, chunk: unknown, ...rest: unknown[]) {
-    if (typeof chunk === 'string') {
-      out += chunk;
-      return true;
-    }
-    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-  } as typeof process.stdout.write;
-  try {
-    return { code: await run(), out };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 const opTypes = (file: string) => decodeModel(new Uint8Array(readFileSync(file))).graph.nodes.map((n) => n.opType);
 const count = (xs: string[], x: string) => xs.filter((y) => y === x).length;
