@@ -1,6 +1,6 @@
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/types.js';
-import { type KeyValue, LM_IGNORE_INDEX } from './decoder.js';
+import { appendPast, causalMask, type KeyValue, LM_IGNORE_INDEX } from './decoder.js';
 import type { Seq2SeqFamily } from './family.js';
 import type { HfConfigReader } from './hf-config.js';
 import type { AdapterHook, BlockContext } from './layers.js';
@@ -86,6 +86,43 @@ export const SEQ2SEQ_INPUTS: readonly BatchInput[] = [
   { name: 'attention_mask', dtype: 'int64', shape: ['batch', 'source'] },
   { name: 'decoder_input_ids', dtype: 'int64', shape: ['batch', 'target'] },
 ];
+
+/**
+ * What a cached decoder step shares across families: the causal self-attention mask over the past
+ * and the new tokens (positions P … P + T − 1, P the past's length) and the self-attention hook
+ * that appends each layer's fresh keys/values to its past, collected as `present`.
+ */
+export function cachedDecoderStep(
+  g: GraphBuilder,
+  inputs: CachedDecoderInputs,
+): {
+  /** P, the past's length. // [1] */
+  pastLength: Value;
+  /** P + T. // [1] */
+  total: Value;
+  /** The causal mask of the new tokens over past and new. // [B, 1, T, P + T] */
+  mask: Value;
+  self: (i: number, fresh: KeyValue) => KeyValue;
+  present: KeyValue[];
+} {
+  const ids = inputs.inputIds;
+  const dim = (v: Value, axis: number) => g.slice(g.shape(v), [axis], [axis + 1]); // [1]
+  const pastLength = dim(inputs.past[0]?.key as Value, 2);
+  const total = g.add(pastLength, dim(ids, 1));
+  const visible = g.constantOfShape(g.concat([dim(ids, 0), total], 0), 1, 'int64'); // [B, P + T]
+  const present: KeyValue[] = [];
+  return {
+    pastLength,
+    total,
+    mask: causalMask(g, ids, visible, true),
+    self: (i, fresh) => {
+      const kv = appendPast(g, inputs.past[i], fresh);
+      present.push(kv);
+      return kv;
+    },
+    present,
+  };
+}
 
 /**
  * transformers' `shift_tokens_right` / T5's `_shift_right` on one row of labels: the decoder start

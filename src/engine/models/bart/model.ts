@@ -1,5 +1,5 @@
 import type { Value } from '../../graph/types.js';
-import { appendPast, causalMask, type KeyValue, lmHeadProjection } from '../decoder.js';
+import { causalMask, type KeyValue, lmHeadProjection } from '../decoder.js';
 import type { HfConfigReader } from '../hf-config.js';
 import {
   type AdapterHook,
@@ -12,7 +12,13 @@ import {
   linear,
 } from '../layers.js';
 import type { ParamSpec } from '../model.js';
-import type { CachedDecoderInputs, DecoderStepInputs, EncoderInputs, Seq2Seq } from '../seq2seq.js';
+import {
+  type CachedDecoderInputs,
+  cachedDecoderStep,
+  type DecoderStepInputs,
+  type EncoderInputs,
+  type Seq2Seq,
+} from '../seq2seq.js';
 import { type BartArch, type BartVariant, bartArch, LEARNED_POSITION_OFFSET } from './arch.js';
 import { positionEmbeddings } from './positions.js';
 
@@ -208,23 +214,12 @@ export function bartDecodeCached(
   inputs: CachedDecoderInputs,
 ): { hidden: Value; present: KeyValue[] } {
   const { g } = ctx;
-  const ids = inputs.inputIds;
-  const past = g.slice(g.shape(inputs.past[0]?.key as Value), [2], [3]); // [1]
-  const selfMask = g.scope('mask', () => {
-    const total = g.add(past, g.slice(g.shape(ids), [1], [2]));
-    const visible = g.constantOfShape(g.concat([g.slice(g.shape(ids), [0], [1]), total], 0), 1, 'int64');
-    return causalMask(g, ids, visible, true); // [B, 1, T, P + T]
-  });
-  const present: KeyValue[] = [];
-  const hidden = decoderStack(ctx, arch, ids, past, inputs.encoderMask, selfMask, {
-    self: (i, x, p) => {
-      const kv = appendPast(g, inputs.past[i], keyValue(ctx, arch, arch.heads, x, p));
-      present.push(kv);
-      return kv;
-    },
+  const step = g.scope('mask', () => cachedDecoderStep(g, inputs));
+  const hidden = decoderStack(ctx, arch, inputs.inputIds, step.pastLength, inputs.encoderMask, step.mask, {
+    self: (i, x, p) => step.self(i, keyValue(ctx, arch, arch.heads, x, p)),
     cross: (i) => inputs.cross[i] as KeyValue,
   });
-  return { hidden, present };
+  return { hidden, present: step.present };
 }
 
 /** The decoder layers (and mBART's final norm) with self- and cross-attention keys/values from `kv`. // [B, T, H] */

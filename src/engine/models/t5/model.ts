@@ -1,5 +1,5 @@
 import type { Value } from '../../graph/types.js';
-import { appendPast, causalMask, type KeyValue, lmHeadProjection } from '../decoder.js';
+import { causalMask, type KeyValue, lmHeadProjection } from '../decoder.js';
 import type { HfConfigReader } from '../hf-config.js';
 import {
   type AdapterHook,
@@ -12,7 +12,13 @@ import {
   rmsNorm,
 } from '../layers.js';
 import type { ParamSpec } from '../model.js';
-import type { CachedDecoderInputs, DecoderStepInputs, EncoderInputs, Seq2Seq } from '../seq2seq.js';
+import {
+  type CachedDecoderInputs,
+  cachedDecoderStep,
+  type DecoderStepInputs,
+  type EncoderInputs,
+  type Seq2Seq,
+} from '../seq2seq.js';
 import { type T5Arch, t5Arch } from './arch.js';
 import { positionsOf, relativePositionBias } from './buckets.js';
 
@@ -228,12 +234,9 @@ export function t5DecodeCached(
 ): { hidden: Value; present: KeyValue[] } {
   const { g } = ctx;
   const ids = inputs.inputIds;
-  const present: KeyValue[] = [];
+  const step = cachedDecoderStep(g, inputs);
   const selfBias = g.scope('bias', () => {
-    const dim = (v: Value, axis: number) => g.slice(g.shape(v), [axis], [axis + 1]); // [1]
-    const past = dim(inputs.past[0]?.key as Value, 2);
-    const total = g.add(past, dim(ids, 1));
-    const visible = g.constantOfShape(g.concat([dim(ids, 0), total], 0), 1, 'int64'); // [B, P + T]
+    const { pastLength: past, total } = step;
     const range = (from: Value, to: Value) =>
       g.op('Range', [g.squeeze(from, [0]), g.squeeze(to, [0]), g.scalar(1, 'int64')])[0] as Value;
     const weight = ctx.param(`${blockPrefix('decoder', 0)}.layer.0.SelfAttention.${REL_BIAS}`);
@@ -242,17 +245,13 @@ export function t5DecodeCached(
       buckets: arch.buckets,
       maxDistance: arch.maxDistance,
     });
-    return g.add(bias, causalMask(g, ids, visible, true));
+    return g.add(bias, step.mask);
   }); // [B, heads, T, P + T]
   const hidden = decoderStack(ctx, arch, ids, inputs.encoderMask, selfBias, {
-    self: (i, x, p) => {
-      const kv = appendPast(g, inputs.past[i], keyValue(ctx, arch, x, p));
-      present.push(kv);
-      return kv;
-    },
+    self: (i, x, p) => step.self(i, keyValue(ctx, arch, x, p)),
     cross: (i) => inputs.cross[i] as KeyValue,
   });
-  return { hidden, present };
+  return { hidden, present: step.present };
 }
 
 /** The decoder blocks and final norm, with the self- and cross-attention keys/values from `kv`. // [B, T, H] */
