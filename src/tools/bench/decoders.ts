@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { tensorOf } from '../../engine/graph/types.js';
 import { ALL_LINEAR, Lora } from '../../engine/methods/lora.js';
 import { causalLmModel } from '../../engine/models/decoder.js';
@@ -15,7 +13,7 @@ import { rng } from '../../engine/util/random.js';
 import { CASE_OPTIMIZER } from './engine-case.js';
 import { formatLiveness, type LivenessOrder, liveness } from './liveness.js';
 import { type BenchSuite, median, peakRssMb, runCaseChild } from './suite.js';
-import { repoRoot, torchEnv, torchUnavailable } from './torch-ref.js';
+import { runTorchScript, torchPeer, torchUnavailable } from './torch-ref.js';
 
 /**
  * `--only decoders`: a Llama-shaped causal LM at SmolLM2-135M's shape (hidden 576, 30 layers, 9
@@ -157,38 +155,18 @@ interface TorchDecoder {
 }
 
 /** The PyTorch peer for a method, with its peak RSS read by the wrapping interpreter. */
-function torchDecoder(method: DecoderMethod, steps: number): Promise<TorchDecoder> {
-  const wrapper = [
-    'import json, resource, runpy, sys',
-    'sys.argv = sys.argv[1:]',
-    "runpy.run_path(sys.argv[0], run_name='__main__')",
-    "print(json.dumps({'maxrss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))",
-  ].join('\n');
+async function torchDecoder(method: DecoderMethod, steps: number): Promise<TorchDecoder> {
   const args = { layers: SHAPE.layers, hidden: SHAPE.hidden, heads: SHAPE.heads, 'kv-heads': SHAPE.kvHeads };
   const more = { intermediate: SHAPE.intermediate, vocab: SHAPE.vocab, seq: SEQ, batch: BATCH, r: LORA.r };
-  const argv = [
-    '-c',
-    wrapper,
-    join(repoRoot(), 'bench', 'torch', 'decoder_reference.py'),
-    ...Object.entries({ ...args, ...more, alpha: LORA.alpha, steps, 'warmup-steps': WARMUP, threads: THREADS }).flatMap(
-      ([k, v]) => [`--${k}`, String(v)],
-    ),
-    '--method',
-    method,
-  ];
-  return new Promise((ok, fail) =>
-    execFile('/usr/bin/python3', argv, { env: torchEnv(), maxBuffer: 1 << 24 }, (err, out, errOut) => {
-      if (err) return fail(new Error(`PyTorch decoder peer failed: ${err.message}\n${errOut}`));
-      const lines = out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, number>);
-      const result = lines.find((l) => 'tokens_per_s' in l);
-      const rss = lines.find((l) => 'maxrss_kb' in l);
-      if (!result || !rss) return fail(new Error(`PyTorch decoder peer printed no result:\n${out}`));
-      ok({ ...(result as unknown as TorchDecoder), rss_mb: (rss.maxrss_kb as number) / 1024 });
-    }),
+  const { objects, rssMb } = await runTorchScript(
+    torchPeer('decoder_reference.py'),
+    { ...args, ...more, alpha: LORA.alpha, steps, 'warmup-steps': WARMUP, threads: THREADS },
+    'PyTorch decoder peer',
+    ['--method', method],
   );
+  const result = objects.find((l) => 'tokens_per_s' in l);
+  if (!result) throw new Error(`PyTorch decoder peer printed no result: ${JSON.stringify(objects)}`);
+  return { ...(result as unknown as TorchDecoder), rss_mb: rssMb };
 }
 
 const fix = (x: number | null, d = 0) => (x === null ? '-' : x.toFixed(d));

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { rng } from '../../engine/util/random.js';
 import { trainingRunner } from './engine-case.js';
 import { special } from './serve-models.js';
 import { type BenchSuite, median, peakRssMb, runCaseChild } from './suite.js';
-import { repoRoot, torchEnv, torchUnavailable } from './torch-ref.js';
+import { runTorchScript, torchPeer, torchUnavailable } from './torch-ref.js';
 
 /**
  * `--only seq2seq`: a T5-small-shaped encoder-decoder (6 + 6 blocks, d_model 512, 8 heads of 64,
@@ -201,7 +200,7 @@ interface TorchSeq2Seq {
   sentences_per_s?: number;
 }
 
-function torchSeq2Seq(mode: Mode, steps: number): Promise<TorchSeq2Seq> {
+async function torchSeq2Seq(mode: Mode, steps: number): Promise<TorchSeq2Seq> {
   const args = {
     mode,
     layers: CONFIG.num_layers,
@@ -220,21 +219,8 @@ function torchSeq2Seq(mode: Mode, steps: number): Promise<TorchSeq2Seq> {
     beams: BEAMS,
     dropout: CONFIG.dropout_rate,
   };
-  const argv = [
-    join(repoRoot(), 'bench', 'torch', 't5_step.py'),
-    ...Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]),
-  ];
-  return new Promise((ok, fail) =>
-    execFile('/usr/bin/python3', argv, { env: torchEnv(), maxBuffer: 1 << 24 }, (err, out, errOut) => {
-      if (err) return fail(new Error(`PyTorch T5 peer failed: ${err.message}\n${errOut}`));
-      const line = out
-        .split('\n')
-        .reverse()
-        .find((l) => l.startsWith('{'));
-      if (!line) return fail(new Error(`PyTorch T5 peer printed no result:\n${out}`));
-      ok(JSON.parse(line) as TorchSeq2Seq);
-    }),
-  );
+  const { objects } = await runTorchScript(torchPeer('t5_step.py'), args, 'PyTorch T5 peer');
+  return objects[objects.length - 1] as unknown as TorchSeq2Seq;
 }
 
 const fix = (x: number | null | undefined, d = 0) => (x === null || x === undefined ? '-' : x.toFixed(d));

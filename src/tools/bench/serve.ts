@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
@@ -7,7 +6,7 @@ import { closedLoop, type LoadResult, postJson, type ServerChild, startServe } f
 import { CLASSIFIER, classifierText, GPT2, writeBenchClassifier, writeBenchGpt2 } from './serve-models.js';
 import type { BenchSuite } from './suite.js';
 import { median } from './suite.js';
-import { repoRoot, torchEnv, torchScript, torchUnavailable } from './torch-ref.js';
+import { runTorchScript, torchPeer, torchScript, torchUnavailable } from './torch-ref.js';
 
 /**
  * `--only serve`: `finetune serve` over HTTP on 127.0.0.1. A BERT h256 classifier (random
@@ -39,7 +38,7 @@ interface TorchServe extends LoadResult {
   torch: string;
 }
 
-function torchServe(concurrency: number): Promise<TorchServe> {
+async function torchServe(concurrency: number): Promise<TorchServe> {
   const args = {
     reference: torchScript(),
     concurrency,
@@ -51,18 +50,8 @@ function torchServe(concurrency: number): Promise<TorchServe> {
     seq: SEQ,
     ...CLASSIFIER,
   };
-  const argv = [
-    join(repoRoot(), 'bench', 'torch', 'serve_reference.py'),
-    ...Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]),
-  ];
-  return new Promise((ok, fail) =>
-    execFile('/usr/bin/python3', argv, { env: torchEnv(), maxBuffer: 1 << 24 }, (err, out, errOut) => {
-      if (err) return fail(new Error(`PyTorch serve peer failed: ${err.message}\n${errOut}`));
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (!line) return fail(new Error(`PyTorch serve peer printed no result:\n${out}`));
-      ok(JSON.parse(line) as TorchServe);
-    }),
-  );
+  const { objects } = await runTorchScript(torchPeer('serve_reference.py'), args, 'PyTorch serve peer');
+  return objects[0] as unknown as TorchServe;
 }
 
 const load = (server: ServerChild, concurrency: number) =>

@@ -60,9 +60,13 @@ export function torchEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/** The path of a PyTorch peer in the project's bench/torch/. */
+export const torchPeer = (file: string): string => join(repoRoot(), 'bench', 'torch', file);
+
 /** The case's PyTorch peer: the shared BERT reference, or the project's own (bench/torch) for XLNet, GPT-2 and LoRA. */
+
 export function torchScript(c?: Pick<ThroughputCase, 'family' | 'lora'>): string {
-  const own = (file: string) => join(repoRoot(), 'bench', 'torch', file);
+  const own = torchPeer;
   if (c?.lora) return own('bert_lora_reference.py');
   if (c?.family === 'xlnet') return own('xlnet_reference.py');
   if (c?.family === 'gpt2') return own('gpt2_reference.py');
@@ -81,6 +85,33 @@ const WRAPPER = [
   "print(json.dumps({'maxrss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))",
 ].join('\n');
 
+/**
+ * Runs a PyTorch peer script (a path, e.g. `torchPeer('t5_step.py')`) with `--key value` arguments (and `extra` as given) under
+ * /usr/bin/python3, wrapped so that its peak RSS is printed last, and returns the JSON objects it
+ * printed (its lines starting with '{') and that peak in MiB. `what` names the peer in errors.
+ */
+export async function runTorchScript(
+  script: string,
+  args: Record<string, string | number>,
+  what: string,
+  extra: readonly string[] = [],
+): Promise<{ objects: Record<string, unknown>[]; rssMb: number }> {
+  const argv = ['-c', WRAPPER, script, ...Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]), ...extra];
+  const stdout = await new Promise<string>((ok, fail) =>
+    execFile(PYTHON, argv, { env: torchEnv(), maxBuffer: 1 << 24 }, (err, out, errOut) =>
+      err ? fail(new Error(`${what} failed: ${err.message}\n${errOut}`)) : ok(out),
+    ),
+  );
+  const objects = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const rss = objects.find((o) => typeof o.maxrss_kb === 'number');
+  const results = objects.filter((o) => o !== rss);
+  if (!rss || results.length === 0) throw new Error(`${what} printed no result:\n${stdout}`);
+  return { objects: results, rssMb: Number(rss.maxrss_kb) / 1024 };
+}
+
 export async function runTorch(c: ThroughputCase, steps: number, warmup: number): Promise<TorchResult> {
   const args = {
     layers: c.layers,
@@ -95,23 +126,13 @@ export async function runTorch(c: ThroughputCase, steps: number, warmup: number)
     threads: c.threads,
     ...(c.lora ? { 'lora-r': c.lora.r, 'lora-alpha': c.lora.alpha } : {}),
   };
-  const argv = ['-c', WRAPPER, torchScript(c), ...Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)])];
-  const stdout = await new Promise<string>((ok, fail) =>
-    execFile(PYTHON, argv, { env: torchEnv(), maxBuffer: 1 << 24 }, (err, out, errOut) =>
-      err ? fail(new Error(`PyTorch reference failed: ${err.message}\n${errOut}`)) : ok(out),
-    ),
-  );
-  const objects = stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const { objects, rssMb } = await runTorchScript(torchScript(c), args, 'PyTorch reference');
   const result = objects.find((o) => o.impl === 'pytorch');
-  const rss = objects.find((o) => typeof o.maxrss_kb === 'number');
-  if (!result || !rss) throw new Error(`PyTorch reference printed no result:\n${stdout}`);
+  if (!result) throw new Error(`PyTorch reference printed no result: ${JSON.stringify(objects)}`);
   return {
     step_ms: Number(result.step_ms_median),
     tokens_per_s: Number(result.tokens_per_s),
-    rss_mb: Number(rss.maxrss_kb) / 1024,
+    rss_mb: rssMb,
     torch: String(result.torch),
   };
 }
