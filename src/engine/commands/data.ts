@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { ResolvedConfig } from '../../shared/config.js';
 import { MAX_MODEL_JSON_BYTES } from '../../shared/limits.js';
 import { augmentPrepared, BACK_TRANSLATION_CACHE, prepareAndAugment } from '../augment/augment.js';
 import { DataError } from '../data/errors.js';
-import { prepareData } from '../data/prepare.js';
+import { type PrepareOptions, prepareData } from '../data/prepare.js';
 import { renderReport, reportJson } from '../data/report.js';
 import { type TokenCounter, whitespaceCounter } from '../data/stats.js';
 import { resolveModel } from '../io/hub-download.js';
@@ -53,18 +54,32 @@ function tokenCounterFor(model: string, modelDir: string | undefined): { counter
   };
 }
 
-/** The `data stats` report of a config file, as text or one JSON line; data problems throw DataError. */
-export async function dataStats(configFile: string, json: boolean): Promise<string> {
+/** A config file read as `finetune data` reads it: paths absolute, the model's folder, the data options. */
+async function dataOptions(
+  configFile: string,
+): Promise<{ config: ResolvedConfig; modelDir: string | undefined; options: PrepareOptions }> {
   const baseDir = dirname(resolve(configFile));
   const config = absolutePaths(loadConfig(configFile), baseDir);
   const modelDir = await localModelFolder(config.model);
   const label2id = modelLabel2id(modelDir);
+  return {
+    config,
+    modelDir,
+    options: {
+      task: config.task,
+      format: TASKS[config.task].data,
+      baseDir,
+      seed: config.training.seed,
+      ...(label2id ? { label2id } : {}),
+    },
+  };
+}
+
+/** The `data stats` report of a config file, as text or one JSON line; data problems throw DataError. */
+export async function dataStats(configFile: string, json: boolean): Promise<string> {
+  const { config, modelDir, options } = await dataOptions(configFile);
   const prepared = await prepareAndAugment(config.data, {
-    task: config.task,
-    format: TASKS[config.task].data,
-    baseDir,
-    seed: config.training.seed,
-    ...(label2id ? { label2id } : {}),
+    ...options,
     tokens: tokenCounterFor(config.model, modelDir),
   });
   return json ? `${JSON.stringify(reportJson(prepared.report))}\n` : renderReport(prepared.report);
@@ -75,19 +90,10 @@ export async function dataStats(configFile: string, json: boolean): Promise<stri
  * its augmentations, as training makes them (same seed, same rows), and the counts.
  */
 export async function dataAugmentPreview(configFile: string, preview: number): Promise<string> {
-  const baseDir = dirname(resolve(configFile));
-  const config = absolutePaths(loadConfig(configFile), baseDir);
+  const { config, options } = await dataOptions(configFile);
   if (!config.data.augment)
     throw new DataError('config', `${configFile}: the config has no data.augment`, undefined, 'a data.augment section');
-  const modelDir = await localModelFolder(config.model);
-  const label2id = modelLabel2id(modelDir);
-  const prepared = await prepareData(config.data, {
-    task: config.task,
-    format: TASKS[config.task].data,
-    baseDir,
-    seed: config.training.seed,
-    ...(label2id ? { label2id } : {}),
-  });
+  const prepared = await prepareData(config.data, options);
   // Back-translations go to (and come from) the cache a run of this config uses, beside its runs folder.
   const runs = resolve(config.output_dir);
   const { report: full } = await augmentPrepared(prepared, config.data.augment, {
